@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make run` and `make test` (see README).
+VENV   ?= .venv
+PYTHON ?= python3
+PORT   ?= 5000
+DEMO_SUBJECTS ?= 2000
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the portal with demo data on the embedded defaults (SQLite + Whoosh under var/).
+run: $(STAMP)
+	$(BIN)/credit-portal bootstrap --subjects $(DEMO_SUBJECTS)
+	$(BIN)/credit-portal serve --port $(PORT)
+
+## The whole test suite (CI runs exactly this through .ci/run).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var/ .pytest_cache

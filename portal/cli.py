@@ -1,0 +1,216 @@
+"""``credit-portal``: the command line. Every write goes through the same service verbs as the web."""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from .config import load_settings
+from .runtime import ConfigError, Runtime
+
+
+def _runtime() -> Runtime:
+    try:
+        return Runtime.from_settings(load_settings())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@contextmanager
+def _session(rt: Runtime):
+    session = rt.sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _progress(total: int | None, label: str):
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, width=30)
+
+
+@click.group(help="医疗卫生信用信息公示平台 命令行工具")
+def main() -> None:
+    pass
+
+
+@main.group(help="数据库")
+def db() -> None:
+    pass
+
+
+@db.command("upgrade", help="执行数据库迁移到最新版本")
+def db_upgrade() -> None:
+    from .migrate import upgrade
+
+    rt = _runtime()
+    upgrade(rt.engine)
+    click.echo("数据库已是最新版本")
+
+
+@main.command(help="生成演示数据（合成数据，校验位有效）")
+@click.option("--subjects", default=2000, show_default=True, type=click.IntRange(1, 2_000_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+def demo(subjects: int, seed: int) -> None:
+    from .migrate import upgrade
+    from .services.demo import load_demo
+
+    rt = _runtime()
+    upgrade(rt.engine)
+    with _session(rt) as session, _progress(subjects, "生成演示数据") as bar:
+        result = load_demo(rt.context(session, "cli:demo"), subjects, seed, progress=bar.update)
+        session.commit()
+    click.echo(f"已生成 {result['subjects']} 个主体、{result['records']} 条信用信息、{result['grades']} 条信用等级")
+
+
+@main.command("import", help="导入 .csv / .xlsx / .jsonl 信用信息文件（有错误则整体拒绝）")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_cmd(file: Path) -> None:
+    from .services.importer import ImportFileError, import_file
+
+    rt = _runtime()
+    raw = file.read_bytes()
+    with _session(rt) as session, _progress(None, "校验并导入") as bar:
+        try:
+            report = import_file(rt.context(session, "cli:import"), file.name, raw, progress=bar.update)
+        except ImportFileError as exc:
+            raise click.ClickException(exc.message) from exc
+        if not report.ok:
+            session.rollback()
+            click.echo(f"\n文件未导入：共发现 {len(report.errors)} 处错误，请修改后重新导入。", err=True)
+            for error in report.errors:
+                click.echo(f"  {error}", err=True)
+            sys.exit(1)
+        session.commit()
+    click.echo(f"已导入 {report.records} 条信用信息（{report.subjects} 个主体）")
+
+
+@main.group(help="搜索索引")
+def index() -> None:
+    pass
+
+
+@index.command("drain", help="处理待写入的索引任务（唯一写入者）")
+def index_drain() -> None:
+    from .services import indexing
+
+    rt = _runtime()
+    total = 0
+    with _session(rt) as session:
+        while n := indexing.drain(session, rt.backend, rt.today(), rt.profile):
+            total += n
+    click.echo(f"已处理 {total} 个索引任务")
+
+
+@index.command("rebuild", help="从数据库重建整个索引")
+def index_rebuild() -> None:
+    from sqlalchemy import func, select
+
+    from .models import Subject
+    from .services import indexing
+
+    rt = _runtime()
+    with _session(rt) as session:
+        total = session.execute(select(func.count()).select_from(Subject)).scalar_one()
+        with _progress(total, "重建索引") as bar:
+            count = indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=bar.update)
+    click.echo(f"索引已重建：{count} 个可检索主体")
+
+
+@index.command("status", help="索引状态")
+def index_status() -> None:
+    from .services import indexing
+
+    rt = _runtime()
+    with _session(rt) as session:
+        click.echo(f"索引文档数：{rt.backend.count()}；待处理任务：{indexing.pending_count(session)}；"
+                   f"最近更新：{indexing.get_state(session, 'index_updated_at') or '—'}")
+
+
+@main.command(help="处理公示期届满的信息：移出索引（每日运行）")
+def expire() -> None:
+    from .services import indexing
+
+    rt = _runtime()
+    with _session(rt) as session:
+        queued = indexing.expire(session, rt.today())
+        drained = indexing.drain(session, rt.backend, rt.today(), rt.profile) if queued else 0
+    click.echo(f"公示期变化的主体：{queued}；已更新索引任务：{drained}")
+
+
+@main.command(help="按本辖区评分表评定年度信用等级")
+@click.option("--year", type=int, default=None, help="评定年度，默认上一年度")
+def grade(year: int | None) -> None:
+    from .services.grading import compute_grades
+
+    rt = _runtime()
+    year = year or rt.today().year - 1
+    with _session(rt) as session:
+        n = compute_grades(rt.context(session, "cli:grade"), year)
+        session.commit()
+    click.echo(f"已评定 {year} 年度信用等级：{n} 个主体")
+
+
+@main.group(help="审计日志")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="校验审计日志哈希链，发现篡改或删除")
+def audit_verify() -> None:
+    from .services.audit import verify_chain
+
+    rt = _runtime()
+    with _session(rt) as session:
+        problems = verify_chain(session)
+    if problems:
+        for p in problems:
+            click.echo(f"事件 {p.event_id}：{p.message}", err=True)
+        sys.exit(1)
+    click.echo("审计日志完整")
+
+
+@main.command(help="首次运行准备：迁移数据库；空库时生成演示数据；索引缺失时重建")
+@click.option("--subjects", default=2000, show_default=True, type=click.IntRange(1, 2_000_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+def bootstrap(subjects: int, seed: int) -> None:
+    from sqlalchemy import func, select
+
+    from .migrate import upgrade
+    from .models import Subject
+    from .services import indexing
+    from .services.demo import load_demo
+
+    rt = _runtime()
+    upgrade(rt.engine)
+    with _session(rt) as session:
+        if session.execute(select(func.count()).select_from(Subject)).scalar_one() == 0:
+            with _progress(subjects, "生成演示数据") as bar:
+                load_demo(rt.context(session, "cli:bootstrap"), subjects, seed, progress=bar.update)
+            session.commit()
+        if rt.backend.count() == 0:
+            total = session.execute(select(func.count()).select_from(Subject)).scalar_one()
+            with _progress(total, "建立索引") as bar:
+                indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=bar.update)
+        else:
+            indexing.drain(session, rt.backend, rt.today(), rt.profile)
+    click.echo("准备完成")
+
+
+@main.command(help="启动开发服务器（生产请用 gunicorn，见 README）")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    from . import create_app
+
+    app = create_app()
+    click.echo(f"{app.extensions['portal'].profile.portal_name}：http://{host}:{port}/")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

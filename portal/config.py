@@ -1,0 +1,53 @@
+"""Every setting, declared once: name, default, help.
+
+The README's configuration table is checked against this list by tests/unit/test_config_docs.py.
+Values come from the environment (or the mapping passed to ``create_app``).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("PORTAL_ENV", "development", "development / production；production 下拒绝内置开发身份提供方和开发密钥"),
+    Setting("PORTAL_PROFILE", "hunan", "辖区规则配置：hunan、hunan-mi、hainan、guangdong、jiangsu 或 .toml 文件路径"),
+    Setting("PORTAL_VAR_DIR", str(ROOT / "var"), "运行数据目录（SQLite 文件、索引、开发密钥、上传文件）"),
+    Setting("DATABASE_URL", "", "SQLAlchemy 数据库 URL；留空为 PORTAL_VAR_DIR 下的 SQLite 文件，生产可用 postgresql+psycopg://…"),
+    Setting("SEARCH_URL", "", "搜索后端 URL：whoosh:///路径 或 memory://；留空为 PORTAL_VAR_DIR/index"),
+    Setting("PORTAL_SECRET_KEY", "", "会话签名密钥；开发环境留空时自动生成并保存在 PORTAL_VAR_DIR"),
+    Setting("PORTAL_DATA_KEY", "", "身份证号加密与检索哈希的主密钥（base64，32 字节）；开发环境留空时自动生成"),
+    Setting("PORTAL_BASE_URL", "http://127.0.0.1:5000", "对外访问地址（二维码、报告核验链接使用）"),
+    Setting("PORTAL_INDEX_MODE", "inline", "inline：请求结束后由本进程写索引；worker：只写任务表，由 credit-portal index drain 单独写入"),
+    Setting("PORTAL_TODAY", "", "固定“今天”（YYYY-MM-DD），仅用于演示和测试；留空为系统日期"),
+    Setting("PORTAL_PAGE_SIZE", "20", "搜索结果每页条数"),
+)
+
+SETTING_NAMES = frozenset(s.name for s in SETTINGS)
+
+
+def load_settings(overrides: dict | None = None) -> dict[str, str]:
+    """Resolve every setting from overrides, then the environment, then its default."""
+    overrides = overrides or {}
+    values = {}
+    for s in SETTINGS:
+        if s.name in overrides:
+            values[s.name] = str(overrides[s.name])
+        else:
+            values[s.name] = os.environ.get(s.name, s.default)
+    var = Path(values["PORTAL_VAR_DIR"])
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{var / 'portal.sqlite3'}"
+    if not values["SEARCH_URL"]:
+        values["SEARCH_URL"] = f"whoosh://{var / 'index'}"
+    return values

@@ -1,0 +1,177 @@
+"""The index follows the database (DESIGN.md): every change writes an IndexJob in the same
+transaction; one writer drains the queue into the search backend; rebuild starts from the DB.
+
+The backend only ever receives dicts built from ``public_view`` / ``public_subject``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..domain.disclosure import public_subject, public_view
+from ..domain.vocab import SubjectKind
+from ..models import CreditRecord, Grade, IndexJob, State, Subject
+from ..models.base import utcnow
+
+TITLES_PER_DOC = 8
+
+
+def enqueue(session: Session, subject_id: int, reason: str = "") -> None:
+    session.add(IndexJob(subject_id=subject_id, reason=reason))
+
+
+def latest_grade(session: Session, subject_id: int, today: date) -> Grade | None:
+    """The grade in force: the newest one for a year before this one (湖南 第十八条)."""
+    return session.execute(
+        select(Grade).where(Grade.subject_id == subject_id, Grade.year < today.year)
+        .order_by(Grade.year.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: Grade | None,
+                     today: date, region_name: str = "", employer_name: str = "") -> dict | None:
+    """The search document of one subject, from public views only; ``None`` = not searchable."""
+    view = public_subject(subject, today, employer_name)
+    if view is None:
+        return None
+    public = [v for v in (public_view(r, today) for r in records) if v is not None]
+    if subject.kind == SubjectKind.PERSON and not public:
+        return None  # a person is searchable only through public records about them
+    public.sort(key=lambda v: v["decided_on"], reverse=True)
+    codes = [c for c in (view["credit_code"], view["licence_no"]) if c]
+    ends = [v["publish_until"] for v in public if v["publish_until"]]
+    return {
+        "id": subject.public_id,
+        "kind": subject.kind,
+        "name": view["name"],
+        "codes": codes,
+        "category": view["category"],
+        "category_label": view["category_label"],
+        "region_code": view["region_code"],
+        "region_name": region_name,
+        "address": view["address"],
+        "grade": grade.letter if grade else "",
+        "grade_year": grade.year if grade else None,
+        "record_types": sorted({v["record_type"] for v in public}),
+        "titles": [v["title"] for v in public[:TITLES_PER_DOC]],
+        "status": view["status"],
+        "url": f"/facility/{subject.public_id}",
+        "updated_on": today.isoformat(),
+        # the first day the document is stale because a window ended (defence in depth)
+        "stale_after": min(ends).isoformat() if ends else "",
+    }
+
+
+def _region_name(profile, code: str) -> str:
+    region = profile.region(code) if profile is not None else None
+    return region.name if region else ""
+
+
+def build_documents(session: Session, subject_ids: list[int], today: date, profile) -> dict[int, dict | None]:
+    """Documents for a batch of subjects, with three queries in all."""
+    subjects = session.execute(select(Subject).where(Subject.id.in_(subject_ids))).scalars().all()
+    records: dict[int, list[CreditRecord]] = {sid: [] for sid in subject_ids}
+    for r in session.execute(select(CreditRecord).where(CreditRecord.subject_id.in_(subject_ids),
+                                                        CreditRecord.is_current.is_(True))).scalars():
+        records[r.subject_id].append(r)
+    grades: dict[int, Grade] = {}
+    for g in session.execute(select(Grade).where(Grade.subject_id.in_(subject_ids), Grade.year < today.year)
+                             .order_by(Grade.year)).scalars():
+        grades[g.subject_id] = g  # ascending order: the newest wins
+    employer_ids = {s.employer_id for s in subjects if s.employer_id}
+    employers = dict(session.execute(select(Subject.id, Subject.name).where(Subject.id.in_(employer_ids))).all()) if employer_ids else {}
+    out: dict[int, dict | None] = {sid: None for sid in subject_ids}
+    for s in subjects:
+        out[s.id] = subject_document(s, records[s.id], grades.get(s.id), today,
+                                     _region_name(profile, s.region_code), employers.get(s.employer_id, ""))
+    return out
+
+
+def drain(session: Session, backend, today: date, profile, limit: int = 5000) -> int:
+    """Apply pending index jobs (one writer). Jobs are marked done only after the backend
+    accepted the change, so a crash in between leaves them queued."""
+    jobs = session.execute(select(IndexJob).where(IndexJob.done_at.is_(None)).order_by(IndexJob.id)
+                           .limit(limit)).scalars().all()
+    if not jobs:
+        return 0
+    subject_ids = sorted({j.subject_id for j in jobs})
+    docs = build_documents(session, subject_ids, today, profile)
+    public_ids = dict(session.execute(select(Subject.id, Subject.public_id).where(Subject.id.in_(subject_ids))).all())
+    try:
+        backend.upsert([d for d in docs.values() if d is not None])
+        backend.delete([public_ids[sid] for sid, d in docs.items() if d is None and sid in public_ids])
+    except Exception as exc:
+        session.rollback()
+        session.execute(update(IndexJob).where(IndexJob.id.in_([j.id for j in jobs]))
+                        .values(attempts=IndexJob.attempts + 1, error=str(exc)[:500]))
+        session.commit()
+        raise
+    now = utcnow()
+    session.execute(update(IndexJob).where(IndexJob.id.in_([j.id for j in jobs])).values(done_at=now, error=""))
+    set_state(session, "index_updated_at", now.isoformat(timespec="seconds"))
+    session.commit()
+    return len(jobs)
+
+
+def pending_count(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(IndexJob).where(IndexJob.done_at.is_(None))).scalar_one()
+
+
+def iter_documents(session: Session, today: date, profile, batch: int = 2000) -> Iterator[dict]:
+    last = 0
+    while True:
+        ids = session.execute(select(Subject.id).where(Subject.id > last).order_by(Subject.id).limit(batch)).scalars().all()
+        if not ids:
+            return
+        for doc in build_documents(session, list(ids), today, profile).values():
+            if doc is not None:
+                yield doc
+        last = ids[-1]
+        session.expunge_all()
+
+
+def rebuild(session: Session, backend, today: date, profile, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the whole index from the database; pending jobs up to now are then done."""
+    high = session.execute(select(func.max(IndexJob.id))).scalar() or 0
+    count = backend.rebuild(iter_documents(session, today, profile), progress)
+    now = utcnow()
+    session.execute(update(IndexJob).where(IndexJob.id <= high, IndexJob.done_at.is_(None)).values(done_at=now))
+    set_state(session, "index_updated_at", now.isoformat(timespec="seconds"))
+    set_state(session, "index_built_on", today.isoformat())
+    session.commit()
+    return count
+
+
+def expire(session: Session, today: date) -> int:
+    """Queue every subject with a record whose window ended since the last run, so it leaves
+    the index (国办发〔2025〕22号: windows end automatically). Also queues windows that began."""
+    since = get_state(session, "expire_checked_on") or get_state(session, "index_built_on") or "1900-01-01"
+    since_d = date.fromisoformat(since)
+    ended = select(CreditRecord.subject_id).where(CreditRecord.is_current.is_(True),
+                                                  CreditRecord.publish_until >= since_d,
+                                                  CreditRecord.publish_until < today)
+    began = select(CreditRecord.subject_id).where(CreditRecord.is_current.is_(True),
+                                                  CreditRecord.publish_from > since_d,
+                                                  CreditRecord.publish_from <= today)
+    ids = set(session.execute(ended).scalars()) | set(session.execute(began).scalars())
+    for sid in sorted(ids):
+        enqueue(session, sid, "window")
+    set_state(session, "expire_checked_on", today.isoformat())
+    session.commit()
+    return len(ids)
+
+
+def get_state(session: Session, key: str) -> str | None:
+    row = session.get(State, key)
+    return row.value if row else None
+
+
+def set_state(session: Session, key: str, value: str) -> None:
+    row = session.get(State, key)
+    if row is None:
+        session.add(State(key=key, value=value))
+    else:
+        row.value = value

@@ -1,0 +1,153 @@
+"""Public pages: home, search, facility page, red and serious-dishonesty lists. No login.
+
+Everything here reads public views only (DESIGN.md, the privacy boundary)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from ..domain.disclosure import public_subject, public_view
+from ..domain.identifiers import classify_code, normalize_code
+from ..domain.repair import repair_possible_from
+from ..domain.vocab import InfoClass
+from ..models import CreditRecord, Subject
+from ..search import clean_filters, parse_page, search_public
+from ..services import indexing
+from ..services.importer import template_csv, template_xlsx
+from . import abort_with, db, is_htmx, runtime
+
+bp = Blueprint("public", __name__)
+
+LIST_TYPES = {
+    "red": (("redlist",), "守信红名单"),
+    "serious": (("serious_list", "blacklist", "joint_punishment"), "严重失信主体名单"),
+}
+MAX_QUERY = 100
+
+
+def _query_text() -> str:
+    return (request.args.get("q") or "").replace("\x00", "")[:MAX_QUERY].strip()
+
+
+@bp.get("/")
+def home():
+    rt = runtime()
+    return render_template("public/home.html", q="", results=None, filters={})
+
+
+@bp.get("/search")
+def search():
+    rt = runtime()
+    q = _query_text()
+    filters = clean_filters(request.args, rt.profile)
+    page = parse_page(request.args.get("page"))
+    per_page = int(rt.settings["PORTAL_PAGE_SIZE"])
+    results = None
+    if q or filters:
+        results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, page, per_page)
+    template = "public/_results.html" if is_htmx() else "public/search.html"
+    resp = render_template(template, q=q, results=results, filters=filters,
+                           too_long=len(request.args.get("q") or "") > MAX_QUERY)
+    return Response(resp, headers={"Vary": "HX-Request"})
+
+
+def _load_subject(public_id: str) -> Subject:
+    if not (1 <= len(public_id) <= 16) or not public_id.replace("-", "").replace("_", "").isalnum():
+        abort_with(404, "未找到该主体。请检查链接是否完整。")
+    subject = db().execute(select(Subject).where(Subject.public_id == public_id)).scalar_one_or_none()
+    if subject is None:
+        abort_with(404, "未找到该主体。请检查链接是否完整。")
+    return subject
+
+
+def facility_context(subject: Subject) -> dict:
+    """Everything the public may see about one subject (facility page and QR page share it)."""
+    rt = runtime()
+    today = rt.today()
+    session = db()
+    employer = session.get(Subject, subject.employer_id).name if subject.employer_id else ""
+    view = public_subject(subject, today, employer)
+    if view is None:
+        abort_with(404, "未找到该主体。")
+    records = session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id,
+                                                         CreditRecord.is_current.is_(True))).scalars().all()
+    public = []
+    for r in records:
+        v = public_view(r, today)
+        if v is None:
+            continue
+        if v["info_class"] in (InfoClass.DISHONEST, InfoClass.SERIOUS):
+            v["repair_from"] = repair_possible_from(r, rt.profile)
+        public.append(v)
+    public.sort(key=lambda v: v["decided_on"], reverse=True)
+    if view["kind"] == "person" and not public:
+        abort_with(404, "未找到该主体。")
+    grade = indexing.latest_grade(session, subject.id, today)
+    groups = {c: [v for v in public if v["info_class"] == c] for c in InfoClass}
+    region = rt.profile.region(subject.region_code)
+    return {"subject": view, "groups": groups, "grade": grade,
+            "grade_info": rt.profile.grade(grade.letter) if grade else None,
+            "region": region}
+
+
+@bp.get("/facility/<public_id>")
+def facility(public_id: str):
+    subject = _load_subject(public_id)
+    return render_template("public/facility.html", **facility_context(subject))
+
+
+@bp.get("/facility/by-code/<code>")
+def facility_by_code(code: str):
+    """Stable link by USCC for organisations (public registration data)."""
+    normalised = normalize_code(code)[:40]
+    if classify_code(normalised) != "uscc":
+        abort_with(404, "统一社会信用代码格式不正确或校验位错误。")
+    subject = db().execute(select(Subject).where(Subject.credit_code == normalised)).scalar_one_or_none()
+    if subject is None:
+        abort_with(404, "未找到该统一社会信用代码对应的机构。")
+    return redirect(url_for("public.facility", public_id=subject.public_id))
+
+
+@bp.get("/lists/<name>")
+def credit_list(name: str):
+    if name not in LIST_TYPES:
+        abort_with(404, "没有这个名单。")
+    types, title = LIST_TYPES[name]
+    rt = runtime()
+    today = rt.today()
+    page = parse_page(request.args.get("page"))
+    per_page = 50
+    base = (select(CreditRecord, Subject).join(Subject, Subject.id == CreditRecord.subject_id)
+            .where(CreditRecord.record_type.in_(types), CreditRecord.is_current.is_(True),
+                   CreditRecord.scope == "public", CreditRecord.status == "active",
+                   CreditRecord.publish_from <= today,
+                   (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today)))
+    total = db().execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    rows = db().execute(base.order_by(CreditRecord.decided_on.desc(), CreditRecord.id)
+                        .offset((page - 1) * per_page).limit(per_page)).all()
+    entries = []
+    for record, subject in rows:
+        rv, sv = public_view(record, today), public_subject(subject, today)
+        if rv is not None and sv is not None:  # the pure rule has the last word
+            entries.append({"record": rv, "subject": sv})
+    pages = max(1, -(-total // per_page))
+    return render_template("public/list.html", title=title, name=name, entries=entries, page=min(page, pages),
+                           pages=pages, total=total)
+
+
+@bp.get("/downloads/import-template.csv")
+def import_template_csv():
+    return Response(template_csv(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=import-template.csv"})
+
+
+@bp.get("/downloads/import-template.xlsx")
+def import_template_xlsx():
+    return Response(template_xlsx(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=import-template.xlsx"})
+
+
+@bp.get("/healthz")
+def healthz():
+    db().execute(select(1))
+    return {"status": "ok"}

@@ -1,0 +1,88 @@
+"""The privacy boundary (DESIGN.md): canaries planted in records the public may not see never
+reach a search result, a facility page or a list; a person's full ID number never appears."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from portal.services.records import set_record_status
+
+CANARIES = {
+    "shared": "CANARY-SHARED-7f3a",
+    "on_request": "CANARY-ONREQ-91bc",
+    "expired": "CANARY-EXPIRED-4d2e",
+    "future": "CANARY-FUTURE-aa10",
+    "repaired": "CANARY-REPAIRED-5e61",
+    "withdrawn": "CANARY-WITHDRAWN-0c9d",
+}
+
+
+@pytest.fixture
+def planted(make_org, make_person, make_record, ctx, reindex):
+    org = make_org(name="金星口腔诊所", category="clinic", address="长沙市芙蓉区五一大道1号")
+    make_record(org, title="公开处罚：未按规定消毒", severity="general")
+    make_record(org, title=f"不公开 {CANARIES['shared']}", scope="shared")
+    make_record(org, title=f"申请查询 {CANARIES['on_request']}", scope="on_request", content="患者王小明 13812345678")
+    make_record(org, title=f"已过期 {CANARIES['expired']}", decided_on=date(2024, 1, 10),
+                publish_until=date(2024, 12, 31))
+    make_record(org, title=f"未开始 {CANARIES['future']}", publish_from=date(2026, 12, 1),
+                publish_until=date(2027, 6, 1))
+    repaired = make_record(org, title=f"已修复 {CANARIES['repaired']}")
+    set_record_status(ctx, repaired, "repaired", "信用修复决定")
+    withdrawn = make_record(org, title=f"已撤销 {CANARIES['withdrawn']}")
+    set_record_status(ctx, withdrawn, "withdrawn", "异议成立")
+    doctor = make_person(name="李医生", employer_id=org.id)
+    make_record(doctor, title="医师超范围执业", severity="minor", publish_until=date(2026, 12, 31))
+    full_id = ctx.protector.decrypt(doctor.code_cipher)
+    reindex()
+    return org, doctor, full_id
+
+
+def _pages(client, org, doctor):
+    urls = [f"/facility/{org.public_id}", f"/facility/{doctor.public_id}", "/lists/red", "/lists/serious",
+            "/search?q=金星", "/search?q=口腔", "/search?q=CANARY", "/search?q=李医生", "/search?q=超范围",
+            "/search?category=clinic"]
+    return {u: client.get(u) for u in urls}
+
+
+def test_canaries_never_public(client, planted):
+    org, doctor, full_id = planted
+    pages = _pages(client, org, doctor)
+    for url, resp in pages.items():
+        assert resp.status_code == 200, url
+        body = resp.get_data(as_text=True)
+        for canary in CANARIES.values():
+            assert canary not in body, (url, canary)
+        assert full_id not in body, url
+        assert "13812345678" not in body
+    # the public record is there, so the checks above are not vacuous
+    assert "公开处罚：未按规定消毒" in pages[f"/facility/{org.public_id}"].get_data(as_text=True)
+    assert "金星口腔诊所" in pages["/search?q=金星"].get_data(as_text=True)
+
+
+def test_index_documents_hold_only_public_text(rt, planted):
+    org, doctor, full_id = planted
+    from search_index import SearchQuery
+
+    results = rt.backend.search(SearchQuery(text="", filters={"category": "clinic"}, page=1, per_page=50))
+    blob = repr([h.doc for h in results.hits])
+    assert "金星口腔诊所" in blob
+    for canary in CANARIES.values():
+        assert canary not in blob
+    assert full_id not in blob
+
+
+def test_person_shows_masked_id_only(client, planted):
+    org, doctor, full_id = planted
+    body = client.get(f"/facility/{doctor.public_id}").get_data(as_text=True)
+    assert doctor.code_masked in body
+    assert full_id[6:14] not in body  # the birth date part is masked
+
+
+def test_minor_never_published(make_person, make_record, client, reindex):
+    child = make_person(name="王小宝", birth=date(2012, 3, 4))
+    make_record(child, record_type="commendation", title="少年志愿者表彰")
+    reindex()
+    assert client.get(f"/facility/{child.public_id}").status_code == 404
+    assert "王小宝" not in client.get("/search?q=王小宝").get_data(as_text=True)
