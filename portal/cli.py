@@ -31,6 +31,17 @@ def _progress(total: int | None, label: str):
     return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, width=30)
 
 
+def _running(bar):
+    """Adapt a callback that reports a running total to click's incremental progress bar."""
+    seen = [0]
+
+    def update(total: int) -> None:
+        bar.update(total - seen[0])
+        seen[0] = total
+
+    return update
+
+
 @click.group(help="医疗卫生信用信息公示平台 命令行工具")
 def main() -> None:
     pass
@@ -115,7 +126,7 @@ def index_rebuild() -> None:
     with _session(rt) as session:
         total = session.execute(select(func.count()).select_from(Subject)).scalar_one()
         with _progress(total, "重建索引") as bar:
-            count = indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=bar.update)
+            count = indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=_running(bar))
     click.echo(f"索引已重建：{count} 个可检索主体")
 
 
@@ -193,7 +204,7 @@ def bootstrap(subjects: int, seed: int) -> None:
         if rt.backend.count() == 0:
             total = session.execute(select(func.count()).select_from(Subject)).scalar_one()
             with _progress(total, "建立索引") as bar:
-                indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=bar.update)
+                indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=_running(bar))
         else:
             indexing.drain(session, rt.backend, rt.today(), rt.profile)
     click.echo("准备完成")
