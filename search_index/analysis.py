@@ -1,0 +1,102 @@
+"""Text analysis shared by every backend: normalisation, CJK runs, bigram tokens, codes.
+
+Names are matched by substring, so CJK text is indexed as overlapping bigrams (plus a unigram
+for the last character of a run, so that every character starts exactly one token and a
+one-character query can be a prefix match). A CJK query run matches when it is a substring of
+the normalised text: its bigrams find the candidates, the substring check confirms them (what
+a bigram phrase query does). Letter/digit runs are whole tokens, matched by prefix.
+"""
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterator
+
+CJK = "cjk"
+WORD = "word"
+
+_CJK_CLASS = (
+    "\u3007"  # 〇
+    "\u3400-\u4dbf"  # Extension A
+    "\u4e00-\u9fff"  # Unified Ideographs
+    "\uf900-\ufaff"  # Compatibility Ideographs
+    "\U00020000-\U0003134f"  # Extensions B–G
+)
+# A CJK run, or a run of letters/digits ([^\W_] is str.isalnum()) that are not CJK.
+_RUN_RE = re.compile(f"([{_CJK_CLASS}]+)|((?:(?![{_CJK_CLASS}])[^\\W_])+)")
+_CJK_RE = re.compile(f"[{_CJK_CLASS}]")
+
+# A credit code (USCC, 18 chars) or licence / certificate number: long, alphanumeric, many digits.
+_CODE_RE = re.compile(r"[0-9a-z]{12,40}")
+_MIN_CODE_DIGITS = 6
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK_RE.fullmatch(ch))
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalize_char(ch: str) -> str:
+    if unicodedata.category(ch)[0] == "C":  # control, format, surrogate, private use, unassigned
+        return " "
+    return unicodedata.normalize("NFKC", ch).lower()
+
+
+def normalize(text: str | None) -> str:
+    """Full-width → half-width (NFKC), lower-case, control characters → space. Character by
+    character, so that :func:`normalize_with_map` can map results back to the original."""
+    if not text:
+        return ""
+    return "".join(map(_normalize_char, text))
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """Normalise ``text`` and return, for every normalised character, the index of the
+    original character it came from (NFKC may change lengths, e.g. ``㈱`` → ``(株)``)."""
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        n = _normalize_char(ch)
+        out.append(n)
+        origin.extend([i] * len(n))
+    return "".join(out), origin
+
+
+def runs(norm: str) -> Iterator[tuple[str, int, str]]:
+    """Yield ``(kind, start, text)`` for each CJK run and each word (letter/digit) run of
+    already-normalised text. Everything else separates runs."""
+    for m in _RUN_RE.finditer(norm):
+        yield (CJK if m.group(1) else WORD), m.start(), m.group()
+
+
+def compact(norm: str) -> str:
+    """The letters, digits and CJK characters of normalised text, without separators."""
+    return "".join(text for _, _, text in runs(norm))
+
+
+def index_tokens(text: str | None) -> Iterator[tuple[str, int]]:
+    """``(token, position)`` pairs for indexing; position is the character offset in the
+    normalised text, so consecutive bigrams of one run have consecutive positions."""
+    for kind, start, run in runs(normalize(text)):
+        if kind == WORD:
+            yield run, start
+        else:
+            for i in range(len(run)):
+                yield run[i : i + 2], start + i
+
+
+def bigrams(run: str) -> list[str]:
+    """The consecutive bigrams of a CJK run of at least two characters."""
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def normalize_code(code: str | None) -> str:
+    """Codes match exactly but case-insensitively; full-width, spaces and hyphens are ignored."""
+    return re.sub(r"[\s\-]+", "", normalize(code))
+
+
+def looks_like_code(token: str) -> bool:
+    """True for a normalised token shaped like a credit code or licence number."""
+    return bool(_CODE_RE.fullmatch(token)) and sum(c.isdigit() for c in token) >= _MIN_CODE_DIGITS
+

@@ -1,0 +1,424 @@
+"""One conformance suite for every search backend: the memory fake must behave like Whoosh."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from search_index import (
+    MAX_PER_PAGE,
+    MemoryBackend,
+    SearchBackend,
+    SearchQuery,
+    SearchResults,
+    open_backend,
+)
+from search_index.analysis import normalize
+from search_index.whoosh_backend import WhooshBackend
+
+USCC = "91430100MA4L12345X"
+LICENCE = "PDY12345X43010217A1001"
+
+
+def doc(id, name, **kw) -> dict:
+    base = {
+        "id": id, "kind": "org", "name": name, "codes": [], "category": "hospital",
+        "category_label": "医院", "region_code": "430102", "region_name": "芙蓉区", "address": "",
+        "grade": "", "grade_year": None, "record_types": [], "titles": [], "url": f"/facility/{id}",
+        "updated_on": "2026-11-20",
+    }
+    return base | kw
+
+
+DOCS = [
+    doc("s1", "长沙市第一人民医院", codes=[USCC, LICENCE], grade="A", grade_year=2025,
+        address="长沙市芙蓉区解放西路61号", record_types=["penalty", "commendation"],
+        titles=["超范围执业行政处罚", "年度先进集体"]),
+    doc("s2", "人民医院", region_code="430103", region_name="天心区", record_types=["penalty"]),
+    doc("s3", "人民医院分院", region_code="430103", region_name="天心区", grade="B"),
+    doc("s4", "南京市鼓楼区口腔诊所", category="clinic", category_label="诊所、门诊部",
+        region_code="320106", region_name="鼓楼区", grade="A"),
+    doc("s5", "北京市同仁堂大药房", category="pharmacy", category_label="药店", region_code="110101",
+        region_name="东城区", record_types=["commitment"]),
+    doc("s6", "东京都健康诊所", category="clinic", category_label="诊所、门诊部", region_code="430104",
+        region_name="岳麓区"),
+    doc("s7", "老百姓大药房（五一店）", category="pharmacy", category_label="药店",
+        region_code="430102", record_types=["penalty", "inspection"], titles=["未按规定执业被责令整改"]),
+    doc("s8", "王氏口腔诊所", category="clinic", category_label="诊所、门诊部", region_code="430111",
+        region_name="雨花区", grade="C", record_types=["commendation"]),
+    doc("s9", "ＡＢＣ齿科门诊部", category="clinic", category_label="诊所、门诊部", region_code="430111",
+        region_name="雨花区"),
+    doc("s10", "张三", kind="person", category="doctor", category_label="医师", region_code="430102",
+        codes=["110430100000547"], record_types=["misconduct_points"]),
+    doc("s11", "哈哈哈宾馆", category="hotel", category_label="住宿场所", region_code="430105"),
+    doc("s12", "哈哈旅社", category="hotel", category_label="住宿场所", region_code="430105"),
+]
+BY_ID = {d["id"]: d for d in DOCS}
+
+
+def oracle(text: str) -> set[str]:
+    """A single CJK run: the naive substring rule over the searchable text."""
+    t = normalize(text)
+    fields = ("name", "category_label", "region_name", "address")
+    return {d["id"] for d in DOCS
+            if any(t in normalize(d[f]) for f in fields) or any(t in normalize(x) for x in d["titles"])}
+
+
+@pytest.fixture(params=["memory", "whoosh"])
+def make_backend(request, tmp_path):
+    opened = []
+
+    def make(sub="ix") -> SearchBackend:
+        b = MemoryBackend() if request.param == "memory" else WhooshBackend(tmp_path / sub)
+        opened.append(b)
+        return b
+
+    yield make
+    for b in opened:
+        b.close()
+
+
+@pytest.fixture
+def backend(make_backend):
+    b = make_backend()
+    assert b.upsert(DOCS) == len(DOCS)
+    return b
+
+
+def ids(results: SearchResults) -> list[str]:
+    return [h.id for h in results.hits]
+
+
+def search(backend, text="", filters=None, **kw) -> SearchResults:
+    return backend.search(SearchQuery(text=text, filters={} if filters is None else filters, **kw))
+
+
+def test_is_a_search_backend(backend):
+    assert isinstance(backend, SearchBackend)
+    assert backend.count() == len(DOCS)
+
+
+@pytest.mark.parametrize("text", ["民医", "腔诊", "京市", "大药房", "口腔诊所", "人民医院", "第一人民", "百姓大药"])
+def test_partial_name_substring(backend, text):
+    got = search(backend, text, per_page=50)
+    assert set(ids(got)) == oracle(text)
+    assert got.total == len(oracle(text)) > 0
+    for h in got.hits:
+        assert normalize(text) in normalize(h.doc["name"])  # these terms only occur in names
+
+
+def test_substring_precision():
+    assert oracle("京市") == {"s4", "s5"}  # not 东京都健康诊所
+    assert oracle("哈哈哈") == {"s11"}
+
+
+@pytest.mark.parametrize("text, expected", [("京市", {"s4", "s5"}), ("哈哈哈", {"s11"}), ("哈哈", {"s11", "s12"}),
+                                            ("京都", {"s6"}), ("医院分", {"s3"}), ("院分院", {"s3"})])
+def test_exact_sets(backend, text, expected):
+    assert set(ids(search(backend, text))) == expected
+
+
+@pytest.mark.parametrize("text", ["院", "民", "哈", "张"])
+def test_single_character(backend, text):
+    assert set(ids(search(backend, text, per_page=50))) == oracle(text) != set()
+
+
+def test_ranking_exact_then_prefix_then_substring(backend):
+    got = ids(search(backend, "人民医院"))
+    assert got == ["s2", "s3", "s1"]
+    assert ids(search(backend, "长沙市第一人民医院"))[0] == "s1"
+    assert ids(search(backend, "长沙市 第一人民医院"))[0] == "s1"
+
+
+def test_name_matches_rank_before_other_fields(backend):
+    got = ids(search(backend, "执业", per_page=50))
+    assert set(got) == {"s1", "s7"}  # only in titles
+    got = ids(search(backend, "芙蓉区", per_page=50))  # region names / addresses only
+    assert "s1" in got
+
+
+def test_several_words_all_must_match(backend):
+    assert ids(search(backend, "口腔 王氏")) == ["s8"]
+    assert ids(search(backend, "口腔 药房")) == []
+    assert ids(search(backend, "abc 门诊")) == ["s9"]
+
+
+@pytest.mark.parametrize("text", [USCC, USCC.lower(), "９１４３０１００ＭＡ４Ｌ１２３４５Ｘ", f"  {USCC}  ", LICENCE,
+                                  LICENCE.lower(), "PDY-12345-X43010217A1001"])
+def test_codes_exact(backend, text):
+    assert ids(search(backend, text)) == ["s1"]
+
+
+def test_codes_are_exact_only(backend):
+    assert search(backend, USCC[:-1]).total == 0
+    assert search(backend, USCC + "1").total == 0
+    assert ids(search(backend, "110430100000547")) == ["s10"]
+
+
+def test_latin_words_fullwidth_and_prefix(backend):
+    got = search(backend, "abc")
+    assert ids(got) == ["s9"]
+    assert search(backend, "ＡＢ").total == 1
+    assert search(backend, "bc").total == 0  # words match by prefix, not infix
+
+
+def test_facets_for_query(backend):
+    got = search(backend, "医院")
+    assert set(ids(got)) == {"s1", "s2", "s3"}
+    assert got.facets["region_code"] == [("430103", 2), ("430102", 1)]
+    assert got.facets["grade"] == [("A", 1), ("B", 1)]
+    assert got.facets["record_types"] == [("penalty", 2), ("commendation", 1)]
+    assert got.facets["kind"] == [("org", 3)]
+    assert set(got.facets) == {"kind", "category", "region_code", "grade", "record_types"}
+
+
+def test_filters(backend):
+    assert set(ids(search(backend, "口腔", {"grade": "A"}))) == {"s4"}
+    assert set(ids(search(backend, "", {"record_types": "penalty"}))) == {"s1", "s2", "s7"}
+    assert set(ids(search(backend, "", {"category": "clinic", "region_code": "430111"}))) == {"s8", "s9"}
+    assert set(ids(search(backend, "", {"kind": "person"}))) == {"s10"}
+    got = search(backend, "", {"region_code": "430100"}, per_page=50)  # a city covers its districts
+    assert set(ids(got)) == {d["id"] for d in DOCS if d["region_code"].startswith("4301")}
+    assert search(backend, "", {"region_code": "430000"}, per_page=50).total == got.total
+    assert search(backend, "", {"grade": "Z"}).total == 0
+
+
+def test_filter_only_returns_all_filtered_and_empty_returns_nothing(backend):
+    assert search(backend, "").total == 0
+    assert search(backend, "  ?! ").total == 0
+    assert search(backend, "", {"nope": "x"}).total == 0
+    assert search(backend, "", {"category": "hotel"}).total == 2
+
+
+def test_hostile_filters_are_ignored_or_match_nothing(backend):
+    for filters in [{"category": "<script>"}, {"region_code": "\x00"}, {"grade": 5}, {"kind": ["org"]},
+                    {"category": "x" * 5000}, {"record_types": "penalty OR *"}, {"category": "\ud800"},
+                    {"region_code": "4301\ud800"}, None, "category=clinic"]:
+        got = search(backend, "医院", filters)
+        assert got.total in (0, 3)
+
+
+@pytest.mark.parametrize("page, shown", [(0, 1), (-1, 1), (1, 1), (2, 2), (10**9, 10**9)])
+def test_pagination_edges(backend, page, shown):
+    got = search(backend, "", {"kind": "org"}, page=page, per_page=5)
+    assert got.total == 11 and got.pages == 3 and got.page == shown
+    expected = {1: 5, 2: 5, 10**9: 0}[shown]
+    assert len(got.hits) == expected
+
+
+def test_pages_cover_everything_once_in_a_stable_order(backend):
+    seen = []
+    for page in range(1, 5):
+        seen += ids(search(backend, "", {"kind": "org"}, page=page, per_page=3))
+    assert len(seen) == len(set(seen)) == 11
+    assert seen == ids(search(backend, "", {"kind": "org"}, per_page=50))
+
+
+def test_per_page_is_clamped(backend):
+    assert search(backend, "", {"kind": "org"}, per_page=0).per_page == 1
+    assert search(backend, "", {"kind": "org"}, per_page=10**6).per_page == MAX_PER_PAGE
+    assert search(backend, "", {"kind": "org"}, per_page="x").per_page == 20
+
+
+HOSTILE = ["x" * 5000, "医" * 5000, "!!!,,,。。。", "name:x OR *", "<script>alert(1)</script>", '"unbalanced',
+           "\\", "\\\\", "😀🏥", "医\x00院", "\x00", "(", ")", "[a TO z]", "{", "}", "^2", "~", "a*", "?", "AND",
+           "OR NOT", "* OR *", "-", "--", "\ud800", "\u200b", "\ufeff医院", "%", "'", ";drop table", "\t\n\r",
+           "ﷺ", "㈱", "İ", "ß" * 30, "9" * 40, "PDY" * 30]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_queries_never_raise(backend, text):
+    got = search(backend, text)
+    assert isinstance(got, SearchResults)
+    for h in got.hits:
+        assert "".join(s for s, _ in h.highlights["name"]) == h.doc["name"]
+
+
+def test_hostile_text_in_results_is_segments_not_html(backend):
+    backend.upsert([doc("x1", "<b>医院</b>&amp;")])
+    (hit,) = search(backend, "<b>医院").hits  # "b" is a word, "<", ">" separators
+    assert hit.highlights["name"] == [("<", False), ("b", True), (">", False), ("医院", True), ("</", False),
+                                      ("b", True), (">&amp;", False)]
+
+
+def test_upsert_replaces(backend):
+    gen = backend.generation()
+    assert backend.upsert([doc("s2", "湘雅附属医院")]) == 1
+    assert backend.count() == len(DOCS)
+    assert "s2" not in ids(search(backend, "人民医院"))
+    assert ids(search(backend, "湘雅")) == ["s2"]
+    assert backend.generation() != gen
+
+
+def test_upsert_same_id_twice_in_one_batch_keeps_the_last(backend):
+    assert backend.upsert([doc("n1", "甲诊所"), doc("n1", "乙诊所")]) == 1
+    assert search(backend, "甲诊所").total == 0
+    assert ids(search(backend, "乙诊所")) == ["n1"]
+
+
+def test_upsert_rejects_documents_without_id(backend):
+    with pytest.raises(ValueError):
+        backend.upsert([{"name": "无编号"}])
+
+
+def test_delete_removes(backend):
+    gen = backend.generation()
+    assert backend.delete(["s8", "nope"]) == 1
+    assert backend.delete(["s8"]) == 0
+    assert backend.count() == len(DOCS) - 1
+    assert search(backend, "王氏").total == 0
+    assert backend.generation() != gen
+
+
+def test_rebuild_swaps_and_searches_keep_working(backend):
+    during = []
+
+    def progress(n):
+        during.append((n, search(backend, "人民医院").total))
+
+    new_docs = [doc("r1", "湘雅医院"), doc("r2", "湘雅二医院")]
+    gen = backend.generation()
+    assert backend.rebuild(iter(new_docs), progress) == 2
+    assert during == [(1, 3), (2, 3)]  # the old index answered while the new one was built
+    assert backend.count() == 2
+    assert search(backend, "人民医院").total == 0
+    assert ids(search(backend, "湘雅")) == ["r1", "r2"]
+    assert backend.generation() != gen
+
+
+def test_clear(backend):
+    gen = backend.generation()
+    backend.clear()
+    assert backend.count() == 0
+    assert search(backend, "医院").total == 0
+    assert backend.generation() != gen
+
+
+def test_generation_is_stable_without_changes(backend):
+    assert backend.generation() == backend.generation()
+    search(backend, "医院")
+    g = backend.generation()
+    backend.upsert([])
+    backend.delete([])
+    assert backend.generation() == g
+
+
+@pytest.mark.parametrize("text", ["人民医院", "民", "abc", "ＡＢ 门诊", "大药房", "院", "哈哈", "口腔 王"])
+def test_highlight_segments_reconstruct_the_name(backend, text):
+    got = search(backend, text, per_page=50)
+    assert got.hits
+    for h in got.hits:
+        segments = h.highlights["name"]
+        assert "".join(s for s, _ in segments) == h.doc["name"]
+        assert all(isinstance(s, str) and isinstance(m, bool) for s, m in segments)
+
+
+def test_highlight_marks_the_match(backend):
+    (hit,) = search(backend, "ab").hits
+    assert hit.highlights["name"] == [("ＡＢ", True), ("Ｃ齿科门诊部", False)]
+    hit = search(backend, "超范围").hits[0]
+    assert hit.highlights["titles"] == [("超范围", True), ("执业行政处罚", False)]
+    assert "address" not in hit.highlights
+
+
+def test_hit_doc_is_the_indexed_document(backend):
+    (hit,) = search(backend, USCC).hits
+    assert hit.doc == BY_ID["s1"]
+    hit.doc["name"] = "changed"  # callers cannot corrupt the index
+    assert search(backend, USCC).hits[0].doc == BY_ID["s1"]
+
+
+def test_threads_search_while_one_writes(make_backend):
+    backend = make_backend()
+    backend.upsert(DOCS)
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader():
+        try:
+            while not stop.is_set():
+                got = search(backend, "医院", per_page=5)
+                assert got.total >= 3
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    def writer():
+        try:
+            for i in range(15):
+                backend.upsert([doc(f"t{i}", f"第{i}号社区医院")])
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+        finally:
+            stop.set()
+
+    threads = [threading.Thread(target=reader) for _ in range(4)] + [threading.Thread(target=writer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    assert search(backend, "社区医院", per_page=50).total == 15
+
+
+def test_memory_and_whoosh_agree_on_every_name_substring(tmp_path):
+    """Differential check: every 1–4 character substring of every name (and a few pairs)."""
+    memory, whoosh = MemoryBackend(), WhooshBackend(tmp_path / "ix")
+    memory.upsert(DOCS)
+    whoosh.upsert(DOCS)
+    queries = {d["name"][i:i + n] for d in DOCS for n in range(1, 5) for i in range(len(d["name"]))}
+    queries |= {"医院 长沙", "abc 科", "诊所 430", "ab 门诊部", "张三 110430100000547"}
+    for text in sorted(queries):
+        for filters in ({}, {"category": "clinic"}, {"region_code": "430100"}):
+            a, b = search(memory, text, filters, per_page=50), search(whoosh, text, filters, per_page=50)
+            assert (a.total, a.facets, a.hits) == (b.total, b.facets, b.hits), (text, filters)
+    whoosh.close()
+
+
+# -- Whoosh only: several processes share one directory -----------------------------------------
+
+
+def test_whoosh_second_instance_sees_writes_and_rebuilds(tmp_path):
+    a, b = WhooshBackend(tmp_path / "ix"), WhooshBackend(tmp_path / "ix")
+    a.upsert(DOCS)
+    assert search(b, "人民医院").total == 3
+    a.rebuild([doc("r1", "湘雅医院")])
+    assert b.generation() == a.generation()
+    assert ids(search(b, "医院")) == ["r1"]
+    b.upsert([doc("r2", "湘雅二医院")])
+    assert search(a, "湘雅").total == 2
+    a.close()
+    b.close()
+    assert search(a, "湘雅").total == 2  # reopens after close
+    assert len(list((tmp_path / "ix").glob("ix-*"))) <= 2  # old generations are removed
+
+
+def test_whoosh_failed_rebuild_keeps_the_old_index(tmp_path):
+    backend = WhooshBackend(tmp_path / "ix")
+    backend.upsert(DOCS)
+
+    def docs():
+        yield doc("r1", "湘雅医院")
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        backend.rebuild(docs())
+    assert backend.count() == len(DOCS)
+    assert len(list((tmp_path / "ix").glob("ix-*"))) == 1
+
+
+# -- open_backend --------------------------------------------------------------------------------
+
+
+def test_open_backend(tmp_path, monkeypatch):
+    assert isinstance(open_backend("memory://"), MemoryBackend)
+    b = open_backend(f"whoosh://{tmp_path}/abs")
+    assert isinstance(b, WhooshBackend) and b.root == tmp_path / "abs"
+    monkeypatch.chdir(tmp_path)
+    b = open_backend("whoosh://rel/ix")
+    assert isinstance(b, WhooshBackend) and (tmp_path / "rel" / "ix" / "CURRENT").exists()
+
+
+@pytest.mark.parametrize("url", ["", "whoosh://", "elasticsearch://x", "/tmp/ix", "memory:", None])
+def test_open_backend_rejects(url):
+    with pytest.raises(ValueError):
+        open_backend(url)
