@@ -27,7 +27,27 @@ def _session(rt: Runtime):
         session.close()
 
 
+class _Counter:
+    """Progress for work of unknown length: a running count on stderr."""
+
+    def __init__(self, label: str):
+        self.label, self.n = label, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        click.echo(f"\r{self.label}：{self.n}", err=True)
+
+    def update(self, n: int) -> None:
+        self.n += n
+        if self.n % 1000 == 0:
+            click.echo(f"\r{self.label}：{self.n}", err=True, nl=False)
+
+
 def _progress(total: int | None, label: str):
+    if total is None:
+        return _Counter(label)
     return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, width=30)
 
 

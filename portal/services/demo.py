@@ -16,7 +16,10 @@ def load_demo(ctx: ServiceContext, n_subjects: int, seed: int,
               progress: Callable[[int], None] | None = None) -> dict[str, int]:
     """Generate and store ``n_subjects`` subjects with records, then grade the last two years."""
     profile = ctx.profile
-    regions = [(r.code, r.name) for r in profile.regions if r.parent]  # counties / districts
+    regions = []  # where subjects are registered: counties, districts, 省直辖 cities
+    for r in profile.leaf_regions():
+        parent = profile.region(r.parent)
+        regions.append((r.code, r.name, parent.name if parent else r.name))
     ids: dict[str, int] = {}
     pending_employers: list[tuple[object, str]] = []
     n_records = 0

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..domain.vocab import CATEGORIES, INFO_CLASS_LABELS, SEVERITY_LABELS
+from ..domain.vocab import CATEGORIES, INFO_CLASS_LABELS, SEVERITY_LABELS, record_type_label
 from ..runtime import Runtime
 from ..services import indexing
 
@@ -84,6 +84,7 @@ def init_app(app: Flask) -> None:
             "CATEGORIES": CATEGORIES,
             "INFO_CLASS_LABELS": INFO_CLASS_LABELS,
             "SEVERITY_LABELS": SEVERITY_LABELS,
+            "record_type_label": record_type_label,
         }
 
     @app.errorhandler(HTTPException)
@@ -101,10 +102,16 @@ def init_app(app: Flask) -> None:
 
 
 def _data_updated_at() -> str:
+    """When the public data last changed, in Beijing time (stored as UTC)."""
+    from datetime import datetime, timezone
+
+    from ..runtime import CHINA_TZ
+
     value = indexing.get_state(db(), "index_updated_at")
     if not value:
         return "—"
-    return value.replace("T", " ")[:16]
+    stamp = datetime.fromisoformat(value).replace(tzinfo=timezone.utc).astimezone(CHINA_TZ)
+    return stamp.strftime("%Y-%m-%d %H:%M")
 
 
 def abort_with(code: int, message: str):

@@ -33,7 +33,8 @@ def planted(make_org, make_person, make_record, ctx, reindex):
     withdrawn = make_record(org, title=f"已撤销 {CANARIES['withdrawn']}")
     set_record_status(ctx, withdrawn, "withdrawn", "异议成立")
     doctor = make_person(name="李医生", employer_id=org.id)
-    make_record(doctor, title="医师超范围执业", severity="minor", publish_until=date(2026, 12, 31))
+    make_record(doctor, title="医师超范围执业", severity="minor", decided_on=date(2026, 10, 8),
+                publish_until=date(2026, 12, 31))
     full_id = ctx.protector.decrypt(doctor.code_cipher)
     reindex()
     return org, doctor, full_id
@@ -58,7 +59,10 @@ def test_canaries_never_public(client, planted):
         assert "13812345678" not in body
     # the public record is there, so the checks above are not vacuous
     assert "公开处罚：未按规定消毒" in pages[f"/facility/{org.public_id}"].get_data(as_text=True)
-    assert "金星口腔诊所" in pages["/search?q=金星"].get_data(as_text=True)
+    from bs4 import BeautifulSoup
+
+    hits = BeautifulSoup(pages["/search?q=金星"].get_data(as_text=True), "html.parser").select(".hit-name")
+    assert [h.get_text() for h in hits] == ["金星口腔诊所"]
 
 
 def test_index_documents_hold_only_public_text(rt, planted):
@@ -85,4 +89,7 @@ def test_minor_never_published(make_person, make_record, client, reindex):
     make_record(child, record_type="commendation", title="少年志愿者表彰")
     reindex()
     assert client.get(f"/facility/{child.public_id}").status_code == 404
-    assert "王小宝" not in client.get("/search?q=王小宝").get_data(as_text=True)
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(client.get("/search?q=王小宝").get_data(as_text=True), "html.parser")
+    assert soup.select(".hit") == []
