@@ -26,6 +26,7 @@ from datetime import date, timedelta
 from stdnum.cn import ric, uscc
 
 from ..domain.vocab import CATEGORIES, RECORD_TYPES, InfoClass, SubjectKind
+from ..domain.windows import add_months
 from . import names as N
 
 __all__ = [
@@ -69,17 +70,6 @@ def gb11714_check_char(body: str) -> str:
     return "X" if d == 10 else "0" if d == 11 else str(d)
 
 
-def add_months(d: date, months: int) -> date:
-    y, m = divmod(d.month - 1 + months, 12)
-    y += d.year
-    m += 1
-    return date(y, m, min(d.day, _month_days(y, m)))
-
-
-def _month_days(y: int, m: int) -> int:
-    if m == 2:
-        return 29 if (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)) else 28
-    return 30 if m in (4, 6, 9, 11) else 31
 
 
 def _medical_class(name: str) -> str:

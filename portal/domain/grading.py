@@ -22,12 +22,12 @@ serious list ⇒ lowest grade) then cap the letter and are listed with delta 0.
 """
 from __future__ import annotations
 
-import calendar
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from .vocab import InfoClass, RecordStatus
+from .windows import add_months
 
 BASE = "base"
 RECORD = "record"
@@ -89,12 +89,6 @@ def _as_date(value: Any) -> date | None:
     return value if isinstance(value, date) else None
 
 
-def add_months(d: date, months: int) -> date:
-    """``d`` moved by whole months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
-    total = d.year * 12 + d.month - 1 + months
-    year, month = divmod(total, 12)
-    month += 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
 def assessed_period(profile, when: int | date) -> tuple[date, date]:
