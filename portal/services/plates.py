@@ -1,0 +1,288 @@
+"""Write verbs for QR identity plates (二维码身份牌, 淮安 三(七)) and the queries staff and the
+CLI need around them.
+
+issue_plate, revoke_plate and reissue_plate change plates and write audit events; record_scan
+only bumps an anonymous per-plate, per-day counter (no audit row: a scan is not an official act,
+and one row per scan would flood the hash-chained log and serialise every scan on it).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..domain import plates as rules
+from ..domain.disclosure import public_subject
+from ..domain.plates import PlateStatus
+from ..domain.vocab import SubjectKind, SubjectStatus
+from ..models import Plate, PlateScanDay, Subject
+from ..plates_render import PlateCard, QrMatrix, encode_qr
+from .audit import record_event
+from .context import ServiceContext
+from .errors import ServiceError
+from .indexing import latest_grade
+
+MAX_CHAIN = 50  # reissue chains are short; this only guards against a corrupt loop
+PLATE_ROLES = frozenset({"operator", "department"})  # 平台运行机构、认定部门 issue and revoke plates
+
+
+def can_manage_plates(user) -> bool:
+    """Staff who issue, revoke, reissue and print plates (region scoping is checked per plate)."""
+    return bool(user is not None and user.active and PLATE_ROLES & set(user.roles or ()))
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+def find_by_token(session: Session, token: str) -> Plate | None:
+    return session.execute(select(Plate).where(Plate.token == token)).scalar_one_or_none()
+
+
+def find_by_number(session: Session, plate_no: str) -> Plate | None:
+    return session.execute(select(Plate).where(Plate.plate_no == plate_no.strip().upper())).scalar_one_or_none()
+
+
+def active_plate(session: Session, subject_id: int) -> Plate | None:
+    return session.execute(select(Plate).where(Plate.subject_id == subject_id, Plate.status == PlateStatus.ACTIVE)
+                           .order_by(Plate.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def current_plate(session: Session, plate: Plate) -> Plate:
+    """Follow reissues to the newest plate of the line."""
+    seen = 0
+    while plate.replaced_by_id is not None and seen < MAX_CHAIN:
+        plate = session.get(Plate, plate.replaced_by_id)
+        seen += 1
+    return plate
+
+
+def subjects_query(region: str | None = None, category: str | None = None):
+    """Organisations in a region (a city code selects its districts too) and/or a category."""
+    q = select(Subject).where(Subject.kind == SubjectKind.ORG)
+    if region:
+        q = q.where(Subject.region_code.startswith(rules.region_prefix(region), autoescape=True))
+    if category:
+        q = q.where(Subject.category == category)
+    return q.order_by(Subject.region_code, Subject.id)
+
+
+def subjects_without_plate(region: str | None = None, category: str | None = None):
+    """Active organisations that have no active plate yet."""
+    has_plate = select(Plate.id).where(Plate.subject_id == Subject.id, Plate.status == PlateStatus.ACTIVE).exists()
+    return subjects_query(region, category).where(Subject.status == SubjectStatus.ACTIVE, ~has_plate)
+
+
+def predecessors(session: Session, plate: Plate) -> list[Plate]:
+    """The plates this one replaced, newest first."""
+    out, current = [], plate
+    while len(out) < MAX_CHAIN:
+        prev = session.execute(select(Plate).where(Plate.replaced_by_id == current.id)).scalar_one_or_none()
+        if prev is None:
+            break
+        out.append(prev)
+        current = prev
+    return out
+
+
+def plates_query(region: str | None = None, category: str | None = None, status: str | None = PlateStatus.ACTIVE):
+    q = select(Plate).join(Subject, Subject.id == Plate.subject_id)
+    sub = subjects_query(region, category).whereclause
+    if sub is not None:
+        q = q.where(sub)
+    if status:
+        q = q.where(Plate.status == status)
+    return q.order_by(Plate.plate_no)
+
+
+def scan_counts(session: Session, plate_ids: Iterable[int] | None = None, since: date | None = None) -> dict[int, int]:
+    q = select(PlateScanDay.plate_id, func.sum(PlateScanDay.count)).group_by(PlateScanDay.plate_id)
+    if plate_ids is not None:
+        q = q.where(PlateScanDay.plate_id.in_(list(plate_ids)))
+    if since is not None:
+        q = q.where(PlateScanDay.day >= since)
+    return {pid: int(n or 0) for pid, n in session.execute(q)}
+
+
+def scan_days(session: Session, plate_id: int, since: date | None = None) -> list[tuple[date, int]]:
+    q = select(PlateScanDay.day, PlateScanDay.count).where(PlateScanDay.plate_id == plate_id)
+    if since is not None:
+        q = q.where(PlateScanDay.day >= since)
+    return [(d, n) for d, n in session.execute(q.order_by(PlateScanDay.day))]
+
+
+# --- verbs -------------------------------------------------------------------------------------
+
+def _next_number(session: Session, region_code: str) -> str:
+    prefix = rules.plate_number_prefix(region_code)
+    last = session.execute(select(Plate.plate_no).where(Plate.plate_no.startswith(prefix, autoescape=True))
+                           .order_by(Plate.plate_no.desc()).limit(1)).scalar()
+    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return rules.plate_number(region_code, seq)
+
+
+def _new_plate(ctx: ServiceContext, subject: Subject) -> Plate:
+    while True:
+        token = rules.new_token(ctx.protector)
+        if find_by_token(ctx.session, token) is None:  # 50 random bits: a clash is practically never
+            break
+    plate = Plate(plate_no=_next_number(ctx.session, subject.region_code), token=token, subject_id=subject.id,
+                  issued_on=ctx.today, status=PlateStatus.ACTIVE, created_by=ctx.actor)
+    ctx.session.add(plate)
+    ctx.session.flush()
+    return plate
+
+
+def _check_issuable(ctx: ServiceContext, subject: Subject) -> None:
+    if subject.kind != SubjectKind.ORG:
+        raise ServiceError("二维码身份牌只发给机构和场所，不发给个人", "subject")
+    if subject.status != SubjectStatus.ACTIVE:
+        raise ServiceError("该单位已注销或许可已吊销，不能发放身份牌", "subject")
+    if public_subject(subject, ctx.today) is None:
+        raise ServiceError("该主体信息不公开，不能发放身份牌", "subject")
+
+
+def issue_plate(ctx: ServiceContext, subject: Subject) -> Plate:
+    """A first plate for a unit. A unit has at most one active plate; replace it by reissuing."""
+    _check_issuable(ctx, subject)
+    existing = active_plate(ctx.session, subject.id)
+    if existing is not None:
+        raise ServiceError(f"该单位已有有效身份牌 {existing.plate_no}；如需更换请补发", "subject")
+    plate = _new_plate(ctx, subject)
+    record_event(ctx.session, ctx.actor, "plate.issue", subject_id=subject.id, object_ref=f"plate:{plate.id}",
+                 detail={"plate_no": plate.plate_no})
+    return plate
+
+
+def issue_missing(ctx: ServiceContext, subjects: Iterable[Subject],
+                  progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Issue a plate to every active organisation in ``subjects`` that has none; (issued, skipped)."""
+    issued = skipped = 0
+    for i, subject in enumerate(subjects, 1):
+        if (subject.kind != SubjectKind.ORG or subject.status != SubjectStatus.ACTIVE
+                or active_plate(ctx.session, subject.id) is not None):
+            skipped += 1
+        else:
+            issue_plate(ctx, subject)
+            issued += 1
+        if progress:
+            progress(i)
+    return issued, skipped
+
+
+def _check_reason(reason: str, note: str) -> str:
+    if reason not in rules.REVOKE_REASONS:
+        raise ServiceError(f"未知的作废原因：{reason}（可选：{'、'.join(rules.REVOKE_REASONS)}）", "reason")
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise ServiceError("说明不超过 200 字", "note")
+    if reason == "other" and not note:
+        raise ServiceError("原因为“其他”时请填写说明", "note")
+    return note
+
+
+def revoke_plate(ctx: ServiceContext, plate: Plate, reason: str, note: str = "") -> Plate:
+    """Revoke a plate (lost, damaged ...). The row stays; its page shows a banner from now on."""
+    note = _check_reason(reason, note)
+    if plate.status != PlateStatus.ACTIVE:
+        raise ServiceError(f"身份牌 {plate.plate_no} 已不是有效状态，无需作废", "plate")
+    plate.status = PlateStatus.REVOKED
+    plate.revoked_on = ctx.today
+    plate.revoked_reason = reason
+    plate.revoked_note = note
+    ctx.session.flush()
+    record_event(ctx.session, ctx.actor, "plate.revoke", subject_id=plate.subject_id, object_ref=f"plate:{plate.id}",
+                 detail={"plate_no": plate.plate_no, "reason": reason, "note": note})
+    return plate
+
+
+def reissue_plate(ctx: ServiceContext, plate: Plate, reason: str = "damaged", note: str = "") -> Plate:
+    """A new plate (new number, new token) replacing ``plate``, which keeps working with a banner
+    that links to its successor. An active plate becomes *replaced*; a revoked one stays revoked."""
+    note = _check_reason(reason, note)
+    if plate.replaced_by_id is not None:
+        newest = current_plate(ctx.session, plate)
+        raise ServiceError(f"身份牌 {plate.plate_no} 已换发为 {newest.plate_no}，请对最新的身份牌操作", "plate")
+    subject = ctx.session.get(Subject, plate.subject_id)
+    _check_issuable(ctx, subject)
+    other = active_plate(ctx.session, subject.id)
+    if other is not None and other.id != plate.id:
+        raise ServiceError(f"该单位已有另一块有效身份牌 {other.plate_no}", "plate")
+    new = _new_plate(ctx, subject)
+    if plate.status == PlateStatus.ACTIVE:
+        plate.status = PlateStatus.REPLACED
+        plate.revoked_on = ctx.today
+        plate.revoked_reason = reason
+        plate.revoked_note = note
+    plate.replaced_by_id = new.id
+    ctx.session.flush()
+    record_event(ctx.session, ctx.actor, "plate.reissue", subject_id=subject.id, object_ref=f"plate:{new.id}",
+                 detail={"plate_no": new.plate_no, "replaces": plate.plate_no, "reason": reason, "note": note})
+    return new
+
+
+def record_print(ctx: ServiceContext, count: int, *, region: str | None, category: str | None, size: str,
+                 fmt: str) -> None:
+    """Printing a batch of plates is a staff act: audited with what was selected."""
+    record_event(ctx.session, ctx.actor, "plate.print", object_ref="plates",
+                 detail={"count": count, "region": region or "", "category": category or "", "size": size,
+                         "format": fmt})
+
+
+def record_scan(session: Session, plate_id: int, day: date) -> None:
+    """Add one scan to the plate's counter for ``day`` with a single UPSERT (SQLite ≥ 3.24 and
+    PostgreSQL share the ``ON CONFLICT … DO UPDATE`` form). Stores nothing about the scanner."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        stmt = insert(PlateScanDay).values(plate_id=plate_id, day=day, count=1)
+        stmt = stmt.on_conflict_do_update(index_elements=[PlateScanDay.plate_id, PlateScanDay.day],
+                                          set_={"count": PlateScanDay.count + 1})
+        session.execute(stmt)
+        return
+    done = session.execute(update(PlateScanDay).where(PlateScanDay.plate_id == plate_id, PlateScanDay.day == day)
+                           .values(count=PlateScanDay.count + 1))
+    if done.rowcount == 0:
+        session.add(PlateScanDay(plate_id=plate_id, day=day, count=1))
+        session.flush()
+
+
+# --- printing ----------------------------------------------------------------------------------
+
+def plate_matrix(plate: Plate, base_url: str) -> tuple[str, QrMatrix]:
+    """The scan URL and QR matrix of a plate, rendered once and kept on the row (the caller
+    commits); recomputed only if the portal's base URL changed."""
+    url = rules.scan_url(base_url, plate.token)
+    if plate.qr_url == url and plate.qr_modules:
+        return url, QrMatrix.unpack(plate.qr_modules)
+    matrix = encode_qr(url)
+    plate.qr_url, plate.qr_modules = url, matrix.pack()
+    return url, matrix
+
+
+def plate_card(session: Session, profile, plate: Plate, base_url: str, today: date) -> PlateCard:
+    """What is printed on a plate: public registration data only."""
+    subject = session.get(Subject, plate.subject_id)
+    view = public_subject(subject, today)
+    if view is None:
+        raise ServiceError("该主体信息不公开，不能打印身份牌", "plate")
+    url, matrix = plate_matrix(plate, base_url)
+    letter = year = None
+    label = ""
+    if getattr(getattr(profile, "display", None), "plate_shows_grade", False):
+        grade = latest_grade(session, subject.id, today)
+        if grade is not None:
+            letter, year = grade.letter, grade.year
+            info = profile.grade(grade.letter)
+            label = info.label if info else ""
+    return PlateCard(plate_no=plate.plate_no, url=url, matrix=matrix, unit_name=view["name"],
+                     issued_on=plate.issued_on, portal_name=profile.portal_name, authority=profile.authority,
+                     grade_letter=letter, grade_year=year, grade_label=label)
+
+
+def iter_cards(session: Session, profile, base_url: str, today: date, plates: Iterable[Plate]) -> Iterator[PlateCard]:
+    for plate in plates:
+        yield plate_card(session, profile, plate, base_url, today)
