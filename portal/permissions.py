@@ -1,0 +1,232 @@
+"""Who may see a credit subject's non-public information. Views only ask; this module decides.
+
+海南 第二十七条: non-public information may be seen by the credit subject after real-name
+authentication, or by a third party with the subject's written authorisation, for the agreed
+purpose only (also 征信业管理条例 第十八条). An organisation acts through its legal
+representative (the IdP asserts ``legal_rep_of``).
+
+Answers, consistently for every non-public URL:
+
+* not logged in → 401 (the page links to the login);
+* logged in below the profile's assurance level → ``step_up`` (the view redirects to the login
+  asking for that level);
+* no relation at all to the subject → 404, exactly as for a subject that does not exist, so that
+  a URL reveals nothing;
+* a relation that does not permit this now (an authorisation not yet valid, expired, revoked or
+  not covering the request; a grantee asking to manage authorisations or read the access log)
+  → 403 with the reason.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, object_session
+
+from .domain.disclosure import public_view
+from .domain.vocab import InfoClass, SubjectKind
+from .identity import ACR_BY_NAME, ACR_FACE, ACR_LEVELS, Identity, acr_satisfies
+from .models import Authorisation, CreditRecord, Subject
+
+ALL_CLASSES = frozenset(InfoClass)
+
+
+class Via(enum.StrEnum):
+    SELF = "self"  # the natural person the subject is
+    LEGAL_REP = "legal_rep"  # the legal representative of the organisation
+    AUTHORISATION = "authorisation"  # a third party holding a written authorisation
+    STAFF = "staff"  # commission staff (decided by the staff module, logged the same way)
+
+
+VIA_LABELS = {Via.SELF: "本人", Via.LEGAL_REP: "法定代表人", Via.AUTHORISATION: "经书面授权",
+              Via.STAFF: "监管工作人员"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason_zh: str
+    via: str | None = None  # Via
+    authorisation_id: int | None = None
+    status: int = 200  # the HTTP answer a view gives when not allowed: 401, 403 or 404
+    step_up: bool = False  # logged in, but below the required assurance level
+    required_acr: str = ACR_FACE
+    info_classes: frozenset[str] = ALL_CLASSES  # what the viewer may see
+    include_non_public: bool = True
+    purpose: str = ""  # recorded in the access log
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @property
+    def full(self) -> bool:
+        """Sees everything: the subject itself or an authorisation covering every class."""
+        return self.allowed and self.include_non_public and self.info_classes >= ALL_CLASSES
+
+
+@dataclass(frozen=True)
+class SubjectAccess:
+    """One entry of "subjects I may see" (the ``/me`` page)."""
+
+    subject: Subject
+    via: str
+    authorisation: Authorisation | None = None
+
+
+def required_acr(profile: Any) -> str:
+    """The assurance level the profile asks for non-public information (default: face check)."""
+    level = None
+    for holder in (getattr(profile, "display", None), profile):
+        level = level or getattr(holder, "assurance_level_for_private", None)
+    if not level:
+        return ACR_FACE
+    level = ACR_BY_NAME.get(level, level)
+    return level if level in ACR_LEVELS else ACR_FACE
+
+
+def relation(identity: Identity, subject: Subject) -> str | None:
+    """``self`` or ``legal_rep`` when the identity *is* the subject, else ``None``."""
+    if subject.kind == SubjectKind.PERSON and identity.person_hash and identity.person_hash == subject.code_hash:
+        return Via.SELF
+    if subject.kind == SubjectKind.ORG and identity.legal_rep_of and identity.legal_rep_of == subject.code_hash:
+        return Via.LEGAL_REP
+    return None
+
+
+def _grantee_filter(identity: Identity):
+    """The authorisations naming this identity: as a person, or as legal rep of an organisation."""
+    terms = []
+    if identity.person_hash:
+        terms.append((Authorisation.grantee_kind == SubjectKind.PERSON)
+                     & (Authorisation.grantee_hash == identity.person_hash))
+    if identity.legal_rep_of:
+        terms.append((Authorisation.grantee_kind == SubjectKind.ORG)
+                     & (Authorisation.grantee_hash == identity.legal_rep_of))
+    return or_(*terms) if terms else None
+
+
+def authorisations_held(session: Session, identity: Identity, subject_id: int | None = None,
+                        today: date | None = None) -> list[Authorisation]:
+    """Authorisations granted to ``identity`` (only active ones when ``today`` is given)."""
+    where = _grantee_filter(identity)
+    if where is None:
+        return []
+    q = select(Authorisation).where(where)
+    if subject_id is not None:
+        q = q.where(Authorisation.grantor_subject_id == subject_id)
+    if today is not None:
+        q = q.where(Authorisation.revoked_at.is_(None), Authorisation.valid_from <= today,
+                    Authorisation.valid_until >= today)
+    return list(session.execute(q.order_by(Authorisation.valid_until.desc(), Authorisation.id.desc())).scalars())
+
+
+def covers(authorisation: Authorisation, wanted: Iterable[str] | None) -> bool:
+    """Whether an authorisation's scope covers the requested information classes."""
+    return wanted is None or set(wanted) <= set(authorisation.info_classes)
+
+
+def subjects_for(identity: Identity | None, session: Session, today: date) -> list[SubjectAccess]:
+    """The subjects whose non-public information ``identity`` may see today.
+
+    Its own subject (by ``person_hash``), the organisation it legally represents (by
+    ``legal_rep_of``) and the grantors of its active authorisations. The hashes come from the
+    login, computed with the same key as ``Subject.code_hash``.
+    """
+    if identity is None:
+        return []
+    out: list[SubjectAccess] = []
+    own = [h for h in (identity.person_hash, identity.legal_rep_of) if h]
+    seen: set[int] = set()
+    if own:
+        for subject in session.execute(select(Subject).where(Subject.code_hash.in_(own))
+                                       .order_by(Subject.kind.desc(), Subject.id)).scalars():
+            via = relation(identity, subject)
+            if via:
+                out.append(SubjectAccess(subject, via))
+                seen.add(subject.id)
+    for auth in authorisations_held(session, identity, today=today):
+        if auth.grantor_subject_id not in seen:
+            seen.add(auth.grantor_subject_id)
+            out.append(SubjectAccess(auth.grantor, Via.AUTHORISATION, auth))
+    return out
+
+
+_REFUSALS = {
+    "revoked": "该书面授权已被授权人撤销，不能再查看非公开信息。",
+    "pending": "该书面授权尚未生效（生效日期 {from_}）。",
+    "expired": "该书面授权已于 {until} 到期，不能再查看非公开信息。",
+}
+
+
+def can_view_private(identity: Identity | None, subject: Subject, today: date,
+                     purpose_scope: Iterable[str] | None = None, *, session: Session | None = None,
+                     required: str = ACR_FACE) -> Decision:
+    """May ``identity`` see ``subject``'s non-public information today?
+
+    ``purpose_scope``: the information classes the request needs (``None``: whatever the
+    viewer's scope allows; the view then filters with ``visible_records``).
+    """
+    if identity is None:
+        return Decision(False, "查看非公开信用信息需要先登录并完成实名认证。", status=401, required_acr=required)
+    via = relation(identity, subject)
+    if via is None:
+        session = session or object_session(subject)
+        held = authorisations_held(session, identity, subject.id) if session is not None else []
+        if not held:
+            return Decision(False, "未找到该主体。", status=404, required_acr=required)
+        active = [a for a in held if a.state(today) == "active"]
+        usable = [a for a in active if covers(a, purpose_scope)]
+        if not usable:
+            if active:
+                return Decision(False, "您的书面授权不包含所请求的信息范围。", status=403, required_acr=required)
+            latest = held[0]
+            reason = _REFUSALS[latest.state(today)].format(from_=latest.valid_from, until=latest.valid_until)
+            return Decision(False, reason, status=403, required_acr=required)
+        # The broadest usable authorisation (ties: the one valid longest).
+        auth = max(usable, key=lambda a: (a.include_non_public, len(a.info_classes), a.valid_until, a.id))
+        grant = dict(via=Via.AUTHORISATION, authorisation_id=auth.id, info_classes=frozenset(auth.info_classes),
+                     include_non_public=auth.include_non_public, purpose=auth.purpose)
+    else:
+        grant = dict(via=via, purpose="本人查询" if via == Via.SELF else "法定代表人查询")
+    if not acr_satisfies(identity.acr, required):
+        return Decision(False, "查看非公开信用信息需要更高等级的实名认证（人脸识别核验）。", status=401,
+                        step_up=True, required_acr=required)
+    return Decision(True, "", required_acr=required, **grant)
+
+
+def can_manage(identity: Identity | None, subject: Subject, *, session: Session | None = None,
+               required: str = ACR_FACE) -> Decision:
+    """Grant or revoke authorisations and read "谁查看了我的信息": the subject itself only.
+
+    A grantee must not pass its access on, nor see who else looked (海南 第二十七条: the
+    authorisation is the subject's own act).
+    """
+    if identity is None:
+        return Decision(False, "查看非公开信用信息需要先登录并完成实名认证。", status=401, required_acr=required)
+    via = relation(identity, subject)
+    if via is None:
+        session = session or object_session(subject)
+        if session is not None and authorisations_held(session, identity, subject.id):
+            return Decision(False, "只有信用主体本人或其法定代表人可以管理书面授权、查看访问记录。", status=403,
+                            required_acr=required)
+        return Decision(False, "未找到该主体。", status=404, required_acr=required)
+    if not acr_satisfies(identity.acr, required):
+        return Decision(False, "查看非公开信用信息需要更高等级的实名认证（人脸识别核验）。", status=401,
+                        step_up=True, required_acr=required)
+    return Decision(True, "", via=via, required_acr=required,
+                    purpose="本人查询" if via == Via.SELF else "法定代表人查询")
+
+
+def record_visible(decision: Decision, record: CreditRecord, today: date) -> bool:
+    """Whether one record (any version) falls inside the viewer's scope."""
+    if not decision.allowed or record.info_class not in decision.info_classes:
+        return False
+    return decision.include_non_public or public_view(record, today) is not None
+
+
+def visible_records(decision: Decision, records: Iterable[CreditRecord], today: date) -> list[CreditRecord]:
+    return [r for r in records if record_visible(decision, r, today)]

@@ -1,0 +1,89 @@
+"""Every read of a subject's non-public information is written to the audit log, and the subject
+can read it back as "谁查看了我的信息" (海南 第二十七条, 第五十一条; 湖南 第三十三条 security and
+audit of query and use).
+
+Views never call ``record_event`` for reads themselves: they call ``log_private_view``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..identity import Identity
+from ..models import AuditEvent, Authorisation
+from .audit import record_event
+from .context import ServiceContext
+
+PRIVATE_VIEW = "private.view"
+# Audit actions that count as someone seeing the subject's non-public data.
+ACCESS_ACTIONS = (PRIVATE_VIEW, "subject.reveal_code")
+WHAT_LABELS = {
+    "page": "查看全部信用信息",
+    "report": "下载信用报告",
+    "access_log": "查看访问记录",
+    "authorisations": "查看书面授权",
+    "code": "查看完整证件号码",
+}
+
+
+def actor_for(identity: Identity) -> str:
+    """The audit actor of a logged-in person: the login binding, never an ID number."""
+    return f"user:{identity.sub}"[:120]
+
+
+def log_private_view(ctx: ServiceContext, identity: Identity, subject, purpose: str, via: str,
+                     authorisation_id: int | None = None, *, what: str = "page", ref: str = "") -> AuditEvent:
+    """Record that ``identity`` saw ``subject``'s non-public information (who, when, why, how)."""
+    detail = {"viewer_name": identity.name, "via": str(via), "what": what, "acr": identity.acr}
+    if authorisation_id is not None:
+        detail["authorisation_id"] = authorisation_id
+    return record_event(ctx.session, actor_for(identity), PRIVATE_VIEW, subject_id=subject.id,
+                        object_ref=ref or what, purpose=(purpose or "")[:200], detail=detail)
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    at: datetime  # UTC, naive (as stored)
+    actor: str
+    viewer_name: str
+    via: str
+    what: str
+    what_label: str
+    purpose: str
+    authorisation: Authorisation | None
+
+
+def access_entries(session: Session, subject_id: int, page: int = 1,
+                   per_page: int = 50) -> tuple[list[AccessEntry], int]:
+    """Newest first: every access to the subject's non-public data, and the total count."""
+    where = (AuditEvent.subject_id == subject_id, AuditEvent.action.in_(ACCESS_ACTIONS))
+    total = session.execute(select(func.count()).select_from(AuditEvent).where(*where)).scalar_one()
+    events = session.execute(select(AuditEvent).where(*where).order_by(AuditEvent.id.desc())
+                             .offset((page - 1) * per_page).limit(per_page)).scalars().all()
+    auth_ids = {e.detail.get("authorisation_id") for e in events if e.detail.get("authorisation_id")}
+    auths = {a.id: a for a in session.execute(select(Authorisation).where(Authorisation.id.in_(auth_ids))).scalars()} \
+        if auth_ids else {}
+    entries = []
+    for e in events:
+        what = e.detail.get("what") or ("code" if e.action == "subject.reveal_code" else "page")
+        entries.append(AccessEntry(
+            at=e.at, actor=e.actor, viewer_name=e.detail.get("viewer_name") or e.actor,
+            via=e.detail.get("via") or ("staff" if e.action == "subject.reveal_code" else ""),
+            what=what, what_label=WHAT_LABELS.get(what, what), purpose=e.purpose,
+            authorisation=auths.get(e.detail.get("authorisation_id"))))
+    return entries, total
+
+
+def authorisation_use_counts(session: Session, subject_id: int) -> dict[int, int]:
+    """How many times each of the subject's authorisations has been used."""
+    counts: dict[int, int] = {}
+    events = session.execute(select(AuditEvent.detail).where(AuditEvent.subject_id == subject_id,
+                                                             AuditEvent.action == PRIVATE_VIEW)).scalars()
+    for detail in events:
+        auth_id = (detail or {}).get("authorisation_id")
+        if auth_id:
+            counts[auth_id] = counts.get(auth_id, 0) + 1
+    return counts

@@ -1,0 +1,255 @@
+"""The credit subject's own area: all of its information, its report, who saw it, and the written
+authorisations it gives (海南 第二十七条; 征信业管理条例 第十八条). Plus the public report check.
+
+Every view: load → ask ``portal.permissions`` → call one service → render. Every read of
+non-public information goes through ``services.access_log.log_private_view``.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from .. import permissions
+from ..domain.private_view import explanation_rows, record_rows
+from ..domain.vocab import INFO_CLASS_LABELS, SCOPE_LABELS, SUBJECT_KIND_LABELS, InfoClass, category_label
+from ..identity import ACR_BY_NAME, Identity, acr_satisfies, current_identity
+from ..models import Authorisation, CreditRecord, Subject
+from ..services import indexing
+from ..services.access_log import access_entries, actor_for, authorisation_use_counts, log_private_view
+from ..services.authorisations import authorisations_of, grant_authorisation, revoke_authorisation
+from ..services.errors import ServiceError
+from ..services.reports import china_time, generate_report, verify_report
+from . import abort_with, commit, ctx, db, runtime
+
+bp = Blueprint("subject", __name__)
+
+ACR_NAMES = {urn: name for name, urn in ACR_BY_NAME.items()}
+NOT_FOUND = "未找到该主体。"
+PER_PAGE = 50
+MAX_REPORT_UPLOAD = 20 * 1024 * 1024
+
+
+@bp.app_template_filter("china_time")
+def _china_time(value) -> str:
+    return f"{china_time(value):%Y-%m-%d %H:%M}" if value else "—"
+
+
+@bp.after_request
+def _private_headers(response: Response) -> Response:
+    """Nothing here may be cached by a browser or proxy; verify pages are not for search engines."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def login_url(required_acr: str | None = None) -> str:
+    """The login (``portal.web.auth``) with a return address and, for step-up, the level."""
+    params = {"next": request.full_path.rstrip("?")}
+    if required_acr:
+        params["acr"] = ACR_NAMES.get(required_acr, required_acr)
+    try:
+        return url_for("auth.login", **params)
+    except BuildError:  # the login blueprint is not registered (yet)
+        return "/login?" + urlencode(params)
+
+
+def _login_required(message: str = "查看非公开信用信息需要先登录并完成实名认证。"):
+    abort(make_response(render_template("subject/login_required.html", message=message,
+                                        login_url=login_url()), 401))
+
+
+def _identity() -> Identity:
+    identity = current_identity()
+    if identity is None:
+        _login_required()
+    return identity
+
+
+def _required_acr() -> str:
+    return permissions.required_acr(runtime().profile)
+
+
+def _enforce(decision: permissions.Decision) -> permissions.Decision:
+    """Turn a refusal into its answer: login page, step-up redirect, 403 or 404."""
+    if decision.allowed:
+        return decision
+    if decision.step_up:
+        abort(redirect(login_url(decision.required_acr)))
+    if decision.status == 401:
+        _login_required(decision.reason_zh)
+    abort_with(decision.status, decision.reason_zh)
+
+
+def load_subject(public_id: str, *, manage: bool = False) -> tuple[Identity, Subject, permissions.Decision]:
+    """Load → check for every ``/me/subjects/<public_id>/...`` view (other areas use it too):
+    401 before anything is looked up, then 404 / step-up / 403. ``manage``: the subject itself
+    only (``permissions.can_manage``)."""
+    identity = _identity()
+    subject = None
+    if 1 <= len(public_id) <= 16:
+        subject = db().execute(select(Subject).where(Subject.public_id == public_id)).scalar_one_or_none()
+    if subject is None:
+        abort_with(404, NOT_FOUND)
+    today = runtime().today()
+    if manage:
+        decision = permissions.can_manage(identity, subject, session=db(), required=_required_acr())
+    else:
+        decision = permissions.can_view_private(identity, subject, today, session=db(), required=_required_acr())
+    return identity, subject, _enforce(decision)
+
+
+_load = load_subject  # the earlier name, still imported by portal.web.cases
+
+
+def _log(identity: Identity, subject: Subject, decision: permissions.Decision, what: str) -> None:
+    log_private_view(ctx(), identity, subject, decision.purpose, decision.via, decision.authorisation_id,
+                     what=what)
+    commit()
+
+
+def _header(subject: Subject, decision: permissions.Decision) -> dict:
+    region = runtime().profile.region(subject.region_code)
+    authorisation = db().get(Authorisation, decision.authorisation_id) if decision.authorisation_id else None
+    return {"subject": subject, "decision": decision, "authorisation": authorisation,
+            "kind_label": SUBJECT_KIND_LABELS.get(subject.kind, subject.kind),
+            "category_label": category_label(subject.category), "region": region,
+            "via_label": permissions.VIA_LABELS.get(decision.via, ""),
+            "can_manage": decision.via in (permissions.Via.SELF, permissions.Via.LEGAL_REP)}
+
+
+@bp.get("/me")
+def me():
+    identity = _identity()
+    today = runtime().today()
+    entries = permissions.subjects_for(identity, db(), today)
+    return render_template("subject/me.html", identity=identity, entries=entries,
+                           via_labels=permissions.VIA_LABELS, kind_labels=SUBJECT_KIND_LABELS,
+                           step_up_url=None if acr_satisfies(identity.acr, _required_acr())
+                           else login_url(_required_acr()))
+
+
+@bp.get("/me/subjects/<public_id>")
+def show(public_id: str):
+    identity, subject, decision = load_subject(public_id)
+    rt = runtime()
+    today = rt.today()
+    records = db().execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
+                           .order_by(CreditRecord.id)).scalars().all()
+    rows = record_rows(permissions.visible_records(decision, records, today), today)
+    grade = indexing.latest_grade(db(), subject.id, today)
+    _log(identity, subject, decision, "page")
+    return render_template("subject/show.html", **_header(subject, decision), rows=rows, grade=grade,
+                           grade_info=rt.profile.grade(grade.letter) if grade else None,
+                           explanation=explanation_rows(grade.explanation) if grade and decision.full else [],
+                           class_labels=INFO_CLASS_LABELS, scope_labels=SCOPE_LABELS)
+
+
+@bp.get("/me/subjects/<public_id>/report.pdf")
+def report_pdf(public_id: str):
+    identity, subject, decision = load_subject(public_id)
+    rt = runtime()
+    report, pdf = generate_report(ctx(), subject, identity, decision, rt.settings["PORTAL_BASE_URL"])
+    commit()
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="credit-report-{report.report_no}.pdf"'})
+
+
+@bp.get("/me/subjects/<public_id>/access-log")
+def access_log(public_id: str):
+    identity, subject, decision = load_subject(public_id, manage=True)
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        page = 1
+    entries, total = access_entries(db(), subject.id, page, PER_PAGE)
+    _log(identity, subject, decision, "access_log")
+    pages = max(1, -(-total // PER_PAGE))
+    return render_template("subject/access_log.html", **_header(subject, decision), entries=entries,
+                           total=total, page=page, pages=pages, via_labels=permissions.VIA_LABELS)
+
+
+def _form_defaults(today: date) -> dict:
+    return {"grantee_kind": "org", "grantee_name": "", "grantee_code": "", "purpose": "",
+            "info_classes": [c.value for c in InfoClass], "include_non_public": True,
+            "valid_from": today.isoformat(), "valid_until": (today + timedelta(days=364)).isoformat()}
+
+
+def _render_authorisations(subject: Subject, decision, form: dict, error: ServiceError | None = None,
+                           status: int = 200):
+    session = db()
+    today = runtime().today()
+    auths = authorisations_of(ctx(), subject)
+    return render_template("subject/authorisations.html", **_header(subject, decision), auths=auths,
+                           states={a.id: a.state(today) for a in auths},
+                           uses=authorisation_use_counts(session, subject.id), form=form, error=error,
+                           class_labels=INFO_CLASS_LABELS, kind_labels=SUBJECT_KIND_LABELS,
+                           scope_labels=SCOPE_LABELS), status
+
+
+@bp.get("/me/subjects/<public_id>/authorisations")
+def authorisations(public_id: str):
+    identity, subject, decision = load_subject(public_id, manage=True)
+    _log(identity, subject, decision, "authorisations")
+    return _render_authorisations(subject, decision, _form_defaults(runtime().today()))
+
+
+def _date(name: str) -> date:
+    try:
+        return date.fromisoformat((request.form.get(name) or "").strip())
+    except ValueError:
+        raise ServiceError("请填写有效日期（YYYY-MM-DD）", name) from None
+
+
+@bp.post("/me/subjects/<public_id>/authorisations")
+def grant(public_id: str):
+    identity, subject, decision = load_subject(public_id, manage=True)
+    form = {"grantee_kind": request.form.get("grantee_kind", ""),
+            "grantee_name": request.form.get("grantee_name", "")[:200],
+            "grantee_code": request.form.get("grantee_code", "")[:40],
+            "purpose": request.form.get("purpose", "")[:400],
+            "info_classes": request.form.getlist("info_classes"),
+            "include_non_public": request.form.get("include_non_public") == "1",
+            "valid_from": request.form.get("valid_from", "")[:10], "valid_until": request.form.get("valid_until", "")[:10]}
+    try:
+        grant_authorisation(ctx(actor_for(identity)), subject, grantee_kind=form["grantee_kind"],
+                            grantee_code=form["grantee_code"], grantee_name=form["grantee_name"],
+                            purpose=form["purpose"], info_classes=form["info_classes"],
+                            include_non_public=form["include_non_public"], valid_from=_date("valid_from"),
+                            valid_until=_date("valid_until"))
+    except ServiceError as exc:
+        db().rollback()
+        return _render_authorisations(subject, decision, form, exc, 400)
+    commit()
+    return redirect(url_for("subject.authorisations", public_id=subject.public_id), 303)
+
+
+@bp.post("/me/subjects/<public_id>/authorisations/<int:auth_id>/revoke")
+def revoke(public_id: str, auth_id: int):
+    identity, subject, decision = load_subject(public_id, manage=True)
+    auth = db().get(Authorisation, auth_id)
+    if auth is None or auth.grantor_subject_id != subject.id:
+        abort_with(404, "未找到该授权。")
+    try:
+        revoke_authorisation(ctx(actor_for(identity)), auth, request.form.get("reason", ""))
+    except ServiceError as exc:
+        db().rollback()
+        return _render_authorisations(subject, decision, _form_defaults(runtime().today()), exc, exc.status)
+    commit()
+    return redirect(url_for("subject.authorisations", public_id=subject.public_id), 303)
+
+
+@bp.route("/verify/report/<report_no>", methods=["GET", "POST"])
+def verify(report_no: str):
+    """Public: is this report genuine? Only number, subject name, time and hash are shown."""
+    token = (request.values.get("t") or "")[:64]
+    pdf = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        pdf = upload.read(MAX_REPORT_UPLOAD + 1) if upload else b""
+    result = verify_report(ctx(), report_no, token, pdf)
+    status = 200 if result.genuine else 404
+    return render_template("subject/verify_report.html", result=result, token=token), status

@@ -1,0 +1,187 @@
+"""Credit reports: Chinese text in an embedded CJK font, a report number, the requester, and a QR
+code that decodes to a public page saying whether a copy is genuine."""
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from portal.domain.identifiers import make_resident_id
+from portal.models import Report
+from portal.services.authorisations import grant_authorisation
+
+from ..conftest import require_tool
+from .subject_world import (
+    ALL_CANARIES,
+    GRADED_TITLE,
+    ORG_CANARIES,
+    ORG_NAME,
+    PERSON_NAME,
+    PUBLIC_TITLE,
+    TODAY,
+    build_world,
+    identity,
+)
+from .subject_world import post as csrf_post
+
+
+@pytest.fixture
+def world(rt, session):
+    return build_world(rt, session)
+
+
+def pdf_text(pdf: bytes, tmp_path) -> str:
+    tool = require_tool("pdftotext", "PDF text extraction (poppler-utils)")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([tool, str(path), "-"], check=True, capture_output=True).stdout.decode()
+
+
+def qr_codes(pdf: bytes, tmp_path) -> list[str]:
+    """Render every page and decode the QR codes on it."""
+    import zxingcpp
+    from PIL import Image
+
+    tool = require_tool("pdftoppm", "PDF rendering (poppler-utils)")
+    path = tmp_path / "qr.pdf"
+    path.write_bytes(pdf)
+    subprocess.run([tool, "-r", "150", "-png", str(path), str(tmp_path / "page")], check=True)
+    found = []
+    for png in sorted(tmp_path.glob("page*.png")):
+        found += [b.text for b in zxingcpp.read_barcodes(Image.open(png)) if b.format == zxingcpp.BarcodeFormat.QRCode]
+    return found
+
+
+def download(client, login_as, who, subject):
+    login_as(client, who)
+    resp = client.get(f"/me/subjects/{subject.public_id}/report.pdf")
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert resp.mimetype == "application/pdf"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    return resp.data
+
+
+def test_report_has_chinese_text_number_requester_and_everything(client, login_as, world, session, tmp_path):
+    pdf = download(client, login_as, world.ids["legal_rep"], world.org)
+    text = pdf_text(pdf, tmp_path)
+    report = session.execute(select(Report).order_by(Report.id.desc())).scalars().first()
+    assert "信用报告" in text
+    assert ORG_NAME in text
+    assert report.report_no in text
+    assert "赵法人" in text and "法定代表人" in text  # the requester and how they may ask
+    assert PUBLIC_TITLE in text
+    assert "评分规则" in text and GRADED_TITLE in text  # the grade with its explanation
+    for canary in ORG_CANARIES.values():  # the subject's report holds its non-public records too
+        assert canary in text.replace("\n", ""), canary
+    assert "生成时间" in text
+    assert report.sha256 == hashlib.sha256(pdf).hexdigest()
+    assert report.via == "legal_rep" and report.requester_name == "赵法人"
+
+
+def test_cjk_font_is_embedded(client, login_as, world, tmp_path):
+    pdf = download(client, login_as, world.ids["legal_rep"], world.org)
+    tool = require_tool("pdffonts", "PDF font listing (poppler-utils)")
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    listing = subprocess.run([tool, str(path)], check=True, capture_output=True).stdout.decode()
+    require_tool("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "CJK font (fonts-wqy-zenhei)")
+    rows = [line for line in listing.splitlines() if "WenQuanYi" in line or "PortalCJK" in line]
+    assert rows and all(" yes " in row for row in rows), listing  # embedded, not left to the reader
+
+
+def test_person_report_shows_masked_id_only(client, login_as, world, tmp_path):
+    pdf = download(client, login_as, world.ids["subject_a"], world.person)
+    text = pdf_text(pdf, tmp_path)
+    assert PERSON_NAME in text
+    assert world.person.code_masked in text
+    assert world.codes["person"] not in text
+
+
+def test_qr_decodes_to_the_verify_page_which_says_genuine(client, login_as, world, session, tmp_path):
+    pdf = download(client, login_as, world.ids["legal_rep"], world.org)
+    report = session.execute(select(Report).order_by(Report.id.desc())).scalars().first()
+    codes = qr_codes(pdf, tmp_path)
+    url = f"http://127.0.0.1:5000/verify/report/{report.report_no}?t={report.verify_token}"
+    assert codes == [url]
+    assert url in pdf_text(pdf, tmp_path).replace("\n", "").replace(" ", "")
+
+    login_as(client, None)  # anyone, not logged in
+    parts = urlsplit(url)
+    resp = client.get(f"{parts.path}?{parts.query}")
+    assert resp.status_code == 200
+    html = BeautifulSoup(resp.data, "html.parser")
+    assert html.select_one("#verdict")["data-genuine"] == "yes"
+    facts = html.select_one("dl.facts").get_text()
+    assert report.report_no in facts and ORG_NAME in facts and report.sha256 in facts
+    body = resp.get_data(as_text=True)
+    assert PUBLIC_TITLE not in body  # only number, name, time and hash: no content
+    assert [c for c in ALL_CANARIES if c in body] == []
+    assert "赵法人" not in body
+
+
+def test_verify_page_says_not_genuine(client, login_as, world, session):
+    download(client, login_as, world.ids["legal_rep"], world.org)
+    report = session.execute(select(Report).order_by(Report.id.desc())).scalars().first()
+    login_as(client, None)
+    for url in (f"/verify/report/{report.report_no}?t=wrong-token",  # a guessed number is not enough
+                f"/verify/report/{report.report_no}",
+                "/verify/report/XYBG20261120ZZZZZZZZ?t=" + report.verify_token):
+        resp = client.get(url)
+        assert resp.status_code == 404
+        html = BeautifulSoup(resp.data, "html.parser")
+        assert html.select_one("#verdict")["data-genuine"] == "no"
+        assert ORG_NAME not in resp.get_data(as_text=True)
+
+
+def test_uploaded_copy_is_compared_with_the_stored_hash(client, login_as, world, session):
+    pdf = download(client, login_as, world.ids["legal_rep"], world.org)
+    report = session.execute(select(Report).order_by(Report.id.desc())).scalars().first()
+    login_as(client, None)
+    url = f"/verify/report/{report.report_no}"
+
+    def check(data: bytes) -> str:
+        resp = csrf_post(client, url, {"t": report.verify_token, "file": (io.BytesIO(data), "report.pdf")},
+                         content_type="multipart/form-data")
+        assert resp.status_code == 200
+        return BeautifulSoup(resp.data, "html.parser").select_one("#file-verdict")["data-match"]
+
+    assert check(pdf) == "yes"
+    assert check(pdf.replace(ORG_NAME.encode("utf-16-be"), b"X" * 12)[:-10] + b"tampered!!") == "no"
+
+
+def test_person_name_masked_on_verify_page(client, login_as, world, session):
+    download(client, login_as, world.ids["subject_a"], world.person)
+    report = session.execute(select(Report).order_by(Report.id.desc())).scalars().first()
+    body = client.get(f"/verify/report/{report.report_no}?t={report.verify_token}").get_data(as_text=True)
+    assert "李*珍" in body and PERSON_NAME not in body
+
+
+def test_grantee_report_is_limited_to_the_authorised_scope(rt, client, login_as, world, session, tmp_path):
+    ctx = rt.context(session, "test")
+    code = make_resident_id("430103", date(1990, 1, 1), 201)
+    grant_authorisation(ctx, world.org, grantee_kind="person", grantee_code=code, grantee_name="冯窄授权",
+                        purpose="评选表彰核查", info_classes=["positive"], include_non_public=False,
+                        valid_from=TODAY, valid_until=TODAY)
+    session.commit()
+    pdf = download(client, login_as, identity(rt, "冯窄授权", resident_id=code), world.org)
+    text = pdf_text(pdf, tmp_path)
+    assert "年度表彰" in text
+    assert PUBLIC_TITLE not in text  # dishonesty is outside the scope
+    assert [c for c in ALL_CANARIES if c in text.replace("\n", "")] == []
+    assert "评选表彰核查" in text and "经书面授权" in text
+    assert "评分规则" not in text  # the grade explanation needs the full scope
+
+
+def test_report_download_is_in_the_access_log(client, login_as, world):
+    download(client, login_as, world.ids["grantee_during"], world.org)
+    login_as(client, world.ids["legal_rep"])
+    html = BeautifulSoup(client.get(f"/me/subjects/{world.org.public_id}/access-log").data, "html.parser")
+    rows = [[td.get_text(" ", strip=True) for td in tr.select("td")] for tr in html.select("table.access-log tbody tr")]
+    assert any("孙有效" in r[1] and "经书面授权" in r[2] and r[3] == "下载信用报告" and r[4] == "办理医疗机构贷款审批"
+               for r in rows), rows
