@@ -1,0 +1,187 @@
+"""A generic case engine over a profile's step machine (objections 异议, credit repair 信用修复).
+
+Pure: no Flask, no session. A case is a :class:`CaseState`; every change returns a new state.
+Due dates follow DESIGN.md "Deadlines" through :func:`portal.domain.workdays.add_workdays`:
+the day a step is entered is day zero (a non-working day counts from the next working day) and
+the due date is the n-th working day after it. Each step's limit comes from the profile, e.g.
+湖南 第二十八条 "自收到异议申请之日起3个工作日内…情况复杂的…可以延长3个工作日…检验、检测、
+检疫、鉴定、专家评审的时间不计算在内"; 海南 第三十八–四十条; 湖南医保 第十七条、第二十五条.
+
+- An extension (延期) is granted at most once per step, with a reason, before the due date passes.
+- Clock stops are explicit inclusive ``(first, last)`` intervals, allowed only for the reasons the
+  step lists (``clock_stops``). While a stop is open the due date is unknown (``None``).
+- A step with ``min_workdays`` (a public notice 公示 of at least 5 working days, 湖南 第三十条（三）)
+  cannot be closed with a forward action before ``earliest_on``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from .workdays import WorkCalendar, add_workdays, add_workdays_with_stops, workdays_between
+
+# Actions that go back to an earlier step (an objection during the public notice) may be taken
+# before the notice's minimum period ends; every other action out of such a step may not.
+EARLY_ACTIONS = frozenset({"objection"})
+
+
+class CaseError(ValueError):
+    """A transition the machine does not allow; the message is shown to users (Chinese)."""
+
+
+@dataclass(frozen=True)
+class CaseState:
+    step: str
+    entered_on: date
+    due_on: date | None = None  # None: no statutory limit, terminal, or clock stopped
+    earliest_on: date | None = None  # for min_workdays steps: first day the step may close
+    extended: bool = False
+    stops: tuple[tuple[date, date], ...] = ()  # closed clock stops of the current step
+    stop_from: date | None = None  # an open clock stop began on this day
+    stop_reason: str = ""
+    closed_on: date | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.closed_on is not None
+
+    @property
+    def clock_stopped(self) -> bool:
+        return self.stop_from is not None
+
+
+def _limit(step, extended: bool) -> int | None:
+    if step.workdays is None:
+        return None
+    return step.workdays + (step.extension_workdays if extended else 0)
+
+
+def compute_due(step, entered_on: date, calendar: WorkCalendar, *, extended: bool = False,
+                stops: tuple[tuple[date, date], ...] = ()) -> date | None:
+    """The step's due date from its entry day (None without a statutory limit)."""
+    n = _limit(step, extended)
+    if n is None or step.terminal:
+        return None
+    if stops:
+        return add_workdays_with_stops(entered_on, n, calendar, stops)
+    return add_workdays(entered_on, n, calendar)
+
+
+def _enter(machine, step_id: str, on: date, calendar: WorkCalendar) -> CaseState:
+    step = machine.step(step_id)
+    if step.terminal:
+        return CaseState(step=step.id, entered_on=on, closed_on=on)
+    earliest = add_workdays(on, step.min_workdays, calendar) if step.min_workdays else None
+    return CaseState(step=step.id, entered_on=on, due_on=compute_due(step, on, calendar), earliest_on=earliest)
+
+
+def start_case(machine, received_on: date, calendar: WorkCalendar) -> CaseState:
+    """A new case in the machine's first step, received on ``received_on`` (day zero)."""
+    return _enter(machine, machine.start.id, received_on, calendar)
+
+
+def allowed_actions(machine, state: CaseState, role: str | None = None) -> tuple[str, ...]:
+    """Actions of the current step; with ``role``, only when that role is the step's actor."""
+    if state.terminal:
+        return ()
+    step = machine.step(state.step)
+    if role is not None and step.actor != role:
+        return ()
+    return step.actions
+
+
+def action_due(machine, state: CaseState, action: str, calendar: WorkCalendar) -> date | None:
+    """A stricter limit for one action, counted from entering the step (海南 第三十八条第二款:
+    forwarded to the provider within 2 working days)."""
+    step = machine.step(state.step)
+    t = step.transition(action)
+    if t.workdays is None or state.clock_stopped:
+        return state.due_on
+    own = add_workdays_with_stops(state.entered_on, t.workdays, calendar, state.stops)
+    return own if state.due_on is None else min(own, state.due_on)
+
+
+def apply(machine, state: CaseState, action: str, on: date, calendar: WorkCalendar,
+          reason: str | None = None, role: str | None = None) -> CaseState:
+    """Take ``action`` on day ``on``; returns the state of the step it leads to."""
+    if state.terminal:
+        raise CaseError("案件已办结，不能再办理")
+    step = machine.step(state.step)
+    if action not in step.actions:
+        raise CaseError(f"当前环节“{step.label}”不能执行该操作：{action}")
+    if role is not None and step.actor != role:
+        raise CaseError(f"当前环节“{step.label}”应由{step.actor}办理")
+    if on < state.entered_on:
+        raise CaseError("办理日期早于本环节开始日期")
+    if state.clock_stopped:
+        raise CaseError("期限已中止，请先恢复计时")
+    if state.earliest_on is not None and on < state.earliest_on and action not in EARLY_ACTIONS:
+        raise CaseError(f"公示期不少于{step.min_workdays}个工作日，{state.earliest_on.isoformat()}起方可作出决定"
+                        f"（{step.article}）")
+    return _enter(machine, step.transition(action).to, on, calendar)
+
+
+def extend(machine, state: CaseState, on: date, calendar: WorkCalendar, reason: str) -> CaseState:
+    """The one-time extension the step allows (湖南 第二十八条第二款: 情况复杂的，经本部门负责人
+    批准，可以延长3个工作日，并告知申请人延期理由)."""
+    step = machine.step(state.step)
+    if state.terminal or not step.extension_workdays:
+        raise CaseError("本环节不能延期")
+    if state.extended:
+        raise CaseError("本环节已延期一次，不能再次延期")
+    if not (reason or "").strip():
+        raise CaseError("延期必须说明理由（将告知申请人）")
+    if state.clock_stopped:
+        raise CaseError("期限已中止，请先恢复计时")
+    if state.due_on is not None and on > state.due_on:
+        raise CaseError("办理期限已过，不能再延期")
+    return replace(state, extended=True,
+                   due_on=compute_due(step, state.entered_on, calendar, extended=True, stops=state.stops))
+
+
+def stop_clock(machine, state: CaseState, first: date, reason: str) -> CaseState:
+    """Stop the clock from ``first`` (inclusive) for one of the step's ``clock_stops`` reasons."""
+    step = machine.step(state.step)
+    if state.terminal or not step.clock_stops:
+        raise CaseError("本环节的办理期限不能中止")
+    if reason not in step.clock_stops:
+        raise CaseError(f"期限中止事由须为：{'、'.join(step.clock_stops)}（{step.article}）")
+    if state.clock_stopped:
+        raise CaseError("期限已经中止")
+    if first < state.entered_on:
+        raise CaseError("中止日期早于本环节开始日期")
+    if state.due_on is not None and first > state.due_on:
+        raise CaseError("办理期限已过，不能中止计时")
+    return replace(state, stop_from=first, stop_reason=reason, due_on=None)
+
+
+def resume_clock(machine, state: CaseState, on: date, calendar: WorkCalendar) -> CaseState:
+    """Counting resumes on ``on``: the stop covers ``stop_from .. on - 1`` and the due date moves."""
+    if not state.clock_stopped:
+        raise CaseError("期限未中止")
+    if on <= state.stop_from:
+        raise CaseError("恢复日期须晚于中止日期")
+    stops = state.stops + ((state.stop_from, on - timedelta(days=1)),)
+    step = machine.step(state.step)
+    return replace(state, stops=stops, stop_from=None, stop_reason="",
+                   due_on=compute_due(step, state.entered_on, calendar, extended=state.extended, stops=stops))
+
+
+def with_stop(machine, state: CaseState, first: date, last: date, reason: str,
+              calendar: WorkCalendar) -> CaseState:
+    """A clock stop whose interval is already known (e.g. an appraisal from ``first`` to ``last``)."""
+    if last < first:
+        raise CaseError("中止结束日期早于开始日期")
+    return resume_clock(machine, stop_clock(machine, state, first, reason), last + timedelta(days=1), calendar)
+
+
+def is_overdue(due_on: date | None, today: date) -> bool:
+    """Derived, never stored: past the stored due date (the due day itself is still in time)."""
+    return due_on is not None and today > due_on
+
+
+def due_soon(due_on: date | None, today: date, calendar: WorkCalendar, within: int = 1) -> bool:
+    """Not overdue, and at most ``within`` working days left."""
+    if due_on is None or is_overdue(due_on, today):
+        return False
+    return workdays_between(today, due_on, calendar) <= within

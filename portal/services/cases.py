@@ -1,0 +1,351 @@
+"""Write verbs for objections (异议) and credit repair (信用修复).
+
+Each verb validates, moves the case through the profile's step machine (``portal.domain.cases``),
+appends a timeline event, writes the audit event, notifies the subject and queues index work, all
+in the caller's transaction (services flush, the web edge commits). Record effects go through
+``portal.services.records`` (a correction is a new version; nothing is deleted, 海南 第五十二条).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+
+from ..domain import cases as engine
+from ..domain.cases import CaseError, CaseState
+from ..domain.eligibility import Eligibility, repair_eligibility
+from ..domain.vocab import RecordStatus
+from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, Subject
+from .audit import record_event
+from .calendar import load_calendar
+from .context import ServiceContext
+from .errors import ServiceError
+from .grading import compute_grades
+from .indexing import enqueue
+from .records import correct_record, current_version, set_record_status
+
+OBJECTION, REPAIR = "objection", "repair"
+KINDS = (OBJECTION, REPAIR)
+PREFIX = {OBJECTION: "YY", REPAIR: "XF"}
+KIND_LABELS = {OBJECTION: "异议", REPAIR: "信用修复"}
+MARKERS = {OBJECTION: "异议处理中", REPAIR: "信用修复中"}
+STATEMENT_LIMIT = 2000
+REASON_LIMIT = 2000
+WITHDRAWN = "withdrawn"
+# Terminal objection steps that mean the objection succeeded: the record is corrected, withdrawn
+# from publication or (logically) deleted (湖南 第二十八条; 海南 第三十八条、第四十条; 湖南医保 第十七条).
+UPHELD_STEPS = frozenset({"upheld", "corrected", "modified", "deleted"})
+REPAIRED_STEP = "repaired"
+# Actions that tell the applicant "no" or change a record: written reasons are required
+# (湖南 第二十八条 "书面告知申请人并说明理由"; 海南 第四十条第三款; 湖南 第三十条（二）).
+REASON_REQUIRED = frozenset({"reject", "refuse", "keep", "modify", "delete", "uphold", "correct", "objection"})
+RECORD_EFFECTS = (RecordStatus.WITHDRAWN, RecordStatus.DELETED)
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who files: the login binding (iss, sub) and the real name the IdP asserted."""
+
+    iss: str
+    sub: str
+    name: str
+
+    @property
+    def actor(self) -> str:
+        return f"oidc:{self.sub}"
+
+    @classmethod
+    def of(cls, identity) -> "Applicant":
+        return cls(identity.iss, identity.sub, identity.name)
+
+
+def machine_for(profile, kind: str):
+    return profile.objection if kind == OBJECTION else profile.repair
+
+
+def state_of(case: Case) -> CaseState:
+    return CaseState(step=case.state, entered_on=case.step_entered_on, due_on=case.due_on,
+                     earliest_on=case.earliest_on, extended=case.extended,
+                     stops=tuple((date.fromisoformat(a), date.fromisoformat(b)) for a, b in case.stops or ()),
+                     stop_from=case.stop_from, stop_reason=case.stop_reason, closed_on=case.closed_on)
+
+
+def _store(case: Case, state: CaseState) -> None:
+    case.state, case.step_entered_on, case.due_on = state.step, state.entered_on, state.due_on
+    case.earliest_on, case.extended = state.earliest_on, state.extended
+    case.stops = [[a.isoformat(), b.isoformat()] for a, b in state.stops]
+    case.stop_from, case.stop_reason, case.closed_on = state.stop_from, state.stop_reason, state.closed_on
+
+
+def _next_case_no(ctx: ServiceContext, kind: str) -> str:
+    prefix = f"{PREFIX[kind]}-{ctx.today.year}-"
+    last = ctx.session.execute(select(func.max(Case.case_no)).where(Case.case_no.like(prefix + "%"))).scalar()
+    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{n:06d}"
+
+
+def _event(ctx: ServiceContext, case: Case, *, role: str, action: str, from_state: str, reason: str = "",
+           on: date | None = None, stop_from: date | None = None, stop_until: date | None = None) -> CaseEvent:
+    ev = CaseEvent(case_id=case.id, on=on or ctx.today, actor=ctx.actor, role=role, action=action,
+                   from_state=from_state, to_state=case.state, reason=reason, due_on=case.due_on,
+                   stop_from=stop_from, stop_until=stop_until)
+    ctx.session.add(ev)
+    record_event(ctx.session, ctx.actor, f"case.{action}", subject_id=case.subject_id, object_ref=f"case:{case.case_no}",
+                 detail={"kind": case.kind, "from": from_state, "to": case.state, "role": role,
+                         "reason": reason, "due_on": case.due_on.isoformat() if case.due_on else None})
+    return ev
+
+
+def notify(ctx: ServiceContext, case: Case, text: str, *, staff_id: int | None = None) -> Notification:
+    note = Notification(subject_id=None if staff_id else case.subject_id, staff_id=staff_id, case_id=case.id, text=text)
+    ctx.session.add(note)
+    return note
+
+
+def _text(value: str, limit: int, field: str, required_msg: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ServiceError(required_msg, field)
+    if len(value) > limit:
+        raise ServiceError(f"内容不能超过 {limit} 字", field)
+    return value
+
+
+def _current_record(ctx: ServiceContext, subject: Subject, record: CreditRecord) -> CreditRecord:
+    if record.subject_id != subject.id:
+        raise ServiceError("该信息不属于此信用主体", "record", 404)
+    current = current_version(ctx, record.lineage_id)
+    if current is None:
+        raise ServiceError("该信息不存在", "record", 404)
+    return current
+
+
+def open_case_for(ctx: ServiceContext, lineage_id: int, kind: str | None = None) -> Case | None:
+    q = select(Case).where(Case.record_lineage_id == lineage_id, Case.closed_on.is_(None))
+    if kind:
+        q = q.where(Case.kind == kind)
+    return ctx.session.execute(q.order_by(Case.id).limit(1)).scalar_one_or_none()
+
+
+def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRecord, applicant: Applicant,
+              statement: str, ground: str = "") -> Case:
+    if open_case_for(ctx, record.lineage_id, kind) is not None:
+        raise ServiceError(f"该信息已有正在办理的{KIND_LABELS[kind]}申请", "record", 409)
+    state = engine.start_case(machine_for(ctx.profile, kind), ctx.today, load_calendar(ctx.session))
+    case = Case(case_no=_next_case_no(ctx, kind), kind=kind, subject_id=subject.id,
+                record_lineage_id=record.lineage_id, ground=ground, statement=statement, received_on=ctx.today,
+                applicant_iss=applicant.iss, applicant_sub=applicant.sub, applicant_name=applicant.name[:120],
+                region_code=subject.region_code, authority=record.authority, stops=[],
+                state=state.step, step_entered_on=state.entered_on)
+    _store(case, state)
+    ctx.session.add(case)
+    ctx.session.flush()
+    _event(ctx, case, role="applicant", action="file", from_state="")
+    due = f"，办理期限至 {case.due_on.isoformat()}" if case.due_on else ""
+    notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")
+    if ctx.profile.display.case_markers:  # the public page shows "异议处理中" / "信用修复中"
+        enqueue(ctx.session, subject.id, f"case.{kind}")
+    ctx.session.flush()
+    return case
+
+
+def file_objection(ctx: ServiceContext, subject: Subject, record: CreditRecord, *, ground: str, statement: str,
+                   applicant: Applicant, commitment: bool) -> Case:
+    """File an objection (湖南 第二十六–二十七条; 海南 第三十七条; 湖南医保 第十七条)."""
+    record = _current_record(ctx, subject, record)
+    if ctx.profile.objection.ground(ground) is None:
+        raise ServiceError("请选择异议理由", "ground")
+    statement = _text(statement, STATEMENT_LIMIT, "statement", "请填写异议内容及理由")
+    if not commitment:
+        raise ServiceError("请勾选真实性承诺", "commitment")
+    return _new_case(ctx, OBJECTION, subject, record, applicant, statement, ground)
+
+
+def previous_repairs(ctx: ServiceContext, subject_id: int) -> list[date]:
+    return list(ctx.session.execute(
+        select(Case.closed_on).where(Case.subject_id == subject_id, Case.kind == REPAIR,
+                                     Case.outcome == REPAIRED_STEP)).scalars())
+
+
+def eligibility_for(ctx: ServiceContext, record: CreditRecord) -> Eligibility:
+    others = ctx.session.execute(select(CreditRecord).where(CreditRecord.subject_id == record.subject_id,
+                                                            CreditRecord.is_current.is_(True),
+                                                            CreditRecord.id != record.id)).scalars().all()
+    return repair_eligibility(record, others, previous_repairs(ctx, record.subject_id), ctx.profile, ctx.today)
+
+
+def apply_repair(ctx: ServiceContext, subject: Subject, record: CreditRecord, *, statement: str,
+                 applicant: Applicant, commitment: bool) -> Case:
+    """Apply for credit repair (湖南 第二十九–三十条; 海南 第四十二条; 湖南医保 第二十四–二十五条).
+    Free of charge (海南 第四十一条). Eligibility is checked first; a refusal lists every reason."""
+    record = _current_record(ctx, subject, record)
+    verdict = eligibility_for(ctx, record)
+    if not verdict.eligible:
+        reasons = "；".join(f"{r.text_zh}（{r.article}）" for r in verdict.reasons)
+        raise ServiceError(f"暂不符合信用修复条件：{reasons}", "record", 422)
+    statement = _text(statement, STATEMENT_LIMIT, "statement", "请说明失信行为的纠正和整改情况")
+    if not commitment:  # 湖南 第二十九条（四）: 公开作出信用承诺
+        raise ServiceError("请勾选信用承诺", "commitment")
+    return _new_case(ctx, REPAIR, subject, record, applicant, statement)
+
+
+def _check(fn, *args, **kw):
+    try:
+        return fn(*args, **kw)
+    except CaseError as exc:
+        raise ServiceError(str(exc), "action", 409) from exc
+
+
+def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str = "", on: date | None = None,
+        changes: dict | None = None, effect: str | None = None) -> Case:
+    """Take one step of the machine as ``role`` (the profile's actor for the current step).
+
+    When an objection ends upheld, ``changes`` (a correction: new version) or ``effect``
+    (``withdrawn`` / ``deleted``) says what happens to the record; a repair that ends ``repaired``
+    stops publication (status 已修复, the record stays: 湖南 第三十一条; 湖南医保 第二十五条) and the
+    subject's grades are recomputed."""
+    if not case.open:
+        raise ServiceError("案件已办结", "action", 409)
+    on = on or ctx.today
+    reason = (reason or "").strip()
+    if action in REASON_REQUIRED and not reason:
+        raise ServiceError("请填写处理理由（将书面告知申请人）", "reason")
+    if len(reason) > REASON_LIMIT:
+        raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
+    machine = machine_for(ctx.profile, case.kind)
+    calendar = load_calendar(ctx.session)
+    before = case.state
+    new = _check(engine.apply, machine, state_of(case), action, on, calendar, reason=reason, role=role)
+    record = current_version(ctx, case.record_lineage_id)
+    if new.terminal and case.kind == OBJECTION and new.step in UPHELD_STEPS:
+        if new.step == "deleted":
+            effect = RecordStatus.DELETED
+        if not changes and effect not in RECORD_EFFECTS:
+            raise ServiceError("异议成立：请填写更正内容，或选择撤销公示 / 删除", "changes")
+    _store(case, new)
+    if new.terminal:
+        case.outcome, case.outcome_reason = new.step, reason
+    ctx.session.flush()
+    _event(ctx, case, role=role, action=action, from_state=before, reason=reason, on=on)
+    if new.terminal and record is not None:
+        _effects(ctx, case, record, reason, changes, effect)
+    label = machine.step(case.state).label
+    notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）：{label}。" + (f"理由：{reason}" if reason else ""))
+    if ctx.profile.display.case_markers or new.terminal:
+        enqueue(ctx.session, case.subject_id, f"case.{case.kind}")
+    ctx.session.flush()
+    return case
+
+
+def _effects(ctx: ServiceContext, case: Case, record: CreditRecord, reason: str, changes: dict | None,
+             effect: str | None) -> None:
+    why = f"{KIND_LABELS[case.kind]} {case.case_no}：{reason or case.outcome}"
+    if case.kind == OBJECTION and case.outcome in UPHELD_STEPS:
+        if changes:
+            correct_record(ctx, record, changes, why)
+        else:
+            set_record_status(ctx, record, effect, why)
+    elif case.kind == REPAIR and case.outcome == REPAIRED_STEP:
+        set_record_status(ctx, record, RecordStatus.REPAIRED, why)
+        regrade(ctx, case.subject_id)
+
+
+def regrade(ctx: ServiceContext, subject_id: int) -> None:
+    """Recompute the subject's stored grades (湖南 第三十一条（三）: 按规定调整信用等级)."""
+    years = ctx.session.execute(select(Grade.year).where(Grade.subject_id == subject_id).distinct()).scalars().all()
+    for year in sorted(years):
+        compute_grades(ctx, year, [subject_id])
+
+
+def decide_objection(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str = "",
+                     changes: dict | None = None, effect: str | None = None) -> Case:
+    if case.kind != OBJECTION:
+        raise ServiceError("不是异议案件", "case", 404)
+    return act(ctx, case, action, role=role, reason=reason, changes=changes, effect=effect)
+
+
+def advance_repair(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str = "") -> Case:
+    """accept → verify → public notice (≥ min_workdays) → decision (湖南 第三十条; 海南 第四十二条)."""
+    if case.kind != REPAIR:
+        raise ServiceError("不是信用修复案件", "case", 404)
+    return act(ctx, case, action, role=role, reason=reason)
+
+
+def withdraw_case(ctx: ServiceContext, case: Case, applicant: Applicant, reason: str = "") -> Case:
+    """The applicant withdraws an open case."""
+    if not case.open:
+        raise ServiceError("案件已办结，不能撤回", "case", 409)
+    if (case.applicant_iss, case.applicant_sub) != (applicant.iss, applicant.sub):
+        raise ServiceError("只有申请人本人可以撤回申请", "case", 403)
+    before = case.state
+    case.state, case.outcome, case.outcome_reason = WITHDRAWN, WITHDRAWN, (reason or "").strip()[:REASON_LIMIT]
+    case.closed_on, case.due_on, case.stop_from = ctx.today, None, None
+    ctx.session.flush()
+    _event(ctx, case, role="applicant", action="withdraw", from_state=before, reason=case.outcome_reason)
+    notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）已撤回。")
+    enqueue(ctx.session, case.subject_id, f"case.{case.kind}")
+    ctx.session.flush()
+    return case
+
+
+def _staff_step(ctx: ServiceContext, case: Case, role: str):
+    step = machine_for(ctx.profile, case.kind).step(case.state) if case.open else None
+    if step is None or step.actor != role:
+        raise ServiceError("当前环节不由您办理", "case", 403)
+    return step
+
+
+def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: date | None = None) -> Case:
+    """The one-time extension, with the reason told to the applicant (湖南 第二十八条第二款)."""
+    _staff_step(ctx, case, role)
+    on = on or ctx.today
+    new = _check(engine.extend, machine_for(ctx.profile, case.kind), state_of(case), on,
+                 load_calendar(ctx.session), reason)
+    _store(case, new)
+    ctx.session.flush()
+    _event(ctx, case, role=role, action="extend", from_state=case.state, reason=reason.strip(), on=on)
+    notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）办理期限延长至 "
+                      f"{case.due_on.isoformat()}。延期理由：{reason.strip()}")
+    ctx.session.flush()
+    return case
+
+
+def stop_clock(ctx: ServiceContext, case: Case, *, role: str, reason: str, first: date | None = None) -> Case:
+    """Stop the clock for testing / appraisal / expert review (湖南 第二十八条第二款)."""
+    _staff_step(ctx, case, role)
+    first = first or ctx.today
+    new = _check(engine.stop_clock, machine_for(ctx.profile, case.kind), state_of(case), first, reason)
+    _store(case, new)
+    ctx.session.flush()
+    _event(ctx, case, role=role, action="stop_clock", from_state=case.state, reason=reason, on=first, stop_from=first)
+    notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）自 {first.isoformat()} 起因{reason}"
+                      f"中止计算办理期限（该时间不计入办理期限）。")
+    ctx.session.flush()
+    return case
+
+
+def resume_clock(ctx: ServiceContext, case: Case, *, role: str, on: date | None = None) -> Case:
+    _staff_step(ctx, case, role)
+    on = on or ctx.today
+    old = state_of(case)
+    new = _check(engine.resume_clock, machine_for(ctx.profile, case.kind), old, on, load_calendar(ctx.session))
+    _store(case, new)
+    ctx.session.flush()
+    first, last = new.stops[-1]
+    _event(ctx, case, role=role, action="resume_clock", from_state=case.state, reason=old.stop_reason, on=on,
+           stop_from=first, stop_until=last)
+    notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）恢复计算办理期限，"
+                      f"办理期限至 {case.due_on.isoformat()}。")
+    ctx.session.flush()
+    return case
+
+
+def case_markers(session, profile, subject_id: int) -> dict[int, str]:
+    """lineage id → "异议处理中" / "信用修复中" for the public page, when the profile shows them."""
+    if not profile.display.case_markers:
+        return {}
+    rows = session.execute(select(Case.record_lineage_id, Case.kind).where(
+        Case.subject_id == subject_id, Case.closed_on.is_(None)).order_by(Case.id)).all()
+    return {lineage: MARKERS[kind] for lineage, kind in rows}
+from .evidence import add_evidence  # noqa: E402,F401  (the verb lives with the upload checks)

@@ -1,0 +1,221 @@
+"""Staff area: login (password + TOTP), objection and repair queues with due dates, the case page
+with the actions the step machine allows for the staff member's role."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, redirect, render_template, request, send_file, session, url_for
+from sqlalchemy import select
+
+from ..domain import cases as engine
+from ..domain.vocab import RECORD_STATUS_LABELS
+from ..identity import _rotate
+from ..models import Case, CreditRecord, Evidence, StaffUser, Subject
+from ..services import cases as svc
+from ..services import staff as staff_svc
+from ..services.audit import record_event
+from ..services.errors import ServiceError
+from ..services.evidence import evidence_path
+from . import abort_with, commit, ctx, db, runtime
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+SESSION_KEY = "staff_id"
+KIND_BY_QUEUE = {"objections": svc.OBJECTION, "repairs": svc.REPAIR}
+ROLE_LABELS = {"operator": "平台运行机构", "provider": "信息提供单位", "reviewer": "复核部门",
+               "department": "认定部门", "applicant": "申请人"}
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def current_staff() -> StaffUser | None:
+    staff_id = session.get(SESSION_KEY)
+    user = db().get(StaffUser, staff_id) if isinstance(staff_id, int) else None
+    return user if user is not None and user.active else None
+
+
+def _require() -> StaffUser:
+    user = current_staff()
+    if user is None:
+        abort(redirect(url_for("staff.login", next=request.path)))
+    return user
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            user = staff_svc.authenticate(ctx("staff-login"), request.form.get("username", ""),
+                                          request.form.get("password", ""), request.form.get("code", ""))
+        except ServiceError as exc:
+            commit()  # failed attempts and the lockout must persist
+            error, status = exc.message, exc.status
+        else:
+            commit()
+            session.clear()
+            _rotate()
+            session[SESSION_KEY] = user.id
+            target = request.args.get("next", "")
+            return redirect(target if target.startswith("/staff/") and not target.startswith("//")
+                            else url_for("staff.objections"))
+    return render_template("staff/login.html", error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    _rotate()
+    return redirect(url_for("staff.login"))
+
+
+def _calendar():
+    return runtime().calendar(db())
+
+
+@bp.get("/objections", endpoint="objections")
+@bp.get("/repairs", endpoint="repairs")
+def queue():
+    user = _require()
+    name = request.path.rsplit("/", 1)[-1]
+    kind = KIND_BY_QUEUE[name]
+    status = request.args.get("status", "open")
+    q = select(Case, Subject).join(Subject, Subject.id == Case.subject_id).where(Case.kind == kind)
+    if status == "open":
+        q = q.where(Case.closed_on.is_(None))
+    elif status == "closed":
+        q = q.where(Case.closed_on.is_not(None))
+    state = request.args.get("state", "")
+    if state:
+        q = q.where(Case.state == state)
+    number = (request.args.get("q") or "").strip()[:40]
+    if number:
+        q = q.where(Case.case_no.contains(number) | Subject.name.contains(number))
+    rows = db().execute(q.order_by(Case.due_on.is_(None), Case.due_on, Case.id).limit(500)).all()
+    today, cal = runtime().today(), _calendar()
+    machine = svc.machine_for(runtime().profile, kind)
+    items = []
+    for case, subject in rows:
+        if not staff_svc.can_see(user, case):
+            continue
+        overdue = case.open and engine.is_overdue(case.due_on, today)
+        soon = case.open and engine.due_soon(case.due_on, today, cal)
+        if request.args.get("due") == "overdue" and not overdue:
+            continue
+        if request.args.get("due") == "soon" and not soon:
+            continue
+        items.append({"case": case, "subject": subject, "overdue": overdue, "soon": soon,
+                      "label": _step_label(machine, case),
+                      "mine": staff_svc.acting_role(user, case, runtime().profile) is not None})
+    return render_template("staff/queue.html", user=user, kind=kind, name=name, items=items, machine=machine,
+                           args=request.args, kind_label=svc.KIND_LABELS[kind])
+
+
+def _step_label(machine, case: Case) -> str:
+    if case.state == svc.WITHDRAWN:
+        return "申请人已撤回"
+    return machine.step(case.state).label
+
+
+def _load_case(user: StaffUser, case_no: str) -> Case:
+    case = db().execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
+    if case is None or not staff_svc.can_see(user, case):
+        abort_with(404, "未找到该案件。")
+    return case
+
+
+def _render_case(user: StaffUser, case: Case, error: str | None = None, status: int = 200):
+    profile = runtime().profile
+    machine = svc.machine_for(profile, case.kind)
+    role = staff_svc.acting_role(user, case, profile)
+    step = machine.step(case.state) if case.open else None
+    actions = [step.transition(a) for a in engine.allowed_actions(machine, svc.state_of(case), role)] \
+        if role and step else []
+    record = db().execute(select(CreditRecord).where(CreditRecord.lineage_id == case.record_lineage_id,
+                                                     CreditRecord.is_current.is_(True))).scalar_one_or_none()
+    today = runtime().today()
+    ground = profile.objection.ground(case.ground) if case.ground else None
+    return render_template(
+        "staff/case.html", user=user, case=case, machine=machine, step=step, role=role, actions=actions,
+        record=record, subject=db().get(Subject, case.subject_id), ground=ground, error=error,
+        overdue=case.open and engine.is_overdue(case.due_on, today),
+        soon=case.open and engine.due_soon(case.due_on, today, _calendar()),
+        upheld_steps=svc.UPHELD_STEPS, role_labels=ROLE_LABELS, status_labels=RECORD_STATUS_LABELS,
+        step_label=_step_label(machine, case),
+        state_labels={s.id: s.label for s in machine.steps} | {svc.WITHDRAWN: "申请人已撤回"},
+        queue="staff.objections" if case.kind == svc.OBJECTION else "staff.repairs"), status
+
+
+@bp.get("/cases/<case_no>")
+def case_show(case_no: str):
+    user = _require()
+    return _render_case(user, _load_case(user, case_no))
+
+
+def _acting(user: StaffUser, case: Case) -> str:
+    role = staff_svc.acting_role(user, case, runtime().profile)
+    if role is None:
+        abort_with(403, "当前环节不由您办理。")
+    return role
+
+
+def _post(case_no: str, do):
+    user = _require()
+    case = _load_case(user, case_no)
+    role = _acting(user, case)
+    try:
+        do(ctx(f"staff:{user.username}"), case, role)
+    except ServiceError as exc:
+        db().rollback()
+        return _render_case(user, _load_case(user, case_no), exc.message, exc.status)
+    commit()
+    return redirect(url_for("staff.case_show", case_no=case.case_no))
+
+
+@bp.post("/cases/<case_no>/act")
+def case_act(case_no: str):
+    form = request.form
+    changes = {"title": form["new_title"].strip()} if form.get("new_title", "").strip() else None
+    effect = form.get("effect") or None
+
+    def do(c, case, role):
+        svc.act(c, case, form.get("action", ""), role=role, reason=form.get("reason", ""), changes=changes,
+                effect=effect)
+
+    return _post(case_no, do)
+
+
+@bp.post("/cases/<case_no>/extend")
+def case_extend(case_no: str):
+    return _post(case_no, lambda c, case, role: svc.extend_case(c, case, role=role,
+                                                               reason=request.form.get("reason", "")))
+
+
+@bp.post("/cases/<case_no>/clock")
+def case_clock(case_no: str):
+    def do(c, case, role):
+        if request.form.get("op") == "resume":
+            svc.resume_clock(c, case, role=role)
+        else:
+            svc.stop_clock(c, case, role=role, reason=request.form.get("reason", ""))
+
+    return _post(case_no, do)
+
+
+@bp.get("/cases/<case_no>/evidence/<int:evidence_id>")
+def evidence_file(case_no: str, evidence_id: int):
+    user = _require()
+    case = _load_case(user, case_no)
+    row = db().get(Evidence, evidence_id)
+    if row is None or row.case_id != case.id:
+        abort_with(404, "文件不存在。")
+    path = evidence_path(runtime().settings["PORTAL_VAR_DIR"], row)
+    record_event(db(), f"staff:{user.username}", "case.evidence_view", subject_id=case.subject_id,
+                 object_ref=f"case:{case.case_no}", purpose="异议/信用修复办理", detail={"evidence": row.id})
+    commit()
+    data = path.read_bytes()  # at most MAX_BYTES; no open handle outlives the request
+    return send_file(io.BytesIO(data), mimetype=row.mime, as_attachment=True, download_name=row.original_name)
