@@ -1,0 +1,45 @@
+"""The benchmark harness keeps working: every command on a 300-subject dataset (``--size XS``),
+in a temporary BENCH_DATA directory. Figures are not checked here, only that each command runs
+and prints its JSON line."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import require_tool
+
+
+@pytest.fixture
+def bench(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BENCH_DATA", str(tmp_path / "bench"))
+    from bench.__main__ import main
+
+    def run(*argv: str) -> dict:
+        capsys.readouterr()
+        main([*argv, "--size", "XS"])
+        lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith('{"bench"')]
+        assert len(lines) == 1
+        return json.loads(lines[0])
+
+    return run
+
+
+def test_dataset_search_build_incremental(bench, tmp_path):
+    data = bench("dataset")
+    assert data["subjects"] == 300 and data["indexed_docs"] > 0
+    search = bench("search", "--queries", "5")
+    assert set(search["results"]) == {"2-char", "4-char", "full name", "credit code", "2-char + facets"}
+    assert all(r["found"] == 5 for r in search["results"].values())
+    build = bench("build")
+    assert build["results"]["whoosh"]["docs"] == data["indexed_docs"]
+    inc = bench("incremental", "--changes", "2")
+    assert inc["results"]["commit_to_visible"]["n"] == 2
+    assert (tmp_path / "bench" / "results.jsonl").exists()
+
+
+def test_http(bench):
+    require_tool("wrk", "python -m bench http drives gunicorn with wrk")
+    out = bench("http", "--duration", "1", "--connections", "2")
+    assert out["invalid"] == []
+    assert out["results"]["facility page"]["requests"] > 0
