@@ -19,14 +19,16 @@ install: $(STAMP)
 ## Serve the portal with demo data on the embedded defaults (SQLite + Whoosh under var/).
 run: $(STAMP)
 	$(BIN)/credit-portal bootstrap --subjects $(DEMO_SUBJECTS)
-	$(BIN)/credit-portal serve --port $(PORT)
+	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/credit-portal serve --port $(PORT)
 
 ## The whole test suite (CI runs exactly this through .ci/run).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Provincial-scale figures (issue #7): BENCH_SIZE=S|M|L, dataset cached under bench/data/.
+BENCH_SIZE ?= S
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench all --size $(BENCH_SIZE)
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -26,9 +26,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     from . import web
-    from .web import public
+    from .web import auth, cases, chat, csrf, facility, public, staff, staff_plates, subject
 
     web.init_app(app)
-    app.register_blueprint(public.bp)
+    csrf.init_app(app)  # one CSRF check for every unsafe request, htmx included
+    auth.init_app(app)  # server-side sessions, OIDC login (or the embedded dev IdP), /login /logout
+    for bp in (
+        public.bp,        # home, search, facility pages, lists
+        facility.bp,      # QR plate landing page /p/<token>
+        subject.bp,       # /me: the subject's own record, authorisations, access log, reports
+        cases.bp,         # objections and repairs, subject side; public 信用修复公示
+        staff.bp,         # /staff: queues and case handling
+        staff_plates.bp,  # /staff/plates: QR plates
+        chat.bp,          # 智能问答 /chat
+    ):
+        app.register_blueprint(bp)
 
     return app

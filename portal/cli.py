@@ -13,9 +13,13 @@ from .runtime import ConfigError, Runtime
 
 def _runtime() -> Runtime:
     try:
-        return Runtime.from_settings(load_settings())
+        rt = Runtime.from_settings(load_settings())
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # close pooled connections when the command ends (a server counts them)
+        ctx.call_on_close(rt.engine.dispose)
+    return rt
 
 
 @contextmanager
@@ -241,6 +245,15 @@ def serve(host: str, port: int) -> None:
     app = create_app()
     click.echo(f"{app.extensions['portal'].profile.portal_name}：http://{host}:{port}/")
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+from .plates_cli import plates as _plates  # noqa: E402  (credit-portal plates …)
+
+main.add_command(_plates)
+
+from .staff_cli import staff as _staff  # noqa: E402  (credit-portal staff …)
+
+main.add_command(_staff)
 
 
 if __name__ == "__main__":

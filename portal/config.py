@@ -31,6 +31,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_INDEX_MODE", "inline", "inline：请求结束后由本进程写索引；worker：只写任务表，由 credit-portal index drain 单独写入"),
     Setting("PORTAL_TODAY", "", "固定“今天”（YYYY-MM-DD），仅用于演示和测试；留空为系统日期"),
     Setting("PORTAL_PAGE_SIZE", "20", "搜索结果每页条数"),
+    # Login (portal.auth): any OpenID Connect provider; empty issuer = the embedded development IdP.
+    Setting("PORTAL_OIDC_ISSUER", "", "统一身份认证平台（OpenID Connect）的 issuer；留空则使用内置开发身份提供方 PORTAL_BASE_URL/dev-idp（production 下拒绝）"),
+    Setting("PORTAL_OIDC_CLIENT_ID", "", "门户在身份认证平台注册的 client_id（配置 issuer 时必填）"),
+    Setting("PORTAL_OIDC_CLIENT_SECRET", "", "门户的 client_secret（配置 issuer 时必填）"),
+    Setting("PORTAL_OIDC_SCOPES", "openid profile", "登录时请求的 scope"),
+    Setting("PORTAL_OIDC_ID_CLAIM", "id_number", "ID Token 中公民身份号码的声明名（据此匹配自然人信用主体）"),
+    Setting("PORTAL_OIDC_ORG_CLAIM", "legal_rep_of", "ID Token 中所代表机构统一社会信用代码的声明名"),
+    Setting("PORTAL_OIDC_LEGAL_REP_ROLE", "org_role=legal_representative", "法定代表人角色声明（声明名=值）；只有带此角色时才按统一社会信用代码匹配机构"),
+    Setting("PORTAL_OIDC_ACR_MAP", "", "身份认证平台的 acr 取值映射，如 password=urn:x:loa2 face=urn:x:loa3；留空为门户自身的 acr URN"),
+    Setting("PORTAL_OIDC_TIMEOUT", "10", "访问身份认证平台的超时时间（秒）"),
+    Setting("PORTAL_SESSION_IDLE_MINUTES", "15", "登录会话空闲超时（分钟）"),
+    Setting("PORTAL_SESSION_MAX_HOURS", "8", "登录会话最长有效期（小时），到期须重新登录"),
+    # Chatbot (portal.chatbot): optional local language model, per-client rate limit.
+    Setting("PORTAL_LLM_URL", "", "本地部署大模型的 OpenAI 兼容接口地址（如 http://127.0.0.1:8000/v1）；留空则智能问答只用检索答案"),
+    Setting("PORTAL_LLM_MODEL", "local-model", "调用大模型时使用的模型名"),
+    Setting("PORTAL_LLM_TIMEOUT_SECONDS", "8", "大模型请求超时（秒），超时即改用检索答案"),
+    Setting("PORTAL_CHAT_RATE_PER_MINUTE", "20", "每个客户端每分钟可提问次数（进程内令牌桶，多进程部署时每个进程各自计数）"),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)

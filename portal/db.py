@@ -46,3 +46,11 @@ def _guard_audit(session: Session, _ctx, _instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise AppendOnlyViolation("audit events are append-only")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _guard_audit_bulk(state) -> None:
+    """The same for ORM-enabled bulk update / delete statements on the audit model, which
+    bypass the flush."""
+    if (state.is_update or state.is_delete) and any(m.class_ is AuditEvent for m in state.all_mappers):
+        raise AppendOnlyViolation("audit events are append-only")

@@ -49,11 +49,21 @@ def current_identity() -> Identity | None:
 
 def set_identity(identity: Identity) -> None:
     session.clear()  # a fresh session at login: nothing from before survives
+    _rotate()
     session[SESSION_KEY] = identity.to_dict()
 
 
 def clear_identity() -> None:
     session.clear()
+    _rotate()
+
+
+def _rotate() -> None:
+    """A new session id (server-side sessions, ``portal.auth.sessions``): a session id known
+    before the login, or after the logout, is worthless."""
+    rotate = getattr(session, "rotate", None)
+    if rotate is not None:
+        rotate()
 
 
 # Assurance levels the portal asks for (as an essential ``acr`` claim) and re-checks.

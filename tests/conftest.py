@@ -22,15 +22,56 @@ def require_tool(path_or_name: str, why: str) -> str:
     pytest.skip(message)
 
 
+DATABASES = ("sqlite", "postgresql")
+
+
+def require_postgres() -> str:
+    """The PostgreSQL server of the test run (TEST_DATABASE_URL, started by .ci/postgres.sh):
+    skip with a reason on a laptop, fail under CI=true."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url:
+        return url
+    message = "PostgreSQL variant: TEST_DATABASE_URL not set (eval \"$(.ci/postgres.sh)\" starts one)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message + " (CI must start it in .ci/run)")
+    pytest.skip(message)
+
+
 @pytest.fixture
-def settings(tmp_path):
-    return {
+def pg_schema_url():
+    """A fresh, empty schema on the test server per test; its URL pins ``search_path`` to it.
+    Dropped afterwards (after the app's engine is disposed)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(require_postgres())
+    schema = "t_" + uuid.uuid4().hex[:16]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text("SET lock_timeout = '10s'"))
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def settings(request, tmp_path):
+    """Every test that builds the app runs on SQLite and on PostgreSQL (DESIGN.md: a real
+    server, tested in CI)."""
+    values = {
         "PORTAL_VAR_DIR": str(tmp_path / "var"),
         "PORTAL_TODAY": TODAY.isoformat(),
         "SEARCH_URL": f"whoosh://{tmp_path / 'index'}",
         "PORTAL_PROFILE": "hunan",
         "PORTAL_BASE_URL": "http://127.0.0.1:5000",
     }
+    if request.param == "postgresql":
+        values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
+    return values
 
 
 @pytest.fixture
@@ -47,6 +88,8 @@ def app(settings):
 
 @pytest.fixture
 def client(app):
+    """A test client that sends the CSRF token on unsafe requests, as the pages do (see CsrfClient)."""
+    app.test_client_class = CsrfClient
     return app.test_client()
 
 
@@ -125,3 +168,90 @@ def reindex(rt, session):
             pass
 
     return run
+
+
+@pytest.fixture
+def login_as():
+    """``login_as(client, identity)``: the client is logged in as ``identity`` (``None``: logged out).
+
+    Stands in for the OIDC login (portal.web.auth), which may replace this body."""
+    def do(client, identity):
+        with client.session_transaction() as s:
+            s.clear()
+            if identity is not None:
+                s["identity"] = identity.to_dict()
+
+    return do
+
+
+# --- login helpers (portal.web.auth, portal.devidp) --------------------------------------------
+
+from flask.testing import FlaskClient  # noqa: E402
+
+
+class CsrfClient(FlaskClient):
+    """Adds ``X-CSRF-Token`` to POST/PUT/PATCH/DELETE, as ``base.html`` (htmx) and the forms do.
+
+    ``client.post(url, csrf=False)`` sends the request without it (to test the check itself)."""
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = str(kwargs.get("method", "GET")).upper()
+        if csrf and method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+            from werkzeug.datastructures import Headers
+
+            headers = Headers(kwargs.get("headers") or {})
+            headers.setdefault("X-CSRF-Token", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        import secrets
+
+        from portal.web.csrf import COOKIE, token_for_seed
+
+        cookie = self.get_cookie(COOKIE)
+        if cookie is None:
+            seed = secrets.token_urlsafe(32)
+            self.set_cookie(COOKIE, seed)
+        else:
+            seed = cookie.value
+        return token_for_seed(self.application.config["SECRET_KEY"], seed)
+
+
+def local_path(url: str) -> str:
+    """Path and query of an absolute URL: the test client keeps cookies per host, and the portal's
+    PORTAL_BASE_URL host differs from the test client's ``localhost``."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@pytest.fixture
+def login_via_devidp():
+    """``login_via_devidp(client, who, method="face", next="/me", acr=None)`` logs in through the
+    REAL flow: /login → embedded development IdP page → callback. ``who`` is a role on the IdP
+    page (``doctor``, ``legal_rep``, ``agent``, ``no_record``) or an identity key. Returns the
+    callback's response (302 to ``next`` on success, 401 on refusal), not followed."""
+    from bs4 import BeautifulSoup
+
+    def do(client, who: str, method: str = "face", next: str = "/me", acr: str | None = None):
+        query = {"next": next} | ({"acr": acr} if acr else {})
+        start = client.get("/login", query_string=query)
+        if start.status_code != 302:
+            return start
+        page = client.get(local_path(start.headers["Location"]))
+        assert page.status_code == 200, page.get_data(as_text=True)
+        soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+        form = soup.find("form", method="post")
+        choice = form.find("input", attrs={"name": "who", "data-role": who}) or \
+            form.find("input", attrs={"name": "who", "value": who})
+        assert choice is not None, f"no demo identity {who!r} on the development IdP page"
+        data = {"who": choice["value"], "method": method, "decision": "login",
+                "csrf_token": form.find("input", attrs={"name": "csrf_token"})["value"]}
+        back = client.post(form["action"], data=data, csrf=False) if isinstance(client, CsrfClient) \
+            else client.post(form["action"], data=data)
+        assert back.status_code == 302, back.get_data(as_text=True)
+        return client.get(local_path(back.headers["Location"]))
+
+    return do

@@ -31,6 +31,17 @@ def identify(ctx: ServiceContext, kind: str, code: str) -> tuple[str, str, date 
     raise ServiceError(f"未知的主体类型：{kind}", "kind")
 
 
+def identity_columns(ctx: ServiceContext, kind: str, code: str) -> dict:
+    """The identity columns of a new subject: encrypted number, lookup hash, masked form, public
+    USCC of an organisation, birth date of a person and the opaque public id. Shared by
+    ``register_subject`` and the bulk loader, so there is one rule."""
+    number, masked, birth = identify(ctx, kind, code)
+    code_hash = ctx.protector.lookup_hash(number)
+    return dict(kind=kind, code_hash=code_hash, code_cipher=ctx.protector.encrypt(number), code_masked=masked,
+                credit_code=number if kind == SubjectKind.ORG else None, birth_on=birth,
+                public_id=ctx.protector.sign("subject:" + code_hash, 12))
+
+
 def find_subject_by_code(ctx: ServiceContext, code: str, kind: str) -> Subject | None:
     number, _, _ = identify(ctx, kind, code)
     return ctx.session.execute(
@@ -59,18 +70,15 @@ def register_subject(ctx: ServiceContext, *, kind: str, name: str, code: str, ca
         raise ServiceError(f"区划代码 {region_code} 不属于{ctx.profile.jurisdiction}", "region_code")
     if status is not None and status not in set(SubjectStatus):
         raise ServiceError(f"未知的主体状态：{status}", "status")
-    number, masked, birth = identify(ctx, kind, code)
-    code_hash = ctx.protector.lookup_hash(number)
+    identity = identity_columns(ctx, kind, code)
+    code_hash = identity["code_hash"]
     subject = ctx.session.execute(select(Subject).where(Subject.code_hash == code_hash)).scalar_one_or_none()
     optional = dict(address=address, phone=phone, licence_no=licence_no, licence_valid_until=licence_valid_until,
                     legal_rep=legal_rep, status=status, employer_id=employer_id)
     values = dict(name=name, category=category, region_code=region_code)
     values.update({k: (v.strip() if isinstance(v, str) else v) for k, v in optional.items() if v is not None})
     if subject is None:
-        subject = Subject(kind=kind, code_hash=code_hash, code_cipher=ctx.protector.encrypt(number),
-                          code_masked=masked, credit_code=number if kind == SubjectKind.ORG else None,
-                          birth_on=birth, public_id=ctx.protector.sign("subject:" + code_hash, 12),
-                          source_key=source_key, **values)
+        subject = Subject(**identity, source_key=source_key, **values)
         ctx.session.add(subject)
         ctx.session.flush()
         if audit:

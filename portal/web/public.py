@@ -72,10 +72,13 @@ def facility_context(subject: Subject) -> dict:
     records = session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id,
                                                          CreditRecord.is_current.is_(True))).scalars().all()
     public = []
+    from ..services.cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
+    markers = case_markers(session, rt.profile, subject.id)
     for r in records:
         v = public_view(r, today)
         if v is None:
             continue
+        v["case_marker"] = markers.get(r.lineage_id)
         if v["info_class"] in (InfoClass.DISHONEST, InfoClass.SERIOUS):
             v["repair_from"] = repair_possible_from(r, rt.profile)
         public.append(v)
