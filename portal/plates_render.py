@@ -8,8 +8,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import os
-import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,14 +18,12 @@ from xml.sax.saxutils import escape
 import qrcode
 from qrcode.constants import ERROR_CORRECT_Q
 
+from .services.verifiable import cjk_font  # one CJK font for every portal PDF
+
 QUIET = 4  # modules of white border the QR specification asks for
 BRAND = "#b3261e"
 # Sizes in millimetres; A5 is A6 scaled by √2, so one layout serves both.
 PAGE_SIZES = {"A6": (105.0, 148.0), "A5": (148.0, 210.0)}
-CJK_TTF_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-)
 SVG_FONTS = "'WenQuanYi Zen Hei','Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif"
 
 
@@ -247,33 +243,6 @@ def plate_svg(card: PlateCard, size: str = "A6") -> str:
 
 
 # --- PDF plates --------------------------------------------------------------------------------
-
-_font_lock = threading.Lock()
-_font_name: str | None = None
-
-
-def cjk_font() -> str:
-    """Embed WenQuanYi Zen Hei when installed (renders everywhere, incl. pdftoppm); otherwise
-    reportlab's built-in CID font STSong-Light (not embedded: the viewer must supply it)."""
-    global _font_name
-    with _font_lock:
-        if _font_name is None:
-            from reportlab.pdfbase import pdfmetrics
-
-            for path in CJK_TTF_CANDIDATES:
-                if os.path.exists(path):
-                    from reportlab.pdfbase.ttfonts import TTFont
-
-                    pdfmetrics.registerFont(TTFont("PlateCJK", path, subfontIndex=0))
-                    _font_name = "PlateCJK"
-                    break
-            else:
-                from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-                pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-                _font_name = "STSong-Light"
-        return _font_name
-
 
 def _hex(color: str):
     from reportlab.lib.colors import HexColor

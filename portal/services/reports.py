@@ -4,19 +4,13 @@ URL where anyone can check that a copy is genuine.
 The PDF is not stored; its SHA-256 is (``Report.sha256``), and the public verify page shows only
 the report number, the subject's name, the time of generation and that hash. Generating a report
 is a read of non-public information and is logged like any other (海南 第二十七条, 第五十一条).
-Fonts: a CJK TrueType font the install provides (Debian ``fonts-wqy-zenhei``), else reportlab's
-built-in CID font STSong-Light (glyphs then come from the reader's fonts).
+Font, QR code, numbering and the token check are shared with the case documents
+(``services.verifiable``).
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import os
-import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
-from xml.sax.saxutils import escape
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -30,57 +24,27 @@ from ..permissions import VIA_LABELS, Decision, visible_records
 from .access_log import actor_for, log_private_view
 from .context import ServiceContext
 from .indexing import latest_grade
-
-CHINA_TZ = timezone(timedelta(hours=8))
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
+from .verifiable import (  # noqa: F401  (cjk_font, china_time, qr_png: the names other modules import)
+    CHINA_TZ,
+    build_pdf,
+    china_time,
+    cjk_font,
+    new_number,
+    new_token,
+    qr_png,
+    sha256,
+    styles,
+    token_matches,
+    verify_header,
 )
-REPORT_NO_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str:
-    """Register and name the CJK font used in reports."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    for path in FONT_CANDIDATES:
-        if os.path.exists(path):
-            try:
-                pdfmetrics.registerFont(TTFont("PortalCJK", path, subfontIndex=0))
-                return "PortalCJK"
-            except Exception:  # noqa: BLE001 - an unusable font file: try the next one
-                continue
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
-def china_time(at: datetime) -> datetime:
-    """A stored naive UTC time in China Standard Time."""
-    return at.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ)
 
 
 def new_report_no(today: date) -> str:
-    return f"XYBG{today:%Y%m%d}" + "".join(secrets.choice(REPORT_NO_ALPHABET) for _ in range(8))
+    return new_number("XYBG", today)
 
 
 def verify_url(base_url: str, report: Report) -> str:
     return f"{base_url.rstrip('/')}/verify/report/{report.report_no}?t={report.verify_token}"
-
-
-def qr_png(data: str) -> bytes:
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
-
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
-    qr.add_data(data)
-    qr.make(fit=True)
-    buf = io.BytesIO()
-    qr.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
-    return buf.getvalue()
 
 
 @dataclass(frozen=True)
@@ -137,47 +101,25 @@ def report_content(ctx: ServiceContext, subject: Subject, identity: Identity, de
 
 
 def render_pdf(content: ReportContent, report: Report, url: str, portal_name: str, authority: str) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Spacer, Table
 
-    font = cjk_font()
-    base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=14, wordWrap="CJK")
-    small = ParagraphStyle("small", parent=base, fontSize=8, leading=11)
-    h1 = ParagraphStyle("h1", parent=base, fontSize=20, leading=28, alignment=1, spaceAfter=4)
-    h2 = ParagraphStyle("h2", parent=base, fontSize=12.5, leading=18, spaceBefore=10, spaceAfter=4)
-    center = ParagraphStyle("center", parent=base, alignment=1)
-
-    def p(text, style=base):
-        return Paragraph(escape(str(text if text is not None else "")), style)
-
-    grid = TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                       ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)])
+    st = styles()
+    p, small = st.p, st.small
     generated = china_time(report.generated_at)
-    box = TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                      ("VALIGN", (0, 0), (-1, -1), "MIDDLE")])
-    meta = Table([[p("报告编号"), p(report.report_no)],
-                  [p("生成时间"), p(f"{generated:%Y-%m-%d %H:%M:%S}（北京时间）")],
-                  [p("查询人"), p(content.requester)],
-                  [p("信息截止日期"), p(content.today.isoformat())]],
-                 colWidths=[26 * mm, 100 * mm], style=box)
-    qr = Image(io.BytesIO(qr_png(url)), width=36 * mm, height=36 * mm)
-    story = [p(portal_name, center), p("信用报告", h1),
-             Table([[meta, [qr, p("扫码核验", center)]]], colWidths=[130 * mm, 40 * mm],
-                   style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])),
-             p(f"核验网址：{url}", small),
-             p("扫描二维码或访问核验网址可核验本报告真伪；核验页面只显示报告编号、信用主体名称、生成时间和报告文件的"
-               " SHA-256 摘要，不显示报告内容。", small),
-             Spacer(1, 2 * mm), p(content.scope_note, small)]
+    story = verify_header(
+        st, portal_name=portal_name, title="信用报告", url=url,
+        meta=[("报告编号", report.report_no), ("生成时间", f"{generated:%Y-%m-%d %H:%M:%S}（北京时间）"),
+              ("查询人", content.requester), ("信息截止日期", content.today.isoformat())],
+        explain="扫描二维码或访问核验网址可核验本报告真伪；核验页面只显示报告编号、信用主体名称、生成时间和报告文件的"
+                " SHA-256 摘要，不显示报告内容。")
+    story += [Spacer(1, 2 * mm), p(content.scope_note, small)]
 
-    story.append(p("一、信用主体", h2))
+    story.append(p("一、信用主体", st.h2))
     story.append(Table([[p(k), p(v)] for k, v in content.subject_lines], colWidths=[40 * mm, 130 * mm],
-                       style=TableStyle([("FONTNAME", (0, 0), (-1, -1), font),
-                                         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey)])))
+                       style=st.box))
 
-    story.append(p("二、信用等级", h2))
+    story.append(p("二、信用等级", st.h2))
     if content.grade is not None:
         g = content.grade
         story.append(p(f"{g.year} 年度：{g.letter} {content.grade_label}（{g.score} 分，依据 {g.profile_id} 评分表）"))
@@ -185,11 +127,11 @@ def render_pdf(content: ReportContent, report: Report, url: str, portal_name: st
             rows = [[p("影响评分的信息"), p("分值变化"), p("评分规则")]]
             rows += [[p(e.label), p("" if e.delta is None else f"{e.delta:+d}"), p(e.rule, small)]
                      for e in content.explanation]
-            story.append(Table(rows, colWidths=[80 * mm, 20 * mm, 70 * mm], style=grid, repeatRows=1))
+            story.append(Table(rows, colWidths=[80 * mm, 20 * mm, 70 * mm], style=st.grid, repeatRows=1))
     else:
         story.append(p("尚未评定信用等级。"))
 
-    story.append(p("三、信用信息", h2))
+    story.append(p("三、信用信息", st.h2))
     if content.rows:
         rows = [[p("类别 / 类型"), p("内容"), p("决定日期 / 文号"), p("公开方式 / 公示期"), p("状态")]]
         for row in content.rows:
@@ -200,28 +142,16 @@ def render_pdf(content: ReportContent, report: Report, url: str, portal_name: st
             for old in row.history:
                 detail.append(f"历史版本 第 {old.version} 版：{old.title}")
             window = f"{r.publish_from} 至 {r.publish_until or '长期'}"
-            rows.append([Paragraph(escape(lab["class"]) + "<br/>" + escape(lab["type"] + ("·" + lab["severity"] if lab["severity"] else "")), small),
-                         Paragraph("<br/>".join(escape(str(t)) for t in detail), small),
+            rows.append([st.lines([lab["class"], lab["type"] + ("·" + lab["severity"] if lab["severity"] else "")], small),
+                         st.lines(detail, small),
                          p(f"{r.decided_on} {r.doc_no}", small), p(f"{lab['scope']}；{window}", small),
                          p(f"{lab['status']}；{row.state}", small)])
-        story.append(Table(rows, colWidths=[26 * mm, 62 * mm, 28 * mm, 30 * mm, 24 * mm], style=grid,
+        story.append(Table(rows, colWidths=[26 * mm, 62 * mm, 28 * mm, 30 * mm, 24 * mm], style=st.grid,
                            repeatRows=1))
     else:
         story.append(p("授权范围内没有信用信息。"))
-
-    def footer(canvas, doc):
-        canvas.saveState()
-        canvas.setFont(font, 8)
-        canvas.drawString(20 * mm, 10 * mm, f"{authority} · 报告编号 {report.report_no}")
-        canvas.drawRightString(190 * mm, 10 * mm, f"第 {doc.page} 页")
-        canvas.restoreState()
-
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=f"信用报告 {report.report_no}", author=authority,
-                            subject=content.subject.name, creator=portal_name)
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buf.getvalue()
+    return build_pdf(story, title=f"信用报告 {report.report_no}", author=authority, subject=content.subject.name,
+                     creator=portal_name, footer_left=f"{authority} · 报告编号 {report.report_no}")
 
 
 def generate_report(ctx: ServiceContext, subject: Subject, identity: Identity, decision: Decision,
@@ -232,10 +162,10 @@ def generate_report(ctx: ServiceContext, subject: Subject, identity: Identity, d
     authorisation = ctx.session.get(Authorisation, decision.authorisation_id) if decision.authorisation_id else None
     report = Report(report_no=new_report_no(ctx.today), subject_id=subject.id, requested_by=actor_for(identity),
                     requester_name=identity.name, via=str(decision.via), authorisation_id=decision.authorisation_id,
-                    generated_at=utcnow(), verify_token=secrets.token_urlsafe(16), sha256="")
+                    generated_at=utcnow(), verify_token=new_token(), sha256="")
     content = report_content(ctx, subject, identity, decision, authorisation)
     pdf = render_pdf(content, report, verify_url(base_url, report), ctx.profile.portal_name, ctx.profile.authority)
-    report.sha256 = hashlib.sha256(pdf).hexdigest()
+    report.sha256 = sha256(pdf)
     ctx.session.add(report)
     ctx.session.flush()
     log_private_view(ctx, identity, subject, decision.purpose, decision.via, decision.authorisation_id,
@@ -260,9 +190,9 @@ def verify_report(ctx: ServiceContext, report_no: str, token: str, pdf: bytes | 
     name (masked for a natural person, whose report may be shown to a third party).
     """
     report = ctx.session.execute(select(Report).where(Report.report_no == report_no[:32])).scalar_one_or_none()
-    if report is None or not token or not secrets.compare_digest(report.verify_token, token[:64]):
+    if report is None or not token_matches(report.verify_token, token):
         return Verification(False, report_no[:32])
     subject = ctx.session.get(Subject, report.subject_id)
     name = mask_person_name(subject.name) if subject.kind == SubjectKind.PERSON else subject.name
-    matches = None if pdf is None else hashlib.sha256(pdf).hexdigest() == report.sha256
+    matches = None if pdf is None else sha256(pdf) == report.sha256
     return Verification(True, report.report_no, name, china_time(report.generated_at), report.sha256, matches)
