@@ -2,7 +2,7 @@ from .audit import AuditEvent
 from .auth import LoginBinding, WebSession
 from .authorisation import Authorisation, Report
 from .base import Base
-from .case import Case, CaseEvent, Evidence, Notification, StaffUser
+from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUser
 from .grade import Grade
 from .ops import HolidayOverride, IndexJob, State
 from .plate import Plate, PlateScanDay
@@ -11,4 +11,4 @@ from .subject import Subject
 
 __all__ = ["AuditEvent", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "HolidayOverride", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
-           "Case", "CaseEvent", "Evidence", "Notification", "StaffUser"]
+           "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser"]

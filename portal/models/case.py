@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -23,6 +23,7 @@ class Case(Base):
     kind: Mapped[str] = mapped_column(String(12))  # objection | repair
     subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
     record_lineage_id: Mapped[int] = mapped_column(Integer, index=True)
+    record_id: Mapped[int | None] = mapped_column(Integer)  # the version the application was about
     ground: Mapped[str] = mapped_column(String(40), default="")  # objection ground code
     statement: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(40))  # the step id
@@ -40,6 +41,11 @@ class Case(Base):
     applicant_iss: Mapped[str] = mapped_column(String(300), default="")
     applicant_sub: Mapped[str] = mapped_column(String(255), default="")
     applicant_name: Mapped[str] = mapped_column(String(120), default="")
+    applicant_via: Mapped[str] = mapped_column(String(20), default="")  # permissions.Via: self | legal_rep
+    applicant_acr: Mapped[str] = mapped_column(String(100), default="")  # how the real name was checked
+    # An open request for more material (补正材料): asked on, and what is asked for.
+    materials_requested_on: Mapped[date | None] = mapped_column(Date)
+    materials_request: Mapped[str] = mapped_column(Text, default="")
     region_code: Mapped[str] = mapped_column(String(6), default="")
     authority: Mapped[str] = mapped_column(String(120), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -47,6 +53,7 @@ class Case(Base):
 
     events: Mapped[list["CaseEvent"]] = relationship(order_by="CaseEvent.id", back_populates="case")
     evidence: Mapped[list["Evidence"]] = relationship(order_by="Evidence.id", back_populates="case")
+    documents: Mapped[list["CaseDocument"]] = relationship(order_by="CaseDocument.id", back_populates="case")
 
     __table_args__ = (Index("ix_cases_kind_closed_due", "kind", "closed_on", "due_on"),)
 
@@ -91,8 +98,33 @@ class Evidence(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(120))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    stage: Mapped[str] = mapped_column(String(12), default="filing")  # filing | supplement (补正材料)
 
     case: Mapped[Case] = relationship(back_populates="evidence")
+
+
+class CaseDocument(Base):
+    """A PDF issued for a case (the application, a result notice, the repair confirmation notice;
+    湖南医保 附件1–4), kept byte for byte so that every download is the same document and its
+    SHA-256 can be checked on the public verify page. Issued once per (case, kind, event)."""
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    doc_no: Mapped[str] = mapped_column(String(32), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # services.case_documents.KINDS
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"))  # the decision it records
+    issued_on: Mapped[date] = mapped_column(Date)
+    generated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    issued_by: Mapped[str] = mapped_column(String(120))
+    sha256: Mapped[str] = mapped_column(String(64))
+    verify_token: Mapped[str] = mapped_column(String(32))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+
+    case: Mapped[Case] = relationship(back_populates="documents")
+
+    __table_args__ = (Index("ix_case_documents_case_kind_event", "case_id", "kind", "event_id", unique=True),)
 
 
 class Notification(Base):
