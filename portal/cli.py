@@ -255,6 +255,12 @@ from .staff_cli import staff as _staff  # noqa: E402  (credit-portal staff …)
 
 main.add_command(_staff)
 
+from .cases_cli import calendar as _calendar  # noqa: E402  (credit-portal calendar …)
+from .cases_cli import cases as _cases  # noqa: E402  (credit-portal cases …)
+
+main.add_command(_cases)
+main.add_command(_calendar)
+
 
 if __name__ == "__main__":
     main()

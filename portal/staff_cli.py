@@ -14,7 +14,8 @@ def staff() -> None:
 @staff.command("create", help="新建工作人员账号；输出动态验证码（TOTP）绑定地址，仅显示一次")
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(STAFF_ROLES),
-              help="办理角色，可重复：operator 平台运行机构、provider 信息提供单位、reviewer 复核、department 认定部门")
+              help="角色，可重复：operator 平台运行机构、provider 信息提供单位（须填 --authority）、reviewer 复核、"
+                   "department 认定部门、admin 系统管理员（维护节假日表）")
 @click.option("--authority", default="", help="所属单位（信息提供单位只办理本单位提供的信息）")
 @click.option("--region", "region_code", default="", help="行政区划代码；留空为全辖区")
 @click.option("--name", "display_name", default="", help="显示姓名")

@@ -175,6 +175,28 @@ def with_stop(machine, state: CaseState, first: date, last: date, reason: str,
     return resume_clock(machine, stop_clock(machine, state, first, reason), last + timedelta(days=1), calendar)
 
 
+def recompute(machine, state: CaseState, calendar: WorkCalendar) -> CaseState:
+    """The same step counted again over a changed calendar (staff entered a year's holidays
+    after the due date was stored: DESIGN.md "Deadlines"). Entry day, extension and clock stops
+    are kept; an open clock stop keeps the due date unknown."""
+    if state.terminal:
+        return state
+    step = machine.step(state.step)
+    earliest = add_workdays(state.entered_on, step.min_workdays, calendar) if step.min_workdays else None
+    due = None if state.clock_stopped else compute_due(step, state.entered_on, calendar, extended=state.extended,
+                                                       stops=state.stops)
+    return replace(state, due_on=due, earliest_on=earliest)
+
+
+def counted_span(state: CaseState) -> tuple[date, date] | None:
+    """The span of days the stored deadlines were counted over (entry day to the later of the
+    due date and the notice's first decision day), or ``None`` when nothing was counted."""
+    ends = [d for d in (state.due_on, state.earliest_on) if d is not None]
+    if state.terminal or not ends:
+        return None
+    return state.entered_on, max(ends)
+
+
 def is_overdue(due_on: date | None, today: date) -> bool:
     """Derived, never stored: past the stored due date (the due day itself is still in time)."""
     return due_on is not None and today > due_on

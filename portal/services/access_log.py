@@ -26,6 +26,9 @@ WHAT_LABELS = {
     "access_log": "查看访问记录",
     "authorisations": "查看书面授权",
     "code": "查看完整证件号码",
+    "case": "查看异议/信用修复申请",
+    "case_document": "下载异议/信用修复文书",
+    "evidence": "下载证明材料",
 }
 
 
@@ -42,6 +45,15 @@ def log_private_view(ctx: ServiceContext, identity: Identity, subject, purpose: 
         detail["authorisation_id"] = authorisation_id
     return record_event(ctx.session, actor_for(identity), PRIVATE_VIEW, subject_id=subject.id,
                         object_ref=ref or what, purpose=(purpose or "")[:200], detail=detail)
+
+
+def log_staff_view(ctx: ServiceContext, username: str, display_name: str, subject_id: int, purpose: str, *,
+                   what: str, ref: str = "") -> AuditEvent:
+    """Record that a staff member saw non-public information of a subject while handling a case
+    (the same event as a subject's own reads, so it shows in "谁查看了我的信息")."""
+    return record_event(ctx.session, f"staff:{username}"[:120], PRIVATE_VIEW, subject_id=subject_id,
+                        object_ref=ref or what, purpose=(purpose or "")[:200],
+                        detail={"viewer_name": display_name or username, "via": "staff", "what": what})
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ in the caller's transaction (services flush, the web edge commits). Record effec
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,7 +17,8 @@ from ..domain import cases as engine
 from ..domain.cases import CaseError, CaseState
 from ..domain.eligibility import Eligibility, repair_eligibility
 from ..domain.vocab import RecordStatus
-from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, Subject
+from ..domain.workdays import WorkCalendar, fallback_warning
+from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, StaffUser, Subject
 from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
@@ -45,19 +47,26 @@ RECORD_EFFECTS = (RecordStatus.WITHDRAWN, RecordStatus.DELETED)
 
 @dataclass(frozen=True)
 class Applicant:
-    """Who files: the login binding (iss, sub) and the real name the IdP asserted."""
+    """Who files: the login binding (iss, sub), the real name the IdP asserted, how the person
+    relates to the subject (``permissions.Via``: self / legal_rep) and the assurance level of the
+    login (the 申请人身份证明 of 湖南 第二十七条（三）is the real-name authentication)."""
 
     iss: str
     sub: str
     name: str
+    via: str = ""
+    acr: str = ""
 
     @property
     def actor(self) -> str:
         return f"oidc:{self.sub}"
 
     @classmethod
-    def of(cls, identity) -> "Applicant":
-        return cls(identity.iss, identity.sub, identity.name)
+    def of(cls, identity, via: str = "") -> "Applicant":
+        return cls(identity.iss, identity.sub, identity.name, str(via or ""), identity.acr or "")
+
+    def is_applicant_of(self, case: "Case") -> bool:
+        return (case.applicant_iss, case.applicant_sub) == (self.iss, self.sub)
 
 
 def machine_for(profile, kind: str):
@@ -128,14 +137,22 @@ def open_case_for(ctx: ServiceContext, lineage_id: int, kind: str | None = None)
     return ctx.session.execute(q.order_by(Case.id).limit(1)).scalar_one_or_none()
 
 
+def _confirmations(commitment: bool, identity_confirmed: bool, commitment_msg: str) -> None:
+    if not identity_confirmed:  # 湖南 第二十七条（三）: 申请人身份证明文件
+        raise ServiceError("请确认申请人身份（以实名认证的身份提出申请）", "identity")
+    if not commitment:
+        raise ServiceError(commitment_msg, "commitment")
+
+
 def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRecord, applicant: Applicant,
               statement: str, ground: str = "") -> Case:
     if open_case_for(ctx, record.lineage_id, kind) is not None:
         raise ServiceError(f"该信息已有正在办理的{KIND_LABELS[kind]}申请", "record", 409)
     state = engine.start_case(machine_for(ctx.profile, kind), ctx.today, load_calendar(ctx.session))
     case = Case(case_no=_next_case_no(ctx, kind), kind=kind, subject_id=subject.id,
-                record_lineage_id=record.lineage_id, ground=ground, statement=statement, received_on=ctx.today,
-                applicant_iss=applicant.iss, applicant_sub=applicant.sub, applicant_name=applicant.name[:120],
+                record_lineage_id=record.lineage_id, record_id=record.id, ground=ground, statement=statement,
+                received_on=ctx.today, applicant_iss=applicant.iss, applicant_sub=applicant.sub,
+                applicant_name=applicant.name[:120], applicant_via=applicant.via[:20], applicant_acr=applicant.acr[:100],
                 region_code=subject.region_code, authority=record.authority, stops=[],
                 state=state.step, step_entered_on=state.entered_on)
     _store(case, state)
@@ -151,14 +168,14 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
 
 
 def file_objection(ctx: ServiceContext, subject: Subject, record: CreditRecord, *, ground: str, statement: str,
-                   applicant: Applicant, commitment: bool) -> Case:
-    """File an objection (湖南 第二十六–二十七条; 海南 第三十七条; 湖南医保 第十七条)."""
+                   applicant: Applicant, commitment: bool, identity_confirmed: bool) -> Case:
+    """File an objection (湖南 第二十六–二十七条: ground, application with content and reasons,
+    evidence, proof of identity; 海南 第三十七条; 湖南医保 第十七条 with a truthfulness commitment)."""
     record = _current_record(ctx, subject, record)
     if ctx.profile.objection.ground(ground) is None:
         raise ServiceError("请选择异议理由", "ground")
     statement = _text(statement, STATEMENT_LIMIT, "statement", "请填写异议内容及理由")
-    if not commitment:
-        raise ServiceError("请勾选真实性承诺", "commitment")
+    _confirmations(commitment, identity_confirmed, "请勾选真实性承诺")
     return _new_case(ctx, OBJECTION, subject, record, applicant, statement, ground)
 
 
@@ -176,7 +193,7 @@ def eligibility_for(ctx: ServiceContext, record: CreditRecord) -> Eligibility:
 
 
 def apply_repair(ctx: ServiceContext, subject: Subject, record: CreditRecord, *, statement: str,
-                 applicant: Applicant, commitment: bool) -> Case:
+                 applicant: Applicant, commitment: bool, identity_confirmed: bool) -> Case:
     """Apply for credit repair (湖南 第二十九–三十条; 海南 第四十二条; 湖南医保 第二十四–二十五条).
     Free of charge (海南 第四十一条). Eligibility is checked first; a refusal lists every reason."""
     record = _current_record(ctx, subject, record)
@@ -185,8 +202,8 @@ def apply_repair(ctx: ServiceContext, subject: Subject, record: CreditRecord, *,
         reasons = "；".join(f"{r.text_zh}（{r.article}）" for r in verdict.reasons)
         raise ServiceError(f"暂不符合信用修复条件：{reasons}", "record", 422)
     statement = _text(statement, STATEMENT_LIMIT, "statement", "请说明失信行为的纠正和整改情况")
-    if not commitment:  # 湖南 第二十九条（四）: 公开作出信用承诺
-        raise ServiceError("请勾选信用承诺", "commitment")
+    # 湖南 第二十九条（四）: 公开作出信用承诺
+    _confirmations(commitment, identity_confirmed, "请勾选信用承诺")
     return _new_case(ctx, REPAIR, subject, record, applicant, statement)
 
 
@@ -226,6 +243,7 @@ def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str 
     _store(case, new)
     if new.terminal:
         case.outcome, case.outcome_reason = new.step, reason
+        case.materials_requested_on, case.materials_request = None, ""
     ctx.session.flush()
     _event(ctx, case, role=role, action=action, from_state=before, reason=reason, on=on)
     if new.terminal and record is not None:
@@ -276,11 +294,12 @@ def withdraw_case(ctx: ServiceContext, case: Case, applicant: Applicant, reason:
     """The applicant withdraws an open case."""
     if not case.open:
         raise ServiceError("案件已办结，不能撤回", "case", 409)
-    if (case.applicant_iss, case.applicant_sub) != (applicant.iss, applicant.sub):
+    if not applicant.is_applicant_of(case):
         raise ServiceError("只有申请人本人可以撤回申请", "case", 403)
     before = case.state
     case.state, case.outcome, case.outcome_reason = WITHDRAWN, WITHDRAWN, (reason or "").strip()[:REASON_LIMIT]
     case.closed_on, case.due_on, case.stop_from = ctx.today, None, None
+    case.materials_requested_on, case.materials_request = None, ""
     ctx.session.flush()
     _event(ctx, case, role="applicant", action="withdraw", from_state=before, reason=case.outcome_reason)
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）已撤回。")
@@ -339,6 +358,110 @@ def resume_clock(ctx: ServiceContext, case: Case, *, role: str, on: date | None 
                       f"办理期限至 {case.due_on.isoformat()}。")
     ctx.session.flush()
     return case
+
+
+def request_materials(ctx: ServiceContext, case: Case, *, role: str, reason: str) -> Case:
+    """Ask the applicant for more material (补正材料), as an explicit event with what is needed.
+
+    湖南 第二十七条 lists the materials an objection needs (申请书、证明材料、身份证明); 湖南医保
+    第二十五条 the evidence of correction a repair needs. None of the profiles' documents stops
+    the clock for this, so the due date does not move (an extension or a clock stop stays a
+    separate, explicit event). The applicant is told in the inbox and may upload on the case page."""
+    _staff_step(ctx, case, role)
+    reason = _text(reason, REASON_LIMIT, "reason", "请写明需要补正的材料（将告知申请人）")
+    case.materials_requested_on, case.materials_request = ctx.today, reason
+    ctx.session.flush()
+    _event(ctx, case, role=role, action="request_materials", from_state=case.state, reason=reason)
+    due = f"办理期限仍为 {case.due_on.isoformat()}，" if case.due_on else ""
+    notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）需要补正材料：{reason}。"
+                      f"{due}请尽快在申请页面上传补充材料。")
+    ctx.session.flush()
+    return case
+
+
+def supplement_evidence(ctx: ServiceContext, case: Case, applicant: Applicant, files: list[tuple[str, bytes]], *,
+                        var_dir: str | os.PathLike, note: str = "") -> list:
+    """The applicant uploads the material asked for: every file is checked before any is stored
+    (``evidence.validate``), then stored as stage ``supplement``; the request is answered, the
+    staff member who asked is notified, and the applicant gets a receipt."""
+    from .evidence import MAX_FILES, add_evidence, validate
+
+    if not case.open:
+        raise ServiceError("案件已办结，不能再补充材料", "evidence", 409)
+    if not applicant.is_applicant_of(case):
+        raise ServiceError("只有申请人本人可以补充材料", "evidence", 403)
+    if case.materials_requested_on is None:
+        raise ServiceError("目前没有需要补正的材料；如有新的证据，请联系办理部门", "evidence", 409)
+    if not files:
+        raise ServiceError("请选择要上传的补充材料", "evidence")
+    if len(files) > MAX_FILES:
+        raise ServiceError(f"每次最多上传 {MAX_FILES} 个文件", "evidence")
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise ServiceError("补充说明不能超过 500 字", "note")
+    for name, data in files:
+        validate(name, data)
+    rows = [add_evidence(ctx, case, name, data, var_dir=var_dir, uploaded_by=applicant.actor, stage="supplement")
+            for name, data in files]
+    request_event = ctx.session.execute(
+        select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.action == "request_materials")
+        .order_by(CaseEvent.id.desc()).limit(1)).scalar_one_or_none()
+    case.materials_requested_on, case.materials_request = None, ""
+    ctx.session.flush()
+    names = "、".join(r.original_name for r in rows)
+    _event(ctx, case, role="applicant", action="supplement", from_state=case.state,
+           reason=f"补充材料 {len(rows)} 份：{names}" + (f"。说明：{note}" if note else ""))
+    notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）已收到补充材料 {len(rows)} 份。")
+    asker = _staff_of(ctx, request_event.actor) if request_event else None
+    if asker is not None:
+        notify(ctx, case, f"{case.case_no}：申请人已补正材料 {len(rows)} 份，请继续办理。", staff_id=asker.id)
+    ctx.session.flush()
+    return rows
+
+
+def _staff_of(ctx: ServiceContext, actor: str) -> StaffUser | None:
+    if not actor.startswith("staff:"):
+        return None
+    return ctx.session.execute(select(StaffUser).where(StaffUser.username == actor[6:])).scalar_one_or_none()
+
+
+def deadline_warning(case: Case, calendar: WorkCalendar) -> str:
+    """The warning staff see when a stored deadline of an open case was counted through a year
+    chinesecalendar does not cover and staff have not reviewed (DESIGN.md "Deadlines"); ''
+    otherwise."""
+    span = engine.counted_span(state_of(case)) if case.open else None
+    return fallback_warning(calendar.uncovered_years(*span)) if span else ""
+
+
+def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
+    """After the holiday table changed on day ``changed``: count every open case whose stored
+    deadlines run over that day again, and record each moved date as an event the applicant is
+    told about. Stored dates are never changed silently."""
+    calendar = load_calendar(ctx.session)
+    moved = []
+    rows = ctx.session.execute(select(Case).where(Case.closed_on.is_(None), Case.step_entered_on <= changed)
+                               .order_by(Case.id)).scalars()
+    for case in rows:
+        old = state_of(case)
+        span = engine.counted_span(old)
+        if span is None or span[1] < changed:
+            continue
+        new = engine.recompute(machine_for(ctx.profile, case.kind), old, calendar)
+        if (new.due_on, new.earliest_on) == (old.due_on, old.earliest_on):
+            continue
+        _store(case, new)
+        ctx.session.flush()
+        why = f"{changed.isoformat()} 的节假日安排已更新，重新计算期限"
+        _event(ctx, case, role="system", action="recalculate", from_state=case.state, reason=why)
+        parts = [f"办理期限改为 {case.due_on.isoformat()}"] if new.due_on != old.due_on and case.due_on else []
+        if new.earliest_on != old.earliest_on and case.earliest_on:
+            parts.append(f"公示期至少至 {case.earliest_on.isoformat()}")
+        if parts:
+            notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）因法定节假日安排更新，"
+                              + "，".join(parts) + "。")
+        moved.append(case)
+    ctx.session.flush()
+    return moved
 
 
 def case_markers(session, profile, subject_id: int) -> dict[int, str]:

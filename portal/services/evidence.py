@@ -25,7 +25,9 @@ from .context import ServiceContext
 from .errors import ServiceError
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_FILES = 10
+MAX_FILES = 10  # per submission (the application, or one answer to a request for more material)
+MAX_CASE_FILES = 30  # per case, supplements included
+STAGES = ("filing", "supplement")
 MAX_PIXELS = 40_000_000  # well above a phone photo (~12 MP), far below a bomb
 MIME_BY_MAGIC = (
     (b"%PDF-", "application/pdf"),
@@ -97,12 +99,16 @@ def evidence_dir(var_dir: str | os.PathLike) -> Path:
 
 
 def add_evidence(ctx: ServiceContext, case: Case, filename: str, data: bytes, *, var_dir: str | os.PathLike,
-                 uploaded_by: str, max_bytes: int = MAX_BYTES, max_files: int = MAX_FILES) -> Evidence:
+                 uploaded_by: str, max_bytes: int = MAX_BYTES, max_files: int = MAX_CASE_FILES,
+                 stage: str = "filing") -> Evidence:
     """Validate and store one file for ``case``. The file is written only after every check
     passed; if the database write fails later, the caller's rollback leaves an orphan file at
-    most (never a row without a file)."""
+    most (never a row without a file). ``stage``: with the application, or a supplement
+    answering a request for more material (``cases.supplement_evidence``)."""
     if not case.open:
         raise ServiceError("案件已办结，不能再补充材料", "file", 409)
+    if stage not in STAGES:
+        raise ValueError(f"unknown evidence stage {stage!r}")
     count = ctx.session.execute(select(func.count()).select_from(Evidence).where(Evidence.case_id == case.id)).scalar_one()
     if count >= max_files:
         raise ServiceError(f"每件申请最多上传 {max_files} 个文件", "file")
@@ -114,11 +120,11 @@ def add_evidence(ctx: ServiceContext, case: Case, filename: str, data: bytes, *,
     with open(target, "xb") as fh:
         fh.write(data)
     row = Evidence(case_id=case.id, stored_name=stored, original_name=display, mime=mime, size=len(data),
-                   sha256=hashlib.sha256(data).hexdigest(), uploaded_by=uploaded_by)
+                   sha256=hashlib.sha256(data).hexdigest(), uploaded_by=uploaded_by, stage=stage)
     ctx.session.add(row)
     ctx.session.flush()
     record_event(ctx.session, ctx.actor, "case.evidence", subject_id=case.subject_id, object_ref=f"case:{case.case_no}",
-                 detail={"evidence": row.id, "sha256": row.sha256, "size": row.size, "mime": mime})
+                 detail={"evidence": row.id, "sha256": row.sha256, "size": row.size, "mime": mime, "stage": stage})
     return row
 
 

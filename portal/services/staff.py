@@ -2,10 +2,12 @@
 failures, and which cases a staff member may handle (海南 第五十一条; 湖南 第三十三条: access to
 credit data is controlled and audited).
 
-Roles are the profile's step actors (``operator``, ``provider``, ``reviewer``, ``department``);
-a staff member handles a case when the current step's actor is one of their roles, the case lies
-in their region (``""`` = the whole jurisdiction; a city code ``xxxx00`` covers its counties) and,
-for providing units, the record came from their authority.
+Roles are the profile's step actors (``operator`` 平台运行机构, ``provider`` 信息提供单位,
+``reviewer`` 复核部门, ``department`` 认定部门) plus ``admin`` 系统管理员, who acts on no case
+step but maintains the holiday table. A staff member handles a case when the current step's
+actor is one of their roles, the case lies in their region (``""`` = the whole jurisdiction; a
+city code ``xxxx00`` covers its counties) and, for providing units, the record came from their
+authority (海南 第三十八条: the unit that provided the information handles its objection).
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
 
-STAFF_ROLES = tuple(r for r in ROLES if r != "applicant")
+ADMIN = "admin"
+STAFF_ROLES = tuple(r for r in ROLES if r != "applicant") + (ADMIN,)
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 12
@@ -56,6 +59,8 @@ def create_staff(ctx: ServiceContext, username: str, password: str, roles, *, au
         raise ServiceError(f"密码至少 {MIN_PASSWORD} 位", "password")
     if region_code and ctx.profile.region(region_code) is None:
         raise ServiceError(f"未知的行政区划代码：{region_code}", "region_code")
+    if "provider" in set(roles or ()) and not (authority or "").strip():
+        raise ServiceError("信息提供单位账号须填写所属单位（只办理本单位提供的信息）", "authority")
     secret = pyotp.random_base32()
     user = StaffUser(username=username, display_name=(display_name or username)[:80],
                      password_hash=_hasher.hash(password), totp_secret=ctx.protector.encrypt(secret),
@@ -129,13 +134,22 @@ def in_region(user: StaffUser, region_code: str) -> bool:
     return region_code == user.region_code
 
 
+def _own_records(user: StaffUser, case: Case) -> bool:
+    return bool(user.authority) and case.authority == user.authority
+
+
 def can_see(user: StaffUser, case: Case) -> bool:
-    """A case appears in the staff member's queues: region, and a providing unit's own records."""
+    """A case appears in the staff member's queues: region, and for an account that is only a
+    providing unit, the unit's own records (an account without a unit sees none)."""
     if not user.active or not in_region(user, case.region_code):
         return False
-    if user.roles == ["provider"] and user.authority and case.authority != user.authority:
+    if set(user.roles) == {"provider"} and not _own_records(user, case):
         return False
     return True
+
+
+def is_admin(user: StaffUser | None) -> bool:
+    return user is not None and user.active and ADMIN in user.roles
 
 
 def acting_role(user: StaffUser, case: Case, profile) -> str | None:
@@ -147,6 +161,6 @@ def acting_role(user: StaffUser, case: Case, profile) -> str | None:
     actor = machine_for(profile, case.kind).step(case.state).actor
     if actor not in user.roles:
         return None
-    if actor == "provider" and user.authority and case.authority != user.authority:
+    if actor == "provider" and not _own_records(user, case):
         return None
     return actor

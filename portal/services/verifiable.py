@@ -128,7 +128,7 @@ def styles() -> Styles:
         font=font, base=base,
         small=ParagraphStyle("small", parent=base, fontSize=8, leading=11),
         h1=ParagraphStyle("h1", parent=base, fontSize=20, leading=28, alignment=1, spaceAfter=4),
-        h2=ParagraphStyle("h2", parent=base, fontSize=12.5, leading=18, spaceBefore=10, spaceAfter=4),
+        h2=ParagraphStyle("h2", parent=base, fontSize=12.5, leading=18, spaceBefore=10, spaceAfter=4, keepWithNext=1),
         center=ParagraphStyle("center", parent=base, alignment=1),
         grid=TableStyle([("FONTNAME", (0, 0), (-1, -1), font), ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                          ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke)]),

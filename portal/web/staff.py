@@ -1,28 +1,36 @@
 """Staff area: login (password + TOTP), objection and repair queues with due dates, the case page
-with the actions the step machine allows for the staff member's role."""
+with the actions the step machine allows for the staff member's role, requests for more
+material, the case documents, and the holiday table (administrators)."""
 from __future__ import annotations
 
 import io
+from datetime import date
 
-from flask import Blueprint, abort, redirect, render_template, request, send_file, session, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, session, url_for
 from sqlalchemy import select
 
 from ..domain import cases as engine
 from ..domain.vocab import RECORD_STATUS_LABELS
+from ..domain.workdays import PACKAGE_YEARS, fallback_warning
 from ..identity import _rotate
-from ..models import Case, CreditRecord, Evidence, StaffUser, Subject
+from ..models import Case, CreditRecord, Evidence, Notification, StaffUser, Subject
+from ..services import calendar as calendar_svc
+from ..services import case_documents as docs_svc
 from ..services import cases as svc
 from ..services import staff as staff_svc
-from ..services.audit import record_event
+from ..services.access_log import log_staff_view
 from ..services.errors import ServiceError
 from ..services.evidence import evidence_path
+from ..models.base import utcnow
 from . import abort_with, commit, ctx, db, runtime
+from .cases import EVENT_LABELS
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 SESSION_KEY = "staff_id"
 KIND_BY_QUEUE = {"objections": svc.OBJECTION, "repairs": svc.REPAIR}
 ROLE_LABELS = {"operator": "平台运行机构", "provider": "信息提供单位", "reviewer": "复核部门",
-               "department": "认定部门", "applicant": "申请人"}
+               "department": "认定部门", "applicant": "申请人", "admin": "系统管理员", "system": "系统"}
+HANDLING = "异议/信用修复办理"  # the purpose recorded when staff read a case
 
 
 @bp.after_request
@@ -109,10 +117,26 @@ def queue():
         if request.args.get("due") == "soon" and not soon:
             continue
         items.append({"case": case, "subject": subject, "overdue": overdue, "soon": soon,
-                      "label": _step_label(machine, case),
+                      "label": _step_label(machine, case), "warning": svc.deadline_warning(case, cal),
                       "mine": staff_svc.acting_role(user, case, runtime().profile) is not None})
+    notes = list(db().execute(select(Notification).where(Notification.staff_id == user.id,
+                                                         Notification.read_at.is_(None))
+                              .order_by(Notification.id.desc()).limit(20)).scalars())
     return render_template("staff/queue.html", user=user, kind=kind, name=name, items=items, machine=machine,
-                           args=request.args, kind_label=svc.KIND_LABELS[kind])
+                           args=request.args, kind_label=svc.KIND_LABELS[kind], role_labels=ROLE_LABELS,
+                           notes=notes, is_admin=staff_svc.is_admin(user))
+
+
+@bp.post("/notifications/read")
+def notifications_read():
+    """Mark the staff member's own notifications read."""
+    user = _require()
+    for note in db().execute(select(Notification).where(Notification.staff_id == user.id,
+                                                        Notification.read_at.is_(None))).scalars():
+        note.read_at = utcnow()
+    commit()
+    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/staff/")
+                    else url_for("staff.objections"), 303)
 
 
 def _step_label(machine, case: Case) -> str:
@@ -137,23 +161,34 @@ def _render_case(user: StaffUser, case: Case, error: str | None = None, status: 
         if role and step else []
     record = db().execute(select(CreditRecord).where(CreditRecord.lineage_id == case.record_lineage_id,
                                                      CreditRecord.is_current.is_(True))).scalar_one_or_none()
-    today = runtime().today()
+    today, cal = runtime().today(), _calendar()
     ground = profile.objection.ground(case.ground) if case.ground else None
     return render_template(
         "staff/case.html", user=user, case=case, machine=machine, step=step, role=role, actions=actions,
         record=record, subject=db().get(Subject, case.subject_id), ground=ground, error=error,
         overdue=case.open and engine.is_overdue(case.due_on, today),
-        soon=case.open and engine.due_soon(case.due_on, today, _calendar()),
+        soon=case.open and engine.due_soon(case.due_on, today, cal),
+        warning=svc.deadline_warning(case, cal), event_labels=EVENT_LABELS, is_admin=staff_svc.is_admin(user),
+        documents=docs_svc.available_documents(ctx(f"staff:{user.username}"), case),
         upheld_steps=svc.UPHELD_STEPS, role_labels=ROLE_LABELS, status_labels=RECORD_STATUS_LABELS,
         step_label=_step_label(machine, case),
         state_labels={s.id: s.label for s in machine.steps} | {svc.WITHDRAWN: "申请人已撤回"},
         queue="staff.objections" if case.kind == svc.OBJECTION else "staff.repairs"), status
 
 
+def _log(user: StaffUser, case: Case, what: str, ref: str = "") -> None:
+    log_staff_view(ctx(f"staff:{user.username}"), user.username, user.display_name, case.subject_id, HANDLING,
+                   what=what, ref=ref or f"case:{case.case_no}")
+
+
 @bp.get("/cases/<case_no>")
 def case_show(case_no: str):
+    """The case with the subject's non-public record and statement: a logged read."""
     user = _require()
-    return _render_case(user, _load_case(user, case_no))
+    case = _load_case(user, case_no)
+    _log(user, case, "case")
+    commit()
+    return _render_case(user, case)
 
 
 def _acting(user: StaffUser, case: Case) -> str:
@@ -195,6 +230,30 @@ def case_extend(case_no: str):
                                                                reason=request.form.get("reason", "")))
 
 
+@bp.post("/cases/<case_no>/materials")
+def case_materials(case_no: str):
+    """Ask the applicant for more material (补正材料): an explicit, notified case event."""
+    return _post(case_no, lambda c, case, role: svc.request_materials(c, case, role=role,
+                                                                     reason=request.form.get("reason", "")))
+
+
+@bp.get("/cases/<case_no>/documents/<kind>.pdf")
+def case_document(case_no: str, kind: str):
+    """The case's PDFs for staff who may see the case; a logged read."""
+    user = _require()
+    case = _load_case(user, case_no)
+    c = ctx(f"staff:{user.username}")
+    try:
+        doc = docs_svc.case_document(c, case, kind[:40], base_url=runtime().settings["PORTAL_BASE_URL"])
+    except ServiceError as exc:
+        db().rollback()
+        abort_with(exc.status if exc.status in (404, 409) else 400, exc.message)
+    _log(user, case, "case_document", f"document:{doc.doc_no}")
+    commit()
+    return Response(doc.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{docs_svc.download_name(doc)}"'})
+
+
 @bp.post("/cases/<case_no>/clock")
 def case_clock(case_no: str):
     def do(c, case, role):
@@ -214,8 +273,63 @@ def evidence_file(case_no: str, evidence_id: int):
     if row is None or row.case_id != case.id:
         abort_with(404, "文件不存在。")
     path = evidence_path(runtime().settings["PORTAL_VAR_DIR"], row)
-    record_event(db(), f"staff:{user.username}", "case.evidence_view", subject_id=case.subject_id,
-                 object_ref=f"case:{case.case_no}", purpose="异议/信用修复办理", detail={"evidence": row.id})
+    if not path.is_file():
+        abort_with(404, "文件不存在。")
+    _log(user, case, "evidence", f"case:{case.case_no}:evidence:{row.id}")
     commit()
     data = path.read_bytes()  # at most MAX_BYTES; no open handle outlives the request
     return send_file(io.BytesIO(data), mimetype=row.mime, as_attachment=True, download_name=row.original_name)
+
+
+# --- the holiday table (administrators) ------------------------------------------------------------
+
+def _require_admin() -> StaffUser:
+    user = _require()
+    if not staff_svc.is_admin(user):
+        abort_with(403, "只有系统管理员可以维护节假日表。")
+    return user
+
+
+def _calendar_page(user: StaffUser, error: str | None = None, status: int = 200):
+    today = runtime().today()
+    years = [today.year, today.year + 1]
+    reviewed = calendar_svc.reviewed_years(db())
+    rows = {y: calendar_svc.overrides_for(db(), y) for y in years}
+    return render_template("staff/calendar.html", user=user, years=years, rows=rows, reviewed=reviewed,
+                           covered={y: y in PACKAGE_YEARS for y in years}, error=error, role_labels=ROLE_LABELS,
+                           warning={y: fallback_warning([y]) for y in years if y not in PACKAGE_YEARS
+                                    and y not in reviewed}, is_admin=True), status
+
+
+@bp.get("/calendar")
+def calendar_page():
+    return _calendar_page(_require_admin())
+
+
+@bp.post("/calendar")
+def calendar_save():
+    """One day of the State Council's holiday notice (holiday or make-up workday), or a year
+    marked as entered completely; open cases' deadlines are counted again."""
+    user = _require_admin()
+    c = ctx(f"staff:{user.username}")
+    form = request.form
+    try:
+        if form.get("op") == "review":
+            try:
+                year = int(form.get("year", ""))
+            except ValueError:
+                raise ServiceError("请填写年份", "year") from None
+            calendar_svc.mark_year_reviewed(c, year, form.get("note", ""))
+        else:
+            try:
+                day = date.fromisoformat((form.get("day") or "").strip())
+            except ValueError:
+                raise ServiceError("请填写有效日期（YYYY-MM-DD）", "day") from None
+            if form.get("kind") not in ("holiday", "workday"):
+                raise ServiceError("请选择放假或调休上班", "kind")
+            calendar_svc.set_holiday_override(c, day, form.get("kind") == "workday", form.get("note", ""))
+    except ServiceError as exc:
+        db().rollback()
+        return _calendar_page(user, exc.message, exc.status)
+    commit()
+    return redirect(url_for("staff.calendar_page"), 303)

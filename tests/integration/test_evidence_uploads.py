@@ -35,7 +35,7 @@ def case(ctx, make_org, make_record):
     org = make_org(name="上传测试诊所")
     rec = make_record(org, decided_on=date(2026, 10, 9))
     return cases.file_objection(ctx, org, rec, ground="fact_error", statement="有误", applicant=APPLICANT,
-                                commitment=True)
+                                commitment=True, identity_confirmed=True)
 
 
 @pytest.fixture

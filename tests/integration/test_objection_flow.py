@@ -24,7 +24,8 @@ def world(make_org, make_record, reindex):
 
 
 def file(ctx, org, rec, **kw):
-    args = dict(ground="fact_error", statement="处罚决定书记载的执业范围有误", applicant=APPLICANT, commitment=True)
+    args = dict(ground="fact_error", statement="处罚决定书记载的执业范围有误", applicant=APPLICANT, commitment=True,
+                identity_confirmed=True)
     return cases.file_objection(ctx, org, rec, **{**args, **kw})
 
 
@@ -47,7 +48,7 @@ def test_file_sets_due_date_number_and_marker(ctx, session, client, world, make_
     with pytest.raises(ServiceError, match="正在办理"):
         file(ctx, org, rec)
     assert cases.file_objection(ctx, org, make_record(org, title="另一处罚"), ground="expired", statement="s",
-                                applicant=APPLICANT, commitment=True).case_no == "YY-2026-000002"
+                                applicant=APPLICANT, commitment=True, identity_confirmed=True).case_no == "YY-2026-000002"
 
 
 @pytest.mark.parametrize("kw,field", [
@@ -214,6 +215,8 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
 
     from pathlib import Path
 
+    from portal.identity import ACR_FACE
+
     org, rec = world
     login_as(client, _rep(org))
     page = BeautifulSoup(client.get(f"/me/subjects/{org.public_id}").get_data(as_text=True), "html.parser")
@@ -222,11 +225,15 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
     assert {i["value"] for i in form.select("input[name=ground]")} == {g.code for g in rt.profile.objection.grounds}
     assert form.select_one("input[name=commitment]")
     pdf = b"%PDF-1.4\n%%EOF\n"
-    # without the commitment: refused, nothing stored
-    resp = client.post(link, data={"ground": "fact_error", "statement": "有误",
-                                   "evidence": (io.BytesIO(pdf), "决定书.pdf")}, content_type="multipart/form-data")
-    assert resp.status_code == 400 and "真实性承诺" in resp.get_data(as_text=True)
-    assert session.execute(select(Case)).first() is None
+    # the identity block shows who files, from the real-name login (湖南 第二十七条（三）)
+    assert "王法人" in form.select_one("fieldset.identity-confirm").get_text()
+    assert form.select_one("input[name=identity]").has_attr("required")
+    # without the commitment, or without confirming the identity: refused, nothing stored
+    for data, message in (({"identity": "yes"}, "真实性承诺"), ({"commitment": "yes"}, "确认申请人身份")):
+        resp = client.post(link, data={"ground": "fact_error", "statement": "有误", **data,
+                                       "evidence": (io.BytesIO(pdf), "决定书.pdf")}, content_type="multipart/form-data")
+        assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+        assert session.execute(select(Case)).first() is None
     # a renamed executable among the files: refused, nothing stored
     resp = client.post(link, data={"ground": "fact_error", "statement": "有误", "commitment": "yes",
                                    "evidence": [(io.BytesIO(pdf), "a.pdf"), (io.BytesIO(b"MZ\x90\x00" * 10), "b.pdf")]},
@@ -235,8 +242,11 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
     assert not (Path(rt.settings["PORTAL_VAR_DIR"]) / "evidence").exists() or \
         not any((Path(rt.settings["PORTAL_VAR_DIR"]) / "evidence").iterdir())
     resp = client.post(link, data={"ground": "fact_error", "statement": "执业范围记载有误", "commitment": "yes",
-                                   "evidence": (io.BytesIO(pdf), "决定书.pdf")}, content_type="multipart/form-data")
+                                   "identity": "yes", "evidence": (io.BytesIO(pdf), "决定书.pdf")},
+                       content_type="multipart/form-data")
     assert resp.status_code == 302
+    filed = session.execute(select(Case)).scalar_one()
+    assert (filed.applicant_via, filed.applicant_acr) == ("legal_rep", ACR_FACE)
     show = BeautifulSoup(client.get(resp.headers["Location"]).get_data(as_text=True), "html.parser")
     assert "YY-2026-000001" in show.h1.get_text()
     assert show.select_one(".due").get_text().strip().startswith("2026-11-25")

@@ -41,7 +41,7 @@ def _text(client, url):
 
 def apply(ctx, org, rec, **kw):
     return cases.apply_repair(ctx, org, rec, **{**dict(statement="已全额退回并完成整改", applicant=APPLICANT,
-                                                        commitment=True), **kw})
+                                                        commitment=True, identity_confirmed=True), **kw})
 
 
 def test_full_repair(ctx, session, client, rt, reindex, login_as, world):
@@ -147,7 +147,7 @@ def test_repair_pages_and_public_notice(client, ctx, session, login_as, world):
     url = f"/me/subjects/{org.public_id}/records/{rec.lineage_id}/repair"
     page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
     assert "修复不收取任何费用" in page.get_text() and page.select_one(".eligible")
-    resp = client.post(url, data={"statement": "已整改", "commitment": "yes"})
+    resp = client.post(url, data={"statement": "已整改", "commitment": "yes", "identity": "yes"})
     assert resp.status_code == 302
     case = session.execute(select(Case)).scalar_one()
     assert BeautifulSoup(client.get("/repair-notices").get_data(as_text=True), "html.parser") \

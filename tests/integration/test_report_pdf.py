@@ -17,6 +17,7 @@ from portal.models import Report
 from portal.services.authorisations import grant_authorisation
 
 from ..conftest import require_tool
+from .pdf_tools import pdf_text, qr_codes
 from .subject_world import (
     ALL_CANARIES,
     GRADED_TITLE,
@@ -34,28 +35,6 @@ from .subject_world import post as csrf_post
 @pytest.fixture
 def world(rt, session):
     return build_world(rt, session)
-
-
-def pdf_text(pdf: bytes, tmp_path) -> str:
-    tool = require_tool("pdftotext", "PDF text extraction (poppler-utils)")
-    path = tmp_path / "report.pdf"
-    path.write_bytes(pdf)
-    return subprocess.run([tool, str(path), "-"], check=True, capture_output=True).stdout.decode()
-
-
-def qr_codes(pdf: bytes, tmp_path) -> list[str]:
-    """Render every page and decode the QR codes on it."""
-    import zxingcpp
-    from PIL import Image
-
-    tool = require_tool("pdftoppm", "PDF rendering (poppler-utils)")
-    path = tmp_path / "qr.pdf"
-    path.write_bytes(pdf)
-    subprocess.run([tool, "-r", "150", "-png", str(path), str(tmp_path / "page")], check=True)
-    found = []
-    for png in sorted(tmp_path.glob("page*.png")):
-        found += [b.text for b in zxingcpp.read_barcodes(Image.open(png)) if b.format == zxingcpp.BarcodeFormat.QRCode]
-    return found
 
 
 def download(client, login_as, who, subject):

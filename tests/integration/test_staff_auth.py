@@ -89,7 +89,7 @@ def objection(ctx, session, make_org, make_record):
     org = make_org(name="芙蓉区康复诊所", region_code="430102")
     rec = make_record(org, title="未按规定登记", decided_on=date(2026, 10, 9))
     case = cases.file_objection(ctx, org, rec, ground="fact_error", statement="登记信息有误", applicant=APPLICANT,
-                                commitment=True)
+                                commitment=True, identity_confirmed=True)
     session.commit()
     return case
 
