@@ -23,6 +23,9 @@ from .workdays import WorkCalendar, add_workdays, add_workdays_with_stops, workd
 # Actions that go back to an earlier step (an objection during the public notice) may be taken
 # before the notice's minimum period ends; every other action out of such a step may not.
 EARLY_ACTIONS = frozenset({"objection"})
+# Who acts on a step, in the words users read (the profile's step actors, portal.profiles.model.ROLES).
+ROLE_LABELS = {"applicant": "申请人", "operator": "平台运行机构", "provider": "信息提供单位",
+               "reviewer": "复核部门", "department": "认定部门"}
 
 
 class CaseError(ValueError):
@@ -110,7 +113,7 @@ def apply(machine, state: CaseState, action: str, on: date, calendar: WorkCalend
     if action not in step.actions:
         raise CaseError(f"当前环节“{step.label}”不能执行该操作：{action}")
     if role is not None and step.actor != role:
-        raise CaseError(f"当前环节“{step.label}”应由{step.actor}办理")
+        raise CaseError(f"当前环节“{step.label}”应由{ROLE_LABELS.get(step.actor, step.actor)}办理")
     if on < state.entered_on:
         raise CaseError("办理日期早于本环节开始日期")
     if state.clock_stopped:

@@ -28,8 +28,7 @@ from .cases import EVENT_LABELS
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 SESSION_KEY = "staff_id"
 KIND_BY_QUEUE = {"objections": svc.OBJECTION, "repairs": svc.REPAIR}
-ROLE_LABELS = {"operator": "平台运行机构", "provider": "信息提供单位", "reviewer": "复核部门",
-               "department": "认定部门", "applicant": "申请人", "admin": "系统管理员", "system": "系统"}
+ROLE_LABELS = engine.ROLE_LABELS | {"admin": "系统管理员", "system": "系统"}
 HANDLING = "异议/信用修复办理"  # the purpose recorded when staff read a case
 
 
