@@ -11,6 +11,7 @@ from flask import Blueprint, Response, redirect, render_template, request, send_
 from sqlalchemy import select
 
 from ..domain import cases as engine
+from ..domain.disclosure import public_subject, public_view
 from ..domain.vocab import RECORD_STATUS_LABELS, SubjectKind
 from ..identity import ACR_FACE, ACR_PASSWORD
 from ..models import Case, CreditRecord, Evidence, Notification, Subject
@@ -283,15 +284,21 @@ def case_act(public_id: str, case_no: str):
     return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
 
 
-def _public_name(subject: Subject) -> str:
-    if subject.kind == SubjectKind.ORG:
-        return subject.name
-    return subject.name[:1] + "*" * max(1, len(subject.name) - 1)
+def _public_name(view: dict) -> str:
+    """Organisations by name; natural persons masked on the notice (the notice is about the
+    record, not the person)."""
+    if view["kind"] == SubjectKind.ORG:
+        return view["name"]
+    return view["name"][:1] + "*" * max(1, len(view["name"]) - 1)
 
 
 @bp.get("/repair-notices")
 def repair_notices():
-    """信用修复公示 (湖南 第三十条（三）; 海南 第四十二条（四）; 湖南医保 第二十五条第二款)."""
+    """信用修复公示 (湖南 第三十条（三）; 海南 第四十二条（四）; 湖南医保 第二十五条第二款).
+
+    Only through the privacy boundary: the record's ``public_view`` (public scope, inside its
+    window, free text scrubbed) and the subject's ``public_subject`` (never a minor)."""
+    today = runtime().today()
     rows = db().execute(select(Case, Subject, CreditRecord)
                         .join(Subject, Subject.id == Case.subject_id)
                         .join(CreditRecord, (CreditRecord.lineage_id == Case.record_lineage_id)
@@ -299,8 +306,14 @@ def repair_notices():
                         .where(Case.kind == svc.REPAIR, Case.state == "notice", Case.closed_on.is_(None),
                                CreditRecord.scope == "public")
                         .order_by(Case.step_entered_on.desc(), Case.id.desc()).limit(200)).all()
-    notices = [{"case_no": c.case_no, "name": _public_name(s), "title": r.title, "authority": r.authority,
-                "doc_no": r.doc_no, "from": c.step_entered_on, "until": c.earliest_on} for c, s, r in rows]
+    notices = []
+    for c, s, r in rows:
+        record, subject = public_view(r, today), public_subject(s, today)
+        if record is None or subject is None:
+            continue
+        notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],
+                        "authority": record["authority"], "doc_no": record["doc_no"], "from": c.step_entered_on,
+                        "until": c.earliest_on})
     article = runtime().profile.repair.step("notice").article if any(
         st.id == "notice" for st in runtime().profile.repair.steps) else runtime().profile.repair.article
     return render_template("cases/notices.html", notices=notices, article=article)

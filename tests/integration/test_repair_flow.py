@@ -171,3 +171,33 @@ def test_ineligible_explained_on_the_page(client, login_as, make_org, make_recor
     text = page.get_text()
     assert page.select_one(".ineligible") and "2027-01-09" in text and "第二十九条（二）" in text
     assert page.select("form.case-form") == []
+
+
+def test_public_notice_goes_through_the_privacy_boundary(client, ctx, session, make_org, make_person, make_record):
+    """The 信用修复公示 is a public page: the record's public view (scrubbed, inside its window)
+    and the subject's public view (never a minor), like every other public page."""
+    def notice_for(subject, record):
+        case = apply(ctx, subject, record)
+        cases.advance_repair(ctx, case, "approve", role="department")
+        return case
+
+    org = make_org(name="望城区公示诊所")
+    shown = notice_for(org, make_record(org, title="未按规定公示收费，投诉电话13812345678"))
+    adult = make_person(name="欧阳公示", birth=date(1980, 1, 1))
+    masked = notice_for(adult, make_record(adult, title="医师超范围执业"))
+    minor = make_person(name="少年某", birth=date(2010, 5, 5))
+    hidden_minor = notice_for(minor, make_record(minor, title="未成年人信息 CANARY-MINOR-77"))
+    gone = make_org(name="期满诊所")
+    expired = notice_for(gone, make_record(gone, title="已过公示期 CANARY-EXPIRED-88", decided_on=date(2025, 6, 1),
+                                           publish_until=date(2025, 12, 1)))
+    session.commit()
+    html = BeautifulSoup(client.get("/repair-notices").get_data(as_text=True), "html.parser")
+    rows = {tr.td.get_text(): [td.get_text() for td in tr.select("td")]
+            for tr in html.select("table.repair-notices tbody tr")}
+    assert set(rows) == {shown.case_no, masked.case_no}
+    assert rows[shown.case_no][1] == "望城区公示诊所" and "138****5678" in rows[shown.case_no][2]
+    assert rows[masked.case_no][1] == "欧***"
+    body = html.get_text()
+    for leaked in ("13812345678", "少年某", "CANARY-MINOR-77", "期满诊所", "CANARY-EXPIRED-88",
+                   hidden_minor.case_no, expired.case_no, "欧阳公示"):
+        assert leaked not in body, leaked
