@@ -420,8 +420,9 @@ def staff_login(ctx, session, client):
 
     from portal.services import staff as staff_svc
 
-    def login(username, roles, region_code=""):
-        _, uri = staff_svc.create_staff(ctx, username, STAFF_PASSWORD, roles, region_code=region_code)
+    def login(username, roles, region_code="", authority=""):
+        _, uri = staff_svc.create_staff(ctx, username, STAFF_PASSWORD, roles, region_code=region_code,
+                                        authority=authority)
         session.commit()
         code = pyotp.TOTP(pyotp.parse_uri(uri).secret).now()
         resp = client.post("/staff/login", data={"username": username, "password": STAFF_PASSWORD, "code": code})
@@ -433,7 +434,7 @@ def staff_login(ctx, session, client):
 def test_staff_pages_need_a_plate_role(client, staff_login, plate):
     resp = client.get("/staff/plates")
     assert resp.status_code == 302 and "/staff/login" in resp.headers["Location"]
-    staff_login("provider.one", ["provider"])
+    staff_login("provider.one", ["provider"], authority="长沙市卫生健康委员会")  # a unit is required
     assert client.get("/staff/plates").status_code == 403
     assert client.post(f"/staff/plates/{plate.plate_no}/revoke", data={"reason": "lost"}).status_code == 403
 

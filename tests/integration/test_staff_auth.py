@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from portal.models import AuditEvent, Case, CreditRecord, StaffUser
+from portal.profiles import load_profile
 from portal.services import cases
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
@@ -195,3 +196,26 @@ def test_evidence_download_for_staff_only(client, ctx, session, staff, objection
     resp = client.get(url)
     assert resp.status_code == 200 and resp.data.startswith(b"%PDF") and "attachment" in resp.headers["Content-Disposition"]
     assert client.get(f"/staff/cases/{objection.case_no}/evidence/{row.id + 1}").status_code == 404
+
+
+def test_provider_needs_a_unit_and_acts_only_on_its_records(ctx, session, objection):
+    """海南 第三十八条: the providing unit handles objections to the information it provided."""
+    with pytest.raises(ServiceError, match="所属单位") as err:
+        staff_svc.create_staff(ctx, "prov.none", PASSWORD, ["provider"])
+    assert err.value.field == "authority"
+    mixed, _ = staff_svc.create_staff(ctx, "mixed.zz", PASSWORD, ["operator", "provider"],
+                                      authority="株洲市卫生健康委员会")
+    own, _ = staff_svc.create_staff(ctx, "prov.cs", PASSWORD, ["provider"], authority="长沙市卫生健康委员会")
+    provider_step = Case(kind="objection", state="accept", region_code=objection.region_code,  # a provider's step
+                         authority=objection.authority, closed_on=None)
+    hainan = dataclasses.replace(ctx.profile, objection=load_profile("hainan").objection)
+    assert staff_svc.acting_role(own, provider_step, hainan) == "provider"
+    assert staff_svc.can_see(mixed, objection)  # as operator, it sees the case
+    assert staff_svc.acting_role(mixed, provider_step, hainan) is None  # but not as another unit's provider
+    unitless = StaffUser(username="legacy", roles=["provider"], authority="", region_code="", active=True)
+    assert not staff_svc.can_see(unitless, objection)  # an old account without a unit sees nothing
+
+
+def test_admin_role(ctx, objection):
+    admin, _ = staff_svc.create_staff(ctx, "admin.one", PASSWORD, ["admin"])
+    assert staff_svc.is_admin(admin) and staff_svc.acting_role(admin, objection, ctx.profile) is None
