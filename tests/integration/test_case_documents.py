@@ -296,6 +296,7 @@ def test_who_may_download(client, rt, ctx, session, login_as, world, make_org):
     session.commit()
     paths = [url(w, case, k) for k in ("objection_application", "objection_result")]
     paths.append(f"/me/subjects/{w.org.public_id}/cases/{case.case_no}")
+    paths.append(f"/me/subjects/{w.org.public_id}/cases/{case.case_no}/evidence/{case.evidence[0].id}")
     visitors = {
         "anonymous": (None, 401),
         "stranger": (identity(rt, "路人甲", resident_id=make_resident_id("430102", date(1991, 1, 1), 11)), 404),

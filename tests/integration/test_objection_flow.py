@@ -250,6 +250,9 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
     show = BeautifulSoup(client.get(resp.headers["Location"]).get_data(as_text=True), "html.parser")
     assert "YY-2026-000001" in show.h1.get_text()
     assert show.select_one(".due").get_text().strip().startswith("2026-11-25")
+    steps = [li.get_text() for li in show.select("ol.schedule li")]  # every step's limit, the current one dated
+    assert len(steps) == 2 and "3 个工作日内" in steps[0] and "当前环节，期限 2026-11-25" in steps[0]
+    assert "上一级卫生健康行政部门复核" in steps[1] and "当前环节" not in steps[1]
     own = BeautifulSoup(client.get(f"/me/subjects/{org.public_id}").get_data(as_text=True), "html.parser")
     assert "YY-2026-000001" in own.select_one("ul.notifications").get_text()
     assert "异议办理中" in own.select_one("table.case-links").get_text()
