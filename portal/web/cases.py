@@ -31,7 +31,17 @@ ACR_NAMES = {ACR_FACE: "人脸识别实名认证", ACR_PASSWORD: "账号密码�
 # Timeline lines for events that do not move the case to another step.
 EVENT_LABELS = {"extend": "延长办理期限", "stop_clock": "中止计算期限", "resume_clock": "恢复计算期限",
                 "request_materials": "要求补正材料", "supplement": "申请人补正材料",
-                "recalculate": "重新计算期限（节假日安排更新）"}
+                "recalculate": "重新计算期限（节假日安排更新）", "file": "提交申请", "withdraw": "撤回申请"}
+
+
+def event_label(machine, event) -> str:
+    """What a timeline line says: the step's own wording for its action, else the event's."""
+    if event.action in EVENT_LABELS:
+        return EVENT_LABELS[event.action]
+    try:
+        return machine.step(event.from_state).transition(event.action).label
+    except KeyError:
+        return event.action
 
 
 @bp.after_request
@@ -172,6 +182,7 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
                            own_actions=own_actions, status_labels=RECORD_STATUS_LABELS, mine=mine,
                            event_labels=EVENT_LABELS, documents=docs_svc.available_documents(c, case),
                            schedule=schedule(machine), error=error,
+                           calendar_note=bool(svc.deadline_warning(case, runtime().calendar(db()))),
                            can_supplement=case.open and mine and case.materials_requested_on is not None,
                            max_files=MAX_UPLOAD_FILES), status
 

@@ -23,7 +23,7 @@ from ..services.errors import ServiceError
 from ..services.evidence import evidence_path
 from ..models.base import utcnow
 from . import abort_with, commit, ctx, db, runtime
-from .cases import EVENT_LABELS
+from .cases import event_label
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 SESSION_KEY = "staff_id"
@@ -167,7 +167,8 @@ def _render_case(user: StaffUser, case: Case, error: str | None = None, status: 
         record=record, subject=db().get(Subject, case.subject_id), ground=ground, error=error,
         overdue=case.open and engine.is_overdue(case.due_on, today),
         soon=case.open and engine.due_soon(case.due_on, today, cal),
-        warning=svc.deadline_warning(case, cal), event_labels=EVENT_LABELS, is_admin=staff_svc.is_admin(user),
+        warning=svc.deadline_warning(case, cal), is_admin=staff_svc.is_admin(user),
+        timeline=[(ev, event_label(machine, ev)) for ev in case.events],
         documents=docs_svc.available_documents(ctx(f"staff:{user.username}"), case),
         upheld_steps=svc.UPHELD_STEPS, role_labels=ROLE_LABELS, status_labels=RECORD_STATUS_LABELS,
         step_label=_step_label(machine, case),

@@ -140,3 +140,18 @@ def test_no_crash_far_outside_the_package(ctx, session, make_org, make_record):
     assert "2031年" in cases.deadline_warning(case, calendar_svc.load_calendar(session))
     with pytest.raises(ServiceError, match="不能超过"):
         calendar_svc.set_holiday_override(ctx, date(2031, 6, 4), False, "长" * 101)
+
+
+def test_applicant_sees_that_the_date_may_move(client, ctx, session, login_as, december):
+    from portal.identity import ACR_FACE, Identity
+
+    org, case, _ = december
+    login_as(client, Identity(iss=APPLICANT.iss, sub=APPLICANT.sub, name=APPLICANT.name, acr=ACR_FACE,
+                              amr=("face",), legal_rep_of=org.code_hash))
+    url = f"/me/subjects/{org.public_id}/cases/{case.case_no}"
+    note = BeautifulSoup(client.get(url).data, "html.parser").select_one(".due .calendar-note")
+    assert note and "可能顺延" in note.get_text()
+    calendar_svc.set_holiday_override(ctx, date(2027, 1, 1), False, "2027年放假通知")
+    calendar_svc.mark_year_reviewed(ctx, 2027, "2027年放假通知")
+    session.commit()
+    assert BeautifulSoup(client.get(url).data, "html.parser").select_one(".due .calendar-note") is None
