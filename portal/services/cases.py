@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import cases as engine
 from ..domain.cases import CaseError, CaseState
@@ -94,6 +95,21 @@ def _next_case_no(ctx: ServiceContext, kind: str) -> str:
     return f"{prefix}{n:06d}"
 
 
+def _insert_numbered(ctx: ServiceContext, case: Case, kind: str, attempts: int = 5) -> None:
+    """Insert with the next free number. Two filings at the same moment (several web workers)
+    may read the same maximum; the unique constraint refuses the second, which takes the next."""
+    for _ in range(attempts):
+        case.case_no = _next_case_no(ctx, kind)
+        try:
+            with ctx.session.begin_nested():
+                ctx.session.add(case)
+                ctx.session.flush()
+            return
+        except IntegrityError:
+            continue
+    raise ServiceError("系统繁忙，申请编号分配失败，请稍后重试", "case", 503)
+
+
 def _event(ctx: ServiceContext, case: Case, *, role: str, action: str, from_state: str, reason: str = "",
            on: date | None = None, stop_from: date | None = None, stop_until: date | None = None) -> CaseEvent:
     ev = CaseEvent(case_id=case.id, on=on or ctx.today, actor=ctx.actor, role=role, action=action,
@@ -149,15 +165,14 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
     if open_case_for(ctx, record.lineage_id, kind) is not None:
         raise ServiceError(f"该信息已有正在办理的{KIND_LABELS[kind]}申请", "record", 409)
     state = engine.start_case(machine_for(ctx.profile, kind), ctx.today, load_calendar(ctx.session))
-    case = Case(case_no=_next_case_no(ctx, kind), kind=kind, subject_id=subject.id,
+    case = Case(case_no="", kind=kind, subject_id=subject.id,
                 record_lineage_id=record.lineage_id, record_id=record.id, ground=ground, statement=statement,
                 received_on=ctx.today, applicant_iss=applicant.iss, applicant_sub=applicant.sub,
                 applicant_name=applicant.name[:120], applicant_via=applicant.via[:20], applicant_acr=applicant.acr[:100],
                 region_code=subject.region_code, authority=record.authority, stops=[],
                 state=state.step, step_entered_on=state.entered_on)
     _store(case, state)
-    ctx.session.add(case)
-    ctx.session.flush()
+    _insert_numbered(ctx, case, kind)
     _event(ctx, case, role="applicant", action="file", from_state="")
     due = f"，办理期限至 {case.due_on.isoformat()}" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")
@@ -319,6 +334,8 @@ def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: 
     """The one-time extension, with the reason told to the applicant (湖南 第二十八条第二款)."""
     _staff_step(ctx, case, role)
     on = on or ctx.today
+    if len((reason or "").strip()) > REASON_LIMIT:
+        raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
     new = _check(engine.extend, machine_for(ctx.profile, case.kind), state_of(case), on,
                  load_calendar(ctx.session), reason)
     _store(case, new)

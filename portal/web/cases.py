@@ -108,6 +108,10 @@ def _file(kind: str, public_id: str, lineage_id: int):
     verdict = svc.eligibility_for(c, record) if kind == svc.REPAIR else None
     error = None
     form = request.form
+    if request.method == "GET":  # the form shows the (possibly non-public) record: a logged read
+        log_private_view(c, identity, subject, decision.purpose, decision.via, what="case",
+                         ref=f"record:{record.lineage_id}")
+        commit()
     if request.method == "POST":
         try:
             uploads = _files()

@@ -303,3 +303,21 @@ def test_no_markers_when_the_profile_hides_them(ctx, session, world):
     assert cases.case_markers(session, hidden, org.id) == {}
     cases.withdraw_case(ctx, case, APPLICANT)
     assert cases.case_markers(session, ctx.profile, org.id) == {}
+
+
+def test_simultaneous_filings_get_distinct_numbers(ctx, session, world, make_record, monkeypatch):
+    """Two workers reading the same maximum: the unique number constraint makes the second retry."""
+    org, rec = world
+    first = file(ctx, org, rec)
+    real = cases._next_case_no
+    calls = []
+
+    def stale(c, kind):
+        calls.append(kind)
+        return first.case_no if len(calls) == 1 else real(c, kind)  # the first read is stale
+
+    monkeypatch.setattr(cases, "_next_case_no", stale)
+    second = file(ctx, org, make_record(org, title="另一处罚"))
+    assert (first.case_no, second.case_no) == ("YY-2026-000001", "YY-2026-000002") and len(calls) == 2
+    session.commit()
+    assert [e.action for e in second.events] == ["file"]
