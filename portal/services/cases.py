@@ -401,7 +401,8 @@ def supplement_evidence(ctx: ServiceContext, case: Case, applicant: Applicant, f
     """The applicant uploads the material asked for: every file is checked before any is stored
     (``evidence.validate``), then stored as stage ``supplement``; the request is answered, the
     staff member who asked is notified, and the applicant gets a receipt."""
-    from .evidence import MAX_FILES, add_evidence, validate
+    from ..models import Evidence
+    from .evidence import MAX_CASE_FILES, MAX_FILES, add_evidence, validate
 
     if not case.open:
         raise ServiceError("案件已办结，不能再补充材料", "evidence", 409)
@@ -416,6 +417,10 @@ def supplement_evidence(ctx: ServiceContext, case: Case, applicant: Applicant, f
     note = (note or "").strip()
     if len(note) > 500:
         raise ServiceError("补充说明不能超过 500 字", "note")
+    held = ctx.session.execute(select(func.count()).select_from(Evidence).where(Evidence.case_id == case.id)).scalar_one()
+    if held + len(files) > MAX_CASE_FILES:  # refused before any file is written
+        raise ServiceError(f"每件申请最多保存 {MAX_CASE_FILES} 个文件，还可上传 {max(0, MAX_CASE_FILES - held)} 个",
+                           "evidence")
     for name, data in files:
         validate(name, data)
     rows = [add_evidence(ctx, case, name, data, var_dir=var_dir, uploaded_by=applicant.actor, stage="supplement")

@@ -386,3 +386,57 @@ def test_cli_writes_the_document(app, rt, ctx, session, world, tmp_path):
     logged = session.execute(select(AuditEvent).where(AuditEvent.action == "private.view",
                                                       AuditEvent.actor == "staff:cli")).scalars().all()
     assert [e.detail["what"] for e in logged] == ["case_document"]
+
+
+@pytest.mark.parametrize("pid", ["hunan-mi", "hainan"])
+def test_other_profiles_render_their_documents(pid, tmp_path):
+    """湖南医保: the 附件 names and a 5-WD 公示 step with its own limit; 海南: forward / accept /
+    investigate are no decisions, the operator's final review is."""
+    from portal import create_app
+    from portal.domain.identifiers import make_uscc
+    from portal.migrate import upgrade
+    from portal.services.records import add_record
+    from portal.services.subjects import register_subject
+
+    app = create_app({"PORTAL_VAR_DIR": str(tmp_path / "var"), "PORTAL_TODAY": "2026-11-20",
+                      "SEARCH_URL": "memory://", "PORTAL_PROFILE": pid})
+    rt = app.extensions["portal"]
+    upgrade(rt.engine)
+    session = rt.sessions()
+    try:
+        ctx = rt.context(session, "test")
+        region = rt.profile.leaf_regions()[0].code
+        org = register_subject(ctx, kind="org", name="某某大药房", code=make_uscc("91", region, "00000088"),
+                               category="pharmacy", region_code=region, legal_rep="冯法人")
+        rec = add_record(ctx, org, record_type="penalty", severity="general", title="串换药品被处理",
+                         decided_on=date(2026, 3, 2), authority="某市医疗保障局")
+        applicant = cases.Applicant("https://idp", "sub-feng", "冯法人", "legal_rep", "")
+        obj = cases.file_objection(ctx, org, rec, ground="fact_error", statement="数量记载有误", applicant=applicant,
+                                   commitment=True, identity_confirmed=True)
+        if pid == "hainan":
+            for action, role in (("forward", "operator"), ("accept", "provider"), ("decide", "provider")):
+                cases.decide_objection(ctx, obj, action, role=role, reason="")
+                with pytest.raises(ServiceError, match="尚未出具"):
+                    docs.case_document(ctx, obj, "objection_result", base_url=BASE)
+            cases.decide_objection(ctx, obj, "keep", role="operator", reason="经复核，原信息无误")
+        else:
+            cases.decide_objection(ctx, obj, "reject", role="department", reason="经核查无误")
+        result = flat(pdf_text(docs.case_document(ctx, obj, "objection_result", base_url=BASE).pdf, tmp_path))
+        assert ("湖南省医疗保障信用异议信息处理结果反馈单" if pid == "hunan-mi" else "信用信息异议处理结果告知书") in result
+        assert ("经复核，原信息无误" if pid == "hainan" else "经核查无误") in result and "本异议申请已办结" in result
+        rep = cases.apply_repair(ctx, org, rec, statement="已退回并整改", applicant=applicant, commitment=True,
+                                 identity_confirmed=True)
+        if pid == "hainan":
+            cases.advance_repair(ctx, rep, "accept", role="department")
+        cases.advance_repair(ctx, rep, "approve", role="department")
+        later = dataclasses.replace(ctx, today=date(2026, 11, 27))
+        cases.advance_repair(later, rep, "no_objection", role="department")
+        notice = flat(pdf_text(docs.case_document(later, rep, "repair_decision", base_url=BASE).pdf, tmp_path))
+        title = "湖南省医疗保障信用修复确认通知书" if pid == "hunan-mi" else "信用修复确认通知书"
+        for wanted in (title, "某某大药房", "冯法人", "串换药品被处理", "■予以修复□不予修复"):
+            assert wanted in notice, wanted
+        effect = "撤销对信用主体失信记录的公示，但不撤销失信记录" if pid == "hunan-mi" else "移出严重失信主体名单"
+        assert effect in notice
+    finally:
+        session.close()
+        rt.engine.dispose()

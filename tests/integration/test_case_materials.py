@@ -141,6 +141,15 @@ def test_supplement_refusals(ctx, session, rt, world):
     assert err.value.status == 403
     with pytest.raises(ServiceError, match="最多上传"):
         cases.supplement_evidence(ctx, case, APPLICANT, [(f"{i}.pdf", PDF) for i in range(11)], var_dir=var)
+    from portal.services import evidence
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(evidence, "MAX_CASE_FILES", 1)
+    try:
+        with pytest.raises(ServiceError, match="还可上传 1 个"):
+            cases.supplement_evidence(ctx, case, APPLICANT, [("a.pdf", PDF), ("b.pdf", PDF)], var_dir=var)
+    finally:
+        monkey.undo()
     with pytest.raises(ServiceError, match="500 字"):
         cases.supplement_evidence(ctx, case, APPLICANT, [("a.pdf", PDF)], var_dir=var, note="长" * 501)
     assert stored(rt) == []
