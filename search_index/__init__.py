@@ -30,7 +30,11 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name in ("WhooshBackend", "IndexLocked"):  # imports whoosh only when asked for
+    if name == "IndexLocked":
+        from .storage import IndexLocked
+
+        return IndexLocked
+    if name == "WhooshBackend":  # imports whoosh only when asked for
         from . import whoosh_backend
 
         return getattr(whoosh_backend, name)
