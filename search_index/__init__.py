@@ -22,6 +22,7 @@ __all__ = [
     "SearchBackend",
     "SearchQuery",
     "SearchResults",
+    "TantivyBackend",
     "WhooshBackend",
     "highlight",
     "open_backend",
@@ -38,4 +39,8 @@ def __getattr__(name: str):
         from . import whoosh_backend
 
         return getattr(whoosh_backend, name)
+    if name == "TantivyBackend":
+        from . import tantivy_backend
+
+        return tantivy_backend.TantivyBackend
     raise AttributeError(name)

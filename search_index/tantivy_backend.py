@@ -1,0 +1,363 @@
+"""tantivy backend (tantivy-py): matching, ranking, paging and facet counts run in Rust.
+
+Same layout and writer lock as the Whoosh backend (see :mod:`.storage`): ``CURRENT`` names
+the live index directory, ``rebuild()`` builds a new one and swaps it in, one writer at a
+time across processes (``flock``), readers move over on their next search.
+
+Tokens are the shared ones (:func:`analysis.index_tokens`), computed in Python and joined by
+spaces into fields that tantivy splits on whitespace: bigrams plus a unigram at the end of
+each CJK run, whole letter/digit words. Positions are token numbers, so the bigrams of one
+run are consecutive and a run's unigram separates it from the next: a phrase of a query
+run's bigrams matches exactly where the run is a substring. One-character runs and words
+match by term prefix (an FST regex over the term dictionary).
+
+Ranking (:func:`query.sort_key`) without scoring matches in Python: each tier (exact name,
+name prefix, all terms in the name, elsewhere) is its own query, and inside a tier tantivy
+orders by a string fast field ``sort`` = zero-padded ``len(name_key)`` + ``name_key`` +
+``id``, whose byte order is the tuple order. Only the tiers that overlap the page are asked
+for documents; the others only count. Facet counts over all matches are terms aggregations
+over fast fields.
+
+Readers: one ``tantivy.Index`` per process on the live directory, reloaded when its
+``meta.json`` changed (checked on every search with one ``stat``), so a commit by another
+process is visible on the next search there.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+from tantivy import Document, Occur, Order, Query
+
+from .analysis import CJK, WORD, bigrams, index_tokens
+from .base import (
+    FACETS,
+    MAX_WINDOW,
+    SearchQuery,
+    SearchResults,
+    clamp_paging,
+    clean_filters,
+    page_count,
+    region_prefix,
+    sorted_facets,
+)
+from .document import Prepared, prepare
+from .query import ParsedQuery, make_hit, parse_query
+from .storage import IndexDirectory, IndexLocked
+
+__all__ = ["IndexLocked", "TantivyBackend"]
+
+#: Splits the pre-computed tokens; registered on every Index opened (tantivy does not store it).
+TOKENS = "portal_tokens"
+_SORT_LEN_DIGITS = 6
+_WRITE_HEAP = 32_000_000  # per-change writers: one thread
+_REBUILD_HEAP = 256_000_000
+_MAX_BUCKETS = 65_000  # tantivy's default bucket limit per aggregation request
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$#&\-~])")
+
+
+def make_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    raw = {"tokenizer_name": "raw", "index_option": "basic"}
+    sb.add_text_field("id", **raw)
+    sb.add_bytes_field("doc", stored=True)  # the document as JSON
+    sb.add_text_field("name", tokenizer_name=TOKENS, index_option="position")
+    sb.add_text_field("all", tokenizer_name=TOKENS, index_option="position")  # name, titles, extra
+    sb.add_text_field("codes", **raw)
+    sb.add_text_field("name_key", **raw)
+    sb.add_text_field("sort", fast=True, **raw)
+    for f in FACETS:
+        sb.add_text_field(f, fast=True, **raw)
+    return sb.build()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+def _valid(text: str) -> str:
+    """tantivy takes UTF-8: a lone surrogate (possible in a Python str) becomes U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _tokens(text: str) -> str:
+    return " ".join(token for token, _ in index_tokens(text))
+
+
+def sort_value(name_key: str, doc_id: str) -> str:
+    """Byte order of this string = the order of ``query.sort_key`` within one tier
+    (UTF-8 byte order is code point order; equal lengths make the concatenation safe)."""
+    return f"{len(name_key):0{_SORT_LEN_DIGITS}d}{name_key}{_valid(doc_id)}"
+
+
+def _document(p: Prepared) -> Document:
+    name = _tokens(p.name)
+    doc = Document()
+    doc.add_text("id", _valid(p.id))
+    doc.add_bytes("doc", json.dumps(p.doc, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    doc.add_text("name", name)
+    doc.add_text("all", " ".join((name, _tokens(p.titles), _tokens(p.extra))))
+    for code in p.codes:
+        doc.add_text("codes", code)
+    if p.name_key:
+        doc.add_text("name_key", p.name_key)
+    doc.add_text("sort", sort_value(p.name_key, p.id))
+    for f in FACETS:
+        for value in p.facets[f]:
+            doc.add_text(f, _valid(value))
+    return doc
+
+
+def _load(stored: Document) -> dict:
+    return json.loads(bytes(stored["doc"][0]).decode("utf-8", "surrogatepass"))
+
+
+# -- queries -----------------------------------------------------------------------------------
+
+
+def _must(queries: list[Query], must_not: Iterable[Query] = ()) -> Query:
+    clauses = [(Occur.Must, q) for q in queries] + [(Occur.MustNot, q) for q in must_not]
+    return queries[0] if len(clauses) == 1 else Query.boolean_query(clauses)
+
+
+def _prefix(schema, field: str, prefix: str, at_least_one_more: bool = False) -> Query:
+    return Query.regex_query(schema, field, _REGEX_META.sub(r"\\\1", prefix) + (".+" if at_least_one_more else ".*"))
+
+
+def _term(schema, field: str, value: str) -> Query:
+    return Query.term_query(schema, field, value, index_option="basic")
+
+
+def _text(schema, field: str, kind: str, term: str) -> Query:
+    """A CJK run as a substring (bigram phrase), a word or one character as a token prefix."""
+    if kind == WORD or len(term) == 1:
+        return _prefix(schema, field, term)  # each CJK character starts exactly one token
+    grams = bigrams(term)
+    return _term(schema, field, grams[0]) if len(grams) == 1 else Query.phrase_query(schema, field, grams)
+
+
+def _filter(schema, field: str, value: str) -> Query:
+    prefix = region_prefix(value) if field == "region_code" else value
+    return _prefix(schema, field, prefix) if prefix != value else _term(schema, field, value)
+
+
+def tier_queries(schema, pq: ParsedQuery, filters: dict[str, str]) -> tuple[Query, list[Query]]:
+    """``(every match, [matches of each ranking tier, best first])``; the tiers partition
+    the matches (see :func:`query.tier`)."""
+    terms = [(CJK, t) for t in pq.cjk] + [(WORD, w) for w in pq.words]
+    fixed = [_term(schema, "codes", c) for c in pq.codes] + [_filter(schema, f, v) for f, v in filters.items()]
+    matched = fixed + [_text(schema, "all", kind, t) for kind, t in terms]
+    if not terms:  # codes and filters only: no name to rank by, one tier
+        return _must(matched), [_must(matched)]
+    in_name = [_text(schema, "name", kind, t) for kind, t in terms]
+    prefix = _prefix(schema, "name_key", pq.key)
+    return _must(matched), [
+        _must(matched + [_term(schema, "name_key", pq.key)]),
+        _must(matched + [_prefix(schema, "name_key", pq.key, at_least_one_more=True)]),
+        _must(fixed + in_name, [prefix]),  # every term in the name implies a match
+        _must(matched, [prefix, _must(in_name)]),
+    ]
+
+
+# -- the backend -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Reader:
+    name: str
+    index: tantivy.Index
+    version: tuple
+    searcher: tantivy.Searcher
+    epoch: int
+
+
+class TantivyBackend:
+    def __init__(self, path: str | os.PathLike, *, lock_timeout: float = 30.0) -> None:
+        self.root = Path(path)
+        self.lock_timeout = lock_timeout
+        self._dir = IndexDirectory(self.root, lock_timeout)
+        self._schema = make_schema()
+        self._lock = threading.Lock()  # guards _reader replacement and reloads
+        self._reader_state: _Reader | None = None
+        self._epoch = 0
+        if self._dir.current() is None:
+            with self._dir.writing():
+                if self._dir.current() is None:
+                    name = self._dir.new_name()
+                    self._create(name)
+                    self._dir.swap_in(name)
+
+    # -- indexes ------------------------------------------------------------------------------
+
+    def _create(self, name: str) -> tantivy.Index:
+        index = tantivy.Index(self._schema, path=str(self.root / name), reuse=False)
+        index.register_tokenizer(TOKENS, _analyzer())
+        return index
+
+    def _open(self, name: str) -> tantivy.Index:
+        path = self.root / name
+        try:
+            index = tantivy.Index.open(str(path))
+        except ValueError as exc:
+            raise RuntimeError(f"{path} is not a tantivy index ({exc}); run a rebuild") from exc
+        if index.schema != self._schema:
+            raise RuntimeError(f"{path} was built with another schema; run a rebuild")
+        index.register_tokenizer(TOKENS, _analyzer())
+        index.config_reader("manual")
+        return index
+
+    def _version(self, name: str) -> tuple:
+        st = os.stat(self.root / name / "meta.json")
+        return st.st_ino, st.st_mtime_ns, st.st_size
+
+    def _reader(self) -> _Reader:
+        """This process's reader on the live index, reloaded if the index changed since."""
+        name = self._dir.current()
+        if name is None:
+            raise RuntimeError(f"no search index in {self.root}")
+        version = self._version(name)
+        r = self._reader_state
+        if r is not None and r.name == name and r.epoch == self._epoch and r.version == version:
+            return r
+        with self._lock:
+            r = self._reader_state
+            if r is not None and r.name == name and r.epoch == self._epoch:
+                if r.version != version:
+                    r.index.reload()
+                    r = _Reader(name, r.index, version, r.index.searcher(), r.epoch)
+            else:
+                index = self._open(name)
+                index.reload()
+                r = _Reader(name, index, version, index.searcher(), self._epoch)
+            self._reader_state = r
+            return r
+
+    def count(self) -> int:
+        return self._reader().searcher.num_docs
+
+    def generation(self) -> str:
+        name = self._dir.current()
+        meta = json.loads((self.root / name / "meta.json").read_text(encoding="utf-8"))
+        return f"{name}:{meta.get('opstamp', 0)}"
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def search(self, q: SearchQuery) -> SearchResults:
+        page, per_page = clamp_paging(q.page, q.per_page)
+        filters = clean_filters(q.filters)
+        pq = parse_query(q.text)
+        if pq.is_empty and not filters:
+            return SearchResults(0, page, per_page, 0, [], sorted_facets({}))
+        try:
+            return self._search(pq, filters, page, per_page)
+        except Exception:
+            # A reader left on an index directory that a rebuild removed: reopen once.
+            with self._lock:
+                self._reader_state = None
+            return self._search(pq, filters, page, per_page)
+
+    def _search(self, pq: ParsedQuery, filters: dict[str, str], page: int, per_page: int) -> SearchResults:
+        searcher = self._reader().searcher
+        matched, tiers = tier_queries(self._schema, pq, filters)
+        start = min((page - 1) * per_page, MAX_WINDOW)
+        stop = min(start + per_page, MAX_WINDOW)
+        addresses = []
+        total = 0
+        for query in tiers:  # tiers in rank order; each one's count places the next
+            offset, wanted = max(start - total, 0), stop - max(start, total)
+            found = searcher.search(query, max(wanted, 1), count=True, order_by_field="sort",
+                                    order=Order.Asc, offset=offset if wanted > 0 else 0)
+            if wanted > 0:
+                addresses += [address for _, address in found.hits]
+            total += found.count
+        hits = [make_hit(_load(searcher.doc(a)), pq) for a in addresses]
+        facets = self._facets(searcher, matched) if total else {}
+        return SearchResults(total, page, per_page, page_count(total, per_page), hits, sorted_facets(facets))
+
+    def _facets(self, searcher: tantivy.Searcher, matched: Query) -> dict[str, dict[str, int]]:
+        size = {"size": _MAX_BUCKETS, "segment_size": _MAX_BUCKETS}
+        result = searcher.aggregate(matched, {f: {"terms": {"field": f, **size}} for f in FACETS})
+        return {f: {b["key"]: b["doc_count"] for b in result[f]["buckets"]} for f in FACETS}
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _write(self, index: tantivy.Index, change: Callable[[tantivy.IndexWriter], None], **writer_kw) -> None:
+        """Run ``change`` on a fresh writer and commit; merges finish before the writer goes."""
+        writer = index.writer(**writer_kw)
+        try:
+            change(writer)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+
+    def upsert(self, docs: Iterable[dict]) -> int:
+        prepared = {p.id: p for p in map(prepare, docs)}
+        if not prepared:
+            return 0
+        documents = [(_valid(p.id), _document(p)) for p in prepared.values()]
+
+        def change(writer):
+            for doc_id, document in documents:
+                writer.delete_documents_by_term("id", doc_id)
+                writer.add_document(document)
+
+        with self._dir.writing():
+            self._write(self._reader().index, change, heap_size=_WRITE_HEAP, num_threads=1)
+        return len(prepared)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        ids = sorted({_valid(i) for i in ids if isinstance(i, str) and i})
+        if not ids:
+            return 0
+        with self._dir.writing():
+            reader = self._reader()
+            query = Query.term_set_query(self._schema, "id", ids)
+            n = reader.searcher.search(query, 1, count=True, order_by_field="sort").count
+            if n:
+                self._write(reader.index, lambda w: [w.delete_documents_by_term("id", i) for i in ids],
+                            heap_size=_WRITE_HEAP, num_threads=1)
+        return n
+
+    def clear(self) -> None:
+        self.rebuild([])
+
+    def rebuild(self, docs: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
+        """Index ``docs`` into a new directory and swap it in. Ids must be unique (a repeated
+        id keeps its first document). Writes from others wait until the swap."""
+        seen: set[str] = set()
+
+        def change(writer):
+            for n, doc in enumerate(docs, 1):
+                p = prepare(doc)
+                if p.id not in seen:
+                    seen.add(p.id)
+                    writer.add_document(_document(p))
+                if progress:
+                    progress(n)
+
+        with self._dir.writing():
+            name = self._dir.new_name()
+            try:
+                self._write(self._create(name), change, heap_size=_REBUILD_HEAP,
+                            num_threads=max(1, min(2, os.cpu_count() or 1)))
+            except BaseException:
+                self._dir.discard(name)
+                raise
+            self._dir.swap_in(name)
+        return len(seen)
+
+    def close(self) -> None:
+        """Drop this process's reader; the next search opens the live index again."""
+        with self._lock:
+            self._epoch += 1
+            self._reader_state = None
