@@ -132,6 +132,7 @@ def _fts_query(con: sqlite3.Connection, text: str, filters: dict) -> int:
 
 def cmd_search(args) -> dict:
     datasets.ensure(args.size)
+    args.search_url = datasets.search_url(args.size, args.search_url)
     from portal.search import search_public
 
     queries = sample_queries(args.size, args.queries)
@@ -276,6 +277,7 @@ def cmd_http(args) -> dict:
     from urllib.parse import quote
 
     datasets.ensure(args.size)
+    args.search_url = datasets.search_url(args.size, args.search_url)
     queries = sample_queries(args.size, 200)
     con = sqlite3.connect(datasets.fts_path(args.size))
     rnd = random.Random(5)
@@ -335,6 +337,7 @@ def cmd_incremental(args) -> dict:
     """Change a subject's name through ``register_subject``, commit, drain as the single writer,
     and poll the search service until the new name is found."""
     datasets.ensure(args.size)
+    args.search_url = datasets.search_url(args.size, args.search_url)
     from sqlalchemy import select
 
     from portal.models import Subject
@@ -413,8 +416,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--size", choices=list(datasets.SIZES), default="S")
     ap.add_argument("--force", action="store_true", help="dataset: rebuild the cached dataset")
     ap.add_argument("--backends", default="whoosh", help="build: comma-separated backend schemes")
-    ap.add_argument("--search-url", default=None, help="search/http/incremental: another SEARCH_URL "
-                    "(default: the dataset's Whoosh index)")
+    ap.add_argument("--search-url", default=None, help="search/http/incremental: another SEARCH_URL, or a "
+                    "bare scheme (tantivy) for the dataset's own index of that backend, built once from its "
+                    "database (default: the dataset's Whoosh index)")
     ap.add_argument("--queries", type=int, default=200, help="search: queries per class")
     ap.add_argument("--duration", type=int, default=10, help="http: seconds per route")
     ap.add_argument("--connections", type=int, default=4, help="http: concurrent connections")
