@@ -140,6 +140,7 @@ def test_highlight_marks_cjk_runs_and_word_prefixes():
                                                                     ("医院", False)]
     assert highlight("ＡＢＣ齿科", parse_query("ab")) == [("ＡＢ", True), ("Ｃ齿科", False)]
     assert highlight("哈哈哈", parse_query("哈哈")) == [("哈哈哈", True)]  # overlapping matches
+    assert highlight("长沙市 bc㈱", parse_query("人民 abc")) == [("长沙市 bc㈱", False)]  # no match at all
 
 
 def test_search_index_never_imports_portal_or_flask():

@@ -250,6 +250,13 @@ def test_hostile_text_in_results_is_segments_not_html(backend):
                                       ("b", True), (">&amp;", False)]
 
 
+def test_long_words_match_by_prefix(backend):
+    backend.upsert([doc("w1", "x" * 300 + "诊所"), doc("w2", "诊所" + "y" * 150)])
+    assert ids(search(backend, "x" * 100)) == ids(search(backend, "x" * 5000)) == ["w1"]  # queries are cut
+    assert ids(search(backend, "诊所 " + "y" * 99)) == ["w2"]
+    assert search(backend, "x" * 99 + "y").total == 0
+
+
 def test_upsert_replaces(backend):
     gen = backend.generation()
     assert backend.upsert([doc("s2", "湘雅附属医院")]) == 1
@@ -387,6 +394,32 @@ def test_memory_and_file_backends_agree_on_every_name_substring(tmp_path, kind):
     memory.upsert(DOCS)
     other.upsert(DOCS)
     agree(memory, other, NAME_QUERIES, ({}, {"category": "clinic"}, {"region_code": "430100"}))
+    other.close()
+
+
+#: Runs that end where another begins with the same characters: a query joining them across the
+#: separator must not match (甲乙丙丁戊 is not in "甲乙丙丁 乙丙丁戊").
+TRAPS = [
+    doc("t1", "甲乙丙丁 乙丙丁戊", titles=["丙丁戊己（庚辛）", "己庚辛壬癸"], address="子丑寅卯·丑寅卯辰路"),
+    doc("t2", "甲乙丙丁戊乙丙丁戊", titles=["戊己庚辛壬"], address="abc子丑寅卯辰def"),
+    doc("t3", "乙丙丁 丁戊己", titles=["哈哈哈哈哈哈"], address="哈哈哈 哈哈哈"),
+]
+
+
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_memory_and_file_backends_agree_on_long_and_cross_run_substrings(tmp_path, kind):
+    """Every 1–7 character substring of every searchable text, and queries that straddle runs."""
+    memory, other = MemoryBackend(), FILE_BACKENDS[kind](tmp_path / "ix")
+    memory.upsert(DOCS + TRAPS)
+    other.upsert(DOCS + TRAPS)
+    texts = [t for d in DOCS + TRAPS for t in [d["name"], d["address"], *d["titles"]]]
+    queries = {t[i:i + n] for t in texts for n in range(1, 8) for i in range(len(t))}
+    queries |= {"甲乙丙丁戊", "乙丙丁丁戊", "丁戊己庚", "子丑寅卯辰", "丑寅卯辰路", "哈哈哈哈哈哈哈", "哈哈哈哈 哈",
+                "卯辰def", "abc子丑"}
+    agree(memory, other, queries)
+    assert ids(search(other, "甲乙丙丁戊")) == ["t2"]
+    assert ids(search(other, "子丑寅卯辰")) == ["t2"]
+    assert ids(search(other, "哈哈哈哈哈哈")) == ["t3"]
     other.close()
 
 
@@ -543,6 +576,14 @@ def test_failed_rebuild_keeps_the_old_index(tmp_path, kind):
         backend.rebuild(docs())
     assert backend.count() == len(DOCS)
     assert len(list((tmp_path / "ix").glob("ix-*"))) == 1
+
+
+def test_tantivy_grams():
+    from search_index.tantivy_backend import grams
+
+    assert grams("人民医院 abc 哈") == ("人 民 医 院 a ab abc 哈", "人民 民医 医院", "人民医 民医院", "人民医院 |")
+    assert grams("长沙 · 第一（人民）") == ("长 沙 第 一 人 民", "长沙 第一 人民", "", "")
+    assert grams("ＡＢ") == ("a ab", "", "", "")
 
 
 # -- open_backend --------------------------------------------------------------------------------
