@@ -48,12 +48,12 @@ from tantivy import Document, Occur, Order, Query
 from .analysis import CJK, WORD, normalize, runs
 from .base import (
     FACETS,
+    MAX_FILTER_CHARS,
     MAX_WINDOW,
     SearchQuery,
     SearchResults,
     clamp_paging,
     clean_filters,
-    _MAX_FILTER_LEN,
     page_count,
     region_prefix,
     sorted_facets,
@@ -69,7 +69,7 @@ TOKENS = "portal_tokens"
 #: Facets with several values per document, counted from a ``<facet>_set`` fast field.
 MULTI_VALUED = frozenset({"record_types"})
 _RUN_END = "|"  # separates runs in the 4-gram fields (never a query token)
-_MAX_PREFIX = max(MAX_QUERY_CHARS, _MAX_FILTER_LEN)  # no query term or filter is longer
+_MAX_PREFIX = max(MAX_QUERY_CHARS, MAX_FILTER_CHARS)  # no query term or filter is longer
 _SORT_LEN_DIGITS = 6
 _WRITE_HEAP = 32_000_000  # per-change writers: one thread
 _REBUILD_HEAP = 256_000_000
@@ -268,8 +268,14 @@ class TantivyBackend:
         index.config_reader("manual")
         return index
 
+    def _meta(self, name: str) -> Path:
+        path = self.root / name / "meta.json"  # tantivy replaces it atomically on every commit
+        if not path.exists():
+            raise RuntimeError(f"{path.parent} is not a tantivy index (another backend's?); run a rebuild")
+        return path
+
     def _version(self, name: str) -> tuple:
-        st = os.stat(self.root / name / "meta.json")
+        st = os.stat(self._meta(name))
         return st.st_ino, st.st_mtime_ns, st.st_size
 
     def _reader(self) -> _Reader:
@@ -299,7 +305,7 @@ class TantivyBackend:
 
     def generation(self) -> str:
         name = self._dir.current()
-        meta = json.loads((self.root / name / "meta.json").read_text(encoding="utf-8"))
+        meta = json.loads(self._meta(name).read_text(encoding="utf-8"))
         return f"{name}:{meta.get('opstamp', 0)}"
 
     # -- reading ------------------------------------------------------------------------------
@@ -336,7 +342,6 @@ class TantivyBackend:
             before += found.count if counted else 0
         hits = [make_hit(_load(searcher.doc(a)), pq) for a in addresses]
         return SearchResults(total, page, per_page, page_count(total, per_page), hits, sorted_facets(facets))
-
 
     # -- writing ------------------------------------------------------------------------------
 

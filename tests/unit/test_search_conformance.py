@@ -578,6 +578,17 @@ def test_failed_rebuild_keeps_the_old_index(tmp_path, kind):
     assert len(list((tmp_path / "ix").glob("ix-*"))) == 1
 
 
+def test_tantivy_on_a_whoosh_directory_asks_for_a_rebuild(tmp_path):
+    """Switching SEARCH_URL from whoosh:// to tantivy:// on the same directory: a clear error
+    until ``credit-portal index rebuild``, which needs nothing from the old index."""
+    WhooshBackend(tmp_path / "ix").upsert(DOCS)
+    backend = TantivyBackend(tmp_path / "ix")
+    with pytest.raises(RuntimeError, match="rebuild"):
+        backend.search(SearchQuery("医院"))
+    assert backend.rebuild(DOCS) == len(DOCS)
+    assert ids(search(backend, "人民医院")) == ["s2", "s3", "s1"]
+
+
 def test_tantivy_grams():
     from search_index.tantivy_backend import grams
 
