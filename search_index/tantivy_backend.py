@@ -113,17 +113,24 @@ def _prefixes(word: str) -> list[str]:
 
 def grams(text: str) -> tuple[str, str, str, str]:
     """The space-separated tokens of ``text`` for the gram fields 1 to 4 (see above)."""
-    out: tuple[list[str], ...] = ([], [], [], [])
+    one: list[str] = []
+    two: list[str] = []
+    three: list[str] = []
+    four: list[str] = []
     for kind, _, run in runs(normalize(text)):
         if kind == WORD:
-            out[0].extend(_prefixes(run))
+            one += _prefixes(run)
             continue
-        out[0].extend(run)
-        for n in (2, 3, 4):
-            out[n - 1].extend(run[i : i + n] for i in range(len(run) - n + 1))
-        if len(run) >= 4:
-            out[3].append(_RUN_END)
-    return tuple(" ".join(tokens) for tokens in out)
+        one += run
+        n = len(run)
+        if n >= 2:
+            two += [run[i : i + 2] for i in range(n - 1)]
+        if n >= 3:
+            three += [run[i : i + 3] for i in range(n - 2)]
+        if n >= 4:
+            four += [run[i : i + 4] for i in range(n - 3)]
+            four.append(_RUN_END)
+    return " ".join(one), " ".join(two), " ".join(three), " ".join(four)
 
 
 def sort_value(name_key: str, doc_id: str) -> str:
@@ -134,13 +141,13 @@ def sort_value(name_key: str, doc_id: str) -> str:
 
 def _document(p: Prepared) -> Document:
     name = grams(p.name)
-    others = grams(p.titles), grams(p.extra)
+    others = grams(f"{p.titles}\n{p.extra}")  # the line break separates runs, as between fields
     doc = Document()
     doc.add_text("id", _valid(p.id))
     doc.add_bytes("doc", json.dumps(p.doc, ensure_ascii=False).encode("utf-8", "surrogatepass"))
     for n in range(4):
         doc.add_text(f"name{n + 1}", name[n])
-        doc.add_text(f"all{n + 1}", " ".join((name[n], others[0][n], others[1][n])))
+        doc.add_text(f"all{n + 1}", f"{name[n]} {others[n]}")
     for code in p.codes:
         doc.add_text("codes", code)
     if p.name_key:
