@@ -35,6 +35,8 @@ def test_dataset_search_build_incremental(bench, tmp_path):
     assert build["results"]["whoosh"]["docs"] == build["results"]["tantivy"]["docs"] == data["indexed_docs"]
     tantivy = bench("search", "--queries", "5", "--search-url", "tantivy")  # builds the dataset's own index
     assert tantivy["backend"].startswith("tantivy://") and all(r["found"] == 5 for r in tantivy["results"].values())
+    agree = bench("agree", "--queries", "5", "--search-url", "tantivy")
+    assert agree["searches"] > 0 and agree["differ"] == 0, agree["examples"]
     inc = bench("incremental", "--changes", "2")
     assert inc["results"]["commit_to_visible"]["n"] == 2
     assert (tmp_path / "bench" / "results.jsonl").exists()
