@@ -8,6 +8,8 @@
                  page, search fragment, and a bare Flask route; peak RSS per worker
     incremental  commit → visible in search, through the service verb and the index drain
     all          everything above in order
+    agree        not a figure: the dataset's Whoosh index and --search-url give the same
+                 results (total, facets, hits of pages 1, 3 and 50) on sampled queries
 """
 from __future__ import annotations
 
@@ -132,6 +134,7 @@ def _fts_query(con: sqlite3.Connection, text: str, filters: dict) -> int:
 
 def cmd_search(args) -> dict:
     datasets.ensure(args.size)
+    args.search_url = datasets.search_url(args.size, args.search_url)
     from portal.search import search_public
 
     queries = sample_queries(args.size, args.queries)
@@ -276,6 +279,7 @@ def cmd_http(args) -> dict:
     from urllib.parse import quote
 
     datasets.ensure(args.size)
+    args.search_url = datasets.search_url(args.size, args.search_url)
     queries = sample_queries(args.size, 200)
     con = sqlite3.connect(datasets.fts_path(args.size))
     rnd = random.Random(5)
@@ -335,6 +339,7 @@ def cmd_incremental(args) -> dict:
     """Change a subject's name through ``register_subject``, commit, drain as the single writer,
     and poll the search service until the new name is found."""
     datasets.ensure(args.size)
+    args.search_url = datasets.search_url(args.size, args.search_url)
     from sqlalchemy import select
 
     from portal.models import Subject
@@ -398,6 +403,37 @@ def cmd_incremental(args) -> dict:
     return emit("incremental", args.size, {"search": args.search_url or "whoosh", "results": out})
 
 
+def cmd_agree(args) -> dict:
+    """The reference for "first page correct": Whoosh (the dataset's index) and another backend
+    answer the bench's query classes, and variants of them, identically."""
+    datasets.ensure(args.size)
+    args.search_url = datasets.search_url(args.size, args.search_url)
+    if not args.search_url:
+        raise SystemExit("agree: give --search-url (e.g. tantivy) to compare with the dataset's Whoosh index")
+    from search_index import SearchQuery, open_backend
+
+    reference = open_backend(datasets.settings(args.size)["SEARCH_URL"])
+    other = open_backend(args.search_url)
+    cases = [(text, f) for qs in sample_queries(args.size, args.queries).values() for text, f in qs]
+    cases += [variant for text, f in cases[: args.queries] for variant in (
+        (text[:1], {}), (text[:3], {"grade": "A"}), (text[1:6] + " " + text[:1], {}),
+        ("", {"region_code": f.get("region_code") or "430100"}), (text[:2], {"record_types": "penalty"}))]
+    differ = []
+    for text, filters in cases:
+        for page, per_page in ((1, 20), (3, 7), (50, 20)):
+            q = SearchQuery(text, filters, page, per_page)
+            a, b = reference.search(q), other.search(q)
+            if (a.total, a.facets, a.hits) != (b.total, b.facets, b.hits):
+                differ.append({"text": text, "filters": filters, "page": page, "totals": [a.total, b.total]})
+    reference.close()
+    other.close()
+    print(f"whoosh vs {args.search_url}, {args.size}: {len(cases) * 3} searches, {len(differ)} differ")
+    for d in differ[:10]:
+        print(f"  {d}")
+    return emit("agree", args.size, {"search": args.search_url, "searches": len(cases) * 3,
+                                     "differ": len(differ), "examples": differ[:10]})
+
+
 def cmd_dataset(args) -> dict:
     m = datasets.ensure(args.size, force=args.force)
     print(table(["dataset", "subjects", "records", "public records", "searchable docs", "load s", "index s", "DB MB"],
@@ -409,13 +445,14 @@ def cmd_dataset(args) -> dict:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["dataset", "build", "search", "http", "incremental", "all"])
+    ap.add_argument("command", choices=["dataset", "build", "search", "http", "incremental", "all", "agree"])
     ap.add_argument("--size", choices=list(datasets.SIZES), default="S")
     ap.add_argument("--force", action="store_true", help="dataset: rebuild the cached dataset")
     ap.add_argument("--backends", default="whoosh", help="build: comma-separated backend schemes")
-    ap.add_argument("--search-url", default=None, help="search/http/incremental: another SEARCH_URL "
-                    "(default: the dataset's Whoosh index)")
-    ap.add_argument("--queries", type=int, default=200, help="search: queries per class")
+    ap.add_argument("--search-url", default=None, help="search/http/incremental: another SEARCH_URL, or a "
+                    "bare scheme (tantivy) for the dataset's own index of that backend, built once from its "
+                    "database (default: the dataset's Whoosh index)")
+    ap.add_argument("--queries", type=int, default=200, help="search, agree: queries per class")
     ap.add_argument("--duration", type=int, default=10, help="http: seconds per route")
     ap.add_argument("--connections", type=int, default=4, help="http: concurrent connections")
     ap.add_argument("--workers", type=int, default=2, help="http: gunicorn workers")
@@ -426,6 +463,9 @@ def main(argv: list[str] | None = None) -> None:
     datasets.use_database(args.database_url)
     commands = {"dataset": cmd_dataset, "build": cmd_build, "search": cmd_search, "http": cmd_http,
                 "incremental": cmd_incremental}
+    if args.command == "agree":
+        cmd_agree(args)
+        return
     for name in (list(commands) if args.command == "all" else [args.command]):
         commands[name](args)
         print()

@@ -146,6 +146,32 @@ def ensure(size: str, force: bool = False) -> dict:
     return out
 
 
+def search_url(size: str, spec: str | None) -> str | None:
+    """``--search-url``: a full SEARCH_URL as given, or a bare backend scheme (``tantivy``,
+    ``whoosh``) for the dataset's own index of that backend under ``var/``. Such an index is
+    built from the dataset's database the first time and cached with it."""
+    if not spec or "://" in spec:
+        return spec
+    if spec == "whoosh":
+        return None  # the index the dataset was built with
+    url = f"{spec}://{root(size) / 'var' / f'index-{spec}'}"
+    from search_index import open_backend
+
+    backend = open_backend(url)
+    if backend.count() == 0:
+        from portal.services import indexing
+
+        rt = runtime(size, search_url=url)
+        with rt.sessions() as session:
+            t0 = time.perf_counter()
+            n = indexing.rebuild(session, backend, rt.today(), rt.profile,
+                                 progress=_progress(f"index ({spec})", meta(size).get("indexed_docs", 0)))
+            print(f"\n  {spec} index of {size}: {n:,} documents in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        rt.engine.dispose()
+    backend.close()
+    return url
+
+
 # --- the SQLite FTS5 trigram reference -------------------------------------------------------
 
 FTS_COLUMNS = ("name", "codes", "address", "titles")

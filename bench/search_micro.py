@@ -1,6 +1,6 @@
 """Micro-benchmark of search_index: build rate and query latency on synthetic subjects.
 
-    .venv/bin/python bench/search_micro.py [--docs 10000] [--backend whoosh|memory|both]
+    .venv/bin/python bench/search_micro.py [--docs 10000] [--backend whoosh|tantivy|memory|both|all]
 
 Prints figures; asserts nothing. Names are realistic Chinese facility names.
 """
@@ -63,7 +63,7 @@ def percentile(values: list[float], p: float) -> float:
 
 def run(kind: str, docs: list[dict], rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        backend = open_backend("memory://" if kind == "memory" else f"whoosh://{tmp}/ix")
+        backend = open_backend("memory://" if kind == "memory" else f"{kind}://{tmp}/ix")
         t0 = time.perf_counter()
         backend.rebuild(docs)
         build = time.perf_counter() - t0
@@ -110,10 +110,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=10)
-    ap.add_argument("--backend", choices=["whoosh", "memory", "both"], default="both")
+    ap.add_argument("--backend", choices=["whoosh", "tantivy", "memory", "both", "all"], default="both",
+                    help="both = whoosh and memory; all = whoosh, tantivy and memory")
     args = ap.parse_args()
     docs = make_docs(args.docs)
-    for kind in (["whoosh", "memory"] if args.backend == "both" else [args.backend]):
+    kinds = {"both": ["whoosh", "memory"], "all": ["whoosh", "tantivy", "memory"]}.get(args.backend, [args.backend])
+    for kind in kinds:
         run(kind, docs, args.rounds)
 
 

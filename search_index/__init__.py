@@ -22,6 +22,7 @@ __all__ = [
     "SearchBackend",
     "SearchQuery",
     "SearchResults",
+    "TantivyBackend",
     "WhooshBackend",
     "highlight",
     "open_backend",
@@ -30,8 +31,16 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name in ("WhooshBackend", "IndexLocked"):  # imports whoosh only when asked for
+    if name == "IndexLocked":
+        from .storage import IndexLocked
+
+        return IndexLocked
+    if name == "WhooshBackend":  # imports whoosh only when asked for
         from . import whoosh_backend
 
         return getattr(whoosh_backend, name)
+    if name == "TantivyBackend":
+        from . import tantivy_backend
+
+        return tantivy_backend.TantivyBackend
     raise AttributeError(name)

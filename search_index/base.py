@@ -13,7 +13,7 @@ DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 #: Results past this position are not served (total stays exact); deep paging is for crawlers.
 MAX_WINDOW = 10_000
-_MAX_FILTER_LEN = 64
+MAX_FILTER_CHARS = 64  # a longer filter value is cut (and then matches nothing real)
 
 #: A highlighted text as segments ``(text, is_match)``; ``"".join(t for t, _ in segs)`` is the text.
 Segments = list[tuple[str, bool]]
@@ -103,7 +103,7 @@ def clean_filters(filters) -> dict[str, str]:
         value = filters.get(key)
         if value is None or isinstance(value, (list, tuple, dict, set)):
             continue
-        value = str(value).strip()[:_MAX_FILTER_LEN]
+        value = str(value).strip()[:MAX_FILTER_CHARS]
         value = value.encode("utf-8", "replace").decode("utf-8")  # lone surrogates match nothing
         if value:
             out[key] = value

@@ -78,6 +78,8 @@ def highlight(text: str, pq: ParsedQuery) -> Segments:
     prefixes. Joining the segments gives ``text`` back unchanged; templates escape them."""
     if not text:
         return []
+    if not _matches(normalize(text), pq):  # most addresses and titles of a hit: skip the map
+        return [(text, False)]
     norm, origin = normalize_with_map(text)
     marked = [False] * len(text)
 
@@ -103,6 +105,14 @@ def highlight(text: str, pq: ParsedQuery) -> Segments:
         else:
             segments.append((ch, m))
     return segments
+
+
+def _matches(norm: str, pq: ParsedQuery) -> bool:
+    """Whether :func:`highlight` would mark anything in normalised text ``norm``."""
+    if any(run in norm for run in pq.cjk):
+        return True
+    return bool(pq.words) and any(kind == WORD and run.startswith(w) for kind, _, run in runs(norm)
+                                  for w in pq.words)
 
 
 def has_match(segments: Segments) -> bool:

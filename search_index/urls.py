@@ -1,7 +1,10 @@
-"""Choose a backend by URL: ``memory://``, ``whoosh:///abs/path`` or ``whoosh://relative/path``."""
+"""Choose a backend by URL: ``memory://``, ``whoosh:///abs/path``, ``tantivy:///abs/path``
+(``whoosh://rel/path`` and ``tantivy://rel/path`` are relative to the working directory)."""
 from __future__ import annotations
 
 from .base import SearchBackend
+
+FILE_SCHEMES = ("whoosh", "tantivy")
 
 
 def open_backend(url: str) -> SearchBackend:
@@ -12,10 +15,12 @@ def open_backend(url: str) -> SearchBackend:
         from .memory import MemoryBackend
 
         return MemoryBackend()
-    if scheme == "whoosh":
+    if scheme in FILE_SCHEMES:
         if not rest.strip("/"):
-            raise ValueError(f"whoosh search URL needs a directory: {url!r}")
-        from .whoosh_backend import WhooshBackend
-
-        return WhooshBackend(rest)  # "/abs/path" from whoosh:///abs/path, else relative
-    raise ValueError(f"unknown search backend {scheme!r} in {url!r} (use memory:// or whoosh://)")
+            raise ValueError(f"{scheme} search URL needs a directory: {url!r}")
+        if scheme == "whoosh":  # each imports its engine only when asked for
+            from .whoosh_backend import WhooshBackend as Backend
+        else:
+            from .tantivy_backend import TantivyBackend as Backend
+        return Backend(rest)  # "/abs/path" from scheme:///abs/path, else relative
+    raise ValueError(f"unknown search backend {scheme!r} in {url!r} (use memory://, whoosh:// or tantivy://)")

@@ -1,9 +1,8 @@
 """Whoosh backend (whoosh-reloaded): one directory, index generations swapped atomically.
 
-Layout under ``path``: ``CURRENT`` names the live index directory (``ix-<time>``);
-``rebuild()`` builds a new directory and replaces ``CURRENT`` with ``os.replace``, so
-searchers in every thread and process move over on their next search. The previous
-directory is kept until the next rebuild for searchers still reading it.
+Layout under ``path`` (see :mod:`.storage`): ``CURRENT`` names the live index directory;
+``rebuild()`` builds a new one and swaps it in, so searchers in every thread and process
+move over on their next search.
 
 Matching: CJK bigram postings give candidates; a run of 3+ characters is then checked as an
 exact substring of the normalised field text kept in a column (what a bigram phrase query
@@ -19,10 +18,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -45,15 +42,9 @@ from .base import (
 )
 from .document import Prepared, prepare
 from .query import ParsedQuery, make_hit, parse_query, sort_key, tier
+from .storage import IndexDirectory, IndexLocked
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: the thread lock still serialises this process
-    fcntl = None
-
-
-class IndexLocked(TimeoutError):
-    """Another writer held the index for longer than ``lock_timeout`` (e.g. a rebuild)."""
+__all__ = ["IndexLocked", "WhooshBackend"]
 
 
 class BigramTokenizer(Tokenizer):
@@ -185,12 +176,11 @@ class WhooshBackend:
     def __init__(self, path: str | os.PathLike, *, lock_timeout: float = 30.0) -> None:
         self.root = Path(path)
         self.lock_timeout = lock_timeout
+        self._dir = IndexDirectory(self.root, lock_timeout)
         self._schema = make_schema()
-        self._thread_lock = threading.Lock()
         self._local = threading.local()
         self._epoch = 0  # close() bumps it: thread-local searchers from before are dropped
         self._indexes: dict[str, whoosh_index.Index] = {}
-        self.root.mkdir(parents=True, exist_ok=True)
         if self._current() is None:
             with self._writing():
                 if self._current() is None:
@@ -199,10 +189,7 @@ class WhooshBackend:
     # -- layout -------------------------------------------------------------------------------
 
     def _current(self) -> str | None:
-        try:
-            return (self.root / "CURRENT").read_text(encoding="ascii").strip() or None
-        except FileNotFoundError:
-            return None
+        return self._dir.current()
 
     def _index(self, name: str | None = None) -> whoosh_index.Index:
         name = name or self._current()
@@ -214,49 +201,16 @@ class WhooshBackend:
         return ix
 
     def _create(self) -> str:
-        name = f"ix-{time.time_ns()}"
-        (self.root / name).mkdir()
+        name = self._dir.new_name()
         whoosh_index.create_in(str(self.root / name), self._schema)
         return name
 
     def _swap_in(self, name: str) -> None:
-        previous = self._current()
-        tmp = self.root / "CURRENT.tmp"
-        with open(tmp, "w", encoding="ascii") as f:
-            f.write(name)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.root / "CURRENT")
-        for old in self.root.glob("ix-*"):
-            if old.name not in (name, previous):
-                self._indexes.pop(old.name, None)
-                shutil.rmtree(old, ignore_errors=True)
+        for old in self._dir.swap_in(name):
+            self._indexes.pop(old, None)
 
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """The writer lock: this process's threads, then other processes (flock)."""
-        if not self._thread_lock.acquire(timeout=self.lock_timeout):
-            raise IndexLocked(f"search index {self.root} is locked by another thread")
-        try:
-            if fcntl is None:
-                yield
-                return
-            with open(self.root / "write.lock", "a+") as lock_file:
-                deadline = time.monotonic() + self.lock_timeout
-                while True:
-                    try:
-                        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() > deadline:
-                            raise IndexLocked(f"search index {self.root} is locked by another process")
-                        time.sleep(0.05)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(lock_file, fcntl.LOCK_UN)
-        finally:
-            self._thread_lock.release()
+    def _writing(self):
+        return self._dir.writing()
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -374,7 +328,7 @@ class WhooshBackend:
                 writer.commit(optimize=True)
             except BaseException:
                 self._indexes.pop(name, None)
-                shutil.rmtree(self.root / name, ignore_errors=True)
+                self._dir.discard(name)
                 raise
             self._swap_in(name)
         return len(seen)

@@ -58,6 +58,10 @@ def pg_schema_url():
     admin.dispose()
 
 
+#: ``TEST_SEARCH_BACKEND=tantivy`` runs the app-level tests on another file search backend.
+SEARCH_BACKEND = os.environ.get("TEST_SEARCH_BACKEND", "whoosh")
+
+
 @pytest.fixture(params=DATABASES)
 def settings(request, tmp_path):
     """Every test that builds the app runs on SQLite and on PostgreSQL (DESIGN.md: a real
@@ -65,7 +69,7 @@ def settings(request, tmp_path):
     values = {
         "PORTAL_VAR_DIR": str(tmp_path / "var"),
         "PORTAL_TODAY": TODAY.isoformat(),
-        "SEARCH_URL": f"whoosh://{tmp_path / 'index'}",
+        "SEARCH_URL": f"{SEARCH_BACKEND}://{tmp_path / 'index'}",
         "PORTAL_PROFILE": "hunan",
         "PORTAL_BASE_URL": "http://127.0.0.1:5000",
     }

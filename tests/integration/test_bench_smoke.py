@@ -31,8 +31,12 @@ def test_dataset_search_build_incremental(bench, tmp_path):
     search = bench("search", "--queries", "5")
     assert set(search["results"]) == {"2-char", "4-char", "full name", "credit code", "2-char + facets"}
     assert all(r["found"] == 5 for r in search["results"].values())
-    build = bench("build")
-    assert build["results"]["whoosh"]["docs"] == data["indexed_docs"]
+    build = bench("build", "--backends", "whoosh,tantivy")
+    assert build["results"]["whoosh"]["docs"] == build["results"]["tantivy"]["docs"] == data["indexed_docs"]
+    tantivy = bench("search", "--queries", "5", "--search-url", "tantivy")  # builds the dataset's own index
+    assert tantivy["backend"].startswith("tantivy://") and all(r["found"] == 5 for r in tantivy["results"].values())
+    agree = bench("agree", "--queries", "5", "--search-url", "tantivy")
+    assert agree["searches"] > 0 and agree["differ"] == 0, agree["examples"]
     inc = bench("incremental", "--changes", "2")
     assert inc["results"]["commit_to_visible"]["n"] == 2
     assert (tmp_path / "bench" / "results.jsonl").exists()

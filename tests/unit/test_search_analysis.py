@@ -140,11 +140,12 @@ def test_highlight_marks_cjk_runs_and_word_prefixes():
                                                                     ("医院", False)]
     assert highlight("ＡＢＣ齿科", parse_query("ab")) == [("ＡＢ", True), ("Ｃ齿科", False)]
     assert highlight("哈哈哈", parse_query("哈哈")) == [("哈哈哈", True)]  # overlapping matches
+    assert highlight("长沙市 bc㈱", parse_query("人民 abc")) == [("长沙市 bc㈱", False)]  # no match at all
 
 
 def test_search_index_never_imports_portal_or_flask():
     root = Path(__file__).resolve().parents[2]
-    code = ("import sys, search_index, search_index.whoosh_backend, search_index.urls; "
+    code = ("import sys, search_index, search_index.whoosh_backend, search_index.tantivy_backend, search_index.urls; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('portal', 'flask')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)

@@ -1,7 +1,12 @@
-"""One conformance suite for every search backend: the memory fake must behave like Whoosh."""
+"""One conformance suite for every search backend: the memory fake, Whoosh and tantivy behave alike."""
 from __future__ import annotations
 
+import queue
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +19,7 @@ from search_index import (
     open_backend,
 )
 from search_index.analysis import normalize
+from search_index.tantivy_backend import TantivyBackend
 from search_index.whoosh_backend import WhooshBackend
 
 USCC = "91430100MA4L12345X"
@@ -64,12 +70,15 @@ def oracle(text: str) -> set[str]:
             if any(t in normalize(d[f]) for f in fields) or any(t in normalize(x) for x in d["titles"])}
 
 
-@pytest.fixture(params=["memory", "whoosh"])
+FILE_BACKENDS = {"whoosh": WhooshBackend, "tantivy": TantivyBackend}
+
+
+@pytest.fixture(params=["memory", *FILE_BACKENDS])
 def make_backend(request, tmp_path):
     opened = []
 
     def make(sub="ix") -> SearchBackend:
-        b = MemoryBackend() if request.param == "memory" else WhooshBackend(tmp_path / sub)
+        b = MemoryBackend() if request.param == "memory" else FILE_BACKENDS[request.param](tmp_path / sub)
         opened.append(b)
         return b
 
@@ -241,6 +250,13 @@ def test_hostile_text_in_results_is_segments_not_html(backend):
                                       ("b", True), (">&amp;", False)]
 
 
+def test_long_words_match_by_prefix(backend):
+    backend.upsert([doc("w1", "x" * 300 + "诊所"), doc("w2", "诊所" + "y" * 150)])
+    assert ids(search(backend, "x" * 100)) == ids(search(backend, "x" * 5000)) == ["w1"]  # queries are cut
+    assert ids(search(backend, "诊所 " + "y" * 99)) == ["w2"]
+    assert search(backend, "x" * 99 + "y").total == 0
+
+
 def test_upsert_replaces(backend):
     gen = backend.generation()
     assert backend.upsert([doc("s2", "湘雅附属医院")]) == 1
@@ -360,25 +376,93 @@ def test_threads_search_while_one_writes(make_backend):
     assert search(backend, "社区医院", per_page=50).total == 15
 
 
-def test_memory_and_whoosh_agree_on_every_name_substring(tmp_path):
-    """Differential check: every 1–4 character substring of every name (and a few pairs)."""
-    memory, whoosh = MemoryBackend(), WhooshBackend(tmp_path / "ix")
-    memory.upsert(DOCS)
-    whoosh.upsert(DOCS)
-    queries = {d["name"][i:i + n] for d in DOCS for n in range(1, 5) for i in range(len(d["name"]))}
-    queries |= {"医院 长沙", "abc 科", "诊所 430", "ab 门诊部", "张三 110430100000547"}
+def agree(memory, other, queries, filter_sets=({},), per_page=50):
     for text in sorted(queries):
-        for filters in ({}, {"category": "clinic"}, {"region_code": "430100"}):
-            a, b = search(memory, text, filters, per_page=50), search(whoosh, text, filters, per_page=50)
+        for filters in filter_sets:
+            a, b = search(memory, text, filters, per_page=per_page), search(other, text, filters, per_page=per_page)
             assert (a.total, a.facets, a.hits) == (b.total, b.facets, b.hits), (text, filters)
-    whoosh.close()
 
 
-# -- Whoosh only: several processes share one directory -----------------------------------------
+NAME_QUERIES = {d["name"][i:i + n] for d in DOCS for n in range(1, 5) for i in range(len(d["name"]))}
+NAME_QUERIES |= {"医院 长沙", "abc 科", "诊所 430", "ab 门诊部", "张三 110430100000547"}
 
 
-def test_whoosh_second_instance_sees_writes_and_rebuilds(tmp_path):
-    a, b = WhooshBackend(tmp_path / "ix"), WhooshBackend(tmp_path / "ix")
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_memory_and_file_backends_agree_on_every_name_substring(tmp_path, kind):
+    """Differential check: every 1–4 character substring of every name (and a few pairs)."""
+    memory, other = MemoryBackend(), FILE_BACKENDS[kind](tmp_path / "ix")
+    memory.upsert(DOCS)
+    other.upsert(DOCS)
+    agree(memory, other, NAME_QUERIES, ({}, {"category": "clinic"}, {"region_code": "430100"}))
+    other.close()
+
+
+#: Runs that end where another begins with the same characters: a query joining them across the
+#: separator must not match (甲乙丙丁戊 is not in "甲乙丙丁 乙丙丁戊").
+TRAPS = [
+    doc("t1", "甲乙丙丁 乙丙丁戊", titles=["丙丁戊己（庚辛）", "己庚辛壬癸"], address="子丑寅卯·丑寅卯辰路"),
+    doc("t2", "甲乙丙丁戊乙丙丁戊", titles=["戊己庚辛壬"], address="abc子丑寅卯辰def"),
+    doc("t3", "乙丙丁 丁戊己", titles=["哈哈哈哈哈哈"], address="哈哈哈 哈哈哈"),
+]
+
+
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_memory_and_file_backends_agree_on_long_and_cross_run_substrings(tmp_path, kind):
+    """Every 1–7 character substring of every searchable text, and queries that straddle runs."""
+    memory, other = MemoryBackend(), FILE_BACKENDS[kind](tmp_path / "ix")
+    memory.upsert(DOCS + TRAPS)
+    other.upsert(DOCS + TRAPS)
+    texts = [t for d in DOCS + TRAPS for t in [d["name"], d["address"], *d["titles"]]]
+    queries = {t[i:i + n] for t in texts for n in range(1, 8) for i in range(len(t))}
+    queries |= {"甲乙丙丁戊", "乙丙丁丁戊", "丁戊己庚", "子丑寅卯辰", "丑寅卯辰路", "哈哈哈哈哈哈哈", "哈哈哈哈 哈",
+                "卯辰def", "abc子丑"}
+    agree(memory, other, queries)
+    assert ids(search(other, "甲乙丙丁戊")) == ["t2"]
+    assert ids(search(other, "子丑寅卯辰")) == ["t2"]
+    assert ids(search(other, "哈哈哈哈哈哈")) == ["t3"]
+    other.close()
+
+
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_pages_agree_across_ranking_tiers(tmp_path, kind):
+    """Every page, for page sizes that cut through the tiers (exact, prefix, in name, elsewhere)."""
+    extra = [doc(f"p{i}", name) for i, name in enumerate(
+        ["人民医院", "人民医院东院", "人民医院西院", "市人民医院", "长沙人民医院", "人民", "民医院"])]
+    extra += [doc("q1", "湘雅", titles=["人民医院表彰"]), doc("q2", "康复中心", address="人民医院路1号")]
+    memory, other = MemoryBackend(), FILE_BACKENDS[kind](tmp_path / "ix")
+    for backend in (memory, other):
+        backend.upsert(DOCS)
+        backend.upsert(extra)
+    for text in ["人民医院", "人民", "民医", "院", "人民 医院", "医院 人民"]:
+        total = search(memory, text).total
+        for per_page in (1, 2, 3, 7):
+            for page in range(1, total // per_page + 3):
+                a, b = search(memory, text, page=page, per_page=per_page), search(other, text, page=page,
+                                                                                    per_page=per_page)
+                assert (a.total, a.pages, ids(a)) == (b.total, b.pages, ids(b)), (text, per_page, page)
+    other.close()
+
+
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_many_small_writes_agree(tmp_path, kind):
+    """One document per commit (many segments, some merged), with replacements and deletes."""
+    memory, other = MemoryBackend(), FILE_BACKENDS[kind](tmp_path / "ix")
+    for backend in (memory, other):
+        for d in DOCS:
+            backend.upsert([d])
+        backend.upsert([doc("s3", "人民医院分院", region_code="430104", grade="A")])
+        backend.delete(["s12"])
+    agree(memory, other, {"医院", "人民医院", "诊所", "哈", "abc"}, ({}, {"region_code": "430100"}), per_page=3)
+    agree(memory, other, {""}, ({"kind": "org"}, {"grade": "A"}), per_page=4)
+    other.close()
+
+
+# -- file backends: several processes share one directory ----------------------------------------
+
+
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_second_instance_sees_writes_and_rebuilds(tmp_path, kind):
+    a, b = FILE_BACKENDS[kind](tmp_path / "ix"), FILE_BACKENDS[kind](tmp_path / "ix")
     a.upsert(DOCS)
     assert search(b, "人民医院").total == 3
     a.rebuild([doc("r1", "湘雅医院")])
@@ -392,8 +476,96 @@ def test_whoosh_second_instance_sees_writes_and_rebuilds(tmp_path):
     assert len(list((tmp_path / "ix").glob("ix-*"))) <= 2  # old generations are removed
 
 
-def test_whoosh_failed_rebuild_keeps_the_old_index(tmp_path):
-    backend = WhooshBackend(tmp_path / "ix")
+def test_threads_search_while_rebuilds_swap(make_backend):
+    backend = make_backend()
+    backend.upsert(DOCS)
+    versions = [DOCS, [doc("r1", "湘雅医院"), doc("r2", "湘雅二医院"), doc("r3", "人民医院")]]
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def reader():
+        try:
+            while not stop.is_set():
+                assert search(backend, "人民医院", per_page=5).total in (1, 3)  # the old or the new index
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(6):
+            backend.rebuild(versions[i % 2])
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=120)
+    assert not errors, errors
+    assert search(backend, "湘雅").total == 2
+
+
+CHILD = """
+import sys, time
+from search_index import SearchQuery, open_backend
+backend = open_backend(sys.argv[1])
+print("ready", flush=True)
+seen, deadline = None, time.monotonic() + 60
+while time.monotonic() < deadline:
+    n = backend.search(SearchQuery("湘雅", per_page=50)).total
+    assert backend.search(SearchQuery("医院")).total >= 1
+    if n != seen:
+        seen = n
+        print(n, time.time(), flush=True)
+    if n == 3:
+        break
+    time.sleep(0.005)
+"""
+
+
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_another_process_sees_each_change_within_two_seconds(tmp_path, kind):
+    """A gunicorn worker's view: another process searching the same directory while this one
+    upserts and rebuilds; every committed change is visible there within 2 s."""
+    backend = FILE_BACKENDS[kind](tmp_path / "ix")
+    backend.upsert(DOCS)
+    root = Path(__file__).resolve().parents[2]
+    with subprocess.Popen([sys.executable, "-c", CHILD, f"{kind}://{tmp_path / 'ix'}"], cwd=root,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in child.stdout], daemon=True).start()
+
+        def child_reports(expected: str) -> float:
+            """Wait for the child to report ``expected``; the time it saw it."""
+            while True:
+                try:
+                    words = lines.get(timeout=30).split()
+                except queue.Empty:
+                    child.kill()
+                    pytest.fail(f"the child process stopped reporting: {child.stderr.read()}")
+                if words[0] == expected:
+                    return float(words[1]) if len(words) > 1 else 0.0
+
+        try:
+            child_reports("ready")
+            child_reports("0")
+            changes = [
+                lambda: backend.upsert([doc("r1", "湘雅医院")]),
+                lambda: backend.rebuild(DOCS + [doc("r1", "湘雅医院"), doc("r2", "湘雅二医院")]),
+                lambda: backend.upsert([doc("r3", "湘雅三医院")]),
+            ]
+            for n, change in enumerate(changes, 1):
+                change()
+                committed = time.time()
+                assert child_reports(str(n)) - committed < 2.0
+            assert child.wait(timeout=60) == 0, child.stderr.read()
+        finally:
+            if child.poll() is None:
+                child.kill()
+
+
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_failed_rebuild_keeps_the_old_index(tmp_path, kind):
+    backend = FILE_BACKENDS[kind](tmp_path / "ix")
     backend.upsert(DOCS)
 
     def docs():
@@ -406,6 +578,25 @@ def test_whoosh_failed_rebuild_keeps_the_old_index(tmp_path):
     assert len(list((tmp_path / "ix").glob("ix-*"))) == 1
 
 
+def test_tantivy_on_a_whoosh_directory_asks_for_a_rebuild(tmp_path):
+    """Switching SEARCH_URL from whoosh:// to tantivy:// on the same directory: a clear error
+    until ``credit-portal index rebuild``, which needs nothing from the old index."""
+    WhooshBackend(tmp_path / "ix").upsert(DOCS)
+    backend = TantivyBackend(tmp_path / "ix")
+    with pytest.raises(RuntimeError, match="rebuild"):
+        backend.search(SearchQuery("医院"))
+    assert backend.rebuild(DOCS) == len(DOCS)
+    assert ids(search(backend, "人民医院")) == ["s2", "s3", "s1"]
+
+
+def test_tantivy_grams():
+    from search_index.tantivy_backend import grams
+
+    assert grams("人民医院 abc 哈") == ("人 民 医 院 a ab abc 哈", "人民 民医 医院", "人民医 民医院", "人民医院 |")
+    assert grams("长沙 · 第一（人民）") == ("长 沙 第 一 人 民", "长沙 第一 人民", "", "")
+    assert grams("ＡＢ") == ("a ab", "", "", "")
+
+
 # -- open_backend --------------------------------------------------------------------------------
 
 
@@ -416,9 +607,14 @@ def test_open_backend(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     b = open_backend("whoosh://rel/ix")
     assert isinstance(b, WhooshBackend) and (tmp_path / "rel" / "ix" / "CURRENT").exists()
+    b = open_backend(f"tantivy://{tmp_path}/tabs")
+    assert isinstance(b, TantivyBackend) and b.root == tmp_path / "tabs"
+    b = open_backend("tantivy://rel/tix")
+    assert isinstance(b, TantivyBackend) and (tmp_path / "rel" / "tix" / "CURRENT").exists()
 
 
-@pytest.mark.parametrize("url", ["", "whoosh://", "elasticsearch://x", "/tmp/ix", "memory:", None])
+@pytest.mark.parametrize("url", ["", "whoosh://", "tantivy://", "tantivy:///", "elasticsearch://x", "/tmp/ix",
+                                 "memory:", None])
 def test_open_backend_rejects(url):
     with pytest.raises(ValueError):
         open_backend(url)
