@@ -6,7 +6,16 @@
 >>> backend.search(SearchQuery("人民")).total
 1
 """
-from .base import FACETS, MAX_PER_PAGE, MAX_WINDOW, Hit, SearchBackend, SearchQuery, SearchResults
+from .base import (
+    FACETS,
+    MAX_PER_PAGE,
+    MAX_WINDOW,
+    Hit,
+    IndexLocked,
+    SearchBackend,
+    SearchQuery,
+    SearchResults,
+)
 from .memory import MemoryBackend
 from .query import ParsedQuery, highlight, parse_query
 from .urls import open_backend
@@ -19,6 +28,7 @@ __all__ = [
     "IndexLocked",
     "MemoryBackend",
     "ParsedQuery",
+    "PostgresBackend",
     "SearchBackend",
     "SearchQuery",
     "SearchResults",
@@ -30,8 +40,12 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name in ("WhooshBackend", "IndexLocked"):  # imports whoosh only when asked for
-        from . import whoosh_backend
+    if name == "WhooshBackend":  # imports whoosh only when asked for
+        from .whoosh_backend import WhooshBackend
 
-        return getattr(whoosh_backend, name)
+        return WhooshBackend
+    if name == "PostgresBackend":  # imports SQLAlchemy and psycopg only when asked for
+        from .postgres_backend import PostgresBackend
+
+        return PostgresBackend
     raise AttributeError(name)

@@ -19,6 +19,10 @@ _MAX_FILTER_LEN = 64
 Segments = list[tuple[str, bool]]
 
 
+class IndexLocked(TimeoutError):
+    """Another writer held the index for longer than the backend's lock timeout (e.g. a rebuild)."""
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     text: str = ""

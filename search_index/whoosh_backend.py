@@ -32,8 +32,9 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.reading import TermNotFound
 
 from .analysis import CJK, WORD, bigrams, index_tokens, normalize
-from .base import (
+from .base import (  # noqa: F401 - IndexLocked is re-exported for callers of this module
     FACETS,
+    IndexLocked,
     SearchQuery,
     SearchResults,
     clamp_paging,
@@ -50,10 +51,6 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: the thread lock still serialises this process
     fcntl = None
-
-
-class IndexLocked(TimeoutError):
-    """Another writer held the index for longer than ``lock_timeout`` (e.g. a rebuild)."""
 
 
 class BigramTokenizer(Tokenizer):
