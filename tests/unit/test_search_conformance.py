@@ -1,4 +1,6 @@
-"""One conformance suite for every search backend: the memory fake must behave like Whoosh."""
+"""One conformance suite for every search backend: the memory fake must behave like Whoosh and
+PostgreSQL. The PostgreSQL variants run on the test server (TEST_DATABASE_URL), each on a fresh
+schema; without it they skip (and fail under CI=true), see tests/conftest.py:require_postgres."""
 from __future__ import annotations
 
 import threading
@@ -15,6 +17,7 @@ from search_index import (
 )
 from search_index.analysis import normalize
 from search_index.whoosh_backend import WhooshBackend
+from sqlalchemy.engine import make_url
 
 USCC = "91430100MA4L12345X"
 LICENCE = "PDY12345X43010217A1001"
@@ -64,12 +67,31 @@ def oracle(text: str) -> set[str]:
             if any(t in normalize(d[f]) for f in fields) or any(t in normalize(x) for x in d["titles"])}
 
 
-@pytest.fixture(params=["memory", "whoosh"])
+BACKENDS = ["memory", "whoosh", "postgresql"]
+
+
+def pg_url(schema_url: str, **options: str) -> str:
+    """The test schema's URL with search URL options (``table_prefix``, ``schema`` ...) added."""
+    return make_url(schema_url).update_query_dict(options).render_as_string(hide_password=False)
+
+
+def opener(kind: str, request, tmp_path):
+    """``open(sub)``: a backend of ``kind``; ``sub`` names its store (directory or table prefix)."""
+    if kind == "memory":
+        return lambda sub: MemoryBackend()
+    if kind == "whoosh":
+        return lambda sub: WhooshBackend(tmp_path / sub)
+    url = request.getfixturevalue("pg_schema_url")  # skips / fails without a server
+    return lambda sub: open_backend(pg_url(url, table_prefix=f"{sub}_"))
+
+
+@pytest.fixture(params=BACKENDS)
 def make_backend(request, tmp_path):
     opened = []
+    open_ = opener(request.param, request, tmp_path)
 
     def make(sub="ix") -> SearchBackend:
-        b = MemoryBackend() if request.param == "memory" else WhooshBackend(tmp_path / sub)
+        b = open_(sub)
         opened.append(b)
         return b
 
@@ -360,18 +382,19 @@ def test_threads_search_while_one_writes(make_backend):
     assert search(backend, "社区医院", per_page=50).total == 15
 
 
-def test_memory_and_whoosh_agree_on_every_name_substring(tmp_path):
+@pytest.mark.parametrize("kind", [k for k in BACKENDS if k != "memory"])
+def test_memory_and_backend_agree_on_every_name_substring(kind, request, tmp_path):
     """Differential check: every 1–4 character substring of every name (and a few pairs)."""
-    memory, whoosh = MemoryBackend(), WhooshBackend(tmp_path / "ix")
+    memory, other = MemoryBackend(), opener(kind, request, tmp_path)("ix")
     memory.upsert(DOCS)
-    whoosh.upsert(DOCS)
+    other.upsert(DOCS)
     queries = {d["name"][i:i + n] for d in DOCS for n in range(1, 5) for i in range(len(d["name"]))}
     queries |= {"医院 长沙", "abc 科", "诊所 430", "ab 门诊部", "张三 110430100000547"}
     for text in sorted(queries):
         for filters in ({}, {"category": "clinic"}, {"region_code": "430100"}):
-            a, b = search(memory, text, filters, per_page=50), search(whoosh, text, filters, per_page=50)
+            a, b = search(memory, text, filters, per_page=50), search(other, text, filters, per_page=50)
             assert (a.total, a.facets, a.hits) == (b.total, b.facets, b.hits), (text, filters)
-    whoosh.close()
+    other.close()
 
 
 # -- Whoosh only: several processes share one directory -----------------------------------------
