@@ -3,47 +3,70 @@ nodes behind a load balancer search (and one writer updates) the same store.
 
 ``SEARCH_URL=postgresql+psycopg://user@host:port/db`` (``postgresql://`` too; psycopg 3 is the
 driver either way). Query options, removed before connecting: ``table_prefix`` (default
-``search_``), ``schema`` (tables qualified with it; otherwise ``search_path`` decides, e.g.
-``options=-csearch_path=...``), ``pool_size`` (default 5) and ``lock_timeout`` (seconds a
-writer waits for another, e.g. a rebuild; default 30, then ``IndexLocked``). Everything else
-in the URL goes to libpq. No extension is needed.
+``search_``), ``schema`` (objects qualified with it; otherwise ``search_path`` decides, e.g.
+``options=-csearch_path=...``), ``pool_size`` (default 5) and ``lock_timeout`` (seconds a writer
+waits for another one, e.g. a rebuild, before ``IndexLocked``; default 30). The rest of the URL
+goes to libpq. No extension and no superuser: CREATE on the schema is enough.
 
-Tables: ``<prefix>state`` (one row: token, generation counter, schema version) and
-``<prefix>docs``, one row per document with what :func:`document.prepare` derives:
+Objects (``p`` = the prefix): ``p_state`` (one row: token, generation, schema version),
+``p_entries`` (what matching, ranking and facets read, one narrow row per document),
+``p_docs`` (the document as JSON text, read for the page only) and the SQL function
+``p_tokens_v<version>``, which a GIN expression index calls:
 
-- ``tokens text[]`` under a GIN index: every CJK character and every CJK bigram of the name,
-  titles and address, each letter/digit word's prefixes up to WORD_PREFIX_MAX characters, and
-  ``#code`` for each credit code / licence number. A query asks ``tokens @> ARRAY[...]`` with
-  a CJK run's bigrams (or its one character), each word (cut to WORD_PREFIX_MAX) and each
-  ``#code``; for one- and two-character runs, short words and codes that is already exact.
-- ``name_norm`` / ``rest_norm`` (normalised text) confirm CJK runs of 3+ characters with
-  ``strpos`` (what a bigram phrase query does); ``name_words`` / ``rest_words`` (the word runs,
-  each after a space) confirm longer words as prefixes with ``strpos(words, ' ' || word)``.
-  ``rest`` is titles and address together: the separator between them is not CJK and not a
-  word character, so no term can match across it.
-- ``kind``, ``category``, ``region_code``, ``grade``, ``record_types`` for filters and facets;
-  ``name_key`` / ``name_len`` for the ranking tiers; ``doc`` is the document as JSON text (NUL
-  is escaped by JSON; lone surrogates fall back to ``\\u`` escapes, so any dict round-trips).
+- Python (:mod:`.analysis`, :func:`.document.prepare`) writes ``name_norm`` / ``rest_norm``
+  (normalised name; titles + address), ``name_words`` / ``rest_words`` (their letter/digit
+  runs, each after a space), ``codes``, ``name_key`` / ``name_len`` and the facet columns.
+  ``rest`` joins titles and address with a separator that is neither CJK nor a word character,
+  so no term matches across it.
+- ``p_tokens_v1(name_norm, rest_norm, name_words, rest_words)`` returns every CJK character
+  and CJK bigram (runs split by a regular expression generated from ``analysis._CJK_CLASS``,
+  explicit code points: no locale involved) and each word's prefixes up to WORD_PREFIX_MAX.
+  ``tests/unit/test_search_conformance.py`` checks it against :func:`python_tokens`.
+- A query asks ``p_tokens_v1(...) @> ARRAY[...]`` with each CJK run's bigrams (or its one
+  character) and each word cut to WORD_PREFIX_MAX, which is exact for runs of one or two
+  characters and for short words; longer runs are confirmed with ``strpos`` on the normalised
+  text (what a bigram phrase query does), longer words with ``strpos(words, ' ' || word)``.
+  Codes match ``codes @> ARRAY[...]`` (its own GIN index), exactly.
+- One statement per search: the matches are materialised once, without the document; facets
+  are counted over all of them in one pass (GROUPING SETS; ``record_types`` by its array of
+  values, split up in Python); the ranking tiers are a CASE over the
+  same rows (query.tier in SQL); only the page is sorted (top-N) and joined to ``p_docs``.
+  Text columns are ``COLLATE "C"``: order is by code point, as in Python.
+- Stored strings: NUL is illegal in ``text`` and lone surrogates cannot be encoded, so ids and
+  facet values go through :func:`_safe` (and filter values alike); ``doc`` is JSON text, which
+  escapes NUL, and falls back to ``\\u`` escapes for lone surrogates: any dict round-trips.
 
-One statement per search: the matches are materialised once (without ``doc``), facets are
-counted over all of them with GROUP BY / unnest, ranking tiers are a CASE over the same rows,
-and only the requested page is sorted (top-N) and joined back for its ``doc``. Highlighting
-reuses :func:`query.make_hit`. All text columns are ``COLLATE "C"``: ordering is by code point
-as in Python, and nothing depends on the cluster's locale.
+Why this layout (EXPLAIN ANALYZE on 100,000 subjects from bench/search_micro.py, 25% of them
+hospitals; ``python -m bench.pg_explain`` reproduces the comparison; PostgreSQL 15, C.UTF-8,
+2 shared cores, warm cache; milliseconds, best of several runs, rough):
 
-Why bigram arrays and not pg_trgm or tsvector: measured below (MEASUREMENTS).
+MEASUREMENTS
+
+- The match step reads every matching row's heap page, so the narrow row matters most for the
+  common two-character queries (医院, 药房, 诊所 match a quarter of a province). A ``text[]``
+  token column made rows ~1.5 kB (tokens 0.67 kB, JSON 0.48 kB); computing the tokens in the
+  index expression and moving the JSON aside leaves ~0.3 kB, 5 times fewer pages.
+- pg_trgm needs three characters to use its index (two-character names are the most common
+  query), an extension, and its idea of a word character depends on the locale; its LIKE is a
+  substring match, not the backend's word-prefix rule. A tsvector of pre-segmented bigrams
+  would add positions for phrase queries that the ``strpos`` confirm does more cheaply.
+- The planner must never evaluate the token function per row: the function is declared
+  expensive and the index column keeps no statistics (default 0.5% selectivity), so a text
+  query always takes the bitmap index scan, and GIN's ``@>`` needs no recheck. JIT is off on
+  these connections (short queries; its start-up cost is larger than theirs).
 
 Writes: every write transaction first locks the state row (``lock_timeout``, then
 ``IndexLocked``), so writers are serialised and a rebuild holds them off until its swap;
-searches never wait for it. ``upsert`` is ``INSERT ... ON CONFLICT DO UPDATE``; ``rebuild``
-COPYs into a fresh table, builds its indexes, ANALYZEs it and, in the same transaction, renames
-it over the live one (a few milliseconds of ACCESS EXCLUSIVE lock; searches that started before
-finish on the old table, later ones see the new one). A failed rebuild rolls back and leaves
-nothing behind. The GIN index has ``fastupdate`` off: a drained batch pays for its index
-updates instead of every search scanning a pending list.
+searches never wait for writers. ``upsert`` is ``INSERT ... ON CONFLICT DO UPDATE`` on both
+tables; ``rebuild`` COPYs into fresh tables, builds their indexes and, in the same
+transaction, renames them over the live ones (ACCESS EXCLUSIVE for milliseconds: searches
+that started before finish on the old tables, later ones see the new), then ANALYZEs them.
+A failed rebuild rolls back and leaves nothing behind. ``generation()`` reads the one state row, bumped by every
+write in the same transaction. The GIN indexes have ``fastupdate`` off: a drained batch pays
+for its index updates instead of every search scanning a pending list.
 
 Connections come from a small SQLAlchemy pool (thread-safe; rebuilt after ``fork``, so a
-``gunicorn --preload`` master never shares sockets with its workers). Reads run in autocommit.
+``gunicorn --preload`` master never shares sockets with its workers); reads run in autocommit.
 """
 from __future__ import annotations
 
@@ -55,7 +78,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 
-from .analysis import CJK, bigrams, normalize, runs
+from .analysis import _CJK_CLASS, CJK, bigrams, normalize, runs
 from .base import (
     FACETS,
     MAX_WINDOW,
@@ -71,19 +94,33 @@ from .base import (
 from .document import Prepared, prepare
 from .query import ALL_IN_NAME, ELSEWHERE, EXACT_NAME, NAME_PREFIX, ParsedQuery, make_hit, parse_query
 
-#: Bump when the table layout or the token rules change: the store then needs a rebuild.
+#: Bump when the tables, the token function or the token rules change: the store then needs a rebuild.
 SCHEMA_VERSION = 1
 #: Word prefixes indexed as tokens; a longer query word is confirmed with ``strpos``.
 WORD_PREFIX_MAX = 10
 DEFAULT_PREFIX = "search_"
 URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout")
+COPY_BATCH = 2000
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,31}")
 _SCALAR_FACETS = tuple(f for f in FACETS if f != "record_types")
+#: GROUPING(kind, category, region_code, grade, record_types) of each grouping set -> its field
+#: (the bit of a grouped column is 0; the empty set, all ones, is the total).
+_GROUPINGS = {(1 << len(FACETS)) - 1 - (1 << (len(FACETS) - 1 - i)): f for i, f in enumerate(FACETS)}
+_INDEXES = {"entries": ("pkey", "tokens", "codes"), "docs": ("pkey",)}
 
-_COLUMNS = ("id", "doc", "name_key", "name_len", "name_norm", "rest_norm", "name_words", "rest_words",
-            "tokens", "kind", "category", "region_code", "grade", "record_types")
-_TYPES = ["text", "text", "text", "int4", "text", "text", "text", "text",
-          "text[]", "text", "text", "text", "text", "text[]"]
+ENTRY_COLUMNS = ("id", "name_key", "name_len", "name_norm", "rest_norm", "name_words", "rest_words",
+                 "codes", "kind", "category", "region_code", "grade", "record_types")
+_ENTRY_TYPES = ["text", "text", "int4", "text", "text", "text", "text",
+                "text[]", "text", "text", "text", "text", "text[]"]
+
+
+def _pg_regex_class(chars: str) -> str:
+    """A Python character class body (``analysis._CJK_CLASS``) as PostgreSQL regex escapes."""
+    return "".join(c if c == "-" else (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+                   for c in chars)
+
+
+CJK_RUN_REGEX = f"[{_pg_regex_class(_CJK_CLASS)}]+"
 
 
 class SchemaMismatch(RuntimeError):
@@ -92,8 +129,7 @@ class SchemaMismatch(RuntimeError):
 
 def _safe(text: str) -> str:
     """A string PostgreSQL can store: NUL is illegal in ``text`` and lone surrogates cannot be
-    encoded. Applied alike to stored facet values / ids and to filter values, so they still
-    compare equal."""
+    encoded. Applied alike to stored ids / facet values and to ids / filter values asked for."""
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
 
 
@@ -101,37 +137,35 @@ def _json(doc: dict) -> str:
     text = json.dumps(doc, ensure_ascii=False)  # escapes control characters, NUL included
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: \\udXXX escapes load back to the same string
+    except UnicodeEncodeError:  # a lone surrogate: "\\udXXX" escapes load back to the same string
         text = json.dumps(doc)
     return text
 
 
-def _words(norm: str) -> list[str]:
-    return [run for kind, _, run in runs(norm) if kind != CJK]
+def _words(norm: str) -> str:
+    return "".join(" " + run for kind, _, run in runs(norm) if kind != CJK)
 
 
-def _tokens(*norms: str, codes: Iterable[str] = ()) -> list[str]:
+def python_tokens(name_norm: str, rest_norm: str) -> set[str]:
+    """What the SQL token function returns for a row, computed in Python (the reference)."""
     out: set[str] = set()
-    for norm in norms:
+    for norm in (name_norm, rest_norm):
         for kind, _, run in runs(norm):
             if kind == CJK:
-                out.update(run)  # one token per character: one-character queries
+                out.update(run)
                 out.update(bigrams(run))
             else:
                 out.update(run[:k] for k in range(1, min(len(run), WORD_PREFIX_MAX) + 1))
-    out.update("#" + c for c in codes)  # "#" never occurs in a text token
-    return sorted(out)
+    return out
 
 
-def _row(p: Prepared) -> tuple:
+def _entry(p: Prepared) -> tuple:
     name_norm = normalize(p.name)
     rest_norm = normalize(p.titles) + "\n" + normalize(p.extra)
     facet = {f: (_safe(p.facets[f][0]) if p.facets[f] else None) for f in _SCALAR_FACETS}
     return (
-        _safe(p.id), _json(p.doc), p.name_key, len(p.name_key), name_norm, rest_norm,
-        "".join(" " + w for w in _words(name_norm)), "".join(" " + w for w in _words(rest_norm)),
-        _tokens(name_norm, rest_norm, codes=p.codes),
-        facet["kind"], facet["category"], facet["region_code"], facet["grade"],
+        _safe(p.id), p.name_key, len(p.name_key), name_norm, rest_norm, _words(name_norm), _words(rest_norm),
+        list(p.codes), facet["kind"], facet["category"], facet["region_code"], facet["grade"],
         [_safe(v) for v in p.facets["record_types"]],
     )
 
@@ -141,7 +175,6 @@ def _query_tokens(pq: ParsedQuery) -> list[str]:
     for run in pq.cjk:
         tokens.update(bigrams(run) if len(run) > 1 else [run])
     tokens.update(w[:WORD_PREFIX_MAX] for w in pq.words)
-    tokens.update("#" + c for c in pq.codes)
     return sorted(tokens)
 
 
@@ -159,13 +192,18 @@ class PostgresBackend:
         url = make_url(url)
         if url.get_backend_name() != "postgresql":
             raise ValueError(f"not a PostgreSQL URL: {url.render_as_string()}")
-        self.url = url.set(drivername="postgresql+psycopg")
+        options = url.query.get("options", "")
+        if not isinstance(options, str):
+            raise ValueError("search URL: options given twice")
+        self.url = url.set(drivername="postgresql+psycopg").update_query_dict(
+            {"options": f"{options} -cjit=off".strip()})
         self.prefix = _ident(table_prefix, "table prefix")
         self.schema = _ident(schema, "schema") if schema else None
-        self.pool_size = int(pool_size)
+        self.pool_size = max(int(pool_size), 1)
         self.lock_timeout = float(lock_timeout)
-        self._docs = self._name("docs")
-        self._state = self._name("state")
+        self.entries, self.docs, self.state = (self._name(t) for t in ("entries", "docs", "state"))
+        self._function = self._name(f"tokens_v{SCHEMA_VERSION}")
+        self._tokens_sql = f"{self._function}(name_norm, rest_norm, name_words, rest_words)"
         self._engine = None
         self._pid = 0
         self._lock = threading.Lock()
@@ -192,11 +230,11 @@ class PostgresBackend:
         return cls(parsed.difference_update_query(URL_OPTIONS), **kwargs)
 
     def __repr__(self) -> str:
-        return f"PostgresBackend({self.url.render_as_string()!r}, table {self._docs})"
+        return f"PostgresBackend({self.url.render_as_string()!r}, {self.entries})"
 
-    def _name(self, table: str, *, bare: bool = False) -> str:
-        name = f'"{self.prefix}{table}"'
-        return name if bare or not self.schema else f'"{self.schema}".{name}'
+    def _name(self, name: str) -> str:
+        quoted = f'"{self.prefix}{name}"'
+        return f'"{self.schema}".{quoted}' if self.schema else quoted
 
     # -- connections ----------------------------------------------------------------------
 
@@ -223,75 +261,108 @@ class PostgresBackend:
         try:
             yield raw.driver_connection
         except BaseException:
-            with contextlib.suppress(Exception):
-                if raw.driver_connection.broken:
-                    raw.invalidate()
+            if raw.driver_connection.broken:
+                raw.invalidate()
             raise
         finally:
             raw.close()
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator:
-        """A transaction holding the writer lock (the state row), waiting ``lock_timeout``."""
+        """A transaction holding the writer lock (the state row), waited for ``lock_timeout``."""
         import psycopg
 
-        self._ensure()
         with self._conn() as conn, conn.transaction():
-            conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{int(self.lock_timeout * 1000)}ms"])
+            self._set_lock_timeout(conn)
             try:
-                conn.execute(f"SELECT 1 FROM {self._state} WHERE id = 1 FOR UPDATE")
+                conn.execute(f"SELECT 1 FROM {self.state} WHERE id = 1 FOR UPDATE")
             except psycopg.errors.LockNotAvailable:
-                raise IndexLocked(f"search index {self._docs} is locked by another writer") from None
+                raise IndexLocked(f"search index {self.entries} is locked by another writer") from None
             conn.execute("SELECT set_config('lock_timeout', '0', true)")
             yield conn
 
-    def _bump(self, conn, **extra: str) -> None:
-        sets = "".join(f", {k} = {v}" for k, v in extra.items())
-        conn.execute(f"UPDATE {self._state} SET generation = generation + 1, updated_at = now(){sets} WHERE id = 1")
+    def _set_lock_timeout(self, conn) -> None:
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{max(int(self.lock_timeout * 1000), 1)}ms"])
+
+    def _bump(self, conn, built: bool = False) -> None:
+        extra = f", version = {SCHEMA_VERSION}, built_at = now()" if built else ""
+        conn.execute(f"UPDATE {self.state} SET generation = generation + 1, updated_at = now(){extra} WHERE id = 1")
 
     # -- schema ---------------------------------------------------------------------------
 
-    def _docs_ddl(self, table: str, index_prefix: str) -> list[str]:
+    def _function_ddl(self) -> str:
+        # IMMUTABLE: an index expression. Expensive to the planner, so that it never prefers
+        # evaluating it per row to the index. Everything it calls is in pg_catalog.
+        return f"""CREATE FUNCTION {self._function}(name_norm text, rest_norm text, name_words text,
+                                                   rest_words text) RETURNS text[]
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT COST 10000 AS $fn$
+            SELECT ARRAY(
+                SELECT substr(r[1], i, n)  -- each character, and the bigram it starts
+                FROM regexp_matches(name_norm || ' ' || rest_norm, '{CJK_RUN_REGEX}', 'g') AS r,
+                     generate_series(1, length(r[1])) AS i, (VALUES (1), (2)) AS v(n)
+                UNION ALL
+                SELECT left(w, k)  -- word prefixes
+                FROM unnest(string_to_array(ltrim(name_words || rest_words), ' ')) AS w,
+                     generate_series(1, least(length(w), {WORD_PREFIX_MAX})) AS k)
+            $fn$"""
+
+    def _tables_ddl(self, suffix: str = "") -> list[str]:
         text = 'text COLLATE "C"'
         return [
-            f"""CREATE TABLE IF NOT EXISTS {table} (
+            f"""CREATE TABLE {self._name("entries" + suffix)} (
                 id {text} NOT NULL,
-                doc text NOT NULL,
                 name_key {text} NOT NULL,
                 name_len integer NOT NULL,
                 name_norm {text} NOT NULL,
                 rest_norm {text} NOT NULL,
                 name_words {text} NOT NULL,
                 rest_words {text} NOT NULL,
-                tokens text[] COLLATE "C" NOT NULL,
+                codes text[] COLLATE "C" NOT NULL,
                 kind {text},
                 category {text},
                 region_code {text},
                 grade {text},
-                record_types text[] COLLATE "C" NOT NULL,
-                CONSTRAINT "{index_prefix}_pkey" PRIMARY KEY (id)
-            )""",
-            f'CREATE INDEX IF NOT EXISTS "{index_prefix}_tokens" ON {table} USING gin (tokens) WITH (fastupdate = off)',
-            f'CREATE INDEX IF NOT EXISTS "{index_prefix}_region" ON {table} (region_code)',
-            f'CREATE INDEX IF NOT EXISTS "{index_prefix}_category" ON {table} (category)',
+                record_types text[] COLLATE "C" NOT NULL)""",
+            f'CREATE TABLE {self._name("docs" + suffix)} (id {text} NOT NULL, doc text NOT NULL)',
+        ]
+
+    def _indexes_ddl(self, suffix: str = "") -> list[str]:
+        entries, docs = self._name("entries" + suffix), self._name("docs" + suffix)
+        return [
+            f'ALTER TABLE {entries} ADD CONSTRAINT "{self.prefix}entries{suffix}_pkey" PRIMARY KEY (id)',
+            f'ALTER TABLE {docs} ADD CONSTRAINT "{self.prefix}docs{suffix}_pkey" PRIMARY KEY (id)',
+            f'CREATE INDEX "{self.prefix}entries{suffix}_tokens" ON {entries} USING gin ({self._tokens_sql}) '
+            "WITH (fastupdate = off)",
+            # No statistics for the expression: the planner keeps its default 0.5% estimate and
+            # so always uses the index (see the module docstring); ANALYZE also skips the function.
+            # Takes effect for ANALYZE only after this transaction commits.
+            f'ALTER INDEX {self._name(f"entries{suffix}_tokens")} ALTER COLUMN 1 SET STATISTICS 0',
+            f'CREATE INDEX "{self.prefix}entries{suffix}_codes" ON {entries} USING gin (codes) WITH (fastupdate = off)',
         ]
 
     def create(self) -> None:
-        """Create the tables and indexes if they do not exist (safe to race: advisory lock)."""
+        """Create the function, tables and indexes unless they exist (safe to race: an advisory
+        lock). Called on first use; call it yourself to create the schema at deploy time."""
         with self._conn() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"search_index:{self._docs}"])
-            conn.execute(f"""CREATE TABLE IF NOT EXISTS {self._state} (
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"search_index:{self.entries}"])
+            conn.execute(f"""CREATE TABLE IF NOT EXISTS {self.state} (
                 id integer PRIMARY KEY CHECK (id = 1),
                 token text NOT NULL,
                 generation bigint NOT NULL,
                 version integer NOT NULL,
                 built_at timestamptz,
                 updated_at timestamptz NOT NULL DEFAULT now())""")
-            conn.execute(f"INSERT INTO {self._state} (id, token, generation, version) VALUES (1, %s, 0, %s) "
-                         "ON CONFLICT (id) DO NOTHING", [uuid.uuid4().hex[:12], SCHEMA_VERSION])
-            for ddl in self._docs_ddl(self._docs, f"{self.prefix}docs"):
-                conn.execute(ddl)
-        self._ready = False
+            created = conn.execute(
+                f"INSERT INTO {self.state} (id, token, generation, version) VALUES (1, %s, 0, %s) "
+                "ON CONFLICT (id) DO NOTHING", [uuid.uuid4().hex[:12], SCHEMA_VERSION]).rowcount
+            if created:
+                self._create_objects(conn)
+
+    def _create_objects(self, conn, suffix: str = "") -> None:
+        if conn.execute("SELECT to_regprocedure(%s)", [f"{self._function}(text,text,text,text)"]).fetchone()[0] is None:
+            conn.execute(self._function_ddl())
+        for ddl in self._tables_ddl(suffix) + self._indexes_ddl(suffix):
+            conn.execute(ddl)
 
     def _ensure(self) -> None:
         """Create the schema on first use; refuse a store of another schema version."""
@@ -301,16 +372,15 @@ class PostgresBackend:
 
         try:
             with self._conn() as conn:
-                row = conn.execute(f"SELECT version FROM {self._state} WHERE id = 1").fetchone()
-                conn.execute(f"SELECT 1 FROM {self._docs} LIMIT 0")
+                row = conn.execute(f"SELECT version FROM {self.state} WHERE id = 1").fetchone()
         except psycopg.errors.UndefinedTable:
             row = None
         if row is None:
             self.create()
             row = (SCHEMA_VERSION,)
         if row[0] != SCHEMA_VERSION:
-            raise SchemaMismatch(f"search index {self._docs} has schema version {row[0]}, this code "
-                                 f"needs {SCHEMA_VERSION}: rebuild it")
+            raise SchemaMismatch(f"search index {self.entries} has schema version {row[0]}, this code "
+                                 f"needs {SCHEMA_VERSION}: rebuild it (credit-portal index rebuild)")
         self._ready = True
 
     # -- reading --------------------------------------------------------------------------
@@ -318,12 +388,12 @@ class PostgresBackend:
     def count(self) -> int:
         self._ensure()
         with self._conn() as conn:
-            return conn.execute(f"SELECT count(*) FROM {self._docs}").fetchone()[0]
+            return conn.execute(f"SELECT count(*) FROM {self.entries}").fetchone()[0]
 
     def generation(self) -> str:
         self._ensure()
         with self._conn() as conn:
-            token, gen = conn.execute(f"SELECT token, generation FROM {self._state} WHERE id = 1").fetchone()
+            token, gen = conn.execute(f"SELECT token, generation FROM {self.state} WHERE id = 1").fetchone()
         return f"pg-{token}-{gen}"
 
     def search(self, q: SearchQuery) -> SearchResults:
@@ -333,34 +403,42 @@ class PostgresBackend:
         if pq.is_empty and not filters:
             return SearchResults(0, page, per_page, 0, [], sorted_facets({}))
         start = min((page - 1) * per_page, MAX_WINDOW)
-        sql, params = self._search_sql(pq, filters, limit=min(per_page, MAX_WINDOW - start), offset=start)
+        sql, params = self.search_sql(pq, filters, limit=min(per_page, MAX_WINDOW - start), offset=start)
         self._ensure()
         with self._conn() as conn:
             rows = conn.execute(sql, params).fetchall()
         counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
         total, docs = 0, []
-        for field, value, n, doc in rows:
-            if field == "#":
+        for grouping, value, record_types, n, doc in rows:
+            field = _GROUPINGS.get(grouping)
+            if grouping == -1:
                 docs.append((n, doc))
-            elif field == "":
+            elif field is None:
                 total = n
-            else:
+            elif field == "record_types":  # grouped by the whole (sorted, distinct) array
+                for v in record_types:
+                    counts[field][v] = counts[field].get(v, 0) + n
+            elif value is not None:  # documents without a value for the field form a group too
                 counts[field][value] = n
         hits = [make_hit(json.loads(doc), pq) for _, doc in sorted(docs)]
         return SearchResults(total, page, per_page, page_count(total, per_page), hits, sorted_facets(counts))
 
-    def _search_sql(self, pq: ParsedQuery, filters: dict[str, str], limit: int, offset: int) -> tuple[str, dict]:
-        params: dict = {"limit": limit, "offset": offset}
+    def match_sql(self, pq: ParsedQuery, filters: dict[str, str]) -> tuple[str, list[str], dict]:
+        """``(WHERE condition, name conditions, parameters)`` for a parsed query and clean filters."""
+        params: dict = {}
         where: list[str] = []
         in_name: list[str] = []
         tokens = _query_tokens(pq)
         if tokens:
-            where.append("tokens @> %(tokens)s::text[]")
+            where.append(f"{self._tokens_sql} @> %(tokens)s::text[]")
             params["tokens"] = tokens
+        if pq.codes:
+            where.append("codes @> %(codes)s::text[]")
+            params["codes"] = list(pq.codes)
         for i, run in enumerate(pq.cjk):
             params[f"c{i}"] = run
             in_name.append(f"strpos(name_norm, %(c{i})s) > 0")
-            if len(run) > 2:  # bigrams found the candidates; is the run one substring?
+            if len(run) > 2:  # the bigrams found the candidates; is the run one substring?
                 where.append(f"(strpos(name_norm, %(c{i})s) > 0 OR strpos(rest_norm, %(c{i})s) > 0)")
         for i, word in enumerate(pq.words):
             params[f"w{i}"] = " " + word
@@ -377,6 +455,14 @@ class PostgresBackend:
             else:
                 where.append(f"{field} = %(f_{field})s")
             params[f"f_{field}"] = value
+        return " AND ".join(where), in_name, params
+
+    def search_sql(self, pq: ParsedQuery, filters: dict[str, str], limit: int, offset: int) -> tuple[str, dict]:
+        """The one statement of a search. Rows ``(grouping, value, record_types, count, NULL)``
+        count the matches per facet value in one pass (GROUPING SETS; see :data:`_GROUPINGS`),
+        then ``(-1, NULL, NULL, position, doc)`` are the page."""
+        where, in_name, params = self.match_sql(pq, filters)
+        params |= {"limit": limit, "offset": offset}
         when = []  # query.tier() in SQL
         if pq.key:
             params["key"] = pq.key
@@ -385,39 +471,41 @@ class PostgresBackend:
         if in_name:
             when.append(f"WHEN {' AND '.join(in_name)} THEN {ALL_IN_NAME}")
         tier = f"CASE {' '.join(when)} ELSE {ELSEWHERE} END" if when else str(ELSEWHERE)
-        facets = "\n".join(
-            f"UNION ALL SELECT '{f}', {f}, count(*), NULL FROM m WHERE {f} IS NOT NULL GROUP BY {f}"
-            for f in _SCALAR_FACETS
-        )
-        sql = f"""
-            WITH m AS MATERIALIZED (
-                SELECT id, name_key, name_len, {', '.join(FACETS)}, {tier} AS tier
-                FROM {self._docs} WHERE {' AND '.join(where)}
+        facets = ", ".join(FACETS)
+        sql = f"""WITH m AS MATERIALIZED (
+                SELECT id, name_key, name_len, {facets}, {tier} AS tier
+                FROM {self.entries} WHERE {where}
             ), page AS (
                 SELECT id, tier, name_len, name_key FROM m
                 ORDER BY tier, name_len, name_key, id LIMIT %(limit)s OFFSET %(offset)s
             )
-            SELECT '', NULL, count(*), NULL FROM m
-            {facets}
-            UNION ALL SELECT 'record_types', v, count(*), NULL FROM m, unnest(m.record_types) AS v GROUP BY v
-            UNION ALL SELECT '#', NULL, row_number() OVER (ORDER BY p.tier, p.name_len, p.name_key, p.id), d.doc
-                FROM page p JOIN {self._docs} d ON d.id = p.id
-        """
+            SELECT GROUPING({facets}), coalesce({', '.join(_SCALAR_FACETS)}), record_types, count(*), NULL
+              FROM m GROUP BY GROUPING SETS ((), {', '.join(f'({f})' for f in FACETS)})
+            UNION ALL
+            SELECT -1, NULL, NULL, row_number() OVER (ORDER BY p.tier, p.name_len, p.name_key, p.id), d.doc
+              FROM page p JOIN {self.docs} d ON d.id = p.id"""
         return sql, params
 
     # -- writing --------------------------------------------------------------------------
 
     def upsert(self, docs: Iterable[dict]) -> int:
-        rows = {r[0]: r for r in (_row(prepare(d)) for d in docs)}  # the last of a repeated id wins
+        rows: dict[str, tuple[tuple, str]] = {}
+        for doc in docs:  # prepare() raises on a bad document before anything is written
+            p = prepare(doc)
+            entry = _entry(p)
+            rows[entry[0]] = (entry, _json(p.doc))  # the last of a repeated id wins
         if not rows:
             return 0
-        cols = ", ".join(_COLUMNS)
-        values = ", ".join(f"%s::{t}" for t in _TYPES)
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:])
-        with self._writing() as conn:
-            with conn.cursor() as cur:
-                cur.executemany(f"INSERT INTO {self._docs} ({cols}) VALUES ({values}) "
-                                f"ON CONFLICT (id) DO UPDATE SET {updates}", list(rows.values()))
+        cols = ", ".join(ENTRY_COLUMNS)
+        values = ", ".join(f"%s::{t}" for t in _ENTRY_TYPES)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ENTRY_COLUMNS[1:])
+        self._ensure()
+        with self._writing() as conn, conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO {self.entries} ({cols}) VALUES ({values}) "
+                            f"ON CONFLICT (id) DO UPDATE SET {updates}", [e for e, _ in rows.values()])
+            cur.executemany(f"INSERT INTO {self.docs} (id, doc) VALUES (%s, %s) "
+                            "ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
+                            [(key, doc) for key, (_, doc) in rows.items()])
             self._bump(conn)
         return len(rows)
 
@@ -425,69 +513,96 @@ class PostgresBackend:
         keys = sorted({_safe(i) for i in ids if isinstance(i, str) and i})
         if not keys:
             return 0
+        self._ensure()
         with self._writing() as conn:
-            n = conn.execute(f"DELETE FROM {self._docs} WHERE id = ANY(%s::text[])", [keys]).rowcount
+            n = conn.execute(f"DELETE FROM {self.entries} WHERE id = ANY(%s::text[])", [keys]).rowcount
+            conn.execute(f"DELETE FROM {self.docs} WHERE id = ANY(%s::text[])", [keys])
             if n:
                 self._bump(conn)
         return n
 
     def clear(self) -> None:
+        self._ensure()
         with self._writing() as conn:
-            conn.execute(f"TRUNCATE {self._docs}")
+            conn.execute(f"TRUNCATE {self.entries}, {self.docs}")
             self._bump(conn)
 
     def rebuild(self, docs: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
-        """COPY ``docs`` into a fresh table, index it and swap it in, all in one transaction.
+        """COPY ``docs`` into fresh tables, index them and swap them in, in one transaction.
         Ids must be unique (a repeated id keeps its first document). Writers wait; searches
-        keep using the old table until the swap commits."""
+        use the old tables until the swap commits. Also replaces a store of another version."""
         import psycopg
 
-        suffix = uuid.uuid4().hex[:10]
-        fresh_bare = f"{self.prefix}docs_{suffix}"
-        fresh = self._name(f"docs_{suffix}")
-        old_bare = f"{self.prefix}docs_old_{suffix}"
+        suffix = "_" + uuid.uuid4().hex[:10]
         seen: set[str] = set()
-        self._ready = True  # a rebuild also replaces a store of another schema version
-        try:
-            self._ensure_tables()
-            with self._writing() as conn:
-                ddl = self._docs_ddl(fresh, fresh_bare)
-                conn.execute(ddl[0])
-                with conn.cursor() as cur, cur.copy(f"COPY {fresh} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
-                    copy.set_types(_TYPES)
-                    for n, doc in enumerate(docs, 1):
-                        row = _row(prepare(doc))
-                        if row[0] not in seen:
-                            seen.add(row[0])
-                            copy.write_row(row)
-                        if progress:
-                            progress(n)
-                conn.execute("SELECT set_config('maintenance_work_mem', '128MB', true)")
-                for statement in ddl[1:]:
-                    conn.execute(statement)
-                conn.execute(f"ANALYZE {fresh}")
-                # The swap: short ACCESS EXCLUSIVE locks, committed with everything above.
-                conn.execute(f"SELECT set_config('lock_timeout', %s, true)", [f"{int(self.lock_timeout * 1000)}ms"])
-                try:
-                    conn.execute(f'ALTER TABLE {self._docs} RENAME TO "{old_bare}"')
-                except psycopg.errors.LockNotAvailable:
-                    raise IndexLocked(f"search index {self._docs}: a search held the table too long") from None
-                conn.execute(f'ALTER TABLE {fresh} RENAME TO "{self.prefix}docs"')
-                conn.execute(f"DROP TABLE {self._name(f'docs_old_{suffix}')}")
-                for index in ("pkey", "tokens", "region", "category"):
-                    conn.execute(f'ALTER INDEX {self._name(f"docs_{suffix}_{index}")} '
-                                 f'RENAME TO "{self.prefix}docs_{index}"')
-                self._bump(conn, version=str(SCHEMA_VERSION), built_at="now()")
-        finally:
-            self._ready = False
+        self._ready = False
+        self._ensure_state()
+        with self._writing() as conn:
+            old_version = conn.execute(f"SELECT version FROM {self.state} WHERE id = 1").fetchone()[0]
+            conn.execute("SELECT set_config('maintenance_work_mem', '128MB', true)")
+            conn.execute(f"SELECT pg_advisory_xact_lock(hashtext(%s))", [f"search_index:{self.entries}"])
+            if conn.execute("SELECT to_regprocedure(%s)", [f"{self._function}(text,text,text,text)"]).fetchone()[0] is None:
+                conn.execute(self._function_ddl())
+            for ddl in self._tables_ddl(suffix):
+                conn.execute(ddl)
+            entries, bodies = [], []
+            with conn.cursor() as cur:
+                for n, doc in enumerate(docs, 1):
+                    p = prepare(doc)
+                    entry = _entry(p)
+                    if entry[0] not in seen:
+                        seen.add(entry[0])
+                        entries.append(entry)
+                        bodies.append((entry[0], _json(p.doc)))
+                    if len(entries) >= COPY_BATCH:
+                        self._copy(cur, suffix, entries, bodies)
+                        entries, bodies = [], []
+                    if progress:
+                        progress(n)
+                self._copy(cur, suffix, entries, bodies)
+            for ddl in self._indexes_ddl(suffix):
+                conn.execute(ddl)
+            # The swap: ACCESS EXCLUSIVE for a moment, committed with everything above.
+            self._set_lock_timeout(conn)
+            try:
+                for table in ("entries", "docs"):
+                    conn.execute(f'ALTER TABLE IF EXISTS {self._name(table)} RENAME TO "{self.prefix}{table}_old{suffix}"')
+            except psycopg.errors.LockNotAvailable:
+                raise IndexLocked(f"search index {self.entries}: searches held the tables too long") from None
+            for table, indexes in _INDEXES.items():
+                conn.execute(f"DROP TABLE IF EXISTS {self._name(table + '_old' + suffix)}")
+                conn.execute(f'ALTER TABLE {self._name(table + suffix)} RENAME TO "{self.prefix}{table}"')
+                for index in indexes:
+                    conn.execute(f'ALTER INDEX {self._name(f"{table}{suffix}_{index}")} '
+                                 f'RENAME TO "{self.prefix}{table}_{index}"')
+            if old_version != SCHEMA_VERSION:
+                conn.execute(f"DROP FUNCTION IF EXISTS {self._name(f'tokens_v{old_version}')}(text,text,text,text)")
+            self._bump(conn, built=True)
+        # After the commit: inside the transaction that set it, ANALYZE ignores the token
+        # column's statistics target of 0 (PostgreSQL 15). Until then the planner has no
+        # statistics, which gives the same default estimate.
+        with self._conn() as conn:
+            conn.execute(f"ANALYZE {self.entries}, {self.docs}")
         return len(seen)
 
-    def _ensure_tables(self) -> None:
+    def _copy(self, cur, suffix: str, entries: list[tuple], bodies: list[tuple]) -> None:
+        if not entries:
+            return
+        with cur.copy(f"COPY {self._name('entries' + suffix)} ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
+            copy.set_types(_ENTRY_TYPES)
+            for row in entries:
+                copy.write_row(row)
+        with cur.copy(f"COPY {self._name('docs' + suffix)} (id, doc) FROM STDIN") as copy:
+            copy.set_types(["text", "text"])
+            for row in bodies:
+                copy.write_row(row)
+
+    def _ensure_state(self) -> None:
         import psycopg
 
         try:
             with self._conn() as conn:
-                conn.execute(f"SELECT 1 FROM {self._state}, {self._docs} LIMIT 0")
+                conn.execute(f"SELECT 1 FROM {self.state} LIMIT 0")
         except psycopg.errors.UndefinedTable:
             self.create()
 
