@@ -606,6 +606,19 @@ class PostgresBackend:
         except psycopg.errors.UndefinedTable:
             self.create()
 
+    def size_bytes(self) -> int:
+        """Disk used by the store's tables and their indexes."""
+        with self._conn() as conn:
+            return conn.execute("SELECT coalesce(sum(pg_total_relation_size(to_regclass(t))), 0)::bigint "
+                                "FROM unnest(%s::text[]) AS t", [[self.entries, self.docs, self.state]]).fetchone()[0]
+
+    def drop(self) -> None:
+        """Remove the store (tables and token function), e.g. a scratch one; next use recreates it."""
+        with self._conn() as conn, conn.transaction():
+            conn.execute(f"DROP TABLE IF EXISTS {self.entries}, {self.docs}, {self.state}")
+            conn.execute(f"DROP FUNCTION IF EXISTS {self._function}(text,text,text,text)")
+        self._ready = False
+
     def close(self) -> None:
         """Close pooled connections; the next call opens new ones."""
         with self._lock:
