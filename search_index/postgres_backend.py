@@ -29,41 +29,67 @@ Objects (``p`` = the prefix): ``p_state`` (one row: token, generation, schema ve
   Codes match ``codes @> ARRAY[...]`` (its own GIN index), exactly.
 - One statement per search: the matches are materialised once, without the document; facets
   are counted over all of them in one pass (GROUPING SETS; ``record_types`` by its array of
-  values, split up in Python); the ranking tiers are a CASE over the
-  same rows (query.tier in SQL); only the page is sorted (top-N) and joined to ``p_docs``.
+  values, split up in Python); the ranking tiers are a CASE over the same rows (query.tier
+  in SQL); only the page is sorted (top-N) and joined to ``p_docs``.
   Text columns are ``COLLATE "C"``: order is by code point, as in Python.
 - Stored strings: NUL is illegal in ``text`` and lone surrogates cannot be encoded, so ids and
   facet values go through :func:`_safe` (and filter values alike); ``doc`` is JSON text, which
   escapes NUL, and falls back to ``\\u`` escapes for lone surrogates: any dict round-trips.
 
-Why this layout (EXPLAIN ANALYZE on 100,000 subjects from bench/search_micro.py, 25% of them
-hospitals; ``python -m bench.pg_explain`` reproduces the comparison; PostgreSQL 15, C.UTF-8,
-2 shared cores, warm cache; milliseconds, best of several runs, rough):
+Why this layout: EXPLAIN (ANALYZE, TIMING OFF) on 100,000 subjects from bench/search_micro.py
+(25% hospitals, so 医院 and its substrings match 25,000), reproduced by
+``python -m bench.pg_explain``.
+PostgreSQL 15, C.UTF-8, default settings (shared_buffers 128 MB, work_mem 4 MB), warm cache,
+2 cores shared with other jobs (load 4-7): best of 5, milliseconds, rough. The first three
+columns time only the match step (``count(*)``): this backend's index, a pg_trgm GIN index over
+the same normalised text (``LIKE '%run%'``), and no index (the exact ``strpos`` conditions, a
+sequential scan). "search" is this backend's whole statement: matches, all facets, page 1.
 
-MEASUREMENTS
+====================  =======  ==========  =======  =====  ======  ==================
+query                 matches  bigram GIN  pg_trgm  scan   search  plan (bigram GIN)
+====================  =======  ==========  =======  =====  ======  ==================
+1 char (院)            25,000        15.9     44.9   52.1    95.0  Bitmap Index Scan
+2 chars (民医)         25,000        19.6     32.6   34.0    80.7  Bitmap Index Scan
+2 chars, rare             175         0.1     31.5   41.5     0.6  Bitmap Index Scan
+4 chars (人民医院)     25,000        26.2     10.8   32.5    62.8  Bitmap Index Scan
+6 chars, rare             501         1.0      0.7   38.0     2.0  Bitmap Index Scan
+full name                   1         0.3      0.4   41.6     0.4  Bitmap Index Scan
+licence number              1         0.0        –   25.9     0.1  Bitmap Index Scan (codes)
+word prefix (宾馆 12)     527         0.4     42.6   30.0     1.8  Bitmap Index Scan
+2 chars + 2 filters     1,883        13.8     56.5   29.5    17.3  Bitmap Index Scan
+filter only            25,000        14.6     16.3   14.5    64.0  Seq Scan
+====================  =======  ==========  =======  =====  ======  ==================
 
-- The match step reads every matching row's heap page, so the narrow row matters most for the
-  common two-character queries (医院, 药房, 诊所 match a quarter of a province). A ``text[]``
-  token column made rows ~1.5 kB (tokens 0.67 kB, JSON 0.48 kB); computing the tokens in the
-  index expression and moving the JSON aside leaves ~0.3 kB, 5 times fewer pages.
-- pg_trgm needs three characters to use its index (two-character names are the most common
-  query), an extension, and its idea of a word character depends on the locale; its LIKE is a
-  substring match, not the backend's word-prefix rule. A tsvector of pre-segmented bigrams
-  would add positions for phrase queries that the ``strpos`` confirm does more cheaply.
-- The planner must never evaluate the token function per row: the function is declared
-  expensive and the index column keeps no statistics (default 0.5% selectivity), so a text
-  query always takes the bitmap index scan, and GIN's ``@>`` needs no recheck. JIT is off on
-  these connections (short queries; its start-up cost is larger than theirs).
+Sizes at 100,000: entries heap 4,569 pages (36 MB, ~0.35 kB a row), token index 17 MB, codes
+index 17 MB, documents 54 MB; rebuild ~2,000 documents/s (most of it Python's ``prepare``).
+
+- The match step reads the heap page of every matching row, so row width decides the common
+  short queries (医院, 药房, 诊所 match a quarter of a province). A first version with a
+  ``text[]`` token column and the JSON in the same row had ~1.5 kB rows (19,000 pages): the
+  whole search for 民医 took ~250 ms where this layout takes ~90 ms (same machine, same hour);
+  ``int4`` token hashes in the row (8,200 pages, every term confirmed) were ~1.7x slower than
+  this layout.
+- pg_trgm cannot use its index below three characters (two-character names are the most common
+  query: 31 ms vs 0.1 ms for a rare pair), needs an extension, and what it counts as a word
+  character depends on the locale. A tsvector of pre-segmented bigrams would add positions for
+  phrase queries, which the ``strpos`` confirm does more cheaply; not measured.
+- The planner must never call the token function per row (a sequential scan over 300,000 rows
+  would take seconds): the function is declared expensive and the index column keeps no
+  statistics, so the default 0.5% estimate always picks the bitmap index scan (tested with a
+  character that every document contains); GIN's ``@>`` needs no recheck. JIT is off on these
+  connections: its start-up (~85 ms) exceeded the queries'. Facets over many matches are the
+  rest of the cost; 25,000 materialised matches spill to a temporary file at the default 4 MB
+  ``work_mem`` (``options=-cwork_mem=16MB`` in the URL keeps them in memory).
 
 Writes: every write transaction first locks the state row (``lock_timeout``, then
 ``IndexLocked``), so writers are serialised and a rebuild holds them off until its swap;
 searches never wait for writers. ``upsert`` is ``INSERT ... ON CONFLICT DO UPDATE`` on both
 tables; ``rebuild`` COPYs into fresh tables, builds their indexes and, in the same
-transaction, renames them over the live ones (ACCESS EXCLUSIVE for milliseconds: searches
-that started before finish on the old tables, later ones see the new), then ANALYZEs them.
-A failed rebuild rolls back and leaves nothing behind. ``generation()`` reads the one state row, bumped by every
-write in the same transaction. The GIN indexes have ``fastupdate`` off: a drained batch pays
-for its index updates instead of every search scanning a pending list.
+transaction, renames them over the live ones (ACCESS EXCLUSIVE for milliseconds: searches that
+started before finish on the old tables, later ones see the new), then ANALYZEs them. A failed
+rebuild rolls back and leaves nothing behind. ``generation()`` reads the one state row, bumped
+by every write in the same transaction. The GIN indexes have ``fastupdate`` off: a drained
+batch pays for its index updates instead of every search scanning a pending list.
 
 Connections come from a small SQLAlchemy pool (thread-safe; rebuilt after ``fork``, so a
 ``gunicorn --preload`` master never shares sockets with its workers); reads run in autocommit.
@@ -337,7 +363,8 @@ class PostgresBackend:
             # so always uses the index (see the module docstring); ANALYZE also skips the function.
             # Takes effect for ANALYZE only after this transaction commits.
             f'ALTER INDEX {self._name(f"entries{suffix}_tokens")} ALTER COLUMN 1 SET STATISTICS 0',
-            f'CREATE INDEX "{self.prefix}entries{suffix}_codes" ON {entries} USING gin (codes) WITH (fastupdate = off)',
+            f'CREATE INDEX "{self.prefix}entries{suffix}_codes" ON {entries} USING gin (codes) '
+            "WITH (fastupdate = off)",
         ]
 
     def create(self) -> None:
@@ -358,11 +385,15 @@ class PostgresBackend:
             if created:
                 self._create_objects(conn)
 
-    def _create_objects(self, conn, suffix: str = "") -> None:
-        if conn.execute("SELECT to_regprocedure(%s)", [f"{self._function}(text,text,text,text)"]).fetchone()[0] is None:
-            conn.execute(self._function_ddl())
-        for ddl in self._tables_ddl(suffix) + self._indexes_ddl(suffix):
+    def _create_objects(self, conn) -> None:
+        self._ensure_function(conn)
+        for ddl in self._tables_ddl() + self._indexes_ddl():
             conn.execute(ddl)
+
+    def _ensure_function(self, conn) -> None:
+        signature = f"{self._function}(text,text,text,text)"
+        if conn.execute("SELECT to_regprocedure(%s)", [signature]).fetchone()[0] is None:
+            conn.execute(self._function_ddl())
 
     def _ensure(self) -> None:
         """Create the schema on first use; refuse a store of another schema version."""
@@ -540,9 +571,8 @@ class PostgresBackend:
         with self._writing() as conn:
             old_version = conn.execute(f"SELECT version FROM {self.state} WHERE id = 1").fetchone()[0]
             conn.execute("SELECT set_config('maintenance_work_mem', '128MB', true)")
-            conn.execute(f"SELECT pg_advisory_xact_lock(hashtext(%s))", [f"search_index:{self.entries}"])
-            if conn.execute("SELECT to_regprocedure(%s)", [f"{self._function}(text,text,text,text)"]).fetchone()[0] is None:
-                conn.execute(self._function_ddl())
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"search_index:{self.entries}"])
+            self._ensure_function(conn)
             for ddl in self._tables_ddl(suffix):
                 conn.execute(ddl)
             entries, bodies = [], []
@@ -565,8 +595,9 @@ class PostgresBackend:
             # The swap: ACCESS EXCLUSIVE for a moment, committed with everything above.
             self._set_lock_timeout(conn)
             try:
-                for table in ("entries", "docs"):
-                    conn.execute(f'ALTER TABLE IF EXISTS {self._name(table)} RENAME TO "{self.prefix}{table}_old{suffix}"')
+                for table in _INDEXES:
+                    conn.execute(f"ALTER TABLE IF EXISTS {self._name(table)} "
+                                 f'RENAME TO "{self.prefix}{table}_old{suffix}"')
             except psycopg.errors.LockNotAvailable:
                 raise IndexLocked(f"search index {self.entries}: searches held the tables too long") from None
             for table, indexes in _INDEXES.items():
