@@ -3,6 +3,7 @@ PostgreSQL. The PostgreSQL variants run on the test server (TEST_DATABASE_URL), 
 schema; without it they skip (and fail under CI=true), see tests/conftest.py:require_postgres."""
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
@@ -493,6 +494,32 @@ def test_postgres_two_nodes_share_one_store(pg):
     assert search(a, "湘雅").total == 2  # reopens after close
     a.rebuild([doc("r3", "湘雅三医院")])
     assert pg_tables(a) == {"search_state", "search_entries", "search_docs"}  # nothing left over
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_postgres_backend_after_fork(pg):
+    """gunicorn --preload: a worker forked from a master that already searched opens its own
+    connections and leaves the master's alone."""
+    def server_pid() -> int:
+        with backend._conn() as conn:
+            return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    backend = pg()
+    backend.upsert(DOCS)
+    assert search(backend, "人民医院").total == 3
+    master = server_pid()  # the pooled connection a worker must not reuse
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        code = 1
+        try:
+            code = 3 if server_pid() == master else 0
+            if not code and not (search(backend, "人民医院").total == 3 and backend.upsert([doc("f1", "分叉诊所")])):
+                code = 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert search(backend, "人民医院").total == 3 and ids(search(backend, "分叉")) == ["f1"]
 
 
 def test_postgres_failed_rebuild_keeps_the_old_index(pg):
