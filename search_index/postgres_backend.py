@@ -147,6 +147,8 @@ def _pg_regex_class(chars: str) -> str:
 
 
 CJK_RUN_REGEX = f"[{_pg_regex_class(_CJK_CLASS)}]+"
+#: The same inside an E'' literal (backslashes doubled): right whatever standard_conforming_strings says.
+_CJK_RUN_LITERAL = CJK_RUN_REGEX.replace("\\", "\\\\")
 
 
 class SchemaMismatch(RuntimeError):
@@ -241,9 +243,10 @@ class PostgresBackend:
         from sqlalchemy.engine import make_url
 
         parsed = make_url(url)
+        shown = parsed.render_as_string()  # error messages never show the password
         opts = {k: parsed.query[k] for k in URL_OPTIONS if k in parsed.query}
         if any(not isinstance(v, str) for v in opts.values()):
-            raise ValueError(f"search URL option given twice: {url!r}")
+            raise ValueError(f"search URL option given twice: {shown}")
         try:
             kwargs = {
                 "table_prefix": opts.get("table_prefix", DEFAULT_PREFIX),
@@ -252,7 +255,7 @@ class PostgresBackend:
                 "lock_timeout": float(opts.get("lock_timeout", 30)),
             }
         except ValueError as exc:
-            raise ValueError(f"bad search URL option in {url!r}: {exc}") from None
+            raise ValueError(f"bad search URL option in {shown}: {exc}") from None
         return cls(parsed.difference_update_query(URL_OPTIONS), **kwargs)
 
     def __repr__(self) -> str:
@@ -324,7 +327,7 @@ class PostgresBackend:
             LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT COST 10000 AS $fn$
             SELECT ARRAY(
                 SELECT substr(r[1], i, n)  -- each character, and the bigram it starts
-                FROM regexp_matches(name_norm || ' ' || rest_norm, '{CJK_RUN_REGEX}', 'g') AS r,
+                FROM regexp_matches(name_norm || ' ' || rest_norm, E'{_CJK_RUN_LITERAL}', 'g') AS r,
                      generate_series(1, length(r[1])) AS i, (VALUES (1), (2)) AS v(n)
                 UNION ALL
                 SELECT left(w, k)  -- word prefixes
