@@ -52,17 +52,22 @@ def cmd_build(args) -> dict:
         rows.append(["documents from DB (no engine)", n, round(t.seconds, 1), round(n / t.seconds), ""])
         out["docs_from_db"] = {"docs": n, "s": round(t.seconds, 1), "docs_per_s": round(n / t.seconds)}
         for url_kind in args.backends.split(","):
-            target = datasets.root(args.size) / f"build-{url_kind}"
+            target = datasets.root(args.size) / f"build-{url_kind.partition(':')[0]}"
             shutil.rmtree(target, ignore_errors=True)
-            backend = open_backend(_backend_url(url_kind, target))
+            label, url = _backend_url(url_kind, target, args.search_url)
+            backend = open_backend(url)
             with Timer() as t:
                 count = indexing.rebuild(session, backend, rt.today(), rt.profile)
-            size = _dir_mb(target) if target.exists() else float("nan")
+            if hasattr(backend, "size_bytes"):  # PostgreSQL: its tables, then dropped
+                size = round(backend.size_bytes() / 2**20, 1)
+                backend.drop()
+            else:
+                size = _dir_mb(target) if target.exists() else float("nan")
             backend.close()
-            rows.append([f"{url_kind} full rebuild (incl. documents)", count, round(t.seconds, 1),
+            rows.append([f"{label} full rebuild (incl. documents)", count, round(t.seconds, 1),
                          round(count / t.seconds), size])
-            out[url_kind] = {"docs": count, "s": round(t.seconds, 1), "docs_per_s": round(count / t.seconds),
-                             "size_mb": size}
+            out[label] = {"docs": count, "s": round(t.seconds, 1), "docs_per_s": round(count / t.seconds),
+                          "size_mb": size}
             shutil.rmtree(target, ignore_errors=True)
         n_fts, s_fts = datasets.build_fts(args.size, indexing.iter_documents(session, rt.today(), rt.profile))
     fts_mb = round(datasets.fts_path(args.size).stat().st_size / 2**20, 1)
@@ -74,10 +79,30 @@ def cmd_build(args) -> dict:
     return emit("build", args.size, {"results": out, "peak_rss_mb": peak_rss_mb()})
 
 
-def _backend_url(kind: str, target: Path) -> str:
+BUILD_PREFIX = "bench_build_"
+
+
+def _backend_url(kind: str, target: Path, search_url: str | None) -> tuple[str, str]:
+    """``(label, SEARCH_URL)`` of a ``--backends`` entry: a scheme (``whoosh``, ``memory``;
+    ``postgresql`` takes its server from ``--search-url``) or a whole URL. A PostgreSQL store is
+    built under the table prefix ``bench_build_`` (unless the URL names one) and dropped after,
+    so a store that ``search`` / ``http`` use is left alone."""
+    from sqlalchemy.engine import make_url
+
+    from search_index.urls import POSTGRES_SCHEMES
+
+    scheme = kind.partition("://")[0]
+    if scheme in POSTGRES_SCHEMES:
+        url = kind if "://" in kind else search_url
+        if not url or url.partition("://")[0] not in POSTGRES_SCHEMES:
+            raise SystemExit("--backends postgresql needs --search-url postgresql+psycopg://user@host:port/db")
+        parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+        if "table_prefix" not in parsed.query:
+            parsed = parsed.update_query_dict({"table_prefix": BUILD_PREFIX})
+        return "postgresql", parsed.render_as_string(hide_password=False)
     if "://" in kind:
-        return kind
-    return f"{kind}://{target}"
+        return scheme, kind
+    return kind, f"{kind}://{target}"
 
 
 # --- search ---------------------------------------------------------------------------------
@@ -140,7 +165,8 @@ def cmd_search(args) -> dict:
     queries = sample_queries(args.size, args.queries)
     rt = datasets.runtime(args.size, search_url=args.search_url)
     backend = rt.backend
-    label = args.search_url or "whoosh (dataset index)"
+    label = _label(args.search_url) or "whoosh (dataset index)"
+    filled = datasets.fill_search_index(rt, args.size) if args.search_url else None
     # warm up: open searchers, load columns
     with rt.sessions() as s:
         for text, filters in queries["4-char"][:20]:
@@ -173,7 +199,17 @@ def cmd_search(args) -> dict:
                  "p95 ratio"], rows))
     backend.close()
     rt.engine.dispose()
-    return emit("search", args.size, {"backend": label, "results": out, "peak_rss_mb": peak_rss_mb()})
+    return emit("search", args.size, {"backend": label, "index_filled": filled, "results": out,
+                                      "peak_rss_mb": peak_rss_mb()})
+
+
+def _label(search_url: str | None) -> str | None:
+    """A ``--search-url`` for tables and JSON: without its password."""
+    if not search_url or "://" not in search_url or search_url.startswith(("memory:", "whoosh:")):
+        return search_url
+    from sqlalchemy.engine import make_url
+
+    return make_url(search_url.replace("postgres://", "postgresql://", 1)).render_as_string(hide_password=True)
 
 
 # --- http -----------------------------------------------------------------------------------
@@ -289,6 +325,10 @@ def cmd_http(args) -> dict:
     search = [f"/search?q={quote(t)}" for cls in ("2-char", "4-char", "full name") for t, _ in queries[cls]]
     scans = scan_paths(args.size)
     datasets.runtime(args.size).engine.dispose()  # apply new migrations before the workers start
+    if args.search_url:  # a shared store (PostgreSQL) must hold the dataset before the workers search it
+        rt = datasets.runtime(args.size, search_url=args.search_url)
+        datasets.fill_search_index(rt, args.size)
+        rt.close()
     env = {k: v for k, v in datasets.settings(args.size, search_url=args.search_url).items()}
     rows, out = [], {}
     bare = Server("bench.bare_app:app", {}, args.workers)
@@ -319,14 +359,14 @@ def cmd_http(args) -> dict:
         rows.append([name, r["requests"], r["rps"], f"{r['rps'] / bare_rps:.0%}", r["p50_ms"], r["p95_ms"],
                      r["p99_ms"], r["errors"], " / ".join(str(x) for x in r["worker_peak_rss_mb"])])
     print(f"gunicorn -w {args.workers} sync on 127.0.0.1, wrk -t1 -c{args.connections} -d{args.duration}s, "
-          f"{args.size}, search {args.search_url or 'whoosh'}")
+          f"{args.size}, search {_label(args.search_url) or 'whoosh'}")
     print(table(["route", "requests", "req/s", "of bare", "p50 ms", "p95 ms", "p99 ms", "errors",
                  "worker peak RSS MB"], rows))
     bad = [name for name, r in out.items() if r["non2xx"] or r["errors"]]
     if bad:
         print(f"WARNING: errors or non-2xx responses on {', '.join(bad)}: those figures are not valid")
     return emit("http", args.size, {"invalid": bad, "workers": args.workers, "connections": args.connections,
-                                    "duration_s": args.duration, "search": args.search_url or "whoosh",
+                                    "duration_s": args.duration, "search": _label(args.search_url) or "whoosh",
                                     "results": out})
 
 
@@ -350,6 +390,8 @@ def cmd_incremental(args) -> dict:
 
     rt = datasets.runtime(args.size, search_url=args.search_url)
     backend = rt.backend
+    if args.search_url:
+        datasets.fill_search_index(rt, args.size)
     rnd = random.Random(3)
     con = sqlite3.connect(datasets.fts_path(args.size))
     public_ids = [r[0] for r in con.execute("SELECT id FROM docs WHERE kind = 'org'").fetchall()]
@@ -397,10 +439,10 @@ def cmd_incremental(args) -> dict:
     backend.close()
     rt.engine.dispose()
     out = {"commit": summary_ms(commit_s), "drain": summary_ms(drain_s), "commit_to_visible": summary_ms(visible_s)}
-    print(f"commit → visible in search, {args.changes} changes, {args.size}, {args.search_url or 'whoosh'}")
+    print(f"commit → visible in search, {args.changes} changes, {args.size}, {_label(args.search_url) or 'whoosh'}")
     print(table(["step", "n", "p50 ms", "p95 ms", "p99 ms", "max ms"],
                 [[k, v["n"], v["p50"], v["p95"], v["p99"], v["max"]] for k, v in out.items()]))
-    return emit("incremental", args.size, {"search": args.search_url or "whoosh", "results": out})
+    return emit("incremental", args.size, {"search": _label(args.search_url) or "whoosh", "results": out})
 
 
 def cmd_agree(args) -> dict:
@@ -448,10 +490,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("command", choices=["dataset", "build", "search", "http", "incremental", "all", "agree"])
     ap.add_argument("--size", choices=list(datasets.SIZES), default="S")
     ap.add_argument("--force", action="store_true", help="dataset: rebuild the cached dataset")
-    ap.add_argument("--backends", default="whoosh", help="build: comma-separated backend schemes")
-    ap.add_argument("--search-url", default=None, help="search/http/incremental: another SEARCH_URL, or a "
-                    "bare scheme (tantivy) for the dataset's own index of that backend, built once from its "
-                    "database (default: the dataset's Whoosh index)")
+    ap.add_argument("--backends", default="whoosh", help="build: comma-separated backend schemes or URLs "
+                    "(whoosh, tantivy, memory, postgresql: the server of --search-url, tables prefixed bench_build_)")
+    ap.add_argument("--search-url", default=None, help="search/http/incremental/agree: another SEARCH_URL "
+                    "(e.g. postgresql+psycopg://user@host:port/db, filled from the dataset when it does not hold "
+                    "it), or a bare scheme (tantivy) for the dataset's own index of that backend, built once "
+                    "from its database (default: the dataset's Whoosh index)")
     ap.add_argument("--queries", type=int, default=200, help="search, agree: queries per class")
     ap.add_argument("--duration", type=int, default=10, help="http: seconds per route")
     ap.add_argument("--connections", type=int, default=4, help="http: concurrent connections")

@@ -172,6 +172,23 @@ def search_url(size: str, spec: str | None) -> str | None:
     return url
 
 
+def fill_search_index(rt, size: str) -> dict | None:
+    """Make ``rt.backend`` (a ``--search-url`` other than the dataset's own Whoosh index, e.g. a
+    PostgreSQL search store or memory://) hold this dataset: rebuilt from the dataset's database
+    when its document count differs (empty, or filled from another size). Returns the timing of
+    a rebuild, or None."""
+    from portal.services import indexing
+
+    want = meta(size).get("indexed_docs")
+    if rt.backend.count() == want:
+        return None
+    with rt.sessions() as session:
+        t0 = time.perf_counter()
+        n = indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=_progress("index", want or 0))
+        print(file=sys.stderr)
+    return {"docs": n, "s": round(time.perf_counter() - t0, 1)}
+
+
 # --- the SQLite FTS5 trigram reference -------------------------------------------------------
 
 FTS_COLUMNS = ("name", "codes", "address", "titles")

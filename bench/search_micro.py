@@ -1,12 +1,16 @@
 """Micro-benchmark of search_index: build rate and query latency on synthetic subjects.
 
-    .venv/bin/python bench/search_micro.py [--docs 10000] [--backend whoosh|tantivy|memory|both|all]
+    .venv/bin/python bench/search_micro.py [--docs 10000] [--backend whoosh|tantivy|memory|postgresql|both|all]
+        [--pg-url postgresql+psycopg://user@host:port/db]   (default: TEST_DATABASE_URL)
+
+The PostgreSQL store goes under the table prefix ``bench_micro_`` and is dropped afterwards.
 
 Prints figures; asserts nothing. Names are realistic Chinese facility names.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -61,9 +65,17 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def run(kind: str, docs: list[dict], rounds: int) -> None:
+def _url(kind: str, tmp: str, pg_url: str | None) -> str:
+    if kind == "postgresql":
+        if not pg_url:
+            raise SystemExit("--backend postgresql needs --pg-url or TEST_DATABASE_URL")
+        return pg_url + ("&" if "?" in pg_url else "?") + "table_prefix=bench_micro_"
+    return "memory://" if kind == "memory" else f"{kind}://{tmp}/ix"
+
+
+def run(kind: str, docs: list[dict], rounds: int, pg_url: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        backend = open_backend("memory://" if kind == "memory" else f"{kind}://{tmp}/ix")
+        backend = open_backend(_url(kind, tmp, pg_url))
         t0 = time.perf_counter()
         backend.rebuild(docs)
         build = time.perf_counter() - t0
@@ -103,6 +115,8 @@ def run(kind: str, docs: list[dict], rounds: int) -> None:
                 print(f"    {label:45} median {statistics.median(times):7.1f} ms")
         print(f"[{kind}] query p50 {percentile(all_times, 50):.1f} ms, p95 {percentile(all_times, 95):.1f} ms"
               f" over {len(all_times)} searches ({len(queries)} shapes, first result total={first.total})")
+        if kind == "postgresql":
+            backend.drop()
         backend.close()
 
 
@@ -110,13 +124,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--rounds", type=int, default=10)
-    ap.add_argument("--backend", choices=["whoosh", "tantivy", "memory", "both", "all"], default="both",
-                    help="both = whoosh and memory; all = whoosh, tantivy and memory")
+    ap.add_argument("--backend", choices=["whoosh", "tantivy", "memory", "postgresql", "both", "all"],
+                    default="both", help="both = whoosh and memory; all = whoosh, tantivy and memory")
+    ap.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL"))
     args = ap.parse_args()
     docs = make_docs(args.docs)
     kinds = {"both": ["whoosh", "memory"], "all": ["whoosh", "tantivy", "memory"]}.get(args.backend, [args.backend])
     for kind in kinds:
-        run(kind, docs, args.rounds)
+        run(kind, docs, args.rounds, args.pg_url)
 
 
 if __name__ == "__main__":

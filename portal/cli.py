@@ -18,7 +18,7 @@ def _runtime() -> Runtime:
         raise click.ClickException(str(exc)) from exc
     ctx = click.get_current_context(silent=True)
     if ctx is not None:  # close pooled connections when the command ends (a server counts them)
-        ctx.call_on_close(rt.engine.dispose)
+        ctx.call_on_close(rt.close)
     return rt
 
 

@@ -77,6 +77,15 @@ class Runtime:
                     self._backend = open_backend(self.settings["SEARCH_URL"])
         return self._backend
 
+    def close(self) -> None:
+        """Release pooled connections: the database's and the search backend's (a PostgreSQL
+        backend holds its own pool). Both reopen on next use."""
+        with self._lock:
+            backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+        self.engine.dispose()
+
     def today(self) -> date:
         fixed = self.settings.get("PORTAL_TODAY")
         if fixed:

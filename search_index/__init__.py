@@ -6,7 +6,16 @@
 >>> backend.search(SearchQuery("人民")).total
 1
 """
-from .base import FACETS, MAX_PER_PAGE, MAX_WINDOW, Hit, SearchBackend, SearchQuery, SearchResults
+from .base import (
+    FACETS,
+    MAX_PER_PAGE,
+    MAX_WINDOW,
+    Hit,
+    IndexLocked,
+    SearchBackend,
+    SearchQuery,
+    SearchResults,
+)
 from .memory import MemoryBackend
 from .query import ParsedQuery, highlight, parse_query
 from .urls import open_backend
@@ -19,6 +28,7 @@ __all__ = [
     "IndexLocked",
     "MemoryBackend",
     "ParsedQuery",
+    "PostgresBackend",
     "SearchBackend",
     "SearchQuery",
     "SearchResults",
@@ -31,10 +41,6 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name == "IndexLocked":
-        from .storage import IndexLocked
-
-        return IndexLocked
     if name == "WhooshBackend":  # imports whoosh only when asked for
         from . import whoosh_backend
 
@@ -43,4 +49,8 @@ def __getattr__(name: str):
         from . import tantivy_backend
 
         return tantivy_backend.TantivyBackend
+    if name == "PostgresBackend":  # imports SQLAlchemy and psycopg only when asked for
+        from .postgres_backend import PostgresBackend
+
+        return PostgresBackend
     raise AttributeError(name)

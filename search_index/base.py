@@ -19,6 +19,10 @@ MAX_FILTER_CHARS = 64  # a longer filter value is cut (and then matches nothing 
 Segments = list[tuple[str, bool]]
 
 
+class IndexLocked(TimeoutError):
+    """Another writer held the index for longer than the backend's lock timeout (e.g. a rebuild)."""
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     text: str = ""

@@ -15,14 +15,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .base import IndexLocked
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: the thread lock still serialises this process
     fcntl = None
-
-
-class IndexLocked(TimeoutError):
-    """Another writer held the index for longer than ``lock_timeout`` (e.g. a rebuild)."""
 
 
 class IndexDirectory:

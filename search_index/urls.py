@@ -1,10 +1,12 @@
 """Choose a backend by URL: ``memory://``, ``whoosh:///abs/path``, ``tantivy:///abs/path``
-(``whoosh://rel/path`` and ``tantivy://rel/path`` are relative to the working directory)."""
+(``whoosh://rel/path`` and ``tantivy://rel/path`` are relative to the working directory), or
+``postgresql[+psycopg]://user@host:port/db[?table_prefix=...&schema=...]``."""
 from __future__ import annotations
 
 from .base import SearchBackend
 
 FILE_SCHEMES = ("whoosh", "tantivy")
+POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
 
 
 def open_backend(url: str) -> SearchBackend:
@@ -23,4 +25,10 @@ def open_backend(url: str) -> SearchBackend:
         else:
             from .tantivy_backend import TantivyBackend as Backend
         return Backend(rest)  # "/abs/path" from scheme:///abs/path, else relative
-    raise ValueError(f"unknown search backend {scheme!r} in {url!r} (use memory://, whoosh:// or tantivy://)")
+    if scheme in POSTGRES_SCHEMES:
+        from .postgres_backend import PostgresBackend
+
+        # SQLAlchemy no longer reads "postgres://"; psycopg 3 is the driver for all three.
+        return PostgresBackend.from_url("postgresql+psycopg://" + rest)
+    raise ValueError(f"unknown search backend {scheme!r} in {url!r} "
+                     "(use memory://, whoosh://, tantivy:// or postgresql://)")

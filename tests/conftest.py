@@ -23,6 +23,9 @@ def require_tool(path_or_name: str, why: str) -> str:
 
 
 DATABASES = ("sqlite", "postgresql")
+#: Not in the default parametrisation: tests ask for it with
+#: ``@pytest.mark.parametrize("settings", [..., SEARCH_ON_POSTGRES], indirect=True)``.
+SEARCH_ON_POSTGRES = "postgresql+search"
 
 
 def require_postgres() -> str:
@@ -65,7 +68,8 @@ SEARCH_BACKEND = os.environ.get("TEST_SEARCH_BACKEND", "whoosh")
 @pytest.fixture(params=DATABASES)
 def settings(request, tmp_path):
     """Every test that builds the app runs on SQLite and on PostgreSQL (DESIGN.md: a real
-    server, tested in CI)."""
+    server, tested in CI). SEARCH_ON_POSTGRES also puts the search index in that PostgreSQL
+    schema (SEARCH_URL = DATABASE_URL: several web nodes share it)."""
     values = {
         "PORTAL_VAR_DIR": str(tmp_path / "var"),
         "PORTAL_TODAY": TODAY.isoformat(),
@@ -73,8 +77,10 @@ def settings(request, tmp_path):
         "PORTAL_PROFILE": "hunan",
         "PORTAL_BASE_URL": "http://127.0.0.1:5000",
     }
-    if request.param == "postgresql":
+    if request.param in ("postgresql", SEARCH_ON_POSTGRES):
         values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
+    if request.param == SEARCH_ON_POSTGRES:
+        values["SEARCH_URL"] = values["DATABASE_URL"]
     return values
 
 
@@ -87,7 +93,7 @@ def app(settings):
     app.config["TESTING"] = True
     upgrade(app.extensions["portal"].engine)
     yield app
-    app.extensions["portal"].engine.dispose()
+    app.extensions["portal"].close()
 
 
 @pytest.fixture

@@ -47,3 +47,17 @@ def test_http(bench):
     out = bench("http", "--duration", "1", "--connections", "2")
     assert out["invalid"] == []
     assert out["results"]["facility page"]["requests"] > 0
+
+
+def test_postgres_search_backend(bench, pg_schema_url):
+    """``--search-url postgresql+psycopg://...``: search and incremental fill the store from the
+    dataset first; ``build --backends postgresql`` builds beside it and drops its tables."""
+    data = bench("dataset")
+    build = bench("build", "--backends", "whoosh,postgresql", "--search-url", pg_schema_url)
+    assert build["results"]["postgresql"]["docs"] == build["results"]["whoosh"]["docs"] == data["indexed_docs"]
+    search = bench("search", "--queries", "5", "--search-url", pg_schema_url)
+    assert search["index_filled"]["docs"] == data["indexed_docs"]
+    assert all(r["found"] == 5 for r in search["results"].values())
+    assert bench("search", "--queries", "5", "--search-url", pg_schema_url)["index_filled"] is None
+    inc = bench("incremental", "--changes", "2", "--search-url", pg_schema_url)
+    assert inc["results"]["commit_to_visible"]["n"] == 2

@@ -1,7 +1,13 @@
+"""The public search page on every search backend the portal deploys: Whoosh (on SQLite and on
+PostgreSQL) and the PostgreSQL search backend beside the PostgreSQL database."""
 from __future__ import annotations
 
 from bs4 import BeautifulSoup
 import pytest
+
+from tests.conftest import DATABASES, SEARCH_ON_POSTGRES
+
+pytestmark = pytest.mark.parametrize("settings", [*DATABASES, SEARCH_ON_POSTGRES], indirect=True)
 
 
 @pytest.fixture
@@ -91,3 +97,69 @@ def test_bad_urls(client, facilities, url, status):
     assert "Traceback" not in resp.get_data(as_text=True)
     if status == 404:
         assert "页面不存在" in resp.get_data(as_text=True) or "未找到" in resp.get_data(as_text=True)
+
+
+# -- privacy and the index commands, on every backend ---------------------------------------------
+
+CANARY = "金丝雀CANARY-9b7e"
+
+
+@pytest.fixture
+def with_canary(make_org, make_record, reindex):
+    """A facility with one public record and one that is not public (shared with authorities)."""
+    org = make_org(name="银河社区卫生服务中心", category="hospital")
+    make_record(org, title="公开：未按规定公示收费标准")
+    make_record(org, title=f"不公开 {CANARY} 内部通报", scope="shared")
+    reindex()
+    return org
+
+
+def _cli(settings, *args):
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    result = CliRunner().invoke(main, list(args), env={k: str(v) for k, v in settings.items()})
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_backend_is_the_configured_one(rt, settings):
+    expected = "PostgresBackend" if settings["SEARCH_URL"].startswith("postgresql") else "WhooshBackend"
+    assert type(rt.backend).__name__ == expected
+
+
+def test_non_public_title_is_never_found(client, with_canary, settings):
+    parts = ("金丝雀", "CANARY-9b7e", "内部通报")
+    for q in (CANARY, *parts, "不公开"):
+        resp = client.get("/search", query_string={"q": q})
+        assert resp.status_code == 200
+        assert _names(resp) == [], q
+        body = resp.get_data(as_text=True)  # the page repeats the query itself, nothing more
+        assert not [p for p in parts if p not in q and p in body], q
+    assert _names(client.get("/search", query_string={"q": "公示收费"})) == ["银河社区卫生服务中心"]
+    # A rebuild from the database (as `credit-portal index rebuild` on another node) holds the line too.
+    assert "索引已重建" in _cli(settings, "index", "rebuild")
+    assert _names(client.get("/search", query_string={"q": "金丝雀"})) == []
+    assert _names(client.get("/search", query_string={"q": "银河"})) == ["银河社区卫生服务中心"]
+
+
+def test_index_commands_drain_and_rebuild(client, rt, session, make_org, settings):
+    """The worker-mode path at scale: the web process only queues, `index drain` writes, every
+    node's search sees it (the CLI is another process with its own backend)."""
+    from portal.services import indexing
+
+    make_org(name="星沙街道口腔门诊部", category="clinic")
+    session.commit()
+    assert _names(client.get("/search", query_string={"q": "星沙"})) == []
+    assert indexing.pending_count(session) > 0
+    assert "已处理" in _cli(settings, "index", "drain")
+    assert indexing.pending_count(session) == 0
+    assert _names(client.get("/search", query_string={"q": "星沙"})) == ["星沙街道口腔门诊部"]
+    assert _names(client.get("/search", query_string={"q": "沙街"})) == ["星沙街道口腔门诊部"]
+    status = _cli(settings, "index", "status")
+    assert "索引文档数：1" in status and "待处理任务：0" in status
+    generation = rt.backend.generation()
+    _cli(settings, "index", "rebuild")
+    assert rt.backend.generation() != generation
+    assert _names(client.get("/search", query_string={"q": "口腔门诊"})) == ["星沙街道口腔门诊部"]

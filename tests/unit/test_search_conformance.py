@@ -1,6 +1,9 @@
-"""One conformance suite for every search backend: the memory fake, Whoosh and tantivy behave alike."""
+"""One conformance suite for every search backend: the memory fake, Whoosh, tantivy and PostgreSQL
+behave alike. The PostgreSQL variants run on the test server (TEST_DATABASE_URL), each on a fresh
+schema; without it they skip (and fail under CI=true), see tests/conftest.py:require_postgres."""
 from __future__ import annotations
 
+import os
 import queue
 import subprocess
 import sys
@@ -12,6 +15,7 @@ import pytest
 
 from search_index import (
     MAX_PER_PAGE,
+    IndexLocked,
     MemoryBackend,
     SearchBackend,
     SearchQuery,
@@ -19,8 +23,11 @@ from search_index import (
     open_backend,
 )
 from search_index.analysis import normalize
+from search_index.postgres_backend import PostgresBackend
+from search_index.query import parse_query
 from search_index.tantivy_backend import TantivyBackend
 from search_index.whoosh_backend import WhooshBackend
+from sqlalchemy.engine import make_url
 
 USCC = "91430100MA4L12345X"
 LICENCE = "PDY12345X43010217A1001"
@@ -71,14 +78,33 @@ def oracle(text: str) -> set[str]:
 
 
 FILE_BACKENDS = {"whoosh": WhooshBackend, "tantivy": TantivyBackend}
+BACKENDS = ["memory", *FILE_BACKENDS, "postgresql"]
+OTHER_BACKENDS = [k for k in BACKENDS if k != "memory"]
 
 
-@pytest.fixture(params=["memory", *FILE_BACKENDS])
+def pg_url(schema_url: str, **options: str) -> str:
+    """The test schema's URL with search URL options (``table_prefix``, ``schema`` ...) added."""
+    return make_url(schema_url).update_query_dict(options).render_as_string(hide_password=False)
+
+
+def opener(kind: str, request, tmp_path):
+    """``open(sub)``: a backend of ``kind``; ``sub`` names its store (directory or table prefix),
+    so two calls with the same ``sub`` are two views (processes, nodes) of one index."""
+    if kind == "memory":
+        return lambda sub: MemoryBackend()
+    if kind in FILE_BACKENDS:
+        return lambda sub: FILE_BACKENDS[kind](tmp_path / sub)
+    url = request.getfixturevalue("pg_schema_url")  # skips / fails without a server
+    return lambda sub: open_backend(pg_url(url, table_prefix=f"{sub}_"))
+
+
+@pytest.fixture(params=BACKENDS)
 def make_backend(request, tmp_path):
     opened = []
+    open_ = opener(request.param, request, tmp_path)
 
     def make(sub="ix") -> SearchBackend:
-        b = MemoryBackend() if request.param == "memory" else FILE_BACKENDS[request.param](tmp_path / sub)
+        b = open_(sub)
         opened.append(b)
         return b
 
@@ -387,10 +413,10 @@ NAME_QUERIES = {d["name"][i:i + n] for d in DOCS for n in range(1, 5) for i in r
 NAME_QUERIES |= {"医院 长沙", "abc 科", "诊所 430", "ab 门诊部", "张三 110430100000547"}
 
 
-@pytest.mark.parametrize("kind", FILE_BACKENDS)
-def test_memory_and_file_backends_agree_on_every_name_substring(tmp_path, kind):
+@pytest.mark.parametrize("kind", OTHER_BACKENDS)
+def test_memory_and_backends_agree_on_every_name_substring(tmp_path, kind, request):
     """Differential check: every 1–4 character substring of every name (and a few pairs)."""
-    memory, other = MemoryBackend(), FILE_BACKENDS[kind](tmp_path / "ix")
+    memory, other = MemoryBackend(), opener(kind, request, tmp_path)("ix")
     memory.upsert(DOCS)
     other.upsert(DOCS)
     agree(memory, other, NAME_QUERIES, ({}, {"category": "clinic"}, {"region_code": "430100"}))
@@ -406,10 +432,10 @@ TRAPS = [
 ]
 
 
-@pytest.mark.parametrize("kind", FILE_BACKENDS)
-def test_memory_and_file_backends_agree_on_long_and_cross_run_substrings(tmp_path, kind):
+@pytest.mark.parametrize("kind", OTHER_BACKENDS)
+def test_memory_and_backends_agree_on_long_and_cross_run_substrings(tmp_path, kind, request):
     """Every 1–7 character substring of every searchable text, and queries that straddle runs."""
-    memory, other = MemoryBackend(), FILE_BACKENDS[kind](tmp_path / "ix")
+    memory, other = MemoryBackend(), opener(kind, request, tmp_path)("ix")
     memory.upsert(DOCS + TRAPS)
     other.upsert(DOCS + TRAPS)
     texts = [t for d in DOCS + TRAPS for t in [d["name"], d["address"], *d["titles"]]]
@@ -423,13 +449,13 @@ def test_memory_and_file_backends_agree_on_long_and_cross_run_substrings(tmp_pat
     other.close()
 
 
-@pytest.mark.parametrize("kind", FILE_BACKENDS)
-def test_pages_agree_across_ranking_tiers(tmp_path, kind):
+@pytest.mark.parametrize("kind", OTHER_BACKENDS)
+def test_pages_agree_across_ranking_tiers(tmp_path, kind, request):
     """Every page, for page sizes that cut through the tiers (exact, prefix, in name, elsewhere)."""
     extra = [doc(f"p{i}", name) for i, name in enumerate(
         ["人民医院", "人民医院东院", "人民医院西院", "市人民医院", "长沙人民医院", "人民", "民医院"])]
     extra += [doc("q1", "湘雅", titles=["人民医院表彰"]), doc("q2", "康复中心", address="人民医院路1号")]
-    memory, other = MemoryBackend(), FILE_BACKENDS[kind](tmp_path / "ix")
+    memory, other = MemoryBackend(), opener(kind, request, tmp_path)("ix")
     for backend in (memory, other):
         backend.upsert(DOCS)
         backend.upsert(extra)
@@ -443,10 +469,10 @@ def test_pages_agree_across_ranking_tiers(tmp_path, kind):
     other.close()
 
 
-@pytest.mark.parametrize("kind", FILE_BACKENDS)
-def test_many_small_writes_agree(tmp_path, kind):
+@pytest.mark.parametrize("kind", OTHER_BACKENDS)
+def test_many_small_writes_agree(tmp_path, kind, request):
     """One document per commit (many segments, some merged), with replacements and deletes."""
-    memory, other = MemoryBackend(), FILE_BACKENDS[kind](tmp_path / "ix")
+    memory, other = MemoryBackend(), opener(kind, request, tmp_path)("ix")
     for backend in (memory, other):
         for d in DOCS:
             backend.upsert([d])
@@ -600,6 +626,206 @@ def test_tantivy_grams():
 # -- open_backend --------------------------------------------------------------------------------
 
 
+# -- PostgreSQL only: several web nodes share one store ------------------------------------------
+
+
+@pytest.fixture
+def pg(pg_schema_url):
+    """``pg(**options)``: a PostgreSQL backend on this test's schema; each call is another node."""
+    opened = []
+
+    def make(**options) -> PostgresBackend:
+        b = open_backend(pg_url(pg_schema_url, **options))
+        opened.append(b)
+        return b
+
+    yield make
+    for b in opened:
+        b.close()
+
+
+def pg_tables(backend: PostgresBackend) -> set[str]:
+    with backend._conn() as conn:
+        return {r[0] for r in conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'")}
+
+
+TOKEN_SAMPLES = [d["name"] for d in DOCS] + [t for d in DOCS for t in d["titles"]] + [
+    "〇", "𠀀𠀁医", "豈更", "ＡＢＣ齿科 a1b2 中文x", "abcdefghijklmnopqrst", "㈱医院", "İstanbul", "ß" * 12,
+    "한국어 병원", "ひらがな病院", "医院abc医院 123456789012", "", "  ", "a", "医",
+]
+
+
+def test_postgres_token_function_matches_python(pg):
+    """The SQL token function (GIN expression index) agrees with analysis.py, character for character."""
+    from search_index.postgres_backend import _words, python_tokens
+
+    backend = pg()
+    backend.count()  # creates the schema
+    with backend._conn() as conn:
+        for name in TOKEN_SAMPLES:
+            for rest in ("", "超范围执业 行政处罚\n长沙市芙蓉区 61号", name):
+                n, r = normalize(name), normalize(rest)
+                (got,) = conn.execute(f"SELECT {backend._tokens_sql} FROM (SELECT %s AS name_norm, %s AS rest_norm, "
+                                      "%s AS name_words, %s AS rest_words) t", [n, r, _words(n), _words(r)]).fetchone()
+                assert set(got) == python_tokens(n, r), (name, rest)
+
+
+def test_postgres_two_nodes_share_one_store(pg):
+    a, b = pg(), pg()
+    a.upsert(DOCS)
+    for _ in range(8):  # psycopg prepares a statement on its 5th use: the swap must not break it
+        assert search(b, "人民医院").total == 3
+    a.rebuild([doc("r1", "湘雅医院")])
+    assert search(b, "人民医院").total == 0
+    assert b.generation() == a.generation()
+    assert ids(search(b, "医院")) == ["r1"]
+    b.upsert([doc("r2", "湘雅二医院")])
+    assert search(a, "湘雅").total == 2
+    a.close()
+    b.close()
+    assert search(a, "湘雅").total == 2  # reopens after close
+    a.rebuild([doc("r3", "湘雅三医院")])
+    assert pg_tables(a) == {"search_state", "search_entries", "search_docs"}  # nothing left over
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_postgres_backend_after_fork(pg):
+    """gunicorn --preload: a worker forked from a master that already searched opens its own
+    connections and leaves the master's alone."""
+    def server_pid() -> int:
+        with backend._conn() as conn:
+            return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    backend = pg()
+    backend.upsert(DOCS)
+    assert search(backend, "人民医院").total == 3
+    master = server_pid()  # the pooled connection a worker must not reuse
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status only
+        code = 1
+        try:
+            code = 3 if server_pid() == master else 0
+            if not code and not (search(backend, "人民医院").total == 3 and backend.upsert([doc("f1", "分叉诊所")])):
+                code = 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert search(backend, "人民医院").total == 3 and ids(search(backend, "分叉")) == ["f1"]
+
+
+def test_postgres_failed_rebuild_keeps_the_old_index(pg):
+    backend = pg()
+    backend.upsert(DOCS)
+    gen = backend.generation()
+
+    def docs():
+        yield doc("r1", "湘雅医院")
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        backend.rebuild(docs())
+    assert backend.count() == len(DOCS) and backend.generation() == gen
+    assert search(backend, "人民医院").total == 3
+    assert pg_tables(backend) == {"search_state", "search_entries", "search_docs"}
+
+
+def test_postgres_rebuild_holds_writers_off_not_readers(pg):
+    builder, other = pg(), pg(lock_timeout="0.2")
+    builder.upsert(DOCS)
+    started, release = threading.Event(), threading.Event()
+
+    def docs():
+        yield doc("r1", "湘雅医院")
+        started.set()
+        assert release.wait(30)
+        yield doc("r2", "湘雅二医院")
+
+    result: list = []
+    thread = threading.Thread(target=lambda: result.append(builder.rebuild(docs())))
+    thread.start()
+    try:
+        assert started.wait(30)
+        assert search(other, "人民医院").total == 3  # readers use the old tables meanwhile
+        with pytest.raises(IndexLocked):
+            other.upsert([doc("w1", "等待中的诊所")])
+        with pytest.raises(IndexLocked):
+            other.delete(["s1"])
+    finally:
+        release.set()
+        thread.join(60)
+    assert result == [2]
+    assert other.upsert([doc("w1", "等待中的诊所")]) == 1
+    assert set(ids(search(other, "湘雅"))) == {"r1", "r2"} and search(other, "人民医院").total == 0
+
+
+def test_postgres_documents_with_nul_and_lone_surrogates(pg):
+    """PostgreSQL text cannot hold NUL or lone surrogates; such documents still round-trip."""
+    backend = pg()
+    odd = doc("o\x00d\ud800", "医院\x00诊所\ud800", titles=["坏\ud83d标题"], category="a\x00b",
+              address="\x01\x02路", record_types=["x\x00"])
+    assert backend.upsert([odd, doc("n1", "普通医院")]) == 2
+    (hit,) = search(backend, "诊所").hits
+    assert hit.doc == odd and hit.id == odd["id"]
+    assert "".join(s for s, _ in hit.highlights["name"]) == odd["name"]
+    assert search(backend, "标题").total == 1
+    assert search(backend, "", {"category": "a\x00b"}).total == 1  # NUL compares as stored
+    assert backend.delete([odd["id"]]) == 1 and backend.count() == 1
+
+
+def test_postgres_text_search_always_uses_the_token_index(pg):
+    """Even for a character in every document the planner must not call the token function
+    per row (a sequential scan over a province would take seconds)."""
+    backend = pg()
+    backend.rebuild(doc(f"d{i}", f"长沙市第{i}诊所", address=f"长沙市{i}号") for i in range(3000))
+    pq = parse_query("市")
+    where, _, params = backend.match_sql(pq, {})
+    with backend._conn() as conn:
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN SELECT id FROM {backend.entries} WHERE {where}",
+                                                     params))
+    assert "search_entries_tokens" in plan and "Seq Scan" not in plan, plan
+    assert search(backend, "市").total == 3000
+
+
+def test_postgres_schema_version_mismatch_needs_a_rebuild(pg):
+    from search_index.postgres_backend import SchemaMismatch
+
+    backend = pg()
+    backend.upsert(DOCS)
+    with backend._conn() as conn:
+        conn.execute(f"UPDATE {backend.state} SET version = 0")
+    stale = pg()
+    with pytest.raises(SchemaMismatch):
+        search(stale, "医院")
+    assert stale.rebuild(DOCS) == len(DOCS)
+    assert search(stale, "医院").total == 3 and search(backend, "医院").total == 3
+
+
+def test_postgres_schema_and_prefix_options(pg_schema_url):
+    """``schema=`` qualifies every object (instead of search_path); ``table_prefix`` keeps
+    several stores apart in one schema."""
+    url = make_url(pg_schema_url)
+    schema = url.query["options"].split("=", 1)[1]
+    plain = url.difference_update_query(["options"]).render_as_string(hide_password=False)
+    a = open_backend(f"{plain}?schema={schema}")
+    b = open_backend(f"{plain}?schema={schema}&table_prefix=other_")
+    c = open_backend(pg_schema_url)
+    try:
+        a.upsert(DOCS)
+        b.upsert([doc("x1", "别的医院")])
+        assert a.count() == len(DOCS) and b.count() == 1
+        assert ids(search(b, "医院")) == ["x1"]
+        assert c.count() == len(DOCS)  # search_path finds the same tables
+        assert {"search_entries", "other_entries"} <= pg_tables(c)
+    finally:
+        for backend in (a, b, c):
+            backend.close()
+
+
+# -- open_backend --------------------------------------------------------------------------------
+
+
 def test_open_backend(tmp_path, monkeypatch):
     assert isinstance(open_backend("memory://"), MemoryBackend)
     b = open_backend(f"whoosh://{tmp_path}/abs")
@@ -613,8 +839,27 @@ def test_open_backend(tmp_path, monkeypatch):
     assert isinstance(b, TantivyBackend) and (tmp_path / "rel" / "tix" / "CURRENT").exists()
 
 
+def test_open_backend_postgres_urls():
+    """No server needed: nothing connects before the first search."""
+    b = open_backend("postgresql://u:pw@db.example:5433/portal?table_prefix=ix_&schema=search&pool_size=3"
+                     "&lock_timeout=2.5&sslmode=require")
+    assert isinstance(b, PostgresBackend)
+    assert (b.prefix, b.schema, b.pool_size, b.lock_timeout) == ("ix_", "search", 3, 2.5)
+    assert b.entries == '"search"."ix_entries"'
+    assert b.url.drivername == "postgresql+psycopg" and b.url.password == "pw"
+    assert dict(b.url.query) == {"sslmode": "require", "options": "-cjit=off"}  # the rest goes to libpq
+    for url in ("postgresql+psycopg://u@h/db", "postgres://u@h/db"):
+        b = open_backend(url)
+        assert isinstance(b, PostgresBackend) and b.url.drivername == "postgresql+psycopg"
+        assert b.entries == '"search_entries"'
+    b = open_backend("postgresql://u@h/db?options=-csearch_path%3Dx")
+    assert b.url.query["options"] == "-csearch_path=x -cjit=off"
+
+
 @pytest.mark.parametrize("url", ["", "whoosh://", "tantivy://", "tantivy:///", "elasticsearch://x", "/tmp/ix",
-                                 "memory:", None])
+                                 "memory:", None, "postgresql://h/db?table_prefix=Bad-Prefix",
+                                 "postgresql://h/db?schema=a.b", "postgresql://h/db?pool_size=x",
+                                 "postgresql://h/db?table_prefix=a&table_prefix=b"])
 def test_open_backend_rejects(url):
     with pytest.raises(ValueError):
         open_backend(url)

@@ -1,0 +1,683 @@
+"""PostgreSQL backend: the index lives in the shared database server, so any number of web
+nodes behind a load balancer search (and one writer updates) the same store.
+
+``SEARCH_URL=postgresql+psycopg://user@host:port/db`` (``postgresql://`` too; psycopg 3 is the
+driver either way). Query options, removed before connecting: ``table_prefix`` (default
+``search_``), ``schema`` (objects qualified with it; otherwise ``search_path`` decides, e.g.
+``options=-csearch_path=...``), ``pool_size`` (default 5) and ``lock_timeout`` (seconds a writer
+waits for another one, e.g. a rebuild, before ``IndexLocked``; default 30). The rest of the URL
+goes to libpq. No extension and no superuser: CREATE on the schema is enough.
+
+Objects (``p`` = the prefix): ``p_state`` (one row: token, generation, schema version),
+``p_entries`` (what matching, ranking and facets read, one narrow row per document),
+``p_docs`` (the document as JSON text, read for the page only) and the SQL function
+``p_tokens_v<version>``, which a GIN expression index calls:
+
+- Python (:mod:`.analysis`, :func:`.document.prepare`) writes ``name_norm`` / ``rest_norm``
+  (normalised name; titles + address), ``name_words`` / ``rest_words`` (their letter/digit
+  runs, each after a space), ``codes``, ``name_key`` / ``name_len`` and the facet columns.
+  ``rest`` joins titles and address with a separator that is neither CJK nor a word character,
+  so no term matches across it.
+- ``p_tokens_v1(name_norm, rest_norm, name_words, rest_words)`` returns every CJK character
+  and CJK bigram (runs split by a regular expression generated from ``analysis._CJK_CLASS``,
+  explicit code points: no locale involved) and each word's prefixes up to WORD_PREFIX_MAX.
+  ``tests/unit/test_search_conformance.py`` checks it against :func:`python_tokens`.
+- A query asks ``p_tokens_v1(...) @> ARRAY[...]`` with each CJK run's bigrams (or its one
+  character) and each word cut to WORD_PREFIX_MAX, which is exact for runs of one or two
+  characters and for short words; longer runs are confirmed with ``strpos`` on the normalised
+  text (what a bigram phrase query does), longer words with ``strpos(words, ' ' || word)``.
+  Codes match ``codes @> ARRAY[...]`` (its own GIN index), exactly.
+- One statement per search: the matches are materialised once, without the document; facets
+  are counted over all of them in one pass (GROUPING SETS; ``record_types`` by its array of
+  values, split up in Python); the ranking tiers are a CASE over the same rows (query.tier
+  in SQL); only the page is sorted (top-N) and joined to ``p_docs``.
+  Text columns are ``COLLATE "C"``: order is by code point, as in Python.
+- Stored strings: NUL is illegal in ``text`` and lone surrogates cannot be encoded, so ids and
+  facet values go through :func:`_safe` (and filter values alike); ``doc`` is JSON text, which
+  escapes NUL, and falls back to ``\\u`` escapes for lone surrogates: any dict round-trips.
+
+Why this layout: EXPLAIN (ANALYZE, TIMING OFF) on 100,000 subjects from bench/search_micro.py
+(25% hospitals, so 医院 and its substrings match 25,000), reproduced by
+``python -m bench.pg_explain``.
+PostgreSQL 15, C.UTF-8, default settings (shared_buffers 128 MB, work_mem 4 MB), warm cache,
+2 cores shared with other jobs (load 4-7): best of 5, milliseconds, rough. The first three
+columns time only the match step (``count(*)``): this backend's index, a pg_trgm GIN index over
+the same normalised text (``LIKE '%run%'``), and no index (the exact ``strpos`` conditions, a
+sequential scan). "search" is this backend's whole statement: matches, all facets, page 1.
+
+====================  =======  ==========  =======  =====  ======  ==================
+query                 matches  bigram GIN  pg_trgm  scan   search  plan (bigram GIN)
+====================  =======  ==========  =======  =====  ======  ==================
+1 char (院)            25,000        15.9     44.9   52.1    95.0  Bitmap Index Scan
+2 chars (民医)         25,000        19.6     32.6   34.0    80.7  Bitmap Index Scan
+2 chars, rare             175         0.1     31.5   41.5     0.6  Bitmap Index Scan
+4 chars (人民医院)     25,000        26.2     10.8   32.5    62.8  Bitmap Index Scan
+6 chars, rare             501         1.0      0.7   38.0     2.0  Bitmap Index Scan
+full name                   1         0.3      0.4   41.6     0.4  Bitmap Index Scan
+licence number              1         0.0        –   25.9     0.1  Bitmap Index Scan (codes)
+word prefix (宾馆 12)     527         0.4     42.6   30.0     1.8  Bitmap Index Scan
+2 chars + 2 filters     1,883        13.8     56.5   29.5    17.3  Bitmap Index Scan
+filter only            25,000        14.6     16.3   14.5    64.0  Seq Scan
+====================  =======  ==========  =======  =====  ======  ==================
+
+Sizes at 100,000: entries heap 4,569 pages (36 MB, ~0.35 kB a row), token index 17 MB, codes
+index 17 MB, documents 54 MB; rebuild ~2,000 documents/s (most of it Python's ``prepare``).
+
+- The match step reads the heap page of every matching row, so row width decides the common
+  short queries (医院, 药房, 诊所 match a quarter of a province). A first version with a
+  ``text[]`` token column and the JSON in the same row had ~1.5 kB rows (19,000 pages): the
+  whole search for 民医 took ~250 ms where this layout takes ~90 ms (same machine, same hour);
+  ``int4`` token hashes in the row (8,200 pages, every term confirmed) were ~1.7x slower than
+  this layout.
+- pg_trgm cannot use its index below three characters (two-character names are the most common
+  query: 31 ms vs 0.1 ms for a rare pair), needs an extension, and what it counts as a word
+  character depends on the locale. A tsvector of pre-segmented bigrams would add positions for
+  phrase queries, which the ``strpos`` confirm does more cheaply; not measured.
+- The planner must never call the token function per row (a sequential scan over 300,000 rows
+  would take seconds): the function is declared expensive and the index column keeps no
+  statistics, so the default 0.5% estimate always picks the bitmap index scan (tested with a
+  character that every document contains); GIN's ``@>`` needs no recheck. JIT is off on these
+  connections: its start-up (~85 ms) exceeded the queries'. Facets over many matches are the
+  rest of the cost; 25,000 materialised matches spill to a temporary file at the default 4 MB
+  ``work_mem`` (``options=-cwork_mem=16MB`` in the URL keeps them in memory).
+
+Writes: every write transaction first locks the state row (``lock_timeout``, then
+``IndexLocked``), so writers are serialised and a rebuild holds them off until its swap;
+searches never wait for writers. ``upsert`` is ``INSERT ... ON CONFLICT DO UPDATE`` on both
+tables; ``rebuild`` COPYs into fresh tables, builds their indexes and, in the same
+transaction, renames them over the live ones (ACCESS EXCLUSIVE for milliseconds: searches that
+started before finish on the old tables, later ones see the new), then ANALYZEs them. A failed
+rebuild rolls back and leaves nothing behind. ``generation()`` reads the one state row, bumped
+by every write in the same transaction. The GIN indexes have ``fastupdate`` off: a drained
+batch pays for its index updates instead of every search scanning a pending list.
+
+Connections come from a small SQLAlchemy pool (thread-safe; rebuilt after ``fork``, so a
+``gunicorn --preload`` master never shares sockets with its workers); reads run in autocommit.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+
+from .analysis import _CJK_CLASS, CJK, bigrams, normalize, runs
+from .base import (
+    FACETS,
+    MAX_WINDOW,
+    IndexLocked,
+    SearchQuery,
+    SearchResults,
+    clamp_paging,
+    clean_filters,
+    page_count,
+    region_prefix,
+    sorted_facets,
+)
+from .document import Prepared, prepare
+from .query import ALL_IN_NAME, ELSEWHERE, EXACT_NAME, NAME_PREFIX, ParsedQuery, make_hit, parse_query
+
+#: Bump when the tables, the token function or the token rules change: the store then needs a rebuild.
+SCHEMA_VERSION = 1
+#: Word prefixes indexed as tokens; a longer query word is confirmed with ``strpos``.
+WORD_PREFIX_MAX = 10
+DEFAULT_PREFIX = "search_"
+URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout")
+COPY_BATCH = 2000
+_IDENT = re.compile(r"[a-z_][a-z0-9_]{0,31}")
+_SCALAR_FACETS = tuple(f for f in FACETS if f != "record_types")
+#: GROUPING(kind, category, region_code, grade, record_types) of each grouping set -> its field
+#: (the bit of a grouped column is 0; the empty set, all ones, is the total).
+_GROUPINGS = {(1 << len(FACETS)) - 1 - (1 << (len(FACETS) - 1 - i)): f for i, f in enumerate(FACETS)}
+_INDEXES = {"entries": ("pkey", "tokens", "codes"), "docs": ("pkey",)}
+
+ENTRY_COLUMNS = ("id", "name_key", "name_len", "name_norm", "rest_norm", "name_words", "rest_words",
+                 "codes", "kind", "category", "region_code", "grade", "record_types")
+_ENTRY_TYPES = ["text", "text", "int4", "text", "text", "text", "text",
+                "text[]", "text", "text", "text", "text", "text[]"]
+
+
+def _pg_regex_class(chars: str) -> str:
+    """A Python character class body (``analysis._CJK_CLASS``) as PostgreSQL regex escapes."""
+    return "".join(c if c == "-" else (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+                   for c in chars)
+
+
+CJK_RUN_REGEX = f"[{_pg_regex_class(_CJK_CLASS)}]+"
+#: The same inside an E'' literal (backslashes doubled): right whatever standard_conforming_strings says.
+_CJK_RUN_LITERAL = CJK_RUN_REGEX.replace("\\", "\\\\")
+
+
+class SchemaMismatch(RuntimeError):
+    """The store was built by another version of this backend: rebuild it."""
+
+
+def _safe(text: str) -> str:
+    """A string PostgreSQL can store: NUL is illegal in ``text`` and lone surrogates cannot be
+    encoded. Applied alike to stored ids / facet values and to ids / filter values asked for."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def _json(doc: dict) -> str:
+    text = json.dumps(doc, ensure_ascii=False)  # escapes control characters, NUL included
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: "\\udXXX" escapes load back to the same string
+        text = json.dumps(doc)
+    return text
+
+
+def _words(norm: str) -> str:
+    return "".join(" " + run for kind, _, run in runs(norm) if kind != CJK)
+
+
+def python_tokens(name_norm: str, rest_norm: str) -> set[str]:
+    """What the SQL token function returns for a row, computed in Python (the reference)."""
+    out: set[str] = set()
+    for norm in (name_norm, rest_norm):
+        for kind, _, run in runs(norm):
+            if kind == CJK:
+                out.update(run)
+                out.update(bigrams(run))
+            else:
+                out.update(run[:k] for k in range(1, min(len(run), WORD_PREFIX_MAX) + 1))
+    return out
+
+
+def _entry(p: Prepared) -> tuple:
+    name_norm = normalize(p.name)
+    rest_norm = normalize(p.titles) + "\n" + normalize(p.extra)
+    facet = {f: (_safe(p.facets[f][0]) if p.facets[f] else None) for f in _SCALAR_FACETS}
+    return (
+        _safe(p.id), p.name_key, len(p.name_key), name_norm, rest_norm, _words(name_norm), _words(rest_norm),
+        list(p.codes), facet["kind"], facet["category"], facet["region_code"], facet["grade"],
+        [_safe(v) for v in p.facets["record_types"]],
+    )
+
+
+def _query_tokens(pq: ParsedQuery) -> list[str]:
+    tokens: set[str] = set()
+    for run in pq.cjk:
+        tokens.update(bigrams(run) if len(run) > 1 else [run])
+    tokens.update(w[:WORD_PREFIX_MAX] for w in pq.words)
+    return sorted(tokens)
+
+
+def _ident(value: str, what: str) -> str:
+    if not isinstance(value, str) or not _IDENT.fullmatch(value):
+        raise ValueError(f"search {what} must match {_IDENT.pattern}: {value!r}")
+    return value
+
+
+class PostgresBackend:
+    def __init__(self, url, *, table_prefix: str = DEFAULT_PREFIX, schema: str | None = None,
+                 pool_size: int = 5, lock_timeout: float = 30.0) -> None:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(url)
+        if url.get_backend_name() != "postgresql":
+            raise ValueError(f"not a PostgreSQL URL: {url.render_as_string()}")
+        options = url.query.get("options", "")
+        if not isinstance(options, str):
+            raise ValueError("search URL: options given twice")
+        self.url = url.set(drivername="postgresql+psycopg").update_query_dict(
+            {"options": f"{options} -cjit=off".strip()})
+        self.prefix = _ident(table_prefix, "table prefix")
+        self.schema = _ident(schema, "schema") if schema else None
+        self.pool_size = max(int(pool_size), 1)
+        self.lock_timeout = float(lock_timeout)
+        self.entries, self.docs, self.state = (self._name(t) for t in ("entries", "docs", "state"))
+        self._function = self._name(f"tokens_v{SCHEMA_VERSION}")
+        self._tokens_sql = f"{self._function}(name_norm, rest_norm, name_words, rest_words)"
+        self._engine = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        self._ready = False
+
+    @classmethod
+    def from_url(cls, url: str) -> PostgresBackend:
+        """``postgresql[+psycopg]://...?table_prefix=...&schema=...&pool_size=...&lock_timeout=...``"""
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        shown = parsed.render_as_string()  # error messages never show the password
+        opts = {k: parsed.query[k] for k in URL_OPTIONS if k in parsed.query}
+        if any(not isinstance(v, str) for v in opts.values()):
+            raise ValueError(f"search URL option given twice: {shown}")
+        try:
+            kwargs = {
+                "table_prefix": opts.get("table_prefix", DEFAULT_PREFIX),
+                "schema": opts.get("schema") or None,
+                "pool_size": int(opts.get("pool_size", 5)),
+                "lock_timeout": float(opts.get("lock_timeout", 30)),
+            }
+        except ValueError as exc:
+            raise ValueError(f"bad search URL option in {shown}: {exc}") from None
+        return cls(parsed.difference_update_query(URL_OPTIONS), **kwargs)
+
+    def __repr__(self) -> str:
+        return f"PostgresBackend({self.url.render_as_string()!r}, {self.entries})"
+
+    def _name(self, name: str) -> str:
+        quoted = f'"{self.prefix}{name}"'
+        return f'"{self.schema}".{quoted}' if self.schema else quoted
+
+    # -- connections ----------------------------------------------------------------------
+
+    def _get_engine(self):
+        pid = os.getpid()
+        if self._engine is None or self._pid != pid:
+            from sqlalchemy import create_engine
+
+            with self._lock:
+                if self._engine is None or self._pid != pid:
+                    if self._engine is not None:  # forked: leave the parent's connections alone
+                        self._engine.dispose(close=False)
+                    self._engine = create_engine(
+                        self.url, pool_size=self.pool_size, max_overflow=self.pool_size,
+                        pool_pre_ping=True, isolation_level="AUTOCOMMIT",
+                    )
+                    self._pid = pid
+        return self._engine
+
+    @contextlib.contextmanager
+    def _conn(self) -> Iterator:
+        """A pooled psycopg connection in autocommit mode (one statement, one transaction)."""
+        raw = self._get_engine().raw_connection()
+        try:
+            yield raw.driver_connection
+        except BaseException:
+            if raw.driver_connection.broken:
+                raw.invalidate()
+            raise
+        finally:
+            raw.close()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator:
+        """A transaction holding the writer lock (the state row), waited for ``lock_timeout``."""
+        import psycopg
+
+        with self._conn() as conn, conn.transaction():
+            self._set_lock_timeout(conn)
+            try:
+                conn.execute(f"SELECT 1 FROM {self.state} WHERE id = 1 FOR UPDATE")
+            except psycopg.errors.LockNotAvailable:
+                raise IndexLocked(f"search index {self.entries} is locked by another writer") from None
+            conn.execute("SELECT set_config('lock_timeout', '0', true)")
+            yield conn
+
+    def _set_lock_timeout(self, conn) -> None:
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", [f"{max(int(self.lock_timeout * 1000), 1)}ms"])
+
+    def _bump(self, conn, built: bool = False) -> None:
+        extra = f", version = {SCHEMA_VERSION}, built_at = now()" if built else ""
+        conn.execute(f"UPDATE {self.state} SET generation = generation + 1, updated_at = now(){extra} WHERE id = 1")
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def _function_ddl(self) -> str:
+        # IMMUTABLE: an index expression. Expensive to the planner, so that it never prefers
+        # evaluating it per row to the index. Everything it calls is in pg_catalog.
+        return f"""CREATE FUNCTION {self._function}(name_norm text, rest_norm text, name_words text,
+                                                   rest_words text) RETURNS text[]
+            LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT COST 10000 AS $fn$
+            SELECT ARRAY(
+                SELECT substr(r[1], i, n)  -- each character, and the bigram it starts
+                FROM regexp_matches(name_norm || ' ' || rest_norm, E'{_CJK_RUN_LITERAL}', 'g') AS r,
+                     generate_series(1, length(r[1])) AS i, (VALUES (1), (2)) AS v(n)
+                UNION ALL
+                SELECT left(w, k)  -- word prefixes
+                FROM unnest(string_to_array(ltrim(name_words || rest_words), ' ')) AS w,
+                     generate_series(1, least(length(w), {WORD_PREFIX_MAX})) AS k)
+            $fn$"""
+
+    def _tables_ddl(self, suffix: str = "") -> list[str]:
+        text = 'text COLLATE "C"'
+        return [
+            f"""CREATE TABLE {self._name("entries" + suffix)} (
+                id {text} NOT NULL,
+                name_key {text} NOT NULL,
+                name_len integer NOT NULL,
+                name_norm {text} NOT NULL,
+                rest_norm {text} NOT NULL,
+                name_words {text} NOT NULL,
+                rest_words {text} NOT NULL,
+                codes text[] COLLATE "C" NOT NULL,
+                kind {text},
+                category {text},
+                region_code {text},
+                grade {text},
+                record_types text[] COLLATE "C" NOT NULL)""",
+            f'CREATE TABLE {self._name("docs" + suffix)} (id {text} NOT NULL, doc text NOT NULL)',
+        ]
+
+    def _indexes_ddl(self, suffix: str = "") -> list[str]:
+        entries, docs = self._name("entries" + suffix), self._name("docs" + suffix)
+        return [
+            f'ALTER TABLE {entries} ADD CONSTRAINT "{self.prefix}entries{suffix}_pkey" PRIMARY KEY (id)',
+            f'ALTER TABLE {docs} ADD CONSTRAINT "{self.prefix}docs{suffix}_pkey" PRIMARY KEY (id)',
+            f'CREATE INDEX "{self.prefix}entries{suffix}_tokens" ON {entries} USING gin ({self._tokens_sql}) '
+            "WITH (fastupdate = off)",
+            # No statistics for the expression: the planner keeps its default 0.5% estimate and
+            # so always uses the index (see the module docstring); ANALYZE also skips the function.
+            # Takes effect for ANALYZE only after this transaction commits.
+            f'ALTER INDEX {self._name(f"entries{suffix}_tokens")} ALTER COLUMN 1 SET STATISTICS 0',
+            f'CREATE INDEX "{self.prefix}entries{suffix}_codes" ON {entries} USING gin (codes) '
+            "WITH (fastupdate = off)",
+        ]
+
+    def create(self) -> None:
+        """Create the function, tables and indexes unless they exist (safe to race: an advisory
+        lock). Called on first use; call it yourself to create the schema at deploy time."""
+        with self._conn() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"search_index:{self.entries}"])
+            conn.execute(f"""CREATE TABLE IF NOT EXISTS {self.state} (
+                id integer PRIMARY KEY CHECK (id = 1),
+                token text NOT NULL,
+                generation bigint NOT NULL,
+                version integer NOT NULL,
+                built_at timestamptz,
+                updated_at timestamptz NOT NULL DEFAULT now())""")
+            created = conn.execute(
+                f"INSERT INTO {self.state} (id, token, generation, version) VALUES (1, %s, 0, %s) "
+                "ON CONFLICT (id) DO NOTHING", [uuid.uuid4().hex[:12], SCHEMA_VERSION]).rowcount
+            if created:
+                self._create_objects(conn)
+
+    def _create_objects(self, conn) -> None:
+        self._ensure_function(conn)
+        for ddl in self._tables_ddl() + self._indexes_ddl():
+            conn.execute(ddl)
+
+    def _ensure_function(self, conn) -> None:
+        signature = f"{self._function}(text,text,text,text)"
+        if conn.execute("SELECT to_regprocedure(%s)", [signature]).fetchone()[0] is None:
+            conn.execute(self._function_ddl())
+
+    def _ensure(self) -> None:
+        """Create the schema on first use; refuse a store of another schema version."""
+        if self._ready:
+            return
+        import psycopg
+
+        try:
+            with self._conn() as conn:
+                row = conn.execute(f"SELECT version FROM {self.state} WHERE id = 1").fetchone()
+        except psycopg.errors.UndefinedTable:
+            row = None
+        if row is None:
+            self.create()
+            row = (SCHEMA_VERSION,)
+        if row[0] != SCHEMA_VERSION:
+            raise SchemaMismatch(f"search index {self.entries} has schema version {row[0]}, this code "
+                                 f"needs {SCHEMA_VERSION}: rebuild it (credit-portal index rebuild)")
+        self._ready = True
+
+    # -- reading --------------------------------------------------------------------------
+
+    def count(self) -> int:
+        self._ensure()
+        with self._conn() as conn:
+            return conn.execute(f"SELECT count(*) FROM {self.entries}").fetchone()[0]
+
+    def generation(self) -> str:
+        self._ensure()
+        with self._conn() as conn:
+            token, gen = conn.execute(f"SELECT token, generation FROM {self.state} WHERE id = 1").fetchone()
+        return f"pg-{token}-{gen}"
+
+    def search(self, q: SearchQuery) -> SearchResults:
+        page, per_page = clamp_paging(q.page, q.per_page)
+        filters = clean_filters(q.filters)
+        pq = parse_query(q.text)
+        if pq.is_empty and not filters:
+            return SearchResults(0, page, per_page, 0, [], sorted_facets({}))
+        start = min((page - 1) * per_page, MAX_WINDOW)
+        sql, params = self.search_sql(pq, filters, limit=min(per_page, MAX_WINDOW - start), offset=start)
+        self._ensure()
+        with self._conn() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
+        total, docs = 0, []
+        for grouping, value, record_types, n, doc in rows:
+            field = _GROUPINGS.get(grouping)
+            if grouping == -1:
+                docs.append((n, doc))
+            elif field is None:
+                total = n
+            elif field == "record_types":  # grouped by the whole (sorted, distinct) array
+                for v in record_types:
+                    counts[field][v] = counts[field].get(v, 0) + n
+            elif value is not None:  # documents without a value for the field form a group too
+                counts[field][value] = n
+        hits = [make_hit(json.loads(doc), pq) for _, doc in sorted(docs)]
+        return SearchResults(total, page, per_page, page_count(total, per_page), hits, sorted_facets(counts))
+
+    def match_sql(self, pq: ParsedQuery, filters: dict[str, str]) -> tuple[str, list[str], dict]:
+        """``(WHERE condition, name conditions, parameters)`` for a parsed query and clean filters."""
+        params: dict = {}
+        where: list[str] = []
+        in_name: list[str] = []
+        tokens = _query_tokens(pq)
+        if tokens:
+            where.append(f"{self._tokens_sql} @> %(tokens)s::text[]")
+            params["tokens"] = tokens
+        if pq.codes:
+            where.append("codes @> %(codes)s::text[]")
+            params["codes"] = list(pq.codes)
+        for i, run in enumerate(pq.cjk):
+            params[f"c{i}"] = run
+            in_name.append(f"strpos(name_norm, %(c{i})s) > 0")
+            if len(run) > 2:  # the bigrams found the candidates; is the run one substring?
+                where.append(f"(strpos(name_norm, %(c{i})s) > 0 OR strpos(rest_norm, %(c{i})s) > 0)")
+        for i, word in enumerate(pq.words):
+            params[f"w{i}"] = " " + word
+            in_name.append(f"strpos(name_words, %(w{i})s) > 0")
+            if len(word) > WORD_PREFIX_MAX:
+                where.append(f"(strpos(name_words, %(w{i})s) > 0 OR strpos(rest_words, %(w{i})s) > 0)")
+        for field, value in filters.items():
+            value = _safe(value)
+            if field == "record_types":
+                where.append("record_types @> ARRAY[%(f_record_types)s]::text[]")
+            elif field == "region_code" and (prefix := region_prefix(value)) != value:
+                where.append("starts_with(region_code, %(f_region_code)s)")
+                value = prefix
+            else:
+                where.append(f"{field} = %(f_{field})s")
+            params[f"f_{field}"] = value
+        return " AND ".join(where), in_name, params
+
+    def search_sql(self, pq: ParsedQuery, filters: dict[str, str], limit: int, offset: int) -> tuple[str, dict]:
+        """The one statement of a search. Rows ``(grouping, value, record_types, count, NULL)``
+        count the matches per facet value in one pass (GROUPING SETS; see :data:`_GROUPINGS`),
+        then ``(-1, NULL, NULL, position, doc)`` are the page."""
+        where, in_name, params = self.match_sql(pq, filters)
+        params |= {"limit": limit, "offset": offset}
+        when = []  # query.tier() in SQL
+        if pq.key:
+            params["key"] = pq.key
+            when += [f"WHEN name_key = %(key)s THEN {EXACT_NAME}",
+                     f"WHEN starts_with(name_key, %(key)s) THEN {NAME_PREFIX}"]
+        if in_name:
+            when.append(f"WHEN {' AND '.join(in_name)} THEN {ALL_IN_NAME}")
+        tier = f"CASE {' '.join(when)} ELSE {ELSEWHERE} END" if when else str(ELSEWHERE)
+        facets = ", ".join(FACETS)
+        sql = f"""WITH m AS MATERIALIZED (
+                SELECT id, name_key, name_len, {facets}, {tier} AS tier
+                FROM {self.entries} WHERE {where}
+            ), page AS (
+                SELECT id, tier, name_len, name_key FROM m
+                ORDER BY tier, name_len, name_key, id LIMIT %(limit)s OFFSET %(offset)s
+            )
+            SELECT GROUPING({facets}), coalesce({', '.join(_SCALAR_FACETS)}), record_types, count(*), NULL
+              FROM m GROUP BY GROUPING SETS ((), {', '.join(f'({f})' for f in FACETS)})
+            UNION ALL
+            SELECT -1, NULL, NULL, row_number() OVER (ORDER BY p.tier, p.name_len, p.name_key, p.id), d.doc
+              FROM page p JOIN {self.docs} d ON d.id = p.id"""
+        return sql, params
+
+    # -- writing --------------------------------------------------------------------------
+
+    def upsert(self, docs: Iterable[dict]) -> int:
+        rows: dict[str, tuple[tuple, str]] = {}
+        for doc in docs:  # prepare() raises on a bad document before anything is written
+            p = prepare(doc)
+            entry = _entry(p)
+            rows[entry[0]] = (entry, _json(p.doc))  # the last of a repeated id wins
+        if not rows:
+            return 0
+        cols = ", ".join(ENTRY_COLUMNS)
+        values = ", ".join(f"%s::{t}" for t in _ENTRY_TYPES)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ENTRY_COLUMNS[1:])
+        self._ensure()
+        with self._writing() as conn, conn.cursor() as cur:
+            cur.executemany(f"INSERT INTO {self.entries} ({cols}) VALUES ({values}) "
+                            f"ON CONFLICT (id) DO UPDATE SET {updates}", [e for e, _ in rows.values()])
+            cur.executemany(f"INSERT INTO {self.docs} (id, doc) VALUES (%s, %s) "
+                            "ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
+                            [(key, doc) for key, (_, doc) in rows.items()])
+            self._bump(conn)
+        return len(rows)
+
+    def delete(self, ids: Iterable[str]) -> int:
+        keys = sorted({_safe(i) for i in ids if isinstance(i, str) and i})
+        if not keys:
+            return 0
+        self._ensure()
+        with self._writing() as conn:
+            n = conn.execute(f"DELETE FROM {self.entries} WHERE id = ANY(%s::text[])", [keys]).rowcount
+            conn.execute(f"DELETE FROM {self.docs} WHERE id = ANY(%s::text[])", [keys])
+            if n:
+                self._bump(conn)
+        return n
+
+    def clear(self) -> None:
+        self._ensure()
+        with self._writing() as conn:
+            conn.execute(f"TRUNCATE {self.entries}, {self.docs}")
+            self._bump(conn)
+
+    def rebuild(self, docs: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
+        """COPY ``docs`` into fresh tables, index them and swap them in, in one transaction.
+        Ids must be unique (a repeated id keeps its first document). Writers wait; searches
+        use the old tables until the swap commits. Also replaces a store of another version."""
+        import psycopg
+
+        suffix = "_" + uuid.uuid4().hex[:10]
+        seen: set[str] = set()
+        self._ready = False
+        self._ensure_state()
+        with self._writing() as conn:
+            old_version = conn.execute(f"SELECT version FROM {self.state} WHERE id = 1").fetchone()[0]
+            conn.execute("SELECT set_config('maintenance_work_mem', '128MB', true)")
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"search_index:{self.entries}"])
+            self._ensure_function(conn)
+            for ddl in self._tables_ddl(suffix):
+                conn.execute(ddl)
+            entries, bodies = [], []
+            with conn.cursor() as cur:
+                for n, doc in enumerate(docs, 1):
+                    p = prepare(doc)
+                    entry = _entry(p)
+                    if entry[0] not in seen:
+                        seen.add(entry[0])
+                        entries.append(entry)
+                        bodies.append((entry[0], _json(p.doc)))
+                    if len(entries) >= COPY_BATCH:
+                        self._copy(cur, suffix, entries, bodies)
+                        entries, bodies = [], []
+                    if progress:
+                        progress(n)
+                self._copy(cur, suffix, entries, bodies)
+            for ddl in self._indexes_ddl(suffix):
+                conn.execute(ddl)
+            # The swap: ACCESS EXCLUSIVE for a moment, committed with everything above.
+            self._lock_live_tables(conn)
+            for table in _INDEXES:
+                conn.execute(f"ALTER TABLE IF EXISTS {self._name(table)} "
+                             f'RENAME TO "{self.prefix}{table}_old{suffix}"')
+            for table, indexes in _INDEXES.items():
+                conn.execute(f"DROP TABLE IF EXISTS {self._name(table + '_old' + suffix)}")
+                conn.execute(f'ALTER TABLE {self._name(table + suffix)} RENAME TO "{self.prefix}{table}"')
+                for index in indexes:
+                    conn.execute(f'ALTER INDEX {self._name(f"{table}{suffix}_{index}")} '
+                                 f'RENAME TO "{self.prefix}{table}_{index}"')
+            if old_version != SCHEMA_VERSION:
+                conn.execute(f"DROP FUNCTION IF EXISTS {self._name(f'tokens_v{old_version}')}(text,text,text,text)")
+            self._bump(conn, built=True)
+        # After the commit: inside the transaction that set it, ANALYZE ignores the token
+        # column's statistics target of 0 (PostgreSQL 15). Until then the planner has no
+        # statistics, which gives the same default estimate.
+        with self._conn() as conn:
+            conn.execute(f"ANALYZE {self.entries}, {self.docs}")
+        return len(seen)
+
+    def _lock_live_tables(self, conn) -> None:
+        """Take ACCESS EXCLUSIVE on both live tables before renaming them. A search locks
+        ``entries`` and ``docs`` in an order that depends on whether its plan is cached, so
+        taking them one by one can deadlock with it; instead both are taken together under a
+        short ``lock_timeout`` in a savepoint, released and retried until ``self.lock_timeout``.
+        While the rebuild waits in the lock queue new searches queue behind it, so it does
+        not starve; it never waits long while holding one table."""
+        import psycopg
+
+        live = [t for t in (self.entries, self.docs)
+                if conn.execute("SELECT to_regclass(%s)", [t]).fetchone()[0] is not None]
+        if not live:
+            return
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                with conn.transaction():  # a savepoint: a timeout releases what it took
+                    conn.execute("SELECT set_config('lock_timeout', '200ms', true)")
+                    conn.execute(f"LOCK TABLE {', '.join(live)} IN ACCESS EXCLUSIVE MODE")
+                return
+            except psycopg.errors.LockNotAvailable:
+                if time.monotonic() >= deadline:
+                    raise IndexLocked(f"search index {self.entries}: searches held the tables too long") from None
+
+    def _copy(self, cur, suffix: str, entries: list[tuple], bodies: list[tuple]) -> None:
+        if not entries:
+            return
+        with cur.copy(f"COPY {self._name('entries' + suffix)} ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as copy:
+            copy.set_types(_ENTRY_TYPES)
+            for row in entries:
+                copy.write_row(row)
+        with cur.copy(f"COPY {self._name('docs' + suffix)} (id, doc) FROM STDIN") as copy:
+            copy.set_types(["text", "text"])
+            for row in bodies:
+                copy.write_row(row)
+
+    def _ensure_state(self) -> None:
+        import psycopg
+
+        try:
+            with self._conn() as conn:
+                conn.execute(f"SELECT 1 FROM {self.state} LIMIT 0")
+        except psycopg.errors.UndefinedTable:
+            self.create()
+
+    def size_bytes(self) -> int:
+        """Disk used by the store's tables and their indexes."""
+        with self._conn() as conn:
+            return conn.execute("SELECT coalesce(sum(pg_total_relation_size(to_regclass(t))), 0)::bigint "
+                                "FROM unnest(%s::text[]) AS t", [[self.entries, self.docs, self.state]]).fetchone()[0]
+
+    def drop(self) -> None:
+        """Remove the store (tables and token function), e.g. a scratch one; next use recreates it."""
+        with self._conn() as conn, conn.transaction():
+            conn.execute(f"DROP TABLE IF EXISTS {self.entries}, {self.docs}, {self.state}")
+            conn.execute(f"DROP FUNCTION IF EXISTS {self._function}(text,text,text,text)")
+        self._ready = False
+
+    def close(self) -> None:
+        """Close pooled connections; the next call opens new ones."""
+        with self._lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.dispose()
