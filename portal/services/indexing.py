@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..domain.disclosure import public_subject, public_view
@@ -17,6 +17,7 @@ from ..models import CreditRecord, Grade, IndexJob, State, Subject
 from ..models.base import utcnow
 
 TITLES_PER_DOC = 8
+_WRITER_LOCK_KEY = 0x1DC0_0001  # pg_advisory_xact_lock key of the index writer
 
 
 def enqueue(session: Session, subject_id: int, reason: str = "") -> None:
@@ -90,12 +91,30 @@ def build_documents(session: Session, subject_ids: list[int], today: date, profi
     return out
 
 
+def _lock_writer(session: Session) -> None:
+    """Hold the index writer's lock until the transaction ends (DESIGN.md: one writer drains
+    the queue). Without it two drains (threads, gunicorn workers or web nodes in inline mode)
+    can build a subject's document at different moments and the older one land last.
+    PostgreSQL: a transaction-level advisory lock. SQLite: a write statement, which takes the
+    database's write lock (busy timeout applies) in a fresh transaction, as WAL requires."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITER_LOCK_KEY})
+    else:
+        session.commit()  # a read transaction begun earlier could not be upgraded under WAL
+        session.execute(update(State).where(State.key == "index_updated_at").values(value=State.value))
+
+
 def drain(session: Session, backend, today: date, profile, limit: int = 5000) -> int:
-    """Apply pending index jobs (one writer). Jobs are marked done only after the backend
-    accepted the change, so a crash in between leaves them queued."""
+    """Apply pending index jobs (one writer at a time, see :func:`_lock_writer`). Jobs are
+    marked done only after the backend accepted the change, so a crash in between leaves them
+    queued."""
+    if not pending_count(session):
+        return 0
+    _lock_writer(session)
     jobs = session.execute(select(IndexJob).where(IndexJob.done_at.is_(None)).order_by(IndexJob.id)
                            .limit(limit)).scalars().all()
-    if not jobs:
+    if not jobs:  # another writer took them while this one waited
+        session.commit()
         return 0
     subject_ids = sorted({j.subject_id for j in jobs})
     docs = build_documents(session, subject_ids, today, profile)
@@ -135,10 +154,15 @@ def iter_documents(session: Session, today: date, profile, batch: int = 2000) ->
 
 def rebuild(session: Session, backend, today: date, profile, progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the whole index from the database; pending jobs up to now are then done."""
-    high = session.execute(select(func.max(IndexJob.id))).scalar() or 0
+    # Only the jobs visible now are covered by the documents the rebuild reads; a job of a
+    # transaction still open at this moment (PostgreSQL hands out ids before commit) may carry a
+    # change the rebuild reads too early, so it stays queued for the next drain.
+    covered = session.execute(select(IndexJob.id).where(IndexJob.done_at.is_(None))).scalars().all()
+    session.commit()  # end the read transaction: the rebuild must not hold a snapshot open
     count = backend.rebuild(iter_documents(session, today, profile), progress)
     now = utcnow()
-    session.execute(update(IndexJob).where(IndexJob.id <= high, IndexJob.done_at.is_(None)).values(done_at=now))
+    for i in range(0, len(covered), 5000):
+        session.execute(update(IndexJob).where(IndexJob.id.in_(covered[i:i + 5000])).values(done_at=now))
     set_state(session, "index_updated_at", now.isoformat(timespec="seconds"))
     set_state(session, "index_built_on", today.isoformat())
     session.commit()
