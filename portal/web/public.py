@@ -3,7 +3,7 @@
 Everything here reads public views only (DESIGN.md, the privacy boundary)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from ..domain.disclosure import public_subject, public_view
@@ -14,7 +14,10 @@ from ..models import CreditRecord, Subject
 from ..search import clean_filters, parse_page, search_public
 from ..services import indexing
 from ..services.importer import template_csv, template_xlsx
-from . import abort_with, db, is_htmx, runtime
+from ..identity import current_identity
+from . import abort_with, cached_pages, db, is_htmx, runtime
+from .csrf import csrf_token
+from .page_cache import tag
 
 bp = Blueprint("public", __name__)
 
@@ -95,8 +98,33 @@ def facility_context(subject: Subject) -> dict:
 
 @bp.get("/facility/<public_id>")
 def facility(public_id: str):
-    subject = _load_subject(public_id)
-    return render_template("public/facility.html", **facility_context(subject))
+    """The facility page. For visitors without a login it is the same page for everyone but the
+    CSRF token, so it is rendered once per public data version and day (``page_cache``) with a
+    marker where the token goes; a logged-in visitor's header differs, so that page is live."""
+    if current_identity() is not None:
+        html = render_template("public/facility.html", **facility_context(_load_subject(public_id)))
+        return _private(make_response(html))
+    cache = cached_pages()
+    marker = cache.marker("csrf")
+
+    def build():
+        context = facility_context(_load_subject(public_id))  # 404s propagate and are not cached
+        return render_template("public/facility.html", csrf_token=lambda: marker, **context), {}
+
+    page = cache.get_or_build("facility", public_id, runtime().today(), build)
+    token = csrf_token()  # this visitor's (a new visitor also gets the seed cookie, as before)
+    resp = _private(make_response(page.body.replace(marker, token)))
+    resp.set_etag(f"{page.etag}-{tag(token)}")
+    if "If-None-Match" in request.headers:
+        resp.make_conditional(request)
+    return resp
+
+
+def _private(resp):
+    # Per visitor (CSRF token, login state): browsers may keep it and revalidate, shared caches not.
+    resp.headers["Cache-Control"] = "private, no-cache"
+    resp.vary.add("Cookie")
+    return resp
 
 
 @bp.get("/facility/by-code/<code>")
