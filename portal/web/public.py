@@ -4,7 +4,7 @@ Everything here reads public views only (DESIGN.md, the privacy boundary)."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ..domain.disclosure import public_subject, public_view
 from ..domain.identifiers import classify_code, normalize_code
@@ -26,6 +26,10 @@ LIST_TYPES = {
     "serious": (("serious_list", "blacklist", "joint_punishment"), "严重失信主体名单"),
 }
 MAX_QUERY = 100
+# Built once: the facility and QR pages run them on every cache miss.
+_SUBJECT_BY_PUBLIC_ID = select(Subject).where(Subject.public_id == bindparam("public_id"))
+_CURRENT_RECORDS = select(CreditRecord).where(CreditRecord.subject_id == bindparam("subject_id"),
+                                              CreditRecord.is_current.is_(True))
 
 
 def _query_text() -> str:
@@ -57,7 +61,7 @@ def search():
 def _load_subject(public_id: str) -> Subject:
     if not (1 <= len(public_id) <= 16) or not public_id.replace("-", "").replace("_", "").isalnum():
         abort_with(404, "未找到该主体。请检查链接是否完整。")
-    subject = db().execute(select(Subject).where(Subject.public_id == public_id)).scalar_one_or_none()
+    subject = db().execute(_SUBJECT_BY_PUBLIC_ID, {"public_id": public_id}).scalar_one_or_none()
     if subject is None:
         abort_with(404, "未找到该主体。请检查链接是否完整。")
     return subject
@@ -72,8 +76,7 @@ def facility_context(subject: Subject) -> dict:
     view = public_subject(subject, today, employer)
     if view is None:
         abort_with(404, "未找到该主体。")
-    records = session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id,
-                                                         CreditRecord.is_current.is_(True))).scalars().all()
+    records = session.execute(_CURRENT_RECORDS, {"subject_id": subject.id}).scalars().all()
     public = []
     from ..services.cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
     markers = case_markers(session, rt.profile, subject.id)
