@@ -50,10 +50,9 @@ def _headers(resp, status: int):
 
 
 def _not_genuine():
-    """The same response for every token that is not a plate of ours (forged, mistyped, cut off)."""
-    page = cached_pages().get_or_build("not_genuine", "", runtime().today(),
-                                     lambda: (render_template("facility/not_genuine.html"), {}))
-    return _headers(make_response(page.body), 404)
+    """The same response for every token that is not a plate of ours (forged, mistyped, cut off).
+    Rendered without touching the database, not even the page cache's version check."""
+    return _headers(make_response(render_template("facility/not_genuine.html")), 404)
 
 
 def _banners(plate, current, subject) -> list[dict]:
