@@ -165,9 +165,11 @@ def expire(session: Session, today: date) -> int:
     return len(ids)
 
 
+_STATE = select(State.value).where(State.key == bindparam("key"))
+
+
 def get_state(session: Session, key: str) -> str | None:
-    row = session.get(State, key)
-    return row.value if row else None
+    return session.execute(_STATE, {"key": key}).scalar_one_or_none()
 
 
 def set_state(session: Session, key: str, value: str) -> None:
