@@ -4,6 +4,7 @@ public data version behind it (portal.public_version): a cached page never outli
 writes behind the ORM's back), per-visitor parts are never shared, and conditional GETs get 304."""
 from __future__ import annotations
 
+import weakref
 from datetime import date, timedelta
 
 import pytest
@@ -313,9 +314,10 @@ def test_buffered_scans_reach_the_table_exactly(app, rt, session, client, plate)
     assert session.execute(select(PlateScanDay.count)).scalar_one() == 6
 
 
-def test_scans_are_written_every_flush_scans_and_at_exit(app, rt, session, plate):
+def test_scans_are_written_every_flush_scans_and_at_exit(app, rt, session, plate, monkeypatch):
     other = svc.ScanCounter(rt.sessions, clock=lambda: 0.0, flush_scans=10)  # a second worker process
     mine = scan_counter(app)
+    monkeypatch.setattr(svc, "_counters", weakref.WeakSet([other, mine]))  # not other tests' apps
     mine.clock = lambda: 0.0
     other._last_write = mine._last_write = 0.0  # inside their write period: only the count rule writes
     for _ in range(25):
