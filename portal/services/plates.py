@@ -278,26 +278,31 @@ class ScanCounter:
     """Scans counted in process memory and written with ``record_scans`` in one transaction.
 
     ``add`` writes at once when the last write is ``flush_seconds`` old (so under light traffic
-    every scan is in the table straight away, as before), and otherwise when ``flush_scans``
-    scans are waiting; ``flush`` also runs at process exit (``atexit``: a gunicorn worker's
-    graceful stop, restart or ``--max-requests`` recycling). Under a burst that is one write a
-    second per process instead of one per scan. Counts stay exact across processes (each write
-    adds its increments with an UPSERT). A process killed without running its exit hooks
-    (SIGKILL, OOM, power loss) loses the scans still waiting: fewer than ``flush_scans``. A
-    failed write never fails the page: the counts wait and are retried once a second.
+    every scan is in the table straight away, as before), when ``flush_scans`` scans are
+    waiting, and otherwise lets a timer write them ``flush_seconds`` later; ``flush`` also runs
+    at process exit (``atexit``: a gunicorn worker's graceful stop, restart or ``--max-requests``
+    recycling). Under a burst that is about one write a second per process instead of one per
+    scan, and every scan is in the table about a second after it was made. Counts stay exact
+    across processes (each write adds its increments with an UPSERT). A process killed without
+    running its exit hooks (SIGKILL, OOM, power loss) loses the scans still waiting: those of
+    its last second, never more than ``flush_scans``. A failed write never fails the page: the
+    counts wait and are retried a second later.
     """
 
     def __init__(self, sessions, clock: Callable[[], float] = time.monotonic, flush_seconds: float = 1.0,
-                 flush_scans: int = 1000):
+                 flush_scans: int = 1000, timer: bool = True):
         self.sessions = sessions
         self.clock = clock
         self.flush_seconds = flush_seconds
         self.flush_scans = flush_scans
+        self.timer = timer  # tests that watch scans wait turn it off
         self._pending: Counter[tuple[int, date]] = Counter()
         self._waiting = 0
         self._last_write = float("-inf")
         self._failing = False
-        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()  # the buffer
+        self._writing = threading.Lock()  # one write at a time: flush() returns after every earlier scan is written
         _counters.add(self)
 
     def add(self, plate_id: int, day: date) -> None:
@@ -306,33 +311,46 @@ class ScanCounter:
             self._waiting += 1
             due = (self.clock() - self._last_write >= self.flush_seconds
                    or (self._waiting >= self.flush_scans and not self._failing))
+            timer = None
+            if not due and self.timer and self._timer is None:
+                timer = self._timer = threading.Timer(self.flush_seconds, self._flush_later)
+                timer.daemon = True
         if due:
             self.flush()
+        elif timer is not None:
+            timer.start()
 
     def pending(self) -> int:
         return self._waiting
 
+    def _flush_later(self) -> None:
+        with self._lock:
+            self._timer = None
+        self.flush()
+
     def flush(self) -> int:
         """Write the waiting counts; the number of scans written (0 on failure, logged)."""
-        with self._lock:
-            batch, waiting = self._pending, self._waiting
-            self._pending, self._waiting = Counter(), 0
-            self._last_write = self.clock()
-        if not batch:
-            return 0
-        try:
-            with self.sessions() as session:
-                record_scans(session, batch)
-                session.commit()
-        except Exception:  # noqa: BLE001 — counting is best effort; keep the counts for the next write
-            log.warning("scan count: writing %d scans failed; kept for the next attempt", waiting, exc_info=True)
+        with self._writing:
             with self._lock:
-                self._pending.update(batch)
-                self._waiting += waiting
-                self._failing = True
-            return 0
-        self._failing = False
-        return waiting
+                batch, waiting = self._pending, self._waiting
+                self._pending, self._waiting = Counter(), 0
+                self._last_write = self.clock()
+            if not batch:
+                return 0
+            try:
+                with self.sessions() as session:
+                    record_scans(session, batch)
+                    session.commit()
+            except Exception:  # noqa: BLE001 — counting is best effort; keep the counts for the next write
+                log.warning("scan count: writing %d scans failed; kept for the next attempt", waiting,
+                            exc_info=True)
+                with self._lock:
+                    self._pending.update(batch)
+                    self._waiting += waiting
+                    self._failing = True
+                return 0
+            self._failing = False
+            return waiting
 
 
 @atexit.register

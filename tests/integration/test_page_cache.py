@@ -4,6 +4,7 @@ public data version behind it (portal.public_version): a cached page never outli
 writes behind the ORM's back), per-visitor parts are never shared, and conditional GETs get 304."""
 from __future__ import annotations
 
+import time
 import weakref
 from datetime import date, timedelta
 
@@ -301,7 +302,7 @@ def test_facility_page_304_only_for_the_same_visitor(app, client, clinic):
 def test_buffered_scans_reach_the_table_exactly(app, rt, session, client, plate):
     counter = scan_counter(app)
     now = [50.0]
-    counter.clock = lambda: now[0]
+    counter.clock, counter.timer = (lambda: now[0]), False
     _scan(client, plate)  # the first write of the period goes straight to the table
     for _ in range(4):
         _scan(client, plate)
@@ -315,10 +316,10 @@ def test_buffered_scans_reach_the_table_exactly(app, rt, session, client, plate)
 
 
 def test_scans_are_written_every_flush_scans_and_at_exit(app, rt, session, plate, monkeypatch):
-    other = svc.ScanCounter(rt.sessions, clock=lambda: 0.0, flush_scans=10)  # a second worker process
+    other = svc.ScanCounter(rt.sessions, clock=lambda: 0.0, flush_scans=10, timer=False)  # a second worker
     mine = scan_counter(app)
     monkeypatch.setattr(svc, "_counters", weakref.WeakSet([other, mine]))  # not other tests' apps
-    mine.clock = lambda: 0.0
+    mine.clock, mine.timer = (lambda: 0.0), False
     other._last_write = mine._last_write = 0.0  # inside their write period: only the count rule writes
     for _ in range(25):
         other.add(plate.id, TODAY)
@@ -331,6 +332,7 @@ def test_scans_are_written_every_flush_scans_and_at_exit(app, rt, session, plate
 
 def test_a_failed_write_keeps_the_scans_for_the_next_one(app, session, plate, monkeypatch):
     counter = scan_counter(app)
+    counter.timer = False
     real = svc.record_scans
     monkeypatch.setattr(svc, "record_scans", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db down")))
     counter.add(plate.id, TODAY)
@@ -339,3 +341,16 @@ def test_a_failed_write_keeps_the_scans_for_the_next_one(app, session, plate, mo
     monkeypatch.setattr(svc, "record_scans", real)
     assert counter.flush() == 2
     assert svc.scan_counts(session) == {plate.id: 2}
+
+
+def test_the_last_scans_of_a_burst_are_written_by_the_timer(app, session, plate):
+    counter = scan_counter(app)
+    counter.flush_seconds = 0.2
+    for _ in range(3):
+        counter.add(plate.id, TODAY)  # the first is written at once, the other two wait
+    assert counter.pending() == 2
+    deadline = time.monotonic() + 10
+    while counter.pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    counter.flush()  # returns only after the timer's write (if it is still running) has finished
+    assert svc.scan_counts(session) == {plate.id: 3}
