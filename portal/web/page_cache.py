@@ -37,7 +37,7 @@ MAX_BYTES = 16 * 2**20  # per process (in-memory size); a scan page takes ~10 KB
 @dataclass(frozen=True)
 class Page:
     body: str
-    etag: str  # of ``body``; a response adds its filled-in parts
+    etag: str  # of ``body`` without this process's marker nonce; a response adds its filled-in parts
     version: str
     built_at: float
     meta: dict = field(default_factory=dict)
@@ -100,8 +100,8 @@ class PageCache:
         if built is None:
             return None
         body, meta = built
-        page = Page(body=body, etag=hashlib.blake2b(body.encode(), digest_size=12).hexdigest(), version=version,
-                    built_at=now, meta=meta)
+        etag = hashlib.blake2b(body.replace(self._nonce, "").encode(), digest_size=12).hexdigest()  # same in every worker
+        page = Page(body=body, etag=etag, version=version, built_at=now, meta=meta)
         with self._lock:
             if sys.getsizeof(body) <= self.max_bytes // 8 and today == self._day:
                 self._drop(key)

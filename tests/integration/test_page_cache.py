@@ -280,6 +280,19 @@ def test_scan_page_answers_a_conditional_get_with_304_and_counts_it(app, client,
     assert svc.scan_counts(session) == {plate.id: 3}  # the 304 is a scan too
 
 
+def test_every_worker_gives_the_same_etag(settings, app, client, plate):
+    from portal import create_app
+
+    other = create_app(settings)  # another worker process: its own cache and marker nonce
+    try:
+        theirs = other.test_client().get(f"/p/{plate.token}").headers["ETag"]
+        mine = _scan(client, plate).headers["ETag"]
+        assert theirs.split("-")[0] == mine.split("-")[0]  # the page part (the rest is the minute of the scan)
+    finally:
+        other.extensions["portal.scan_counter"].flush()
+        other.extensions["portal"].engine.dispose()
+
+
 def test_a_changed_page_gets_a_new_etag(client, ctx, session, plate):
     etag = _scan(client, plate).headers["ETag"]
     svc.revoke_plate(ctx, plate, "lost")
