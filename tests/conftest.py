@@ -93,6 +93,7 @@ def app(settings):
     app.config["TESTING"] = True
     upgrade(app.extensions["portal"].engine)
     yield app
+    app.extensions["portal.scan_counter"].flush()  # buffered scans: write them while the database exists
     app.extensions["portal"].close()
 
 

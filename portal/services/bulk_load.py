@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from sqlalchemy import func, insert, select, text
 
+from .. import public_version
 from ..demo.generator import iter_subjects
 from ..models import CreditRecord, Subject
 from ..models.base import utcnow
@@ -92,6 +93,7 @@ def bulk_load_demo(ctx: ServiceContext, n_subjects: int, seed: int, grade: bool 
         if len(subjects) >= BATCH:
             flush()
     flush()
+    public_version.mark(session)  # Core inserts on the connection are invisible to the session events
     if conn.dialect.name == "postgresql":
         for table in ("subjects", "credit_records"):
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import cases as engine
@@ -486,11 +486,14 @@ def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
     return moved
 
 
+_OPEN_CASES = (select(Case.record_lineage_id, Case.kind)
+               .where(Case.subject_id == bindparam("subject_id"), Case.closed_on.is_(None)).order_by(Case.id))
+
+
 def case_markers(session, profile, subject_id: int) -> dict[int, str]:
     """lineage id → "异议处理中" / "信用修复中" for the public page, when the profile shows them."""
     if not profile.display.case_markers:
         return {}
-    rows = session.execute(select(Case.record_lineage_id, Case.kind).where(
-        Case.subject_id == subject_id, Case.closed_on.is_(None)).order_by(Case.id)).all()
+    rows = session.execute(_OPEN_CASES, {"subject_id": subject_id}).all()
     return {lineage: MARKERS[kind] for lineage, kind in rows}
 from .evidence import add_evidence  # noqa: E402,F401  (the verb lives with the upload checks)

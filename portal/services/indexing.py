@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..domain.disclosure import public_subject, public_view
@@ -24,12 +24,13 @@ def enqueue(session: Session, subject_id: int, reason: str = "") -> None:
     session.add(IndexJob(subject_id=subject_id, reason=reason))
 
 
+_LATEST_GRADE = (select(Grade).where(Grade.subject_id == bindparam("subject_id"), Grade.year < bindparam("year"))
+                 .order_by(Grade.year.desc()).limit(1))  # built once: the QR page asks on every miss
+
+
 def latest_grade(session: Session, subject_id: int, today: date) -> Grade | None:
     """The grade in force: the newest one for a year before this one (湖南 第十八条)."""
-    return session.execute(
-        select(Grade).where(Grade.subject_id == subject_id, Grade.year < today.year)
-        .order_by(Grade.year.desc()).limit(1)
-    ).scalar_one_or_none()
+    return session.execute(_LATEST_GRADE, {"subject_id": subject_id, "year": today.year}).scalar_one_or_none()
 
 
 def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: Grade | None,
@@ -188,9 +189,11 @@ def expire(session: Session, today: date) -> int:
     return len(ids)
 
 
+_STATE = select(State.value).where(State.key == bindparam("key"))
+
+
 def get_state(session: Session, key: str) -> str | None:
-    row = session.get(State, key)
-    return row.value if row else None
+    return session.execute(_STATE, {"key": key}).scalar_one_or_none()
 
 
 def set_state(session: Session, key: str, value: str) -> None:

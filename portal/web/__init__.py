@@ -29,6 +29,11 @@ def runtime() -> Runtime:
     return current_app.extensions["portal"]
 
 
+def cached_pages():
+    """This process's cache of rendered public pages (``portal.web.page_cache``)."""
+    return current_app.extensions["portal.page_cache"]
+
+
 def db():
     """The request's session (created on first use)."""
     if "db" not in g:
@@ -51,6 +56,10 @@ def is_htmx() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    from .page_cache import PageCache
+
+    app.extensions["portal.page_cache"] = PageCache(app.extensions["portal"].engine)
+
     @app.teardown_appcontext
     def _close_session(exc):
         session = g.pop("db", None)

@@ -3,8 +3,8 @@
 Everything here reads public views only (DESIGN.md, the privacy boundary)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from sqlalchemy import bindparam, func, select
 
 from ..domain.disclosure import public_subject, public_view
 from ..domain.identifiers import classify_code, normalize_code
@@ -14,7 +14,10 @@ from ..models import CreditRecord, Subject
 from ..search import clean_filters, parse_page, search_public
 from ..services import indexing
 from ..services.importer import template_csv, template_xlsx
-from . import abort_with, db, is_htmx, runtime
+from ..identity import current_identity
+from . import abort_with, cached_pages, db, is_htmx, runtime
+from .csrf import csrf_token
+from .page_cache import tag
 
 bp = Blueprint("public", __name__)
 
@@ -23,6 +26,10 @@ LIST_TYPES = {
     "serious": (("serious_list", "blacklist", "joint_punishment"), "严重失信主体名单"),
 }
 MAX_QUERY = 100
+# Built once: the facility and QR pages run them on every cache miss.
+_SUBJECT_BY_PUBLIC_ID = select(Subject).where(Subject.public_id == bindparam("public_id"))
+_CURRENT_RECORDS = select(CreditRecord).where(CreditRecord.subject_id == bindparam("subject_id"),
+                                              CreditRecord.is_current.is_(True))
 
 
 def _query_text() -> str:
@@ -54,7 +61,7 @@ def search():
 def _load_subject(public_id: str) -> Subject:
     if not (1 <= len(public_id) <= 16) or not public_id.replace("-", "").replace("_", "").isalnum():
         abort_with(404, "未找到该主体。请检查链接是否完整。")
-    subject = db().execute(select(Subject).where(Subject.public_id == public_id)).scalar_one_or_none()
+    subject = db().execute(_SUBJECT_BY_PUBLIC_ID, {"public_id": public_id}).scalar_one_or_none()
     if subject is None:
         abort_with(404, "未找到该主体。请检查链接是否完整。")
     return subject
@@ -69,8 +76,7 @@ def facility_context(subject: Subject) -> dict:
     view = public_subject(subject, today, employer)
     if view is None:
         abort_with(404, "未找到该主体。")
-    records = session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id,
-                                                         CreditRecord.is_current.is_(True))).scalars().all()
+    records = session.execute(_CURRENT_RECORDS, {"subject_id": subject.id}).scalars().all()
     public = []
     from ..services.cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
     markers = case_markers(session, rt.profile, subject.id)
@@ -95,8 +101,33 @@ def facility_context(subject: Subject) -> dict:
 
 @bp.get("/facility/<public_id>")
 def facility(public_id: str):
-    subject = _load_subject(public_id)
-    return render_template("public/facility.html", **facility_context(subject))
+    """The facility page. For visitors without a login it is the same page for everyone but the
+    CSRF token, so it is rendered once per public data version and day (``page_cache``) with a
+    marker where the token goes; a logged-in visitor's header differs, so that page is live."""
+    if current_identity() is not None:
+        html = render_template("public/facility.html", **facility_context(_load_subject(public_id)))
+        return _private(make_response(html))
+    cache = cached_pages()
+    marker = cache.marker("csrf")
+
+    def build():
+        context = facility_context(_load_subject(public_id))  # 404s propagate and are not cached
+        return render_template("public/facility.html", csrf_token=lambda: marker, **context), {}
+
+    page = cache.get_or_build("facility", public_id, runtime().today(), build)
+    token = csrf_token()  # this visitor's (a new visitor also gets the seed cookie, as before)
+    resp = _private(make_response(page.body.replace(marker, token)))
+    resp.set_etag(f"{page.etag}-{tag(token)}")
+    if "If-None-Match" in request.headers:
+        resp.make_conditional(request)
+    return resp
+
+
+def _private(resp):
+    # Per visitor (CSRF token, login state): browsers may keep it and revalidate, shared caches not.
+    resp.headers["Cache-Control"] = "private, no-cache"
+    resp.vary.add("Cookie")
+    return resp
 
 
 @bp.get("/facility/by-code/<code>")
