@@ -15,19 +15,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from . import datasets
+from .load import free_port, wait_port, wrk
 from .stats import Timer, emit, peak_rss_mb, summary_ms, table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,25 +213,6 @@ def _label(search_url: str | None) -> str | None:
 
 # --- http -----------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
-
-
 def _workers(master: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
@@ -252,11 +231,11 @@ class Server:
     """gunicorn on 127.0.0.1 with the settings every HTTP figure shares."""
 
     def __init__(self, app: str, env: dict, workers: int):
-        self.port = _free_port()
+        self.port = free_port()
         cmd = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-k", "sync",
                "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "--preload", app]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
-        _wait_port(self.port, self.proc)
+        wait_port(self.port, self.proc)
 
     def workers_hwm(self) -> list[float]:
         return [_hwm_mb(p) for p in _workers(self.proc.pid)]
@@ -267,26 +246,6 @@ class Server:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-
-
-def _wrk(port: int, paths: list[str], seconds: int, connections: int, htmx: bool = False) -> dict:
-    wrk = shutil.which("wrk")
-    if not wrk:
-        raise SystemExit("wrk not found: apt-get install wrk")
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
-        fh.write("\n".join(paths))
-    try:
-        cmd = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-s", str(Path(__file__).with_name("wrk_paths.lua")), f"http://127.0.0.1:{port}", "--", fh.name]
-        if htmx:
-            cmd.append("htmx")
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
-    finally:
-        os.unlink(fh.name)
-    for line in out.splitlines():
-        if line.startswith("WRKJSON "):
-            return json.loads(line[8:])
-    raise RuntimeError("wrk gave no summary:\n" + out)
 
 
 def scan_paths(size: str, n: int = 500) -> list[str]:
@@ -334,26 +293,26 @@ def cmd_http(args) -> dict:
     rows, out = [], {}
     bare = Server("bench.bare_app:app", {}, args.workers)
     try:
-        _wrk(bare.port, ["/"], 2, args.connections)  # warm-up
-        r = _wrk(bare.port, ["/"], args.duration, args.connections)
+        wrk(bare.port, ["/"], 2, args.connections)  # warm-up
+        r = wrk(bare.port, ["/"], args.duration, args.connections)
         r["worker_peak_rss_mb"] = bare.workers_hwm()
         out["bare flask route"] = r
     finally:
         bare.stop()
     portal = Server("portal.app:create_app()", env, args.workers)
     try:
-        _wrk(portal.port, facility[:50], 3, args.connections)  # warm-up: searchers, templates
-        _wrk(portal.port, scans[:50], 2, args.connections)
+        wrk(portal.port, facility[:50], 3, args.connections)  # warm-up: searchers, templates
+        wrk(portal.port, scans[:50], 2, args.connections)
         # a scan also counts itself (buffered per worker, written about once a second): the QR
         # burst case. The first pass over the paths renders every page once per worker (a cold
         # page cache); the second pass over the same paths is what a hot plate or page costs.
-        out["scan page (QR)"] = _wrk(portal.port, scans, args.duration, args.connections)
-        out["scan page (QR), cached"] = _wrk(portal.port, scans, args.duration, args.connections)
-        _wrk(portal.port, search[:50], 3, args.connections, htmx=True)
-        out["facility page"] = _wrk(portal.port, facility, args.duration, args.connections)
-        out["facility page, cached"] = _wrk(portal.port, facility, args.duration, args.connections)
-        out["search fragment (htmx)"] = _wrk(portal.port, search, args.duration, args.connections, htmx=True)
-        out["search page"] = _wrk(portal.port, search, args.duration, args.connections)
+        out["scan page (QR)"] = wrk(portal.port, scans, args.duration, args.connections)
+        out["scan page (QR), cached"] = wrk(portal.port, scans, args.duration, args.connections)
+        wrk(portal.port, search[:50], 3, args.connections, htmx=True)
+        out["facility page"] = wrk(portal.port, facility, args.duration, args.connections)
+        out["facility page, cached"] = wrk(portal.port, facility, args.duration, args.connections)
+        out["search fragment (htmx)"] = wrk(portal.port, search, args.duration, args.connections, htmx=True)
+        out["search page"] = wrk(portal.port, search, args.duration, args.connections)
         hwm = portal.workers_hwm()
         for k in ("scan page (QR)", "scan page (QR), cached", "facility page", "facility page, cached",
                   "search fragment (htmx)", "search page"):

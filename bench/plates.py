@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.load import free_port, wait_port, wrk  # noqa: E402
 from bench.stats import emit, summary_ms, table  # noqa: E402
 
 TODAY = "2026-11-20"
@@ -120,46 +121,6 @@ def generation(rt, plates: int, out_dir: Path) -> dict:
 
 # --- load ----------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        return so.getsockname()[1]
-
-
-def _wait(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    import socket
-
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not start")
-
-
-def _wrk(port: int, paths: list[str], seconds: int, connections: int) -> dict:
-    import json
-
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
-        fh.write("\n".join(paths))
-    try:
-        cmd = [shutil.which("wrk"), "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-s", str(ROOT / "bench" / "wrk_paths.lua"), f"http://127.0.0.1:{port}", "--", fh.name]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
-    finally:
-        os.unlink(fh.name)
-    for line in out.splitlines():
-        if line.startswith("WRKJSON "):
-            return json.loads(line[8:])
-    raise RuntimeError("wrk gave no summary:\n" + out)
-
-
 def _python_load(port: int, paths: list[str], requests: int, connections: int, seconds: int) -> dict:
     """Fallback without wrk: ``connections`` keep-alive clients, bounded by count and time."""
     lock = threading.Lock()
@@ -218,13 +179,13 @@ def scan_load(var: Path, tokens: list[str], args) -> dict:
             return s.execute(select(func.coalesce(func.sum(PlateScanDay.count), 0))).scalar_one()
 
     before = counted()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **_settings(var)}
     cmd = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "-k", "sync",
            "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--preload", "portal.app:create_app()"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     try:
-        _wait(port, proc)
+        wait_port(port, proc)
         paths = [f"/P/{t}" for t in tokens]
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", paths[0])
@@ -232,8 +193,8 @@ def scan_load(var: Path, tokens: list[str], args) -> dict:
         conn.close()
         use_wrk = shutil.which("wrk") and not args.python_client
         if use_wrk:
-            warm = _wrk(port, paths[:50], 2, args.connections)  # warm-up: templates, connections
-            result = _wrk(port, paths, args.duration, args.connections)
+            warm = wrk(port, paths[:50], 2, args.connections)  # warm-up: templates, connections
+            result = wrk(port, paths, args.duration, args.connections)
             result["client"] = "wrk -t1"
         else:
             warm = _python_load(port, paths[:50], 200, args.connections, 5)

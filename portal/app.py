@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
 from .config import ROOT, load_settings
 from .runtime import Runtime

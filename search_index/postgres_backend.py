@@ -566,8 +566,6 @@ class PostgresBackend:
         """COPY ``docs`` into fresh tables, index them and swap them in, in one transaction.
         Ids must be unique (a repeated id keeps its first document). Writers wait; searches
         use the old tables until the swap commits. Also replaces a store of another version."""
-        import psycopg
-
         suffix = "_" + uuid.uuid4().hex[:10]
         seen: set[str] = set()
         self._ready = False

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from ..demo.generator import iter_subjects
 from .audit import record_event

@@ -38,7 +38,6 @@ def _query_text() -> str:
 
 @bp.get("/")
 def home():
-    rt = runtime()
     return render_template("public/home.html", q="", results=None, filters={})
 
 

@@ -125,8 +125,9 @@ def _cli(settings, *args):
 
 
 def test_backend_is_the_configured_one(rt, settings):
-    expected = "PostgresBackend" if settings["SEARCH_URL"].startswith("postgresql") else "WhooshBackend"
-    assert type(rt.backend).__name__ == expected
+    scheme = settings["SEARCH_URL"].partition("://")[0]
+    expected = {"postgresql+psycopg": "PostgresBackend", "whoosh": "WhooshBackend", "tantivy": "TantivyBackend"}
+    assert type(rt.backend).__name__ == expected[scheme]
 
 
 def test_non_public_title_is_never_found(client, with_canary, settings):
