@@ -24,8 +24,8 @@ run: $(STAMP)
 ## The whole test suite (CI runs exactly this through .ci/run).
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	@# The public search and privacy-boundary tests once more on the tantivy backend.
-	TEST_SEARCH_BACKEND=tantivy $(BIN)/python -m pytest $(PYTEST_ARGS) \
+	@# The public search and privacy-boundary tests once more on the Whoosh backend (city and county size).
+	TEST_SEARCH_BACKEND=whoosh $(BIN)/python -m pytest $(PYTEST_ARGS) \
 	  tests/integration/test_public_search.py tests/integration/test_privacy_boundary.py
 
 ## Provincial-scale figures (issue #7): BENCH_SIZE=S|M|L, dataset cached under bench/data/.

@@ -1,6 +1,6 @@
 """The portal on ``SEARCH_URL=tantivy://...``: search pages, the index CLI, another process's view.
 
-The rest of the integration suite runs on tantivy with ``TEST_SEARCH_BACKEND=tantivy``."""
+The rest of the integration suite runs on tantivy too (the default); ``TEST_SEARCH_BACKEND=whoosh`` runs it on Whoosh."""
 from __future__ import annotations
 
 import pytest
