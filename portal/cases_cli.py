@@ -26,7 +26,6 @@ def document(case_no: str, kind: str, output: Path, purpose: str) -> None:
     from .models import Case
     from .services.access_log import log_staff_view
     from .services.case_documents import case_document
-    from .services.errors import ServiceError
 
     rt = cli._runtime()
     with cli._session(rt) as session:
@@ -34,10 +33,7 @@ def document(case_no: str, kind: str, output: Path, purpose: str) -> None:
         case = session.execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
         if case is None:
             raise click.ClickException(f"未找到案件 {case_no}")
-        try:
-            doc = case_document(ctx, case, kind, base_url=rt.settings["PORTAL_BASE_URL"])
-        except ServiceError as exc:
-            raise click.ClickException(exc.message) from exc
+        doc = case_document(ctx, case, kind, base_url=rt.settings["PORTAL_BASE_URL"])
         log_staff_view(ctx, "cli", "命令行", case.subject_id, purpose, what="case_document",
                        ref=f"document:{doc.doc_no}")
         output.write_bytes(doc.pdf)
@@ -57,14 +53,10 @@ def calendar() -> None:
 def calendar_set(day, holiday: bool, note: str) -> None:
     from . import cli
     from .services.calendar import set_holiday_override
-    from .services.errors import ServiceError
 
     rt = cli._runtime()
     with cli._session(rt) as session:
-        try:
-            set_holiday_override(rt.context(session, "staff:cli"), day.date(), not holiday, note)
-        except ServiceError as exc:
-            raise click.ClickException(exc.message) from exc
+        set_holiday_override(rt.context(session, "staff:cli"), day.date(), not holiday, note)
         session.commit()
         click.echo(f"{day.date()}：{'放假' if holiday else '调休上班'}")
 
@@ -75,14 +67,10 @@ def calendar_set(day, holiday: bool, note: str) -> None:
 def calendar_review(year: int, note: str) -> None:
     from . import cli
     from .services.calendar import mark_year_reviewed
-    from .services.errors import ServiceError
 
     rt = cli._runtime()
     with cli._session(rt) as session:
-        try:
-            years = mark_year_reviewed(rt.context(session, "staff:cli"), year, note)
-        except ServiceError as exc:
-            raise click.ClickException(exc.message) from exc
+        years = mark_year_reviewed(rt.context(session, "staff:cli"), year, note)
         session.commit()
         click.echo("已确认的年份：" + "、".join(str(y) for y in years))
 

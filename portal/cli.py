@@ -24,9 +24,15 @@ def _runtime() -> Runtime:
 
 @contextmanager
 def _session(rt: Runtime):
+    """A session for one command; a refused service call (``ServiceError``, its message in
+    Chinese) ends the command with that message and nothing committed."""
+    from .services.errors import ServiceError
+
     session = rt.sessions()
     try:
         yield session
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
     finally:
         session.close()
 

@@ -73,7 +73,6 @@ def issue(all_: bool, region: str | None, category: str | None) -> None:
 @click.option("--note", default="", help="说明")
 def revoke(plate_no: str, reason: str, note: str) -> None:
     from .services import plates as svc
-    from .services.errors import ServiceError
 
     cli = _cli()
     rt = cli._runtime()
@@ -81,10 +80,7 @@ def revoke(plate_no: str, reason: str, note: str) -> None:
         plate = svc.find_by_number(session, plate_no)
         if plate is None:
             raise click.ClickException(f"没有编号为 {plate_no} 的身份牌")
-        try:
-            svc.revoke_plate(rt.context(session, "cli:plates"), plate, reason, note)
-        except ServiceError as exc:
-            raise click.ClickException(exc.message) from exc
+        svc.revoke_plate(rt.context(session, "cli:plates"), plate, reason, note)
         session.commit()
     click.echo(f"身份牌 {plate.plate_no} 已作废（{REVOKE_REASONS[reason]}）；扫码将显示作废提示")
 
@@ -96,7 +92,6 @@ def revoke(plate_no: str, reason: str, note: str) -> None:
 def reissue(plate_no: str, reason: str, note: str) -> None:
     from .domain.plates import scan_url
     from .services import plates as svc
-    from .services.errors import ServiceError
 
     cli = _cli()
     rt = cli._runtime()
@@ -104,10 +99,7 @@ def reissue(plate_no: str, reason: str, note: str) -> None:
         plate = svc.find_by_number(session, plate_no)
         if plate is None:
             raise click.ClickException(f"没有编号为 {plate_no} 的身份牌")
-        try:
-            new = svc.reissue_plate(rt.context(session, "cli:plates"), plate, reason, note)
-        except ServiceError as exc:
-            raise click.ClickException(exc.message) from exc
+        new = svc.reissue_plate(rt.context(session, "cli:plates"), plate, reason, note)
         session.commit()
         click.echo(f"已补发 {new.plate_no}（替换 {plate.plate_no}）：{scan_url(rt.settings['PORTAL_BASE_URL'], new.token)}")
 

@@ -23,17 +23,13 @@ def staff() -> None:
 def create(username: str, roles: tuple[str, ...], authority: str, region_code: str, display_name: str,
            password: str) -> None:
     from . import cli
-    from .services.errors import ServiceError
     from .services.staff import create_staff
 
     rt = cli._runtime()
     with cli._session(rt) as session:
         ctx = rt.context(session, "cli")
-        try:
-            user, uri = create_staff(ctx, username, password, roles, authority=authority,
-                                     region_code=region_code, display_name=display_name)
-        except ServiceError as exc:
-            raise click.ClickException(exc.message) from exc
+        user, uri = create_staff(ctx, username, password, roles, authority=authority,
+                                 region_code=region_code, display_name=display_name)
         session.commit()
         click.echo(f"已创建工作人员账号 {user.username}（角色：{'、'.join(user.roles)}）")
         click.echo("请用身份验证器应用扫描或录入以下地址（仅显示一次）：")

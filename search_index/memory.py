@@ -13,15 +13,13 @@ from .base import (
     FACETS,
     SearchQuery,
     SearchResults,
-    clamp_paging,
-    clean_filters,
     page_count,
     page_slice,
     region_prefix,
     sorted_facets,
 )
 from .document import Prepared, prepare
-from .query import ParsedQuery, make_hit, parse_query, sort_key, tier
+from .query import ParsedQuery, make_hit, sort_key, start_search, tier
 
 
 @dataclass(frozen=True)
@@ -130,11 +128,9 @@ class MemoryBackend:
         pass
 
     def search(self, q: SearchQuery) -> SearchResults:
-        page, per_page = clamp_paging(q.page, q.per_page)
-        filters = clean_filters(q.filters)
-        pq = parse_query(q.text)
+        pq, filters, page, per_page, empty = start_search(q)
         matched: list[tuple[int, _Entry]] = []
-        if not (pq.is_empty and not filters):
+        if empty is None:
             with self._lock:
                 entries = list(self._docs.values())
             for e in entries:

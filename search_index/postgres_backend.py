@@ -108,18 +108,24 @@ from collections.abc import Callable, Iterable, Iterator
 from .analysis import _CJK_CLASS, CJK, bigrams, normalize, runs
 from .base import (
     FACETS,
-    MAX_WINDOW,
     IndexLocked,
+    MAX_WINDOW,
     SearchQuery,
     SearchResults,
-    clamp_paging,
-    clean_filters,
     page_count,
     region_prefix,
     sorted_facets,
 )
 from .document import Prepared, prepare
-from .query import ALL_IN_NAME, ELSEWHERE, EXACT_NAME, NAME_PREFIX, ParsedQuery, make_hit, parse_query
+from .query import (
+    ALL_IN_NAME,
+    ELSEWHERE,
+    EXACT_NAME,
+    NAME_PREFIX,
+    ParsedQuery,
+    make_hit,
+    start_search,
+)
 
 #: Bump when the tables, the token function or the token rules change: the store then needs a rebuild.
 SCHEMA_VERSION = 1
@@ -432,11 +438,9 @@ class PostgresBackend:
         return f"pg-{token}-{gen}"
 
     def search(self, q: SearchQuery) -> SearchResults:
-        page, per_page = clamp_paging(q.page, q.per_page)
-        filters = clean_filters(q.filters)
-        pq = parse_query(q.text)
-        if pq.is_empty and not filters:
-            return SearchResults(0, page, per_page, 0, [], sorted_facets({}))
+        pq, filters, page, per_page, empty = start_search(q)
+        if empty is not None:
+            return empty
         start = min((page - 1) * per_page, MAX_WINDOW)
         sql, params = self.search_sql(pq, filters, limit=min(per_page, MAX_WINDOW - start), offset=start)
         self._ensure()

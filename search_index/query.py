@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .analysis import CJK, WORD, looks_like_code, normalize, normalize_with_map, runs
-from .base import Hit, Segments
+from .base import Hit, SearchQuery, SearchResults, Segments, clamp_paging, clean_filters, sorted_facets
 
 MAX_QUERY_CHARS = 100
 MAX_TERMS = 8
@@ -134,3 +134,13 @@ def make_hit(doc: dict, pq: ParsedQuery) -> Hit:
             highlights["titles"] = segments
             break
     return Hit(id=doc["id"], doc=doc, highlights=highlights)
+
+
+def start_search(q: SearchQuery) -> tuple[ParsedQuery, dict[str, str], int, int, SearchResults | None]:
+    """What every backend's ``search`` starts from: the parsed text, clean filters and sane
+    paging, and the empty result when there is nothing to search for (no text, no filter)."""
+    page, per_page = clamp_paging(q.page, q.per_page)
+    filters = clean_filters(q.filters)
+    pq = parse_query(q.text)
+    empty = SearchResults(0, page, per_page, 0, [], sorted_facets({})) if pq.is_empty and not filters else None
+    return pq, filters, page, per_page, empty

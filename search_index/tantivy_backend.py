@@ -52,14 +52,12 @@ from .base import (
     MAX_WINDOW,
     SearchQuery,
     SearchResults,
-    clamp_paging,
-    clean_filters,
     page_count,
     region_prefix,
     sorted_facets,
 )
 from .document import Prepared, prepare
-from .query import MAX_QUERY_CHARS, ParsedQuery, make_hit, parse_query
+from .query import MAX_QUERY_CHARS, ParsedQuery, make_hit, start_search
 from .storage import IndexDirectory, IndexLocked
 
 __all__ = ["IndexLocked", "TantivyBackend"]
@@ -318,11 +316,9 @@ class TantivyBackend:
     # -- reading ------------------------------------------------------------------------------
 
     def search(self, q: SearchQuery) -> SearchResults:
-        page, per_page = clamp_paging(q.page, q.per_page)
-        filters = clean_filters(q.filters)
-        pq = parse_query(q.text)
-        if pq.is_empty and not filters:
-            return SearchResults(0, page, per_page, 0, [], sorted_facets({}))
+        pq, filters, page, per_page, empty = start_search(q)
+        if empty is not None:
+            return empty
         try:
             return self._search(pq, filters, page, per_page)
         except Exception:

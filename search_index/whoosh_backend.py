@@ -33,15 +33,13 @@ from .base import (
     FACETS,
     SearchQuery,
     SearchResults,
-    clamp_paging,
-    clean_filters,
     page_count,
     page_slice,
     region_prefix,
     sorted_facets,
 )
 from .document import Prepared, prepare
-from .query import ParsedQuery, make_hit, parse_query, sort_key, tier
+from .query import ParsedQuery, make_hit, sort_key, start_search, tier
 from .storage import IndexDirectory, IndexLocked
 
 __all__ = ["IndexLocked", "WhooshBackend"]
@@ -238,11 +236,9 @@ class WhooshBackend:
         return f"{name}:{self._index(name).latest_generation()}"
 
     def search(self, q: SearchQuery) -> SearchResults:
-        page, per_page = clamp_paging(q.page, q.per_page)
-        filters = clean_filters(q.filters)
-        pq = parse_query(q.text)
-        if pq.is_empty and not filters:
-            return SearchResults(0, page, per_page, 0, [], sorted_facets({}))
+        pq, filters, page, per_page, empty = start_search(q)
+        if empty is not None:
+            return empty
         try:
             return self._search(pq, filters, page, per_page)
         except Exception:
