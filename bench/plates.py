@@ -40,7 +40,8 @@ TODAY = "2026-11-20"
 def _settings(var: Path) -> dict[str, str]:
     return {"PORTAL_VAR_DIR": str(var), "PORTAL_TODAY": TODAY, "PORTAL_PROFILE": "hunan",
             "PORTAL_INDEX_MODE": "worker", "SEARCH_URL": f"whoosh://{var / 'index'}",
-            "PORTAL_BASE_URL": "https://xyxx.wjw.hunan.gov.cn"}
+            "PORTAL_BASE_URL": "https://xyxx.wjw.hunan.gov.cn",
+            "PORTAL_DEV_IDP": "on"}  # synthetic data; the plates carry a public-looking URL
 
 
 def prepare(var: Path, plates: int, seed: int) -> dict:

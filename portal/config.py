@@ -33,6 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_PAGE_SIZE", "20", "搜索结果每页条数"),
     # Login (portal.auth): any OpenID Connect provider; empty issuer = the embedded development IdP.
     Setting("PORTAL_OIDC_ISSUER", "", "统一身份认证平台（OpenID Connect）的 issuer；留空则使用内置开发身份提供方 PORTAL_BASE_URL/dev-idp（production 下拒绝）"),
+    Setting("PORTAL_DEV_IDP", "auto", "内置开发身份提供方：auto 仅在未配置 PORTAL_OIDC_ISSUER 且 PORTAL_BASE_URL 为本机地址（127.0.0.1、localhost）时启用；on 在其他地址也启用（仅限合成数据的演示环境）；production 下一律拒绝"),
     Setting("PORTAL_OIDC_CLIENT_ID", "", "门户在身份认证平台注册的 client_id（配置 issuer 时必填）"),
     Setting("PORTAL_OIDC_CLIENT_SECRET", "", "门户的 client_secret（配置 issuer 时必填）"),
     Setting("PORTAL_OIDC_SCOPES", "openid profile", "登录时请求的 scope"),

@@ -46,6 +46,13 @@ def setup(app: Flask) -> OidcClient:
     else:
         if settings["PORTAL_ENV"] == "production":
             raise ConfigError("生产环境必须配置 PORTAL_OIDC_ISSUER（统一身份认证平台）；内置开发身份提供方不得用于生产")
+        dev_idp = settings["PORTAL_DEV_IDP"].strip().lower()
+        if dev_idp not in ("auto", "on"):
+            raise ConfigError(f"PORTAL_DEV_IDP 只能是 auto 或 on，而不是 {settings['PORTAL_DEV_IDP']!r}")
+        if dev_idp == "auto" and not _is_loopback(base):
+            # Anyone can log in as any demo identity there: never on a reachable address by accident.
+            raise ConfigError(f"PORTAL_BASE_URL（{base}）不是本机地址，未配置 PORTAL_OIDC_ISSUER 时不会启用内置开发身份提供方；"
+                              "请配置统一身份认证平台，或在仅含合成数据的演示环境设置 PORTAL_DEV_IDP=on")
         from .. import devidp
         from .transport import WSGIAdapter
 
@@ -59,6 +66,19 @@ def setup(app: Flask) -> OidcClient:
                         transport=transport, timeout=float(settings["PORTAL_OIDC_TIMEOUT"]))
     app.extensions[EXTENSION] = client
     return client
+
+
+def _is_loopback(base_url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def oidc_client() -> OidcClient:

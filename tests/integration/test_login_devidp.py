@@ -447,3 +447,21 @@ def test_production_refuses_the_development_idp(settings):
     with pytest.raises(ConfigError, match="https"):
         create_app({**production, "PORTAL_OIDC_ISSUER": "http://idp.example", "PORTAL_OIDC_CLIENT_ID": "c",
                     "PORTAL_OIDC_CLIENT_SECRET": "s"})
+
+
+def test_development_idp_only_on_a_loopback_address_unless_asked_for(settings):
+    """A development deployment reachable from outside must not offer "log in as anyone"."""
+    from portal import create_app
+    from portal.runtime import ConfigError
+
+    public = {**settings, "PORTAL_BASE_URL": "https://xyxx.wjw.example.gov.cn"}
+    with pytest.raises(ConfigError, match="PORTAL_DEV_IDP=on"):
+        create_app(public)
+    with pytest.raises(ConfigError, match="auto 或 on"):
+        create_app({**settings, "PORTAL_DEV_IDP": "yes"})
+    apps = [create_app({**public, "PORTAL_DEV_IDP": "on"})]
+    apps += [create_app({**settings, "PORTAL_BASE_URL": url})
+             for url in ("http://localhost:8123", "http://127.0.0.1:5000", "http://[::1]:5000")]
+    for app in apps:
+        assert app.test_client().get("/dev-idp/.well-known/openid-configuration").status_code == 200
+        app.extensions["portal"].close()
