@@ -17,7 +17,7 @@ class AppendOnlyViolation(RuntimeError):
 
 
 def make_engine(url: str) -> Engine:
-    kwargs: dict = {"future": True}
+    kwargs: dict = {"future": True, "hide_parameters": True}  # no personal data in logged SQL errors
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

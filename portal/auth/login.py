@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..identity import ACR_LEVELS, Identity, acr_satisfies
+from ..identity import ACR_LEVELS, Identity, acr_satisfies, person_actor
 from ..models import LoginBinding, Subject
 from ..models.base import utcnow
 from ..services.audit import record_event
@@ -28,9 +28,7 @@ def acr_label(acr: str | None) -> str:
     return ACR_LABELS.get(ACR_LEVELS.get(acr or "", 0), "未知方式")
 
 
-def actor(sub: str) -> str:
-    """Audit actor of a logged-in person; the same form as ``services.access_log.actor_for``."""
-    return f"user:{sub}"[:120]
+actor = person_actor  # the audit actor of a logged-in person (portal.identity)
 
 
 def establish_identity(ctx: ServiceContext, result: LoginResult, *, issuer: str, names: ClaimNames,

@@ -48,15 +48,19 @@ def is_public(record: Any, today: date) -> bool:
     )
 
 
-def public_view(record: Any, today: date) -> dict | None:
+def public_view(record: Any, today: date, birth_on: date | None = None) -> dict | None:
     """The public form of a credit record, or ``None`` when the public may not see it.
 
     ``None`` unless the scope is *public*, the record is the current version, its status is
     active (not repaired / withdrawn / deleted / superseded) and ``today`` is inside its
-    publication window. Free text is scrubbed of ID numbers, phone numbers, bank cards and
-    e-mail addresses.
+    publication window. ``birth_on`` (a natural person's) also hides a record about what the
+    person did as a minor, for good: information about minors is not published (DOMAIN.md
+    "Disclosure"), and turning 18 does not change what they did before. Free text goes through
+    ``scrub_personal_data``.
     """
     if not is_public(record, today):
+        return None
+    if birth_on is not None and was_minor_on(birth_on, _get(record, "decided_on")):
         return None
     info_class = _get(record, "info_class")
     severity = _get(record, "severity")
@@ -80,6 +84,11 @@ def public_view(record: Any, today: date) -> dict | None:
 
 def _age_on(birth: date, today: date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def was_minor_on(birth: date, day: date | None) -> bool:
+    """Under 18 on ``day`` (an unknown day counts as a minor's: nothing is published on a guess)."""
+    return day is None or _age_on(birth, day) < ADULT_AGE
 
 
 def public_subject(subject: Any, today: date, employer_name: str = "") -> dict | None:

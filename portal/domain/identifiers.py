@@ -35,6 +35,8 @@ from stdnum import numdb
 from stdnum.cn import ric as _ric
 from stdnum.cn import uscc as _uscc
 
+from .redaction import scrub_people
+
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100: no I, O, Z, S, V
 _ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714-1997
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212\u30fc"
@@ -298,9 +300,10 @@ _SCRUB = re.compile(
     rf"(?P<email>[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{{2,}})"
     rf"|(?P<landline>[(（]0\d{{2,3}}[)）] ?\d{{7,8}}){_NOT_ALNUM_AFTER}"
     rf"|{_NOT_ALNUM_BEFORE}(?:"
-    r"(?P<card>\d{4}(?P<cs>[ -])\d{4}(?:(?P=cs)\d{4}){2}(?:(?P=cs)\d{1,4})?)"
+    r"(?P<rid>\d{6}(?P<rs>[ -])\d{8}(?P=rs)\d{3}[\dXx])"
+    r"|(?P<card>\d{4}(?P<cs>[ -])\d{4}(?:(?P=cs)\d{4}){2}(?:(?P=cs)\d{1,4})?)"
     r"|(?P<mobile>1[3-9]\d(?P<ms>[ -])\d{4}(?P=ms)\d{4})"
-    r"|(?P<landline2>0\d{2,3}[- ]\d{7,8})"
+    r"|(?P<landline2>0\d{2,3}[- ]\d{7,8}|0\d{2,3}(?P<ls>[ -])\d{3,4}(?P=ls)\d{4})"
     r"|(?P<run>\d+[Xx]?)"
     rf"){_NOT_ALNUM_AFTER}"
 )
@@ -330,15 +333,19 @@ def _scrub_run(run: str) -> str:
 def scrub_personal_data(text: str) -> str:
     """Mask what looks like personal data in free text (DOMAIN.md "Disclosure").
 
-    Resident ID numbers (18 characters, and 15-digit old ones with a plausible birth date),
-    mobile and landline numbers, bank card numbers (16-19 digits, also in groups of four) and
-    e-mail addresses. A valid USCC, dates (2025年3月1日, 2025-03-01) and document numbers
+    Resident ID numbers (18 characters, also written 6-8-4 with spaces or dashes or glued to
+    letters when the check digit is valid, and 15-digit old ones with a plausible birth date),
+    mobile and landline numbers (also grouped, and any number after 电话/手机), bank card numbers
+    (16-19 digits, also in groups of four) and e-mail addresses; then other people's names,
+    addresses, health data and ages (``redaction.scrub_people``). A valid USCC, dates (2025年3月1日, 2025-03-01) and document numbers
     (湘卫罚〔2025〕12号) are left alone. Errs on the side of masking any long digit run.
     """
     def replace(m: re.Match[str]) -> str:
         value = m.group(0)
         if m.group("email"):
             return mask_email(value)
+        if m.group("rid"):
+            return mask_resident_id(re.sub(r"[ -]", "", value).upper())
         if m.group("card"):
             return _mask_digits(value, keep_last=4)
         if m.group("mobile"):
@@ -348,4 +355,15 @@ def scrub_personal_data(text: str) -> str:
             return _mask_digits(value, keep_first=len(area), keep_last=2)
         return _scrub_run(value)
 
-    return _SCRUB.sub(replace, text or "")
+    text = _SCRUB.sub(replace, text or "")
+    text = _ADJACENT_ID.sub(lambda m: mask_resident_id(m.group(0).upper())
+                            if _is_valid(validate_resident_id, m.group(0).upper()) else m.group(0), text)
+    text = _CONTACT.sub(lambda m: m.group("kw") + _mask_digits(m.group("num"), keep_last=2), text)
+    return scrub_people(text)
+
+
+# A resident ID glued to letters ("ID:430102…1234abc") escapes the word boundaries above; a valid
+# check digit says what it is. A number after a contact word is a phone whatever its form
+# ("电话 84512345", no area code).
+_ADJACENT_ID = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+_CONTACT = re.compile(r"(?P<kw>(?:联系)?电话|手机(?:号码?)?|联系方式|[Tt]el|TEL)[:：]?\s*(?P<num>\d[\d -]{5,}\d)")

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..identity import Identity
+from ..identity import Identity, person_actor
 from ..models import AuditEvent, Authorisation
 from .audit import record_event
 from .context import ServiceContext
@@ -33,8 +33,8 @@ WHAT_LABELS = {
 
 
 def actor_for(identity: Identity) -> str:
-    """The audit actor of a logged-in person: the login binding, never an ID number."""
-    return f"user:{identity.sub}"[:120]
+    """The audit actor of a logged-in person (``identity.person_actor``)."""
+    return person_actor(identity.sub)
 
 
 def log_private_view(ctx: ServiceContext, identity: Identity, subject, purpose: str, via: str,

@@ -39,7 +39,7 @@ def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: G
     view = public_subject(subject, today, employer_name)
     if view is None:
         return None
-    public = [v for v in (public_view(r, today) for r in records) if v is not None]
+    public = [v for v in (public_view(r, today, subject.birth_on) for r in records) if v is not None]
     if subject.kind == SubjectKind.PERSON and not public:
         return None  # a person is searchable only through public records about them
     public.sort(key=lambda v: v["decided_on"], reverse=True)

@@ -55,7 +55,7 @@ def stored(var_dir):
     ("scan.bin", jpg(), "image/jpeg"),  # the name does not decide, the bytes do
 ])
 def test_accepted(ctx, session, case, var_dir, name, data, mime):
-    row = cases.add_evidence(ctx, case, name, data, var_dir=var_dir, uploaded_by="oidc:sub-rep")
+    row = cases.add_evidence(ctx, case, name, data, var_dir=var_dir, uploaded_by="user:sub-rep")
     assert row.mime == mime and row.size == len(data)
     assert stored(var_dir) == [row.stored_name] and row.stored_name != name
     assert (Path(var_dir) / "evidence" / row.stored_name).read_bytes() == data
@@ -85,7 +85,7 @@ def _bomb() -> bytes:
 ])
 def test_refused_and_nothing_stored(ctx, session, case, var_dir, name, data, match):
     with pytest.raises(ServiceError, match=match):
-        cases.add_evidence(ctx, case, name, data, var_dir=var_dir, uploaded_by="oidc:sub-rep")
+        cases.add_evidence(ctx, case, name, data, var_dir=var_dir, uploaded_by="user:sub-rep")
     assert stored(var_dir) == []
     assert session.execute(select(func.count()).select_from(Evidence)).scalar_one() == 0
 
