@@ -217,7 +217,7 @@ def _handler(ctx: ServiceContext, actor: str) -> str:
     staff = _staff_of(ctx, actor)
     if staff is not None:
         return staff.display_name or staff.username
-    return "—" if actor.startswith("user:") else actor
+    return "—" if actor.startswith(("user:", "oidc:")) else actor  # "oidc:" in cases filed before 2026-12
 
 
 def _unit(ctx: ServiceContext, case: Case, actor: str) -> str:
