@@ -68,8 +68,13 @@ def compute_due(step, entered_on: date, calendar: WorkCalendar, *, extended: boo
     if n is None or step.terminal:
         return None
     if stops:
-        return add_workdays_with_stops(entered_on, n, calendar, stops)
-    return add_workdays(entered_on, n, calendar)
+        due = add_workdays_with_stops(entered_on, n, calendar, stops)
+    else:
+        due = add_workdays(entered_on, n, calendar)
+    if step.min_workdays:  # a notice of exactly N days (湖南医保 第二十五条 "公示期限为5个工作日"):
+        # the decision "公示期满无异议的" is due on the first working day after it, never before it ends
+        due = max(due, add_workdays(entered_on, step.min_workdays + 1, calendar))
+    return due
 
 
 def notice_earliest(step, on: date, calendar: WorkCalendar) -> date | None:

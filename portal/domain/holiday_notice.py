@@ -181,3 +181,13 @@ def parse_notice(text: str, year: int | None = None) -> ParsedNotice:
     if not lines:
         raise NoticeError("没有找到任何放假安排（应为“一、元旦：1月1日放假…”这样的行）")
     return ParsedNotice(year=year, title=title, doc_no=doc.group(0) if doc else "", lines=lines)
+
+
+def table_rows(notice: ParsedNotice) -> list[tuple[date, str, str, str]]:
+    """(date, 星期X, 放假 / 调休上班, festival) in date order: what the administrator confirms."""
+    weekdays = "一二三四五六日"
+    rows = []
+    for line in notice.lines:
+        rows += [(d, f"星期{weekdays[d.weekday()]}", "放假", line.festival) for d in line.holidays]
+        rows += [(d, f"星期{weekdays[d.weekday()]}", "调休上班", line.festival) for d in line.workdays]
+    return sorted(rows)

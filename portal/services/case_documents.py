@@ -31,6 +31,7 @@ from ..identity import ACR_FACE, ACR_PASSWORD
 from ..models import Case, CaseDocument, CaseEvent, CreditRecord, Subject
 from ..models.base import utcnow
 from ..permissions import VIA_LABELS
+from .calendar import load_calendar
 from .cases import KIND_LABELS as CASE_KIND_LABELS
 from .cases import OBJECTION, REPAIR, REPAIRED_STEP, UPHELD_STEPS, _staff_of, machine_for
 from .context import ServiceContext
@@ -234,7 +235,10 @@ def _filed_due(ctx: ServiceContext, case: Case) -> str:
     ev = filing_event(ctx, case)
     machine = machine_for(ctx.profile, case.kind)
     first = machine.start
-    due = f"，办理期限至 {ev.due_on.isoformat()}" if ev and ev.due_on else ""
+    due = ""
+    if ev and ev.due_on:  # 暂定 when counted through a year whose make-up days are unknown
+        provisional = load_calendar(ctx.session, ctx.profile).provisional(case.received_on, ev.due_on)
+        due = f"，办理期限至 {ev.due_on.isoformat()}" + ("（暂定，以节假日安排公布后重新计算的期限为准）" if provisional else "")
     return f"{first.label}（{first.article}）{due}"
 
 

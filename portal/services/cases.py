@@ -176,6 +176,8 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
     _insert_numbered(ctx, case, kind)
     _event(ctx, case, role="applicant", action="file", from_state="")
     due = f"，办理期限至 {case.due_on.isoformat()}" if case.due_on else ""
+    if due and is_provisional(case, load_calendar(ctx.session, ctx.profile)):
+        due += "（暂定：相关年份调休安排公布后可能调整）"
     notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")
     if ctx.profile.display.case_markers:  # the public page shows "异议处理中" / "信用修复中"
         enqueue(ctx.session, subject.id, f"case.{kind}")
