@@ -86,6 +86,11 @@ def notice_earliest(step, on: date, calendar: WorkCalendar) -> date | None:
     return add_workdays(on, step.min_workdays, calendar) + timedelta(days=1)
 
 
+def notice_last_day(earliest_on: date | None) -> date | None:
+    """The notice's last day (the day before a decision may be made), for "公示期至…" texts."""
+    return earliest_on - timedelta(days=1) if earliest_on is not None else None
+
+
 def _enter(machine, step_id: str, on: date, calendar: WorkCalendar) -> CaseState:
     step = machine.step(step_id)
     if step.terminal:

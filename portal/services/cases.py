@@ -510,7 +510,7 @@ def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
         _event(ctx, case, role="system", action="recalculate", from_state=case.state, reason=why)
         parts = [f"办理期限改为 {case.due_on.isoformat()}"] if new.due_on != old.due_on and case.due_on else []
         if new.earliest_on != old.earliest_on and case.earliest_on:
-            parts.append(f"公示期至少至 {case.earliest_on.isoformat()}")
+            parts.append(f"公示期至少至 {engine.notice_last_day(case.earliest_on).isoformat()}")
         if parts:
             notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）因法定节假日安排更新，"
                               + "，".join(parts) + "。")

@@ -197,7 +197,7 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
                            event_labels=EVENT_LABELS, documents=docs_svc.available_documents(c, case),
                            schedule=schedule(machine), error=error,
                            calendar_note=svc.is_provisional(case, runtime().calendar(db())),
-                           provisional_note=PROVISIONAL_NOTE,
+                           provisional_note=PROVISIONAL_NOTE, notice_until=engine.notice_last_day(case.earliest_on),
                            can_supplement=case.open and mine and case.materials_requested_on is not None,
                            max_files=MAX_UPLOAD_FILES), status
 
@@ -339,7 +339,7 @@ def repair_notices():
             continue
         notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],
                         "authority": record["authority"], "doc_no": record["doc_no"], "from": c.step_entered_on,
-                        "until": c.earliest_on})
+                        "until": engine.notice_last_day(c.earliest_on)})
     article = runtime().profile.repair.step("notice").article if any(
         st.id == "notice" for st in runtime().profile.repair.steps) else runtime().profile.repair.article
     return render_template("cases/notices.html", notices=notices, article=article)
