@@ -16,8 +16,8 @@ Where a day's status comes from, in order (:meth:`WorkCalendar.source`):
    computed by ``domain.statutory`` (元旦, 春节 4 days, 清明, 劳动节 2, 端午, 中秋, 国庆 3);
 4. ``weekday`` — Monday to Friday.
 A due date counted through a year that neither the package covers nor staff have reviewed is
-provisional (暂定): its make-up swaps are unknown. Clock stops (湖南 第二十八条: 检验、检测、检疫、
-鉴定、专家评审 time is not counted) are explicit intervals.
+provisional (暂定): its make-up swaps are unknown. Clock stops (湖南 第二十八条第二款: 检验、检测、鉴定或者
+专家评审 time is not counted) are explicit intervals.
 """
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def add_workdays_with_stops(start: date, n: int, calendar: WorkCalendar,
                             stops: Sequence[tuple[date, date]], receipt: str | None = None) -> date:
     """The n-th counting day after day zero, where days inside a clock stop do not count.
 
-    湖南 第二十八条: "检验、检测、检疫、鉴定、专家评审的时间不计算在内" — each stop is an
+    湖南 第二十八条第二款: "需要进行检验、检测、鉴定或者专家评审的，所需时间不计入异议申请办理时间" — each stop is an
     inclusive ``(first, last)`` interval. Otherwise the rule of :func:`add_workdays` applies.
     """
     if n < 0:
