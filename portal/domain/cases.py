@@ -3,7 +3,8 @@
 Pure: no Flask, no session. A case is a :class:`CaseState`; every change returns a new state.
 Due dates follow :func:`portal.domain.workdays.add_workdays`: the day a step is entered is day
 zero and is not counted (民法典 第二百零一条; a profile may set ``receipt_on_non_working_day =
-"next_working_day"``, carried by the calendar) and the due date is the n-th working day after it. Each step's limit comes from the profile, e.g.
+"next_working_day"``, carried by the calendar) and the due date is the n-th working day after it.
+Each step's limit comes from the profile, e.g.
 湖南 第二十八条 "自收到异议申请之日起3个工作日内…情况复杂的…可以延长3个工作日…需要进行检验、
 检测、鉴定或者专家评审的，所需时间不计入异议申请办理时间"; 海南 第三十八–四十条; 湖南医保 第十七条、第二十五条.
 
