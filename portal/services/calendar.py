@@ -89,6 +89,11 @@ def import_notice(ctx: ServiceContext, notice: ParsedNotice, note: str = "") -> 
     _check_year(notice.year)
     for day, is_workday in notice.days().items():
         _write_override(ctx, day, is_workday, note)
+    from .cases import recalculate_due_dates
+
+    for day in notice.days():  # e.g. 12月31日 of the year before (元旦): not covered by confirm_year
+        if day.year != notice.year:
+            recalculate_due_dates(ctx, day)
     record_event(ctx.session, ctx.actor, "calendar.import_notice", object_ref=f"year:{notice.year}",
                  detail={"year": notice.year, "holidays": len(notice.holidays), "workdays": len(notice.workdays),
                          "note": note})
