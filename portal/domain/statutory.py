@@ -18,8 +18,6 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-import holidays
-
 # The names holidays 0.108 gives the statutory days in zh_CN, with the 放假办法's own name.
 STATUTORY_NAMES = {"元旦": "元旦", "农历除夕": "春节（除夕）", "春节": "春节", "清明节": "清明节",
                    "劳动节": "劳动节", "端午节": "端午节", "中秋节": "中秋节", "国庆节": "国庆节"}
@@ -33,6 +31,8 @@ def statutory_holidays(year: int) -> dict[date, str]:
     """date → festival name (Chinese) of the statutory holidays of ``year``; {} when unknown."""
     if not 1901 <= year <= 2100:
         return {}
+    import holidays  # ~130 ms; only when a year outside chinesecalendar is first counted
+
     found: dict[date, str] = {}
     for day, names in holidays.China(years=year, observed=False, language="zh_CN").items():
         ours = [STATUTORY_NAMES[n.strip()] for n in names.split(";") if n.strip() in STATUTORY_NAMES]

@@ -40,8 +40,6 @@ DAY_ZERO = "day_zero"              # 民法典 第二百零一条: the receipt d
 NEXT_WORKING_DAY = "next_working_day"  # day zero moves to the next working day
 RECEIPT_RULES = (DAY_ZERO, NEXT_WORKING_DAY)
 
-SOURCE_LABELS = {"override": "节假日维护", "chinesecalendar": "系统日历（chinesecalendar）",
-                 "statutory": "法定节假日（按《全国年节及纪念日放假办法》推算）", "weekday": "周一至周五"}
 
 
 class WorkCalendar:
