@@ -175,9 +175,7 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
     _store(case, state)
     _insert_numbered(ctx, case, kind)
     _event(ctx, case, role="applicant", action="file", from_state="")
-    due = f"，办理期限至 {case.due_on.isoformat()}" if case.due_on else ""
-    if due and is_provisional(case, load_calendar(ctx.session, ctx.profile)):
-        due += "（暂定：相关年份调休安排公布后可能调整）"
+    due = f"，办理期限至 {_due_text(ctx, case)}" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")
     if ctx.profile.display.case_markers:  # the public page shows "异议处理中" / "信用修复中"
         enqueue(ctx.session, subject.id, f"case.{kind}")
@@ -345,7 +343,7 @@ def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: 
     ctx.session.flush()
     _event(ctx, case, role=role, action="extend", from_state=case.state, reason=reason.strip(), on=on)
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）办理期限延长至 "
-                      f"{case.due_on.isoformat()}。延期理由：{reason.strip()}")
+                      f"{_due_text(ctx, case)}。延期理由：{reason.strip()}")
     ctx.session.flush()
     return case
 
@@ -375,7 +373,7 @@ def resume_clock(ctx: ServiceContext, case: Case, *, role: str, on: date | None 
     _event(ctx, case, role=role, action="resume_clock", from_state=case.state, reason=old.stop_reason, on=on,
            stop_from=first, stop_until=last)
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）恢复计算办理期限，"
-                      f"办理期限至 {case.due_on.isoformat()}。")
+                      f"办理期限至 {_due_text(ctx, case)}。")
     ctx.session.flush()
     return case
 
@@ -392,7 +390,7 @@ def request_materials(ctx: ServiceContext, case: Case, *, role: str, reason: str
     case.materials_requested_on, case.materials_request = ctx.today, reason
     ctx.session.flush()
     _event(ctx, case, role=role, action="request_materials", from_state=case.state, reason=reason)
-    due = f"办理期限仍为 {case.due_on.isoformat()}，" if case.due_on else ""
+    due = f"办理期限仍为 {_due_text(ctx, case)}，" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）需要补正材料：{reason}。"
                       f"{due}请尽快在申请页面上传补充材料。")
     ctx.session.flush()
@@ -463,6 +461,13 @@ def is_provisional(case: Case, calendar: WorkCalendar) -> bool:
     return bool(deadline_warning(case, calendar))
 
 
+def _due_text(ctx: ServiceContext, case: Case, calendar: WorkCalendar | None = None) -> str:
+    """The stored due date as told to the applicant, with "（暂定…）" while it is provisional."""
+    calendar = calendar or load_calendar(ctx.session, ctx.profile)
+    tail = "（暂定：相关年份调休安排公布后可能调整）" if is_provisional(case, calendar) else ""
+    return f"{case.due_on.isoformat()}{tail}"
+
+
 def confirm_year(ctx: ServiceContext, year: int) -> list[Case]:
     """A year's holiday notice was confirmed: every open case whose stored deadlines run through
     that year is counted again and gets an explicit event (its dates are no longer 暂定), and the
@@ -508,7 +513,7 @@ def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
         ctx.session.flush()
         why = f"{changed.isoformat()} 的节假日安排已更新，重新计算期限"
         _event(ctx, case, role="system", action="recalculate", from_state=case.state, reason=why)
-        parts = [f"办理期限改为 {case.due_on.isoformat()}"] if new.due_on != old.due_on and case.due_on else []
+        parts = [f"办理期限改为 {_due_text(ctx, case, calendar)}"] if new.due_on != old.due_on and case.due_on else []
         if new.earliest_on != old.earliest_on and case.earliest_on:
             parts.append(f"公示期至少至 {engine.notice_last_day(case.earliest_on).isoformat()}")
         if parts:
