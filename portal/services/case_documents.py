@@ -264,7 +264,7 @@ def objection_application_content(ctx: ServiceContext, case: Case) -> DocumentCo
                            ctx.profile.objection.article, case.case_no, subject.name, sections)
 
 
-def _record_effect(ctx: ServiceContext, case: Case, upheld: bool) -> str:
+def _record_effect(ctx: ServiceContext, case: Case, upheld: bool, subject: Subject) -> str:
     if not upheld:
         return "该信用信息维持不变。"
     label = f"{CASE_KIND_LABELS[OBJECTION]} {case.case_no}"
@@ -273,7 +273,8 @@ def _record_effect(ctx: ServiceContext, case: Case, upheld: bool) -> str:
     corrected = [v for v in versions if v.change_reason.startswith(label)]
     if corrected:
         v = corrected[-1]
-        return f"已更正，更正后的信息（第 {v.version} 版）为：{v.title}。原信息作为历史版本保留。"
+        return (f"已更正，更正后的信息（第 {v.version} 版）为：{subject_text(v.title, own_values(subject))}。"
+                "原信息作为历史版本保留。")
     current = next((v for v in versions if v.is_current), None)
     if current is not None and current.status in ("withdrawn", "deleted"):
         return f"该信用信息已{RECORD_STATUS_LABELS[current.status].removeprefix('已')}，不再对外披露（记录依规保留）。"
@@ -304,7 +305,7 @@ def objection_result_content(ctx: ServiceContext, case: Case, event: CaseEvent) 
         Section("三、处理结果", [("办理环节", f"{decided_in.label}（{decided_in.article}）"),
                               ("处理结论", outcome.label),
                               ("理由", event.reason or "—"),
-                              ("信息处理情况", _record_effect(ctx, case, upheld))], []),
+                              ("信息处理情况", _record_effect(ctx, case, upheld, subject))], []),
         Section("四、后续事项", [], next_steps),
         Section("五、办理", [("经办人", _handler(ctx, event.actor)), ("办理单位", _unit(ctx, case, event.actor)),
                           ("处理日期", event.on.isoformat())], []),
