@@ -56,7 +56,8 @@ def public_view(record: Any, today: date, birth_on: date | None = None) -> dict 
     publication window. ``birth_on`` (a natural person's) also hides a record about what the
     person did as a minor, for good: information about minors is not published (DOMAIN.md
     "Disclosure"), and turning 18 does not change what they did before. Free text goes through
-    ``scrub_personal_data``.
+    ``scrub_personal_data`` (a person's 住所 is a home address: masked too); a ``public_summary``
+    given at import (公示摘要) replaces the content, and is scrubbed as well.
     """
     if not is_public(record, today):
         return None
@@ -72,8 +73,9 @@ def public_view(record: Any, today: date, birth_on: date | None = None) -> dict 
         "class_label": INFO_CLASS_LABELS.get(info_class, info_class),
         "severity": severity,
         "severity_label": SEVERITY_LABELS.get(severity, "") if severity else "",
-        "title": scrub_personal_data(_get(record, "title") or ""),
-        "content": scrub_personal_data(_get(record, "content") or ""),
+        "title": scrub_personal_data(_get(record, "title") or "", birth_on is not None),
+        "content": scrub_personal_data(_get(record, "public_summary") or _get(record, "content") or "",
+                                       birth_on is not None),
         "doc_no": _get(record, "doc_no") or "",
         "authority": _get(record, "authority") or "",
         "decided_on": _get(record, "decided_on"),

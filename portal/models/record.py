@@ -25,6 +25,8 @@ class CreditRecord(Base):
     severity: Mapped[str | None] = mapped_column(String(10))
     title: Mapped[str] = mapped_column(String(300))
     content: Mapped[str] = mapped_column(Text, default="")
+    # What public pages show instead of ``content`` when set (import column 公示摘要).
+    public_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     doc_no: Mapped[str] = mapped_column(String(120), default="")
     authority: Mapped[str] = mapped_column(String(120), default="")
     decided_on: Mapped[date] = mapped_column(Date)

@@ -26,6 +26,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..domain.private_view import own_values, subject_text
 from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, SubjectKind, record_type_label
 from ..domain.workdays import add_workdays
 from ..identity import ACR_FACE, ACR_PASSWORD
@@ -183,10 +184,12 @@ def _record_of(ctx: ServiceContext, case: Case) -> CreditRecord | None:
     return record
 
 
-def _record_rows(record: CreditRecord | None) -> list[tuple[str, str]]:
+def _record_rows(record: CreditRecord | None, subject: Subject) -> list[tuple[str, str]]:
+    """The record as the letter quotes it: other people's personal data masked (the letter goes to
+    the applicant; ``private_view.subject_text``)."""
     if record is None:
         return [("信用信息", "—")]
-    rows = [("信息内容", record.title), ("信息类型", record_type_label(record.record_type))]
+    rows = [("信息内容", subject_text(record.title, own_values(subject))), ("信息类型", record_type_label(record.record_type))]
     if record.severity:
         rows.append(("严重程度", SEVERITY_LABELS.get(record.severity, record.severity)))
     rows += [("决定日期", record.decided_on.isoformat()), ("决定文书号", record.doc_no or "—"),
@@ -251,7 +254,7 @@ def objection_application_content(ctx: ServiceContext, case: Case) -> DocumentCo
     sections = [
         Section("一、信用主体", _subject_rows(subject), []),
         Section("二、申请人", _applicant_rows(ctx, case), []),
-        Section("三、提出异议的信用信息", _record_rows(_record_of(ctx, case)), []),
+        Section("三、提出异议的信用信息", _record_rows(_record_of(ctx, case), subject), []),
         Section("四、异议理由", [("异议情形", f"{ground.label}（{ground.article}）" if ground else case.ground),
                               ("异议内容及理由", case.statement)], []),
         Section("五、证明材料", [], [] if _evidence_table(case, "filing") else ["申请时未上传证明材料。"],
@@ -266,7 +269,7 @@ def objection_application_content(ctx: ServiceContext, case: Case) -> DocumentCo
                            ctx.profile.objection.article, case.case_no, subject.name, sections)
 
 
-def _record_effect(ctx: ServiceContext, case: Case, upheld: bool) -> str:
+def _record_effect(ctx: ServiceContext, case: Case, upheld: bool, subject: Subject) -> str:
     if not upheld:
         return "该信用信息维持不变。"
     label = f"{CASE_KIND_LABELS[OBJECTION]} {case.case_no}"
@@ -275,7 +278,8 @@ def _record_effect(ctx: ServiceContext, case: Case, upheld: bool) -> str:
     corrected = [v for v in versions if v.change_reason.startswith(label)]
     if corrected:
         v = corrected[-1]
-        return f"已更正，更正后的信息（第 {v.version} 版）为：{v.title}。原信息作为历史版本保留。"
+        return (f"已更正，更正后的信息（第 {v.version} 版）为：{subject_text(v.title, own_values(subject))}。"
+                "原信息作为历史版本保留。")
     current = next((v for v in versions if v.is_current), None)
     if current is not None and current.status in ("withdrawn", "deleted"):
         return f"该信用信息已{RECORD_STATUS_LABELS[current.status].removeprefix('已')}，不再对外披露（记录依规保留）。"
@@ -300,13 +304,13 @@ def objection_result_content(ctx: ServiceContext, case: Case, event: CaseEvent) 
     sections = [
         Section("一、信用主体与申请人", _subject_rows(subject) + _applicant_rows(ctx, case)[:1], []),
         Section("二、异议申请", [("收到日期", case.received_on.isoformat()),
-                              ("所涉信用信息", record.title if record else "—"),
+                              ("所涉信用信息", subject_text(record.title, own_values(subject)) if record else "—"),
                               ("异议情形", ground.label if ground else case.ground),
                               ("异议内容及理由", case.statement)], []),
         Section("三、处理结果", [("办理环节", f"{decided_in.label}（{decided_in.article}）"),
                               ("处理结论", outcome.label),
                               ("理由", event.reason or "—"),
-                              ("信息处理情况", _record_effect(ctx, case, upheld))], []),
+                              ("信息处理情况", _record_effect(ctx, case, upheld, subject))], []),
         Section("四、后续事项", [], next_steps),
         Section("五、办理", [("经办人", _handler(ctx, event.actor)), ("办理单位", _unit(ctx, case, event.actor)),
                           ("处理日期", event.on.isoformat())], []),
@@ -343,7 +347,7 @@ def repair_application_content(ctx: ServiceContext, case: Case) -> DocumentConte
     filed = china_time(case.created_at)
     sections = [
         Section("一、失信主体基本情况", _subject_rows(subject) + _applicant_rows(ctx, case), []),
-        Section("二、申请修复的失信信息", _record_rows(_record_of(ctx, case)), []),
+        Section("二、申请修复的失信信息", _record_rows(_record_of(ctx, case), subject), []),
         Section("三、申请修复的理由", [], [], _condition_rows(ctx)),
         Section("四、失信行为纠正和整改情况", [("申请人说明", case.statement)], []),
         Section("五、证明材料", [], [] if _evidence_table(case, "filing") else ["申请时未上传证明材料。"],
@@ -390,7 +394,7 @@ def repair_decision_content(ctx: ServiceContext, case: Case, event: CaseEvent) -
     checked = "■ 予以修复　　□ 不予修复" if repaired else "□ 予以修复　　■ 不予修复"
     sections = [
         Section("一、申请修复的失信主体", _subject_rows(subject), []),
-        Section("二、失信信息内容", _record_rows(record), []),
+        Section("二、失信信息内容", _record_rows(record, subject), []),
         Section("三、修复条件认定情况", [], findings + ([f"办理意见：{r}" for r in staff_reasons] or [])),
         Section("四、修复处理意见", [("处理意见", checked)], []),
     ]

@@ -39,6 +39,7 @@ COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
     ("severity", "严重程度", False, "失信信息必填：轻微 / 一般 / 严重"),
     ("title", "标题", True, "如 违法事实摘要或许可名称"),
     ("content", "内容", False, "处理依据、结果等"),
+    ("public_summary", "公示摘要", False, "选填：填写后公示页面以此代替“内容”显示，请勿写入患者、投诉人等他人的个人信息"),
     ("authority", "认定部门", True, "作出决定的部门"),
     ("doc_no", "文书号", False, "如 湘卫罚〔2025〕12号"),
     ("decided_on", "决定日期", True, "YYYY-MM-DD"),
@@ -244,7 +245,7 @@ def import_rows(ctx: ServiceContext, rows: Iterator[dict], progress: Callable[[i
                 subjects[key] = subject
             add_record(ctx, subject, record_type=values["record_type"], info_class=values["info_class"] or None,
                        severity=values["severity"] or None, title=values["title"], content=values["content"],
-                       doc_no=values["doc_no"], authority=values["authority"], decided_on=values["decided_on"],
+                       public_summary=values["public_summary"], doc_no=values["doc_no"], authority=values["authority"], decided_on=values["decided_on"],
                        scope=values["scope"], publish_from=values["publish_from"],
                        publish_until=values["publish_until"], audit=False)
             savepoint.commit()
@@ -287,6 +288,7 @@ EXAMPLE = {
     "subject_code": "（示例）91430100XXXXXXXXXX", "subject_name": "示例市第一人民医院", "subject_kind": "机构",
     "category": "医院", "region_code": "430102", "record_type": "行政处罚", "info_class": "失信信息",
     "severity": "一般", "title": "使用非卫生技术人员从事医疗卫生技术工作", "content": "警告并处罚款人民币五千元",
+    "public_summary": "",
     "authority": "示例市卫生健康委员会", "doc_no": "湘卫罚〔2025〕1号", "decided_on": "2025-03-01",
     "scope": "社会公开", "publish_from": "2025-03-08", "publish_until": "2026-03-07",
 }

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..domain.disclosure import public_subject, public_view
+from ..domain.risk import risk_summary
 from ..domain.vocab import SubjectKind
 from ..models import CreditRecord, Grade, IndexJob, State, Subject
 from ..models.base import utcnow
@@ -64,6 +65,7 @@ def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: G
         "updated_on": today.isoformat(),
         # the first day the document is stale because a window ended (defence in depth)
         "stale_after": min(ends).isoformat() if ends else "",
+        "risk": risk_summary(view, public, today),  # what a hit says first (issue #13)
     }
 
 

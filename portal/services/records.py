@@ -15,12 +15,12 @@ from .errors import ServiceError
 from .indexing import enqueue
 
 DISHONEST_CLASSES = {InfoClass.DISHONEST, InfoClass.SERIOUS}
-TEXT_LIMITS = {"title": 300, "content": 5000, "doc_no": 120, "authority": 120}
+TEXT_LIMITS = {"title": 300, "content": 5000, "public_summary": 2000, "doc_no": 120, "authority": 120}
 
 
 def _validated(ctx: ServiceContext, *, record_type: str, info_class: str | None, severity: str | None,
                title: str, content: str, doc_no: str, authority: str, decided_on: date, scope: str,
-               publish_from: date | None, publish_until: date | None) -> dict:
+               publish_from: date | None, publish_until: date | None, public_summary: str = "") -> dict:
     if record_type not in RECORD_TYPES:
         raise ServiceError(f"未知的信息类型：{record_type}", "record_type")
     natural = RECORD_TYPES[record_type][1]
@@ -40,7 +40,8 @@ def _validated(ctx: ServiceContext, *, record_type: str, info_class: str | None,
     title = (title or "").strip()
     if not title:
         raise ServiceError("标题不能为空", "title")
-    fields = {"title": title, "content": (content or "").strip(), "doc_no": (doc_no or "").strip(),
+    fields = {"title": title, "content": (content or "").strip(), "public_summary": (public_summary or "").strip(),
+              "doc_no": (doc_no or "").strip(),
               "authority": (authority or "").strip()}
     for name, limit in TEXT_LIMITS.items():
         if len(fields[name]) > limit:
@@ -62,10 +63,12 @@ def add_record(ctx: ServiceContext, subject: Subject, *, record_type: str, title
                info_class: str | None = None, severity: str | None = None, content: str = "",
                doc_no: str = "", authority: str = "", scope: str = Scope.PUBLIC,
                publish_from: date | None = None, publish_until: date | None = None,
-               status: str = RecordStatus.ACTIVE, audit: bool = True) -> CreditRecord:
+               status: str = RecordStatus.ACTIVE, audit: bool = True, public_summary: str = "") -> CreditRecord:
+    """``public_summary``: shown on public pages instead of ``content`` when given (公示摘要)."""
     values = _validated(ctx, record_type=record_type, info_class=info_class, severity=severity, title=title,
                         content=content, doc_no=doc_no, authority=authority, decided_on=decided_on,
-                        scope=scope, publish_from=publish_from, publish_until=publish_until)
+                        scope=scope, publish_from=publish_from, publish_until=publish_until,
+                        public_summary=public_summary)
     if status not in (RecordStatus.ACTIVE, RecordStatus.REPAIRED, RecordStatus.WITHDRAWN):
         raise ServiceError(f"不能以状态 {status} 新增信息", "status")
     record = CreditRecord(subject_id=subject.id, status=status, created_by=ctx.actor, version=1,
@@ -92,7 +95,7 @@ def correct_record(ctx: ServiceContext, record: CreditRecord, changes: dict, rea
         raise ServiceError("只能更正当前版本", "record", 409)
     if not reason.strip():
         raise ServiceError("更正必须说明理由", "reason")
-    fields = ("record_type", "info_class", "severity", "title", "content", "doc_no", "authority",
+    fields = ("record_type", "info_class", "severity", "title", "content", "public_summary", "doc_no", "authority",
               "decided_on", "scope", "publish_from", "publish_until")
     merged = {f: changes.get(f, getattr(record, f)) for f in fields}
     values = _validated(ctx, **merged)

@@ -111,12 +111,15 @@ def init_app(app: Flask) -> None:
 
 
 def _data_updated_at() -> str:
-    """When the public data last changed, in Beijing time (stored as UTC)."""
+    """When the public data last changed (the public data version's time, issue #13; the index
+    time before the first versioned change), in Beijing time (stored as UTC)."""
     from datetime import datetime, timezone
 
+    from .. import public_version
     from ..runtime import CHINA_TZ
 
-    value = indexing.get_state(db(), "index_updated_at")
+    changed = public_version.changed_at(db().connection())
+    value = changed.isoformat() if changed else indexing.get_state(db(), "index_updated_at")
     if not value:
         return "—"
     stamp = datetime.fromisoformat(value).replace(tzinfo=timezone.utc).astimezone(CHINA_TZ)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..domain import cases as engine
 from ..domain.disclosure import public_subject, public_view
+from ..domain.private_view import own_values, subject_text
 from ..domain.vocab import RECORD_STATUS_LABELS, SubjectKind
 from ..domain.workdays import PROVISIONAL_NOTE
 from ..identity import ACR_FACE, ACR_PASSWORD
@@ -145,6 +146,7 @@ def _file(kind: str, public_id: str, lineage_id: int):
             return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
     machine = svc.machine_for(profile, kind)
     return render_template("cases/new.html", subject=subject, record=record, kind=kind, error=error, form=form,
+                           record_title=subject_text(record.title, own_values(subject)),
                            verdict=verdict, machine=machine, kind_label=svc.KIND_LABELS[kind],
                            open_case=svc.open_case_for(c, record.lineage_id, kind),
                            status_labels=RECORD_STATUS_LABELS, identity=identity,
@@ -190,6 +192,7 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
         if step and mine else []
     c = ctx(applicant.actor)
     return render_template("cases/show.html", subject=subject, case=case, record=record, labels=labels,
+                           record_title=subject_text(record.title, own_values(subject)) if record else "",
                            step=step, overdue=case.open and engine.is_overdue(case.due_on, today),
                            ground=runtime().profile.objection.ground(case.ground) if case.ground else None,
                            kind_label=svc.KIND_LABELS[case.kind], can_withdraw=case.open and mine,

@@ -14,6 +14,7 @@ from ..models import CreditRecord, Subject
 from ..search import clean_filters, parse_page, search_public
 from ..services import indexing
 from ..services.importer import template_csv, template_xlsx
+from ..services.risk import public_risk
 from ..identity import current_identity
 from . import abort_with, cached_pages, db, is_htmx, runtime
 from .csrf import csrf_token
@@ -95,7 +96,7 @@ def facility_context(subject: Subject) -> dict:
     region = rt.profile.region(subject.region_code)
     return {"subject": view, "groups": groups, "grade": grade,
             "grade_info": rt.profile.grade(grade.letter) if grade else None,
-            "region": region}
+            "region": region, "risk": public_risk(session, view, public, grade, today)}
 
 
 @bp.get("/facility/<public_id>")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from .. import permissions
-from ..domain.private_view import explanation_rows, record_rows
+from ..domain.private_view import explanation_rows, own_values, record_rows
 from ..domain.vocab import INFO_CLASS_LABELS, SCOPE_LABELS, SUBJECT_KIND_LABELS, InfoClass, category_label
 from ..identity import ACR_BY_NAME, Identity, acr_satisfies, current_identity
 from ..models import Authorisation, CreditRecord, Subject
@@ -139,12 +139,13 @@ def show(public_id: str):
     today = rt.today()
     records = db().execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
                            .order_by(CreditRecord.id)).scalars().all()
-    rows = record_rows(permissions.visible_records(decision, records, today), today)
+    own = own_values(subject)
+    rows = record_rows(permissions.visible_records(decision, records, today), today, own)
     grade = indexing.latest_grade(db(), subject.id, today)
     _log(identity, subject, decision, "page")
     return render_template("subject/show.html", **_header(subject, decision), rows=rows, grade=grade,
                            grade_info=rt.profile.grade(grade.letter) if grade else None,
-                           explanation=explanation_rows(grade.explanation) if grade and decision.full else [],
+                           explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
                            class_labels=INFO_CLASS_LABELS, scope_labels=SCOPE_LABELS)
 
 

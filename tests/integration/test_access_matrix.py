@@ -267,7 +267,8 @@ def test_canaries_for_the_subject_and_nowhere_public(world_app, login_as):
     body = client.get(f"/me/subjects/{world.org.public_id}").get_data(as_text=True)
     for canary in ORG_CANARIES.values():
         assert canary in body
-    assert "13812345678" in body  # the subject sees its own record unmasked
+    # the subject sees its own record, not the identity of the patient in it (issue #14)
+    assert "患者王某 138****5678" in body and "13812345678" not in body and "王小明" not in body
     assert PUBLIC_TITLE in body
 
 
