@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import session
 
-from .domain.identity import (  # noqa: F401 - re-exported
+from .domain.identity import (
     ACR_BY_NAME,
     ACR_FACE,
     ACR_LEVELS,
@@ -18,6 +18,9 @@ from .domain.identity import (  # noqa: F401 - re-exported
     acr_satisfies,
     person_actor,
 )
+
+__all__ = ["ACR_BY_NAME", "ACR_FACE", "ACR_LEVELS", "ACR_PASSWORD", "SESSION_KEY", "Identity", "acr_satisfies",
+           "clear_identity", "current_identity", "person_actor", "set_identity"]
 
 SESSION_KEY = "identity"
 

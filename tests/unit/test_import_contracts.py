@@ -125,6 +125,12 @@ def test_importing_a_domain_module_loads_no_framework(module):
     assert _loaded_after_import(module) == []
 
 
+@pytest.mark.parametrize("module", ["portal.documents.content", "portal.documents.case_pdf"])
+def test_drawing_a_document_needs_no_database(module):
+    """Case documents: content decided by the service, drawing separate (issue #10 item 7)."""
+    assert _loaded_after_import(module) == []
+
+
 def test_the_probe_sees_a_framework_import():
     """The subprocess probe can fail: the application module does load Flask and the models."""
     loaded = _loaded_after_import("portal.app")
