@@ -237,7 +237,8 @@ def test_injection_gets_a_refusal_with_the_lawful_route(client, planted):
     ("异议" * 5000, "前300个字"),
     ("<script>alert('x')</script><img src=x onerror=alert(1)>", "不在本平台的服务范围"),
     ("😀😀😀🎉", "请输入您的问题"),
-    ("金星口腔诊所<script>alert(1)</script>", ""),
+    # the markup is not glued to the name looked up (no such facility in this world)
+    ("金星口腔诊所<script>alert(1)</script>", "没有找到名称为“金星口腔诊所”的机构"),
 ])
 def test_hostile_messages(client, message, expect, htmx):
     chat = Chat(client, htmx=htmx)
@@ -254,9 +255,18 @@ def test_hostile_messages(client, message, expect, htmx):
 
 
 def test_oversized_form_is_cut_not_rejected(client):
+    """20,000 characters: answered (not a 413/500) from the first 300, with a notice saying so;
+    the question shown back is the cut one, and the answer is the repair rules with citations."""
     chat = Chat(client)
     resp = chat.ask("信用修复" + "啊" * 20_000)
     assert resp.status_code == 200
+    soup = BeautifulSoup(resp.get_data(as_text=True), "html.parser")
+    bot = soup.select(".chat-bot")[-1]
+    assert "前300个字" in bot.select_one(".chat-notice").get_text()
+    assert "申请信用修复的条件" in bot.get_text() and bot.select_one(".chat-cites") is not None
+    assert "第二十九条" in bot.select_one(".chat-cites").get_text()
+    shown = soup.select(".chat-user")[-1].get_text()
+    assert "信用修复" in shown and shown.count("啊") == 300 - len("信用修复")
 
 
 def test_rate_limit(app, settings):
