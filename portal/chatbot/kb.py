@@ -4,8 +4,8 @@
 (working days, months, percentages, grades) is the number the workflows use: change the
 profile and the chatbot changes with it. (b) FAQ entries (``data/faq/*.toml``) are in our own
 words; they carry no numbers of their own and pull rule passages in with ``include``. (c)
-Articles of the active profile's document, plus any other article the profile cites, are
-retrievable as they stand. Only this public text ever reaches an answer or a language model.
+Articles of the active profile's own document are retrievable as they stand (never another
+jurisdiction's, even where the profile borrows a rule from one). Only this public text ever reaches an answer or a language model.
 """
 from __future__ import annotations
 
@@ -327,19 +327,20 @@ def faq_passages(profile: Profile, regs: Regulations, rules: dict[str, Passage],
     return out
 
 
-def article_passages(profile: Profile, regs: Regulations, cited: list[Ref]) -> list[Passage]:
-    """Every unit of the profile's own document(s), and the units of other documents the
-    profile cites; other jurisdictions' rules are left out so that answers cannot mix them."""
+def article_passages(profile: Profile, regs: Regulations) -> list[Passage]:
+    """Every unit of the profile's own document(s). Other jurisdictions' texts are never
+    retrievable, even where the profile borrows one of their rules as a default: an answer on a
+    hunan deployment must not quote 海南 (the citation then says the own document is silent)."""
     own = {d.id for d in regs.documents.values() if profile.id in d.profiles}
-    wanted = {(r.doc_id, r.label) for r in cited if r.doc_id}
     out = []
     for doc_id, units in regs.articles.items():
+        if doc_id not in own:
+            continue
         doc = regs.documents[doc_id]
         for a in units:
-            if doc_id in own or (doc_id, a.label) in wanted:
-                title = f"{doc.short} {a.label}" + (f"【{a.heading}】" if a.heading else "")
-                out.append(Passage(id=f"art:{doc_id}:{a.label}", kind="article", topic="article", title=title,
-                                   text=a.text, refs=(Ref(doc_id, doc.title, a.label),)))
+            title = f"{doc.short} {a.label}" + (f"【{a.heading}】" if a.heading else "")
+            out.append(Passage(id=f"art:{doc_id}:{a.label}", kind="article", topic="article", title=title,
+                               text=a.text, refs=(Ref(doc_id, doc.title, a.label),)))
     return out
 
 
@@ -358,9 +359,7 @@ class KnowledgeBase:
         rules = rule_passages(profile, regs)
         by_id = {r.id: r for r in rules}
         faqs = faq_passages(profile, regs, by_id, load_faq() if faq is None else faq)
-        cited = [ref for psg in rules + faqs for ref in psg.refs]
-        cited += [ref for article in _all_articles(profile) for ref in parse_refs(article, regs)]
-        arts = article_passages(profile, regs, cited)
+        arts = article_passages(profile, regs)
         passages = rules + faqs + arts
         index = BM25([_index_text(psg) for psg in passages])
         return cls(profile=profile, regulations=regs, passages=passages, index=index,
