@@ -137,6 +137,27 @@ def test_follow_up_resolves_it(client, hospitals):
     assert page.select(".chat-bot")[-1].find("a", href=f"/facility/{first.public_id}") is not None
 
 
+def test_policy_questions_after_a_facility_get_no_record(client, hospitals, make_org, reindex):
+    """Issue #11 §4: with a facility in the conversation, and facilities whose names contain policy
+    words in the real search, a question about the rules is answered from the rules (own articles),
+    never with a facility's record."""
+    make_org(name="评先评优仁爱诊所", category="clinic")
+    make_org(name="分级分类监管仁爱门诊部", category="clinic")
+    reindex()
+    chat = Chat(client)
+    assert "未按规定报告传染病疫情" in chat.answer_text("星城仁爱医院有处罚吗")
+    for question, article in (("修复后还公示吗", "第三十一条"), ("评先评优看信用等级吗", "第二十条"),
+                              ("其他等级有什么区别", "第十七条"), ("分级分类监管是啥", "第二十三条"),
+                              ("修复以后会移出名单吗", "第三十一条")):
+        resp = chat.ask(question)
+        bot = BeautifulSoup(resp.get_data(as_text=True), "html.parser").select(".chat-bot")[-1]
+        text = bot.get_text(" ", strip=True)
+        assert "仁爱" not in text and "未按规定报告传染病疫情" not in text, question
+        assert article in bot.select_one(".chat-cites").get_text(), question
+        assert "海南" not in bot.select_one(".chat-cites").get_text()
+    assert "未按规定报告传染病疫情" in chat.answer_text("它有处罚吗")  # the facility is still remembered
+
+
 def test_facility_disambiguation(client, hospitals):
     chat = Chat(client, htmx=True)
     soup = BeautifulSoup(chat.ask("仁爱医院是几级").get_data(as_text=True), "html.parser")
