@@ -332,50 +332,16 @@ class Chatbot:
                       links=[Link("信用查询", env.urls("search", q=query))], intent="facility"), ctx
 
     def _facility_found(self, doc: dict, aspect: str, env: Env) -> Answer:
+        """One facility's public facts only: its grade and the records in their publication window."""
         p = self.profile
         details = env.facilities.details(doc["id"]) or {}
-        groups = details.get("groups") or {}
-        bad = list(groups.get(InfoClass.DISHONEST, [])) + list(groups.get(InfoClass.SERIOUS, []))
-        good = list(groups.get(InfoClass.POSITIVE, []))
-        basic = list(groups.get(InfoClass.BASIC, []))
         facts = "；".join(x for x in (
             f"统一社会信用代码 {doc['codes'][0]}" if doc.get("codes") else "",
             doc.get("category_label", ""), doc.get("region_name", "")) if x)
         head = doc["name"] + (f"（{facts}）" if facts else "")
-        letter = doc.get("grade") or ""
-        grade = p.grade(letter) if letter else None
-        if letter:
-            grade_line = f"信用等级：{letter}级" + (f"（{grade.label}）" if grade else "")
-            grade_line += f"，{doc['grade_year']}年度评定。" if doc.get("grade_year") else "。"
-            if grade:
-                grade_line += grade.meaning
-        else:
-            grade_line = "信用等级：尚未评定。"
-
-        def records(items: list[dict]) -> list[str]:
-            lines = []
-            for i, v in enumerate(items[:MAX_RECORDS], 1):
-                bits = [str(v.get("decided_on") or ""), v.get("authority", ""), v.get("doc_no", "")]
-                until = v.get("publish_until")
-                line = f"{i}. {v.get('title', '')}（" + "，".join(b for b in bits if b)
-                line += f"；公示至{until}）" if until else "）"
-                lines.append(line)
-            if len(items) > MAX_RECORDS:
-                lines.append(f"……另有{len(items) - MAX_RECORDS}条，请查看机构页面。")
-            return lines
-
-        if details:
-            bad_part = ([f"公示期内的行政处罚和失信信息共{len(bad)}条："] + records(bad)) if bad else ["公示期内没有行政处罚和失信信息。"]
-            good_part = ([f"表彰奖励等增信信息{len(good)}条："] + records(good)) if good else []
-            basic_part = ([f"许可、承诺等基础信息{len(basic)}条："] + records(basic)) if basic else []
-        else:  # the search document alone: titles of public records, newest first
-            types = set(doc.get("record_types", ()))
-            titles = doc.get("titles", [])
-            bad_part = ["公示期内的公开信息：" + "；".join(titles)] if titles else ["公示期内没有行政处罚和失信信息。"]
-            if titles and not types & {"penalty", "criminal", "court_refusal", "serious_list", "blacklist",
-                                       "joint_punishment", "misconduct_points", "inspection"}:
-                bad_part = ["公示期内没有行政处罚和失信信息。"]
-            good_part, basic_part = [], []
+        grade = p.grade(doc["grade"]) if doc.get("grade") else None
+        grade_line = _grade_line(doc, grade)
+        bad, good_part, basic_part, bad_part = _record_blocks(doc, details)
         order = {
             "grade": [[grade_line], bad_part[:1]],
             "penalty": [bad_part, [grade_line]],
@@ -517,6 +483,53 @@ class Chatbot:
         return Answer(text=reply.text, citations=self.citations(refs, env) or answer.citations, links=answer.links,
                       intent=answer.intent, handoff=answer.handoff, notice=answer.notice, generated=True,
                       passages=answer.passages)
+
+
+def _grade_line(doc: dict, grade) -> str:
+    """The facility's grade as its search document states it; "尚未评定" when it has none."""
+    letter = doc.get("grade") or ""
+    if not letter:
+        return "信用等级：尚未评定。"
+    line = f"信用等级：{letter}级" + (f"（{grade.label}）" if grade else "")
+    line += f"，{doc['grade_year']}年度评定。" if doc.get("grade_year") else "。"
+    return line + (grade.meaning if grade else "")
+
+
+_ADVERSE_TYPES = frozenset({"penalty", "criminal", "court_refusal", "serious_list", "blacklist", "joint_punishment",
+                            "misconduct_points", "inspection"})
+
+
+def _records(items: list[dict]) -> list[str]:
+    lines = []
+    for i, v in enumerate(items[:MAX_RECORDS], 1):
+        bits = [str(v.get("decided_on") or ""), v.get("authority", ""), v.get("doc_no", "")]
+        until = v.get("publish_until")
+        line = f"{i}. {v.get('title', '')}（" + "，".join(b for b in bits if b)
+        line += f"；公示至{until}）" if until else "）"
+        lines.append(line)
+    if len(items) > MAX_RECORDS:
+        lines.append(f"……另有{len(items) - MAX_RECORDS}条，请查看机构页面。")
+    return lines
+
+
+def _record_blocks(doc: dict, details: dict) -> tuple[list, list[str], list[str], list[str]]:
+    """(adverse records, positive lines, basic lines, adverse lines) from the facility page's public
+    view, or — without it — from the search document's titles of public records."""
+    groups = details.get("groups") or {}
+    bad = list(groups.get(InfoClass.DISHONEST, [])) + list(groups.get(InfoClass.SERIOUS, []))
+    good = list(groups.get(InfoClass.POSITIVE, []))
+    basic = list(groups.get(InfoClass.BASIC, []))
+    if details:
+        bad_part = ([f"公示期内的行政处罚和失信信息共{len(bad)}条："] + _records(bad)) if bad \
+            else ["公示期内没有行政处罚和失信信息。"]
+        good_part = ([f"表彰奖励等增信信息{len(good)}条："] + _records(good)) if good else []
+        basic_part = ([f"许可、承诺等基础信息{len(basic)}条："] + _records(basic)) if basic else []
+        return bad, good_part, basic_part, bad_part
+    titles = doc.get("titles", [])  # the search document alone: titles of public records, newest first
+    bad_part = ["公示期内的公开信息：" + "；".join(titles)] if titles else ["公示期内没有行政处罚和失信信息。"]
+    if titles and not set(doc.get("record_types", ())) & _ADVERSE_TYPES:
+        bad_part = ["公示期内没有行政处罚和失信信息。"]
+    return bad, [], [], bad_part
 
 
 def _with_topic(ctx: Context, topic: str, aspect: str) -> Context:
