@@ -5,7 +5,8 @@
 profile and the chatbot changes with it. (b) FAQ entries (``data/faq/*.toml``) are in our own
 words; they carry no numbers of their own and pull rule passages in with ``include``. (c)
 Articles of the active profile's own document are retrievable as they stand (never another
-jurisdiction's, even where the profile borrows a rule from one). Only this public text ever reaches an answer or a language model.
+jurisdiction's, even where the profile borrows a rule from one). Only this public text ever
+reaches an answer or a language model.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The chatbot's evaluation set: intent and cited article for 100+ questions (paraphrases,
 colloquial wording, typos, traditional characters, follow-ups, hostile messages). Fails below
-95 % and prints the figure. A case may name its ``profile`` (default hunan). Also spot-checks that another profile's numbers come through."""
+95 % and prints the figure. A case may name its ``profile`` (default hunan). Also spot-checks
+that another profile's numbers come through."""
 from __future__ import annotations
 
 import tomllib

@@ -105,7 +105,9 @@ def test_domain_imports_no_framework_statically():
 _PROBE = """
 import importlib, json, sys
 importlib.import_module(sys.argv[1])
-if len(sys.argv) > 2: print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in sys.argv[2:]))); raise SystemExit
+if len(sys.argv) > 2:
+    print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in sys.argv[2:])))
+    raise SystemExit
 print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug', 'sqlalchemy')
                         or m.startswith(('portal.models', 'portal.app', 'portal.services', 'portal.web')))))
 """
