@@ -486,10 +486,11 @@ class Chatbot:
 
 
 def _grade_line(doc: dict, grade) -> str:
-    """The facility's grade as its search document states it; "尚未评定" when it has none."""
+    """The facility's grade as its public search document states it. Without one, the answer says
+    only what is known (no published grade), not that it was never graded."""
     letter = doc.get("grade") or ""
     if not letter:
-        return "信用等级：尚未评定。"
+        return "信用等级：暂无公示的评定结果。"
     line = f"信用等级：{letter}级" + (f"（{grade.label}）" if grade else "")
     line += f"，{doc['grade_year']}年度评定。" if doc.get("grade_year") else "。"
     return line + (grade.meaning if grade else "")

@@ -167,3 +167,16 @@ def test_policy_words_are_never_guessed_as_a_facility_name():
         answer, _ = bot.answer(q, Context(), env)
         assert answer.intent == "grade", q
         assert trap["name"] not in answer.text
+
+
+def test_a_facility_answer_states_only_stored_facts():
+    """No grade in the public document: the answer says none is published (not "not graded", not a
+    guess); a grade letter the profile does not know is shown without an invented meaning."""
+    bot = Chatbot(load_profile("hunan"))
+    ungraded = {**FACILITY, "grade": "", "grade_year": None}
+    answer, _ = bot.answer("长沙市第一人民医院是什么等级", Context(), _env([ungraded]))
+    assert "暂无公示的评定结果" in answer.text and "级（" not in answer.text
+    odd = {**FACILITY, "grade": "E"}  # hunan has A–D only
+    answer, _ = bot.answer("长沙市第一人民医院是什么等级", Context(), _env([odd]))
+    line = next(x for x in answer.text.splitlines() if x.startswith("信用等级"))
+    assert line == "信用等级：E级，2025年度评定。"
