@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from ..documents.case_pdf import render, verify_url
 from ..documents.content import DocumentContent, Section
 from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, SubjectKind, record_type_label
-from ..identity import ACR_FACE, ACR_PASSWORD
+from ..domain.identity import ACR_FACE, ACR_PASSWORD
 from ..models import Case, CaseDocument, CaseEvent, CreditRecord, Subject
 from ..models.base import utcnow
 from ..permissions import VIA_LABELS

@@ -152,6 +152,15 @@ def test_create_app_still_resolves_from_the_package():
         portal.no_such_name  # noqa: B018 - the attribute access is the test
 
 
+# --- services and permissions --------------------------------------------------------------------
+
+def test_services_and_permissions_do_not_import_the_web_framework():
+    """Service verbs are called by the web, the CLI and tests alike: they take an Identity
+    (``portal.domain.identity``), never the Flask session (``portal.identity``)."""
+    paths = sorted((PORTAL / "services").rglob("*.py")) + [PORTAL / "permissions.py"]
+    assert _violations(paths, ("flask", "werkzeug", "portal.identity", "portal.web")) == []
+
+
 # --- public blueprints -------------------------------------------------------------------------
 
 PUBLIC_BLUEPRINTS = ("public.py", "facility.py", "chat.py")
