@@ -315,6 +315,9 @@ class Profile:
     objection: Objection
     repair: Repair
     display: Display
+    # How a receipt on a non-working day is counted (portal.domain.workdays.RECEIPT_RULES):
+    # "day_zero" (民法典 第二百零一条, the default) or "next_working_day".
+    receipt_on_non_working_day: str = "day_zero"
     source: Path | None = field(default=None, compare=False)
 
     # -- regions -------------------------------------------------------------------------
