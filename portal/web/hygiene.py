@@ -8,6 +8,10 @@ integers and ended in a 500 instead of a clear answer:
   NUL"), so ``/verify/report/<no>``, ``/staff/login`` and every other view that looks a value up
   failed on PostgreSQL. They are refused here with a 400 and a Chinese message, for every route
   at once (tab, line feed and carriage return stay allowed: a textarea sends them);
+* raw bytes in the query string that are not UTF-8 (a client that does not percent-encode):
+  Werkzeug decodes ``request.args`` strictly and raised UnicodeDecodeError wherever the args
+  were first read. ``RawQueryMiddleware`` percent-encodes such bytes before Flask sees them, so
+  they decode to U+FFFD like malformed percent-encoding does;
 * path integers beyond the database's BIGINT (``<int:…>`` above 2**63-1 raised OverflowError in
   the driver): ``BoundedIntConverter`` replaces the ``int`` converter, so an out-of-range value
   simply matches no route (404).
@@ -50,6 +54,23 @@ def check_request() -> None:
             abort_with(400, MESSAGE)
 
 
+class RawQueryMiddleware:
+    """WSGI: a QUERY_STRING that is not valid UTF-8 gets its non-ASCII bytes percent-encoded."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if query and not query.isascii():
+            raw = query.encode("latin-1", "replace")  # PEP 3333: bytes as latin-1 characters
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                environ["QUERY_STRING"] = "".join(chr(b) if b < 0x80 else f"%{b:02X}" for b in raw)
+        return self.wsgi_app(environ, start_response)
+
+
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` limited to what a BIGINT column holds (and to 19 digits, so a megabyte of
     digits is not turned into an integer first): anything larger is no route, a 404."""
@@ -67,4 +88,5 @@ def init_app(app: Flask) -> None:
     """Call before the blueprints are registered (the converter applies to rules added later) and
     before the CSRF check (which reads the form)."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.wsgi_app = RawQueryMiddleware(app.wsgi_app)
     app.before_request(check_request)
