@@ -55,7 +55,10 @@ def search():
     # a typed ID number (or phone, card number) is searched for but never echoed into the title,
     # the input or the notice, masked as the chatbot does (浏览器历史、页面标题)
     shown = scrub_personal_data(q)
-    resp = Response(render_template(template, q=shown, results=results, filters=filters,
+    link_args = request.args.to_dict()  # facet and page links: the masked text, never the number
+    if shown != q:
+        link_args["q"] = shown
+    resp = Response(render_template(template, q=shown, results=results, filters=filters, link_args=link_args,
                                     too_long=len(request.args.get("q") or "") > MAX_QUERY),
                     headers={"Vary": "HX-Request"})
     if shown != q:

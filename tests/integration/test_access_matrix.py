@@ -215,9 +215,8 @@ def test_step_up_when_assurance_too_low(world_app, login_as):
     client = app.test_client()
     weak = identity(rt, PERSON_NAME, resident_id=world.codes["person"], acr=ACR_PASSWORD, sub="weak")
     login_as(client, weak)
-    for page in PAGES.values():
-        url = page.format(world.person.public_id)
-        resp = client.get(url)
+    for page in PAGES:
+        resp = fetch(client, page, world.person)
         assert resp.status_code == 302
         location = resp.headers["Location"]
         assert location.startswith("/login?") and "acr=face" in location and "next=" in location
