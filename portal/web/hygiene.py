@@ -3,11 +3,13 @@
 Every outside input is hostile (DESIGN.md). Two kinds of value reached the database or Python
 integers and ended in a 500 instead of a clear answer:
 
-* NUL and other control characters in the path, the query string, form fields, uploaded file
-  names or cookies: PostgreSQL refuses a string containing NUL ("A string literal cannot contain
-  NUL"), so ``/verify/report/<no>``, ``/staff/login`` and every other view that looks a value up
-  failed on PostgreSQL. They are refused here with a 400 and a Chinese message, for every route
-  at once (tab, line feed and carriage return stay allowed: a textarea sends them);
+* NUL and other control characters: PostgreSQL refuses a string containing NUL ("A string
+  literal cannot contain NUL"), so ``/verify/report/<no>``, ``/staff/login`` and every other view
+  that looks a value up failed on PostgreSQL. Once, for every route: in query and form fields
+  (names and values) and uploaded file names they are removed, as the chat already did for its
+  messages (text pasted from elsewhere carries them by accident; tab, line feed and carriage
+  return stay: a textarea sends them); in the path or a cookie, which no form produces, the
+  request is refused with a 400 and a Chinese message;
 * raw bytes in the query string that are not UTF-8 (a client that does not percent-encode):
   Werkzeug decodes ``request.args`` strictly and raised UnicodeDecodeError wherever the args
   were first read. ``RawQueryMiddleware`` percent-encodes such bytes before Flask sees them, so
@@ -21,6 +23,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask, request
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from . import abort_with
@@ -29,7 +32,7 @@ from . import abort_with
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Lone surrogates cannot be encoded to UTF-8 for the database or a response.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-MESSAGE = "请求中含有不允许的控制字符，请检查输入后重试。"
+MESSAGE = "请求地址或 Cookie 中含有不允许的控制字符，请检查链接后重试。"
 BIGINT_MAX = 2**63 - 1
 
 
@@ -38,20 +41,32 @@ def bad_text(value: str) -> bool:
     return bool(_CONTROL.search(value) or _SURROGATE.search(value))
 
 
-def _bad_values(values) -> bool:
-    return any(bad_text(k) or bad_text(v) for k, v in values.items(multi=True))
+def strip_text(value: str) -> str:
+    return _SURROGATE.sub("", _CONTROL.sub("", value))
+
+
+def _stripped(values: MultiDict) -> ImmutableMultiDict | None:
+    """The fields without control characters, or None when there was nothing to remove."""
+    items = list(values.items(multi=True))
+    if not any(bad_text(k) or bad_text(v) for k, v in items):
+        return None
+    return ImmutableMultiDict([(strip_text(k), strip_text(v)) for k, v in items])
 
 
 def check_request() -> None:
-    """Refuse (400) a request carrying control characters in path, query, form, file names or
-    cookies. Reads the form only for unsafe methods (a GET body is never parsed)."""
-    if bad_text(request.path) or _bad_values(request.args) or _bad_values(request.cookies):
+    """Refuse (400) control characters in the path or a cookie; remove them from query and form
+    fields and file names. Reads the form only for unsafe methods (a GET body is never parsed)."""
+    if bad_text(request.path) or any(bad_text(k) or bad_text(v) for k, v in request.cookies.items(multi=True)):
         abort_with(400, MESSAGE)
+    if (args := _stripped(request.args)) is not None:
+        request.args = args
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        if _bad_values(request.form):
-            abort_with(400, MESSAGE)
-        if any(bad_text(k) or bad_text(f.filename or "") for k, f in request.files.items(multi=True)):
-            abort_with(400, MESSAGE)
+        if (form := _stripped(request.form)) is not None:
+            request.form = form
+        for upload in request.files.values():
+            if upload.filename and bad_text(upload.filename):
+                upload.filename = strip_text(upload.filename)
+    request.__dict__.pop("values", None)  # CombinedMultiDict of the cleaned args and form
 
 
 class RawQueryMiddleware:
