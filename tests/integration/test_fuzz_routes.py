@@ -140,6 +140,7 @@ def file_fields() -> list[str]:
 HEADERS = ["HX-Request", "HX-History-Restore-Request", "Sec-Purpose", "Purpose", "If-None-Match",
            "If-Modified-Since", "Range", "X-Forwarded-For", "X-Real-IP", "Accept-Language", "Referer",
            "Origin", "X-CSRF-Token", "Content-Language"]
+COOKIES = ["portal_session", "session", CSRF_COOKIE, "portal_chat", "x"]
 FILE_BODIES = [b"", b"%PDF-1.4\n%%EOF\n", b"%PDF-1.4\n1 0 obj<</OpenAction<</JS(app.alert(1))>>>>endobj\n%%EOF",
                b"\xff\xd8\xff\xe0<html><script>alert(1)</script>", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64,
                b"PK\x03\x04" + b"\x00" * 40, b"\x00" * 1024, "医院,代码\n".encode("gbk")]
@@ -302,7 +303,10 @@ def run_visitor(app, pools, visitor: str, legal_rep, staff_id: int, seed: int, n
             else:
                 body += b"&csrf_token=" + (encode(gen.value()) if rng.random() < 0.5 else token.encode())
         environ = {"PATH_INFO": path.decode("latin-1") if rng.random() < 0.1 else None,
-                   "QUERY_STRING": query.decode("latin-1")}
+                   "QUERY_STRING": query.decode("latin-1"),
+                   # now and then a hostile cookie header instead of the visitor's own (raw bytes too)
+                   "HTTP_COOKIE": (f"{rng.choice(COOKIES)}={_header_value(gen)}; {CSRF_COOKIE}={csrf_seed}"
+                                   if rng.random() < 0.05 else None)}
         kwargs = {"method": method, "headers": headers,
                   "environ_overrides": {k: v for k, v in environ.items() if v is not None}}
         if body is not None:
