@@ -80,3 +80,24 @@ def test_a_violation_would_be_seen(live_server, page, data):
     page.wait_for_function("() => window.__csp.length > 0")
     assert page.evaluate("() => window.__ran") is None  # the inline script did not run
     assert any("script-src" in v for v in violations(page))
+
+
+def test_a_typed_id_number_stays_out_of_title_and_history(live_server, page, data):
+    """Live search with a full ID number: searched, but neither the address bar (history) nor the
+    title holds it (the server answers htmx with HX-Push-Url: false)."""
+    from datetime import date
+
+    from portal.domain.identifiers import make_resident_id
+
+    number = make_resident_id("430102", date(1980, 5, 17), 123)
+    page.goto(live_server + "/search")
+    page.fill("#q", "星城")
+    page.wait_for_selector("#results a[href*='/facility/']")
+    assert "q=" in page.url  # an ordinary query is pushed
+    with page.expect_response(lambda r: "/search?" in r.url and number in r.url) as answer:
+        page.fill("#q", number)
+    assert answer.value.headers.get("hx-push-url") == "false"
+    page.wait_for_selector("#results .notice")
+    assert number not in page.url and number not in page.title()
+    assert number not in page.locator("#results").inner_text()
+    assert violations(page) == []
