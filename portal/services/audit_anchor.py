@@ -48,12 +48,15 @@ class BadLine:
     message: str
 
 
-def write_checkpoint(session: Session, path: str | Path, now: datetime | None = None) -> Checkpoint:
-    """Append a signed checkpoint of the committed chain head to ``path`` (created 0600), fsynced."""
+def write_checkpoint(session: Session, path: str | Path, now: datetime | None = None,
+                     day: str = "") -> Checkpoint:
+    """Append a signed checkpoint of the committed chain head to ``path`` (created 0600), fsynced.
+    ``day``: the portal's date it is the daily checkpoint of (outside the signed body)."""
     seq, last_id, last_hash, legacy_until = chain_head(session)
     cp = Checkpoint(at=(now or utcnow()).isoformat(timespec="seconds"), seq=seq, event_id=last_id,
                     hash=last_hash, legacy_until=legacy_until)
-    line = json.dumps({**json.loads(cp.body()), "mac": cp.mac(audit_key(session))},
+    extra = {"day": day} if day else {}
+    line = json.dumps({**json.loads(cp.body()), **extra, "mac": cp.mac(audit_key(session))},
                       sort_keys=True, separators=(",", ":")) + "\n"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -90,3 +93,43 @@ def read_checkpoints(path: str | Path, key: bytes) -> tuple[list[Checkpoint], li
             continue
         good.append(cp)
     return good, bad
+
+
+class DailyCheckpoints:
+    """The web process's daily checkpoint: the first request of each (Beijing) day appends one,
+    so the head is anchored daily even where no cron job runs ``credit-portal audit checkpoint``.
+    Each process does it once a day (several workers: several lines a day, all valid)."""
+
+    def __init__(self, path: str | Path):
+        import threading
+
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._done: str | None = None
+
+    def _last_day_in_file(self) -> str | None:
+        if not self.path.exists():
+            return None
+        lines = [line for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        try:
+            return str(json.loads(lines[-1])["day"]) if lines else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def due(self, today: str) -> bool:
+        return self._done != today
+
+    def run(self, sessions, today: str) -> bool:
+        """Write today's checkpoint unless this process (or the file) already has one."""
+        if not self.due(today) or not self._lock.acquire(blocking=False):
+            return False
+        try:
+            first = self._done is None
+            self._done = today  # a failure is logged once and retried tomorrow (or by the CLI)
+            if first and self._last_day_in_file() == today:
+                return False
+            with sessions() as session:
+                write_checkpoint(session, self.path, day=today)
+            return True
+        finally:
+            self._lock.release()

@@ -59,6 +59,10 @@ def init_app(app: Flask) -> None:
     from .page_cache import PageCache
 
     app.extensions["portal.page_cache"] = PageCache(app.extensions["portal"].engine)
+    from ..services.audit_anchor import DailyCheckpoints
+
+    daily = app.extensions["portal.audit_daily"] = DailyCheckpoints(
+        app.extensions["portal"].settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
 
     @app.teardown_appcontext
     def _close_session(exc):
@@ -76,6 +80,12 @@ def init_app(app: Flask) -> None:
                 indexing.drain(db(), rt.backend, rt.today(), rt.profile)
             except Exception:  # the jobs stay queued; `credit-portal index drain` retries
                 log.exception("index drain failed; jobs remain queued")
+        today = rt.today().isoformat()
+        if daily.due(today):  # the audit chain head, anchored outside the database once a day
+            try:
+                daily.run(rt.sessions, today)
+            except Exception:  # logged once a day; `credit-portal audit checkpoint` writes one too
+                log.exception("daily audit checkpoint failed")
         if request.headers.get("HX-Request"):
             response.vary.add("HX-Request")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

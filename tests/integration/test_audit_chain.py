@@ -208,14 +208,31 @@ def test_deleting_the_newest_events_is_caught(world, session, rt, settings, monk
 
 
 def test_untouched_log_with_checkpoints_is_complete(world, session, rt, settings, monkeypatch, client, login_as):
+    path = Path(rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
+    daily = path.read_text().splitlines()  # the web process's checkpoint of the day (first request)
+    assert len(daily) == 1 and '"day":"2026-11-20"' in daily[0]
     for round_ in range(3):
         assert _cli(settings, monkeypatch, "checkpoint")[0] == 0
         login_as(client, world.ids["legal_rep"])  # more events after each checkpoint
         assert client.get(f"/me/subjects/{world.org.public_id}").status_code == 200
-    lines = Path(rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"]).read_text().splitlines()
-    assert len(lines) == 3
+    assert len(path.read_text().splitlines()) == 4  # no second daily one the same day
     code, output = _cli_verify(settings, monkeypatch)
-    assert code == 0 and "审计日志完整" in output and "3 个检查点" in output
+    assert code == 0 and "审计日志完整" in output and "4 个检查点" in output
+
+
+def test_the_web_process_writes_one_checkpoint_per_day(app, rt, client):
+    from portal.services.audit_anchor import DailyCheckpoints
+
+    path = Path(rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
+    assert not path.exists()
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+    assert len(path.read_text().splitlines()) == 1
+    restarted = DailyCheckpoints(path)  # a new process the same day: the file already has today's
+    assert restarted.run(rt.sessions, "2026-11-20") is False
+    assert restarted.run(rt.sessions, "2026-11-21") is True  # the next day
+    assert restarted.run(rt.sessions, "2026-11-21") is False
+    assert len(path.read_text().splitlines()) == 2
 
 
 def test_forged_checkpoint_line_is_reported(world, session, rt, settings, monkeypatch):
@@ -223,9 +240,10 @@ def test_forged_checkpoint_line_is_reported(world, session, rt, settings, monkey
 
     assert _cli(settings, monkeypatch, "checkpoint")[0] == 0
     path = Path(rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
-    line = json.loads(path.read_text())
+    *earlier, last = path.read_text().splitlines()
+    line = json.loads(last)
     line["event_id"] -= 1  # pretend the head was earlier, to hide a truncation
-    path.write_text(json.dumps(line) + "\n")
+    path.write_text("\n".join([*earlier, json.dumps(line)]) + "\n")
     code, output = _cli_verify(settings, monkeypatch)
     assert code == 1 and "签名无效" in output
 
