@@ -9,20 +9,26 @@ no longer edit an event and recompute the chain. Events written before the chain
 ``chain_version`` 0 and verify by the unkeyed SHA-256 rule they were written with; a version-0
 event after a keyed one (or after the boundary a checkpoint recorded) is a downgrade and reported.
 
-Serialised appends
-------------------
-``record_event`` first updates the one-row chain head (``audit_head``), then reads the previous
-hash from it, inserts the event and moves the head. The UPDATE is the lock:
+Serialised appends, at commit
+-----------------------------
+``record_event`` only queues the event on the session. When the transaction commits (or earlier,
+when the same transaction reads the audit table, so it always sees its own events), ``seal``
+updates the one-row chain head (``audit_head``) — that UPDATE is the lock — reads the previous
+hash from it, hashes the queued events in order, inserts them and moves the head:
 
-- PostgreSQL: a row lock held to the end of the transaction; a concurrent append waits on it and,
+- PostgreSQL: a row lock held to the end of the transaction; a concurrent sealer waits on it and,
   under READ COMMITTED, its ``UPDATE … RETURNING`` then sees the head the first one committed.
 - SQLite: Python's sqlite3 opens the transaction at the first write, so the UPDATE takes the
   database write lock (waiting up to the busy timeout) before the head is read — the effect of
   ``BEGIN IMMEDIATE`` without changing how any other transaction begins.
 
-Event ids are allocated after the lock, so id order is chain order. The price: on PostgreSQL,
-transactions that write audit events commit one at a time from their first audit event on, so
-service verbs append their event as their last step (they all do).
+So parallel requests can no longer chain two events to the same predecessor (issue 12), ids are
+allocated under the lock (id order is chain order), and the head is locked only for the commit
+itself and as the transaction's last lock: a long transaction (``plates issue --all``, grading)
+does not hold up other requests' audit events on PostgreSQL, and no lock cycle can form through
+the head. Events of a savepoint that is rolled back are dropped with it; a transaction's events
+are adjacent in the chain. ``at`` is when the event was recorded, so across transactions the
+chain order is commit order, not always ``at`` order.
 
 Checkpoints (``portal.services.audit_anchor``) anchor the head outside the database, so deleting
 the newest events, or rewriting the whole chain, is detected too.
@@ -31,8 +37,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.util import find_tables
 
 from ..models import AuditEvent, AuditHead
 from ..models.audit import KEYED, LEGACY
@@ -40,6 +48,7 @@ from ..models.base import utcnow
 
 GENESIS = "0" * 64
 HEAD_ID = 1
+PENDING = "audit_pending"  # session.info: [(owning transaction, event)] not yet chained
 
 _head = AuditHead.__table__
 
@@ -57,21 +66,75 @@ def audit_key(session: Session) -> bytes:
 
 def record_event(session: Session, actor: str, action: str, *, subject_id: int | None = None,
                  object_ref: str = "", purpose: str = "", detail: dict | None = None) -> AuditEvent:
-    """Append one event, chained to the previous one by HMAC; appends are serialised on the
-    chain head (see the module docstring)."""
-    key = audit_key(session)
-    head = session.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=_head.c.seq + 1)
-                           .returning(_head.c.seq, _head.c.hash)).first()
-    if head is None:
-        raise RuntimeError("audit_head is missing: run `credit-portal db upgrade`")
+    """Queue one event on the session's transaction; it is chained and inserted when the
+    transaction commits (see the module docstring: ``seal``)."""
+    audit_key(session)  # a session without the key fails here, not at commit
     event = AuditEvent(at=utcnow(), actor=actor, action=action, subject_id=subject_id,
                        object_ref=object_ref, purpose=purpose, detail=detail or {},
-                       prev_hash=head.hash, chain_version=KEYED)
-    event.hash = event.compute_hash(key)
-    session.add(event)
-    session.flush()
-    session.execute(update(_head).where(_head.c.id == HEAD_ID).values(last_id=event.id, hash=event.hash))
+                       prev_hash="", hash="", chain_version=KEYED)
+    session.connection()  # the transaction the event belongs to has begun
+    owner = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING, []).append((owner, event))
     return event
+
+
+def seal(session: Session) -> int:
+    """Chain and insert the session's queued events under the head lock; their number."""
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return 0
+    key = audit_key(session)
+    events = [event for _, event in pending]
+    head = session.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=_head.c.seq + len(events))
+                           .returning(_head.c.hash)).first()
+    if head is None:
+        raise RuntimeError("audit_head is missing: run `credit-portal db upgrade`")
+    prev = head.hash
+    for event in events:
+        event.prev_hash = prev
+        event.hash = prev = event.compute_hash(key)
+    session.add_all(events)
+    session.flush()
+    session.execute(update(_head).where(_head.c.id == HEAD_ID).values(last_id=events[-1].id, hash=prev))
+    return len(events)
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _seal_at_commit(session: Session) -> None:
+    seal(session)
+
+
+_AUDIT_TABLES = frozenset({AuditEvent.__table__, AuditHead.__table__})
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _seal_before_reading(state) -> None:
+    """A transaction that reads the audit table sees its own events: seal them first."""
+    if state.is_select and state.session.info.get(PENDING) and \
+            _AUDIT_TABLES & set(find_tables(state.statement, check_columns=True, include_joins=True)):
+        seal(state.session)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    """Events recorded in a transaction or savepoint that was rolled back never happened."""
+    pending = session.info.get(PENDING)
+    if pending:
+        session.info[PENDING] = [(owner, e) for owner, e in pending if not _within(owner, previous_transaction)]
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the session's transaction is over: committed (sealed) or not
+        session.info.pop(PENDING, None)
+
+
+def _within(owner, transaction) -> bool:
+    while owner is not None:
+        if owner is transaction:
+            return True
+        owner = owner.parent
+    return False
 
 
 @dataclass(frozen=True)

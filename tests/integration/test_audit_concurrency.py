@@ -6,6 +6,7 @@ import threading
 from collections import Counter
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from portal.models import AuditEvent
@@ -129,4 +130,46 @@ def test_failures_aggregate_per_source_and_minute(rt, session):
     assert flush_closed(session, before=datetime(2026, 11, 20, 8, 2)) == 1  # 08:01: 24 repeats; 1 alone: none
     session.commit()
     assert failure_total(session, "auth.failed") == 81
+    assert verify_chain(session) == []
+
+
+def test_events_of_a_rolled_back_savepoint_are_dropped(rt, session):
+    with session.begin_nested():
+        record_event(session, "test", "kept.before")
+    nested = session.begin_nested()
+    record_event(session, "test", "dropped")
+    nested.rollback()
+    record_event(session, "test", "kept.after")
+    session.commit()
+    session.rollback()
+    record_event(session, "test", "dropped.with.transaction")
+    session.rollback()
+    actions = list(session.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
+    assert actions == ["kept.before", "kept.after"]
+    assert verify_chain(session) == []
+
+
+def test_reading_the_audit_table_sees_the_transactions_own_events(rt, session):
+    record_event(session, "test", "mine")
+    assert session.execute(select(func.count()).where(AuditEvent.action == "mine")).scalar_one() == 1
+    record_event(session, "test", "mine")
+    session.commit()
+    assert session.execute(select(func.count()).where(AuditEvent.action == "mine")).scalar_one() == 2
+    assert verify_chain(session) == []
+
+
+@pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
+def test_an_open_transaction_does_not_hold_up_other_audit_events(rt, session):
+    """The head is locked at commit only: a long transaction that already recorded an event (a
+    batch issuing plates, say) does not make every other request's event wait for it."""
+    from sqlalchemy import text
+
+    record_event(session, "test:long", "long.running")  # open, not committed
+    with rt.sessions() as other:
+        other.execute(text("SET lock_timeout = '5s'"))  # waiting on the long one would fail here
+        record_event(other, "test:short", "short")
+        other.commit()
+    session.commit()
+    actors = list(session.execute(select(AuditEvent.actor).order_by(AuditEvent.id)).scalars())
+    assert actors == ["test:short", "test:long"]  # chain order is commit order
     assert verify_chain(session) == []
