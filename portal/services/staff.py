@@ -86,8 +86,10 @@ def _fail(ctx: ServiceContext, user: StaffUser | None, username: str, now: datet
             user.locked_until, user.failed_logins = now + LOCKOUT, 0
             detail["locked_until"] = user.locked_until.isoformat(timespec="seconds")
         ctx.session.flush()
-    # bounded rows per account and minute; the lock itself is always its own event
-    record_repeated(ctx.session, f"staff:{username[:60]}", "staff.login_failed", source=f"{username[:60]}|{why}",
+    # bounded rows per account and minute (unknown names, which anyone can vary, share one
+    # counter); the lock itself is always its own event
+    source = f"{username[:60]}|{why}" if user is not None else "(unknown account)"
+    record_repeated(ctx.session, f"staff:{username[:60]}", "staff.login_failed", source=source,
                     object_ref=f"staff:{user.id}" if user else "", detail=detail, now=now,
                     always="locked_until" in detail)
     return ServiceError(LOGIN_FAILED, "password", 401)

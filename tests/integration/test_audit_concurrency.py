@@ -173,3 +173,20 @@ def test_an_open_transaction_does_not_hold_up_other_audit_events(rt, session):
     actors = list(session.execute(select(AuditEvent.actor).order_by(AuditEvent.id)).scalars())
     assert actors == ["test:short", "test:long"]  # chain order is commit order
     assert verify_chain(session) == []
+
+
+def test_failed_staff_logins_with_made_up_names_share_one_counter(ctx, session):
+    """Anyone can vary the user name: unknown names must not buy a row each."""
+    from portal.services import staff as staff_svc
+    from portal.services.errors import ServiceError
+
+    now = datetime(2026, 11, 20, 9, 0, 1)
+    for n in range(20):
+        with pytest.raises(ServiceError):
+            staff_svc.authenticate(ctx, f"nobody{n}", "guess", "000000", now=now + timedelta(seconds=n))
+    session.commit()
+    events = session.execute(select(AuditEvent).where(AuditEvent.action == "staff.login_failed")).scalars().all()
+    assert len(events) == 1 and events[0].detail["username"] == "nobody0"
+    flush_closed(session, before=now + timedelta(minutes=1))
+    session.commit()
+    assert failure_total(session, "staff.login_failed") == 20
