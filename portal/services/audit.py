@@ -85,6 +85,7 @@ def seal(session: Session) -> int:
         return 0
     key = audit_key(session)
     events = [event for _, event in pending]
+    session.flush()  # everything else first: holding the head, this transaction waits for nothing
     head = session.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=_head.c.seq + len(events))
                            .returning(_head.c.hash)).first()
     if head is None:
