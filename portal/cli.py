@@ -214,6 +214,9 @@ def audit_verify() -> None:
         click.echo(f"事件 {p.event_id}：{p.message}", err=True)
     if problems or bad:
         sys.exit(1)
+    if not checkpoints:
+        click.echo("提示：没有可核对的检查点，无法发现最新事件被删除或整链重写；"
+                   "请运行 credit-portal audit checkpoint（建议每日）", err=True)
     click.echo(f"审计日志完整（已核对 {len(checkpoints)} 个检查点）")
 
 

@@ -303,3 +303,9 @@ def test_events_written_before_the_key_still_verify(settings, tmp_path, monkeypa
             assert [p.event_id for p in verify_chain(session)] == [2]
     finally:
         rt.engine.dispose()
+
+
+def test_verify_without_checkpoints_says_what_it_cannot_see(world, rt, settings, monkeypatch):
+    Path(rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"]).unlink()  # never written, or removed
+    code, output = _cli_verify(settings, monkeypatch)
+    assert code == 0 and "审计日志完整（已核对 0 个检查点）" in output and "没有可核对的检查点" in output
