@@ -96,7 +96,8 @@ def read_checkpoints(path: str | Path, key: bytes) -> tuple[list[Checkpoint], li
 
 
 class DailyCheckpoints:
-    """The web process's daily checkpoint: the first request of each (Beijing) day appends one,
+    """The web process's daily checkpoint: the first request of each (Beijing) day that commits
+    a change (only those move the head; read-only requests never pay for it) appends one,
     so the head is anchored daily even where no cron job runs ``credit-portal audit checkpoint``.
     Each process does it once a day (several workers: several lines a day, all valid)."""
 

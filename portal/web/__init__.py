@@ -81,7 +81,7 @@ def init_app(app: Flask) -> None:
             except Exception:  # the jobs stay queued; `credit-portal index drain` retries
                 log.exception("index drain failed; jobs remain queued")
         today = rt.today().isoformat()
-        if daily.due(today):  # the audit chain head, anchored outside the database once a day
+        if g.get("index_dirty") and daily.due(today):  # a request that wrote: anchor the head, once a day
             try:
                 daily.run(rt.sessions, today)
             except Exception:  # logged once a day; `credit-portal audit checkpoint` writes one too

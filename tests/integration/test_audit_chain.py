@@ -209,7 +209,7 @@ def test_deleting_the_newest_events_is_caught(world, session, rt, settings, monk
 
 def test_untouched_log_with_checkpoints_is_complete(world, session, rt, settings, monkeypatch, client, login_as):
     path = Path(rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
-    daily = path.read_text().splitlines()  # the web process's checkpoint of the day (first request)
+    daily = path.read_text().splitlines()  # the web process's checkpoint of the day (first write)
     assert len(daily) == 1 and '"day":"2026-11-20"' in daily[0]
     for round_ in range(3):
         assert _cli(settings, monkeypatch, "checkpoint")[0] == 0
@@ -225,8 +225,10 @@ def test_the_web_process_writes_one_checkpoint_per_day(app, rt, client):
 
     path = Path(rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
     assert not path.exists()
-    for _ in range(3):
-        assert client.get("/").status_code == 200
+    assert client.get("/").status_code == 200
+    assert not path.exists()  # a request that wrote nothing did not move the head
+    for n in range(3):  # failed logins: each commits its audit trail
+        assert client.get("/auth/callback", query_string={"state": f"x{n}", "code": "y"}).status_code == 401
     assert len(path.read_text().splitlines()) == 1
     restarted = DailyCheckpoints(path)  # a new process the same day: the file already has today's
     assert restarted.run(rt.sessions, "2026-11-20") is False
