@@ -27,6 +27,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_URL", "", "搜索后端 URL：whoosh:///路径、tantivy:///路径、memory:// 或 postgresql+psycopg://用户@主机:端口/库（索引存于 PostgreSQL，多台 Web 服务器共用；可加 ?schema=…&table_prefix=…）；留空为 PORTAL_VAR_DIR/index-tantivy（tantivy）"),
     Setting("PORTAL_SECRET_KEY", "", "会话签名密钥；开发环境留空时自动生成并保存在 PORTAL_VAR_DIR"),
     Setting("PORTAL_DATA_KEY", "", "身份证号加密与检索哈希的主密钥（base64，32 字节）；开发环境留空时自动生成"),
+    Setting("PORTAL_AUDIT_KEY", "", "审计日志哈希链的 HMAC 密钥（base64，至少 32 字节），应保存在数据库之外；留空则由 PORTAL_DATA_KEY 以独立标签派生"),
+    Setting("PORTAL_AUDIT_CHECKPOINT_FILE", "", "审计日志检查点文件（只追加，每行一个签名的链头检查点，credit-portal audit verify 据此发现删除最新事件和重算哈希）；留空为 PORTAL_VAR_DIR/audit-checkpoints.jsonl，建议指向数据库服务器之外的只追加存储"),
     Setting("PORTAL_BASE_URL", "http://127.0.0.1:5000", "对外访问地址（二维码、报告核验链接使用）；生产环境必须使用 https，否则拒绝启动（Cookie 的 Secure 标志、HSTS 依赖于此）"),
     Setting("PORTAL_INDEX_MODE", "inline", "inline：请求结束后由本进程写索引；worker：只写任务表，由 credit-portal index drain 单独写入"),
     Setting("PORTAL_TODAY", "", "固定“今天”（YYYY-MM-DD），仅用于演示和测试；留空为系统日期"),
@@ -66,6 +68,8 @@ def load_settings(overrides: dict | None = None) -> dict[str, str]:
     var = Path(values["PORTAL_VAR_DIR"])
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{var / 'portal.sqlite3'}"
+    if not values["PORTAL_AUDIT_CHECKPOINT_FILE"]:
+        values["PORTAL_AUDIT_CHECKPOINT_FILE"] = str(var / "audit-checkpoints.jsonl")
     if not values["SEARCH_URL"]:
         # tantivy by default: measured on the L dataset it meets every search target (README, Measured)
         values["SEARCH_URL"] = f"tantivy://{var / 'index-tantivy'}"

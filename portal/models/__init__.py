@@ -1,4 +1,4 @@
-from .audit import AuditEvent
+from .audit import AuditEvent, AuditFailureCount, AuditHead
 from .auth import LoginBinding, WebSession
 from .authorisation import Authorisation, Report
 from .base import Base
@@ -9,6 +9,6 @@ from .plate import Plate, PlateScanDay
 from .record import CreditRecord
 from .subject import Subject
 
-__all__ = ["AuditEvent", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "HolidayOverride", "IndexJob", "State", "Subject",
+__all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "HolidayOverride", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser"]

@@ -96,9 +96,11 @@ def _next_case_no(ctx: ServiceContext, kind: str) -> str:
     return f"{prefix}{n:06d}"
 
 
-def _insert_numbered(ctx: ServiceContext, case: Case, kind: str, attempts: int = 5) -> None:
+def _insert_numbered(ctx: ServiceContext, case: Case, kind: str, attempts: int = 64) -> None:
     """Insert with the next free number. Two filings at the same moment (several web workers)
-    may read the same maximum; the unique constraint refuses the second, which takes the next."""
+    may read the same maximum; the unique constraint refuses the second, which takes the next.
+    A refusal means another filing committed that number (PostgreSQL waits for it to commit), so
+    N simultaneous filings need at most N attempts: 5 was too few for 8 (issue 12)."""
     for _ in range(attempts):
         case.case_no = _next_case_no(ctx, kind)
         try:

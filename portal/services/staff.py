@@ -23,6 +23,7 @@ from ..models import Case, StaffUser
 from ..models.base import utcnow
 from ..profiles.model import ROLES
 from .audit import record_event
+from .audit_rollup import record_repeated
 from .context import ServiceContext
 from .errors import ServiceError
 
@@ -85,8 +86,12 @@ def _fail(ctx: ServiceContext, user: StaffUser | None, username: str, now: datet
             user.locked_until, user.failed_logins = now + LOCKOUT, 0
             detail["locked_until"] = user.locked_until.isoformat(timespec="seconds")
         ctx.session.flush()
-    record_event(ctx.session, f"staff:{username[:60]}", "staff.login_failed",
-                 object_ref=f"staff:{user.id}" if user else "", detail=detail)
+    # bounded rows per account and minute (unknown names, which anyone can vary, share one
+    # counter); the lock itself is always its own event
+    source = f"{username[:60]}|{why}" if user is not None else "(unknown account)"
+    record_repeated(ctx.session, f"staff:{username[:60]}", "staff.login_failed", source=source,
+                    object_ref=f"staff:{user.id}" if user else "", detail=detail, now=now,
+                    always="locked_until" in detail)
     return ServiceError(LOGIN_FAILED, "password", 401)
 
 
@@ -104,7 +109,8 @@ def authenticate(ctx: ServiceContext, username: str, password: str, code: str,
             pass
         raise _fail(ctx, None, username, now, "unknown")
     if user.locked_until is not None and user.locked_until > now:
-        record_event(ctx.session, f"staff:{username}", "staff.login_locked", object_ref=f"staff:{user.id}")
+        record_repeated(ctx.session, f"staff:{username}", "staff.login_locked", source=username,
+                        object_ref=f"staff:{user.id}", now=now)
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         raise ServiceError(f"连续登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试", "password", 429)
     try:

@@ -90,7 +90,7 @@ def login():
 
 def _failed(exc: LoginError, sub: str | None = None) -> None:
     db().rollback()
-    record_failure(ctx(), exc.reason, issuer=oidc_client().issuer, sub=sub)
+    record_failure(ctx(), exc.reason, issuer=oidc_client().issuer, sub=sub, source=request.remote_addr or "")
     commit()
 
 
