@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .record_rules import counts_as_dishonesty, not_dishonesty_reason
 from .repair import repair_possible_from
 from .vocab import InfoClass, RecordStatus
 from .windows import add_months
@@ -68,6 +69,9 @@ def repair_eligibility(record: Any, other_records, previous_repairs, profile, to
     info_class, status = _get(record, "info_class"), _get(record, "status") or RecordStatus.ACTIVE
     if info_class not in DISHONEST:
         return Eligibility(False, [Reason("只有失信信息可以申请信用修复", repair.article)], never=True)
+    if not counts_as_dishonesty(record, profile):  # 湖南 第十四条: not 失信 here, nothing to repair
+        return Eligibility(False, [Reason(not_dishonesty_reason(record, profile) + "，无需信用修复",
+                                          profile.dishonesty.article)], never=True)
     if status != RecordStatus.ACTIVE:
         text = "该信息已完成信用修复" if status == RecordStatus.REPAIRED else "该信息已停止公示，无需修复"
         return Eligibility(False, [Reason(text, repair.article)], never=True)

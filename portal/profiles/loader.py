@@ -30,6 +30,7 @@ from .model import (
     REPAIR_CONDITIONS,
     REPAIR_REFUSALS,
     ROLES,
+    Dishonesty,
     Display,
     Grade,
     GradeOverride,
@@ -305,10 +306,11 @@ class _Builder:
         objection = self.objection(t.table("objection"), role_codes)
         repair = self.repair(t.table("repair"), role_codes)
         display = self.display(t.table("display"))
+        dishonesty = self.dishonesty(t.table("dishonesty", required=False))
         t.done()
         return Profile(**head, default_region=default_region, regions=regions, roles=roles, grading=grading,
                        grades=grades, scoring=scoring, inspection=inspection, publication=publication,
-                       objection=objection, repair=repair, display=display)
+                       objection=objection, repair=repair, display=display, dishonesty=dishonesty)
 
     # -- regions -------------------------------------------------------------------------
     def regions(self, tables: list[_Table]) -> tuple[Region, ...]:
@@ -598,6 +600,17 @@ class _Builder:
                    steps=self.steps(t.tables("steps"), roles, "repair"), **t.cited())
         t.done()
         return r
+
+    def dishonesty(self, t: _Table | None) -> Dishonesty | None:
+        if t is None:
+            return None
+        plain = tuple(code for code, (_, cls) in RECORD_TYPES.items() if cls == InfoClass.DISHONEST)
+        d = Dishonesty(record_types=t.str_list("record_types", required=False, choices=plain),
+                       penalty_ordinary_procedure_only=t.bool("penalty_ordinary_procedure_only",
+                                                              required=False, default=False),
+                       **t.cited())
+        t.done()
+        return d
 
     def display(self, t: _Table) -> Display:
         d = Display(plate_shows_grade=t.bool("plate_shows_grade"), case_markers=t.bool("case_markers"),

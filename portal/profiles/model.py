@@ -172,6 +172,16 @@ class Publication(Cited):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Dishonesty(Cited):
+    """Which dishonesty-class records are 失信信息 under this profile (湖南 第十四条: penalties under
+    the ordinary procedure, criminal penalties, refusing court rulings). Absent: every
+    dishonesty-class record is (海南 第二十一条 counts 责令整改 and 不良执业行为记分 too)."""
+
+    record_types: tuple[str, ...] = ()  # empty: any dishonesty-class type
+    penalty_ordinary_procedure_only: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class ObjectionGround(Cited):
     code: str
     label: str
@@ -315,6 +325,7 @@ class Profile:
     objection: Objection
     repair: Repair
     display: Display
+    dishonesty: Dishonesty | None = None
     source: Path | None = field(default=None, compare=False)
 
     # -- regions -------------------------------------------------------------------------
@@ -393,6 +404,8 @@ class Profile:
                   *self.repair.steps]
         if self.objection.serious_list is not None:
             found.append(self.objection.serious_list)
+        if self.dishonesty is not None:
+            found.append(self.dishonesty)
         return found
 
     def editable_defaults(self) -> list[str]:
