@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .disclosure import in_window, is_public
+from .disclosure import in_window, is_public, unpublished_severities
 from .vocab import (
     INFO_CLASS_LABELS,
     RECORD_STATUS_LABELS,
@@ -28,9 +28,9 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default)
 
 
-def publication_state(record: Any, today: date) -> str:
+def publication_state(record: Any, today: date, profile) -> str:
     """Why the public does or does not see this record today, in words."""
-    if is_public(record, today):
+    if is_public(record, today, profile=profile):
         return "正在公示"
     status = _get(record, "status")
     if status != RecordStatus.ACTIVE:
@@ -43,6 +43,9 @@ def publication_state(record: Any, today: date) -> str:
         return "尚未开始公示"
     if not in_window(start, end, today):
         return "公示期已满"
+    severity = _get(record, "severity")
+    if severity in unpublished_severities(profile):
+        return f"不公示（{SEVERITY_LABELS.get(severity, severity)}失信信息依规定不予公示，{profile.window(severity).article}）"
     return "不公示"
 
 
@@ -68,7 +71,7 @@ class RecordRow:
         }
 
 
-def record_rows(records: list, today: date) -> list[RecordRow]:
+def record_rows(records: list, today: date, profile) -> list[RecordRow]:
     """Group record versions by lineage, newest decision first."""
     lineages: dict[Any, list] = {}
     for r in records:
@@ -78,8 +81,8 @@ def record_rows(records: list, today: date) -> list[RecordRow]:
         versions.sort(key=lambda v: _get(v, "version") or 1, reverse=True)
         current = next((v for v in versions if _get(v, "is_current", True)), versions[0])
         history = [v for v in versions if v is not current]
-        rows.append(RecordRow(current=current, history=history, public_now=is_public(current, today),
-                              state=publication_state(current, today)))
+        rows.append(RecordRow(current=current, history=history, public_now=is_public(current, today, profile=profile),
+                              state=publication_state(current, today, profile)))
     rows.sort(key=lambda row: (_get(row.current, "decided_on") or date.min, _get(row.current, "id") or 0),
               reverse=True)
     return rows

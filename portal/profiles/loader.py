@@ -467,8 +467,12 @@ class _Builder:
             if not lo <= default <= hi:
                 w.fail("default_months", f"expected min_months <= default_months <= max_months, "
                        f"got {lo} <= {default} <= {hi}", "默认公示期应在最短与最长之间")
+            published = w.bool("published")
+            if not published and severity != Severity.MINOR:
+                w.fail("published", "only the 轻微 tier may be left unpublished (国办发〔2025〕22号)",
+                       "只有轻微失信信息可以不予公示（国办发〔2025〕22号）")
             windows.append(PublicationWindow(severity=severity, min_months=lo, max_months=hi,
-                                             default_months=default, published=w.bool("published"),
+                                             default_months=default, published=published,
                                              **w.cited()))
             w.done()
         missing = [s.value for s in Severity if s not in {w.severity for w in windows}]

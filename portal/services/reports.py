@@ -83,7 +83,7 @@ def report_content(ctx: ServiceContext, subject: Subject, identity: Identity, de
                    authorisation: Authorisation | None) -> ReportContent:
     records = ctx.session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
                                   .order_by(CreditRecord.id)).scalars().all()
-    rows = record_rows(visible_records(decision, records, ctx.today), ctx.today)
+    rows = record_rows(visible_records(decision, records, ctx.today, ctx.profile), ctx.today, ctx.profile)
     grade = latest_grade(ctx.session, subject.id, ctx.today)
     info = ctx.profile.grade(grade.letter) if grade else None
     requester = f"{identity.name}（{VIA_LABELS.get(decision.via, decision.via)}）"

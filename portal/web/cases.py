@@ -323,7 +323,7 @@ def repair_notices():
                         .order_by(Case.step_entered_on.desc(), Case.id.desc()).limit(200)).all()
     notices = []
     for c, s, r in rows:
-        record, subject = public_view(r, today, s.birth_on), public_subject(s, today)
+        record, subject = public_view(r, today, s.birth_on, profile=runtime().profile), public_subject(s, today)
         if record is None or subject is None:
             continue
         notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],

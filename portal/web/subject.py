@@ -139,7 +139,8 @@ def show(public_id: str):
     today = rt.today()
     records = db().execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
                            .order_by(CreditRecord.id)).scalars().all()
-    rows = record_rows(permissions.visible_records(decision, records, today), today)
+    rows = record_rows(permissions.visible_records(decision, records, today, runtime().profile), today,
+                       runtime().profile)
     grade = indexing.latest_grade(db(), subject.id, today)
     _log(identity, subject, decision, "page")
     return render_template("subject/show.html", **_header(subject, decision), rows=rows, grade=grade,
