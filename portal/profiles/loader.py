@@ -594,6 +594,9 @@ class _Builder:
             t.fail("min_periods", f"no minimum period for severity {', '.join(missing)}", "缺少严重程度的最短期限")
         order = [s.value for s in Severity]
         r = Repair(free=free, cooldown_months=t.int("cooldown_months", minimum=0),
+                   cooldown_record_types=t.str_list("cooldown_record_types", required=False,
+                                                    choices=tuple(RECORD_TYPES)),
+                   cooldown_within_months=t.int("cooldown_within_months", required=False, minimum=1),
                    serious_repairable=t.bool("serious_repairable"),
                    min_periods=tuple(sorted(periods, key=lambda x: order.index(x.severity))),
                    conditions=self._items(t.tables("conditions"), REPAIR_CONDITIONS, RepairItem),

@@ -26,7 +26,7 @@ OBJECTION_GROUNDS = ("fact_error", "expired", "serious_list", "repaired_still_pu
 # Stable codes for repair conditions (湖南 第二十九条; 湖南医保 第二十四条; 海南 第四十二条)
 # and refusals (海南 第四十三条).
 REPAIR_CONDITIONS = ("corrected", "min_period", "no_new_same_type", "no_new_record", "commitment",
-                     "by_law")
+                     "by_law", "while_published")
 REPAIR_REFUSALS = ("cooldown", "rectification_incomplete", "new_dishonesty", "interview_skipped",
                    "fraud", "not_repairable_by_law")
 GRADING_PERIODS = ("yearly", "rolling")
@@ -282,6 +282,10 @@ class Repair(StepMachine):
     free: bool
     cooldown_months: int
     serious_repairable: bool
+    # 海南 第四十三条（一）: the cooldown bars only these record types (empty: any) and only while the
+    # record is inside this many months of publication (None: always).
+    cooldown_record_types: tuple[str, ...] = ()
+    cooldown_within_months: int | None = None
     min_periods: tuple[RepairMinPeriod, ...]
     conditions: tuple[RepairItem, ...]
     refusals: tuple[RepairItem, ...] = ()
