@@ -4,8 +4,8 @@ Pure: no Flask, no session. A case is a :class:`CaseState`; every change returns
 Due dates follow DESIGN.md "Deadlines" through :func:`portal.domain.workdays.add_workdays`:
 the day a step is entered is day zero (a non-working day counts from the next working day) and
 the due date is the n-th working day after it. Each step's limit comes from the profile, e.g.
-湖南 第二十八条 "自收到异议申请之日起3个工作日内…情况复杂的…可以延长3个工作日…检验、检测、
-检疫、鉴定、专家评审的时间不计算在内"; 海南 第三十八–四十条; 湖南医保 第十七条、第二十五条.
+湖南 第二十八条 "自收到异议申请之日起3个工作日内…情况复杂的…可以延长3个工作日…需要进行检验、
+检测、鉴定或者专家评审的，所需时间不计入异议申请办理时间"; 海南 第三十八–四十条; 湖南医保 第十七条、第二十五条.
 
 - An extension (延期) is granted at most once per step, with a reason, before the due date passes.
 - Clock stops are explicit inclusive ``(first, last)`` intervals, allowed only for the reasons the

@@ -4,7 +4,7 @@ DESIGN.md "Deadlines": one pure function over a calendar object. The day of rece
 a receipt on a non-working day counts from the next working day; make-up workdays (调休) count.
 Years that chinesecalendar does not cover fall back to Monday-Friday plus the staff-edited
 holiday table, with a visible warning to staff, never a crash. Clock stops (湖南 第二十八条:
-检验、检测、检疫、鉴定、专家评审 time is not counted) are explicit intervals.
+检验、检测、鉴定或者专家评审 time is not counted) are explicit intervals.
 """
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def add_workdays_with_stops(start: date, n: int, calendar: WorkCalendar,
                             stops: Sequence[tuple[date, date]]) -> date:
     """The n-th counting day after day zero, where days inside a clock stop do not count.
 
-    湖南 第二十八条: "检验、检测、检疫、鉴定、专家评审的时间不计算在内" — each stop is an
+    湖南 第二十八条: "检验、检测、鉴定或者专家评审的，所需时间不计入" — each stop is an
     inclusive ``(first, last)`` interval. Otherwise the rule of :func:`add_workdays` applies:
     day zero is the receipt day, or the first counting day after it.
     """
