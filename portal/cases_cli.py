@@ -41,6 +41,23 @@ def document(case_no: str, kind: str, output: Path, purpose: str) -> None:
         click.echo(f"{doc.doc_no}  SHA-256 {doc.sha256}  → {output}")
 
 
+@cases.command("sweep", help="期限届满未办理的案件按规定自动办结（如异议不成立后未申请复核，湖南 第二十八条第三款）；每日运行")
+def sweep() -> None:
+    from . import cli
+    from .services import indexing
+    from .services.case_sweep import sweep_lapsed
+
+    rt = cli._runtime()
+    with cli._session(rt) as session:
+        closed = sweep_lapsed(rt.context(session, "cli:cases-sweep"))
+        session.commit()
+        while indexing.drain(session, rt.backend, rt.today(), rt.profile):
+            pass
+    for case in closed:
+        click.echo(f"{case.case_no}  {case.outcome_reason}")
+    click.echo(f"自动办结的案件：{len(closed)}")
+
+
 @click.group(help="工作日历（节假日维护）")
 def calendar() -> None:
     pass

@@ -176,9 +176,13 @@ def expire() -> None:
 
     rt = _runtime()
     with _session(rt) as session:
+        from .services.case_sweep import sweep_lapsed  # 湖南 第二十八条第三款: unused review windows
+
+        closed = sweep_lapsed(rt.context(session, "cli:expire"))
+        session.commit()
         queued = indexing.expire(session, rt.today())
-        drained = indexing.drain(session, rt.backend, rt.today(), rt.profile) if queued else 0
-    click.echo(f"公示期变化的主体：{queued}；已更新索引任务：{drained}")
+        drained = indexing.drain(session, rt.backend, rt.today(), rt.profile) if queued or closed else 0
+    click.echo(f"公示期变化的主体：{queued}；期满自动办结的案件：{len(closed)}；已更新索引任务：{drained}")
 
 
 @main.command(help="按本辖区评分表评定年度信用等级")

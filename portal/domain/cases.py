@@ -118,10 +118,28 @@ def apply(machine, state: CaseState, action: str, on: date, calendar: WorkCalend
         raise CaseError("办理日期早于本环节开始日期")
     if state.clock_stopped:
         raise CaseError("期限已中止，请先恢复计时")
+    if lapsed(machine, state, on) and action != step.on_timeout:
+        raise CaseError(f"“{step.label}”的期限已于 {state.due_on.isoformat()} 届满，案件已按规定办结（{step.article}）")
     if state.earliest_on is not None and on < state.earliest_on and action not in EARLY_ACTIONS:
         raise CaseError(f"公示期不少于{step.min_workdays}个工作日，{state.earliest_on.isoformat()}起方可作出决定"
                         f"（{step.article}）")
     return _enter(machine, step.transition(action).to, on, calendar)
+
+
+def lapsed(machine, state: CaseState, today: date) -> bool:
+    """The step's window passed unused and the step acts by itself (``on_timeout``)."""
+    if state.terminal or state.clock_stopped or state.due_on is None:
+        return False
+    return bool(machine.step(state.step).on_timeout) and today > state.due_on
+
+
+def lapse(machine, state: CaseState, today: date, calendar: WorkCalendar) -> CaseState | None:
+    """The state after the step's ``on_timeout`` action, taken the day after the window's last day
+    (湖南 第二十八条第三款: no review asked for in time, the case closes); ``None`` if not lapsed."""
+    if not lapsed(machine, state, today):
+        return None
+    step = machine.step(state.step)
+    return _enter(machine, step.transition(step.on_timeout).to, state.due_on + timedelta(days=1), calendar)
 
 
 def extend(machine, state: CaseState, on: date, calendar: WorkCalendar, reason: str) -> CaseState:

@@ -514,10 +514,15 @@ class _Builder:
                         min_workdays=s.int("min_workdays", required=False, minimum=0),
                         clock_stops=s.str_list("clock_stops", required=False),
                         form=s.str("form", required=False, default=""),
-                        transitions=tuple(transitions), **s.cited())
+                        transitions=tuple(transitions),
+                        on_timeout=s.str("on_timeout", required=False, default=""), **s.cited())
             if terminal and (transitions or step.workdays is not None or actor is not None):
                 s.fail("terminal", "a terminal step has no actor, workdays or transitions",
                        "终止状态不能有处理人、时限或流转")
+            if step.on_timeout and step.on_timeout not in actions:
+                s.fail("on_timeout", f"{step.on_timeout!r} is not an action of this step", "不是本步骤的动作")
+            if step.on_timeout and step.workdays is None:
+                s.fail("on_timeout", "an action on timeout needs workdays", "没有时限不能到期自动办理")
             if step.extension_workdays and step.workdays is None:
                 s.fail("extension_workdays", "an extension needs workdays", "没有时限不能延长")
             if step.extension_workdays and not step.extension_when:

@@ -210,6 +210,9 @@ class Step(Cited):
     clock_stops: tuple[str, ...] = ()  # reasons for which the clock may stop
     form: str = ""
     transitions: tuple[Transition, ...] = ()
+    # The action taken by itself when ``workdays`` pass unused (湖南 第二十八条第三款: the applicant
+    # did not ask for a review in time, so the case closes); "" = the case waits.
+    on_timeout: str = ""
 
     @property
     def clock_stops_allowed(self) -> bool:

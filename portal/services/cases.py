@@ -487,14 +487,22 @@ def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
     return moved
 
 
-_OPEN_CASES = (select(Case.record_lineage_id, Case.kind)
+_OPEN_CASES = (select(Case.record_lineage_id, Case.kind, Case.state, Case.due_on)
                .where(Case.subject_id == bindparam("subject_id"), Case.closed_on.is_(None)).order_by(Case.id))
 
 
-def case_markers(session, profile, subject_id: int) -> dict[int, str]:
-    """lineage id → "异议处理中" / "信用修复中" for the public page, when the profile shows them."""
+def case_markers(session, profile, subject_id: int, today: date | None = None) -> dict[int, str]:
+    """lineage id → "异议处理中" / "信用修复中" for the public page, when the profile shows them.
+    With ``today``, a case whose step window passed unused (``on_timeout``, 湖南 第二十八条第三款)
+    shows no marker even before the daily sweep closed it."""
     if not profile.display.case_markers:
         return {}
     rows = session.execute(_OPEN_CASES, {"subject_id": subject_id}).all()
-    return {lineage: MARKERS[kind] for lineage, kind in rows}
+    out = {}
+    for lineage, kind, state, due_on in rows:
+        step = machine_for(profile, kind).step(state)
+        if today is not None and step.on_timeout and due_on is not None and today > due_on:
+            continue
+        out[lineage] = MARKERS[kind]
+    return out
 from .evidence import add_evidence  # noqa: E402,F401  (the verb lives with the upload checks)

@@ -163,6 +163,10 @@ def _case(subject: Subject, case_no: str) -> Case:
     case = db().execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
     if case is None or case.subject_id != subject.id:
         abort_with(404, "未找到该申请。")
+    from ..services.case_sweep import sweep_case  # a window that passed unused closes the case when read
+
+    if sweep_case(ctx("system"), case):
+        commit()
     return case
 
 

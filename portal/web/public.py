@@ -78,7 +78,7 @@ def facility_context(subject: Subject) -> dict:
     records = session.execute(_CURRENT_RECORDS, {"subject_id": subject.id}).scalars().all()
     public = []
     from ..services.cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
-    markers = case_markers(session, rt.profile, subject.id)
+    markers = case_markers(session, rt.profile, subject.id, today)
     for r in records:
         v = public_view(r, today, subject.birth_on, profile=rt.profile)
         if v is None:

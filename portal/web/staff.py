@@ -148,6 +148,10 @@ def _load_case(user: StaffUser, case_no: str) -> Case:
     case = db().execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
     if case is None or not staff_svc.can_see(user, case):
         abort_with(404, "未找到该案件。")
+    from ..services.case_sweep import sweep_case  # a window that passed unused closes the case when read
+
+    if sweep_case(ctx("system"), case):
+        commit()
     return case
 
 
