@@ -511,6 +511,7 @@ class _Builder:
                         workdays=s.int("workdays", required=False, minimum=0),
                         extension_workdays=s.int("extension_workdays", required=False, default=0, minimum=0),
                         extension_when=s.str("extension_when", required=False, default=""),
+                        extension_approval=s.bool("extension_approval", required=False, default=False),
                         min_workdays=s.int("min_workdays", required=False, minimum=0),
                         clock_stops=s.str_list("clock_stops", required=False),
                         form=s.str("form", required=False, default=""),
@@ -523,6 +524,9 @@ class _Builder:
                 s.fail("on_timeout", f"{step.on_timeout!r} is not an action of this step", "不是本步骤的动作")
             if step.on_timeout and step.workdays is None:
                 s.fail("on_timeout", "an action on timeout needs workdays", "没有时限不能到期自动办理")
+            if step.extension_approval and not step.extension_workdays:
+                s.fail("extension_approval", "only a step with extension_workdays can need approval",
+                       "没有延期不需要批准")
             if step.extension_workdays and step.workdays is None:
                 s.fail("extension_workdays", "an extension needs workdays", "没有时限不能延长")
             if step.extension_workdays and not step.extension_when:

@@ -206,6 +206,9 @@ class Step(Cited):
     workdays: int | None = None  # None: no statutory limit
     extension_workdays: int = 0  # one-time extension
     extension_when: str = ""
+    # The extension needs a 负责人's approval (湖南 第二十八条 "经本部门负责人批准"; 海南 第四十条
+    # "经信用信息提供单位负责人批准"): the handler alone cannot extend.
+    extension_approval: bool = False
     min_workdays: int | None = None  # e.g. a public notice lasts at least this long
     clock_stops: tuple[str, ...] = ()  # reasons for which the clock may stop
     form: str = ""

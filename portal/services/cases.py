@@ -331,19 +331,34 @@ def _staff_step(ctx: ServiceContext, case: Case, role: str):
     return step
 
 
-def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: date | None = None) -> Case:
-    """The one-time extension, with the reason told to the applicant (湖南 第二十八条第二款)."""
-    _staff_step(ctx, case, role)
+def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: date | None = None,
+                approver: str = "", approver_code: str = "") -> Case:
+    """The one-time extension, with the reason told to the applicant (湖南 第二十八条第二款).
+    Where the step says so (``extension_approval``: 经负责人批准, 湖南 第二十八条; 海南 第四十条) a
+    ``head`` account other than the handler approves with its own current code, and the event,
+    the audit log and the applicant's notice name the approver."""
+    step = _staff_step(ctx, case, role)
     on = on or ctx.today
     if len((reason or "").strip()) > REASON_LIMIT:
         raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
     new = _check(engine.extend, machine_for(ctx.profile, case.kind), state_of(case), on,
                  load_calendar(ctx.session), reason)
+    approved = ""
+    if step.extension_approval:  # after the step's own checks: a refused extension uses no code
+        from .staff import confirm_approver
+
+        if not (approver or "").strip():
+            raise ServiceError(f"延期须经负责人批准（{step.article}）：请负责人填写账号和动态验证码", "approver")
+        head = confirm_approver(ctx, approver, approver_code, case, ctx.actor)
+        approved = f"（经负责人{head.display_name or head.username}批准）"
     _store(case, new)
     ctx.session.flush()
-    _event(ctx, case, role=role, action="extend", from_state=case.state, reason=reason.strip(), on=on)
+    _event(ctx, case, role=role, action="extend", from_state=case.state, reason=reason.strip() + approved, on=on)
+    if approved:
+        record_event(ctx.session, f"staff:{head.username}", "case.extend_approved", subject_id=case.subject_id,
+                     object_ref=f"case:{case.case_no}", detail={"handler": ctx.actor, "approved_by": head.username})
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）办理期限延长至 "
-                      f"{case.due_on.isoformat()}。延期理由：{reason.strip()}")
+                      f"{case.due_on.isoformat()}{approved}。延期理由：{reason.strip()}")
     ctx.session.flush()
     return case
 

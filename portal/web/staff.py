@@ -231,7 +231,9 @@ def case_act(case_no: str):
 @bp.post("/cases/<case_no>/extend")
 def case_extend(case_no: str):
     return _post(case_no, lambda c, case, role: svc.extend_case(c, case, role=role,
-                                                               reason=request.form.get("reason", "")))
+                                                               reason=request.form.get("reason", ""),
+                                                               approver=request.form.get("approver", "")[:60],
+                                                               approver_code=request.form.get("approver_code", "")[:12]))
 
 
 @bp.post("/cases/<case_no>/materials")

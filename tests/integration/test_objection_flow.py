@@ -120,7 +120,11 @@ def test_extension_and_clock_stop_events(ctx, session, world):
     case = file(ctx, org, rec)
     with pytest.raises(ServiceError, match="不由您办理"):
         cases.extend_case(ctx, case, role="operator", reason="复杂")
-    cases.extend_case(ctx, case, role="department", reason="需调取病历，情况复杂")
+    from tests.integration.test_extension_approval import head_code, make_head
+
+    head, totp = make_head(ctx)
+    cases.extend_case(ctx, case, role="department", reason="需调取病历，情况复杂", approver=head.username,
+                      approver_code=head_code(totp))
     assert case.due_on == date(2026, 11, 30) and case.extended
     with pytest.raises(ServiceError, match="已延期一次"):
         cases.extend_case(ctx, case, role="department", reason="再延")
