@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from .calendar_days import add_calendar_days_to_workday
 from .workdays import WorkCalendar, add_workdays, add_workdays_with_stops, workdays_between
 
 # Actions that go back to an earlier step (an objection during the public notice) may be taken
@@ -62,6 +63,8 @@ def _limit(step, extended: bool) -> int | None:
 def compute_due(step, entered_on: date, calendar: WorkCalendar, *, extended: bool = False,
                 stops: tuple[tuple[date, date], ...] = ()) -> date | None:
     """The step's due date from its entry day (None without a statutory limit)."""
+    if step.calendar_days is not None and not step.terminal and not stops:  # 海南 第十五条第三款
+        return add_calendar_days_to_workday(entered_on, step.calendar_days, calendar)
     n = _limit(step, extended)
     if n is None or step.terminal:
         return None
@@ -78,9 +81,9 @@ def _enter(machine, step_id: str, on: date, calendar: WorkCalendar) -> CaseState
     return CaseState(step=step.id, entered_on=on, due_on=compute_due(step, on, calendar), earliest_on=earliest)
 
 
-def start_case(machine, received_on: date, calendar: WorkCalendar) -> CaseState:
-    """A new case in the machine's first step, received on ``received_on`` (day zero)."""
-    return _enter(machine, machine.start.id, received_on, calendar)
+def start_case(machine, received_on: date, calendar: WorkCalendar, start: str | None = None) -> CaseState:
+    """A new case in the machine's first step (or ``start``), received on ``received_on`` (day zero)."""
+    return _enter(machine, start or machine.start.id, received_on, calendar)
 
 
 def allowed_actions(machine, state: CaseState, role: str | None = None) -> tuple[str, ...]:

@@ -486,7 +486,8 @@ class _Builder:
         return p
 
     # -- cases ---------------------------------------------------------------------------
-    def steps(self, tables: list[_Table], roles: set[str], section: str) -> tuple[Step, ...]:
+    def steps(self, tables: list[_Table], roles: set[str], section: str,
+              roots: tuple[str, ...] = ()) -> tuple[Step, ...]:
         steps: list[Step] = []
         for s in tables:
             sid = s.str("id")
@@ -509,6 +510,7 @@ class _Builder:
                 s.fail("transitions", "duplicate action", "动作重复")
             step = Step(id=sid, label=s.str("label"), actor=actor, terminal=terminal,
                         workdays=s.int("workdays", required=False, minimum=0),
+                        calendar_days=s.int("calendar_days", required=False, minimum=1),
                         extension_workdays=s.int("extension_workdays", required=False, default=0, minimum=0),
                         extension_when=s.str("extension_when", required=False, default=""),
                         extension_approval=s.bool("extension_approval", required=False, default=False),
@@ -524,6 +526,9 @@ class _Builder:
                 s.fail("on_timeout", f"{step.on_timeout!r} is not an action of this step", "不是本步骤的动作")
             if step.on_timeout and step.workdays is None:
                 s.fail("on_timeout", "an action on timeout needs workdays", "没有时限不能到期自动办理")
+            if step.calendar_days is not None and (step.workdays is not None or step.extension_workdays):
+                s.fail("calendar_days", "a step is limited in working days or in calendar days, not both",
+                       "时限只能按工作日或按日计算其一")
             if step.extension_approval and not step.extension_workdays:
                 s.fail("extension_approval", "only a step with extension_workdays can need approval",
                        "没有延期不需要批准")
@@ -548,6 +553,14 @@ class _Builder:
         if steps[0].terminal:
             self.fail(f"{section}.steps[0]", "the first step must not be terminal", "第一步不能是终止状态")
         reached, todo = {steps[0].id}, [steps[0]]
+        for root in roots:  # another entry step (objection.serious_list.start)
+            step = next((x for x in steps if x.id == root), None)
+            if step is None:
+                self.fail(f"{section}.serious_list.start", f"unknown step {root!r}", "起始步骤不存在")
+            if step.terminal:
+                self.fail(f"{section}.serious_list.start", "must not be terminal", "起始步骤不能是终止状态")
+            reached.add(step.id)
+            todo.append(step)
         while todo:
             for tr in todo.pop().transitions:
                 if tr.to not in reached:
@@ -579,9 +592,11 @@ class _Builder:
         st = t.table("serious_list", required=False)
         if st is not None:
             serious = SeriousListObjection(days=st.int("days", minimum=0),
-                                           calendar_days=st.bool("calendar_days"), **st.cited())
+                                           calendar_days=st.bool("calendar_days"),
+                                           start=st.str("start", required=False, default=""), **st.cited())
             st.done()
-        steps = self.steps(t.tables("steps"), roles, "objection")
+        steps = self.steps(t.tables("steps"), roles, "objection",
+                           roots=(serious.start,) if serious is not None and serious.start else ())
         o = Objection(grounds=grounds, materials=materials, forms=forms, serious_list=serious, steps=steps,
                       **t.cited())
         t.done()

@@ -204,6 +204,9 @@ class Step(Cited):
     actor: str | None = None
     terminal: bool = False
     workdays: int | None = None  # None: no statutory limit
+    # A limit in calendar days instead (海南 第十五条第三款 "15日内"); its last day moves to the next
+    # working day when it is a holiday (民法典 第二百零三条).
+    calendar_days: int | None = None
     extension_workdays: int = 0  # one-time extension
     extension_when: str = ""
     # The extension needs a 负责人's approval (湖南 第二十八条 "经本部门负责人批准"; 海南 第四十条
@@ -258,6 +261,9 @@ class StepMachine(Cited):
 class SeriousListObjection(Cited):
     days: int
     calendar_days: bool = True
+    # The objection machine's step where an objection against a serious-list finding starts
+    # (海南 第十五条第三款: decided within 15 days); "" = such objections take the usual steps.
+    start: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -269,6 +275,15 @@ class Objection(StepMachine):
 
     def ground(self, code: str) -> ObjectionGround | None:
         return next((g for g in self.grounds if g.code == code), None)
+
+    def start_for(self, record: Any) -> Step:
+        """Where an objection against ``record`` starts: the serious-list step for a serious-class
+        record (海南 第十五条第三款: 当事人对列入严重失信主体名单提出异议) when the profile has one,
+        else the machine's first step."""
+        sl = self.serious_list
+        if sl is not None and sl.start and _field(record, "info_class") == InfoClass.SERIOUS:
+            return self.step(sl.start)
+        return self.start
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -165,7 +165,9 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
               statement: str, ground: str = "") -> Case:
     if open_case_for(ctx, record.lineage_id, kind) is not None:
         raise ServiceError(f"该信息已有正在办理的{KIND_LABELS[kind]}申请", "record", 409)
-    state = engine.start_case(machine_for(ctx.profile, kind), ctx.today, load_calendar(ctx.session))
+    machine = machine_for(ctx.profile, kind)
+    start = machine.start_for(record).id if kind == OBJECTION else None  # 海南 第十五条第三款
+    state = engine.start_case(machine, ctx.today, load_calendar(ctx.session), start)
     case = Case(case_no="", kind=kind, subject_id=subject.id,
                 record_lineage_id=record.lineage_id, record_id=record.id, ground=ground, statement=statement,
                 received_on=ctx.today, applicant_iss=applicant.iss, applicant_sub=applicant.sub,

@@ -204,7 +204,8 @@ def test_machine_shape(profiles, pid, kind):
     ids = {s.id for s in m.steps}
     edges = {s.id: {t.to for t in s.transitions} for s in m.steps}
     assert all(to <= ids for to in edges.values())
-    seen, todo = set(), [m.start.id]
+    sl = getattr(m, "serious_list", None)  # 海南 第十五条第三款: a second entry step
+    seen, todo = set(), [m.start.id] + ([sl.start] if sl is not None and sl.start else [])
     while todo:
         step = todo.pop()
         if step not in seen:
