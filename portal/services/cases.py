@@ -162,21 +162,24 @@ def _confirmations(commitment: bool, identity_confirmed: bool, commitment_msg: s
 
 
 def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRecord, applicant: Applicant,
-              statement: str, ground: str = "") -> Case:
+              statement: str, ground: str = "", received_on: date | None = None) -> Case:
+    """``received_on``: the real receipt day of an application on paper (services.paper); the
+    deadlines count from it. Online applications are received today."""
     if open_case_for(ctx, record.lineage_id, kind) is not None:
         raise ServiceError(f"该信息已有正在办理的{KIND_LABELS[kind]}申请", "record", 409)
+    received_on = received_on or ctx.today
     machine = machine_for(ctx.profile, kind)
     start = machine.start_for(record).id if kind == OBJECTION else None  # 海南 第十五条第三款
-    state = engine.start_case(machine, ctx.today, load_calendar(ctx.session), start)
+    state = engine.start_case(machine, received_on, load_calendar(ctx.session), start)
     case = Case(case_no="", kind=kind, subject_id=subject.id,
                 record_lineage_id=record.lineage_id, record_id=record.id, ground=ground, statement=statement,
-                received_on=ctx.today, applicant_iss=applicant.iss, applicant_sub=applicant.sub,
+                received_on=received_on, applicant_iss=applicant.iss, applicant_sub=applicant.sub,
                 applicant_name=applicant.name[:120], applicant_via=applicant.via[:20], applicant_acr=applicant.acr[:100],
                 region_code=subject.region_code, authority=record.authority, stops=[],
                 state=state.step, step_entered_on=state.entered_on)
     _store(case, state)
     _insert_numbered(ctx, case, kind)
-    _event(ctx, case, role="applicant", action="file", from_state="")
+    _event(ctx, case, role="applicant", action="file", from_state="", on=received_on)
     due = f"，办理期限至 {case.due_on.isoformat()}" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")
     if ctx.profile.display.case_markers:  # the public page shows "异议处理中" / "信用修复中"
