@@ -27,10 +27,12 @@ STATEMENT_LIMIT = 2000
 
 def register_paper_application(ctx: ServiceContext, subject: Subject, record: CreditRecord, *, kind: str,
                                received_on: date, channel: str, applicant_name: str, statement: str,
-                               scan: tuple[str, bytes], var_dir, role: str, ground: str = "") -> Case:
+                               scan: tuple[str, bytes], var_dir, role: str, ground: str = "",
+                               staff=None) -> Case:
     """Register one paper application. ``role`` is the staff member's role; it must be the actor
-    of the step the case starts in (the unit that receives applications). Every input is checked
-    before anything is written; the scan is validated like any upload."""
+    of the step the case starts in (the unit that receives applications). ``staff`` (the web's
+    logged-in account; the CLI has none) must hold that role and cover the subject's region.
+    Every input is checked before anything is written; the scan is validated like any upload."""
     if kind not in (OBJECTION, REPAIR):
         raise ServiceError("申请类型须为异议或信用修复", "kind")
     if channel not in CHANNELS:
@@ -40,6 +42,11 @@ def register_paper_application(ctx: ServiceContext, subject: Subject, record: Cr
     first = machine.start_for(record) if kind == OBJECTION else machine.start
     if role != first.actor:
         raise ServiceError("纸质申请由受理申请的部门登记", "role", 403)
+    if staff is not None:
+        from .staff import in_region
+
+        if not staff.active or role not in staff.roles or not in_region(staff, subject.region_code):
+            raise ServiceError("您无权登记该主体的申请", "role", 403)
     if not isinstance(received_on, date):
         raise ServiceError("请填写收到申请的日期", "received_on")
     if received_on > ctx.today:

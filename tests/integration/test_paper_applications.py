@@ -99,3 +99,35 @@ def test_cli_register_paper(rt, session, world, tmp_path, monkeypatch):
     assert "收到日期 2026-11-16，办理期限 2026-11-19" in result.output
     bad = CliRunner().invoke(main, args[:-2] + ["--received", "2027-01-01", "--scan", str(scan)])
     assert bad.exit_code != 0 and "收到日期不能晚于今天" in bad.output
+
+
+def test_staff_form_registers_paper_application(client, ctx, rt, session, world):
+    import io
+
+    from portal.services import staff as staff_svc
+    from tests.integration.test_staff_auth import PASSWORD, _secret, web_login
+
+    org, rec = world
+    user, uri = staff_svc.create_staff(ctx, "dept.tianxin", PASSWORD, ["department"], region_code="430100")
+    far, far_uri = staff_svc.create_staff(ctx, "dept.zhuzhou", PASSWORD, ["department"], region_code="430200")
+    session.commit()
+    code = rt.protector.decrypt(org.code_cipher)
+    form = {"kind": "objection", "channel": "paper", "received_on": "2026-11-16", "subject_kind": "org",
+            "subject_code": code, "lineage_id": str(rec.lineage_id), "applicant_name": "周某",
+            "statement": "记载有误", "ground": "fact_error"}
+    assert web_login(client, "dept.zhuzhou", _secret(far_uri)).status_code == 302
+    resp = client.post("/staff/paper", data={**form, "scan": (io.BytesIO(PDF), "申请书.pdf")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 403 and "无权登记" in resp.get_data(as_text=True)  # another city
+    client.post("/staff/logout")
+    assert web_login(client, "dept.tianxin", _secret(uri)).status_code == 302
+    assert "登记纸质" in client.get("/staff/paper").get_data(as_text=True)
+    resp = client.post("/staff/paper", data={**form, "received_on": "2026-13-01", "scan": (io.BytesIO(PDF), "a.pdf")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400 and session.execute(select(func.count()).select_from(Case)).scalar_one() == 0
+    resp = client.post("/staff/paper", data={**form, "scan": (io.BytesIO(PDF), "申请书.pdf")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302
+    case = session.execute(select(Case)).scalar_one()
+    assert case.received_on == date(2026, 11, 16) and case.due_on == date(2026, 11, 19)
+    assert case.events[0].actor == "staff:dept.tianxin"
