@@ -99,4 +99,4 @@ class Runtime:
     def calendar(self, session: Session) -> WorkCalendar:
         from .services.calendar import load_calendar
 
-        return load_calendar(session)
+        return load_calendar(session, self.profile)

@@ -18,7 +18,7 @@ from .articles import Ref
 from .deadline import fmt, plan
 from .facility import SEARCH_LIMIT, FacilitySource, lookup
 from .intents import Intent, aspect_of, classify
-from .kb import WORKDAY_NOTE, KnowledgeBase, refs_for
+from .kb import PROVISIONAL_ANSWER, WORKDAY_NOTE, KnowledgeBase, refs_for
 from .llm import LLMClient
 from .normalise import clean, normalise
 from .types import Answer, Choice, Citation, Link, Passage, Urls, plain_urls
@@ -358,7 +358,8 @@ class Chatbot:
         refs: list[Ref] = []
         if result.calendar_days is not None or (case == "serious_list" and not result.stages):
             sl = p.objection.serious_list
-            lines.append(f"认定部门应当自收到异议材料之日起{sl.days}日内作出是否更正的决定，即最迟{fmt(result.final)}。")
+            lines.append(f"认定部门应当自收到异议材料之日起{sl.days}日内作出是否更正的决定，即最迟{fmt(result.final)}"
+                         f"{'（暂定）' if result.provisional else ''}（期间最后一日是法定休假日的，顺延至其后第一个工作日）。")
             refs += refs_for(self.kb.regulations, sl.article)
         else:
             if result.counted_from != result.received:
@@ -389,6 +390,8 @@ class Chatbot:
                     tail += f"（经批准延期的，最迟{fmt(result.final_extended)}）"
                 lines.append(tail + "。")
             lines.append(WORKDAY_NOTE)
+        if result.provisional:
+            lines.append(PROVISIONAL_ANSWER)
         if result.final is not None and result.final < env.today:
             lines.append("按规定时限，该申请应已有处理结果。如尚未收到，可登录查看办理进度，或拨打热线"
                          f" {p.hotline} 咨询。")

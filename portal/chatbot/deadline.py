@@ -2,6 +2,12 @@
 compute them: ``add_workdays`` over the app's working-day calendar, with the step limits of the
 active profile's objection and repair procedures.
 
+The receipt day follows the profile's ``receipt_on_non_working_day`` through the calendar
+(民法典 第二百零一条 by default: the receipt day is not counted). A serious-list objection counted
+in calendar days ends on the next working day when its last day is a holiday (民法典 第二百零三条,
+``add_calendar_days``). A plan counted through a year whose make-up days are unknown is
+``provisional`` (暂定), exactly as the case pages say.
+
 Each step's limit counts from the end of the step before, taken at its latest (the statutory
 worst case); a step's own extension is shown beside it. Steps that wait for the applicant
 (e.g. asking for a review) end the chain.
@@ -9,9 +15,9 @@ worst case); a step's own extension is shown beside it. Steps that wait for the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from ..domain.workdays import WorkCalendar, add_workdays
+from ..domain.workdays import WorkCalendar, add_calendar_days, add_workdays, day_zero
 from ..profiles import Profile, Step, StepMachine
 
 WEEKDAYS = "一二三四五六日"
@@ -40,6 +46,7 @@ class DeadlinePlan:
     final: date | None
     final_extended: date | None
     calendar_days: int | None = None  # serious-list objections: N calendar days
+    provisional: bool = False  # counted through a year whose make-up days are unknown (暂定)
 
     @property
     def articles(self) -> list[str]:
@@ -67,14 +74,15 @@ def _main_path(machine: StepMachine) -> list[tuple[Step, int | None, list[tuple[
 def plan(profile: Profile, case: str, received: date, calendar: WorkCalendar) -> DeadlinePlan:
     """Due dates for an objection (``objection``), a serious-list objection (``serious_list``)
     or a repair application (``repair``) received on ``received``."""
-    day_zero = add_workdays(received, 0, calendar)
+    zero = day_zero(received, calendar)
     if case == "serious_list" and profile.objection.serious_list is not None:
         sl = profile.objection.serious_list
         if sl.calendar_days:
-            due = received + timedelta(days=sl.days)
+            due = add_calendar_days(received, sl.days, calendar)
         else:
             due = add_workdays(received, sl.days, calendar)
-        return DeadlinePlan(case, received, received, [], due, None, calendar_days=sl.days if sl.calendar_days else None)
+        return DeadlinePlan(case, received, zero, [], due, None, calendar_days=sl.days if sl.calendar_days else None,
+                            provisional=calendar.provisional(received, due))
     machine = profile.repair if case == "repair" else profile.objection
     stages: list[StageDue] = []
     cursor = cursor_ext = received
@@ -94,4 +102,6 @@ def plan(profile: Profile, case: str, received: date, calendar: WorkCalendar) ->
     timed = [s for s in stages if s.due is not None]
     final = timed[-1].due if timed else None
     final_ext = timed[-1].due_extended if timed else None
-    return DeadlinePlan(case, received, day_zero, stages, final, final_ext)
+    ends = [d for s in stages for d in (s.due, s.due_extended, s.earliest_end) if d is not None]
+    return DeadlinePlan(case, received, zero, stages, final, final_ext,
+                        provisional=calendar.provisional(received, max(ends)) if ends else False)

@@ -22,7 +22,10 @@ from .types import Passage
 FAQ_DIR = Path(__file__).resolve().parent / "data" / "faq"
 DEFAULT_MARK = "※"
 DEFAULT_NOTE = "（标“※”的数值文件未作具体规定，是本平台执行的默认标准，由主管部门确定和调整。）"
-WORKDAY_NOTE = "说明：工作日不含周末和法定节假日（调休上班日计入），收到申请的当天不计入。"
+WORKDAY_NOTE = "说明：工作日不含周末和法定节假日（调休上班日计入），收到申请的当天不计入，自次日起算（民法典第二百零一条）。"
+# Shown when a date was counted through a year whose make-up days are unknown (domain.workdays).
+PROVISIONAL_ANSWER = ("以上日期为暂定：相关年份的调休安排尚未公布或尚未录入本平台，已按《全国年节及纪念日放假办法》"
+                      "扣除法定节假日；放假通知公布并录入后，期限可能调整，以申请页面显示的期限为准。")
 
 
 def refs_for(regs: Regulations, *articles: str) -> tuple[Ref, ...]:

@@ -1,25 +1,27 @@
 """A generic case engine over a profile's step machine (objections 异议, credit repair 信用修复).
 
 Pure: no Flask, no session. A case is a :class:`CaseState`; every change returns a new state.
-Due dates follow DESIGN.md "Deadlines" through :func:`portal.domain.workdays.add_workdays`:
-the day a step is entered is day zero (a non-working day counts from the next working day) and
-the due date is the n-th working day after it. Each step's limit comes from the profile, e.g.
+Due dates follow :func:`portal.domain.workdays.add_workdays`: the day a step is entered is day
+zero and is not counted (民法典 第二百零一条; a profile may set ``receipt_on_non_working_day =
+"next_working_day"``, carried by the calendar) and the due date is the n-th working day after it.
+Each step's limit comes from the profile, e.g.
 湖南 第二十八条 "自收到异议申请之日起3个工作日内…情况复杂的…可以延长3个工作日…需要进行检验、
 检测、鉴定或者专家评审的，所需时间不计入异议申请办理时间"; 海南 第三十八–四十条; 湖南医保 第十七条、第二十五条.
 
 - An extension (延期) is granted at most once per step, with a reason, before the due date passes.
 - Clock stops are explicit inclusive ``(first, last)`` intervals, allowed only for the reasons the
   step lists (``clock_stops``). While a stop is open the due date is unknown (``None``).
-- A step with ``min_workdays`` (a public notice 公示 of at least 5 working days, 湖南 第三十条（三）)
-  cannot be closed with a forward action before ``earliest_on``.
+- A step with ``min_workdays`` (a public notice 公示 of at least 5 working days, 湖南 第三十条（三）,
+  湖南医保 第二十五条, 海南 第四十二条（四）) cannot be closed with a forward action before
+  ``earliest_on``: the day after the notice's last working day (a 5-working-day notice entered on
+  Monday runs Tuesday to the next Monday; the decision is allowed from Tuesday, day 6).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from .calendar_days import add_calendar_days_to_workday
-from .workdays import WorkCalendar, add_workdays, add_workdays_with_stops, workdays_between
+from .workdays import WorkCalendar, add_calendar_days, add_workdays, add_workdays_with_stops, workdays_between
 
 # Actions that go back to an earlier step (an objection during the public notice) may be taken
 # before the notice's minimum period ends; every other action out of such a step may not.
@@ -64,20 +66,39 @@ def compute_due(step, entered_on: date, calendar: WorkCalendar, *, extended: boo
                 stops: tuple[tuple[date, date], ...] = ()) -> date | None:
     """The step's due date from its entry day (None without a statutory limit)."""
     if step.calendar_days is not None and not step.terminal and not stops:  # 海南 第十五条第三款
-        return add_calendar_days_to_workday(entered_on, step.calendar_days, calendar)
+        return add_calendar_days(entered_on, step.calendar_days, calendar)
     n = _limit(step, extended)
     if n is None or step.terminal:
         return None
     if stops:
-        return add_workdays_with_stops(entered_on, n, calendar, stops)
-    return add_workdays(entered_on, n, calendar)
+        due = add_workdays_with_stops(entered_on, n, calendar, stops)
+    else:
+        due = add_workdays(entered_on, n, calendar)
+    if step.min_workdays:  # a notice of exactly N days (湖南医保 第二十五条 "公示期限为5个工作日"):
+        # the decision "公示期满无异议的" is due on the first working day after it, never before it ends
+        due = max(due, add_workdays(entered_on, step.min_workdays + 1, calendar))
+    return due
+
+
+def notice_earliest(step, on: date, calendar: WorkCalendar) -> date | None:
+    """First day a decision may close a ``min_workdays`` notice entered on ``on``: the notice
+    ("公示期不少于5个工作日", 湖南 第三十条（三）; 湖南医保 第二十五条) must have ended, so the day
+    after its 5th working day, never the 5th day itself."""
+    if not step.min_workdays:
+        return None
+    return add_workdays(on, step.min_workdays, calendar) + timedelta(days=1)
+
+
+def notice_last_day(earliest_on: date | None) -> date | None:
+    """The notice's last day (the day before a decision may be made), for "公示期至…" texts."""
+    return earliest_on - timedelta(days=1) if earliest_on is not None else None
 
 
 def _enter(machine, step_id: str, on: date, calendar: WorkCalendar) -> CaseState:
     step = machine.step(step_id)
     if step.terminal:
         return CaseState(step=step.id, entered_on=on, closed_on=on)
-    earliest = add_workdays(on, step.min_workdays, calendar) if step.min_workdays else None
+    earliest = notice_earliest(step, on, calendar)
     return CaseState(step=step.id, entered_on=on, due_on=compute_due(step, on, calendar), earliest_on=earliest)
 
 
@@ -206,7 +227,7 @@ def recompute(machine, state: CaseState, calendar: WorkCalendar) -> CaseState:
     if state.terminal:
         return state
     step = machine.step(state.step)
-    earliest = add_workdays(state.entered_on, step.min_workdays, calendar) if step.min_workdays else None
+    earliest = notice_earliest(step, state.entered_on, calendar)
     due = None if state.clock_stopped else compute_due(step, state.entered_on, calendar, extended=state.extended,
                                                        stops=state.stops)
     return replace(state, due_on=due, earliest_on=earliest)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ..domain.vocab import RECORD_TYPES, InfoClass, Severity
+from ..domain.workdays import DAY_ZERO, RECEIPT_RULES
 from .model import (
     ALL,
     ASSURANCE_LEVELS,
@@ -288,6 +289,8 @@ class _Builder:
             office_phone_is_example=t.bool("office_phone_is_example"),
             complaint_url=t.str("complaint_url"),
             complaint_url_is_example=t.bool("complaint_url_is_example"),
+            receipt_on_non_working_day=t.str("receipt_on_non_working_day", required=False, default=DAY_ZERO,
+                                             choices=RECEIPT_RULES),
         )
         if not head["complaint_url"].startswith(("https://", "http://")):
             t.fail("complaint_url", "expected an http(s) URL", "应为 http(s) 网址")

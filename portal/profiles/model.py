@@ -351,6 +351,9 @@ class Profile:
     repair: Repair
     display: Display
     dishonesty: Dishonesty | None = None
+    # How a receipt on a non-working day is counted (portal.domain.workdays.RECEIPT_RULES):
+    # "day_zero" (民法典 第二百零一条, the default) or "next_working_day".
+    receipt_on_non_working_day: str = "day_zero"
     source: Path | None = field(default=None, compare=False)
 
     # -- regions -------------------------------------------------------------------------

@@ -27,10 +27,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, SubjectKind, record_type_label
+from ..domain.workdays import add_workdays
 from ..identity import ACR_FACE, ACR_PASSWORD
 from ..models import Case, CaseDocument, CaseEvent, CreditRecord, Subject
 from ..models.base import utcnow
 from ..permissions import VIA_LABELS
+from .calendar import load_calendar
 from .cases import KIND_LABELS as CASE_KIND_LABELS
 from .cases import OBJECTION, REPAIR, REPAIRED_STEP, UPHELD_STEPS, _staff_of, machine_for
 from .context import ServiceContext
@@ -65,7 +67,7 @@ PREFIX = {OBJECTION_APPLICATION: "YYSQ", OBJECTION_RESULT: "YYJG", REPAIR_APPLIC
 NOT_DECISIONS = frozenset({"file", "extend", "stop_clock", "resume_clock", "request_materials", "supplement",
                            "recalculate", "withdraw"})
 ACR_LABELS = {ACR_FACE: "人脸识别实名认证", ACR_PASSWORD: "账号密码实名登录"}
-DAY_ZERO_NOTE = "期限按工作日计算：收到申请之日为第 0 日，法定节假日不计入，调休上班日计入。"
+DAY_ZERO_NOTE = "期限按工作日计算：收到申请之日为第 0 日、不计入（民法典第二百零一条），法定节假日不计入，调休上班日计入。"
 
 
 # --- which documents a case has -----------------------------------------------------------------
@@ -217,7 +219,7 @@ def _handler(ctx: ServiceContext, actor: str) -> str:
     staff = _staff_of(ctx, actor)
     if staff is not None:
         return staff.display_name or staff.username
-    return "—" if actor.startswith("user:") else actor
+    return "—" if actor.startswith(("user:", "oidc:")) else actor  # "oidc:" in cases filed before 2026-12
 
 
 def _unit(ctx: ServiceContext, case: Case, actor: str) -> str:
@@ -234,7 +236,10 @@ def _filed_due(ctx: ServiceContext, case: Case) -> str:
     ev = filing_event(ctx, case)
     machine = machine_for(ctx.profile, case.kind)
     first = machine.start
-    due = f"，办理期限至 {ev.due_on.isoformat()}" if ev and ev.due_on else ""
+    due = ""
+    if ev and ev.due_on:  # 暂定 when counted through a year whose make-up days are unknown
+        provisional = load_calendar(ctx.session, ctx.profile).provisional(case.received_on, ev.due_on)
+        due = f"，办理期限至 {ev.due_on.isoformat()}" + ("（暂定，以节假日安排公布后重新计算的期限为准）" if provisional else "")
     return f"{first.label}（{first.article}）{due}"
 
 
@@ -373,7 +378,10 @@ def repair_decision_content(ctx: ServiceContext, case: Case, event: CaseEvent) -
         if notice_from is not None:
             notice = next((s for s in machine_for(ctx.profile, REPAIR).steps if s.id == "notice"), None)
             days = f"（不少于 {notice.min_workdays} 个工作日，{notice.article}）" if notice and notice.min_workdays else ""
-            findings.append(f"已于 {notice_from} 至 {event.on} 公示{days}，公示期间无异议。")
+            # the notice's last day, not the decision day (湖南 第三十条（四）: 公示期满 then the decision)
+            end = add_workdays(notice_from, notice.min_workdays, load_calendar(ctx.session, ctx.profile)) \
+                if notice and notice.min_workdays else event.on
+            findings.append(f"已于 {notice_from} 至 {min(end, event.on)} 公示{days}，公示期间无异议。")
     else:
         findings.append("经核实，不符合信用修复条件，不予修复。")
     staff_reasons = [f"{e.on}：{e.reason}" for e in events if e.reason and e.role not in ("applicant", "system")

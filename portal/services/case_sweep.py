@@ -26,7 +26,7 @@ def sweep_case(ctx: ServiceContext, case: Case, calendar=None) -> bool:
         return False
     machine = machine_for(ctx.profile, case.kind)
     old = state_of(case)
-    new = engine.lapse(machine, old, ctx.today, calendar or load_calendar(ctx.session))
+    new = engine.lapse(machine, old, ctx.today, calendar or load_calendar(ctx.session, ctx.profile))
     if new is None:
         return False
     step = machine.step(old.step)
@@ -50,7 +50,7 @@ def sweep_lapsed(ctx: ServiceContext) -> list[Case]:
              for s in machine_for(ctx.profile, kind).steps if s.on_timeout}
     if not steps:
         return []
-    calendar = load_calendar(ctx.session)
+    calendar = load_calendar(ctx.session, ctx.profile)
     rows = ctx.session.execute(select(Case).where(Case.closed_on.is_(None), Case.due_on < ctx.today,
                                                   Case.state.in_({s for _, s in steps}))
                                .order_by(Case.id)).scalars().all()

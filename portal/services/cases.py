@@ -170,7 +170,7 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
     received_on = received_on or ctx.today
     machine = machine_for(ctx.profile, kind)
     start = machine.start_for(record).id if kind == OBJECTION else None  # 海南 第十五条第三款
-    state = engine.start_case(machine, received_on, load_calendar(ctx.session), start)
+    state = engine.start_case(machine, received_on, load_calendar(ctx.session, ctx.profile), start)
     case = Case(case_no="", kind=kind, subject_id=subject.id,
                 record_lineage_id=record.lineage_id, record_id=record.id, ground=ground, statement=statement,
                 received_on=received_on, applicant_iss=applicant.iss, applicant_sub=applicant.sub,
@@ -180,7 +180,7 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
     _store(case, state)
     _insert_numbered(ctx, case, kind)
     _event(ctx, case, role="applicant", action="file", from_state="", on=received_on)
-    due = f"，办理期限至 {case.due_on.isoformat()}" if case.due_on else ""
+    due = f"，办理期限至 {_due_text(ctx, case)}" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")
     if ctx.profile.display.case_markers:  # the public page shows "异议处理中" / "信用修复中"
         enqueue(ctx.session, subject.id, f"case.{kind}")
@@ -252,7 +252,7 @@ def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str 
     if len(reason) > REASON_LIMIT:
         raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
     machine = machine_for(ctx.profile, case.kind)
-    calendar = load_calendar(ctx.session)
+    calendar = load_calendar(ctx.session, ctx.profile)
     before = case.state
     new = _check(engine.apply, machine, state_of(case), action, on, calendar, reason=reason, role=role)
     record = current_version(ctx, case.record_lineage_id)
@@ -347,7 +347,7 @@ def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: 
     if len((reason or "").strip()) > REASON_LIMIT:
         raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
     new = _check(engine.extend, machine_for(ctx.profile, case.kind), state_of(case), on,
-                 load_calendar(ctx.session), reason)
+                 load_calendar(ctx.session, ctx.profile), reason)
     approved = ""
     if step.extension_approval:  # after the step's own checks: a refused extension uses no code
         from .staff import confirm_approver
@@ -363,7 +363,7 @@ def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: 
         record_event(ctx.session, f"staff:{head.username}", "case.extend_approved", subject_id=case.subject_id,
                      object_ref=f"case:{case.case_no}", detail={"handler": ctx.actor, "approved_by": head.username})
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）办理期限延长至 "
-                      f"{case.due_on.isoformat()}{approved}。延期理由：{reason.strip()}")
+                      f"{_due_text(ctx, case)}{approved}。延期理由：{reason.strip()}")
     ctx.session.flush()
     return case
 
@@ -386,14 +386,14 @@ def resume_clock(ctx: ServiceContext, case: Case, *, role: str, on: date | None 
     _staff_step(ctx, case, role)
     on = on or ctx.today
     old = state_of(case)
-    new = _check(engine.resume_clock, machine_for(ctx.profile, case.kind), old, on, load_calendar(ctx.session))
+    new = _check(engine.resume_clock, machine_for(ctx.profile, case.kind), old, on, load_calendar(ctx.session, ctx.profile))
     _store(case, new)
     ctx.session.flush()
     first, last = new.stops[-1]
     _event(ctx, case, role=role, action="resume_clock", from_state=case.state, reason=old.stop_reason, on=on,
            stop_from=first, stop_until=last)
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）恢复计算办理期限，"
-                      f"办理期限至 {case.due_on.isoformat()}。")
+                      f"办理期限至 {_due_text(ctx, case)}。")
     ctx.session.flush()
     return case
 
@@ -410,7 +410,7 @@ def request_materials(ctx: ServiceContext, case: Case, *, role: str, reason: str
     case.materials_requested_on, case.materials_request = ctx.today, reason
     ctx.session.flush()
     _event(ctx, case, role=role, action="request_materials", from_state=case.state, reason=reason)
-    due = f"办理期限仍为 {case.due_on.isoformat()}，" if case.due_on else ""
+    due = f"办理期限仍为 {_due_text(ctx, case)}，" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）需要补正材料：{reason}。"
                       f"{due}请尽快在申请页面上传补充材料。")
     ctx.session.flush()
@@ -469,18 +469,55 @@ def _staff_of(ctx: ServiceContext, actor: str) -> StaffUser | None:
 
 
 def deadline_warning(case: Case, calendar: WorkCalendar) -> str:
-    """The warning staff see when a stored deadline of an open case was counted through a year
-    chinesecalendar does not cover and staff have not reviewed (DESIGN.md "Deadlines"); ''
-    otherwise."""
+    """The warning staff see when a stored deadline of an open case is provisional (暂定): it was
+    counted through a year whose make-up swaps are not known (not in chinesecalendar, not
+    reviewed; ``domain.workdays``); '' otherwise. Truthy = show "暂定" to the applicant too."""
     span = engine.counted_span(state_of(case)) if case.open else None
     return fallback_warning(calendar.uncovered_years(*span)) if span else ""
+
+
+def is_provisional(case: Case, calendar: WorkCalendar) -> bool:
+    """The case's stored due date is 暂定 (see :func:`deadline_warning`)."""
+    return bool(deadline_warning(case, calendar))
+
+
+def _due_text(ctx: ServiceContext, case: Case, calendar: WorkCalendar | None = None) -> str:
+    """The stored due date as told to the applicant, with "（暂定…）" while it is provisional."""
+    calendar = calendar or load_calendar(ctx.session, ctx.profile)
+    tail = "（暂定：相关年份调休安排公布后可能调整）" if is_provisional(case, calendar) else ""
+    return f"{case.due_on.isoformat()}{tail}"
+
+
+def confirm_year(ctx: ServiceContext, year: int) -> list[Case]:
+    """A year's holiday notice was confirmed: every open case whose stored deadlines run through
+    that year is counted again and gets an explicit event (its dates are no longer 暂定), and the
+    applicant is told the confirmed date."""
+    calendar = load_calendar(ctx.session, ctx.profile)
+    done = []
+    for case in ctx.session.execute(select(Case).where(Case.closed_on.is_(None)).order_by(Case.id)).scalars():
+        old = state_of(case)
+        span = engine.counted_span(old)
+        if span is None or not span[0].year <= year <= span[1].year:
+            continue
+        new = engine.recompute(machine_for(ctx.profile, case.kind), old, calendar)
+        _store(case, new)
+        ctx.session.flush()
+        _event(ctx, case, role="system", action="recalculate", from_state=case.state,
+               reason=f"{year}年放假安排已确认，期限不再为暂定")
+        if case.due_on:
+            provisional = "（仍为暂定）" if is_provisional(case, calendar) else ""
+            notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）：{year}年法定节假日安排已确认，"
+                              f"办理期限为 {case.due_on.isoformat()}{provisional}。")
+        done.append(case)
+    ctx.session.flush()
+    return done
 
 
 def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
     """After the holiday table changed on day ``changed``: count every open case whose stored
     deadlines run over that day again, and record each moved date as an event the applicant is
     told about. Stored dates are never changed silently."""
-    calendar = load_calendar(ctx.session)
+    calendar = load_calendar(ctx.session, ctx.profile)
     moved = []
     rows = ctx.session.execute(select(Case).where(Case.closed_on.is_(None), Case.step_entered_on <= changed)
                                .order_by(Case.id)).scalars()
@@ -496,9 +533,9 @@ def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
         ctx.session.flush()
         why = f"{changed.isoformat()} 的节假日安排已更新，重新计算期限"
         _event(ctx, case, role="system", action="recalculate", from_state=case.state, reason=why)
-        parts = [f"办理期限改为 {case.due_on.isoformat()}"] if new.due_on != old.due_on and case.due_on else []
+        parts = [f"办理期限改为 {_due_text(ctx, case, calendar)}"] if new.due_on != old.due_on and case.due_on else []
         if new.earliest_on != old.earliest_on and case.earliest_on:
-            parts.append(f"公示期至少至 {case.earliest_on.isoformat()}")
+            parts.append(f"公示期至少至 {engine.notice_last_day(case.earliest_on).isoformat()}")
         if parts:
             notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）因法定节假日安排更新，"
                               + "，".join(parts) + "。")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..domain import cases as engine
 from ..domain.disclosure import public_subject, public_view
 from ..domain.vocab import RECORD_STATUS_LABELS, SubjectKind
+from ..domain.workdays import PROVISIONAL_NOTE
 from ..identity import ACR_FACE, ACR_PASSWORD
 from ..models import Case, CreditRecord, Evidence, Notification, Subject
 from ..permissions import VIA_LABELS
@@ -73,7 +74,16 @@ def _subject_cases():
         """Eligibility of one dishonesty record, for the list on the subject page."""
         return svc.eligibility_for(ctx(), record)
 
+    calendars = []
+
+    def case_provisional(case: Case) -> bool:
+        """The case's due date is 暂定 (counted through a year whose make-up days are unknown)."""
+        if not calendars:
+            calendars.append(runtime().calendar(db()))
+        return svc.is_provisional(case, calendars[0])
+
     return {"subject_cases": subject_cases, "record_case": record_case, "case_kind_labels": svc.KIND_LABELS,
+            "case_provisional": case_provisional,
             "subject_notifications": subject_notifications, "repair_verdict": repair_verdict}
 
 
@@ -199,7 +209,8 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
                            own_actions=own_actions, status_labels=RECORD_STATUS_LABELS, mine=mine,
                            event_labels=EVENT_LABELS, documents=docs_svc.available_documents(c, case),
                            schedule=schedule(machine, record), error=error,
-                           calendar_note=bool(svc.deadline_warning(case, runtime().calendar(db()))),
+                           calendar_note=svc.is_provisional(case, runtime().calendar(db())),
+                           provisional_note=PROVISIONAL_NOTE, notice_until=engine.notice_last_day(case.earliest_on),
                            can_supplement=case.open and mine and case.materials_requested_on is not None,
                            max_files=MAX_UPLOAD_FILES), status
 
@@ -341,7 +352,7 @@ def repair_notices():
             continue
         notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],
                         "authority": record["authority"], "doc_no": record["doc_no"], "from": c.step_entered_on,
-                        "until": c.earliest_on})
+                        "until": engine.notice_last_day(c.earliest_on)})
     article = runtime().profile.repair.step("notice").article if any(
         st.id == "notice" for st in runtime().profile.repair.steps) else runtime().profile.repair.article
     return render_template("cases/notices.html", notices=notices, article=article)

@@ -4,12 +4,15 @@ material, the case documents, and the holiday table (administrators)."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, session, url_for
 from sqlalchemy import select
 
 from ..domain import cases as engine
+from ..domain.holiday_notice import NoticeError, parse_notice, table_rows
+from ..domain.statutory import statutory_holidays
 from ..domain.vocab import RECORD_STATUS_LABELS
 from ..domain.workdays import PACKAGE_YEARS, fallback_warning
 from ..identity import _rotate
@@ -296,13 +299,19 @@ def _require_admin() -> StaffUser:
     return user
 
 
-def _calendar_page(user: StaffUser, error: str | None = None, status: int = 200):
+def _calendar_page(user: StaffUser, error: str | None = None, status: int = 200, preview=None, text: str = "",
+                   year_text: str = ""):
     today = runtime().today()
     years = [today.year, today.year + 1]
     reviewed = calendar_svc.reviewed_years(db())
     rows = {y: calendar_svc.overrides_for(db(), y) for y in years}
+    statutory = {y: statutory_holidays(y) for y in years if y not in PACKAGE_YEARS}
+    missing = {y: calendar_svc.missing_statutory_days(db(), y) for y in statutory}
     return render_template("staff/calendar.html", user=user, years=years, rows=rows, reviewed=reviewed,
                            covered={y: y in PACKAGE_YEARS for y in years}, error=error, role_labels=ROLE_LABELS,
+                           statutory=statutory, missing=missing, preview=preview,
+                           preview_rows=table_rows(preview) if preview else [], notice_text=text,
+                           year_text=year_text,
                            warning={y: fallback_warning([y]) for y in years if y not in PACKAGE_YEARS
                                     and y not in reviewed}, is_admin=True), status
 
@@ -312,20 +321,37 @@ def calendar_page():
     return _calendar_page(_require_admin())
 
 
+def _form_year(raw: str | None, required: bool = True) -> int | None:
+    raw = (raw or "").strip()
+    if not raw and not required:
+        return None
+    if not re.fullmatch(r"\d{1,4}", raw):
+        raise ServiceError("请填写年份（2000–2100）", "year")
+    return int(raw)
+
+
 @bp.post("/calendar")
 def calendar_save():
-    """One day of the State Council's holiday notice (holiday or make-up workday), or a year
-    marked as entered completely; open cases' deadlines are counted again."""
+    """One day of the State Council's holiday notice (holiday or make-up workday), a pasted
+    notice (preview, then confirm: every line parsed or the text refused), or a year marked as
+    entered completely; open cases' deadlines are counted again."""
     user = _require_admin()
     c = ctx(f"staff:{user.username}")
     form = request.form
+    op = form.get("op")
+    text, year_text = form.get("notice", "") or "", form.get("notice_year", "") or ""
     try:
-        if form.get("op") == "review":
+        if op == "review":
+            calendar_svc.mark_year_reviewed(c, _form_year(form.get("year")), form.get("note", ""))
+        elif op in ("notice_preview", "notice_import"):
             try:
-                year = int(form.get("year", ""))
-            except ValueError:
-                raise ServiceError("请填写年份", "year") from None
-            calendar_svc.mark_year_reviewed(c, year, form.get("note", ""))
+                notice = parse_notice(text, _form_year(year_text, required=False))
+            except NoticeError as exc:
+                raise ServiceError(str(exc), "notice") from None
+            if op == "notice_preview":
+                return _calendar_page(user, preview=notice, text=text, year_text=year_text)
+            note = " ".join(p for p in (notice.title, notice.doc_no) if p)
+            calendar_svc.import_notice(c, notice, note[:calendar_svc.NOTE_LIMIT])
         else:
             try:
                 day = date.fromisoformat((form.get("day") or "").strip())
@@ -336,7 +362,7 @@ def calendar_save():
             calendar_svc.set_holiday_override(c, day, form.get("kind") == "workday", form.get("note", ""))
     except ServiceError as exc:
         db().rollback()
-        return _calendar_page(user, exc.message, exc.status)
+        return _calendar_page(user, exc.message, exc.status, text=text[:20_000], year_text=year_text[:10])
     commit()
     return redirect(url_for("staff.calendar_page"), 303)
 

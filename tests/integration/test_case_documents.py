@@ -242,7 +242,8 @@ def test_repair_application_and_confirmation_notice(client, ctx, session, login_
 
     cases.advance_repair(w.staff_ctx, case, "approve", role="department", reason="整改材料齐全")
     assert client.get(url(w, case, "repair_decision")).status_code == 404  # 公示 first, then the decision
-    cases.advance_repair(dataclasses.replace(w.staff_ctx, today=date(2026, 11, 27)), case, "no_objection",
+    # 湖南 第三十条（四）: the decision after the notice 11-23..11-27 has ended
+    cases.advance_repair(dataclasses.replace(w.staff_ctx, today=date(2026, 11, 30)), case, "no_objection",
                          role="department")
     session.commit()
     notice = flat(pdf_text(get_pdf(client, url(w, case, "repair_decision")), tmp_path))
@@ -250,7 +251,7 @@ def test_repair_application_and_confirmation_notice(client, ctx, session, login_
     # 附件4: 编号, subject, code, legal representative, the item, findings, 予以修复, handler, date
     for wanted in ("信用修复确认通知书", "编号", doc.doc_no, case.case_no, ORG, w.org.credit_code, REP,
                    "骗取医保基金列入严重失信名单", "修复条件认定情况", "已公示17个月", "2026-11-20至2026-11-27公示",
-                   "■予以修复□不予修复", "孙科长", "2026-11-27", "停止披露相关失信信息"):
+                   "■予以修复□不予修复", "孙科长", "2026-11-30", "停止披露相关失信信息"):
         assert wanted in notice, wanted
 
 
@@ -429,7 +430,7 @@ def test_other_profiles_render_their_documents(pid, tmp_path):
         if pid == "hainan":
             cases.advance_repair(ctx, rep, "accept", role="department")
         cases.advance_repair(ctx, rep, "approve", role="department")
-        later = dataclasses.replace(ctx, today=date(2026, 11, 27))
+        later = dataclasses.replace(ctx, today=date(2026, 11, 30))  # the notice ended on 11-27
         cases.advance_repair(later, rep, "no_objection", role="department")
         notice = flat(pdf_text(docs.case_document(later, rep, "repair_decision", base_url=BASE).pdf, tmp_path))
         title = "湖南省医疗保障信用修复确认通知书" if pid == "hunan-mi" else "信用修复确认通知书"

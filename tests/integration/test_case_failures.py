@@ -29,7 +29,8 @@ TITLE = "骗取医保基金列入严重失信名单"
 
 @pytest.fixture
 def in_notice(ctx, session, make_org, make_record, reindex):
-    """A repair whose 5-WD public notice ended on 2026-11-19 (approved 11-12), decided on 11-20."""
+    """A repair whose 5-WD public notice ended on 2026-11-19 (approved 11-12), decided on 11-20, the
+    first day after it (湖南 第三十条（四）)."""
     org = make_org(name=ORG, category="hospital")
     rec = make_record(org, record_type="serious_list", title=TITLE, severity="serious", decided_on=date(2025, 6, 2),
                       publish_until=date(2027, 6, 1))
@@ -40,7 +41,7 @@ def in_notice(ctx, session, make_org, make_record, reindex):
     cases.advance_repair(earlier, case, "approve", role="department")
     _, uri = staff_svc.create_staff(ctx, "dept.cs", PASSWORD, ["department"])
     reindex()
-    assert case.earliest_on == date(2026, 11, 19)
+    assert case.earliest_on == date(2026, 11, 20)
     return org, rec, case, pyotp.parse_uri(uri).secret
 
 

@@ -58,14 +58,18 @@ def test_full_repair(ctx, session, client, rt, reindex, login_as, world):
     assert "信用修复中" in _text(client, f"/facility/{org.public_id}")
 
     cases.advance_repair(ctx, case, "approve", role="department", reason="")
-    assert case.state == "notice" and case.earliest_on == date(2026, 11, 27)
+    # 湖南 第三十条（三）（四）: notice 11-23 .. 11-27 (5 WD); the decision from the day after it ended
+    assert case.state == "notice" and case.earliest_on == date(2026, 11, 28)
     with pytest.raises(ServiceError, match="公示期不少于5个工作日"):
         cases.advance_repair(ctx, case, "no_objection", role="department")
-    later = dataclasses.replace(ctx, today=date(2026, 11, 27))
+    with pytest.raises(ServiceError, match="2026-11-28起方可作出决定"):  # day 5: the notice still runs
+        cases.advance_repair(dataclasses.replace(ctx, today=date(2026, 11, 27)), case, "no_objection",
+                             role="department")
+    later = dataclasses.replace(ctx, today=date(2026, 11, 30))
     cases.advance_repair(later, case, "no_objection", role="department")
     reindex()
 
-    assert case.state == "repaired" and case.closed_on == date(2026, 11, 27) and case.outcome == "repaired"
+    assert case.state == "repaired" and case.closed_on == date(2026, 11, 30) and case.outcome == "repaired"
     record = session.get(CreditRecord, rec.id)
     assert record.status == "repaired" and record.is_current  # kept, not deleted (湖南 第三十一条)
     # gone from search, the facility page and the lists
@@ -135,7 +139,7 @@ def test_repaired_record_cannot_be_repaired_again(ctx, world):
     org, rec = world
     case = apply(ctx, org, rec)
     cases.advance_repair(ctx, case, "approve", role="department")
-    cases.advance_repair(dataclasses.replace(ctx, today=date(2026, 11, 27)), case, "no_objection", role="department")
+    cases.advance_repair(dataclasses.replace(ctx, today=date(2026, 11, 30)), case, "no_objection", role="department")
     with pytest.raises(ServiceError, match="已完成信用修复"):
         apply(ctx, org, rec)
 

@@ -4,8 +4,7 @@ from datetime import date as D
 import pytest
 
 from portal.domain import cases
-from portal.domain.calendar_days import add_calendar_days_to_workday
-from portal.domain.workdays import WorkCalendar
+from portal.domain.workdays import WorkCalendar, add_calendar_days
 from portal.profiles import load_profile
 
 CAL = WorkCalendar()
@@ -17,7 +16,7 @@ CAL = WorkCalendar()
     (D(2026, 9, 16), D(2026, 10, 8)),    # 10-01 国庆: after the holiday (10-01..10-07)
 ])
 def test_last_day_on_a_holiday_moves_to_next_working_day(start, end):
-    assert add_calendar_days_to_workday(start, 15, CAL) == end
+    assert add_calendar_days(start, 15, CAL) == end
 
 
 def test_hainan_serious_list_objection_machine():

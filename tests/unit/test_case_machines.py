@@ -2,9 +2,10 @@
 
 Due dates are hand-counted from the State Council's 2026 notice as chinesecalendar 1.11 records
 it: 春节 2月15日–23日 off, 2月14日（六）and 2月28日（六）worked; 中秋 9月25日 off; 国庆 10月1日–7日
-off, 9月20日（日）and 10月10日（六）worked. 2027 is not in the package: Monday–Friday fallback
-(so 2027-01-01, a Friday, counts as a working day) with a warning, or the staff override table.
-The day of receipt is day zero; a step entered on day X counts from X (DESIGN.md "Deadlines").
+off, 9月20日（日）and 10月10日（六）worked. 2027 is not in the package: its statutory holidays are
+computed (2027-01-01 元旦 is off), the dates are 暂定 until the year is confirmed; the staff override
+table wins. The day of receipt is day zero and not counted (民法典 第二百零一条); a step entered on
+day X counts from the day after X.
 
 Sources of the limits: 湖南 第二十八条、第三十条; 湖南医保 第十七条、第二十五条; 海南 第三十八–四十条、
 第四十二条; 阳山 四（六）（七）and 淮安 三（六）with 湖南's numbers as editable defaults.
@@ -54,11 +55,12 @@ SCENARIOS = {
     ]),
     # --- 湖南 第三十条: review 10 WD, public notice ≥ 5 WD, then the decision
     "hunan-repair-repaired": ("hunan", "repair", D(2026, 9, 30), D(2026, 10, 20), [
-        S(("approve", "department", D(2026, 10, 16), "notice", None, D(2026, 10, 23))),
-        S(("no_objection", "department", D(2026, 10, 23), "repaired", None, None)),
+        # 10-19..10-23 is the notice (湖南 第三十条（三）); decision from the day after, Sat 10-24
+        S(("approve", "department", D(2026, 10, 16), "notice", None, D(2026, 10, 24))),
+        S(("no_objection", "department", D(2026, 10, 26), "repaired", None, None)),
     ]),
     "hunan-repair-objection-in-notice-then-refused": ("hunan", "repair", D(2026, 2, 13), D(2026, 3, 5), [
-        S(("approve", "department", D(2026, 3, 2), "notice", None, D(2026, 3, 9))),
+        S(("approve", "department", D(2026, 3, 2), "notice", None, D(2026, 3, 10))),
         S(("objection", "department", D(2026, 3, 4), "review", D(2026, 3, 18), None)),
         S(("refuse", "department", D(2026, 3, 18), "refused", None, None)),
     ]),
@@ -71,8 +73,9 @@ SCENARIOS = {
     ]),
     # --- 湖南医保 第二十五条: 10 WD (complex 30), 公示 5 WD
     "hunan-mi-repair-repaired": ("hunan-mi", "repair", D(2026, 2, 13), D(2026, 3, 5), [
-        S(("approve", "department", D(2026, 3, 2), "notice", D(2026, 3, 9), D(2026, 3, 9))),
-        S(("no_objection", "department", D(2026, 3, 9), "repaired", None, None)),
+        # "公示期限为5个工作日" 3-3..3-9; "公示期满无异议的" the decision on 3-10, also its due day
+        S(("approve", "department", D(2026, 3, 2), "notice", D(2026, 3, 10), D(2026, 3, 10))),
+        S(("no_objection", "department", D(2026, 3, 10), "repaired", None, None)),
     ]),
     "hunan-mi-repair-refused": ("hunan-mi", "repair", D(2026, 9, 30), D(2026, 10, 20), [
         S(("refuse", "department", D(2026, 10, 20), "refused", None, None)),
@@ -106,15 +109,15 @@ SCENARIOS = {
     # --- 海南 第四十二条: accept, verify, 公示 ≥ 5 WD, repair
     "hainan-repair-repaired": ("hainan", "repair", D(2026, 2, 13), D(2026, 2, 25), [
         S(("accept", "department", D(2026, 2, 24), "verify", D(2026, 3, 9), None)),
-        S(("approve", "department", D(2026, 3, 6), "notice", None, D(2026, 3, 13))),
-        S(("no_objection", "department", D(2026, 3, 13), "repaired", None, None)),
+        S(("approve", "department", D(2026, 3, 6), "notice", None, D(2026, 3, 14))),
+        S(("no_objection", "department", D(2026, 3, 16), "repaired", None, None)),
     ]),
     "hainan-repair-refused-at-acceptance": ("hainan", "repair", D(2026, 9, 30), D(2026, 10, 10), [
         S(("refuse", "department", D(2026, 10, 9), "refused", None, None)),
     ]),
     "hainan-repair-objection-then-refused": ("hainan", "repair", D(2026, 9, 30), D(2026, 10, 10), [
         S(("accept", "department", D(2026, 10, 8), "verify", D(2026, 10, 21), None)),  # 10-10 worked
-        S(("approve", "department", D(2026, 10, 12), "notice", None, D(2026, 10, 19))),
+        S(("approve", "department", D(2026, 10, 12), "notice", None, D(2026, 10, 20))),
         S(("objection", "department", D(2026, 10, 14), "verify", D(2026, 10, 28), None)),
         S(("refuse", "department", D(2026, 10, 28), "refused", None, None)),
     ]),
@@ -132,8 +135,8 @@ SCENARIOS = {
         S(("accept", "applicant", D(2026, 10, 12), "closed", None, None)),
     ]),
     "guangdong-repair-repaired": ("guangdong", "repair", D(2026, 9, 30), D(2026, 10, 20), [
-        S(("approve", "department", D(2026, 10, 20), "notice", None, D(2026, 10, 27))),
-        S(("no_objection", "department", D(2026, 10, 27), "repaired", None, None)),
+        S(("approve", "department", D(2026, 10, 20), "notice", None, D(2026, 10, 28))),
+        S(("no_objection", "department", D(2026, 10, 28), "repaired", None, None)),
     ]),
     "guangdong-repair-refused": ("guangdong", "repair", D(2026, 2, 13), D(2026, 3, 5), [
         S(("refuse", "department", D(2026, 2, 28), "refused", None, None)),
@@ -148,8 +151,8 @@ SCENARIOS = {
         S(("reject", "reviewer", D(2026, 9, 22), "closed", None, None)),
     ]),
     "jiangsu-repair-repaired": ("jiangsu", "repair", D(2026, 2, 13), D(2026, 3, 5), [
-        S(("approve", "department", D(2026, 3, 5), "notice", None, D(2026, 3, 12))),
-        S(("no_objection", "department", D(2026, 3, 12), "repaired", None, None)),
+        S(("approve", "department", D(2026, 3, 5), "notice", None, D(2026, 3, 13))),
+        S(("no_objection", "department", D(2026, 3, 13), "repaired", None, None)),
     ]),
     "jiangsu-repair-refused": ("jiangsu", "repair", D(2026, 9, 30), D(2026, 10, 20), [
         S(("refuse", "department", D(2026, 10, 19), "refused", None, None)),
@@ -254,11 +257,11 @@ REFUSALS = [
      "no_objection", "department", D(2026, 10, 22), "公示期不少于5个工作日"),
     ("hainan", "repair", D(2026, 2, 13), [("accept", "department", D(2026, 2, 24)),
                                           ("approve", "department", D(2026, 3, 6))],
-     "no_objection", "department", D(2026, 3, 12), "2026-03-13起方可作出决定"),
+     "no_objection", "department", D(2026, 3, 13), "2026-03-14起方可作出决定"),  # 3-13: day 5 of the notice
     ("hunan-mi", "repair", D(2026, 2, 13), [("approve", "department", D(2026, 2, 27))],
-     "no_objection", "department", D(2026, 3, 4), "公示期不少于5个工作日"),  # 2-28 worked: earliest 3-5
+     "no_objection", "department", D(2026, 3, 5), "公示期不少于5个工作日"),  # 2-28 worked: 5th day 3-5, earliest 3-6
     ("guangdong", "repair", D(2026, 9, 30), [("approve", "department", D(2026, 9, 30))],
-     "no_objection", "department", D(2026, 10, 12), "公示期不少于5个工作日"),  # 10-10 worked: earliest 10-13
+     "no_objection", "department", D(2026, 10, 13), "公示期不少于5个工作日"),  # 10-10 worked: 5th day 10-13
 ]
 
 
@@ -342,46 +345,49 @@ def test_no_clock_stops_where_the_document_has_none(profiles):
 
 # --- December 2026 receipts whose deadlines run into 2027 ---------------------------------------
 
-NEW_YEAR_2027 = {D(2027, 1, 1): False}  # what staff enter from the 2027 notice (override table)
+# 2027 is not in chinesecalendar: its statutory holidays are computed (元旦 2027-01-01 is a holiday,
+# 《全国年节及纪念日放假办法》第二条), the make-up swaps are unknown until the notice is entered, so the
+# dates are 暂定. A notice that added, say, Monday 2027-01-04 as a holiday moves them again.
+EXTRA_2027 = {D(2027, 1, 4): False}  # a hypothetical notice day entered by staff
 
-# (profile, kind, received, fallback due, due with the override)
+# (profile, kind, received, due, due if 2027-01-04 were also off)
 INTO_2027 = [
-    ("hunan", "objection", D(2026, 12, 29), D(2027, 1, 1), D(2027, 1, 4)),  # fallback counts New Year's Day
-    ("guangdong", "objection", D(2026, 12, 30), D(2027, 1, 4), D(2027, 1, 5)),
-    ("jiangsu", "objection", D(2026, 12, 31), D(2027, 1, 5), D(2027, 1, 6)),
-    ("hunan-mi", "objection", D(2026, 12, 28), D(2026, 12, 31), D(2026, 12, 31)),  # ends in 2026: no warning
-    ("hainan", "objection", D(2026, 12, 30), D(2027, 1, 4), D(2027, 1, 5)),
-    ("hunan", "repair", D(2026, 12, 21), D(2027, 1, 4), D(2027, 1, 5)),
-    ("guangdong", "repair", D(2026, 12, 24), D(2027, 1, 7), D(2027, 1, 8)),
-    ("jiangsu", "repair", D(2026, 12, 18), D(2027, 1, 1), D(2027, 1, 4)),
+    ("hunan", "objection", D(2026, 12, 29), D(2027, 1, 4), D(2027, 1, 5)),  # the fallback gave 2027-01-01
+    ("guangdong", "objection", D(2026, 12, 30), D(2027, 1, 5), D(2027, 1, 6)),
+    ("jiangsu", "objection", D(2026, 12, 31), D(2027, 1, 6), D(2027, 1, 7)),
+    ("hunan-mi", "objection", D(2026, 12, 28), D(2026, 12, 31), D(2026, 12, 31)),  # ends in 2026: final
+    ("hainan", "objection", D(2026, 12, 30), D(2027, 1, 5), D(2027, 1, 6)),
+    ("hunan", "repair", D(2026, 12, 21), D(2027, 1, 5), D(2027, 1, 6)),
+    ("guangdong", "repair", D(2026, 12, 24), D(2027, 1, 8), D(2027, 1, 11)),
+    ("jiangsu", "repair", D(2026, 12, 18), D(2027, 1, 4), D(2027, 1, 5)),
     ("hunan-mi", "repair", D(2026, 12, 17), D(2026, 12, 31), D(2026, 12, 31)),
-    ("hainan", "repair", D(2026, 12, 29), D(2027, 1, 1), D(2027, 1, 4)),
+    ("hainan", "repair", D(2026, 12, 29), D(2027, 1, 4), D(2027, 1, 5)),
 ]
 
 
-@pytest.mark.parametrize("pid,kind,received,fallback_due,override_due", INTO_2027)
-def test_december_receipts_fall_back_with_a_warning(profiles, pid, kind, received, fallback_due, override_due):
+@pytest.mark.parametrize("pid,kind,received,due,moved_due", INTO_2027)
+def test_december_receipts_skip_new_year_and_are_provisional(profiles, pid, kind, received, due, moved_due):
     m = machine(profiles, pid, kind)
     state = cases.start_case(m, received, CAL)  # never raises
-    assert state.due_on == fallback_due
+    assert state.due_on == due
     years = CAL.uncovered_years(*cases.counted_span(state))
     warning = fallback_warning(years)
-    if fallback_due.year == 2027:
-        assert years == [2027] and "2027年" in warning and "周一至周五" in warning
+    if due.year == 2027:
+        assert years == [2027] and "2027年" in warning and "暂定" in warning
     else:
         assert years == [] and warning == ""
-    fixed = WorkCalendar(overrides=NEW_YEAR_2027)
-    assert cases.start_case(m, received, fixed).due_on == override_due
-    assert cases.recompute(m, state, fixed).due_on == override_due  # a stored date counted again
-    reviewed = WorkCalendar(overrides=NEW_YEAR_2027, reviewed_years=[2027])
+    fixed = WorkCalendar(overrides=EXTRA_2027)
+    assert cases.start_case(m, received, fixed).due_on == moved_due
+    assert cases.recompute(m, state, fixed).due_on == moved_due  # a stored date counted again
+    reviewed = WorkCalendar(overrides=EXTRA_2027, reviewed_years=[2027])
     assert reviewed.uncovered_years(*cases.counted_span(state)) == []
 
 
 def test_hainan_forward_limit_into_2027(profiles):
     m = machine(profiles, "hainan", "objection")
     state = cases.start_case(m, D(2026, 12, 30), CAL)
-    assert cases.action_due(m, state, "forward", CAL) == D(2027, 1, 1)  # fallback: a holiday, really
-    assert cases.action_due(m, state, "forward", WorkCalendar(overrides=NEW_YEAR_2027)) == D(2027, 1, 4)
+    assert cases.action_due(m, state, "forward", CAL) == D(2027, 1, 4)  # 12-31, (元旦 1-1 off), 1-4
+    assert cases.action_due(m, state, "forward", WorkCalendar(overrides=EXTRA_2027)) == D(2027, 1, 5)
 
 
 def test_notice_into_2027_and_recompute_keeps_the_step(profiles):
@@ -390,12 +396,13 @@ def test_notice_into_2027_and_recompute_keeps_the_step(profiles):
     m = machine(profiles, "hunan-mi", "repair")
     review = cases.start_case(m, D(2026, 12, 28), CAL)
     notice = cases.apply(m, review, "approve", D(2026, 12, 29), CAL)
-    assert (notice.due_on, notice.earliest_on) == (D(2027, 1, 5), D(2027, 1, 5))  # 12-30, 12-31, 1-1, 1-4, 1-5
-    again = cases.recompute(m, notice, WorkCalendar(overrides=NEW_YEAR_2027))
+    # notice 12-30, 12-31, (1-1 元旦), 1-4, 1-5, 1-6; decision from 1-7 (湖南医保 第二十五条: 公示期满)
+    assert (notice.due_on, notice.earliest_on) == (D(2027, 1, 7), D(2027, 1, 7))
+    again = cases.recompute(m, notice, WorkCalendar(overrides=EXTRA_2027))
     assert (again.step, again.entered_on, again.due_on, again.earliest_on) == \
-        ("notice", D(2026, 12, 29), D(2027, 1, 6), D(2027, 1, 6))
-    with pytest.raises(CaseError, match="2027-01-06起"):
-        cases.apply(m, again, "no_objection", D(2027, 1, 5), WorkCalendar(overrides=NEW_YEAR_2027))
+        ("notice", D(2026, 12, 29), D(2027, 1, 8), D(2027, 1, 8))
+    with pytest.raises(CaseError, match="2027-01-08起"):
+        cases.apply(m, again, "no_objection", D(2027, 1, 7), WorkCalendar(overrides=EXTRA_2027))
 
 
 def test_recompute_keeps_extension_and_stops(profiles):
@@ -403,9 +410,28 @@ def test_recompute_keeps_extension_and_stops(profiles):
     state = cases.start_case(m, D(2026, 12, 24), CAL)
     state = cases.with_stop(m, state, D(2026, 12, 25), D(2026, 12, 25), "检测", CAL)
     state = cases.extend(m, state, D(2026, 12, 28), CAL, "情况复杂")
-    # 12-28 (1), 12-29, 12-30, 12-31, 1-1 fallback (5), 1-4 (6)
-    assert state.due_on == D(2027, 1, 4)
-    again = cases.recompute(m, state, WorkCalendar(overrides=NEW_YEAR_2027))
-    assert again.due_on == D(2027, 1, 5) and again.extended and again.stops == state.stops
+    # 12-28 (1), 12-29, 12-30, 12-31, (1-1 元旦), 1-4 (5), 1-5 (6)
+    assert state.due_on == D(2027, 1, 5)
+    again = cases.recompute(m, state, WorkCalendar(overrides=EXTRA_2027))
+    assert again.due_on == D(2027, 1, 6) and again.extended and again.stops == state.stops
     stopped = cases.stop_clock(m, state, D(2026, 12, 30), "鉴定")
-    assert cases.recompute(m, stopped, WorkCalendar(overrides=NEW_YEAR_2027)).due_on is None
+    assert cases.recompute(m, stopped, WorkCalendar(overrides=EXTRA_2027)).due_on is None
+
+
+@pytest.mark.parametrize("pid,article", [
+    ("hunan", "湖南 第三十条（三）（四）: 公示期不少于5个工作日；公示期满无异议的，作出信用修复决定"),
+    ("hunan-mi", "湖南医保 第二十五条: 公示期限为5个工作日…公示期满无异议的，按程序信用修复"),
+])
+def test_repair_decision_only_after_the_notice_has_ended(profiles, pid, article):
+    """Issue #11 §3: the notice entered on Monday 2026-03-02 runs 3-3 .. 3-9 (5 working days); the
+    decision is refused on 3-9 (day 5, the notice still runs) and allowed on 3-10 (day 6)."""
+    m = machine(profiles, pid, "repair")
+    state = cases.start_case(m, D(2026, 2, 27), CAL)
+    if state.step != "review":
+        state = cases.apply(m, state, "accept", D(2026, 2, 27), CAL)
+    notice = cases.apply(m, state, "approve", D(2026, 3, 2), CAL)
+    assert notice.step == "notice" and notice.earliest_on == D(2026, 3, 10), article
+    with pytest.raises(CaseError, match="2026-03-10起方可作出决定"):
+        cases.apply(m, notice, "no_objection", D(2026, 3, 9), CAL)
+    assert cases.apply(m, notice, "no_objection", D(2026, 3, 10), CAL).step == "repaired"
+    assert notice.due_on is None or notice.due_on >= notice.earliest_on  # never overdue before it may close

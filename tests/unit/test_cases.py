@@ -25,11 +25,12 @@ def profiles():
 START_TABLE = [
     # 湖南 第二十八条: 3 WD, +3 WD
     ("hunan", "objection", D(2025, 9, 30), D(2025, 10, 11), D(2025, 10, 15)),  # ends on make-up Sat
-    ("hunan", "objection", D(2025, 10, 3), D(2025, 10, 13), D(2025, 10, 16)),  # received in holiday
+    # received in the holiday: the receipt day is day zero all the same (民法典 第二百零一条)
+    ("hunan", "objection", D(2025, 10, 3), D(2025, 10, 11), D(2025, 10, 15)),
     ("hunan", "objection", D(2025, 12, 31), D(2026, 1, 6), D(2026, 1, 9)),  # year end, 01-04 make-up
     ("hunan", "objection", D(2026, 2, 13), D(2026, 2, 25), D(2026, 2, 28)),  # Spring Festival
     ("hunan", "objection", D(2026, 2, 14), D(2026, 2, 26), D(2026, 3, 2)),  # received on make-up Sat
-    ("hunan", "objection", D(2026, 2, 15), D(2026, 2, 27), D(2026, 3, 3)),  # received on holiday Sun
+    ("hunan", "objection", D(2026, 2, 15), D(2026, 2, 26), D(2026, 3, 2)),  # received on holiday Sun
     # 湖南医保 第十七条: 3 WD; 5 WD from receipt when other units help verify
     ("hunan-mi", "objection", D(2025, 9, 26), D(2025, 9, 30), D(2025, 10, 10)),
     ("hunan-mi", "objection", D(2026, 4, 30), D(2026, 5, 8), D(2026, 5, 11)),
@@ -148,13 +149,14 @@ def test_hainan_objection_chain(profiles):
 
 
 @pytest.mark.parametrize("pid,approve_on,earliest", [
-    ("hunan", D(2026, 2, 12), D(2026, 2, 26)),  # 02-13, 02-14, 02-24, 02-25, 02-26
-    ("hunan-mi", D(2025, 9, 30), D(2025, 10, 14)),  # 10-09, 10-10, 10-11, 10-13, 10-14
-    ("guangdong", D(2025, 12, 31), D(2026, 1, 8)),
-    ("jiangsu", D(2026, 4, 30), D(2026, 5, 11)),
+    ("hunan", D(2026, 2, 12), D(2026, 2, 27)),  # notice 02-13, 02-14, 02-24, 02-25, 02-26; decision 02-27
+    ("hunan-mi", D(2025, 9, 30), D(2025, 10, 15)),  # notice 10-09, 10-10, 10-11, 10-13, 10-14
+    ("guangdong", D(2025, 12, 31), D(2026, 1, 9)),
+    ("jiangsu", D(2026, 4, 30), D(2026, 5, 12)),
 ])
 def test_repair_public_notice_minimum(profiles, pid, approve_on, earliest):
-    """湖南 第三十条（三）; 湖南医保 第二十五条: the notice lasts at least 5 working days."""
+    """湖南 第三十条（三）（四）; 湖南医保 第二十五条: the notice lasts at least 5 working days and the
+    decision comes when it has ended ("公示期满无异议的"): refused on its 5th day, allowed after."""
     m = profiles[pid].repair
     s = cases.start_case(m, approve_on, CAL)
     s = cases.apply(m, s, "approve", approve_on, CAL)

@@ -89,8 +89,12 @@ def test_deadlines_are_add_workdays_over_the_calendar():
     p = plan(hunan, "objection", date(2026, 3, 2), cal)
     assert p.final == add_workdays(date(2026, 3, 2), 3, cal) == date(2026, 3, 6)
     assert p.final_extended == add_workdays(date(2026, 3, 2), 6, cal)
-    # a Saturday receipt counts from Monday (DESIGN.md "Deadlines")
+    # 民法典 第二百零一条: a Saturday receipt is day zero, 3 WD end on Wednesday (same function as cases)
     p = plan(hunan, "objection", date(2026, 3, 7), WorkCalendar())
+    assert p.counted_from == date(2026, 3, 7) and p.final == date(2026, 3, 11) == add_workdays(date(2026, 3, 7), 3,
+                                                                                               WorkCalendar())
+    # the old reading only where a profile sets receipt_on_non_working_day = "next_working_day"
+    p = plan(hunan, "objection", date(2026, 3, 7), WorkCalendar(receipt="next_working_day"))
     assert p.counted_from == date(2026, 3, 9) and p.final == date(2026, 3, 12)
     # repair: review limit, then a public notice of at least N working days
     p = plan(hunan, "repair", date(2026, 3, 2), WorkCalendar())

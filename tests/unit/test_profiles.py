@@ -327,7 +327,19 @@ BROKEN = [
     ([(("scoring", "rules", 0, "article"), DELETE)], "scoring.rules[0].article", "missing required key"),
     ([(("display", "assurance_level_for_private"), "retina")], "display.assurance_level_for_private",
      "unknown value"),
+    # 民法典 第二百零一条 or the regulation's own rule: nothing else
+    ([(("receipt_on_non_working_day",), "monday")], "receipt_on_non_working_day", "unknown value"),
+    ([(("receipt_on_non_working_day",), 1)], "receipt_on_non_working_day", "expected a string"),
 ]
+
+
+@pytest.mark.parametrize("name", ["hunan", "hunan-mi", "hainan", "guangdong", "jiangsu"])
+def test_receipt_rule_is_the_statute_everywhere(name):
+    """None of the five documents says how a receipt on a non-working day counts, so every profile
+    follows 民法典 第二百零一条 and says so next to the key."""
+    profile = load_profile(name)
+    assert profile.receipt_on_non_working_day == "day_zero"
+    assert "民法典 第二百零一条" in profile.source.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("edits, key, words", BROKEN, ids=[b[1] + ":" + b[2][:20] for b in BROKEN])
