@@ -101,3 +101,16 @@ def grading_exclusions(ctx: ServiceContext, year: int) -> list[tuple[GradingExcl
     """The subjects not graded for ``year``, with their reasons (staff list and CLI)."""
     return list(ctx.session.execute(select(GradingExclusion, Subject).join(Subject, Subject.id == GradingExclusion.subject_id)
                                     .where(GradingExclusion.year == year).order_by(Subject.name)).all())
+
+
+def rolling_preview(ctx: ServiceContext, subject_id: int):
+    """湖南医保 第十六条 "信用评价实行动态考评…提供实时查询服务": under a profile with
+    ``grading.period = "rolling"``, the grade as of today over the last ``rolling_months`` —
+    a preliminary result (初评, 第十九条: it becomes the formal result once no objection is raised
+    or objections are settled). Shown to the subject on its own page; the stored (formal) grade
+    is what the public sees. ``None`` for yearly profiles."""
+    if ctx.profile.grading.period != "rolling":
+        return None
+    records = ctx.session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject_id,
+                                                             CreditRecord.is_current.is_(True))).scalars().all()
+    return grade_subject(records, ctx.profile, ctx.today)
