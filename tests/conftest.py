@@ -161,9 +161,10 @@ def make_record(ctx):
     def factory(subject, record_type="penalty", title="未按规定公示收费标准", **kw):
         kw.setdefault("decided_on", date(2026, 6, 1))
         kw.setdefault("authority", "长沙市卫生健康委员会")
-        if record_type in ("penalty", "inspection", "criminal", "court_refusal", "misconduct_points",
-                           "serious_list", "blacklist", "joint_punishment"):
+        if record_type in ("penalty", "inspection", "criminal", "court_refusal", "misconduct_points"):
             kw.setdefault("severity", "general")
+        if record_type in ("serious_list", "blacklist", "joint_punishment"):
+            kw.setdefault("severity", "serious")  # 严重失信信息 is always 严重 (domain.record_rules)
         return add_record(ctx, subject, record_type=record_type, title=title, **kw)
 
     return factory

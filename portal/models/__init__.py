@@ -3,12 +3,12 @@ from .auth import LoginBinding, WebSession
 from .authorisation import Authorisation, Report
 from .base import Base
 from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUser
-from .grade import Grade
+from .grade import Grade, GradingExclusion
 from .ops import HolidayOverride, IndexJob, State
 from .plate import Plate, PlateScanDay
 from .record import CreditRecord
 from .subject import Subject
 
-__all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "HolidayOverride", "IndexJob", "State", "Subject",
+__all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser"]

@@ -4,7 +4,8 @@ credit data is controlled and audited).
 
 Roles are the profile's step actors (``operator`` 平台运行机构, ``provider`` 信息提供单位,
 ``reviewer`` 复核部门, ``department`` 认定部门) plus ``admin`` 系统管理员, who acts on no case
-step but maintains the holiday table. A staff member handles a case when the current step's
+step but maintains the holiday table, and ``head`` 负责人, who acts on no case step but approves
+extensions with their own second factor (湖南 第二十八条; 海南 第四十条: 经负责人批准). A staff member handles a case when the current step's
 actor is one of their roles, the case lies in their region (``""`` = the whole jurisdiction; a
 city code ``xxxx00`` covers its counties) and, for providing units, the record came from their
 authority (海南 第三十八条: the unit that provided the information handles its objection).
@@ -28,7 +29,8 @@ from .context import ServiceContext
 from .errors import ServiceError
 
 ADMIN = "admin"
-STAFF_ROLES = tuple(r for r in ROLES if r != "applicant") + (ADMIN,)
+HEAD = "head"  # 负责人: approves extensions (湖南 第二十八条; 海南 第四十条)
+STAFF_ROLES = tuple(r for r in ROLES if r != "applicant") + (ADMIN, HEAD)
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD = 12
@@ -95,6 +97,43 @@ def _fail(ctx: ServiceContext, user: StaffUser | None, username: str, now: datet
     return ServiceError(LOGIN_FAILED, "password", 401)
 
 
+def _totp_step(ctx: ServiceContext, user: StaffUser, code: str, now: datetime) -> int | None:
+    """The time step ``code`` belongs to (±1 step), or ``None``; a code already used is refused."""
+    totp = totp_for(ctx, user)
+    code = re.sub(r"\s", "", code or "")
+    step = int(now.timestamp()) // totp.interval
+    matched = next((s for s in (step, step - 1, step + 1)
+                    if code and pyotp.utils.strings_equal(totp.at(s * totp.interval), code)), None)
+    return None if matched is None or matched <= user.last_totp_step else matched
+
+
+def confirm_approver(ctx: ServiceContext, username: str, code: str, case: Case, handler: str,
+                     now: datetime | None = None) -> StaffUser:
+    """The 负责人 who approves an extension, proven by their own current TOTP code (湖南 第二十八条
+    "经本部门负责人批准"; 海南 第四十条). Must be an active ``head`` account covering the case's
+    region and not the handler. Wrong codes count towards the account's lockout."""
+    now = now or utcnow()
+    username = (username or "").strip().lower()
+    refused = ServiceError("负责人账号或其动态验证码不正确", "approver", 403)
+    user = ctx.session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
+    if user is None or not user.active or HEAD not in user.roles or not in_region(user, case.region_code):
+        raise refused
+    if f"staff:{user.username}" == handler:
+        raise ServiceError("延期须经负责人批准，承办人不能自行批准", "approver", 403)
+    if user.locked_until is not None and user.locked_until > now:
+        raise ServiceError("负责人账号已因多次验证失败被锁定，请稍后再试", "approver", 429)
+    matched = _totp_step(ctx, user, code, now)
+    if matched is None:
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILURES:
+            user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        ctx.session.flush()
+        raise refused
+    user.failed_logins, user.last_totp_step = 0, matched
+    ctx.session.flush()
+    return user
+
+
 def authenticate(ctx: ServiceContext, username: str, password: str, code: str,
                  now: datetime | None = None) -> StaffUser:
     """Check password and TOTP code. Failures are flushed (the caller commits them too) and,
@@ -117,12 +156,8 @@ def authenticate(ctx: ServiceContext, username: str, password: str, code: str,
         _hasher.verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
         raise _fail(ctx, user, username, now, "password") from None
-    totp = totp_for(ctx, user)
-    code = re.sub(r"\s", "", code or "")
-    step = int(now.timestamp()) // totp.interval
-    matched = next((s for s in (step, step - 1, step + 1)
-                    if code and pyotp.utils.strings_equal(totp.at(s * totp.interval), code)), None)
-    if matched is None or matched <= user.last_totp_step:
+    matched = _totp_step(ctx, user, code, now)
+    if matched is None:
         raise _fail(ctx, user, username, now, "totp")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)

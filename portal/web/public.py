@@ -89,9 +89,9 @@ def facility_context(subject: Subject) -> dict:
     records = session.execute(_CURRENT_RECORDS, {"subject_id": subject.id}).scalars().all()
     public = []
     from ..services.cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
-    markers = case_markers(session, rt.profile, subject.id)
+    markers = case_markers(session, rt.profile, subject.id, today)
     for r in records:
-        v = public_view(r, today, subject.birth_on)
+        v = public_view(r, today, subject.birth_on, profile=rt.profile)
         if v is None:
             continue
         v["case_marker"] = markers.get(r.lineage_id)
@@ -171,7 +171,7 @@ def credit_list(name: str):
                         .offset((page - 1) * per_page).limit(per_page)).all()
     entries = []
     for record, subject in rows:
-        rv, sv = public_view(record, today, subject.birth_on), public_subject(subject, today)
+        rv, sv = public_view(record, today, subject.birth_on, profile=rt.profile), public_subject(subject, today)
         if rv is not None and sv is not None:  # the pure rule has the last word
             entries.append({"record": rv, "subject": sv})
     pages = max(1, -(-total // per_page))

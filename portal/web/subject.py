@@ -140,10 +140,16 @@ def show(public_id: str):
     records = db().execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
                            .order_by(CreditRecord.id)).scalars().all()
     own = own_values(subject)
-    rows = record_rows(permissions.visible_records(decision, records, today), today, own)
+    rows = record_rows(permissions.visible_records(decision, records, today, runtime().profile), today,
+                       runtime().profile, own)
     grade = indexing.latest_grade(db(), subject.id, today)
+    from ..services.grading import rolling_preview  # 湖南医保 第十六、十九条: dynamic, preliminary
+
+    preview = rolling_preview(ctx(), subject.id)
     _log(identity, subject, decision, "page")
     return render_template("subject/show.html", **_header(subject, decision), rows=rows, grade=grade,
+                           preview=preview, preview_explanation=explanation_rows(
+                               [e.__dict__ for e in preview.explanation]) if preview and decision.full else [],
                            grade_info=rt.profile.grade(grade.letter) if grade else None,
                            explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
                            class_labels=INFO_CLASS_LABELS, scope_labels=SCOPE_LABELS)

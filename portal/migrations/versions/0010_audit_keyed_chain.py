@@ -4,15 +4,15 @@ that serialises appends, counters for repeated failures
 Existing events keep chain_version 0 and verify by the rule they were written with; the head
 starts at the current last event.
 
-Revision ID: 0007_audit_keyed_chain
-Revises: 0006_case_documents
+Revision ID: 0010_audit_keyed_chain
+Revises: 0009_grading_exclusions
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0007_audit_keyed_chain"
-down_revision = "0006_case_documents"
+revision = "0010_audit_keyed_chain"
+down_revision = "0009_grading_exclusions"
 branch_labels = None
 depends_on = None
 
