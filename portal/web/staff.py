@@ -24,6 +24,7 @@ from ..services.evidence import evidence_path
 from ..models.base import utcnow
 from . import abort_with, commit, ctx, db, runtime
 from .cases import event_label
+from .ratelimit import client_address
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 SESSION_KEY = "staff_id"
@@ -58,9 +59,10 @@ def login():
     if request.method == "POST":
         try:
             user = staff_svc.authenticate(ctx("staff-login"), request.form.get("username", ""),
-                                          request.form.get("password", ""), request.form.get("code", ""))
+                                          request.form.get("password", ""), request.form.get("code", ""),
+                                          client=client_address())
         except ServiceError as exc:
-            commit()  # failed attempts and the lockout must persist
+            commit()  # failed attempts and the back-off must persist
             error, status = exc.message, exc.status
         else:
             commit()
