@@ -15,6 +15,8 @@ from portal.services import cases
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
 
+from .pdf_tools import blank_pdf
+
 PASSWORD = "correct horse battery"
 APPLICANT = cases.Applicant("https://idp.example.test", "sub-rep", "王法人")
 NOW = datetime(2026, 11, 20, 2, 0, 0)
@@ -192,7 +194,7 @@ def test_due_soon_highlight(client, session, staff, objection):
 def test_evidence_download_for_staff_only(client, ctx, session, staff, objection, rt, login_as):
     from portal.services.evidence import add_evidence
 
-    row = add_evidence(ctx, objection, "决定书.pdf", b"%PDF-1.4\n%%EOF\n", var_dir=rt.settings["PORTAL_VAR_DIR"],
+    row = add_evidence(ctx, objection, "决定书.pdf", blank_pdf(), var_dir=rt.settings["PORTAL_VAR_DIR"],
                        uploaded_by="x")
     session.commit()
     url = f"/staff/cases/{objection.case_no}/evidence/{row.id}"
