@@ -87,6 +87,14 @@ def totp_for(ctx: ServiceContext, user: StaffUser) -> pyotp.TOTP:
     return pyotp.TOTP(ctx.protector.decrypt(user.totp_secret))
 
 
+class LoginThrottled(ServiceError):
+    """An attempt refused unchecked while a back-off wait runs (429, ``retry_after`` seconds)."""
+
+    def __init__(self, wait: timedelta):
+        super().__init__(THROTTLED.format(wait=throttle.wait_text(wait)), "password", 429)
+        self.retry_after = max(1, int(-(-wait.total_seconds() // 1)))
+
+
 def _keys(ctx: ServiceContext, username: str, client: str) -> dict[str, str]:
     """Throttle keys, each a keyed hash (no username or address is stored in clear)."""
     def key(kind: str, value: str) -> str:
@@ -172,7 +180,7 @@ def authenticate(ctx: ServiceContext, username: str, password: str, code: str,
     keys = _keys(ctx, username, client)
     wait = _blocked(ctx, keys, now)
     if wait is not None:
-        raise ServiceError(THROTTLED.format(wait=throttle.wait_text(wait)), "password", 429)
+        raise LoginThrottled(wait)
     user = ctx.session.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
     if user is None or not user.active:
         try:

@@ -64,6 +64,10 @@ def login():
         except ServiceError as exc:
             commit()  # failed attempts and the back-off must persist
             error, status = exc.message, exc.status
+            if isinstance(exc, staff_svc.LoginThrottled):
+                response = Response(render_template("staff/login.html", error=error), status)
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
         else:
             commit()
             session.clear()

@@ -155,6 +155,7 @@ def test_web_answers_alike_and_the_owner_sees_the_notice(client, ctx, session, s
         response = client.post("/staff/login", data={"username": name, "password": "x" * 12, "code": "000000"})
         banner = BeautifulSoup(response.get_data(as_text=True), "html.parser").select_one(".banner.bad")
         answers.append((response.status_code, re.sub(r"\d+", "N", banner.get_text(strip=True))))
+        assert int(response.headers["Retry-After"]) >= 1
     assert answers[0] == answers[1] and answers[0][0] == 429
     # the owner, from another address, logs in and finds the notice in the queue page
     owner = client.application.test_client()
