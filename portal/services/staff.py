@@ -1,6 +1,7 @@
 """Commission staff accounts: argon2 password + TOTP second factor, back-off after repeated
-failures (per client address, per account, per pair; ``domain.throttle``), and which cases a staff member may handle (海南 第五十一条; 湖南 第三十三条: access to
-credit data is controlled and audited).
+failures (per client address, per account, per pair; ``domain.throttle``), and which cases a
+staff member may handle (海南 第五十一条; 湖南 第三十三条: access to credit data is controlled
+and audited).
 
 Roles are the profile's step actors (``operator`` 平台运行机构, ``provider`` 信息提供单位,
 ``reviewer`` 复核部门, ``department`` 认定部门) plus ``admin`` 系统管理员, who acts on no case
@@ -155,8 +156,9 @@ def _fail(ctx: ServiceContext, user: StaffUser | None, username: str, now: datet
         user.failed_logins = (user.failed_logins or 0) + 1
         if counts["account"] == NOTIFY_AT:
             ctx.session.add(Notification(staff_id=user.id, text=(
-                f"您的工作人员账号在 {china_time(now):%Y-%m-%d %H:%M} 前后连续 {NOTIFY_AT} 次登录失败，系统已对继续尝试的来源"
-                "逐次延长等待时间。如非本人操作，请立即联系系统管理员并修改密码（海南 第五十一条）。")))
+                f"您的工作人员账号在 {china_time(now):%Y-%m-%d %H:%M} 前后连续 {NOTIFY_AT} 次登录失败，"
+                "系统已对继续尝试的来源逐次延长等待时间。如非本人操作，请立即联系系统管理员并修改密码"
+                "（海南 第五十一条）。")))
             record_event(ctx.session, "system", "staff.login_owner_notified", object_ref=f"staff:{user.id}",
                          detail={"failures": counts["account"]})
         ctx.session.flush()
