@@ -109,8 +109,10 @@ def _keys(ctx: ServiceContext, username: str, client: str) -> dict[str, str]:
 
 
 def _throttles(ctx: ServiceContext, keys: dict[str, str]) -> dict[str, LoginThrottle]:
+    """The existing rows, locked (PostgreSQL) in key order so that parallel attempts queue, not
+    deadlock, and no failure is lost."""
     rows = ctx.session.execute(select(LoginThrottle).where(LoginThrottle.key.in_(list(keys.values())))
-                               .with_for_update()).scalars()
+                               .order_by(LoginThrottle.key).with_for_update()).scalars()
     by_key = {row.key: row for row in rows}
     return {kind: by_key[k] for kind, k in keys.items() if k in by_key}
 
@@ -129,16 +131,16 @@ def _blocked(ctx: ServiceContext, keys: dict[str, str], now: datetime) -> timede
 
 def _count_failure(ctx: ServiceContext, keys: dict[str, str], now: datetime) -> dict[str, int]:
     rows = _throttles(ctx, keys)
-    if len(rows) < len(keys):  # new keys: forget the ones nobody has failed on for a while
+    missing = [key for kind, key in keys.items() if kind not in rows]
+    if missing:  # new keys: forget the ones nobody has failed on for a while, then add these
         ctx.session.execute(delete(LoginThrottle).where(
             LoginThrottle.last_failure_at < now - throttle.RESET_AFTER,
             or_(LoginThrottle.blocked_until.is_(None), LoginThrottle.blocked_until < now)))
+        _insert_missing(ctx, missing, now)
+        rows = _throttles(ctx, keys)
     counts: dict[str, int] = {}
     for kind, key in keys.items():
-        row = rows.get(kind)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0, refused=0)
-            ctx.session.add(row)
+        row = rows[kind]
         row.failures = throttle.counted(row.failures or 0, row.last_failure_at, now) + 1
         row.last_failure_at = now
         wait = throttle.backoff(row.failures, POLICIES[kind])
@@ -146,6 +148,18 @@ def _count_failure(ctx: ServiceContext, keys: dict[str, str], now: datetime) -> 
         counts[kind] = row.failures
     ctx.session.flush()
     return counts
+
+
+def _insert_missing(ctx: ServiceContext, keys: list[str], now: datetime) -> None:
+    """Insert counter rows, leaving alone any that a parallel attempt inserted first (a plain
+    INSERT would fail on the primary key there)."""
+    dialect = ctx.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    rows = [{"key": key, "failures": 0, "refused": 0, "last_failure_at": now} for key in keys]
+    ctx.session.execute(insert(LoginThrottle).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
 
 def _fail(ctx: ServiceContext, user: StaffUser | None, username: str, now: datetime, why: str,

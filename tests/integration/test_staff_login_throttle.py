@@ -165,3 +165,39 @@ def test_web_answers_alike_and_the_owner_sees_the_notice(client, ctx, session, s
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     page = owner.get("/staff/objections").get_data(as_text=True)
     assert "次失败的登录尝试" in page and "连续 5 次登录失败" in page
+
+
+def test_parallel_failures_are_all_counted(rt, staff):
+    """Eight failures at once on fresh keys (one address, one name): no primary-key clash, no
+    lost count; the counter rows are locked in key order (no deadlock). The counting step is
+    called directly so that the password hash does not spread the threads apart."""
+    import threading
+
+    if not rt.settings["DATABASE_URL"].startswith("postgresql"):
+        pytest.skip("parallel writers are the PostgreSQL case; SQLite serialises the whole database")
+    results, barrier = [], threading.Barrier(8)
+
+    def one():
+        session = rt.sessions()
+        try:
+            ctx = rt.context(session, "staff-login")
+            keys = staff_svc._keys(ctx, "op.parallel", "192.0.2.77")
+            barrier.wait(10)
+            staff_svc._count_failure(ctx, keys, NOW)
+            session.commit()
+            results.append("ok")
+        except Exception as exc:  # noqa: BLE001 - any error is the failure this test looks for
+            results.append(repr(exc)[:200])
+            session.rollback()
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == ["ok"] * 8, results
+    with rt.sessions() as s:
+        rows = s.execute(select(LoginThrottle)).scalars().all()
+        assert len(rows) == 3 and all(row.failures == 8 for row in rows), [(r.key[:8], r.failures) for r in rows]
