@@ -30,6 +30,9 @@ METHODS = {  # login method → (acr, amr per RFC 8176, label)
     "password": (ACR_BY_NAME["password"], ["pwd"], "账号密码"),
 }
 
+OAUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+                "code_challenge_method", "prompt", "acr_values", "response_mode")
+
 bp = Blueprint("devidp", __name__, url_prefix=PREFIX)
 
 
@@ -91,6 +94,10 @@ def _requested_acr() -> str | None:
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize():
     idp = _idp()
+    # RFC 6749 §A: these values are printable ASCII (a URI is percent-encoded); Authlib turns
+    # anything else into a ValueError deep inside, i.e. a 500.
+    if any(any(not " " <= ch <= "~" for ch in request.values.get(name, "")) for name in OAUTH_PARAMS):
+        abort_with(400, "认证请求的参数只能包含 ASCII 可见字符（网址中的其他字符须经百分号编码）。")
     try:
         grant = idp.server.get_consent_grant(end_user=None)
     except OAuth2Error as error:

@@ -547,3 +547,14 @@ def test_userinfo_needs_a_live_access_token(client, world, app):
 
 def test_logout_from_another_client_is_refused_by_the_idp(client, world):
     assert client.get("/dev-idp/logout", query_string={"client_id": "someone-else"}).status_code == 400
+
+
+@pytest.mark.parametrize("field, value", [("response_type", "cod\u00e9"), ("redirect_uri", "http://127.0.0.1:5000/\u00e9"),
+                                          ("state", "\u72b6\u6001"), ("scope", "openid \u4e2a\u4eba")])
+def test_idp_refuses_non_ascii_parameters_with_a_400(client, world, app, field, value):
+    idp = devidp(app)
+    query = {"response_type": "code", "client_id": idp.client_id, "redirect_uri": idp.client.redirect_uris[0],
+             "scope": "openid", "state": "s", "nonce": "n", "code_challenge": "x" * 43,
+             "code_challenge_method": "S256", field: value}
+    response = client.get("/dev-idp/authorize", query_string=query)
+    assert response.status_code == 400 and "ASCII" in page_text(response)
