@@ -8,7 +8,8 @@ from .ops import HolidayOverride, IndexJob, State
 from .plate import Plate, PlateScanDay
 from .record import CreditRecord
 from .subject import Subject
+from .throttle import LoginThrottle
 
 __all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
-           "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser"]
+           "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle"]

@@ -27,6 +27,7 @@ from ..services.evidence import evidence_path
 from ..models.base import utcnow
 from . import abort_with, commit, ctx, db, runtime
 from .cases import event_label
+from .ratelimit import client_address
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 SESSION_KEY = "staff_id"
@@ -61,10 +62,15 @@ def login():
     if request.method == "POST":
         try:
             user = staff_svc.authenticate(ctx("staff-login"), request.form.get("username", ""),
-                                          request.form.get("password", ""), request.form.get("code", ""))
+                                          request.form.get("password", ""), request.form.get("code", ""),
+                                          client=client_address())
         except ServiceError as exc:
-            commit()  # failed attempts and the lockout must persist
+            commit()  # failed attempts and the back-off must persist
             error, status = exc.message, exc.status
+            if isinstance(exc, staff_svc.LoginThrottled):
+                response = Response(render_template("staff/login.html", error=error), status)
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
         else:
             commit()
             session.clear()

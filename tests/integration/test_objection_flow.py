@@ -12,6 +12,8 @@ from portal.models import AuditEvent, Case, CaseEvent, CreditRecord, IndexJob, N
 from portal.services import cases, indexing
 from portal.services.errors import ServiceError
 
+from .pdf_tools import blank_pdf
+
 APPLICANT = cases.Applicant("https://idp.example.test", "sub-rep", "王法人")
 
 
@@ -228,7 +230,7 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
     form = BeautifulSoup(client.get(link).get_data(as_text=True), "html.parser")
     assert {i["value"] for i in form.select("input[name=ground]")} == {g.code for g in rt.profile.objection.grounds}
     assert form.select_one("input[name=commitment]")
-    pdf = b"%PDF-1.4\n%%EOF\n"
+    pdf = blank_pdf()
     # the identity block shows who files, from the real-name login (湖南 第二十七条（三）)
     assert "王法人" in form.select_one("fieldset.identity-confirm").get_text()
     assert form.select_one("input[name=identity]").has_attr("required")
