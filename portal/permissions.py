@@ -1,4 +1,8 @@
-"""Who may see a credit subject's non-public information. Views only ask; this module decides.
+"""The query half of the permissions: loads the facts and decides; the pure rules (who may do
+what, given facts) are ``portal.domain.permissions``. Views and service verbs only ask; write
+verbs ask themselves (``require_*`` below, with ``ctx.caller``).
+
+Who may see a credit subject's non-public information:
 
 海南 第二十七条: non-public information may be seen by the credit subject after real-name
 authentication, or by a third party with the subject's written authorisation, for the agreed

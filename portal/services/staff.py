@@ -7,7 +7,8 @@ Roles are the profile's step actors (``operator`` 平台运行机构, ``provider
 step but maintains the holiday table. A staff member handles a case when the current step's
 actor is one of their roles, the case lies in their region (``""`` = the whole jurisdiction; a
 city code ``xxxx00`` covers its counties) and, for providing units, the record came from their
-authority (海南 第三十八条: the unit that provided the information handles its objection).
+authority (海南 第三十八条: the unit that provided the information handles its objection). Those rules are
+``portal.domain.permissions`` (pure) and ``portal.permissions`` (facts); the names below ask them.
 """
 from __future__ import annotations
 
