@@ -44,7 +44,7 @@ class QueueFilters:
     text: str = ""  # part of a case number or a subject's name
 
     @classmethod
-    def from_args(cls, args) -> "QueueFilters":
+    def from_args(cls, args) -> QueueFilters:
         status = args.get("status", "open")
         due = args.get("due", "")
         return cls(status=status if status in STATUSES else "all", state=(args.get("state") or "")[:40],

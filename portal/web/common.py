@@ -7,8 +7,8 @@ import io
 
 from flask import Flask, Response, g, render_template, send_file
 
-from ..services.case_reads import read_case_document, read_evidence
 from ..services.case_documents import download_name
+from ..services.case_reads import read_case_document, read_evidence
 from ..services.errors import ServiceError
 from . import ERROR_TITLES, commit, db, runtime
 

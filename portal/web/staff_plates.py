@@ -18,6 +18,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 
@@ -29,6 +30,9 @@ from ..services.errors import ServiceError
 from ..services.staff import in_region
 from . import abort_with, commit, db, runtime
 from .common import caller_ctx, no_store, on_refusal
+
+if TYPE_CHECKING:
+    from ..models import Plate
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,9 @@ from portal.models import AuditEvent, Case, Grade, Notification, StaffUser
 from portal.models.base import Base
 from portal.permissions import staff_case_filter
 from portal.services import authorisations as auth_svc
-from portal.services import cases
+from portal.services import cases, public_pages, staff_desk
 from portal.services import plates as plate_svc
-from portal.services import public_pages
 from portal.services import staff as staff_svc
-from portal.services import staff_desk
 from portal.services.errors import ServiceError
 
 from .subject_world import TODAY, identity
