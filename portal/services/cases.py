@@ -317,9 +317,9 @@ def withdraw_case(ctx: ServiceContext, case: Case, applicant: Applicant, reason:
     """The applicant withdraws an open case."""
     if not case.open:
         raise ServiceError("案件已办结，不能撤回", "case", 409)
-    require_applicant(ctx, case)
     if not applicant.is_applicant_of(case):
         raise ServiceError("只有申请人本人可以撤回申请", "case", 403)
+    require_applicant(ctx, case)  # and the login calling is that applicant
     before = case.state
     case.state, case.outcome, case.outcome_reason = WITHDRAWN, WITHDRAWN, (reason or "").strip()[:REASON_LIMIT]
     case.closed_on, case.due_on, case.stop_from = ctx.today, None, None
@@ -416,9 +416,9 @@ def supplement_evidence(ctx: ServiceContext, case: Case, applicant: Applicant, f
 
     if not case.open:
         raise ServiceError("案件已办结，不能再补充材料", "evidence", 409)
-    require_applicant(ctx, case)
     if not applicant.is_applicant_of(case):
         raise ServiceError("只有申请人本人可以补充材料", "evidence", 403)
+    require_applicant(ctx, case)  # and the login calling is that applicant
     if case.materials_requested_on is None:
         raise ServiceError("目前没有需要补正的材料；如有新的证据，请联系办理部门", "evidence", 409)
     if not files:
