@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy import bindparam, select
 
-from ..domain.disclosure import public_subject, public_view
+from ..domain.disclosure import public_subject, public_view, publishable, subject_publishable
 from ..domain.plates import REVOKE_REASONS, PlateStatus
 from ..domain.repair import repair_possible_from
 from ..domain.vocab import InfoClass, SubjectKind, SubjectStatus
@@ -125,33 +125,40 @@ def scan_view(session, profile, token: str, today: date) -> dict | None:
 
 
 def public_list(session, name: str, today: date, page: int = 1, per_page: int = LIST_PER_PAGE) -> dict | None:
-    """One page of a public list (``red`` / ``serious``) and its total, counted with the same
-    rule that shows an entry (``public_view`` and ``public_subject``): the SQL only narrows the
-    candidates, the pure rule decides, so the count never includes an entry the page would
-    refuse. ``None`` for an unknown list."""
+    """One page of a public list (``red`` / ``serious``) and its total, counted with the rule
+    that shows an entry (``disclosure.publishable`` / ``subject_publishable``, the decisions of
+    ``public_view`` / ``public_subject``): the SQL only narrows the candidates, so the count never
+    includes an entry the page would refuse (a record about what a person did as a minor …).
+    The entries shown are built by ``public_view`` / ``public_subject`` themselves. ``None`` for
+    an unknown list."""
     if name not in LIST_TYPES:
         return None
     types, title = LIST_TYPES[name]
-    candidates = (select(CreditRecord, Subject).join(Subject, Subject.id == CreditRecord.subject_id)
-                  .where(CreditRecord.record_type.in_(types), CreditRecord.is_current.is_(True),
-                         CreditRecord.scope == "public", CreditRecord.status == "active",
-                         CreditRecord.publish_from <= today,
-                         (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today))
-                  .order_by(CreditRecord.decided_on.desc(), CreditRecord.id)
-                  .execution_options(yield_per=500))
-    first = (max(1, page) - 1) * per_page
-    shown: list[dict] = []
-    total = 0
-    for record, subject in session.execute(candidates):
-        rv = public_view(record, today, subject.birth_on)
-        sv = public_subject(subject, today) if rv is not None else None
-        if rv is None or sv is None:
-            continue
-        if first <= total < first + per_page:
-            shown.append({"record": rv, "subject": sv})
-        total += 1
+    facts = (select(CreditRecord.id, CreditRecord.scope, CreditRecord.is_current, CreditRecord.status,
+                    CreditRecord.publish_from, CreditRecord.publish_until, CreditRecord.decided_on,
+                    Subject.kind, Subject.birth_on)
+             .join(Subject, Subject.id == CreditRecord.subject_id)
+             .where(CreditRecord.record_type.in_(types), CreditRecord.is_current.is_(True),
+                    CreditRecord.scope == "public", CreditRecord.status == "active",
+                    CreditRecord.publish_from <= today,
+                    (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today))
+             .order_by(CreditRecord.decided_on.desc(), CreditRecord.id))
+    ids = [row.id for row in session.execute(facts)
+           if publishable(row, today, row.birth_on) and subject_publishable(row, today)]
+    total = len(ids)
     pages = max(1, -(-total // per_page))
-    return {"title": title, "name": name, "entries": shown, "total": total, "page": min(max(1, page), pages),
+    first = (max(1, page) - 1) * per_page
+    wanted = ids[first:first + per_page]
+    rows = {r.id: (r, s) for r, s in session.execute(
+        select(CreditRecord, Subject).join(Subject, Subject.id == CreditRecord.subject_id)
+        .where(CreditRecord.id.in_(wanted)))} if wanted else {}
+    entries = []
+    for record_id in wanted:
+        record, subject = rows[record_id]
+        rv, sv = public_view(record, today, subject.birth_on), public_subject(subject, today)
+        if rv is not None and sv is not None:  # the pure rule has the last word
+            entries.append({"record": rv, "subject": sv})
+    return {"title": title, "name": name, "entries": entries, "total": total, "page": min(max(1, page), pages),
             "pages": pages}
 
 
