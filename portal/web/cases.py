@@ -1,7 +1,9 @@
 """The subject's side of objections and credit repair, and the public repair notices.
 
 Filing needs the subject itself or its legal representative (``permissions.can_manage``, through
-``portal.web.subject._load``); a written authorisation lets a third party read, not file.
+``portal.web.subject._load``, and again inside every verb, which gets the login as ``ctx.caller``);
+a written authorisation lets a third party read, not file. A refused verb is answered by the one
+``ServiceError`` handler (``portal.web.common``).
 """
 from __future__ import annotations
 
