@@ -3,7 +3,6 @@
 (portal.domain.disclosure.is_public / public_view with the profile passed in)."""
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
