@@ -22,6 +22,7 @@ from ..services import case_documents as docs_svc
 from ..services import document_verification as verify_svc
 from ..services import cases as svc
 from ..services import evidence as evidence_svc
+from ..services import repair_notice as notice_svc
 from ..services.access_log import log_private_view
 from ..services.errors import ServiceError
 from . import abort_with, commit, ctx, db, runtime
@@ -338,9 +339,9 @@ def repair_notices():
                         .order_by(Case.step_entered_on.desc(), Case.id.desc()).limit(200)).all()
     notices = []
     for c, s, r in rows:
-        record, subject = public_view(r, today, s.birth_on), public_subject(s, today)
-        if record is None or subject is None:
+        if not notice_svc.shown_on_notice_page(r, s, today):  # the rule the repair letter states facts by
             continue
+        record, subject = public_view(r, today, s.birth_on), public_subject(s, today)
         notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],
                         "authority": record["authority"], "doc_no": record["doc_no"], "from": c.step_entered_on,
                         "until": engine.notice_last_day(c.earliest_on)})
