@@ -18,6 +18,8 @@ SHORTHANDS = ("湖南医保", "湖南", "海南", "淮安", "阳山")  # longest
 _PART = re.compile(rf"^({'|'.join(SHORTHANDS)})\s*(.*)$", re.S)
 _DOC_NO = re.compile(r"（[^（）]*〔\d{4}〕[^（）]*）$")  # a trailing （湘卫发〔2025〕11号）
 _SEPARATORS = re.compile(r"[；;]")
+# Notes for maintainers inside a citation ("（…；此处为可编辑默认值）") are not for a formal document.
+_EDITOR_NOTE = re.compile(r"（[^（）]*默认[^（）]*）")
 
 
 def regulation_name(document: str) -> str:
@@ -44,7 +46,7 @@ def cite(article: str, document: str) -> str:
     own = own_shorthand(document)
     name = regulation_name(document)
     kept = []
-    for part in (p.strip() for p in _SEPARATORS.split(article or "")):
+    for part in (p.strip() for p in _SEPARATORS.split(_EDITOR_NOTE.sub("", article or ""))):
         if not part:
             continue
         m = _PART.match(part)
