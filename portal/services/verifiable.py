@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import secrets
 import re
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
