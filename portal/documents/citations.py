@@ -17,7 +17,7 @@ import re
 SHORTHANDS = ("湖南医保", "湖南", "海南", "淮安", "阳山")  # longest first: 湖南医保 before 湖南
 _PART = re.compile(rf"^({'|'.join(SHORTHANDS)})\s*(.*)$", re.S)
 _DOC_NO = re.compile(r"（[^（）]*〔\d{4}〕[^（）]*）$")  # a trailing （湘卫发〔2025〕11号）
-_SEPARATORS = re.compile(r"[；;]")
+_SEPARATORS = "；;"
 # Notes for maintainers inside a citation ("（…；此处为可编辑默认值）") are not for a formal document.
 _EDITOR_NOTE = re.compile(r"（[^（）]*默认[^（）]*）")
 
@@ -46,7 +46,7 @@ def cite(article: str, document: str) -> str:
     own = own_shorthand(document)
     name = regulation_name(document)
     kept = []
-    for part in (p.strip() for p in _SEPARATORS.split(_EDITOR_NOTE.sub("", article or ""))):
+    for part in (p.strip() for p in _parts(_EDITOR_NOTE.sub("", article or ""))):
         if not part:
             continue
         m = _PART.match(part)
@@ -55,6 +55,21 @@ def cite(article: str, document: str) -> str:
         elif m.group(1) == own:
             kept.append(f"{name}{m.group(2).strip()}")
     return "；".join(kept) if kept else unspecified(document)
+
+
+def _parts(text: str) -> list[str]:
+    """Split at "；" outside brackets ("海南 第二十七条（实名认证；参照）" is one part)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "（(":
+            depth += 1
+        elif ch in "）)":
+            depth = max(0, depth - 1)
+        elif ch in _SEPARATORS and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
 
 
 def unspecified(document: str) -> str:

@@ -10,6 +10,7 @@ Font, QR code, numbering and the token check are shared with the case documents
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -82,6 +83,18 @@ def _subject_lines(subject: Subject, ctx: ServiceContext) -> list[tuple[str, str
     return lines
 
 
+def _cited(profile, items, rows) -> list:
+    """The explanation rows with each rule's article by the regulation's full name (the stored
+    explanation keeps the profile's shorthand, "湖南 第十五条")."""
+    out = []
+    for row, item in zip(rows, items or []):
+        if isinstance(item, dict) and item.get("article"):
+            text = next((str(item[k]) for k in ("rule_text", "rule", "rule_id") if item.get(k)), "")
+            row = dataclasses.replace(row, rule="，".join(filter(None, (text, profile_cite(profile, str(item["article"]))))))
+        out.append(row)
+    return out
+
+
 def _grade_basis(profile, grade) -> str:
     """The scoring rules a grade was computed by, by the regulation's full name (never the
     profile key: "依据 hunan 评分表" was printed before, issue 14)."""
@@ -115,7 +128,8 @@ def report_content(ctx: ServiceContext, subject: Subject, identity: Identity, de
     return ReportContent(subject=subject, subject_lines=_subject_lines(subject, ctx), requester=requester,
                          scope_note=scope_note, grade=grade, grade_label=info.label if info else "",
                          grade_basis=_grade_basis(ctx.profile, grade),
-                         explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
+                         explanation=_cited(ctx.profile, grade.explanation, explanation_rows(grade.explanation, own))
+                         if grade and decision.full else [],
                          rows=rows, today=ctx.today)
 
 
