@@ -439,6 +439,14 @@ def test_other_profiles_render_their_documents(pid, tmp_path):
             assert wanted in notice, wanted
         effect = "撤销对信用主体失信记录的公示，但不撤销失信记录" if pid == "hunan-mi" else "移出严重失信主体名单"
         assert effect in notice
+        # issue 14: the regulation by its full name, no profile key, no other place's draft, no "。。"
+        application = flat(pdf_text(docs.case_document(later, rep, "repair_application", base_url=BASE).pdf, tmp_path))
+        for text in (result, notice, application):
+            assert rt.profile.document.split("》")[0] + "》" in text
+            for bad in ("。。", "，，", "hunan", "hainan", "jiangsu", "guangdong", "None"):
+                assert bad not in text, bad
+            if pid != "hainan":
+                assert "海南" not in text
     finally:
         session.close()
         rt.engine.dispose()

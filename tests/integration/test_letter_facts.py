@@ -215,3 +215,55 @@ def test_verify_page_soup_has_no_green_verdict_on_mismatch(client, ctx, session,
     html = BeautifulSoup(resp.data, "html.parser")
     banners = html.select(".banner")
     assert len(banners) == 1 and "bad" in banners[0]["class"] and "真实有效" not in html.get_text()
+
+
+@pytest.mark.parametrize("pid", ["hunan", "hunan-mi", "hainan", "jiangsu", "guangdong"])
+def test_every_profile_documents_cite_their_own_regulation(pid, tmp_path):
+    """The applications and the credit report under each profile: the regulation by its full name,
+    no profile key, no other place's draft (海南 第四十一条 / 第二十七条 were printed under every
+    profile), no doubled punctuation."""
+    from portal import create_app
+    from portal.domain.identifiers import make_uscc
+    from portal.migrate import upgrade
+    from portal.permissions import Decision, Via
+    from portal.services.records import add_record
+    from portal.services.reports import generate_report
+    from portal.services.subjects import register_subject
+
+    from .subject_world import identity
+
+    app = create_app({"PORTAL_VAR_DIR": str(tmp_path / "var"), "PORTAL_TODAY": "2026-11-20",
+                      "SEARCH_URL": "memory://", "PORTAL_PROFILE": pid})
+    rt = app.extensions["portal"]
+    upgrade(rt.engine)
+    session = rt.sessions()
+    try:
+        ctx = rt.context(session, "test")
+        region = rt.profile.leaf_regions()[0].code
+        org = register_subject(ctx, kind="org", name="某某大药房", code=make_uscc("91", region, "00000088"),
+                               category="pharmacy", region_code=region, legal_rep="冯法人")
+        rec = add_record(ctx, org, record_type="penalty", severity="general", title="串换药品被处理",
+                         decided_on=date(2026, 3, 2), authority="某市卫生健康委员会")
+        applicant = cases.Applicant("https://idp", "sub-feng", "冯法人", "legal_rep", "")
+        obj = cases.file_objection(ctx, org, rec, ground="fact_error", statement="数量记载有误", applicant=applicant,
+                                   commitment=True, identity_confirmed=True)
+        texts = [flat(pdf_text(docs.case_document(ctx, obj, "objection_application", base_url=BASE).pdf, tmp_path))]
+        rep = cases.apply_repair(ctx, org, rec, statement="已退回并整改", applicant=applicant, commitment=True,
+                                 identity_confirmed=True)
+        texts.append(flat(pdf_text(docs.case_document(ctx, rep, "repair_application", base_url=BASE).pdf, tmp_path)))
+        who = identity(rt, "冯法人")
+        decision = Decision(True, "", via=Via.LEGAL_REP, purpose="本人查询")
+        _, pdf = generate_report(ctx, org, who, decision, BASE)
+        texts.append(flat(pdf_text(pdf, tmp_path)))
+        name = regulation_name(rt.profile.document)
+        for text in texts:
+            assert name in text
+            for bad in ("。。", "，，", "hunan", "hainan", "jiangsu", "guangdong", "None", "可编辑默认值", "评分表"):
+                assert bad not in text, bad
+            if pid != "hainan":
+                assert "海南" not in text
+            if not rt.profile.document_draft:
+                assert "征求意见稿" not in text
+    finally:
+        session.close()
+        rt.engine.dispose()
