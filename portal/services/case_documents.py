@@ -175,8 +175,16 @@ def _record_rows(record: CreditRecord | None, subject: Subject) -> list[tuple[st
         rows.append(("严重程度", SEVERITY_LABELS.get(record.severity, record.severity)))
     rows += [("决定日期", record.decided_on.isoformat()), ("决定文书号", record.doc_no or "—"),
              ("认定（提供）单位", record.authority or "—"),
-             ("公示期", f"{record.publish_from} 至 {record.publish_until or '长期'}")]
+             ("公示期", _window(record))]
     return rows
+
+
+def _window(record: CreditRecord) -> str:
+    """The record's publication window as stored; a missing start is said, not guessed."""
+    if record.scope != Scope.PUBLIC:
+        return "依规不予社会公开"
+    start = str(record.publish_from) if record.publish_from else "起始日期未记录"
+    return f"{start} 至 {record.publish_until or '长期'}"
 
 
 def _applicant_rows(ctx: ServiceContext, case: Case) -> list[tuple[str, str]]:
@@ -291,7 +299,7 @@ def objection_result_content(ctx: ServiceContext, case: Case, event: CaseEvent) 
                               ("异议内容及理由", case.statement)], []),
         Section("三、处理结果", [("办理环节", f"{decided_in.label}（{profile_cite(ctx.profile, decided_in.article)}）"),
                               ("处理结论", outcome.label),
-                              ("理由", event.reason or "—"),
+                              ("理由", event.reason or "办理人员未填写理由"),
                               ("信息处理情况", _record_effect(ctx, case, upheld, subject))], []),
         Section("四、后续事项", [], next_steps),
         Section("五、办理", [("经办人", _handler(ctx, event.actor)), ("办理单位", _unit(ctx, case, event.actor)),
