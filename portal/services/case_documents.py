@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from ..documents.case_pdf import render, verify_url
 from ..documents.content import DocumentContent, Section
 from ..domain.private_view import own_values, subject_text
+from ..domain.disclosure import unpublished_severities
 from ..domain.eligibility import DISHONEST
 from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, Scope, SubjectKind, record_type_label
 from ..domain.windows import add_months
@@ -365,7 +366,7 @@ def repair_decision_content(ctx: ServiceContext, case: Case, event: CaseEvent) -
     findings = []
     if repaired:
         findings.append("经核实，失信主体已纠正失信行为，相关法定责任和义务已履行，不良影响基本消除。")
-        findings.append(publication_sentence(record, event.on))
+        findings.append(publication_sentence(record, event.on, ctx.profile))
         findings.append(same_type_sentence(ctx, record, event.on))
         findings += notice_sentences(ctx, case, events, record, subject, event)
     else:
@@ -403,12 +404,14 @@ def _span(first: date, last: date) -> str:
     return f"{months} 个月" + (f"又 {rest} 天" if rest else "")
 
 
-def publication_sentence(record: CreditRecord | None, on: date) -> str:
+def publication_sentence(record: CreditRecord | None, on: date, profile) -> str:
     """How long the record was published, from its window, clipped to ``on`` (the decision day)."""
     if record is None:
         return "未找到该失信信息的公示记录，公示期无法核对。"
     if record.scope != Scope.PUBLIC:
         return "该失信信息依规不予社会公开，未在本平台公示。"
+    if record.severity in unpublished_severities(profile):
+        return "该失信信息所属等级依规不予公示，未在本平台公示。"
     start, until = record.publish_from, record.publish_until
     if start is None:
         return "该失信信息未记录公示起始日期，公示期无法核对。"
@@ -442,7 +445,7 @@ def notice_sentences(ctx: ServiceContext, case: Case, events: list[CaseEvent], r
     step = next((s for s in machine_for(ctx.profile, REPAIR).steps if s.id == NOTICE_STEP), None)
     if step is None:
         return []  # this profile's repair has no public notice step
-    periods = notice_periods(events, record, subject, decision.id)
+    periods = notice_periods(events, record, subject, decision.id, ctx.profile)
     if not periods:
         return [f"本案未经过信用修复公示环节（{profile_cite(ctx.profile, step.article)}）。"]
     out = []
@@ -450,7 +453,7 @@ def notice_sentences(ctx: ServiceContext, case: Case, events: list[CaseEvent], r
             if step.min_workdays else f"（{profile_cite(ctx.profile, step.article)}）")
     for p in periods:
         if not p.shown:
-            out.append(f"本案于 {p.entered_on} 进入公示环节，但{why_not_shown(record, subject, p.entered_on)}，"
+            out.append(f"本案于 {p.entered_on} 进入公示环节，但{why_not_shown(record, subject, p.entered_on, ctx.profile)}，"
                        f"本平台“信用修复公示”栏目未显示该修复申请，本案未经社会公示{rule}。")
             continue
         calendar = load_calendar(ctx.session, ctx.profile)
@@ -460,7 +463,7 @@ def notice_sentences(ctx: ServiceContext, case: Case, events: list[CaseEvent], r
         if not p.fully_shown:
             gap = next(d for d in (p.entered_on + timedelta(days=i) for i in range((p.left_on - p.entered_on).days + 1))
                        if d not in p.shown)
-            text += f"公示环节中其余日期未显示：{why_not_shown(record, subject, gap)}。"
+            text += f"公示环节中其余日期未显示：{why_not_shown(record, subject, gap, ctx.profile)}。"
         out.append(text)
         if p.objections:
             out.append(f"公示期间于 {'、'.join(str(d) for d in p.objections)} 收到异议，本案退回核查。")

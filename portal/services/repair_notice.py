@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from ..domain.disclosure import public_subject, public_view
+from ..domain.disclosure import public_subject, public_view, unpublished_severities
 from ..domain.vocab import RecordStatus, Scope
 
 NOTICE_STEP = "notice"
 
 
-def shown_on_notice_page(record: Any, subject: Any, day: date) -> bool:
+def shown_on_notice_page(record: Any, subject: Any, day: date, profile) -> bool:
     """Whether the public notice page lists a notice about ``record`` (current version) on ``day``."""
-    return public_view(record, day, getattr(subject, "birth_on", None)) is not None \
+    return public_view(record, day, getattr(subject, "birth_on", None), profile=profile) is not None \
         and public_subject(subject, day) is not None
 
 
@@ -58,7 +58,7 @@ class NoticePeriod:
         return len(self.shown) == (self.left_on - self.entered_on).days + 1
 
 
-def notice_periods(events, record: Any, subject: Any, until_event_id: int) -> list[NoticePeriod]:
+def notice_periods(events, record: Any, subject: Any, until_event_id: int, profile) -> list[NoticePeriod]:
     """The case's notice periods up to (and including) the event ``until_event_id``, each with the
     days the public page showed it. ``events``: the case's events in order."""
     periods = []
@@ -74,18 +74,20 @@ def notice_periods(events, record: Any, subject: Any, until_event_id: int) -> li
             if ev.action == "objection":
                 objections.append(ev.on)
             days = [entered + timedelta(days=i) for i in range((ev.on - entered).days + 1)]
-            shown = [d for d in days if view is not None and shown_on_notice_page(view, subject, d)]
+            shown = [d for d in days if view is not None and shown_on_notice_page(view, subject, d, profile)]
             periods.append(NoticePeriod(entered, ev.on, ev.action, shown, objections))
             entered = None
     return periods
 
 
-def why_not_shown(record: Any, subject: Any, day: date) -> str:
+def why_not_shown(record: Any, subject: Any, day: date, profile) -> str:
     """Why the page did not list the notice on ``day`` (plain Chinese, no personal data)."""
     if record is None:
         return "未找到该失信信息"
     if record.scope != Scope.PUBLIC:
         return "该失信信息依规不予公开"
+    if record.severity in unpublished_severities(profile):
+        return "该失信信息所属等级依规不予公示"
     if record.publish_until is not None and day > record.publish_until:
         return f"该失信信息的公示期已于 {record.publish_until} 届满"
     if record.publish_from is not None and day < record.publish_from:

@@ -111,7 +111,7 @@ def report_content(ctx: ServiceContext, subject: Subject, identity: Identity, de
     records = ctx.session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
                                   .order_by(CreditRecord.id)).scalars().all()
     own = own_values(subject)  # the subject's own data stays; other people's is masked
-    rows = record_rows(visible_records(decision, records, ctx.today), ctx.today, own)
+    rows = record_rows(visible_records(decision, records, ctx.today, ctx.profile), ctx.today, ctx.profile, own)
     grade = latest_grade(ctx.session, subject.id, ctx.today)
     info = ctx.profile.grade(grade.letter) if grade else None
     requester = f"{identity.name}（{VIA_LABELS.get(decision.via, decision.via)}）"

@@ -154,13 +154,22 @@ def _file(kind: str, public_id: str, lineage_id: int):
                            status_labels=RECORD_STATUS_LABELS, identity=identity,
                            via_label=VIA_LABELS.get(decision.via, ""),
                            acr_label=ACR_NAMES.get(identity.acr, "实名登录"),
-                           schedule=schedule(machine)), (error.status if error else 200)
+                           schedule=schedule(machine, record)), (error.status if error else 200)
 
 
-def schedule(machine) -> list:
-    """Every step with a statutory limit, in the machine's order: what the applicant can expect
-    (the current step's date is on the case itself)."""
-    return [s for s in machine.steps if not s.terminal and (s.workdays is not None or s.min_workdays)]
+def schedule(machine, record=None) -> list:
+    """Every step with a statutory limit that the case can pass through, in the machine's order:
+    what the applicant can expect (the current step's date is on the case itself). An objection
+    against a serious-class record starts at its own step (海南 第十五条第三款)."""
+    start = machine.start_for(record) if record is not None and hasattr(machine, "start_for") else machine.start
+    reach, todo = set(), [start.id]
+    while todo:
+        step = machine.step(todo.pop())
+        if step.id not in reach:
+            reach.add(step.id)
+            todo += [t.to for t in step.transitions]
+    return [s for s in machine.steps if s.id in reach and not s.terminal
+            and (s.workdays is not None or s.min_workdays or s.calendar_days)]
 
 
 @bp.route("/me/subjects/<public_id>/records/<int:lineage_id>/objection", methods=["GET", "POST"])
@@ -177,6 +186,10 @@ def _case(subject: Subject, case_no: str) -> Case:
     case = db().execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
     if case is None or case.subject_id != subject.id:
         abort_with(404, "未找到该申请。")
+    from ..services.case_sweep import sweep_case  # a window that passed unused closes the case when read
+
+    if sweep_case(ctx("system"), case):
+        commit()
     return case
 
 
@@ -200,7 +213,7 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
                            kind_label=svc.KIND_LABELS[case.kind], can_withdraw=case.open and mine,
                            own_actions=own_actions, status_labels=RECORD_STATUS_LABELS, mine=mine,
                            event_labels=EVENT_LABELS, documents=docs_svc.available_documents(c, case),
-                           schedule=schedule(machine), error=error,
+                           schedule=schedule(machine, record), error=error,
                            calendar_note=svc.is_provisional(case, runtime().calendar(db())),
                            provisional_note=PROVISIONAL_NOTE, notice_until=engine.notice_last_day(case.earliest_on),
                            can_supplement=case.open and mine and case.materials_requested_on is not None,
@@ -339,9 +352,9 @@ def repair_notices():
                         .order_by(Case.step_entered_on.desc(), Case.id.desc()).limit(200)).all()
     notices = []
     for c, s, r in rows:
-        if not notice_svc.shown_on_notice_page(r, s, today):  # the rule the repair letter states facts by
+        if not notice_svc.shown_on_notice_page(r, s, today, runtime().profile):  # the rule the repair letter states
             continue
-        record, subject = public_view(r, today, s.birth_on), public_subject(s, today)
+        record, subject = public_view(r, today, s.birth_on, profile=runtime().profile), public_subject(s, today)
         notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],
                         "authority": record["authority"], "doc_no": record["doc_no"], "from": c.step_entered_on,
                         "until": engine.notice_last_day(c.earliest_on)})

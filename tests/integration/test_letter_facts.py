@@ -176,7 +176,7 @@ def test_credit_report_cites_the_active_regulation(client, ctx, session, login_a
     compute_grades(ctx, 2025)
     session.commit()
     login_as(client, w.rep)
-    resp = client.get(f"/me/subjects/{w.org.public_id}/report.pdf")
+    resp = client.post(f"/me/subjects/{w.org.public_id}/report.pdf")  # issued on POST (CsrfClient sends the token)
     assert resp.status_code == 200
     text = clean(flat(pdf_text(resp.data, tmp_path)))
     assert f"仅供信用主体本人使用（{HUNAN}第四条（不得泄露个人隐私））" in text
