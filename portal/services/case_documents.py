@@ -166,7 +166,7 @@ def _record_of(ctx: ServiceContext, case: Case) -> CreditRecord | None:
     return record
 
 
-def _record_rows(record: CreditRecord | None, subject: Subject) -> list[tuple[str, str]]:
+def _record_rows(record: CreditRecord | None, subject: Subject, profile) -> list[tuple[str, str]]:
     """The record as the letter quotes it: other people's personal data masked (the letter goes to
     the applicant; ``private_view.subject_text``)."""
     if record is None:
@@ -176,14 +176,16 @@ def _record_rows(record: CreditRecord | None, subject: Subject) -> list[tuple[st
         rows.append(("严重程度", SEVERITY_LABELS.get(record.severity, record.severity)))
     rows += [("决定日期", record.decided_on.isoformat()), ("决定文书号", record.doc_no or "—"),
              ("认定（提供）单位", record.authority or "—"),
-             ("公示期", _window(record))]
+             ("公示期", _window(record, profile))]
     return rows
 
 
-def _window(record: CreditRecord) -> str:
+def _window(record: CreditRecord, profile) -> str:
     """The record's publication window as stored; a missing start is said, not guessed."""
     if record.scope != Scope.PUBLIC:
         return "依规不予社会公开"
+    if record.severity in unpublished_severities(profile):
+        return "所属等级依规不予公示"
     start = str(record.publish_from) if record.publish_from else "起始日期未记录"
     return f"{start} 至 {record.publish_until or '长期'}"
 
@@ -244,7 +246,7 @@ def objection_application_content(ctx: ServiceContext, case: Case) -> DocumentCo
     sections = [
         Section("一、信用主体", _subject_rows(subject), []),
         Section("二、申请人", _applicant_rows(ctx, case), []),
-        Section("三、提出异议的信用信息", _record_rows(_record_of(ctx, case), subject), []),
+        Section("三、提出异议的信用信息", _record_rows(_record_of(ctx, case), subject, ctx.profile), []),
         Section("四、异议理由", [("异议情形", f"{ground.label}（{profile_cite(ctx.profile, ground.article)}）" if ground else case.ground),
                               ("异议内容及理由", case.statement)], []),
         Section("五、证明材料", [], [] if _evidence_table(case, "filing") else ["申请时未上传证明材料。"],
@@ -338,7 +340,7 @@ def repair_application_content(ctx: ServiceContext, case: Case) -> DocumentConte
     filed = china_time(case.created_at)
     sections = [
         Section("一、失信主体基本情况", _subject_rows(subject) + _applicant_rows(ctx, case), []),
-        Section("二、申请修复的失信信息", _record_rows(_record_of(ctx, case), subject), []),
+        Section("二、申请修复的失信信息", _record_rows(_record_of(ctx, case), subject, ctx.profile), []),
         Section("三、申请修复的理由", [], [], _condition_rows(ctx)),
         Section("四、失信行为纠正和整改情况", [("申请人说明", case.statement)], []),
         Section("五、证明材料", [], [] if _evidence_table(case, "filing") else ["申请时未上传证明材料。"],
@@ -377,7 +379,7 @@ def repair_decision_content(ctx: ServiceContext, case: Case, event: CaseEvent) -
     checked = "■ 予以修复　　□ 不予修复" if repaired else "□ 予以修复　　■ 不予修复"
     sections = [
         Section("一、申请修复的失信主体", _subject_rows(subject), []),
-        Section("二、失信信息内容", _record_rows(record, subject), []),
+        Section("二、失信信息内容", _record_rows(record, subject, ctx.profile), []),
         Section("三、修复条件认定情况", [], findings + ([f"办理意见：{r}" for r in staff_reasons] or [])),
         Section("四、修复处理意见", [("处理意见", checked)], []),
     ]
