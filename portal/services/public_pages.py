@@ -187,13 +187,18 @@ def repair_notices(session, today: date, limit: int = NOTICES_SHOWN, *, profile)
                                   CreditRecord.scope == "public")
                            .order_by(Case.step_entered_on.desc(), Case.id.desc()).limit(limit)).all()
     notices = []
+    from ..domain.cases import notice_last_day
+    from .repair_notice import shown_on_notice_page
+
     for c, s, r in rows:
+        if not shown_on_notice_page(r, s, today, profile):  # the rule the repair letter states
+            continue
         record, subject = public_view(r, today, s.birth_on, profile=profile), public_subject(s, today)
         if record is None or subject is None:
             continue
         notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],
                         "authority": record["authority"], "doc_no": record["doc_no"], "from": c.step_entered_on,
-                        "until": c.earliest_on})
+                        "until": notice_last_day(c.earliest_on)})
     return notices
 
 

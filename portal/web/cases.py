@@ -265,5 +265,4 @@ def repair_notices():
     profile = runtime().profile
     article = profile.repair.step("notice").article if any(
         st.id == "notice" for st in profile.repair.steps) else profile.repair.article
-    return render_template("cases/notices.html", notices=public_pages.repair_notices(db(), runtime().today(), profile=profile),
-                           article=article)
+    return render_template("cases/notices.html", notices=public_pages.repair_notices(db(), runtime().today(), profile=profile), article=article)
