@@ -2,6 +2,7 @@ from .audit import AuditEvent, AuditFailureCount, AuditHead
 from .auth import LoginBinding, WebSession
 from .authorisation import Authorisation, Report
 from .base import Base
+from .draw import Draw, DrawConflict, DrawInspector, DrawItem
 from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUser
 from .grade import Grade, GradingExclusion
 from .ops import HolidayOverride, IndexJob, State
@@ -11,4 +12,5 @@ from .subject import Subject
 
 __all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
+           "Draw", "DrawConflict", "DrawInspector", "DrawItem",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser"]
