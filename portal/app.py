@@ -25,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     from . import web
-    from .web import auth, cases, chat, csrf, facility, public, staff, staff_plates, subject
+    from .web import auth, cases, chat, csrf, draws, facility, public, staff, staff_plates, subject
 
     web.init_app(app)
     csrf.init_app(app)  # one CSRF check for every unsafe request, htmx included
@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
         chat.bp,          # 智能问答 /chat
+        draws.bp,         # 双随机、一公开: /draws (public), /staff/draws
     ):
         app.register_blueprint(bp)
 

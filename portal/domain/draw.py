@@ -16,16 +16,8 @@ The algorithm (``ALGORITHM`` = "hmac-sha256-rank/v1"), so that anyone can re-run
 
 The seed is committed before the population is fixed: when a draw is announced its SHA-256
 (``commitment``) is published; the seed itself is revealed with the result, and anyone checks
-sha256(seed) == commitment. A citizen's script (Python standard library only)::
-
-    import hashlib, hmac, math
-    def draw(seed, population, percent):      # population: {code: stratum}; percent: {stratum: %}
-        out = {}
-        for s in sorted(set(population.values())):
-            codes = sorted((c for c, g in population.items() if g == s),
-                           key=lambda c: (hmac.new(seed.encode(), c.encode(), hashlib.sha256).hexdigest(), c))
-            out[s] = codes[:(len(codes) * percent[s] + 99) // 100]
-        return out
+sha256(seed) == commitment. A citizen's script (Python standard library only) is
+``CITIZEN_SCRIPT`` below; the public draw page prints it.
 
 Inspectors (the second 随机) are drawn per unit the same way from the eligible pool — the pool
 minus every inspector with a conflict (回避) for the unit or its region — ranked by
@@ -41,6 +33,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 ALGORITHM = "hmac-sha256-rank/v1"
+
+#: The whole algorithm for a citizen: population {code: stratum}, percent {stratum: %}.
+CITIZEN_SCRIPT = """\
+import hashlib, hmac
+
+def draw(seed, population, percent):
+    out = {}
+    for s in percent:
+        codes = sorted((c for c, g in population.items() if g == s),
+                       key=lambda c: (hmac.new(seed.encode(), c.encode(), hashlib.sha256).hexdigest(), c))
+        out[s] = codes[:(len(codes) * percent[s] + 99) // 100]
+    return out
+
+assert hashlib.sha256(seed.encode()).hexdigest() == seed_sha256
+print(draw(seed, population, percent))
+"""
 UNGRADED = "未评级"
 SEED_BYTES = 32
 INSPECTORS_PER_UNIT = 2  # 双随机: at least two law-enforcement officers on site (行政处罚法 第四十二条)
