@@ -217,3 +217,39 @@ def test_staff_page_runs_a_draw(client, rt, ctx, session, make_org):
     assert r.status_code == 302
     assert client.get("/draws/NOPE").status_code == 404
     assert client.get("/draws/NOPE.json").status_code == 404
+
+
+def test_cli_announce_run_result_verify(settings, monkeypatch, rt, ctx, session, make_org):
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    runner = CliRunner()
+    cli = lambda *args: runner.invoke(main, list(args))  # noqa: E731
+    region, _, _ = PROFILES[ctx.profile.id]
+    orgs = [make_org(name=f"诊所{i}", category="clinic", region_code=region) for i in range(4)]
+    user = _staff(ctx, session, "insp.cli", ["operator"])
+    session.commit()
+    refused = cli("draw", "run", "--category", "clinic", "--region", region)
+    assert refused.exit_code != 0 and "先公布种子承诺" in refused.output
+    assert cli("draw", "inspector-add", "insp.cli").exit_code == 0
+    assert cli("draw", "conflict", "insp.cli", "--subject", orgs[0].credit_code, "--reason", "亲属关系").exit_code == 0
+    assert cli("draw", "conflict", "insp.cli", "--reason", "无对象").exit_code != 0
+    announced = cli("draw", "announce", "--category", "clinic", "--region", region)
+    assert announced.exit_code == 0, announced.output
+    ran = cli("draw", "run", "--category", "clinic", "--region", region)
+    assert ran.exit_code == 0, ran.output
+    assert "未评级\t50%\t对象 4\t抽中 2" in ran.output  # ceil(4 × 50%) = 2
+    number = ran.output.split()[1]
+    session.expire_all()
+    items = session.execute(select(DrawItem).order_by(DrawItem.rank)).scalars().all()
+    assert len(items) == 2
+    assert all((i.inspectors == []) == (i.code == orgs[0].credit_code) for i in items) and user.id
+    assert cli("draw", "result", number, items[0].code, "--outcome", "compliant").exit_code == 0
+    again = cli("draw", "result", number, items[0].code, "--outcome", "compliant")
+    assert again.exit_code != 0 and "已登记" in again.output
+    assert cli("draw", "result", number, "91000000000000000X", "--outcome", "compliant").exit_code != 0
+    verified = cli("draw", "verify", number)
+    assert verified.exit_code == 0 and "复核一致" in verified.output
