@@ -6,10 +6,7 @@ Public output: organisation names and credit codes, strata, counts, seed and its
 outcome labels. Never inspectors, findings or anything about persons."""
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 
 from ..domain import draw as algo
 from ..domain.vocab import CATEGORIES, SubjectKind, category_label
@@ -20,6 +17,7 @@ from . import abort_with, commit, ctx, db
 from .staff import ROLE_LABELS, _require
 
 bp = Blueprint("draws", __name__)
+
 
 @bp.after_request
 def _no_store_staff(response):
@@ -82,26 +80,27 @@ def staff_list():
                            outcomes=svc.OUTCOMES)
 
 
-def _form(name: str, limit: int = 100) -> str:
-    return (request.form.get(name) or "").replace("\x00", "")[:limit]
+def _clean(value: str | None, limit: int = 100) -> str:
+    return (value or "").replace("\x00", "")[:limit]
 
 
 @bp.post("/staff/draws")
 def staff_action():
     user = _require()
     c = ctx(f"staff:{user.username}")
-    op = _form("op", 20)
+    op = _clean(request.form.get("op"), 20)
     try:
         if op == "announce":
-            row = svc.announce_draw(c, _form("category", 40), _form("region", 6), user)
+            row = svc.announce_draw(c, _clean(request.form.get("category")), _clean(request.form.get("region")), user)
         elif op == "run":
-            row = svc.run_draw(c, _form("category", 40), _form("region", 6), user)
+            row = svc.run_draw(c, _clean(request.form.get("category")), _clean(request.form.get("region")), user)
         elif op == "inspect":
-            item_id = _form("item", 12)
-            item = db().get(DrawItem, int(item_id)) if item_id.isdigit() else None
+            item_id = _clean(request.form.get("item"), 10)
+            item = db().get(DrawItem, int(item_id)) if item_id.isascii() and item_id.isdigit() and len(item_id) < 10 else None
             if item is None:
                 raise ServiceError("未找到该抽查对象", "item", 404)
-            svc.record_inspection(c, item, _form("outcome", 20), _form("finding", svc.FINDING_LIMIT + 1), user=user)
+            svc.record_inspection(c, item, _clean(request.form.get("outcome"), 20),
+                                  _clean(request.form.get("finding"), svc.FINDING_LIMIT + 1), user=user)
             row = db().get(Draw, item.draw_id)
         else:
             raise ServiceError("未知操作", "op")
