@@ -14,6 +14,7 @@ from ..models import Draw, DrawItem
 from ..services import draws as svc
 from ..services.errors import ServiceError
 from . import abort_with, commit, ctx, db
+from ..services.staff import in_region
 from .staff import ROLE_LABELS, _require
 
 bp = Blueprint("draws", __name__)
@@ -73,11 +74,16 @@ def public_json(number: str):
 def staff_list():
     user = _require()
     c = ctx(f"staff:{user.username}")
-    rows = svc.public_draws(c)
+    return _staff_page(c, user)
+
+
+def _staff_page(c, user, error: str | None = None, status: int = 200):
+    """The draws of the staff member's region (findings and inspector ids are staff-only)."""
+    rows = [d for d in svc.public_draws(c) if in_region(user, d.region_code)]
     return render_template("draws/staff.html", user=user, role_labels=ROLE_LABELS, draws=rows,
-                           categories=ORG_CATEGORIES, regions=_region_names(), error=None,
+                           categories=ORG_CATEGORIES, regions=_region_names(), error=error,
                            items={d.id: svc.items(c, d) for d in rows if d.status == svc.DRAWN},
-                           outcomes=svc.OUTCOMES)
+                           outcomes=svc.OUTCOMES), status
 
 
 def _clean(value: str | None, limit: int = 100) -> str:
@@ -106,10 +112,6 @@ def staff_action():
             raise ServiceError("未知操作", "op")
     except ServiceError as exc:
         db().rollback()
-        rows = svc.public_draws(c)
-        return render_template("draws/staff.html", user=user, role_labels=ROLE_LABELS, draws=rows,
-                               categories=ORG_CATEGORIES, regions=_region_names(), error=exc.message,
-                               items={d.id: svc.items(c, d) for d in rows if d.status == svc.DRAWN},
-                               outcomes=svc.OUTCOMES), exc.status
+        return _staff_page(c, user, exc.message, exc.status)
     commit()
     return redirect(url_for("draws.staff_list") + f"#{row.number}")

@@ -216,6 +216,13 @@ def test_staff_page_runs_a_draw(client, rt, ctx, session, make_org):
     r = client.post("/staff/draws", data={"op": "inspect", "item": str(item.id), "outcome": "compliant"})
     assert r.status_code == 302
     assert client.get("/draws/NOPE").status_code == 404
+    _, sibling, _ = PROFILES[ctx.profile.id]
+    far = _staff(ctx, session, "dept.elsewhere", ["department"], sibling)
+    session.commit()
+    with client.session_transaction() as s:
+        s["staff_id"] = far.id
+    page = client.get("/staff/draws").get_data(as_text=True)
+    assert number not in page and "唯一诊所" not in page  # staff-only findings stay in their region
     assert client.get("/draws/NOPE.json").status_code == 404
 
 
