@@ -288,7 +288,8 @@ def public_view(ctx: ServiceContext, draw: Draw) -> dict:
              "grade_year": (draw.ratios or {}).get("grade_year"), "drawn_on": draw.drawn_on,
              "publish_results_by": draw.publish_results_by,
              "items": [{"rank": i.rank, "code": i.code, "name": i.name, "stratum": i.stratum,
-                        "outcome": OUTCOMES.get(i.outcome, ""), "inspected_on": i.inspected_on}
+                        "outcome": OUTCOMES.get(i.outcome, ""), "inspected_on": i.inspected_on,
+                        "overdue": not i.outcome and ctx.today > draw.publish_results_by}
                        for i in items(ctx, draw)]}
     return view
 

@@ -179,6 +179,14 @@ def test_draw_whole_life(client, rt, ctx, session, make_org, make_person):
     assert record is not None and record.subject_id == second.subject_id
     html = client.get(f"/draws/{draw.number}").get_data(as_text=True)
     assert svc.OUTCOMES["rectify"] in html and svc.OUTCOMES["compliant"] in html and finding not in html
+    assert "逾期" not in html
+    assert ctx.today == date(2026, 11, 20)  # a Friday: 20 working days (no holiday in between) is 4 weeks
+    assert draw.publish_results_by == date(2026, 12, 18) and "2026-12-18" in html
+    late = svc.public_view(ctx.__class__(**{**ctx.__dict__, "today": draw.publish_results_by}), draw)
+    assert not any(i["overdue"] for i in late["items"])  # due on that day, not yet late
+    later = date.fromordinal(draw.publish_results_by.toordinal() + 1)
+    late = svc.public_view(ctx.__class__(**{**ctx.__dict__, "today": later}), draw)
+    assert [i["code"] for i in late["items"] if i["overdue"]] == [c for c in published if c not in (first.code, second.code)]
 
     # Every step in the audit chain, in order, and the chain verifies.
     actions = list(session.execute(select(AuditEvent.action).where(AuditEvent.action.like("draw.%"))
