@@ -25,11 +25,14 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     from . import web
-    from .web import auth, cases, chat, csrf, draws, facility, public, staff, staff_plates, subject
+    from .web import auth, cases, chat, csrf, facility, public, staff, staff_plates, subject
+
+    from .web import draws  # 双随机、一公开: /draws (public), /staff/draws
 
     web.init_app(app)
     csrf.init_app(app)  # one CSRF check for every unsafe request, htmx included
     auth.init_app(app)  # server-side sessions, OIDC login (or the embedded dev IdP), /login /logout
+    app.register_blueprint(draws.bp)
     for bp in (
         public.bp,        # home, search, facility pages, lists
         facility.bp,      # QR plate landing page /p/<token>
@@ -38,7 +41,6 @@ def create_app(config: dict | None = None) -> Flask:
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
         chat.bp,          # 智能问答 /chat
-        draws.bp,         # 双随机、一公开: /draws (public), /staff/draws
     ):
         app.register_blueprint(bp)
 

@@ -12,5 +12,5 @@ from .subject import Subject
 
 __all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
-           "Draw", "DrawConflict", "DrawInspector", "DrawItem",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser"]
+__all__ += ["Draw", "DrawConflict", "DrawInspector", "DrawItem"]
