@@ -2,7 +2,7 @@ from .audit import AuditEvent, AuditFailureCount, AuditHead
 from .auth import LoginBinding, WebSession
 from .authorisation import Authorisation, Report
 from .base import Base
-from .draw import Draw, DrawConflict, DrawInspector, DrawItem
+from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双随机 draws)
 from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUser
 from .grade import Grade, GradingExclusion
 from .ops import HolidayOverride, IndexJob, State
@@ -13,4 +13,3 @@ from .subject import Subject
 __all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser"]
-__all__ += ["Draw", "DrawConflict", "DrawInspector", "DrawItem"]
