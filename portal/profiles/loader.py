@@ -454,7 +454,12 @@ class _Builder:
             if worse.percent < better.percent:
                 t.fail("ratios", f"grade {worse.grade} is inspected less ({worse.percent}%) than the better "
                        f"grade {better.grade} ({better.percent}%)", "信用越差抽查比例应越高")
-        i = Inspection(ratios=tuple(ordered), **t.cited())
+        extra = {}
+        if t.has("ungraded_percent"):
+            extra["ungraded_percent"] = t.int("ungraded_percent", minimum=0, maximum=100)
+        if t.has("publish_workdays"):
+            extra["publish_workdays"] = t.int("publish_workdays", minimum=1, maximum=60)
+        i = Inspection(ratios=tuple(ordered), **extra, **t.cited())
         t.done()
         return i
 
