@@ -1,15 +1,15 @@
 """draws: 双随机、一公开 draws by credit grade, drawn units with inspection results, the inspector
 pool and its 回避 list (阳山 四（四）; 湖南 第二十、二十一、二十三条; 海南 第三十二条; 湖南医保 第二十条)
 
-Revision ID: 0011_draw_inspections
-Revises: 0010_audit_keyed_chain
+Revision ID: 0012_draw_inspections
+Revises: 0011_login_throttle
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0011_draw_inspections"
-down_revision = "0010_audit_keyed_chain"
+revision = "0012_draw_inspections"
+down_revision = "0011_login_throttle"
 branch_labels = None
 depends_on = None
 
