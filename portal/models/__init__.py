@@ -2,8 +2,8 @@ from .audit import AuditEvent, AuditFailureCount, AuditHead
 from .auth import LoginBinding, WebSession
 from .authorisation import Authorisation, Report
 from .base import Base
-from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双随机 draws)
 from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUser
+from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双随机 draws)
 from .grade import Grade, GradingExclusion
 from .ops import HolidayOverride, IndexJob, State
 from .plate import Plate, PlateScanDay

@@ -21,14 +21,14 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..domain import permissions as access
 from ..domain import plates as rules
 from ..domain.disclosure import public_subject
 from ..domain.plates import PlateStatus
 from ..domain.vocab import SubjectKind, SubjectStatus
 from ..models import Plate, PlateScanDay, Subject
-from ..plates_render import PlateCard, QrMatrix, encode_qr
-from ..domain import permissions as access
 from ..permissions import require_plate_manager
+from ..plates_render import PlateCard, QrMatrix, encode_qr
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
@@ -335,7 +335,7 @@ def record_scans(session: Session, counts: dict[tuple[int, date], int]) -> None:
             session.flush()
 
 
-_counters: "weakref.WeakSet[ScanCounter]" = weakref.WeakSet()
+_counters: weakref.WeakSet[ScanCounter] = weakref.WeakSet()
 
 
 class ScanCounter:
