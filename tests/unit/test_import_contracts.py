@@ -195,3 +195,41 @@ def test_public_blueprints_import_no_record_models():
             if (via_package or direct) and (name, model) not in KNOWN_PUBLIC_RECORD_IMPORTS:
                 bad.append(f"portal/web/{name}:{line} imports {imported}")
     assert bad == []
+
+
+# --- command line --------------------------------------------------------------------------------
+
+def _imports_of_the_cli_package(path: Path) -> list[str]:
+    """Imports in ``path`` that reach ``portal/cli/__init__.py`` (``from . import main``,
+    ``from portal import cli``, ``import portal.cli``), not just one of its modules."""
+    modules = {p.stem for p in (PORTAL / "cli").glob("*.py")} - {"__init__"}
+    by_line: dict[int, set[str]] = {}
+    for line, name in imported_names(path):
+        by_line.setdefault(line, set()).add(name)
+    bad = []
+    for line, names in sorted(by_line.items()):
+        submodules = {n for n in names if n.startswith("portal.cli.") and n.split(".")[2] in modules}
+        reaches = any(n.startswith("portal.cli.") and n.split(".")[2] not in modules for n in names)
+        reaches |= "portal.cli" in names and not submodules
+        if reaches:
+            bad.append(f"{path.relative_to(ROOT)}:{line}")
+    return bad
+
+
+def test_cli_command_modules_do_not_import_the_package_back():
+    """``portal/cli/__init__.py`` assembles the command group from the command modules; they share
+    ``portal.cli.common`` and never import the package (the old ``cli.py`` ↔ ``*_cli.py`` circle)."""
+    paths = sorted(p for p in (PORTAL / "cli").glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
+    assert len(paths) >= 5
+    assert [bad for p in paths for bad in _imports_of_the_cli_package(p)] == []
+
+
+def test_the_cli_scanner_sees_an_import_of_the_package():
+    probe = PORTAL / "cli" / "_contract_probe_tmp.py"
+    probe.write_text("from .common import open_session\n\ndef f():\n    from . import main\n    from portal import cli\n",
+                     encoding="utf-8")
+    try:
+        assert _imports_of_the_cli_package(probe) == ["portal/cli/_contract_probe_tmp.py:4",
+                                                      "portal/cli/_contract_probe_tmp.py:5"]
+    finally:
+        probe.unlink()
