@@ -49,7 +49,7 @@ def prepare(var: Path, plates: int, seed: int) -> dict:
     from sqlalchemy import func, select
 
     from portal.config import load_settings
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from portal.models import Subject
     from portal.runtime import Runtime
     from portal.services.demo import load_demo

@@ -13,7 +13,7 @@ from .common import load_runtime, open_session, progress, running
 @click.option("--subjects", default=2000, show_default=True, type=click.IntRange(1, 2_000_000))
 @click.option("--seed", default=1, show_default=True, type=int)
 def demo(subjects: int, seed: int) -> None:
-    from ..migrate import upgrade
+    from ..db.migrate import upgrade
     from ..services.demo import load_demo
 
     rt = load_runtime()
@@ -54,7 +54,7 @@ def import_cmd(file: Path) -> None:
 def bootstrap(subjects: int, seed: int) -> None:
     from sqlalchemy import func, select
 
-    from ..migrate import upgrade
+    from ..db.migrate import upgrade
     from ..models import Subject
     from ..services import indexing
     from ..services.demo import load_demo

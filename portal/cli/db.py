@@ -13,7 +13,7 @@ def db() -> None:
 
 @db.command("upgrade", help="执行数据库迁移到最新版本")
 def db_upgrade() -> None:
-    from ..migrate import upgrade
+    from ..db.migrate import upgrade
 
     rt = load_runtime()
     upgrade(rt.engine)

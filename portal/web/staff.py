@@ -15,7 +15,6 @@ from ..domain.vocab import RECORD_STATUS_LABELS
 from ..domain.workdays import PACKAGE_YEARS, fallback_warning
 from ..identity import _rotate
 from ..models import Case, StaffUser
-from ..search import parse_page
 from ..services import calendar as calendar_svc
 from ..services import case_documents as docs_svc
 from ..services import cases as svc
@@ -23,6 +22,7 @@ from ..services import staff as staff_svc
 from ..services import staff_desk as desk
 from ..services.case_reads import case_record, read_case
 from ..services.errors import ServiceError
+from ..services.search import parse_page
 from . import abort_with, commit, ctx, db, runtime
 from .cases import event_label
 from .common import caller_ctx, no_store, on_refusal, send_case_document, send_evidence

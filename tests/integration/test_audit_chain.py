@@ -269,7 +269,7 @@ def test_events_written_before_the_key_still_verify(settings, tmp_path, monkeypa
     import sqlalchemy as sa
 
     from portal.config import load_settings
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from portal.runtime import Runtime
     from portal.services.audit import record_event
 
