@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
+from ..documents.plates import PAGE_SIZES
 from ..domain.plates import PLATE_STATUS_LABELS, REVOKE_REASONS
-from ..plates_render import PAGE_SIZES
 from .common import load_runtime, open_session, progress, running
 
 REASON_HELP = "，".join(f"{k}={v}" for k, v in REVOKE_REASONS.items())

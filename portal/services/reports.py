@@ -27,14 +27,13 @@ from ..permissions import VIA_LABELS, Decision, visible_records
 from .access_log import actor_for, log_private_view
 from .context import ServiceContext
 from .indexing import latest_grade
-from .verifiable import (  # noqa: F401  (cjk_font, china_time, qr_png: the names other modules import)
+from .verifiable import (  # noqa: F401  (cjk_font, china_time: the names other modules import)
     CHINA_TZ,
     build_pdf,
     china_time,
     cjk_font,
     new_number,
     new_token,
-    qr_png,
     sha256,
     styles,
     token_matches,
