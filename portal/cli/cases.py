@@ -97,7 +97,7 @@ def calendar() -> None:
 @click.option("--holiday/--workday", "holiday", required=True, help="放假 / 调休上班")
 @click.option("--note", required=True, help="依据（如国务院办公厅放假安排通知）")
 def calendar_set(day, holiday: bool, note: str) -> None:
-    from ..services.calendar import set_holiday_override
+    from ..services.holiday_table import set_holiday_override
 
     rt = load_runtime()
     with open_session(rt) as session:
@@ -110,7 +110,7 @@ def calendar_set(day, holiday: bool, note: str) -> None:
 @click.argument("year", type=int)
 @click.option("--note", required=True, help="依据（放假通知文号）")
 def calendar_review(year: int, note: str) -> None:
-    from ..services.calendar import mark_year_reviewed
+    from ..services.holiday_table import mark_year_reviewed
 
     rt = load_runtime()
     with open_session(rt) as session:
@@ -142,7 +142,7 @@ def _read_notice(path: Path) -> str:
 @click.option("--yes", is_flag=True, help="不再询问，直接录入")
 def calendar_import_notice(file: Path, year: int | None, note: str, yes: bool) -> None:
     from ..domain.holiday_notice import NoticeError, parse_notice, table_rows
-    from ..services.calendar import import_notice
+    from ..services.holiday_table import import_notice
 
     try:
         notice = parse_notice(_read_notice(file), year)

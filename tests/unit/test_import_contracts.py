@@ -233,3 +233,60 @@ def test_the_cli_scanner_sees_an_import_of_the_package():
                                                       "portal/cli/_contract_probe_tmp.py:5"]
     finally:
         probe.unlink()
+
+
+# --- no cycles between services ------------------------------------------------------------------
+
+def _services_graph(folder: Path) -> dict[str, set[str]]:
+    """Service module → the service modules it imports, at module level or inside a function (a
+    function-level import only hides a circle: ``calendar`` ↔ ``cases`` was one)."""
+    names = {p.stem for p in folder.glob("*.py")} - {"__init__"}
+    graph = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        package = _module_name(path).rpartition(".")[0]
+        graph[path.stem] = {name[len(package) + 1:].split(".")[0] for _, name in imported_names(path)
+                            if name.startswith(package + ".")} & names - {path.stem}
+    return graph
+
+
+def _a_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import circle in ``graph`` (``[a, b, a]``), or ``[]``."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [node, nxt] if nxt in path else [node, nxt]
+            if nxt not in state and (found := visit(nxt, path + [node])):
+                return found
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start, [])):
+            return found
+    return []
+
+
+def test_services_import_each_other_without_a_circle():
+    graph = _services_graph(PORTAL / "services")
+    assert {"calendar", "cases", "holiday_table"} <= graph.keys()
+    assert "calendar" in graph["cases"]  # cases count deadlines with the calendar …
+    assert _a_cycle(graph) == []  # … so the calendar's staff verbs that recount cases live above both
+
+
+def test_the_cycle_finder_finds_a_circle(tmp_path, monkeypatch):
+    pkg = tmp_path / "portal" / "services"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .b import x\n")
+    (pkg / "b.py").write_text("from . import c\n")
+    (pkg / "c.py").write_text("def f():\n    from portal.services.a import y\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    graph = _services_graph(pkg)
+    assert graph == {"a": {"b"}, "b": {"c"}, "c": {"a"}}
+    assert _a_cycle(graph) == ["a", "b", "c", "a"]
+    assert _a_cycle({"a": {"b"}, "b": set()}) == []
