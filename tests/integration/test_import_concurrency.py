@@ -126,3 +126,41 @@ def test_a_killed_import_leaves_only_staging_rows_and_the_next_run_removes_them(
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert _count(rt, ImportStaging) == 0
     assert _count(rt, CreditRecord) == 50
+
+
+def test_an_import_updates_a_known_subject_and_leaves_no_staging_rows(ctx, session, make_org, rt, tmp_path):
+    """The publish step does what register_subject / add_record did row by row: a known code
+    gets its registration data updated and the new records (each its own lineage), a new code a
+    new subject; one index job per subject; a refused file leaves nothing, not even staging
+    rows, and another run's fresh staging rows are left alone."""
+    from sqlalchemy import select
+
+    from portal.domain.identifiers import make_uscc
+    from portal.models import IndexJob
+    from portal.services.importer import import_file
+    from tests.integration.test_import import as_csv, row
+
+    code = make_uscc("12", "430102", "07777777")
+    known = make_org(name="旧名称诊所", code=code, category="clinic")
+    session.add(ImportStaging(import_id="another-live-run", row_no=2, kind="record", payload="{}"))
+    session.commit()
+    jobs_before = _count(rt, IndexJob)
+    other = make_uscc("12", "430102", "07777778")
+    report = import_file(ctx, "u.csv", as_csv([row(subject_code=code, subject_name="新名称诊所"),
+                                               row(subject_code=code, subject_name="新名称诊所", title="未按规定公示价格"),
+                                               row(subject_code=other, subject_name="另一家诊所")]))
+    assert report.ok, [str(e) for e in report.errors]
+    session.commit()
+    session.expire_all()
+    assert session.get(Subject, known.id).name == "新名称诊所"
+    recs = session.execute(select(CreditRecord).order_by(CreditRecord.id)).scalars().all()
+    assert [r.subject_id == known.id for r in recs] == [True, True, False]
+    assert all(r.lineage_id == r.id and r.is_current and r.version == 1 for r in recs)
+    assert _count(rt, Subject) == 2 and report.subjects == 2 and report.records == 3
+    assert _count(rt, IndexJob) == jobs_before + 2
+    assert _count(rt, ImportStaging) == 1  # only the other run's row
+
+    bad = import_file(ctx, "bad.csv", as_csv([row(subject_code=other), row(decided_on="昨天")]))
+    assert not bad.ok and [e.row for e in bad.errors] == [3]
+    session.rollback()
+    assert _count(rt, ImportStaging) == 1 and _count(rt, CreditRecord) == 3
