@@ -476,7 +476,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=4, help="soak, import_stall: threads of the one gunicorn "
                     "worker (the development IdP they log in through keeps its codes in one process)")
     ap.add_argument("--minutes", type=float, default=10, help="soak: how long")
-    ap.add_argument("--subjects", type=int, default=400, help="soak: demo subjects")
+    ap.add_argument("--subjects", type=int, default=400, help="soak, import_stall: demo subjects")
     ap.add_argument("--max-requests", type=int, default=1_000_000, help="soak, import_stall: request bound")
     ap.add_argument("--rows", type=int, default=50_000, help="import_stall: rows in the imported file")
     ap.add_argument("--max-seconds", type=int, default=1800, help="import_stall: bound on the import")

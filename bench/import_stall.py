@@ -43,7 +43,7 @@ def write_import_csv(path: Path, rows: int, seed: int = 0) -> None:
 def cmd_import_stall(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="portal-import-stall-") as tmp:
         var = Path(tmp) / "var"
-        server, env, paths = pl.start(var, args.threads)
+        server, env, paths = pl.start(var, args.threads, subjects=args.subjects)
         base = f"http://127.0.0.1:{server.port}"
         big = Path(tmp) / "big.csv"
         write_import_csv(big, args.rows)
