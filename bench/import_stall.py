@@ -36,8 +36,8 @@ def write_import_csv(path: Path, rows: int, seed: int = 0) -> None:
                    "record_type": "行政处罚", "info_class": "失信信息", "severity": "一般",
                    "title": f"未按规定处置医疗废物（{i}）", "content": "罚款三千元", "authority": "长沙市芙蓉区卫生健康局",
                    "doc_no": f"湘芙卫罚〔2026〕{i}号", "decided_on": "2026-05-06", "scope": "社会公开",
-                   "publish_from": "", "publish_until": ""}
-            w.writerow([row[c[0]] for c in COLUMNS])
+                   "publish_from": "", "publish_until": "", "ordinary_procedure": "是"}
+            w.writerow([row.get(c[0], "") for c in COLUMNS])
 
 
 def cmd_import_stall(args) -> dict:

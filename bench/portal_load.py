@@ -26,9 +26,24 @@ from .stats import summary_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = "2026-11-20"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SEARCH_WORDS = ("医院", "诊所", "口腔", "药店", "卫生院", "长沙", "处罚", "人民医院", "门诊部", "中医")
 CHAT_QUESTIONS = ("信用修复需要什么材料？", "异议申请多久处理？", "失信信息公示多长时间？", "怎么查询医院的信用等级？")
+
+
+def _blank_pdf() -> bytes:
+    """A valid one-page PDF: evidence uploads are parsed and checked for active content."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+PDF = _blank_pdf()
 
 
 def settings(var: Path, port: int, production: bool = False) -> dict[str, str]:

@@ -25,7 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     from . import web
-    from .web import auth, cases, chat, csrf, facility, public, staff, staff_plates, subject
+    from .web import auth, cases, chat, csrf, facility, public, ratelimit, staff, staff_plates, subject
 
     web.init_app(app)
     csrf.init_app(app)  # one CSRF check for every unsafe request, htmx included
@@ -40,5 +40,6 @@ def create_app(config: dict | None = None) -> Flask:
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)
+    ratelimit.init_app(app)  # per-client limits on search, login, callback (after the routes exist)
 
     return app

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, object_session
 
 from .domain.disclosure import public_view
 from .domain.vocab import InfoClass, SubjectKind
-from .identity import ACR_BY_NAME, ACR_FACE, ACR_LEVELS, Identity, acr_satisfies
+from .domain.identity import ACR_BY_NAME, ACR_FACE, ACR_LEVELS, Identity, acr_satisfies
 from .models import Authorisation, CreditRecord, Subject
 
 ALL_CLASSES = frozenset(InfoClass)
@@ -221,12 +221,13 @@ def can_manage(identity: Identity | None, subject: Subject, *, session: Session 
                     purpose="本人查询" if via == Via.SELF else "法定代表人查询")
 
 
-def record_visible(decision: Decision, record: CreditRecord, today: date) -> bool:
+def record_visible(decision: Decision, record: CreditRecord, today: date, profile) -> bool:
     """Whether one record (any version) falls inside the viewer's scope."""
     if not decision.allowed or record.info_class not in decision.info_classes:
         return False
-    return decision.include_non_public or public_view(record, today) is not None
+    return decision.include_non_public or public_view(record, today, profile=profile) is not None
 
 
-def visible_records(decision: Decision, records: Iterable[CreditRecord], today: date) -> list[CreditRecord]:
-    return [r for r in records if record_visible(decision, r, today)]
+def visible_records(decision: Decision, records: Iterable[CreditRecord], today: date,
+                    profile) -> list[CreditRecord]:
+    return [r for r in records if record_visible(decision, r, today, profile)]

@@ -14,24 +14,37 @@ rest. The scan counters (``plate_scan_days``) are not public data and never chan
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from itertools import chain
 
 from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from .models import State
+from .models.base import utcnow
 
 PUBLIC_TABLES = frozenset({"subjects", "credit_records", "grades", "plates", "cases", "portal_state"})
 KEY = "public_version"
+KEY_AT = "public_version_at"  # when it last changed (UTC, ISO 8601): the pages' "数据更新时间"
 _MARK = "portal.public_version"  # session.info: True = changed, "written" = new value written
 
 _READ = select(State.value).where(State.key == KEY)
+_READ_AT = select(State.value).where(State.key == KEY_AT)
 _local_commits = 0
 
 
 def read(connection) -> str:
     """The current version ("" before the first change)."""
     return connection.execute(_READ).scalar() or ""
+
+
+def changed_at(connection) -> datetime | None:
+    """When the public data last changed (naive UTC), ``None`` before the first change."""
+    value = connection.execute(_READ_AT).scalar()
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def local_commits() -> int:
@@ -48,18 +61,19 @@ def mark(session: Session) -> None:
 
 def _write(connection) -> None:
     """A fresh random value (equality is all a reader needs). One UPSERT, so that two first
-    writers cannot collide on the missing row; PostgreSQL's row lock orders concurrent writers."""
-    value = secrets.token_hex(8)
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        stmt = upsert(State).values(key=KEY, value=value)
-        connection.execute(stmt.on_conflict_do_update(index_elements=[State.key], set_={"value": value}))
-    elif connection.execute(update(State).where(State.key == KEY).values(value=value)).rowcount == 0:
-        connection.execute(insert(State).values(key=KEY, value=value))
+    writers cannot collide on the missing row; PostgreSQL's row lock orders concurrent writers.
+    The time of the change goes with it (``changed_at``)."""
+    for key, value in ((KEY, secrets.token_hex(8)), (KEY_AT, utcnow().isoformat(timespec="seconds"))):
+        dialect = connection.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            if dialect == "sqlite":
+                from sqlalchemy.dialects.sqlite import insert as upsert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as upsert
+            stmt = upsert(State).values(key=key, value=value)
+            connection.execute(stmt.on_conflict_do_update(index_elements=[State.key], set_={"value": value}))
+        elif connection.execute(update(State).where(State.key == key).values(value=value)).rowcount == 0:
+            connection.execute(insert(State).values(key=key, value=value))
 
 
 @event.listens_for(Session, "after_flush")

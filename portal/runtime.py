@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from search_index import open_backend
 
-from .crypto import DataProtector, new_master_key
+from .crypto import DataProtector, audit_key, new_master_key
 from .db import make_engine, make_sessionmaker
 from .domain.workdays import WorkCalendar
 from .profiles import Profile, load_profile
@@ -62,8 +62,12 @@ class Runtime:
         settings = resolve_secrets(settings)
         profile = load_profile(settings["PORTAL_PROFILE"])
         engine = make_engine(settings["DATABASE_URL"])
+        try:
+            key = audit_key(settings.get("PORTAL_AUDIT_KEY", ""), settings["PORTAL_DATA_KEY"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
         return cls(settings=settings, profile=profile, protector=DataProtector(settings["PORTAL_DATA_KEY"]),
-                   sessions=make_sessionmaker(engine))
+                   sessions=make_sessionmaker(engine, audit_key=key))
 
     @property
     def engine(self):

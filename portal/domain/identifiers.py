@@ -330,14 +330,15 @@ def _scrub_run(run: str) -> str:
     return run
 
 
-def scrub_personal_data(text: str) -> str:
+def scrub_personal_data(text: str, party_is_person: bool = False) -> str:
     """Mask what looks like personal data in free text (DOMAIN.md "Disclosure").
 
     Resident ID numbers (18 characters, also written 6-8-4 with spaces or dashes or glued to
     letters when the check digit is valid, and 15-digit old ones with a plausible birth date),
     mobile and landline numbers (also grouped, and any number after 电话/手机), bank card numbers
     (16-19 digits, also in groups of four) and e-mail addresses; then other people's names,
-    addresses, health data and ages (``redaction.scrub_people``). A valid USCC, dates (2025年3月1日, 2025-03-01) and document numbers
+    addresses, health data and ages (``redaction.scrub_people``; ``party_is_person``: the text is
+    about a natural person, whose 住所 is a home address). A valid USCC, dates (2025年3月1日, 2025-03-01) and document numbers
     (湘卫罚〔2025〕12号) are left alone. Errs on the side of masking any long digit run.
     """
     def replace(m: re.Match[str]) -> str:
@@ -359,7 +360,7 @@ def scrub_personal_data(text: str) -> str:
     text = _ADJACENT_ID.sub(lambda m: mask_resident_id(m.group(0).upper())
                             if _is_valid(validate_resident_id, m.group(0).upper()) else m.group(0), text)
     text = _CONTACT.sub(lambda m: m.group("kw") + _mask_digits(m.group("num"), keep_last=2), text)
-    return scrub_people(text)
+    return scrub_people(text, party_is_person)
 
 
 # A resident ID glued to letters ("ID:430102…1234abc") escapes the word boundaries above; a valid

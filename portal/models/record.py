@@ -25,12 +25,17 @@ class CreditRecord(Base):
     severity: Mapped[str | None] = mapped_column(String(10))
     title: Mapped[str] = mapped_column(String(300))
     content: Mapped[str] = mapped_column(Text, default="")
+    # What public pages show instead of ``content`` when set (import column 公示摘要).
+    public_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     doc_no: Mapped[str] = mapped_column(String(120), default="")
     authority: Mapped[str] = mapped_column(String(120), default="")
     decided_on: Mapped[date] = mapped_column(Date)
     scope: Mapped[str] = mapped_column(String(20))
     publish_from: Mapped[date] = mapped_column(Date)
     publish_until: Mapped[date | None] = mapped_column(Date)
+    # 湖南 第十四条: only penalties under the ordinary procedure (普通程序) are 失信信息. True/False
+    # for penalties; None when not recorded (records stored before 0007) or not a penalty.
+    ordinary_procedure: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="active")
     change_reason: Mapped[str] = mapped_column(String(300), default="")
     created_by: Mapped[str] = mapped_column(String(80), default="system")

@@ -20,7 +20,7 @@ from ..domain.eligibility import Eligibility, repair_eligibility
 from ..domain.vocab import RecordStatus
 from ..domain.workdays import WorkCalendar, fallback_warning
 from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, StaffUser, Subject
-from ..identity import person_actor
+from ..domain.identity import person_actor
 from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
@@ -96,9 +96,11 @@ def _next_case_no(ctx: ServiceContext, kind: str) -> str:
     return f"{prefix}{n:06d}"
 
 
-def _insert_numbered(ctx: ServiceContext, case: Case, kind: str, attempts: int = 5) -> None:
+def _insert_numbered(ctx: ServiceContext, case: Case, kind: str, attempts: int = 64) -> None:
     """Insert with the next free number. Two filings at the same moment (several web workers)
-    may read the same maximum; the unique constraint refuses the second, which takes the next."""
+    may read the same maximum; the unique constraint refuses the second, which takes the next.
+    A refusal means another filing committed that number (PostgreSQL waits for it to commit), so
+    N simultaneous filings need at most N attempts: 5 was too few for 8 (issue 12)."""
     for _ in range(attempts):
         case.case_no = _next_case_no(ctx, kind)
         try:
@@ -162,19 +164,24 @@ def _confirmations(commitment: bool, identity_confirmed: bool, commitment_msg: s
 
 
 def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRecord, applicant: Applicant,
-              statement: str, ground: str = "") -> Case:
+              statement: str, ground: str = "", received_on: date | None = None) -> Case:
+    """``received_on``: the real receipt day of an application on paper (services.paper); the
+    deadlines count from it. Online applications are received today."""
     if open_case_for(ctx, record.lineage_id, kind) is not None:
         raise ServiceError(f"该信息已有正在办理的{KIND_LABELS[kind]}申请", "record", 409)
-    state = engine.start_case(machine_for(ctx.profile, kind), ctx.today, load_calendar(ctx.session, ctx.profile))
+    received_on = received_on or ctx.today
+    machine = machine_for(ctx.profile, kind)
+    start = machine.start_for(record).id if kind == OBJECTION else None  # 海南 第十五条第三款
+    state = engine.start_case(machine, received_on, load_calendar(ctx.session, ctx.profile), start)
     case = Case(case_no="", kind=kind, subject_id=subject.id,
                 record_lineage_id=record.lineage_id, record_id=record.id, ground=ground, statement=statement,
-                received_on=ctx.today, applicant_iss=applicant.iss, applicant_sub=applicant.sub,
+                received_on=received_on, applicant_iss=applicant.iss, applicant_sub=applicant.sub,
                 applicant_name=applicant.name[:120], applicant_via=applicant.via[:20], applicant_acr=applicant.acr[:100],
                 region_code=subject.region_code, authority=record.authority, stops=[],
                 state=state.step, step_entered_on=state.entered_on)
     _store(case, state)
     _insert_numbered(ctx, case, kind)
-    _event(ctx, case, role="applicant", action="file", from_state="")
+    _event(ctx, case, role="applicant", action="file", from_state="", on=received_on)
     due = f"，办理期限至 {_due_text(ctx, case)}" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")
     if ctx.profile.display.case_markers:  # the public page shows "异议处理中" / "信用修复中"
@@ -331,19 +338,34 @@ def _staff_step(ctx: ServiceContext, case: Case, role: str):
     return step
 
 
-def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: date | None = None) -> Case:
-    """The one-time extension, with the reason told to the applicant (湖南 第二十八条第二款)."""
-    _staff_step(ctx, case, role)
+def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: date | None = None,
+                approver: str = "", approver_code: str = "") -> Case:
+    """The one-time extension, with the reason told to the applicant (湖南 第二十八条第二款).
+    Where the step says so (``extension_approval``: 经负责人批准, 湖南 第二十八条; 海南 第四十条) a
+    ``head`` account other than the handler approves with its own current code, and the event,
+    the audit log and the applicant's notice name the approver."""
+    step = _staff_step(ctx, case, role)
     on = on or ctx.today
     if len((reason or "").strip()) > REASON_LIMIT:
         raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
     new = _check(engine.extend, machine_for(ctx.profile, case.kind), state_of(case), on,
                  load_calendar(ctx.session, ctx.profile), reason)
+    approved = ""
+    if step.extension_approval:  # after the step's own checks: a refused extension uses no code
+        from .staff import confirm_approver
+
+        if not (approver or "").strip():
+            raise ServiceError(f"延期须经负责人批准（{step.article}）：请负责人填写账号和动态验证码", "approver")
+        head = confirm_approver(ctx, approver, approver_code, case, ctx.actor)
+        approved = f"（经负责人{head.display_name or head.username}批准）"
     _store(case, new)
     ctx.session.flush()
-    _event(ctx, case, role=role, action="extend", from_state=case.state, reason=reason.strip(), on=on)
+    _event(ctx, case, role=role, action="extend", from_state=case.state, reason=reason.strip() + approved, on=on)
+    if approved:
+        record_event(ctx.session, f"staff:{head.username}", "case.extend_approved", subject_id=case.subject_id,
+                     object_ref=f"case:{case.case_no}", detail={"handler": ctx.actor, "approved_by": head.username})
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）办理期限延长至 "
-                      f"{_due_text(ctx, case)}。延期理由：{reason.strip()}")
+                      f"{_due_text(ctx, case)}{approved}。延期理由：{reason.strip()}")
     ctx.session.flush()
     return case
 
@@ -524,14 +546,22 @@ def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
     return moved
 
 
-_OPEN_CASES = (select(Case.record_lineage_id, Case.kind)
+_OPEN_CASES = (select(Case.record_lineage_id, Case.kind, Case.state, Case.due_on)
                .where(Case.subject_id == bindparam("subject_id"), Case.closed_on.is_(None)).order_by(Case.id))
 
 
-def case_markers(session, profile, subject_id: int) -> dict[int, str]:
-    """lineage id → "异议处理中" / "信用修复中" for the public page, when the profile shows them."""
+def case_markers(session, profile, subject_id: int, today: date | None = None) -> dict[int, str]:
+    """lineage id → "异议处理中" / "信用修复中" for the public page, when the profile shows them.
+    With ``today``, a case whose step window passed unused (``on_timeout``, 湖南 第二十八条第三款)
+    shows no marker even before the daily sweep closed it."""
     if not profile.display.case_markers:
         return {}
     rows = session.execute(_OPEN_CASES, {"subject_id": subject_id}).all()
-    return {lineage: MARKERS[kind] for lineage, kind in rows}
+    out = {}
+    for lineage, kind, state, due_on in rows:
+        step = machine_for(profile, kind).step(state)
+        if today is not None and step.on_timeout and due_on is not None and today > due_on:
+            continue
+        out[lineage] = MARKERS[kind]
+    return out
 from .evidence import add_evidence  # noqa: E402,F401  (the verb lives with the upload checks)

@@ -101,7 +101,9 @@ class StagedImport:
                             severity=values["severity"] or None, title=values["title"],
                             content=values["content"], doc_no=values["doc_no"], authority=values["authority"],
                             decided_on=values["decided_on"], scope=values["scope"],
-                            publish_from=values["publish_from"], publish_until=values["publish_until"])
+                            publish_from=values["publish_from"], publish_until=values["publish_until"],
+                            public_summary=values["public_summary"],
+                            ordinary_procedure=values["ordinary_procedure"])
         code_hash = identity["code_hash"]
         seen = self._kinds.get(code_hash)
         if seen is not None and seen[0] != kind:

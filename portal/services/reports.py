@@ -15,9 +15,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from ..domain.identifiers import mask_person_name
-from ..domain.private_view import explanation_rows, record_rows
+from ..domain.private_view import explanation_rows, own_values, record_rows
 from ..domain.vocab import INFO_CLASS_LABELS, SUBJECT_KIND_LABELS, SUBJECT_STATUS_LABELS, SubjectKind, category_label
-from ..identity import Identity
+from ..domain.identity import Identity
 from ..models import Authorisation, CreditRecord, Report, Subject
 from ..models.base import utcnow
 from ..permissions import VIA_LABELS, Decision, visible_records
@@ -83,7 +83,8 @@ def report_content(ctx: ServiceContext, subject: Subject, identity: Identity, de
                    authorisation: Authorisation | None) -> ReportContent:
     records = ctx.session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
                                   .order_by(CreditRecord.id)).scalars().all()
-    rows = record_rows(visible_records(decision, records, ctx.today), ctx.today)
+    own = own_values(subject)  # the subject's own data stays; other people's is masked
+    rows = record_rows(visible_records(decision, records, ctx.today, ctx.profile), ctx.today, ctx.profile, own)
     grade = latest_grade(ctx.session, subject.id, ctx.today)
     info = ctx.profile.grade(grade.letter) if grade else None
     requester = f"{identity.name}（{VIA_LABELS.get(decision.via, decision.via)}）"
@@ -96,7 +97,7 @@ def report_content(ctx: ServiceContext, subject: Subject, identity: Identity, de
         scope_note = "本报告包含该信用主体的全部信用信息（含不予公开的信息），仅供信用主体本人使用（海南 第二十七条）。"
     return ReportContent(subject=subject, subject_lines=_subject_lines(subject, ctx), requester=requester,
                          scope_note=scope_note, grade=grade, grade_label=info.label if info else "",
-                         explanation=explanation_rows(grade.explanation) if grade and decision.full else [],
+                         explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
                          rows=rows, today=ctx.today)
 
 
@@ -136,11 +137,11 @@ def render_pdf(content: ReportContent, report: Report, url: str, portal_name: st
         rows = [[p("类别 / 类型"), p("内容"), p("决定日期 / 文号"), p("公开方式 / 公示期"), p("状态")]]
         for row in content.rows:
             r, lab = row.current, row.labels
-            detail = [r.title] + ([r.content] if r.content else [])
+            detail = [row.title] + ([row.content] if row.content else [])
             if r.version > 1:
-                detail.append(f"第 {r.version} 版；更正理由：{r.change_reason}")
-            for old in row.history:
-                detail.append(f"历史版本 第 {old.version} 版：{old.title}")
+                detail.append(f"第 {r.version} 版；更正理由：{row.change_reason}")
+            for old, old_title in zip(row.history, row.history_titles):
+                detail.append(f"历史版本 第 {old.version} 版：{old_title}")
             window = f"{r.publish_from} 至 {r.publish_until or '长期'}"
             rows.append([st.lines([lab["class"], lab["type"] + ("·" + lab["severity"] if lab["severity"] else "")], small),
                          st.lines(detail, small),

@@ -56,9 +56,17 @@ def is_htmx() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    from . import hygiene, security_headers
     from .page_cache import PageCache
 
+    hygiene.init_app(app)  # first: control characters and huge path integers never reach a view
+    security_headers.init_app(app)  # CSP, HSTS (production)
+
     app.extensions["portal.page_cache"] = PageCache(app.extensions["portal"].engine)
+    from ..services.audit_anchor import DailyCheckpoints
+
+    daily = app.extensions["portal.audit_daily"] = DailyCheckpoints(
+        app.extensions["portal"].settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
 
     @app.teardown_appcontext
     def _close_session(exc):
@@ -76,6 +84,12 @@ def init_app(app: Flask) -> None:
                 indexing.drain(db(), rt.backend, rt.today(), rt.profile)
             except Exception:  # the jobs stay queued; `credit-portal index drain` retries
                 log.exception("index drain failed; jobs remain queued")
+        today = rt.today().isoformat()
+        if g.get("index_dirty") and daily.due(today):  # a request that wrote: anchor the head, once a day
+            try:
+                daily.run(rt.sessions, today)
+            except Exception:  # logged once a day; `credit-portal audit checkpoint` writes one too
+                log.exception("daily audit checkpoint failed")
         if request.headers.get("HX-Request"):
             response.vary.add("HX-Request")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -111,12 +125,15 @@ def init_app(app: Flask) -> None:
 
 
 def _data_updated_at() -> str:
-    """When the public data last changed, in Beijing time (stored as UTC)."""
+    """When the public data last changed (the public data version's time, issue #13; the index
+    time before the first versioned change), in Beijing time (stored as UTC)."""
     from datetime import datetime, timezone
 
+    from .. import public_version
     from ..runtime import CHINA_TZ
 
-    value = indexing.get_state(db(), "index_updated_at")
+    changed = public_version.changed_at(db().connection())
+    value = changed.isoformat() if changed else indexing.get_state(db(), "index_updated_at")
     if not value:
         return "—"
     stamp = datetime.fromisoformat(value).replace(tzinfo=timezone.utc).astimezone(CHINA_TZ)

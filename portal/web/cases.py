@@ -12,12 +12,14 @@ from sqlalchemy import select
 
 from ..domain import cases as engine
 from ..domain.disclosure import public_subject, public_view
+from ..domain.private_view import own_values, subject_text
 from ..domain.vocab import RECORD_STATUS_LABELS, SubjectKind
 from ..domain.workdays import PROVISIONAL_NOTE
 from ..identity import ACR_FACE, ACR_PASSWORD
 from ..models import Case, CreditRecord, Evidence, Notification, Subject
 from ..permissions import VIA_LABELS
 from ..services import case_documents as docs_svc
+from ..services import document_verification as verify_svc
 from ..services import cases as svc
 from ..services import evidence as evidence_svc
 from ..services.access_log import log_private_view
@@ -145,18 +147,28 @@ def _file(kind: str, public_id: str, lineage_id: int):
             return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
     machine = svc.machine_for(profile, kind)
     return render_template("cases/new.html", subject=subject, record=record, kind=kind, error=error, form=form,
+                           record_title=subject_text(record.title, own_values(subject)),
                            verdict=verdict, machine=machine, kind_label=svc.KIND_LABELS[kind],
                            open_case=svc.open_case_for(c, record.lineage_id, kind),
                            status_labels=RECORD_STATUS_LABELS, identity=identity,
                            via_label=VIA_LABELS.get(decision.via, ""),
                            acr_label=ACR_NAMES.get(identity.acr, "实名登录"),
-                           schedule=schedule(machine)), (error.status if error else 200)
+                           schedule=schedule(machine, record)), (error.status if error else 200)
 
 
-def schedule(machine) -> list:
-    """Every step with a statutory limit, in the machine's order: what the applicant can expect
-    (the current step's date is on the case itself)."""
-    return [s for s in machine.steps if not s.terminal and (s.workdays is not None or s.min_workdays)]
+def schedule(machine, record=None) -> list:
+    """Every step with a statutory limit that the case can pass through, in the machine's order:
+    what the applicant can expect (the current step's date is on the case itself). An objection
+    against a serious-class record starts at its own step (海南 第十五条第三款)."""
+    start = machine.start_for(record) if record is not None and hasattr(machine, "start_for") else machine.start
+    reach, todo = set(), [start.id]
+    while todo:
+        step = machine.step(todo.pop())
+        if step.id not in reach:
+            reach.add(step.id)
+            todo += [t.to for t in step.transitions]
+    return [s for s in machine.steps if s.id in reach and not s.terminal
+            and (s.workdays is not None or s.min_workdays or s.calendar_days)]
 
 
 @bp.route("/me/subjects/<public_id>/records/<int:lineage_id>/objection", methods=["GET", "POST"])
@@ -173,6 +185,10 @@ def _case(subject: Subject, case_no: str) -> Case:
     case = db().execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
     if case is None or case.subject_id != subject.id:
         abort_with(404, "未找到该申请。")
+    from ..services.case_sweep import sweep_case  # a window that passed unused closes the case when read
+
+    if sweep_case(ctx("system"), case):
+        commit()
     return case
 
 
@@ -190,12 +206,13 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
         if step and mine else []
     c = ctx(applicant.actor)
     return render_template("cases/show.html", subject=subject, case=case, record=record, labels=labels,
+                           record_title=subject_text(record.title, own_values(subject)) if record else "",
                            step=step, overdue=case.open and engine.is_overdue(case.due_on, today),
                            ground=runtime().profile.objection.ground(case.ground) if case.ground else None,
                            kind_label=svc.KIND_LABELS[case.kind], can_withdraw=case.open and mine,
                            own_actions=own_actions, status_labels=RECORD_STATUS_LABELS, mine=mine,
                            event_labels=EVENT_LABELS, documents=docs_svc.available_documents(c, case),
-                           schedule=schedule(machine), error=error,
+                           schedule=schedule(machine, record), error=error,
                            calendar_note=svc.is_provisional(case, runtime().calendar(db())),
                            provisional_note=PROVISIONAL_NOTE, notice_until=engine.notice_last_day(case.earliest_on),
                            can_supplement=case.open and mine and case.materials_requested_on is not None,
@@ -274,7 +291,7 @@ def verify_document(doc_no: str):
     if request.method == "POST":
         upload = request.files.get("file")
         pdf = upload.read(MAX_VERIFY_UPLOAD + 1) if upload else b""
-    result = docs_svc.verify_document(ctx(), doc_no, token, pdf)
+    result = verify_svc.verify_document(ctx(), doc_no, token, pdf)
     return render_template("cases/verify_document.html", result=result, token=token), 200 if result.genuine else 404
 
 
@@ -334,7 +351,7 @@ def repair_notices():
                         .order_by(Case.step_entered_on.desc(), Case.id.desc()).limit(200)).all()
     notices = []
     for c, s, r in rows:
-        record, subject = public_view(r, today, s.birth_on), public_subject(s, today)
+        record, subject = public_view(r, today, s.birth_on, profile=runtime().profile), public_subject(s, today)
         if record is None or subject is None:
             continue
         notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],

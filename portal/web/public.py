@@ -7,13 +7,14 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 from sqlalchemy import bindparam, func, select
 
 from ..domain.disclosure import public_subject, public_view
-from ..domain.identifiers import classify_code, normalize_code
+from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
 from ..domain.repair import repair_possible_from
 from ..domain.vocab import InfoClass
 from ..models import CreditRecord, Subject
 from ..search import clean_filters, parse_page, search_public
 from ..services import indexing
 from ..services.importer import template_csv, template_xlsx
+from ..services.risk import public_risk
 from ..identity import current_identity
 from . import abort_with, cached_pages, db, is_htmx, runtime
 from .csrf import csrf_token
@@ -52,9 +53,19 @@ def search():
     if q or filters:
         results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, page, per_page)
     template = "public/_results.html" if is_htmx() else "public/search.html"
-    resp = render_template(template, q=q, results=results, filters=filters,
-                           too_long=len(request.args.get("q") or "") > MAX_QUERY)
-    return Response(resp, headers={"Vary": "HX-Request"})
+    # a typed ID number (or phone, card number) is searched for but never echoed into the title,
+    # the input or the notice, masked as the chatbot does (浏览器历史、页面标题)
+    shown = scrub_personal_data(q)
+    link_args = request.args.to_dict()  # facet and page links: the masked text, never the number
+    if shown != q:
+        link_args["q"] = shown
+    resp = Response(render_template(template, q=shown, results=results, filters=filters, link_args=link_args,
+                                    too_long=len(request.args.get("q") or "") > MAX_QUERY),
+                    headers={"Vary": "HX-Request"})
+    if shown != q:
+        resp.headers["HX-Push-Url"] = "false"  # htmx would put the number into the history
+        resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def _load_subject(public_id: str) -> Subject:
@@ -78,9 +89,9 @@ def facility_context(subject: Subject) -> dict:
     records = session.execute(_CURRENT_RECORDS, {"subject_id": subject.id}).scalars().all()
     public = []
     from ..services.cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
-    markers = case_markers(session, rt.profile, subject.id)
+    markers = case_markers(session, rt.profile, subject.id, today)
     for r in records:
-        v = public_view(r, today, subject.birth_on)
+        v = public_view(r, today, subject.birth_on, profile=rt.profile)
         if v is None:
             continue
         v["case_marker"] = markers.get(r.lineage_id)
@@ -95,7 +106,7 @@ def facility_context(subject: Subject) -> dict:
     region = rt.profile.region(subject.region_code)
     return {"subject": view, "groups": groups, "grade": grade,
             "grade_info": rt.profile.grade(grade.letter) if grade else None,
-            "region": region}
+            "region": region, "risk": public_risk(session, view, public, grade, today)}
 
 
 @bp.get("/facility/<public_id>")
@@ -160,7 +171,7 @@ def credit_list(name: str):
                         .offset((page - 1) * per_page).limit(per_page)).all()
     entries = []
     for record, subject in rows:
-        rv, sv = public_view(record, today, subject.birth_on), public_subject(subject, today)
+        rv, sv = public_view(record, today, subject.birth_on, profile=rt.profile), public_subject(subject, today)
         if rv is not None and sv is not None:  # the pure rule has the last word
             entries.append({"record": rv, "subject": sv})
     pages = max(1, -(-total // per_page))

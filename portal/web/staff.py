@@ -27,6 +27,7 @@ from ..services.evidence import evidence_path
 from ..models.base import utcnow
 from . import abort_with, commit, ctx, db, runtime
 from .cases import event_label
+from .ratelimit import client_address
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 SESSION_KEY = "staff_id"
@@ -61,10 +62,15 @@ def login():
     if request.method == "POST":
         try:
             user = staff_svc.authenticate(ctx("staff-login"), request.form.get("username", ""),
-                                          request.form.get("password", ""), request.form.get("code", ""))
+                                          request.form.get("password", ""), request.form.get("code", ""),
+                                          client=client_address())
         except ServiceError as exc:
-            commit()  # failed attempts and the lockout must persist
+            commit()  # failed attempts and the back-off must persist
             error, status = exc.message, exc.status
+            if isinstance(exc, staff_svc.LoginThrottled):
+                response = Response(render_template("staff/login.html", error=error), status)
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
         else:
             commit()
             session.clear()
@@ -151,6 +157,10 @@ def _load_case(user: StaffUser, case_no: str) -> Case:
     case = db().execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
     if case is None or not staff_svc.can_see(user, case):
         abort_with(404, "未找到该案件。")
+    from ..services.case_sweep import sweep_case  # a window that passed unused closes the case when read
+
+    if sweep_case(ctx("system"), case):
+        commit()
     return case
 
 
@@ -230,7 +240,9 @@ def case_act(case_no: str):
 @bp.post("/cases/<case_no>/extend")
 def case_extend(case_no: str):
     return _post(case_no, lambda c, case, role: svc.extend_case(c, case, role=role,
-                                                               reason=request.form.get("reason", "")))
+                                                               reason=request.form.get("reason", ""),
+                                                               approver=request.form.get("approver", "")[:60],
+                                                               approver_code=request.form.get("approver_code", "")[:12]))
 
 
 @bp.post("/cases/<case_no>/materials")
@@ -359,3 +371,48 @@ def calendar_save():
         return _calendar_page(user, exc.message, exc.status, text=text[:20_000], year_text=year_text[:10])
     commit()
     return redirect(url_for("staff.calendar_page"), 303)
+
+
+@bp.route("/paper", methods=["GET", "POST"])
+def paper_application():
+    """Register an application received on paper or at a window (海南 第三十八条; 湖南医保 第十七条):
+    its real receipt date and a scan of the form; deadlines count from that date."""
+    from datetime import date as _date
+
+    from ..services.paper import CHANNELS, register_paper_application
+    from ..services.records import current_version
+    from ..services.subjects import find_subject_by_code
+
+    user = _require()
+    profile = runtime().profile
+    error, status = None, 200
+    if request.method == "POST":
+        form = request.form
+        c = ctx(f"staff:{user.username}")
+        try:
+            try:
+                received = _date.fromisoformat(form.get("received_on", "")[:10])
+                lineage = int(form.get("lineage_id", ""))
+            except ValueError:
+                raise ServiceError("请填写收到日期（YYYY-MM-DD）和信息编号", "received_on") from None
+            subject = find_subject_by_code(c, form.get("subject_code", "")[:40], form.get("subject_kind", "org"))
+            record = current_version(c, lineage)
+            if subject is None or record is None:
+                raise ServiceError("未找到该主体或信息", "record", 404)
+            upload = request.files.get("scan")
+            scan = (upload.filename or "scan", upload.read()) if upload else None
+            kind = form.get("kind", "")
+            role = next((r for r in user.roles if r in ("department", "operator", "provider")), "")
+            case = register_paper_application(c, subject, record, kind=kind, received_on=received,
+                                              channel=form.get("channel", ""), staff=user, role=role,
+                                              applicant_name=form.get("applicant_name", ""),
+                                              statement=form.get("statement", ""), ground=form.get("ground", ""),
+                                              scan=scan, var_dir=runtime().settings["PORTAL_VAR_DIR"])
+        except ServiceError as exc:
+            db().rollback()
+            error, status = exc.message, exc.status
+        else:
+            commit()
+            return redirect(url_for("staff.case_show", case_no=case.case_no))
+    return render_template("staff/paper.html", user=user, channels=CHANNELS, grounds=profile.objection.grounds,
+                           error=error), status

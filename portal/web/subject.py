@@ -14,7 +14,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from .. import permissions
-from ..domain.private_view import explanation_rows, record_rows
+from ..domain.private_view import explanation_rows, own_values, record_rows
 from ..domain.vocab import INFO_CLASS_LABELS, SCOPE_LABELS, SUBJECT_KIND_LABELS, InfoClass, category_label
 from ..identity import ACR_BY_NAME, Identity, acr_satisfies, current_identity
 from ..models import Authorisation, CreditRecord, Subject
@@ -139,23 +139,39 @@ def show(public_id: str):
     today = rt.today()
     records = db().execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
                            .order_by(CreditRecord.id)).scalars().all()
-    rows = record_rows(permissions.visible_records(decision, records, today), today)
+    own = own_values(subject)
+    rows = record_rows(permissions.visible_records(decision, records, today, runtime().profile), today,
+                       runtime().profile, own)
     grade = indexing.latest_grade(db(), subject.id, today)
+    from ..services.grading import rolling_preview  # 湖南医保 第十六、十九条: dynamic, preliminary
+
+    preview = rolling_preview(ctx(), subject.id)
     _log(identity, subject, decision, "page")
     return render_template("subject/show.html", **_header(subject, decision), rows=rows, grade=grade,
+                           preview=preview, preview_explanation=explanation_rows(
+                               [e.__dict__ for e in preview.explanation]) if preview and decision.full else [],
                            grade_info=rt.profile.grade(grade.letter) if grade else None,
-                           explanation=explanation_rows(grade.explanation) if grade and decision.full else [],
+                           explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
                            class_labels=INFO_CLASS_LABELS, scope_labels=SCOPE_LABELS)
 
 
-@bp.get("/me/subjects/<public_id>/report.pdf")
+@bp.post("/me/subjects/<public_id>/report.pdf")
 def report_pdf(public_id: str):
+    """Issue a numbered report: a POST (CSRF-checked), because every report is a new number and
+    an access-log row; a GET, even a cross-site top-level navigation, must not create one. The
+    PDF is not kept (only its hash, for /verify/report), so it is the answer to this POST."""
     identity, subject, decision = load_subject(public_id)
     rt = runtime()
     report, pdf = generate_report(ctx(), subject, identity, decision, rt.settings["PORTAL_BASE_URL"])
     commit()
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="credit-report-{report.report_no}.pdf"'})
+
+
+@bp.get("/me/subjects/<public_id>/report.pdf")
+def report_page(public_id: str):
+    """Old links and the login's way back: the subject page, where the report is issued."""
+    return redirect(url_for("subject.show", public_id=public_id), 303)
 
 
 @bp.get("/me/subjects/<public_id>/access-log")

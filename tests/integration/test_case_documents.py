@@ -23,7 +23,7 @@ from portal.services import staff as staff_svc
 from portal.services.authorisations import grant_authorisation
 from portal.services.errors import ServiceError
 
-from .pdf_tools import flat, pdf_text, qr_codes
+from .pdf_tools import blank_pdf, flat, pdf_text, qr_codes
 from .subject_world import identity
 
 PASSWORD = "correct horse battery"
@@ -31,7 +31,7 @@ ORG = "长沙市开福区仁心诊所"
 REP = "钱法人"
 STATEMENT = "处罚决定书记载的执业地点有误 CANARY-STATEMENT-5a1c"
 TITLE = "未按规定公示收费标准被处罚"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()
 BASE = "http://127.0.0.1:5000"
 
 

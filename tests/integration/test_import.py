@@ -22,9 +22,9 @@ def row(**kw):
     base = {
         "subject_code": make_uscc("12", "430102", "00000042"), "subject_name": "湘江社区卫生服务中心",
         "subject_kind": "机构", "category": "诊所、门诊部", "region_code": "430102", "record_type": "行政处罚",
-        "info_class": "失信信息", "severity": "一般", "title": "未按规定处置医疗废物", "content": "罚款三千元",
+        "info_class": "失信信息", "severity": "一般", "title": "未按规定处置医疗废物", "content": "罚款三千元", "public_summary": "",
         "authority": "长沙市芙蓉区卫生健康局", "doc_no": "湘芙卫罚〔2026〕3号", "decided_on": "2026-05-06",
-        "scope": "社会公开", "publish_from": "", "publish_until": "",
+        "scope": "社会公开", "publish_from": "", "publish_until": "", "ordinary_procedure": "",
     }
     base.update(kw)
     return [base[c[0]] for c in COLUMNS]
@@ -133,3 +133,21 @@ def test_cli_import_rejects_and_reports(app, tmp_path, settings, monkeypatch):
     result = CliRunner().invoke(main, ["import", str(good)])
     assert result.exit_code == 0, result.output
     assert "已导入 1 条" in result.output
+
+
+def test_public_summary_replaces_the_content_on_public_pages(ctx, session, client, rt):
+    """公示摘要 (issue #12): the decision's text stays on file for the subject and staff; the
+    public sees the summary (scrubbed too), and an import without the column still works."""
+    from portal.services import indexing
+
+    content = "投诉人贺华春（联系电话19814012593）反映该中心将医疗废物混入生活垃圾，罚款三千元"
+    report = import_file(ctx, "a.csv", as_csv([row(content=content, public_summary="罚款三千元（摘要）")]))
+    assert report.ok, report.errors
+    session.commit()
+    while indexing.drain(session, rt.backend, rt.today(), rt.profile):
+        pass
+    record = session.execute(select(CreditRecord)).scalar_one()
+    assert record.content == content and record.public_summary == "罚款三千元（摘要）"
+    subject = session.get(Subject, record.subject_id)
+    body = client.get(f"/facility/{subject.public_id}").get_data(as_text=True)
+    assert "罚款三千元（摘要）" in body and "贺" not in body and "混入生活垃圾" not in body

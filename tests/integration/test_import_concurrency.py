@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 from bench.import_stall import write_import_csv
 from portal.models import Case, CreditRecord, ImportStaging, Subject
 from portal.services import plates as plate_svc
+from tests.integration.pdf_tools import blank_pdf
 from tests.integration.test_objection_flow import _rep
 
 ROWS = 20_000
-PDF = b"%PDF-1.4\n%%EOF\n"
+PDF = blank_pdf()
 
 
 def _count(rt, model, *where) -> int:

@@ -1,14 +1,14 @@
 """import staging table: a long import commits in batches and publishes in one short transaction
 
-Revision ID: 0007_reliab_import_staging
-Revises: 0006_case_documents
+Revision ID: 0012_import_staging
+Revises: 0011_login_throttle
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0007_reliab_import_staging"
-down_revision = "0006_case_documents"
+revision = "0012_import_staging"
+down_revision = "0011_login_throttle"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,22 @@
+"""The current-risk summary of a public page (issue #13 "What the page says first"): the pure
+rule (``domain.risk``) plus what only the database knows: when the grade was made and when the
+public data last changed (``public_version.changed_at``), not the time of the request."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from .. import public_version
+from ..domain.risk import grade_note, risk_summary
+from .verifiable import china_time
+
+
+def public_risk(session: Session, subject_view: dict, public_views: list[dict], grade, today: date) -> dict:
+    """``subject_view`` / ``public_views``: public views only (``domain.disclosure``)."""
+    summary = risk_summary(subject_view, public_views, today)
+    summary["grade_note"] = grade_note(grade.year, china_time(grade.computed_at).date()) \
+        if grade is not None and grade.computed_at else (grade_note(grade.year, None) if grade else "")
+    changed = public_version.changed_at(session.connection())
+    summary["data_time"] = f"{china_time(changed):%Y-%m-%d %H:%M}" if changed else ""
+    return summary
