@@ -52,8 +52,9 @@ def settings(var: Path, port: int, production: bool = False) -> dict[str, str]:
     return {"PORTAL_VAR_DIR": str(var), "PORTAL_TODAY": TODAY, "PORTAL_PROFILE": "hunan",
             "PORTAL_INDEX_MODE": "worker", "SEARCH_URL": f"whoosh://{var / 'index'}",
             "PORTAL_BASE_URL": f"http://127.0.0.1:{port}", "PORTAL_DEV_IDP": "on",
-            # every client is 127.0.0.1: one address bucket would throttle the whole soak's chat
-            "PORTAL_CHAT_RATE_PER_MINUTE": "100000"}
+            # every simulated visitor is 127.0.0.1: one address's limits would throttle them all
+            "PORTAL_CHAT_RATE_PER_MINUTE": "100000", "PORTAL_RATELIMIT_SEARCH": "1000000/minute",
+            "PORTAL_RATELIMIT_LOGIN": "1000000/minute"}
 
 
 def prepare(var: Path, env: dict, subjects: int = 400, seed: int = 5) -> dict:
