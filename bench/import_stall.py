@@ -54,6 +54,8 @@ def cmd_import_stall(args) -> dict:
             wrk(server.port, paths["scans"][:50], 2, args.connections)  # warm-up
             writer = threading.Thread(target=_writes, args=(base, paths, tally, budget, stop), daemon=True)
             writer.start()
+            # the same load without an import: how much of the figures is the shared CPU
+            baseline = _merge([wrk(server.port, paths["scans"], args.duration, args.connections) for _ in range(2)])
             t0 = time.monotonic()
             proc = subprocess.Popen([sys.executable, "-c", "from portal.cli import main; main()", "import", str(big)],
                                     env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -75,7 +77,10 @@ def cmd_import_stall(args) -> dict:
           f"wrk -c{args.connections} loaded the scan page in {len(scans)} × {args.duration} s windows, "
           f"gunicorn -w 1 gthread --threads {args.threads}, SQLite")
     print(table(["", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors / non-2xx"],
-                [["scan page (QR), during import", scan["requests"], scan["p50_ms"], scan["p95_ms"],
+                [["scan page (QR), same load, no import", baseline["requests"], baseline["p50_ms"],
+                  baseline["p95_ms"], baseline["p99_ms"], baseline["max_ms"],
+                  f"{baseline['errors']} / {baseline['non2xx']}"],
+                 ["scan page (QR), during import", scan["requests"], scan["p50_ms"], scan["p95_ms"],
                   scan["p99_ms"], scan["max_ms"], f"{scan['errors']} / {scan['non2xx']}"]]
                 + [[f"web write: {a}", r["n"], r["p50"], r["p95"], r["p99"], r["max"], r["errors"]]
                    for a, r in writes.items() if a != "all"]))
@@ -83,7 +88,7 @@ def cmd_import_stall(args) -> dict:
     for e in tally.examples:
         print("  error:", e)
     return emit("import_stall", "demo", {"rows": args.rows, "import_s": round(import_s, 1),
-                                         "import_exit": proc.returncode, "scan": scan, "writes": writes,
+                                         "import_exit": proc.returncode, "scan": scan, "scan_without_import": baseline, "writes": writes,
                                          "write_failures": writes.get("all", {}).get("errors", 0),
                                          "error_examples": tally.examples})
 
