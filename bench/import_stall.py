@@ -57,19 +57,24 @@ def cmd_import_stall(args) -> dict:
             # the same load without an import: how much of the figures is the shared CPU
             baseline = _merge([wrk(server.port, paths["scans"], args.duration, args.connections) for _ in range(2)])
             t0 = time.monotonic()
+            log = open(Path(tmp) / "import.log", "wb")  # a file, not a pipe nobody reads meanwhile
             proc = subprocess.Popen([sys.executable, "-c", "from portal.cli import main; main()", "import", str(big)],
-                                    env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                    env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
             scans = []
             while proc.poll() is None and time.monotonic() - t0 < args.max_seconds:
                 scans.append(wrk(server.port, paths["scans"], args.duration, args.connections))
-            out = proc.communicate(timeout=args.max_seconds)[0].decode("utf-8", "replace") if proc.poll() is None \
-                else proc.stdout.read().decode("utf-8", "replace")
+            proc.wait(timeout=args.max_seconds)
+            log.close()
+            out = (Path(tmp) / "import.log").read_bytes().decode("utf-8", "replace")
             import_s = time.monotonic() - t0
             stop.set()
             writer.join(60)
         finally:
             if 'proc' in locals() and proc.poll() is None:
                 proc.kill()
+                proc.wait()
+            if 'log' in locals():
+                log.close()
             server.stop()
     scan = _merge(scans)
     writes = tally.summary()
