@@ -98,7 +98,7 @@ def cmd_import_stall(args) -> dict:
                                          "error_examples": tally.examples})
 
 
-def _writes(base: str, paths: dict, tally: "pl.Tally", budget: "pl.Budget", stop: threading.Event) -> None:
+def _writes(base: str, paths: dict, tally: pl.Tally, budget: pl.Budget, stop: threading.Event) -> None:
     """One legal representative filing and withdrawing objections back to back."""
     import random
 

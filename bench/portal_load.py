@@ -136,7 +136,7 @@ class Tally:
 class Visitor:
     """One browser: its own cookies (requests.Session), on 127.0.0.1 only."""
 
-    def __init__(self, base: str, tally: Tally, paths: dict, rng: random.Random, budget: "Budget"):
+    def __init__(self, base: str, tally: Tally, paths: dict, rng: random.Random, budget: Budget):
         import requests
 
         assert urlsplit(base).hostname == "127.0.0.1"

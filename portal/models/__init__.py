@@ -3,6 +3,7 @@ from .auth import LoginBinding, WebSession
 from .authorisation import Authorisation, Report
 from .base import Base
 from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUser
+from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双随机 draws)
 from .grade import Grade, GradingExclusion
 from .import_staging import ImportStaging
 from .ops import HolidayOverride, IndexJob, State

@@ -33,6 +33,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 from sqlalchemy import func, select
 
 from ..models import Case, Evidence
+from ..permissions import require_applicant
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
@@ -206,6 +207,7 @@ def add_evidence(ctx: ServiceContext, case: Case, filename: str, data: bytes, *,
     answering a request for more material (``cases.supplement_evidence``)."""
     if not case.open:
         raise ServiceError("案件已办结，不能再补充材料", "file", 409)
+    require_applicant(ctx, case)  # the applicant's own files only (permissions)
     if stage not in STAGES:
         raise ValueError(f"unknown evidence stage {stage!r}")
     count = ctx.session.execute(select(func.count()).select_from(Evidence).where(Evidence.case_id == case.id)).scalar_one()

@@ -188,7 +188,7 @@ class StagedImport:
                     errors.append((row, "code", KIND_CONFLICT))
                     continue
                 ids[h] = sid
-                if any(values[f] != old for f, old in zip(SUBJECT_FIELDS, fields)):
+                if any(values[f] != old for f, old in zip(SUBJECT_FIELDS, fields, strict=True)):
                     changed.append({"sid": sid, **{f"new_{f}": values[f] for f in SUBJECT_FIELDS}})
         if errors:
             session.rollback()
@@ -200,12 +200,12 @@ class StagedImport:
             conn.execute(update(subjects).where(subjects.c.id == bindparam("sid"))
                          .values(updated_at=now, **{f: bindparam(f"new_{f}") for f in SUBJECT_FIELDS}), changed)
         new = [values for h, (_, values) in staged.items() if h not in ids]
-        for values, sid in zip(new, _new_ids(conn, subjects, len(new))):
+        for values, sid in zip(new, _new_ids(conn, subjects, len(new)), strict=True):
             ids[values["code_hash"]] = sid
             values.update(id=sid, created_at=now, updated_at=now)
         if new:
             conn.execute(insert(subjects), new)
-        for values, rid in zip(rows, _new_ids(conn, records, len(rows))):
+        for values, rid in zip(rows, _new_ids(conn, records, len(rows)), strict=True):
             values.update(id=rid, lineage_id=rid, subject_id=ids[values.pop("code_hash")], version=1,
                           is_current=True, status="active", created_by=self.ctx.actor, change_reason="",
                           created_at=now, updated_at=now)

@@ -9,7 +9,8 @@ step but maintains the holiday table, and ``head`` 负责人, who acts on no cas
 extensions with their own second factor (湖南 第二十八条; 海南 第四十条: 经负责人批准). A staff member handles a case when the current step's
 actor is one of their roles, the case lies in their region (``""`` = the whole jurisdiction; a
 city code ``xxxx00`` covers its counties) and, for providing units, the record came from their
-authority (海南 第三十八条: the unit that provided the information handles its objection).
+authority (海南 第三十八条: the unit that provided the information handles its objection). Those rules are
+``portal.domain.permissions`` (pure) and ``portal.permissions`` (facts); the names below ask them.
 """
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select
 
+from ..domain import permissions as rules
 from ..domain import throttle
 from ..models import Case, LoginThrottle, Notification, StaffUser
 from ..models.base import utcnow
+from ..permissions import staff_role
 from ..profiles.model import ROLES
 from .audit import record_event
 from .audit_rollup import record_repeated
@@ -31,7 +34,7 @@ from .context import ServiceContext
 from .errors import ServiceError
 from .verifiable import china_time
 
-ADMIN = "admin"
+ADMIN = rules.ADMIN
 HEAD = "head"  # 负责人: approves extensions (湖南 第二十八条; 海南 第四十条)
 STAFF_ROLES = tuple(r for r in ROLES if r != "applicant") + (ADMIN, HEAD)
 # An approver's wrong one-time codes (confirm_approver) lock that head account for a while.
@@ -145,7 +148,7 @@ def _count_failure(ctx: ServiceContext, keys: dict[str, str], now: datetime) -> 
         _insert_missing(ctx, missing, now)
         rows = _throttles(ctx, keys)
     counts: dict[str, int] = {}
-    for kind, key in keys.items():
+    for kind, _key in keys.items():
         row = rows[kind]
         row.failures = throttle.counted(row.failures or 0, row.last_failure_at, now) + 1
         row.last_failure_at = now
@@ -274,40 +277,15 @@ def authenticate(ctx: ServiceContext, username: str, password: str, code: str,
 
 
 def in_region(user: StaffUser, region_code: str) -> bool:
-    if not user.region_code:
-        return True
-    if user.region_code.endswith("00"):
-        return region_code[:4] == user.region_code[:4]
-    return region_code == user.region_code
+    return rules.in_region(user.region_code, region_code)
 
 
-def _own_records(user: StaffUser, case: Case) -> bool:
-    return bool(user.authority) and case.authority == user.authority
-
-
-def can_see(user: StaffUser, case: Case) -> bool:
-    """A case appears in the staff member's queues: region, and for an account that is only a
-    providing unit, the unit's own records (an account without a unit sees none)."""
-    if not user.active or not in_region(user, case.region_code):
-        return False
-    if set(user.roles) == {"provider"} and not _own_records(user, case):
-        return False
-    return True
-
-
-def is_admin(user: StaffUser | None) -> bool:
-    return user is not None and user.active and ADMIN in user.roles
+# Who sees and acts on which case is decided in portal.domain.permissions (pure) and
+# portal.permissions (facts); these names stay for the callers that ask about one account.
+can_see = rules.staff_can_see
+is_admin = rules.is_admin
 
 
 def acting_role(user: StaffUser, case: Case, profile) -> str | None:
     """The role in which ``user`` may act on the case's current step, or ``None``."""
-    from .cases import machine_for
-
-    if not case.open or not can_see(user, case):
-        return None
-    actor = machine_for(profile, case.kind).step(case.state).actor
-    if actor not in user.roles:
-        return None
-    if actor == "provider" and not _own_records(user, case):
-        return None
-    return actor
+    return staff_role(user, case, profile)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from flask import Flask, Response, current_app, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
 from limits import parse
 from limits.errors import ConfigurationError
+from limits.storage import MemoryStorage
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..runtime import ConfigError
@@ -48,6 +50,22 @@ ROUTE_LIMITS = (
     RouteLimit("staff.login", "PORTAL_RATELIMIT_LOGIN", ("POST",)),
 )
 
+
+
+class ThreadSafeMemoryStorage(MemoryStorage):
+    """``memory://`` with its expiry timer started under a lock. limits' own MemoryStorage
+    replaces and starts ``self.timer`` unguarded, so two threads of one process (the threaded
+    development server, gthread workers) can start one Timer twice (a KeyError in a thread)."""
+
+    STORAGE_SCHEME = ["portal-memory"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options) -> None:
+        self._timer_lock = threading.Lock()
+        super().__init__(uri, wrap_exceptions, **options)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the parent's private hook, by its mangled name
+        with self._timer_lock:
+            super()._MemoryStorage__schedule_expiry()
 
 def client_address() -> str:
     """The client's address (after ProxyFix); the limit key."""
@@ -85,6 +103,8 @@ def init_app(app: Flask) -> Limiter:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     chat_rate(settings)
     storage = (settings.get("PORTAL_RATELIMIT_STORAGE") or "memory://").strip()
+    if storage == "memory://":
+        storage = f"{ThreadSafeMemoryStorage.STORAGE_SCHEME[0]}://"
     try:
         limiter = Limiter(client_address, app=app, storage_uri=storage, strategy="fixed-window",
                           headers_enabled=False, swallow_errors=True, key_prefix="portal")

@@ -15,7 +15,6 @@ import sys
 import time
 
 import pytest
-from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from bench.import_stall import write_import_csv

@@ -3,9 +3,8 @@
 Revision ID: 0012_import_staging
 Revises: 0011_login_throttle
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0012_import_staging"
 down_revision = "0011_login_throttle"
