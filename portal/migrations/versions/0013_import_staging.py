@@ -1,13 +1,13 @@
 """import staging table: a long import commits in batches and publishes in one short transaction
 
-Revision ID: 0012_import_staging
-Revises: 0011_login_throttle
+Revision ID: 0013_import_staging
+Revises: 0012_draw_inspections
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_import_staging"
-down_revision = "0011_login_throttle"
+revision = "0013_import_staging"
+down_revision = "0012_draw_inspections"
 branch_labels = None
 depends_on = None
 
