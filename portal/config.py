@@ -51,6 +51,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_LLM_MODEL", "local-model", "调用大模型时使用的模型名"),
     Setting("PORTAL_LLM_TIMEOUT_SECONDS", "8", "大模型请求超时（秒），超时即改用检索答案"),
     Setting("PORTAL_CHAT_RATE_PER_MINUTE", "20", "每个客户端每分钟可提问次数（进程内令牌桶，多进程部署时每个进程各自计数）"),
+    # Operations (portal.web.ops, portal.metrics): /metrics access, log format.
+    Setting("PORTAL_METRICS_TOKEN", "", "访问 /metrics 的 Bearer 令牌（Prometheus 的 authorization 配置）；留空则只允许 PORTAL_METRICS_ALLOW 中的地址直接访问"),
+    Setting("PORTAL_METRICS_ALLOW", "127.0.0.1/32 ::1/128", "无需令牌即可访问 /metrics 的客户端地址或网段（空格或逗号分隔）；经反向代理转发（带 X-Forwarded-For）且未配置 ProxyFix 的请求不按地址放行"),
+    Setting("PORTAL_LOG_FORMAT", "text", "日志格式：text（默认）或 json（每行一个 JSON 对象，带请求编号 request_id，身份证号、姓名、令牌等个人信息已遮蔽）"),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)

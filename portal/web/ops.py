@@ -3,10 +3,38 @@
 ones an earlier hook refuses."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, g, request
+
+from .. import metrics
+
+
+def route_label() -> str:
+    rule = request.url_rule
+    return rule.rule if rule is not None else metrics.UNMATCHED
+
+
+def update_scan_buffer() -> None:
+    counter = current_app.extensions.get("portal.scan_counter")
+    if counter is not None:
+        metrics.SCAN_BUFFER.set(counter.pending())
 
 
 def init_app(app: Flask) -> None:
     from . import health
+    from . import metrics as metrics_view
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics_view.bp)
+
+    @app.before_request
+    def _start_clock():
+        g.ops_started = metrics.monotonic()
+
+    @app.after_request
+    def _observe(response):
+        started = g.get("ops_started")
+        if started is not None:
+            metrics.observe_request(route_label(), request.method, response.status_code,
+                                    metrics.monotonic() - started)
+        update_scan_buffer()
+        return response
