@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
-from .. import metrics
+from .. import logs, metrics
 
 
 def route_label() -> str:
@@ -26,15 +26,26 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics_view.bp)
 
+    json_logs = app.extensions["portal"].settings["PORTAL_LOG_FORMAT"] == "json"
+    logs.configure(app.extensions["portal"].settings["PORTAL_LOG_FORMAT"])
+
     @app.before_request
     def _start_clock():
         g.ops_started = metrics.monotonic()
+        g.request_id = logs.new_request_id(request.headers.get("X-Request-ID"))
 
     @app.after_request
     def _observe(response):
         started = g.get("ops_started")
         if started is not None:
-            metrics.observe_request(route_label(), request.method, response.status_code,
-                                    metrics.monotonic() - started)
+            seconds = metrics.monotonic() - started
+            metrics.observe_request(route_label(), request.method, response.status_code, seconds)
+            if json_logs:  # the URL rule, never the path or the query
+                logs.ACCESS.info("request", extra={
+                    "method": request.method if request.method in metrics.METHODS else "other",
+                    "route": route_label(), "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 1)})
+        if g.get("request_id"):
+            response.headers["X-Request-ID"] = g.request_id
         update_scan_buffer()
         return response
