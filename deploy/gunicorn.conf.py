@@ -1,0 +1,37 @@
+"""gunicorn settings for one web node (``deploy/systemd/credit-portal-web.service``).
+
+    gunicorn -c /srv/credit-portal/deploy/gunicorn.conf.py portal.wsgi:app
+"""
+import multiprocessing
+import os
+import shutil
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # only nginx reaches it (portal.wsgi trusts one proxy hop)
+workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count()))
+worker_class = "sync"
+preload_app = True
+max_requests = 20000
+max_requests_jitter = 2000
+timeout = 30
+graceful_timeout = 30  # SIGTERM: workers finish their request and flush buffered scan counts
+# No gunicorn access log: it prints raw request lines (plate tokens, search text). The portal's
+# own access line (PORTAL_LOG_FORMAT=json) names the URL rule and the request id instead.
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = "127.0.0.1"
+
+
+def on_starting(server):
+    """Prometheus multiprocess mode: start from an empty directory (old workers' files would add
+    their counts to the new ones)."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path, mode=0o700, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
