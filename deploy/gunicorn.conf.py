@@ -20,14 +20,14 @@ accesslog = None
 errorlog = "-"
 forwarded_allow_ips = "127.0.0.1"
 
-
-def on_starting(server):
-    """Prometheus multiprocess mode: start from an empty directory (old workers' files would add
-    their counts to the new ones)."""
-    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if path:
-        shutil.rmtree(path, ignore_errors=True)
-        os.makedirs(path, mode=0o700, exist_ok=True)
+# Prometheus multiprocess mode: start from an empty directory (old workers' files would add their
+# counts to the new ones). Done here, as the master reads this file, because with preload_app the
+# app (and its metrics) is loaded before any server hook runs; not again on a HUP reload.
+_prom_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _prom_dir and not os.environ.get("_CREDIT_PORTAL_PROM_DIR_READY"):
+    shutil.rmtree(_prom_dir, ignore_errors=True)
+    os.makedirs(_prom_dir, mode=0o700, exist_ok=True)
+    os.environ["_CREDIT_PORTAL_PROM_DIR_READY"] = "1"
 
 
 def child_exit(server, worker):
