@@ -1,12 +1,15 @@
 """gunicorn settings for one web node (``deploy/systemd/credit-portal-web.service``).
 
-    gunicorn -c /srv/credit-portal/deploy/gunicorn.conf.py portal.wsgi:app
+    gunicorn -c /srv/credit-portal/deploy/gunicorn.conf.py 'portal:create_app()'
+
+Behind nginx set PORTAL_TRUSTED_PROXIES=1 (the sample .env does): the client address is then
+the forwarded one (rate limits, the /metrics allow list, audit sources).
 """
 import multiprocessing
 import os
 import shutil
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # only nginx reaches it (portal.wsgi trusts one proxy hop)
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # only nginx may reach it (PORTAL_TRUSTED_PROXIES=1)
 workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count()))
 worker_class = "sync"
 preload_app = True

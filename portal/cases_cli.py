@@ -20,22 +20,17 @@ def cases() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件")
 @click.option("--purpose", default="异议/信用修复办理", show_default=True, help="查看用途（记入访问日志）")
 def document(case_no: str, kind: str, output: Path, purpose: str) -> None:
-    from sqlalchemy import select
-
     from . import cli
-    from .models import Case
-    from .services.access_log import log_staff_view
-    from .services.case_documents import case_document
+    from .services.case_reads import case_by_number, read_case_document
 
     rt = cli._runtime()
     with cli._session(rt) as session:
         ctx = rt.context(session, "staff:cli")
-        case = session.execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
+        case = case_by_number(session, case_no)
         if case is None:
             raise click.ClickException(f"未找到案件 {case_no}")
-        doc = case_document(ctx, case, kind, base_url=rt.settings["PORTAL_BASE_URL"])
-        log_staff_view(ctx, "cli", "命令行", case.subject_id, purpose, what="case_document",
-                       ref=f"document:{doc.doc_no}")
+        # the same logged read as the subject's and the staff's download pages
+        doc = read_case_document(ctx, case, kind, base_url=rt.settings["PORTAL_BASE_URL"], purpose=purpose)
         output.write_bytes(doc.pdf)
         session.commit()
         click.echo(f"{doc.doc_no}  SHA-256 {doc.sha256}  → {output}")

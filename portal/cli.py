@@ -347,3 +347,7 @@ main.add_command(_restore)
 
 if __name__ == "__main__":
     main()
+
+from .draws_cli import draw as _draw  # noqa: E402  (credit-portal draw …, 双随机、一公开)
+
+main.add_command(_draw)

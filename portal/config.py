@@ -39,8 +39,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_OIDC_CLIENT_ID", "", "门户在身份认证平台注册的 client_id（配置 issuer 时必填）"),
     Setting("PORTAL_OIDC_CLIENT_SECRET", "", "门户的 client_secret（配置 issuer 时必填）"),
     Setting("PORTAL_OIDC_SCOPES", "openid profile", "登录时请求的 scope"),
-    Setting("PORTAL_OIDC_ID_CLAIM", "id_number", "ID Token 中公民身份号码的声明名（据此匹配自然人信用主体）"),
-    Setting("PORTAL_OIDC_ORG_CLAIM", "legal_rep_of", "ID Token 中所代表机构统一社会信用代码的声明名"),
+    Setting("PORTAL_OIDC_ID_CLAIM", "id_number", "UserInfo 中公民身份号码的声明名（据此匹配自然人信用主体；门户只向 UserInfo 请求，经后台信道获取，不放入 ID Token）"),
+    Setting("PORTAL_OIDC_ORG_CLAIM", "legal_rep_of", "UserInfo 中所代表机构统一社会信用代码的声明名"),
     Setting("PORTAL_OIDC_LEGAL_REP_ROLE", "org_role=legal_representative", "法定代表人角色声明（声明名=值）；只有带此角色时才按统一社会信用代码匹配机构"),
     Setting("PORTAL_OIDC_ACR_MAP", "", "身份认证平台的 acr 取值映射，如 password=urn:x:loa2 face=urn:x:loa3；留空为门户自身的 acr URN"),
     Setting("PORTAL_OIDC_TIMEOUT", "10", "访问身份认证平台的超时时间（秒）"),
@@ -50,10 +50,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_LLM_URL", "", "本地部署大模型的 OpenAI 兼容接口地址（如 http://127.0.0.1:8000/v1）；留空则智能问答只用检索答案"),
     Setting("PORTAL_LLM_MODEL", "local-model", "调用大模型时使用的模型名"),
     Setting("PORTAL_LLM_TIMEOUT_SECONDS", "8", "大模型请求超时（秒），超时即改用检索答案"),
-    Setting("PORTAL_CHAT_RATE_PER_MINUTE", "20", "每个客户端每分钟可提问次数（进程内令牌桶，多进程部署时每个进程各自计数）"),
+    Setting("PORTAL_CHAT_RATE_PER_MINUTE", "20", "每个客户端每分钟可提问次数（计数存于 PORTAL_RATELIMIT_STORAGE；同一地址的所有会话合计不超过 5 倍）"),
+    # Rate limits (portal.web.ratelimit): per client address, one store shared by every process.
+    Setting("PORTAL_RATELIMIT_STORAGE", "memory://", "频率限制计数的存储：memory://（进程内，仅适用于单进程）；多个进程或多台服务器提供服务时须设为共享存储，如 redis://主机:6379/0 或 memcached://主机:11211（需另装 redis 或 pymemcache 包）"),
+    Setting("PORTAL_RATELIMIT_SEARCH", "60/minute", "每个客户端地址的搜索频率上限（含 htmx 局部刷新），格式为 次数/单位，如 60/minute"),
+    Setting("PORTAL_RATELIMIT_LOGIN", "30/minute", "每个客户端地址访问登录、登录回调、工作人员登录（提交）的频率上限，各自计数，如 30/minute"),
+    Setting("PORTAL_TRUSTED_PROXIES", "0", "可信反向代理层数：0 表示直接使用连接地址识别客户端；部署在 N 层反向代理（如 Nginx、负载均衡）之后时设为 N，按 X-Forwarded-For 识别客户端地址（werkzeug ProxyFix）；设得多于实际层数会让客户端伪造地址绕过频率限制"),
     # Operations (portal.web.ops, portal.metrics): /metrics access, log format.
     Setting("PORTAL_METRICS_TOKEN", "", "访问 /metrics 的 Bearer 令牌（Prometheus 的 authorization 配置）；留空则只允许 PORTAL_METRICS_ALLOW 中的地址直接访问"),
-    Setting("PORTAL_METRICS_ALLOW", "127.0.0.1/32 ::1/128", "无需令牌即可访问 /metrics 的客户端地址或网段（空格或逗号分隔）；经反向代理转发（带 X-Forwarded-For）且未配置 ProxyFix 的请求不按地址放行"),
+    Setting("PORTAL_METRICS_ALLOW", "127.0.0.1/32 ::1/128", "无需令牌即可访问 /metrics 的客户端地址或网段（空格或逗号分隔）；经反向代理转发（带 X-Forwarded-For）而 PORTAL_TRUSTED_PROXIES 为 0 的请求不按地址放行"),
     Setting("PORTAL_LOG_FORMAT", "text", "日志格式：text（默认）或 json（每行一个 JSON 对象，带请求编号 request_id，身份证号、姓名、令牌等个人信息已遮蔽）"),
 )
 

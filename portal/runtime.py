@@ -58,7 +58,7 @@ class Runtime:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_settings(cls, settings: dict[str, str]) -> "Runtime":
+    def from_settings(cls, settings: dict[str, str]) -> Runtime:
         settings = resolve_secrets(settings)
         profile = load_profile(settings["PORTAL_PROFILE"])
         engine = make_engine(settings["DATABASE_URL"])
@@ -96,9 +96,9 @@ class Runtime:
             return date.fromisoformat(fixed)
         return datetime.now(CHINA_TZ).date()
 
-    def context(self, session: Session, actor: str = "system") -> ServiceContext:
+    def context(self, session: Session, actor: str = "system", caller=None) -> ServiceContext:
         return ServiceContext(session=session, protector=self.protector, profile=self.profile,
-                              today=self.today(), actor=actor)
+                              today=self.today(), actor=actor, caller=caller)
 
     def calendar(self, session: Session) -> WorkCalendar:
         from .services.calendar import load_calendar

@@ -77,6 +77,10 @@ def settings(request, tmp_path):
         "SEARCH_URL": f"{SEARCH_BACKEND}://{tmp_path / 'index'}",
         "PORTAL_PROFILE": "hunan",
         "PORTAL_BASE_URL": "http://127.0.0.1:5000",
+        # Every test client is one address: limits high enough never to slow or flake a test
+        # (tests/integration/test_rate_limits.py lowers them to see the 429).
+        "PORTAL_RATELIMIT_SEARCH": "100000/minute",
+        "PORTAL_RATELIMIT_LOGIN": "100000/minute",
     }
     if request.param in ("postgresql", SEARCH_ON_POSTGRES):
         values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")

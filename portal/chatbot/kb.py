@@ -189,7 +189,9 @@ def _repair_outcome_rules(p: Profile, rules: _Rules) -> None:
         (r.article_for("serious_repairable"),), ("repair_form",), "serious")
     add("repair.free", "fee", "信用修复是否收费",
         ("信用修复不收取任何费用。认定部门和本平台不会以任何名义向申请人收费，也没有委托任何中介机构代办；"
-         "如有人以“付费修复”“加急删除”为名收费，请勿轻信，可拨打热线反映。") if r.free
+         "如有人以“付费修复”“加急删除”为名收费，请勿轻信，可拨打热线反映。"
+         + (f"（{p.document_short}未对信用修复收费作出具体规定，不收费是本平台执行的做法。）"
+            if r.is_default("free") else "")) if r.free
         else "信用修复的收费规定以认定部门的公告为准。",
         (r.article_for("free"),), ("repair_form",), "fee")
 
@@ -223,7 +225,7 @@ def _scoring_rules(p: Profile, rules: _Rules) -> None:
     rule_lines = "\n".join(f"- {x.text}" for x in sc.rules)
     overrides = "\n".join(f"- {x.text}" for x in sc.overrides)
     bands = "、".join(f"{g.letter}级{g.min_score}分以上" if g.min_score else f"{g.letter}级低于{prev}分"
-                     for g, prev in zip(p.grades, [None, *[g.min_score for g in p.grades]]))
+                     for g, prev in zip(p.grades, [None, *[g.min_score for g in p.grades]], strict=False))
     rules.add("grade.scoring", "grade", "信用等级是怎么评出来的",
               f"信用等级按计分评定：基础分{sc.base}分，按公示期内的信用信息加减分，再按分数确定等级（{bands}）。"
               f"每个等级都能看到是哪些信息影响了它。\n计分规则：\n{rule_lines}"
@@ -358,7 +360,7 @@ class KnowledgeBase:
 
     @classmethod
     def build(cls, profile: Profile, regulations: Regulations | None = None,
-              faq: list[FaqEntry] | None = None) -> "KnowledgeBase":
+              faq: list[FaqEntry] | None = None) -> KnowledgeBase:
         regs = regulations or default_regulations()
         rules = rule_passages(profile, regs)
         by_id = {r.id: r for r in rules}

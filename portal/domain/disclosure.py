@@ -62,6 +62,19 @@ def is_public(record: Any, today: date, *, profile) -> bool:
     )
 
 
+def publishable(record: Any, today: date, birth_on: date | None = None, *, profile) -> bool:
+    """Whether ``public_view`` shows the record, without building the view (lists count with it)."""
+    if not is_public(record, today, profile=profile):
+        return False
+    return birth_on is None or not was_minor_on(birth_on, _get(record, "decided_on"))
+
+
+def subject_publishable(subject: Any, today: date) -> bool:
+    """Whether ``public_subject`` shows the subject: never a minor, nor a person of unknown age."""
+    birth = _get(subject, "birth_on")
+    return _get(subject, "kind") != SubjectKind.PERSON or (birth is not None and _age_on(birth, today) >= ADULT_AGE)
+
+
 def public_view(record: Any, today: date, birth_on: date | None = None, *, profile) -> dict | None:
     """The public form of a credit record, or ``None`` when the public may not see it.
 
@@ -73,9 +86,7 @@ def public_view(record: Any, today: date, birth_on: date | None = None, *, profi
     ``scrub_personal_data`` (a person's 住所 is a home address: masked too); a ``public_summary``
     given at import (公示摘要) replaces the content, and is scrubbed as well.
     """
-    if not is_public(record, today, profile=profile):
-        return None
-    if birth_on is not None and was_minor_on(birth_on, _get(record, "decided_on")):
+    if not publishable(record, today, birth_on, profile=profile):
         return None
     info_class = _get(record, "info_class")
     severity = _get(record, "severity")
@@ -114,10 +125,9 @@ def public_subject(subject: Any, today: date, employer_name: str = "") -> dict |
     representative). Natural persons show name, profession and employer only: no ID number
     beyond its masked form, no home address, no phone.
     """
-    kind = _get(subject, "kind")
-    birth = _get(subject, "birth_on")
-    if kind == SubjectKind.PERSON and (birth is None or _age_on(birth, today) < ADULT_AGE):
+    if not subject_publishable(subject, today):
         return None
+    kind = _get(subject, "kind")
     category = _get(subject, "category")
     status = _get(subject, "status") or "active"
     view = {

@@ -150,6 +150,11 @@ class InspectionRatio(Cited):
 @dataclass(frozen=True, kw_only=True)
 class Inspection(Cited):
     ratios: tuple[InspectionRatio, ...]
+    # 双随机 draws (portal.domain.draw): the ratio for a unit without a formal grade (a new unit, or
+    # one excluded from the period, 湖南 第十八条), and the working days within which the draw's
+    # inspection results are published (一公开). Absent from a profile: editable defaults.
+    ungraded_percent: int = 100
+    publish_workdays: int = 20
 
     def percent(self, letter: str) -> int:
         return next(r.percent for r in self.ratios if r.grade == letter)

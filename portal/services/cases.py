@@ -17,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from ..domain import cases as engine
 from ..domain.cases import CaseError, CaseState
 from ..domain.eligibility import Eligibility, repair_eligibility
+from ..domain.identity import person_actor
 from ..domain.vocab import RecordStatus
 from ..domain.workdays import WorkCalendar, fallback_warning
 from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, StaffUser, Subject
-from ..domain.identity import person_actor
+from ..permissions import require_applicant, require_case_role, require_subject_manager
 from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
@@ -64,10 +65,10 @@ class Applicant:
         return person_actor(self.sub)
 
     @classmethod
-    def of(cls, identity, via: str = "") -> "Applicant":
+    def of(cls, identity, via: str = "") -> Applicant:
         return cls(identity.iss, identity.sub, identity.name, str(via or ""), identity.acr or "")
 
-    def is_applicant_of(self, case: "Case") -> bool:
+    def is_applicant_of(self, case: Case) -> bool:
         return (case.applicant_iss, case.applicant_sub) == (self.iss, self.sub)
 
 
@@ -193,7 +194,9 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
 def file_objection(ctx: ServiceContext, subject: Subject, record: CreditRecord, *, ground: str, statement: str,
                    applicant: Applicant, commitment: bool, identity_confirmed: bool) -> Case:
     """File an objection (湖南 第二十六–二十七条: ground, application with content and reasons,
-    evidence, proof of identity; 海南 第三十七条; 湖南医保 第十七条 with a truthfulness commitment)."""
+    evidence, proof of identity; 海南 第三十七条; 湖南医保 第十七条 with a truthfulness commitment).
+    The subject itself or its legal representative only (``permissions.require_subject_manager``)."""
+    require_subject_manager(ctx, subject)
     record = _current_record(ctx, subject, record)
     if ctx.profile.objection.ground(ground) is None:
         raise ServiceError("请选择异议理由", "ground")
@@ -218,7 +221,9 @@ def eligibility_for(ctx: ServiceContext, record: CreditRecord) -> Eligibility:
 def apply_repair(ctx: ServiceContext, subject: Subject, record: CreditRecord, *, statement: str,
                  applicant: Applicant, commitment: bool, identity_confirmed: bool) -> Case:
     """Apply for credit repair (湖南 第二十九–三十条; 海南 第四十二条; 湖南医保 第二十四–二十五条).
-    Free of charge (海南 第四十一条). Eligibility is checked first; a refusal lists every reason."""
+    Free of charge (海南 第四十一条). Eligibility is checked first; a refusal lists every reason.
+    The subject itself or its legal representative only (``permissions.require_subject_manager``)."""
+    require_subject_manager(ctx, subject)
     record = _current_record(ctx, subject, record)
     verdict = eligibility_for(ctx, record)
     if not verdict.eligible:
@@ -244,7 +249,9 @@ def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str 
     When an objection ends upheld, ``changes`` (a correction: new version) or ``effect``
     (``withdrawn`` / ``deleted``) says what happens to the record; a repair that ends ``repaired``
     stops publication (status 已修复, the record stays: 湖南 第三十一条; 湖南医保 第二十五条) and the
-    subject's grades are recomputed."""
+    subject's grades are recomputed. The caller must hold ``role`` on this step
+    (``permissions.require_case_role``)."""
+    require_case_role(ctx, case, role)
     if not case.open:
         raise ServiceError("案件已办结", "action", 409)
     on = on or ctx.today
@@ -319,6 +326,7 @@ def withdraw_case(ctx: ServiceContext, case: Case, applicant: Applicant, reason:
         raise ServiceError("案件已办结，不能撤回", "case", 409)
     if not applicant.is_applicant_of(case):
         raise ServiceError("只有申请人本人可以撤回申请", "case", 403)
+    require_applicant(ctx, case)  # and the login calling is that applicant
     before = case.state
     case.state, case.outcome, case.outcome_reason = WITHDRAWN, WITHDRAWN, (reason or "").strip()[:REASON_LIMIT]
     case.closed_on, case.due_on, case.stop_from = ctx.today, None, None
@@ -332,6 +340,7 @@ def withdraw_case(ctx: ServiceContext, case: Case, applicant: Applicant, reason:
 
 
 def _staff_step(ctx: ServiceContext, case: Case, role: str):
+    require_case_role(ctx, case, role)
     step = machine_for(ctx.profile, case.kind).step(case.state) if case.open else None
     if step is None or step.actor != role:
         raise ServiceError("当前环节不由您办理", "case", 403)
@@ -425,12 +434,13 @@ def supplement_evidence(ctx: ServiceContext, case: Case, applicant: Applicant, f
     (``evidence.validate``), then stored as stage ``supplement``; the request is answered, the
     staff member who asked is notified, and the applicant gets a receipt."""
     from ..models import Evidence
-    from .evidence import MAX_CASE_FILES, MAX_FILES, add_evidence, validate
+    from .evidence import MAX_CASE_FILES, MAX_FILES, validate  # add_evidence: re-exported at the end
 
     if not case.open:
         raise ServiceError("案件已办结，不能再补充材料", "evidence", 409)
     if not applicant.is_applicant_of(case):
         raise ServiceError("只有申请人本人可以补充材料", "evidence", 403)
+    require_applicant(ctx, case)  # and the login calling is that applicant
     if case.materials_requested_on is None:
         raise ServiceError("目前没有需要补正的材料；如有新的证据，请联系办理部门", "evidence", 409)
     if not files:

@@ -147,7 +147,7 @@ def _rows_xlsx(raw: bytes) -> Iterator[dict]:
 
 def _rows_jsonl(raw: bytes) -> Iterator[dict]:
     text = _decode(raw)
-    for n, line in enumerate(text.splitlines(), start=2):
+    for _n, line in enumerate(text.splitlines(), start=2):
         if not line.strip():
             yield {}
             continue
@@ -209,7 +209,7 @@ def _parse_row(cells: dict, row: int) -> tuple[dict, list[RowError]]:
     if "__error__" in cells:
         return {}, [RowError(row, "", cells["__error__"])]
     values = {k: _text(cells.get(k)) for k in KEYS}
-    for key, label, required, _ in COLUMNS:
+    for key, _label, required, _ in COLUMNS:
         if required and not values[key]:
             errors.append(RowError(row, key, "不能为空"))
     for key, mapping in VALUE_MAPS.items():

@@ -2,7 +2,7 @@
 (``PORTAL_METRICS_ALLOW``, loopback by default) or with ``Authorization: Bearer
 PORTAL_METRICS_TOKEN``. Anyone else gets a bare 404 (no error page: that one reads the
 database, and a refusal should cost nothing). A request that came through a reverse proxy (``X-Forwarded-For``, ``Forwarded``,
-``X-Real-IP``) without ProxyFix having applied them is never let in by address: its
+``X-Real-IP``) while ProxyFix is off (``PORTAL_TRUSTED_PROXIES`` 0) is never let in by address: its
 ``remote_addr`` is the proxy's, usually loopback. The samples name routes and backends, never a
 path, a query or a person."""
 from __future__ import annotations

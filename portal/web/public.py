@@ -3,34 +3,27 @@
 Everything here reads public views only (DESIGN.md, the privacy boundary)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
-from sqlalchemy import bindparam, func, select
+from typing import TYPE_CHECKING
 
-from ..domain.disclosure import public_subject, public_view
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+
 from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
-from ..domain.repair import repair_possible_from
-from ..domain.vocab import InfoClass
-from ..models import CreditRecord, Subject
-from ..search import clean_filters, parse_page, search_public
-from ..services import indexing
-from ..services.importer import template_csv, template_xlsx
-from ..services.risk import public_risk
 from ..identity import current_identity
+from ..search import clean_filters, parse_page, search_public
+from ..services import public_pages as pages_svc
+from ..services.importer import template_csv, template_xlsx
 from . import abort_with, cached_pages, db, is_htmx, runtime
+from .common import private_headers
 from .csrf import csrf_token
 from .page_cache import tag
 
+if TYPE_CHECKING:
+    from ..models import Subject
+
 bp = Blueprint("public", __name__)
 
-LIST_TYPES = {
-    "red": (("redlist",), "守信红名单"),
-    "serious": (("serious_list", "blacklist", "joint_punishment"), "严重失信主体名单"),
-}
+LIST_TYPES = pages_svc.LIST_TYPES
 MAX_QUERY = 100
-# Built once: the facility and QR pages run them on every cache miss.
-_SUBJECT_BY_PUBLIC_ID = select(Subject).where(Subject.public_id == bindparam("public_id"))
-_CURRENT_RECORDS = select(CreditRecord).where(CreditRecord.subject_id == bindparam("subject_id"),
-                                              CreditRecord.is_current.is_(True))
 
 
 def _query_text() -> str:
@@ -71,42 +64,20 @@ def search():
 def _load_subject(public_id: str) -> Subject:
     if not (1 <= len(public_id) <= 16) or not public_id.replace("-", "").replace("_", "").isalnum():
         abort_with(404, "未找到该主体。请检查链接是否完整。")
-    subject = db().execute(_SUBJECT_BY_PUBLIC_ID, {"public_id": public_id}).scalar_one_or_none()
+    subject = pages_svc.subject_by_public_id(db(), public_id)
     if subject is None:
         abort_with(404, "未找到该主体。请检查链接是否完整。")
     return subject
 
 
 def facility_context(subject: Subject) -> dict:
-    """Everything the public may see about one subject (facility page and QR page share it)."""
+    """Everything the public may see about one subject, as plain values
+    (``services.public_pages.facility_view``)."""
     rt = runtime()
-    today = rt.today()
-    session = db()
-    employer = session.get(Subject, subject.employer_id).name if subject.employer_id else ""
-    view = public_subject(subject, today, employer)
-    if view is None:
+    context = pages_svc.facility_view(db(), rt.profile, subject, rt.today())
+    if context is None:
         abort_with(404, "未找到该主体。")
-    records = session.execute(_CURRENT_RECORDS, {"subject_id": subject.id}).scalars().all()
-    public = []
-    from ..services.cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
-    markers = case_markers(session, rt.profile, subject.id, today)
-    for r in records:
-        v = public_view(r, today, subject.birth_on, profile=rt.profile)
-        if v is None:
-            continue
-        v["case_marker"] = markers.get(r.lineage_id)
-        if v["info_class"] in (InfoClass.DISHONEST, InfoClass.SERIOUS):
-            v["repair_from"] = repair_possible_from(r, rt.profile)
-        public.append(v)
-    public.sort(key=lambda v: v["decided_on"], reverse=True)
-    if view["kind"] == "person" and not public:
-        abort_with(404, "未找到该主体。")
-    grade = indexing.latest_grade(session, subject.id, today)
-    groups = {c: [v for v in public if v["info_class"] == c] for c in InfoClass}
-    region = rt.profile.region(subject.region_code)
-    return {"subject": view, "groups": groups, "grade": grade,
-            "grade_info": rt.profile.grade(grade.letter) if grade else None,
-            "region": region, "risk": public_risk(session, view, public, grade, today)}
+    return context
 
 
 @bp.get("/facility/<public_id>")
@@ -135,7 +106,7 @@ def facility(public_id: str):
 
 def _private(resp):
     # Per visitor (CSRF token, login state): browsers may keep it and revalidate, shared caches not.
-    resp.headers["Cache-Control"] = "private, no-cache"
+    private_headers(resp, "private, no-cache")
     resp.vary.add("Cookie")
     return resp
 
@@ -146,37 +117,20 @@ def facility_by_code(code: str):
     normalised = normalize_code(code)[:40]
     if classify_code(normalised) != "uscc":
         abort_with(404, "统一社会信用代码格式不正确或校验位错误。")
-    subject = db().execute(select(Subject).where(Subject.credit_code == normalised)).scalar_one_or_none()
-    if subject is None:
+    public_id = pages_svc.public_id_by_credit_code(db(), normalised)
+    if public_id is None:
         abort_with(404, "未找到该统一社会信用代码对应的机构。")
-    return redirect(url_for("public.facility", public_id=subject.public_id))
+    return redirect(url_for("public.facility", public_id=public_id))
 
 
 @bp.get("/lists/<name>")
 def credit_list(name: str):
-    if name not in LIST_TYPES:
+    """A public list, counted by the same rule that shows it (``services.public_pages.public_list``)."""
+    result = pages_svc.public_list(db(), name, runtime().today(), parse_page(request.args.get("page")),
+                                   profile=runtime().profile)
+    if result is None:
         abort_with(404, "没有这个名单。")
-    types, title = LIST_TYPES[name]
-    rt = runtime()
-    today = rt.today()
-    page = parse_page(request.args.get("page"))
-    per_page = 50
-    base = (select(CreditRecord, Subject).join(Subject, Subject.id == CreditRecord.subject_id)
-            .where(CreditRecord.record_type.in_(types), CreditRecord.is_current.is_(True),
-                   CreditRecord.scope == "public", CreditRecord.status == "active",
-                   CreditRecord.publish_from <= today,
-                   (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today)))
-    total = db().execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = db().execute(base.order_by(CreditRecord.decided_on.desc(), CreditRecord.id)
-                        .offset((page - 1) * per_page).limit(per_page)).all()
-    entries = []
-    for record, subject in rows:
-        rv, sv = public_view(record, today, subject.birth_on, profile=rt.profile), public_subject(subject, today)
-        if rv is not None and sv is not None:  # the pure rule has the last word
-            entries.append({"record": rv, "subject": sv})
-    pages = max(1, -(-total // per_page))
-    return render_template("public/list.html", title=title, name=name, entries=entries, page=min(page, pages),
-                           pages=pages, total=total)
+    return render_template("public/list.html", **result)
 
 
 @bp.get("/downloads/import-template.csv")
@@ -193,5 +147,5 @@ def import_template_xlsx():
 
 @bp.get("/healthz")
 def healthz():
-    db().execute(select(1))
+    pages_svc.ping(db())
     return {"status": "ok"}

@@ -12,6 +12,8 @@ from portal.models import AuditEvent, Case, CaseEvent, CreditRecord, IndexJob, N
 from portal.services import cases, indexing
 from portal.services.errors import ServiceError
 
+from .pdf_tools import blank_pdf
+
 APPLICANT = cases.Applicant("https://idp.example.test", "sub-rep", "王法人")
 
 
@@ -175,10 +177,10 @@ def test_index_failure_keeps_job_and_case(ctx, session, rt, world, monkeypatch):
 def test_hainan_chain(tmp_path):
     """海南 第三十八–四十条 through the services: forward, accept, investigate, delete."""
     from portal import create_app
+    from portal.domain.identifiers import make_uscc
     from portal.migrate import upgrade
     from portal.services.records import add_record
     from portal.services.subjects import register_subject
-    from portal.domain.identifiers import make_uscc
 
     app = create_app({"PORTAL_VAR_DIR": str(tmp_path / "var"), "PORTAL_TODAY": "2026-04-30",
                       "SEARCH_URL": "memory://", "PORTAL_PROFILE": "hainan"})
@@ -216,7 +218,6 @@ def _rep(org):
 
 def test_subject_files_objection_on_the_web(client, session, login_as, world, rt):
     import io
-
     from pathlib import Path
 
     from portal.identity import ACR_FACE
@@ -228,7 +229,7 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
     form = BeautifulSoup(client.get(link).get_data(as_text=True), "html.parser")
     assert {i["value"] for i in form.select("input[name=ground]")} == {g.code for g in rt.profile.objection.grounds}
     assert form.select_one("input[name=commitment]")
-    pdf = b"%PDF-1.4\n%%EOF\n"
+    pdf = blank_pdf()
     # the identity block shows who files, from the real-name login (湖南 第二十七条（三）)
     assert "王法人" in form.select_one("fieldset.identity-confirm").get_text()
     assert form.select_one("input[name=identity]").has_attr("required")

@@ -1,4 +1,4 @@
-"""deploy/gunicorn.conf.py + portal.wsgi under a real gunicorn with two workers (issue 17):
+"""deploy/gunicorn.conf.py + PORTAL_TRUSTED_PROXIES=1 under a real gunicorn with two workers (issue 17):
 metrics add up across workers (PROMETHEUS_MULTIPROC_DIR), ProxyFix makes the forwarded client
 the remote address (so /metrics is not open to everyone behind nginx), request ids go round."""
 from __future__ import annotations
@@ -39,13 +39,13 @@ def test_two_workers_behind_one_proxy_hop(tmp_path):
            "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
            "SEARCH_URL": f"tantivy://{tmp_path / 'index'}", "PORTAL_TODAY": "2026-11-20",
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "GUNICORN_BIND": f"127.0.0.1:{port}",
-           "GUNICORN_WORKERS": "2", "PORTAL_LOG_FORMAT": "json"}
+           "GUNICORN_WORKERS": "2", "PORTAL_LOG_FORMAT": "json", "PORTAL_TRUSTED_PROXIES": "1"}
     for k in ("PORTAL_METRICS_TOKEN", "PORTAL_METRICS_ALLOW", "DATABASE_URL_OVERRIDE"):
         env.pop(k, None)
     bin_dir = Path(sys.executable).parent
     subprocess.run([str(bin_dir / "credit-portal"), "db", "upgrade"], env=env, check=True, capture_output=True)
     server = subprocess.Popen([str(bin_dir / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                               "portal.wsgi:app"], env=env, cwd=tmp_path,
+                               "portal:create_app()"], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

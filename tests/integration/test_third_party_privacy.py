@@ -10,7 +10,6 @@ import re
 from datetime import date
 
 import pytest
-from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from portal.domain.identifiers import make_resident_id
