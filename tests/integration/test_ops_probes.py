@@ -94,3 +94,20 @@ def test_probes_are_plain_json_for_anonymous_visitors(client, path):
     resp = client.get(path, headers={"Cookie": "session=forged"})
     assert resp.mimetype == "application/json"
     assert "Set-Cookie" not in resp.headers or "session" not in resp.headers.get("Set-Cookie", "")
+
+
+def test_readyz_503_when_the_search_index_does_not_answer(tmp_path):
+    blocker = tmp_path / "index-is-a-file"
+    blocker.write_text("not an index directory")
+    app = create_app({"PORTAL_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": f"sqlite:///{tmp_path / 'p.sqlite3'}",
+                      "SEARCH_URL": f"tantivy://{blocker / 'index'}", "PORTAL_TODAY": "2026-11-20"})
+    rt = app.extensions["portal"]
+    try:
+        upgrade(rt.engine)
+        resp = app.test_client().get("/readyz")
+        assert resp.status_code == 503
+        body = resp.get_json()
+        assert body["failed"] == ["index"]
+        assert body["checks"] == {"database": "ok", "migrations": "ok", "index": "fail"}
+    finally:
+        rt.close()
