@@ -57,9 +57,10 @@ def is_htmx() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from . import hygiene, security_headers
+    from . import hygiene, ops, security_headers
     from .page_cache import PageCache
 
+    ops.init_app(app)  # first: request id, timing, /healthz /readyz /metrics (issue 17)
     hygiene.init_app(app)  # first: control characters and huge path integers never reach a view
     security_headers.init_app(app)  # CSP, HSTS (production)
 
