@@ -29,7 +29,7 @@ import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -137,7 +137,7 @@ def backup(settings: dict[str, str], engine, dest: Path) -> Manifest:
     if checkpoints.is_file():
         shutil.copy2(checkpoints, dest / CHECKPOINTS)
     files = {str(p.relative_to(dest)): _sha256(p) for p in sorted(dest.rglob("*")) if p.is_file()}
-    manifest = Manifest(datetime.now(timezone.utc).isoformat(timespec="seconds"), kind, files, schema)
+    manifest = Manifest(datetime.now(UTC).isoformat(timespec="seconds"), kind, files, schema)
     (dest / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
     return manifest
 

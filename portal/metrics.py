@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -103,7 +103,7 @@ class DatabaseCollector:
             return
         up.add_metric([], 1)
         yield up
-        now = datetime.now(timezone.utc).replace(tzinfo=None)  # stored as naive UTC
+        now = datetime.now(UTC).replace(tzinfo=None)  # stored as naive UTC
         lag = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
         yield GaugeMetricFamily("portal_index_lag_seconds", "Age of the oldest index job not yet applied", value=lag)
         yield GaugeMetricFamily("portal_index_jobs_pending", "Index jobs not yet applied", value=pending)

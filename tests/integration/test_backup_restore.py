@@ -8,11 +8,11 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from search_index import SearchQuery
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from portal.cli import main
+from search_index import SearchQuery
 
 from ..conftest import DATABASES, SEARCH_BACKEND, require_postgres, require_tool
 

@@ -2,7 +2,7 @@
 person becomes a label."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -60,7 +60,7 @@ def test_index_lag_and_audit_head_from_the_database(app, client, session, make_o
     assert values[("portal_audit_chain_head_id", ())] == head[0]
     assert values[("portal_audit_chain_length", ())] == head[1]
 
-    old = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=10)
+    old = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
     session.add(IndexJob(subject_id=1, reason="test", created_at=old))
     session.commit()
     values = scrape(client)
