@@ -52,8 +52,11 @@ def search():
     results = None
     if q or filters:
         results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, page, per_page)
+        if results.total and page > results.pages:  # ?page=99 of 5: show the last page, and say so
+            results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, results.pages,
+                                    per_page)
     template = "public/_results.html" if is_htmx() else "public/search.html"
-    resp = render_template(template, q=q, results=results, filters=filters,
+    resp = render_template(template, q=q, results=results, filters=filters, asked_page=page,
                            too_long=len(request.args.get("q") or "") > MAX_QUERY)
     return Response(resp, headers={"Vary": "HX-Request"})
 
