@@ -61,3 +61,23 @@ def test_hits_flag_the_serious_list_and_d_grades(client, session, make_org, make
     assert hits["芙蓉区差评诊所"].select_one(".grade-flag").get_text().startswith(f"{TODAY.year - 1} 年度信用等级 D")
     assert hits["芙蓉区平安诊所"].select_one(".grade-flag") is None
     assert hits["芙蓉区平安诊所"].select_one(".risk-item[data-kind=list]") is None
+
+
+LICENCES = [
+    ("湘DA7390008", "pharmacy", "德仁堂大药房（湘江店）"),  # 药品经营许可证 (drug retail)
+    ("湘芙卫公证字〔2025〕第0001号", "hotel", "芙蓉区悦来宾馆"),  # 卫生许可证 (public places)
+    ("PDY00004243010217A1002", "clinic", "芙蓉区仁心诊所"),  # 医疗机构执业许可证 登记号
+]
+
+
+@pytest.mark.parametrize(("licence", "category", "name"), LICENCES)
+def test_every_licence_format_is_findable(client, make_org, reindex, licence, category, name):
+    org = make_org(name=name, category=category, licence_no=licence)
+    make_org(name="芙蓉区另一家单位", category=category, licence_no="湘DA7390009" if category == "pharmacy" else None)
+    reindex()
+    for q in (licence, licence.lower(), licence.replace("〔", "(").replace("〕", ")"), org.credit_code[:8],
+              org.credit_code[:12]):
+        names = [a.get_text() for a in _soup(client.get("/search", query_string={"q": q})).select(".hit-name")]
+        assert name in names, q
+        if q in (licence, licence.lower()):
+            assert names == [name], q
