@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Serve the portal with demo data on the embedded defaults (SQLite + Whoosh under var/).
+## Serve the portal with demo data on the embedded defaults (SQLite + tantivy index under var/).
 run: $(STAMP)
 	$(BIN)/credit-portal bootstrap --subjects $(DEMO_SUBJECTS)
 	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/credit-portal serve --port $(PORT)

@@ -27,7 +27,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_URL", "", "搜索后端 URL：whoosh:///路径、tantivy:///路径、memory:// 或 postgresql+psycopg://用户@主机:端口/库（索引存于 PostgreSQL，多台 Web 服务器共用；可加 ?schema=…&table_prefix=…）；留空为 PORTAL_VAR_DIR/index-tantivy（tantivy）"),
     Setting("PORTAL_SECRET_KEY", "", "会话签名密钥；开发环境留空时自动生成并保存在 PORTAL_VAR_DIR"),
     Setting("PORTAL_DATA_KEY", "", "身份证号加密与检索哈希的主密钥（base64，32 字节）；开发环境留空时自动生成"),
-    Setting("PORTAL_BASE_URL", "http://127.0.0.1:5000", "对外访问地址（二维码、报告核验链接使用）"),
+    Setting("PORTAL_BASE_URL", "http://127.0.0.1:5000", "对外访问地址（二维码、报告核验链接使用）；生产环境必须使用 https，否则拒绝启动（Cookie 的 Secure 标志、HSTS 依赖于此）"),
     Setting("PORTAL_INDEX_MODE", "inline", "inline：请求结束后由本进程写索引；worker：只写任务表，由 credit-portal index drain 单独写入"),
     Setting("PORTAL_TODAY", "", "固定“今天”（YYYY-MM-DD），仅用于演示和测试；留空为系统日期"),
     Setting("PORTAL_PAGE_SIZE", "20", "搜索结果每页条数"),

@@ -1,45 +1,28 @@
-"""Who is logged in: the contract between the login (OIDC) and everything that asks permission.
+"""Who is logged in, bound to the Flask session: the login stores an ``Identity`` after a verified
+real-name authentication; views and ``portal.permissions`` only ever read it through
+``current_identity()``.
 
-The login stores an ``Identity`` after a verified real-name authentication; views and
-``portal.permissions`` only ever read it through ``current_identity()``. The identity holds
-keyed hashes of identity numbers, never the numbers themselves.
+The pure parts (``Identity``, assurance levels, the audit actor form) live in
+``portal.domain.identity`` and are re-exported here so existing imports keep working.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
 from flask import session
 
+from .domain.identity import (
+    ACR_BY_NAME,
+    ACR_FACE,
+    ACR_LEVELS,
+    ACR_PASSWORD,
+    Identity,
+    acr_satisfies,
+    person_actor,
+)
 
-@dataclass(frozen=True)
-class Identity:
-    iss: str  # (iss, sub) is the login binding
-    sub: str
-    name: str
-    acr: str  # assurance level the IdP asserted, re-checked by the portal
-    amr: tuple[str, ...] = ()
-    person_hash: str | None = None  # lookup hash of the person's normalised resident ID number
-    legal_rep_of: str | None = None  # lookup hash of the USCC this person legally represents (role claim)
-    roles: tuple[str, ...] = field(default_factory=tuple)  # staff roles, when the IdP asserts them
-    auth_time: int = 0
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["amr"], d["roles"] = list(self.amr), list(self.roles)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Identity":
-        return cls(**{**d, "amr": tuple(d.get("amr", ())), "roles": tuple(d.get("roles", ()))})
-
+__all__ = ["ACR_BY_NAME", "ACR_FACE", "ACR_LEVELS", "ACR_PASSWORD", "SESSION_KEY", "Identity", "acr_satisfies",
+           "clear_identity", "current_identity", "person_actor", "set_identity"]
 
 SESSION_KEY = "identity"
-
-
-def person_actor(sub: str) -> str:
-    """The audit actor of a logged-in person: the login binding's ``sub``, never an ID number,
-    cut to the audit columns' 120 characters. One form for logins, reads, filings and uploads."""
-    return f"user:{sub}"[:120]
 
 
 def current_identity() -> Identity | None:
@@ -70,14 +53,3 @@ def _rotate() -> None:
     rotate = getattr(session, "rotate", None)
     if rotate is not None:
         rotate()
-
-
-# Assurance levels the portal asks for (as an essential ``acr`` claim) and re-checks.
-ACR_PASSWORD = "urn:health-credit:acr:password"  # 账号密码
-ACR_FACE = "urn:health-credit:acr:face"  # 人脸识别实名核验
-ACR_LEVELS = {ACR_PASSWORD: 1, ACR_FACE: 2}
-ACR_BY_NAME = {"password": ACR_PASSWORD, "face": ACR_FACE}
-
-
-def acr_satisfies(acr: str | None, required: str) -> bool:
-    return ACR_LEVELS.get(acr or "", 0) >= ACR_LEVELS[required]

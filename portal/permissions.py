@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, object_session
 
 from .domain.disclosure import public_view
 from .domain.vocab import InfoClass, SubjectKind
-from .identity import ACR_BY_NAME, ACR_FACE, ACR_LEVELS, Identity, acr_satisfies
+from .domain.identity import ACR_BY_NAME, ACR_FACE, ACR_LEVELS, Identity, acr_satisfies
 from .models import Authorisation, CreditRecord, Subject
 
 ALL_CLASSES = frozenset(InfoClass)

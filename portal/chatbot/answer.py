@@ -14,6 +14,7 @@ from ..domain.identifiers import classify_code, scrub_personal_data
 from ..domain.vocab import InfoClass
 from ..domain.workdays import WorkCalendar
 from ..profiles import Profile
+from .applications import asked_effect, asked_use, effect_lead, own_documents, silent_use_text
 from .articles import Ref
 from .deadline import fmt, plan
 from .facility import SEARCH_LIMIT, FacilitySource, lookup
@@ -28,6 +29,7 @@ MAX_HISTORY = 10
 MIN_SCORE = 5.0  # BM25 score below which retrieval is not trusted
 MAX_ARTICLE_CHARS = 600
 MAX_RECORDS = 5
+SILENT_NOTE = "未作具体规定，相关内容为本平台执行的默认标准"
 
 LINK_LABELS = {
     "objection_form": "在线提出异议（需实名登录）",
@@ -115,7 +117,7 @@ class Chatbot:
         if name == "objection":
             return self._objection(intent.aspect, env), _with_topic(ctx, "objection", intent.aspect)
         if name == "repair":
-            return self._repair(intent.aspect, env), _with_topic(ctx, "repair", intent.aspect)
+            return self._repair(intent.aspect, env, text), _with_topic(ctx, "repair", intent.aspect)
         if name == "fee":
             return self._fee(text, env), _with_topic(ctx, "repair", "fee")
         if name == "grade":
@@ -133,7 +135,15 @@ class Chatbot:
     # -- citations and links ------------------------------------------------------------------
     def citations(self, refs: list[Ref] | tuple[Ref, ...], env: Env) -> list[Citation]:
         """One citation per document unit, in order of first use; a unit cited with different
-        details (several items of one article) is cited whole."""
+        details (several items of one article) is cited whole.
+
+        Only the active jurisdiction's own regulation (and national notices) is cited: a profile
+        value resting on another jurisdiction's article (湖南 deployments once cited 海南 第四十一条
+        for "repair is free") is cited as what it is, a point the own document leaves open and the
+        platform fills with its default."""
+        own = self._own_documents()
+        foreign = any(r.doc_id and r.doc_id not in own for r in refs)
+        refs = [r for r in refs if not r.doc_id or r.doc_id in own]
         details: dict[tuple, set[str]] = {}
         order: list[tuple[tuple, Ref]] = []
         for r in refs:
@@ -153,9 +163,20 @@ class Chatbot:
             unit = regs.article(r.doc_id, r.label) if r.label else None
             url = env.urls("source", doc_id=r.doc_id, anchor=unit.anchor if unit else "")
             out.append(Citation(doc=doc.cite_title, article=r.label, url=url, doc_id=r.doc_id, detail=detail))
+        if foreign and own:
+            doc = regs.documents[min(own)]
+            out.append(Citation(doc=f"{doc.cite_title}（{SILENT_NOTE}）", article="",
+                                url=env.urls("source", doc_id=doc.id, anchor=""), doc_id=doc.id))
         # the jurisdiction's own document first, national notices last
-        own = {d.id for d in regs.documents.values() if self.profile.id in d.profiles}
         return sorted(out, key=lambda c: (c.doc_id is None, c.doc_id not in own))
+
+    def _own_documents(self) -> set[str]:
+        return own_documents(self.profile, self.kb.regulations)
+
+    def _relies_on_foreign(self, passages: list[Passage]) -> bool:
+        own = self._own_documents()
+        return any(r.doc_id and r.doc_id not in own for psg in passages for r in psg.refs
+                   if "未作具体规定" not in psg.text)  # (a passage that says so itself needs no note)
 
     def links(self, names, env: Env) -> list[Link]:
         out = []
@@ -168,6 +189,8 @@ class Chatbot:
         parts = [lead] if lead else []
         for psg in passages:
             parts.append(f"【{psg.title}】\n{psg.text}" if len(passages) > 1 else psg.text)
+        if self._relies_on_foreign(passages):
+            parts.append(f"（{self.profile.document_short}对以上部分内容未作具体规定，相关内容为本平台执行的默认标准。）")
         refs = [r for psg in passages for r in psg.refs]
         names = [n for psg in passages for n in psg.links] + list(extra_links)
         return Answer(text="\n".join(parts), citations=self.citations(refs, env), links=self.links(names, env),
@@ -190,7 +213,7 @@ class Chatbot:
         lead = "异议由信用主体本人实名登录后在线提出，也可以书面提出。" if aspect in ("how", "") else ""
         return self._from_passages(self._rules(*keys), "objection", env, lead, ("login",))
 
-    def _repair(self, aspect: str, env: Env) -> Answer:
+    def _repair(self, aspect: str, env: Env, text: str = "") -> Answer:
         has = self.kb.rule
         keys = {
             "time": ("repair.process", "repair.min_periods"),
@@ -202,7 +225,8 @@ class Chatbot:
             "serious": ("repair.serious", "repair.min_periods"),
             "how": ("repair.conditions", "repair.materials", "repair.process"),
         }.get(aspect, ("repair.conditions", "repair.process"))
-        return self._from_passages(self._rules(*keys), "repair", env, extra_links=("login",))
+        lead = effect_lead(self.profile, self.kb.regulations, asked_effect(text)) if aspect == "effects" else ""
+        return self._from_passages(self._rules(*keys), "repair", env, lead, extra_links=("login",))
 
     def _fee(self, text: str, env: Env) -> Answer:
         answer = self._from_passages(self._rules("repair.free"), "fee", env)
@@ -213,8 +237,32 @@ class Chatbot:
     def _grade(self, aspect: str, text: str, env: Env) -> Answer:
         if aspect == "improve" and (faq := self.kb.by_id.get("faq:grade-improve")):
             return self._from_passages([faq], "grade", env)
+        if aspect == "uses":
+            return self._grade_uses(text, env)
         keys = {"time": ("grade.period",), "how": ("grade.scoring",)}.get(aspect, ("grade.levels", "grade.period"))
         return self._from_passages(self._rules(*keys), "grade", env)
+
+    def _grade_uses(self, text: str, env: Env) -> Answer:
+        """What grades are used for (分级分类监管, 抽查比例, 评先评优, 行政许可 …), each use with the
+        active jurisdiction's own article; a use its regulation does not name is said to be open."""
+        kind = asked_use(text)
+        letter = re.search(r"(?<![a-z])([a-e])级", text)
+        if kind == "general" and letter:  # "A级有什么好处": the uses the regulation names for that grade
+            mark = f"{letter.group(1).upper()}级"
+            named = [p for p in self.kb.passages if p.id.startswith("rule:grade.use.") and mark in p.text]
+            if named:
+                return self._from_passages(named, "grade", env)
+        one = self.kb.rule(f"grade.use.{kind}")
+        if one is not None:
+            general = self.kb.rule("grade.use.general") if kind != "general" else None
+            return self._from_passages([p for p in (one, general) if p is not None], "grade", env)
+        overview = self.kb.rule("grade.uses")
+        if overview is None:
+            return Answer(text=f"{self.profile.document_short}没有规定信用评价结果的具体用途，本平台不作推断。",
+                          citations=self.citations(refs_for(self.kb.regulations, self.profile.grading.article), env),
+                          intent="grade")
+        lead = silent_use_text(self.profile, kind) if kind != "general" else ""
+        return self._from_passages([overview], "grade", env, lead)
 
     def _policy(self, intent: Intent, text: str, env: Env) -> Answer:
         direct = {"publication": "publication.windows", "inspection": "inspection.ratios"}.get(intent.topic)
@@ -284,50 +332,16 @@ class Chatbot:
                       links=[Link("信用查询", env.urls("search", q=query))], intent="facility"), ctx
 
     def _facility_found(self, doc: dict, aspect: str, env: Env) -> Answer:
+        """One facility's public facts only: its grade and the records in their publication window."""
         p = self.profile
         details = env.facilities.details(doc["id"]) or {}
-        groups = details.get("groups") or {}
-        bad = list(groups.get(InfoClass.DISHONEST, [])) + list(groups.get(InfoClass.SERIOUS, []))
-        good = list(groups.get(InfoClass.POSITIVE, []))
-        basic = list(groups.get(InfoClass.BASIC, []))
         facts = "；".join(x for x in (
             f"统一社会信用代码 {doc['codes'][0]}" if doc.get("codes") else "",
             doc.get("category_label", ""), doc.get("region_name", "")) if x)
         head = doc["name"] + (f"（{facts}）" if facts else "")
-        letter = doc.get("grade") or ""
-        grade = p.grade(letter) if letter else None
-        if letter:
-            grade_line = f"信用等级：{letter}级" + (f"（{grade.label}）" if grade else "")
-            grade_line += f"，{doc['grade_year']}年度评定。" if doc.get("grade_year") else "。"
-            if grade:
-                grade_line += grade.meaning
-        else:
-            grade_line = "信用等级：尚未评定。"
-
-        def records(items: list[dict]) -> list[str]:
-            lines = []
-            for i, v in enumerate(items[:MAX_RECORDS], 1):
-                bits = [str(v.get("decided_on") or ""), v.get("authority", ""), v.get("doc_no", "")]
-                until = v.get("publish_until")
-                line = f"{i}. {v.get('title', '')}（" + "，".join(b for b in bits if b)
-                line += f"；公示至{until}）" if until else "）"
-                lines.append(line)
-            if len(items) > MAX_RECORDS:
-                lines.append(f"……另有{len(items) - MAX_RECORDS}条，请查看机构页面。")
-            return lines
-
-        if details:
-            bad_part = ([f"公示期内的行政处罚和失信信息共{len(bad)}条："] + records(bad)) if bad else ["公示期内没有行政处罚和失信信息。"]
-            good_part = ([f"表彰奖励等增信信息{len(good)}条："] + records(good)) if good else []
-            basic_part = ([f"许可、承诺等基础信息{len(basic)}条："] + records(basic)) if basic else []
-        else:  # the search document alone: titles of public records, newest first
-            types = set(doc.get("record_types", ()))
-            titles = doc.get("titles", [])
-            bad_part = ["公示期内的公开信息：" + "；".join(titles)] if titles else ["公示期内没有行政处罚和失信信息。"]
-            if titles and not types & {"penalty", "criminal", "court_refusal", "serious_list", "blacklist",
-                                       "joint_punishment", "misconduct_points", "inspection"}:
-                bad_part = ["公示期内没有行政处罚和失信信息。"]
-            good_part, basic_part = [], []
+        grade = p.grade(doc["grade"]) if doc.get("grade") else None
+        grade_line = _grade_line(doc, grade)
+        bad, good_part, basic_part, bad_part = _record_blocks(doc, details)
         order = {
             "grade": [[grade_line], bad_part[:1]],
             "penalty": [bad_part, [grade_line]],
@@ -472,6 +486,54 @@ class Chatbot:
         return Answer(text=reply.text, citations=self.citations(refs, env) or answer.citations, links=answer.links,
                       intent=answer.intent, handoff=answer.handoff, notice=answer.notice, generated=True,
                       passages=answer.passages)
+
+
+def _grade_line(doc: dict, grade) -> str:
+    """The facility's grade as its public search document states it. Without one, the answer says
+    only what is known (no published grade), not that it was never graded."""
+    letter = doc.get("grade") or ""
+    if not letter:
+        return "信用等级：暂无公示的评定结果。"
+    line = f"信用等级：{letter}级" + (f"（{grade.label}）" if grade else "")
+    line += f"，{doc['grade_year']}年度评定。" if doc.get("grade_year") else "。"
+    return line + (grade.meaning if grade else "")
+
+
+_ADVERSE_TYPES = frozenset({"penalty", "criminal", "court_refusal", "serious_list", "blacklist", "joint_punishment",
+                            "misconduct_points", "inspection"})
+
+
+def _records(items: list[dict]) -> list[str]:
+    lines = []
+    for i, v in enumerate(items[:MAX_RECORDS], 1):
+        bits = [str(v.get("decided_on") or ""), v.get("authority", ""), v.get("doc_no", "")]
+        until = v.get("publish_until")
+        line = f"{i}. {v.get('title', '')}（" + "，".join(b for b in bits if b)
+        line += f"；公示至{until}）" if until else "）"
+        lines.append(line)
+    if len(items) > MAX_RECORDS:
+        lines.append(f"……另有{len(items) - MAX_RECORDS}条，请查看机构页面。")
+    return lines
+
+
+def _record_blocks(doc: dict, details: dict) -> tuple[list, list[str], list[str], list[str]]:
+    """(adverse records, positive lines, basic lines, adverse lines) from the facility page's public
+    view, or — without it — from the search document's titles of public records."""
+    groups = details.get("groups") or {}
+    bad = list(groups.get(InfoClass.DISHONEST, [])) + list(groups.get(InfoClass.SERIOUS, []))
+    good = list(groups.get(InfoClass.POSITIVE, []))
+    basic = list(groups.get(InfoClass.BASIC, []))
+    if details:
+        bad_part = ([f"公示期内的行政处罚和失信信息共{len(bad)}条："] + _records(bad)) if bad \
+            else ["公示期内没有行政处罚和失信信息。"]
+        good_part = ([f"表彰奖励等增信信息{len(good)}条："] + _records(good)) if good else []
+        basic_part = ([f"许可、承诺等基础信息{len(basic)}条："] + _records(basic)) if basic else []
+        return bad, good_part, basic_part, bad_part
+    titles = doc.get("titles", [])  # the search document alone: titles of public records, newest first
+    bad_part = ["公示期内的公开信息：" + "；".join(titles)] if titles else ["公示期内没有行政处罚和失信信息。"]
+    if titles and not set(doc.get("record_types", ())) & _ADVERSE_TYPES:
+        bad_part = ["公示期内没有行政处罚和失信信息。"]
+    return bad, [], [], bad_part
 
 
 def _with_topic(ctx: Context, topic: str, aspect: str) -> Context:

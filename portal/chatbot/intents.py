@@ -70,7 +70,8 @@ TOPIC_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
                ("消掉", 2), ("撤下", 2.5), ("重塑信用", 3), ("信用承诺书", 1.5), ("修复承诺", 2), ("去掉处罚", 2), ("撤掉", 1)),
     "grade": (("等级", 4), ("评级", 4), ("几级", 3), ("级别", 3), ("a级", 3), ("b级", 3), ("c级", 3), ("d级", 3),
               ("e级", 3), ("评分", 2.5), ("计分", 2.5), ("打分", 2.5), ("扣分", 2.5), ("加分", 2.5), ("评价结果", 2.5),
-              ("信用评价", 2.5), ("分数", 2), ("评定", 1.5), ("优良中差", 3), ("几个档", 2)),
+              ("信用评价", 2.5), ("分数", 2), ("评定", 1.5), ("优良中差", 3), ("几个档", 2), ("分级分类", 3),
+              ("评先评优", 2.5), ("评优", 2), ("评价结果", 2)),
     "publication": (("公示期", 4), ("公示多久", 4), ("公示多长", 4), ("挂多久", 3), ("挂多长", 3), ("公示时间", 3),
                     ("公示期限", 4), ("展示多久", 3), ("显示多久", 3), ("多久消失", 3), ("多久撤", 3), ("撤下来", 2),
                     ("永久公示", 3), ("一直挂", 2.5), ("一直显示", 2.5), ("多久才能不显示", 3)),
@@ -100,14 +101,19 @@ ASPECT_WORDS: dict[str, tuple[str, ...]] = {
              "什么时候出", "什么时候有结果", "多长"),
     "disagree": ("不服", "不满意", "复核", "驳回", "不成立", "不同意", "不认可结果", "不接受"),
     "materials": ("材料", "资料", "准备什么", "带什么", "提交什么", "需要什么", "要什么", "表格", "申请书", "证明", "承诺书"),
-    "effects": ("修复后", "修复以后", "修复之后", "效果", "删除", "还能查到", "还显示", "还会显示", "删掉", "作用",
-                "有什么用", "有啥用", "会怎样"),
+    "effects": ("修复后", "修复以后", "修复之后", "修复完", "修复成功", "修复了", "效果", "删除", "还能查到", "还显示",
+                "还会显示", "删掉", "作用", "有什么用", "有啥用", "会怎样", "还公示", "还会公示", "继续公示", "停止公示",
+                "移出", "还在名单", "调整等级", "等级会", "惩戒"),
     "refusals": ("不予修复", "不能修复", "不可以修复", "哪些不能", "什么情况不能", "拒绝修复", "不给修复"),
     "serious": ("严重失信", "黑名单", "严重失信名单"),
     "conditions": ("条件", "什么情况", "哪些情况", "能不能", "可不可以", "能否", "资格", "符合", "可以吗", "能吗", "可以提"),
     "how": ("怎么", "如何", "流程", "程序", "步骤", "怎样", "咋", "办理", "去哪", "哪里", "在哪", "手续", "方式"),
     "improve": ("提升", "提高", "升级", "变好", "评上", "降级", "被降", "降了"),
     "levels": ("几级", "哪些等级", "什么意思", "代表什么", "分几", "几个等级", "哪几个"),
+    # what grades are used for (湖南 第十九–二十四条 …): before "improve" ("提高抽查比例")
+    "uses": ("有什么用", "有啥用", "用途", "作用", "好处", "坏处", "影响", "用在", "应用", "激励", "惩戒", "评先", "评优",
+             "许可", "审批", "抽查", "检查", "分级分类", "监管", "优先", "会怎样", "会怎么样", "后果", "限制", "简化",
+             "财政", "补贴", "表彰", "有关系", "挂钩", "看等级", "看信用"),
 }
 
 # --- facilities -------------------------------------------------------------------------------------
@@ -118,7 +124,11 @@ FACILITY_SUFFIXES = tuple(sorted((
     "康复中心", "宾馆", "大酒店", "酒店", "旅馆", "游泳馆", "游泳池", "浴场", "浴室", "足浴", "美容院", "美容店",
     "美发店", "理发店", "发廊", "美容美发", "有限公司", "公司", "厂", "医疗美容", "医美", "卫生监督所",
 ), key=len, reverse=True))
-_PRONOUN = re.compile(r"它|它们|这家|那家|该院|该机构|该单位|该医院|该诊所|这个医院|这个诊所|这个机构|这个单位|他家|他们家|这所|那个医院|那个诊所|该店|这家店|其")
+# "其" only as a pronoun: not 其他 / 其中 / 其实 / 其余 / 其次 / 尤其 ("其他等级呢" is not about "it")
+_PRONOUN = re.compile(
+    r"它|它们|这家|那家|该院|该机构|该单位|该医院|该诊所"
+    r"|这个医院|这个诊所|这个机构|这个单位|他家|他们家|这所|那个医院|那个诊所|该店|这家店|(?<!尤)其(?![他中实余次])"
+)
 FACILITY_ASPECTS: dict[str, tuple[str, ...]] = {
     "grade": ("等级", "评级", "几级", "级别", "a级", "b级", "c级", "d级", "e级", "评价", "分数"),
     "penalty": ("处罚", "罚款", "罚过", "被罚", "罚", "失信", "违法", "违规", "黑名单", "不良", "被查", "问题", "处分",
@@ -168,7 +178,7 @@ def aspect_of(text: str, topic: str) -> str:
     order = {
         "objection": ("disagree", "serious", "materials", "time", "conditions", "how"),
         "repair": ("refusals", "effects", "when", "serious", "materials", "time", "conditions", "how"),
-        "grade": ("improve", "time", "how", "levels"),
+        "grade": ("uses", "improve", "time", "how", "levels"),
     }.get(topic, ("time", "how"))
     if topic == "grade" and re.search(r"什么时候|啥时候|何时|哪天|每年|几月|多久评|公布", text):
         return "time"
@@ -330,10 +340,37 @@ def facility_aspect(text: str) -> str:
 
 
 # --- the classifier ---------------------------------------------------------------------------------
+#: Policy questions that can look like a bare facility follow-up ("评优看等级吗" after a facility
+#: question): what grades are used for, what a repair changes. Never answered with a record.
+_POLICY_CUE = re.compile(
+    r"有什么用|有啥用|用途|作用|好处|坏处|影响|用在|应用|激励|惩戒|评先|评优|行政许可|审批|抽查|分级分类|监管|优先"
+    r"|修复|异议|公示期|移出|会怎样|会怎么样|后果|其他|别的|一般|规定|政策"
+)
+
+
 def classify(text: str, *, today: date, context_topic: str = "", has_context_facility: bool = False) -> Intent:
-    """``text`` is the normalised question (``normalise``)."""
+    """``text`` is the normalised question (``normalise``). The order is the policy (module doc)."""
     if not meaningful(text):
         return Intent("greeting", reason="empty")
+    if (refusal := _refusal(text)) is not None:
+        return refusal
+    if _HANDOFF.search(text):
+        return Intent("handoff")
+    scores = topic_scores(text)
+    if (deadline := _deadline(text, today, context_topic, scores)) is not None:
+        return deadline
+    if _OFF_TOPIC.search(text) and not _DOMAIN.search(text):
+        return Intent("out_of_scope")
+    fee = bool(_FEE.search(text))
+    if (facility := _facility(text, scores, fee, has_context_facility)) is not None:
+        return facility
+    if fee:
+        return Intent("fee", topic="fee", scores=scores)
+    return _topic(text, scores, context_topic)
+
+
+def _refusal(text: str) -> Intent | None:
+    """Requests for personal or non-public data and prompt injection, before anything is looked up."""
     if _INJECTION.search(text):
         return Intent("refusal", reason="injection")
     # an identity number in the question: never look anyone up by it
@@ -344,73 +381,76 @@ def classify(text: str, *, today: date, context_topic: str = "", has_context_fac
     if _MOBILE.search(text) and _REQUEST.search(text):
         return Intent("refusal", reason="personal")
     handoff = bool(_HANDOFF.search(text))
+    third_party = not _SELF.search(text) or _THIRD.search(text.replace("其他", ""))
     if _PERSONAL.search(text) and not _PERSONAL_POLICY.search(text) and _REQUEST.search(text) and not handoff:
-        if not _SELF.search(text) or _THIRD.search(text.replace("其他", "")):
+        if third_party:
             return Intent("refusal", reason="personal")
-    if _NON_PUBLIC.search(text) and _REQUEST.search(text) and not _PERSONAL_POLICY.search(text):
-        if not _SELF.search(text) or _THIRD.search(text.replace("其他", "")):
-            return Intent("refusal", reason="non_public")
-    if handoff:
-        return Intent("handoff")
+    if _NON_PUBLIC.search(text) and _REQUEST.search(text) and not _PERSONAL_POLICY.search(text) and third_party:
+        return Intent("refusal", reason="non_public")
+    return None
 
-    scores = topic_scores(text)
+
+def _deadline(text: str, today: date, context_topic: str, scores: dict[str, float]) -> Intent | None:
+    """A date with a case type (or a case in the conversation) is a deadline question."""
     on = parse_date(text, today)
+    if on is None:
+        return None
     case = case_of(text)
-    if on is not None:
-        if not case and context_topic in ("objection", "repair") and _DEADLINE_CUE.search(text):
-            case = context_topic
-        if case and (_DEADLINE_CUE.search(text) or _SUBMITTED.search(text)):
-            return Intent("deadline", topic=case if case != "serious_list" else "objection", on=on, case=case,
-                          scores=scores)
+    if not case and context_topic in ("objection", "repair") and _DEADLINE_CUE.search(text):
+        case = context_topic
+    if case and (_DEADLINE_CUE.search(text) or _SUBMITTED.search(text)):
+        return Intent("deadline", topic=case if case != "serious_list" else "objection", on=on, case=case,
+                      scores=scores)
+    return None
 
-    if _OFF_TOPIC.search(text) and not _DOMAIN.search(text):
-        return Intent("out_of_scope")
 
-    fee = re.search(r"收费|收钱|要钱|花钱|交钱|付费|费用|多少钱|免费|付钱|给钱|掏钱|代办|中介|手续费|工本费|缴费|交费|缴纳|收取", text)
-    # facilities: a credit code, a name with a known suffix, or "it" with one in the conversation
+_FEE = re.compile(r"收费|收钱|要钱|花钱|交钱|付费|费用|多少钱|免费|付钱|给钱|掏钱|代办|中介|手续费|工本费|缴费|交费|缴纳|收取")
+
+
+def _facility(text: str, scores: dict[str, float], fee: bool, has_context_facility: bool) -> Intent | None:
+    """A credit code, a name with a known suffix, or "it" with a facility in the conversation."""
+    aspect = facility_aspect(text)
     for m in _USCC_CANDIDATE.finditer(text):
         code = m.group(0).upper()
         if classify_code(code) == "uscc" or (any(c.isdigit() for c in code) and any(c.isalpha() for c in code)) \
                 or code.isdigit():
             # a valid code, or something shaped like one: the composer says which
-            return Intent("facility", facility_query=code, facility_code=True,
-                          facility_aspect=facility_aspect(text), scores=scores)
+            return Intent("facility", facility_query=code, facility_code=True, facility_aspect=aspect, scores=scores)
     strong_topic = max((v for k, v in scores.items() if k in ("objection", "repair", "qr")), default=0)
-    name = facility_name(text)
-    if name and strong_topic < 4 and not fee:
-        return Intent("facility", facility_query=name, facility_aspect=facility_aspect(text), scores=scores)
-    if has_context_facility and not fee and strong_topic < 4:
+    if strong_topic >= 4 or fee:
+        return None
+    if name := facility_name(text):
+        return Intent("facility", facility_query=name, facility_aspect=aspect, scores=scores)
+    if has_context_facility and not _POLICY_CUE.search(text):
         # "它有处罚吗", or a bare follow-up such as "有处罚吗" / "那等级呢" (not "失信分几种")
-        bare = (facility_aspect(text) != "overview" and not _GENERIC_QUESTION.search(text)
+        bare = (aspect != "overview" and not _GENERIC_QUESTION.search(text)
                 and (len(text) <= 6 or re.match(r"^(那|那么|还有|再问|另外)", text) and len(text) <= 10))
         if _PRONOUN.search(text) or bare:
-            return Intent("facility", facility_from_context=True, facility_aspect=facility_aspect(text),
-                          scores=scores)
-    if fee:
-        return Intent("fee", topic="fee", scores=scores)
+            return Intent("facility", facility_from_context=True, facility_aspect=aspect, scores=scores)
+    return None
 
+
+def _topic(text: str, scores: dict[str, float], context_topic: str) -> Intent:
+    """Topics by weighted keywords (a residual facility-name guess first); follow-ups; greetings."""
     guess = ""
-    if _FACILITY_CUE.search(text) and strong_topic < 4 and "公示" not in text:
+    strong_topic = max((v for k, v in scores.items() if k in ("objection", "repair", "qr")), default=0)
+    if _FACILITY_CUE.search(text) and strong_topic < 4 and "公示" not in text and not _POLICY_CUE.search(text):
         guess = residual_name(text)
-
+    if guess:
+        topic = max(scores, key=lambda k: (scores[k], k == context_topic)) if scores else ""
+        return Intent("facility", facility_query=guess, facility_confident=False, facility_aspect=facility_aspect(text),
+                      topic=topic, aspect=aspect_of(text, topic) if topic else "", scores=scores)
     if scores:
         topic = max(scores, key=lambda k: (scores[k], k == context_topic))
-        intent = TOPIC_INTENT.get(topic, "policy")
-        if guess:
-            return Intent("facility", facility_query=guess, facility_confident=False,
-                          facility_aspect=facility_aspect(text), topic=topic, aspect=aspect_of(text, topic),
-                          scores=scores)
-        return Intent(intent, topic=topic, aspect=aspect_of(text, topic), scores=scores)
-    if guess:
-        return Intent("facility", facility_query=guess, facility_confident=False,
-                      facility_aspect=facility_aspect(text), scores=scores)
+        if topic != "repair" and scores.get("repair", 0) >= 4 and aspect_of(text, "repair") == "effects":
+            topic = "repair"  # "修复后等级会调整吗" asks what a repair changes, not about grades
+        return Intent(TOPIC_INTENT.get(topic, "policy"), topic=topic, aspect=aspect_of(text, topic), scores=scores)
     # follow-ups without a topic word: "那要多久", "需要什么材料"
     if context_topic in ("objection", "repair", "grade") and len(text) <= 16:
-        aspect = aspect_of(text, context_topic)
-        if aspect:
+        if aspect := aspect_of(text, context_topic):
             return Intent(TOPIC_INTENT[context_topic], topic=context_topic, aspect=aspect, scores=scores)
     if _GREETING.search(text) and len(text) <= 20:
         return Intent("greeting", scores=scores)
-    if _OFF_TOPIC.search(text) and not _DOMAIN.search(text):
-        return Intent("out_of_scope", scores=scores)
+    # (an off-topic check here could never be true: classify() returned out_of_scope earlier for
+    # the same text; it was removed, issue #10 item 7.)
     return Intent("policy", scores=scores)  # the composer decides by retrieval score

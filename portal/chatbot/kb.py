@@ -4,8 +4,9 @@
 (working days, months, percentages, grades) is the number the workflows use: change the
 profile and the chatbot changes with it. (b) FAQ entries (``data/faq/*.toml``) are in our own
 words; they carry no numbers of their own and pull rule passages in with ``include``. (c)
-Articles of the active profile's document, plus any other article the profile cites, are
-retrievable as they stand. Only this public text ever reaches an answer or a language model.
+Articles of the active profile's own document are retrievable as they stand (never another
+jurisdiction's, even where the profile borrows a rule from one). Only this public text ever
+reaches an answer or a language model.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from ..domain.vocab import SEVERITY_LABELS
 from ..profiles import Profile, Step
+from .applications import effects_passage, use_passages
 from .articles import Ref, Regulations, default_regulations, parse_refs
 from .retrieval import BM25
 from .types import Passage
@@ -87,16 +89,30 @@ def _with_note(text: str) -> str:
     return text + ("\n" + DEFAULT_NOTE if DEFAULT_MARK in text else "")
 
 
+class _Rules:
+    """Collects the rule passages of one profile (``add`` one per rule a citizen asks about)."""
+
+    def __init__(self, regs: Regulations) -> None:
+        self.regs = regs
+        self.out: list[Passage] = []
+
+    def add(self, pid: str, topic: str, title: str, text: str, articles: tuple[str, ...], links=(), aspect=""):
+        self.out.append(Passage(id=f"rule:{pid}", kind="rule", topic=topic, title=title, text=text,
+                                refs=refs_for(self.regs, *articles), links=tuple(links), aspect=aspect))
+
+
 def rule_passages(profile: Profile, regs: Regulations) -> list[Passage]:
     """Passages written from the profile: one per rule a citizen asks about."""
-    p = profile
-    out: list[Passage] = []
+    rules = _Rules(regs)
+    for part in (_objection_rules, _repair_rules, _repair_outcome_rules, _grade_rules, _scoring_rules,
+                 _publication_rules, _contact_rules):
+        part(profile, rules)
+    rules.out += use_passages(profile, regs)  # what grades are used for (own articles only)
+    return rules.out
 
-    def add(pid: str, topic: str, title: str, text: str, articles: tuple[str, ...], links=(), aspect=""):
-        out.append(Passage(id=f"rule:{pid}", kind="rule", topic=topic, title=title, text=text,
-                           refs=refs_for(regs, *articles), links=tuple(links), aspect=aspect))
 
-    # --- objections (异议) ---------------------------------------------------------------
+def _objection_rules(p: Profile, rules: _Rules) -> None:
+    add = rules.add
     o = p.objection
     grounds = "\n".join(f"{i}. {g.label}" for i, g in enumerate(o.grounds, 1))
     add("objection.grounds", "objection", "可以提出异议的情形",
@@ -123,7 +139,10 @@ def rule_passages(profile: Profile, regs: Regulations) -> list[Passage]:
             "作出是否更正的决定，并及时告知处理结果。",
             (o.serious_list.article,), ("objection_form",), "serious")
 
-    # --- repair (信用修复) ---------------------------------------------------------------
+
+def _repair_rules(p: Profile, rules: _Rules) -> None:
+    """Who may apply, when, how and with what (信用修复)."""
+    add = rules.add
     r = p.repair
     conds = "\n".join(f"{i}. {c.label}" for i, c in enumerate(r.conditions, 1))
     add("repair.conditions", "repair", "申请信用修复的条件",
@@ -152,10 +171,14 @@ def rule_passages(profile: Profile, regs: Regulations) -> list[Passage]:
         add("repair.methods", "repair", "信用修复的方式",
             "信用修复可以通过以下方式进行：" + "、".join(r.methods) + "。",
             (r.article_for("methods"),), ("repair_form",), "how")
-    if r.effects:
-        add("repair.effects", "repair", "信用修复完成后的效果",
-            "信用修复完成后：\n" + "\n".join(f"{i}. {e}" for i, e in enumerate(r.effects, 1)),
-            (r.article_for("effects"),), (), "effects")
+
+
+def _repair_outcome_rules(p: Profile, rules: _Rules) -> None:
+    """What a repair changes, when it is refused, whether serious records qualify, and the fee."""
+    add = rules.add
+    r = p.repair
+    if (effects := effects_passage(p, rules.regs)) is not None:
+        rules.out.append(effects)  # each effect with the profile's own article (applications.py)
     if r.refusals:
         add("repair.refusals", "repair", "不予信用修复的情形",
             "有下列情形之一的，不予信用修复：\n" + "\n".join(f"{i}. {x.label}" for i, x in enumerate(r.refusals, 1)),
@@ -170,7 +193,10 @@ def rule_passages(profile: Profile, regs: Regulations) -> list[Passage]:
         else "信用修复的收费规定以认定部门的公告为准。",
         (r.article_for("free"),), ("repair_form",), "fee")
 
-    # --- grades, scoring, inspection ------------------------------------------------------
+
+def _grade_rules(p: Profile, rules: _Rules) -> None:
+    """The grade scale and when grades are set."""
+    add = rules.add
     grade_lines = "\n".join(f"{g.letter}级（{g.label}）：{g.meaning}" for g in p.grades)
     add("grade.levels", "grade", "信用等级的划分",
         f"信用评价结果分为{'、'.join(f'{g.letter}级（{g.label}）' for g in p.grades)}共{len(p.grades)}个等级：\n{grade_lines}",
@@ -189,22 +215,28 @@ def rule_passages(profile: Profile, regs: Regulations) -> list[Passage]:
         when = "信用评价实行动态考评，信用等级随信用信息变化实时更新"
         when += f"（按最近{gr.rolling_months}个月的信息计算）。" if gr.rolling_months else "。"
     add("grade.period", "grade", "信用等级什么时候评定", _with_note(when), (gr.article,), ("search",), "when")
+
+
+def _scoring_rules(p: Profile, rules: _Rules) -> None:
+    """How points make a grade, and the inspection ratios per grade."""
     sc = p.scoring
-    rules = "\n".join(f"- {x.text}" for x in sc.rules)
+    rule_lines = "\n".join(f"- {x.text}" for x in sc.rules)
     overrides = "\n".join(f"- {x.text}" for x in sc.overrides)
     bands = "、".join(f"{g.letter}级{g.min_score}分以上" if g.min_score else f"{g.letter}级低于{prev}分"
                      for g, prev in zip(p.grades, [None, *[g.min_score for g in p.grades]]))
-    add("grade.scoring", "grade", "信用等级是怎么评出来的",
-        f"信用等级按计分评定：基础分{sc.base}分，按公示期内的信用信息加减分，再按分数确定等级（{bands}）。"
-        f"每个等级都能看到是哪些信息影响了它。\n计分规则：\n{rules}" + (f"\n另外：\n{overrides}" if overrides else "")
-        + ("\n" + DEFAULT_NOTE.replace("标“※”的数值", "以上分值") if sc.is_default() else ""),
-        (sc.article,), ("search",), "how")
+    rules.add("grade.scoring", "grade", "信用等级是怎么评出来的",
+              f"信用等级按计分评定：基础分{sc.base}分，按公示期内的信用信息加减分，再按分数确定等级（{bands}）。"
+              f"每个等级都能看到是哪些信息影响了它。\n计分规则：\n{rule_lines}"
+              + (f"\n另外：\n{overrides}" if overrides else "")
+              + ("\n" + DEFAULT_NOTE.replace("标“※”的数值", "以上分值") if sc.is_default() else ""),
+              (sc.article,), ("search",), "how")
     ratios = "、".join(f"{x.grade}级{x.percent}%{_mark(x)}" for x in p.inspection.ratios)
-    add("inspection.ratios", "inspection", "“双随机”抽查比例",
-        _with_note(f"信用评价结果是“双随机、一公开”抽查的重要依据，按信用等级实行差异化抽查：{ratios}。"),
-        (p.inspection.article,), (), "ratios")
+    rules.add("inspection.ratios", "inspection", "“双随机”抽查比例",
+              _with_note(f"信用评价结果是“双随机、一公开”抽查的重要依据，按信用等级实行差异化抽查：{ratios}。"),
+              (p.inspection.article,), (), "ratios")
 
-    # --- publication windows ------------------------------------------------------------
+
+def _publication_rules(p: Profile, rules: _Rules) -> None:
     lines = []
     for w in p.publication.windows:
         sev = SEVERITY_LABELS.get(w.severity, w.severity)
@@ -214,23 +246,23 @@ def rule_passages(profile: Profile, regs: Regulations) -> list[Passage]:
             lines.append(f"{sev}失信信息：最长{w.max_months}个月")
         else:
             lines.append(f"{sev}失信信息：{_months(w.min_months)}至{_months(w.max_months)}")
-    add("publication.windows", "publication", "失信信息公示多长时间",
-        "失信信息按严重程度确定公示期限：\n" + "\n".join(lines)
-        + "\n公示期满自动停止公示；信息超过期限仍在公示的，信用主体可以提出异议。",
-        tuple(dict.fromkeys(w.article for w in p.publication.windows)), ("search",), "time")
+    rules.add("publication.windows", "publication", "失信信息公示多长时间",
+              "失信信息按严重程度确定公示期限：\n" + "\n".join(lines)
+              + "\n公示期满自动停止公示；信息超过期限仍在公示的，信用主体可以提出异议。",
+              tuple(dict.fromkeys(w.article for w in p.publication.windows)), ("search",), "time")
 
-    # --- disclosure and contacts ----------------------------------------------------------
-    add("disclosure.private", "disclosure", "怎样查看非公开的信用信息",
-        "本平台只公开依法应当公开、且在公示期内的信息；身份证号码、住址、联系电话等个人信息一律不公开。"
-        "不公开的信息只能通过合法途径查询：信用主体本人实名认证登录后查看自己的全部信用记录；"
-        "其他单位或个人须取得信用主体的书面授权，并只能按约定用途使用。",
-        (p.display.article_for("assurance_level_for_private"),), ("login",), "private")
+
+def _contact_rules(p: Profile, rules: _Rules) -> None:
+    """Disclosure (what is never public, how to see it lawfully) and the contacts."""
+    rules.add("disclosure.private", "disclosure", "怎样查看非公开的信用信息",
+              "本平台只公开依法应当公开、且在公示期内的信息；身份证号码、住址、联系电话等个人信息一律不公开。"
+              "不公开的信息只能通过合法途径查询：信用主体本人实名认证登录后查看自己的全部信用记录；"
+              "其他单位或个人须取得信用主体的书面授权，并只能按约定用途使用。",
+              (p.display.article_for("assurance_level_for_private"),), ("login",), "private")
     contact = f"咨询热线：{p.hotline}"
     if p.office_phone and not p.office_phone_is_example:
         contact += f"；办公电话：{p.office_phone}"
-    add("contact", "contact", "人工咨询和投诉渠道",
-        f"{contact}。主管部门：{p.authority}。", (), (), "contact")
-    return out
+    rules.add("contact", "contact", "人工咨询和投诉渠道", f"{contact}。主管部门：{p.authority}。", (), (), "contact")
 
 
 def _months(n: int) -> str:
@@ -299,19 +331,20 @@ def faq_passages(profile: Profile, regs: Regulations, rules: dict[str, Passage],
     return out
 
 
-def article_passages(profile: Profile, regs: Regulations, cited: list[Ref]) -> list[Passage]:
-    """Every unit of the profile's own document(s), and the units of other documents the
-    profile cites; other jurisdictions' rules are left out so that answers cannot mix them."""
+def article_passages(profile: Profile, regs: Regulations) -> list[Passage]:
+    """Every unit of the profile's own document(s). Other jurisdictions' texts are never
+    retrievable, even where the profile borrows one of their rules as a default: an answer on a
+    hunan deployment must not quote 海南 (the citation then says the own document is silent)."""
     own = {d.id for d in regs.documents.values() if profile.id in d.profiles}
-    wanted = {(r.doc_id, r.label) for r in cited if r.doc_id}
     out = []
     for doc_id, units in regs.articles.items():
+        if doc_id not in own:
+            continue
         doc = regs.documents[doc_id]
         for a in units:
-            if doc_id in own or (doc_id, a.label) in wanted:
-                title = f"{doc.short} {a.label}" + (f"【{a.heading}】" if a.heading else "")
-                out.append(Passage(id=f"art:{doc_id}:{a.label}", kind="article", topic="article", title=title,
-                                   text=a.text, refs=(Ref(doc_id, doc.title, a.label),)))
+            title = f"{doc.short} {a.label}" + (f"【{a.heading}】" if a.heading else "")
+            out.append(Passage(id=f"art:{doc_id}:{a.label}", kind="article", topic="article", title=title,
+                               text=a.text, refs=(Ref(doc_id, doc.title, a.label),)))
     return out
 
 
@@ -330,9 +363,7 @@ class KnowledgeBase:
         rules = rule_passages(profile, regs)
         by_id = {r.id: r for r in rules}
         faqs = faq_passages(profile, regs, by_id, load_faq() if faq is None else faq)
-        cited = [ref for psg in rules + faqs for ref in psg.refs]
-        cited += [ref for article in _all_articles(profile) for ref in parse_refs(article, regs)]
-        arts = article_passages(profile, regs, cited)
+        arts = article_passages(profile, regs)
         passages = rules + faqs + arts
         index = BM25([_index_text(psg) for psg in passages])
         return cls(profile=profile, regulations=regs, passages=passages, index=index,

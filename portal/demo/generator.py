@@ -28,6 +28,7 @@ from stdnum.cn import ric, uscc
 from ..domain.vocab import CATEGORIES, RECORD_TYPES, InfoClass, SubjectKind
 from ..domain.windows import add_months
 from . import names as N
+from . import org_names
 
 __all__ = [
     "DemoData", "EMPLOYER_CATEGORIES", "LOOKBACK_DAYS", "TIER_MONTHS", "add_months", "generate",
@@ -611,137 +612,10 @@ class _Generator:
         return no, valid_until, issued
 
     def org_name(self, cat: str, r: _Region, legal_rep: str) -> str:
-        rng = self.rng
-        city, dist = r.city, r.name
-        road, shop = self.road, self.shop
-        if cat == "hospital":
-            def cand():
-                u = rng.random()
-                if u < 0.06:
-                    return f"{r.local}人民医院"
-                if u < 0.10:
-                    return f"{city if dist.endswith('区') and city else dist}第{_CN_DIGITS[rng.randint(1, 6)]}人民医院"
-                if u < 0.16:
-                    return f"{dist}中医医院" if rng.random() < 0.7 else f"{city or dist}中医医院"
-                if u < 0.20:
-                    return f"{city or dist}妇幼保健院" if rng.random() < 0.3 else f"{dist}妇幼保健院"
-                if u < 0.32:
-                    return f"{dist}{rng.choice(N.ROAD_STEMS)}镇卫生院"
-                spec = rng.choice(N.HOSPITAL_SPECIALTIES)[0]
-                if u < 0.80:
-                    return f"{shop()}{spec}医院" if rng.random() < 0.6 else f"{r.city_stem}{shop()}{spec}医院"
-                return f"{r.city_stem}{shop()}医院"
-            return self.unique(cand, lambda k: f"{road()}分院")
-        if cat == "clinic":
-            surname = legal_rep[:2] if legal_rep[:2] in ("欧阳", "上官") else legal_rep[0]
-
-            def cand():
-                u = rng.random()
-                if u < 0.20:
-                    return f"{dist}{surname}氏口腔诊所" if rng.random() < 0.5 else f"{r.stem}{legal_rep}口腔诊所"
-                if u < 0.38:
-                    return f"{dist}{road()}社区卫生服务站"
-                if u < 0.58:
-                    return f"{legal_rep}中医诊所" if rng.random() < 0.5 else f"{dist}{legal_rep}中医诊所"
-                if u < 0.78:
-                    return f"{r.city_stem}{shop()}{rng.choice(('', '', '中医', '口腔', '中西医结合'))}门诊部"
-                return f"{dist}{legal_rep}{rng.choice(('内科', '西医', '外科', '儿科'))}诊所"
-            return self.unique(cand, lambda k: f"（{road()}分部）")
-        if cat == "pharmacy":
-            def cand():
-                u = rng.random()
-                if u < 0.75:
-                    return f"{rng.choice(N.PHARMACY_BRANDS)}大药房（{road()}店）"
-                if u < 0.90:
-                    return f"{rng.choice(N.PHARMACY_BRANDS)}大药房（{r.stem}{road()}店）"
-                return f"{r.stem}{shop()}药店"
-            return self.unique(cand, lambda k: _nth_shop(k))
-        if cat == "hotel":
-            def cand():
-                x, u = shop(), rng.random()
-                if u < 0.30:
-                    return f"{x}大酒店"
-                if u < 0.55:
-                    return f"{x}宾馆"
-                if u < 0.75:
-                    return f"{road()}{x}宾馆"
-                if u < 0.90:
-                    return f"{x}商务酒店（{road()}店）"
-                return f"{r.stem}{x}精品民宿"
-            return self.unique(cand, lambda k: _nth_shop(k) if k < 10 else f"（{road()}店）")
-        if cat == "swimming_pool":
-            def cand():
-                u = rng.random()
-                if u < 0.5:
-                    return f"{shop()}游泳馆"
-                if u < 0.7:
-                    return f"{r.stem}{shop()}健身游泳池"
-                if u < 0.85:
-                    return f"{r.stem}{rng.choice(N.ESTATE_WORDS)}{rng.choice(N.ESTATE_SUFFIXES)}游泳池"
-                return f"{r.stem}{shop()}水上乐园"
-            return self.unique(cand, lambda k: f"（{road()}馆）")
-        if cat == "bathhouse":
-            def cand():
-                u = rng.random()
-                if u < 0.5:
-                    return f"{shop()}洗浴中心"
-                if u < 0.7:
-                    return f"{r.stem}{shop()}浴池"
-                if u < 0.85:
-                    return f"{shop()}温泉会所"
-                return f"{shop()}汗蒸馆（{road()}店）"
-            return self.unique(cand, lambda k: _nth_shop(k) if k < 10 else f"（{road()}店）")
-        if cat == "beauty_salon":
-            def cand():
-                u = rng.random()
-                if u < 0.45:
-                    return f"{shop()}美容美发店"
-                if u < 0.65:
-                    return f"{r.stem}{shop()}理发店"
-                if u < 0.80:
-                    return f"{legal_rep}美发工作室"
-                if u < 0.90:
-                    return f"{shop()}美容院（{road()}店）"
-                return f"{shop()}造型（{road()}店）"
-            return self.unique(cand, lambda k: _nth_shop(k) if k < 10 else f"（{road()}店）")
-        if cat == "disinfection_maker":
-            def cand():
-                u = rng.random()
-                if u < 0.5:
-                    return f"{r.city_stem}{shop()}消毒用品有限公司"
-                if u < 0.8:
-                    return f"{r.city_stem}{shop()}生物科技有限公司"
-                return f"{shop()}卫生用品有限公司"
-            return self.unique(cand, lambda k: f"{r.stem}分公司" if k == 2 else f"{road()}分公司")
-        if cat == "water_product_maker":
-            def cand():
-                u = rng.random()
-                if u < 0.5:
-                    return f"{shop()}净水设备有限公司"
-                if u < 0.8:
-                    return f"{r.city_stem}{shop()}水处理设备有限公司"
-                return f"{r.city_stem}{shop()}管业有限公司"
-            return self.unique(cand, lambda k: f"{r.stem}分公司" if k == 2 else f"{road()}分公司")
-        if cat == "blood_station":
-            def cand():
-                u = rng.random()
-                if u < 0.15:
-                    return f"{city or dist}中心血站"
-                if u < 0.35:
-                    return f"{city or dist}中心血站{r.stem}分站"
-                if u < 0.45:
-                    return f"{dist}单采血浆站"
-                return f"{city or dist}中心血站{road()}献血屋"
-            return self.unique(cand, lambda k: f"{road()}献血点")
-        # tableware_disinfection
-        def cand():
-            u = rng.random()
-            if u < 0.5:
-                return f"{shop()}餐具消毒有限公司"
-            if u < 0.8:
-                return f"{r.city_stem}{shop()}餐具清洗消毒有限公司"
-            return f"{r.stem}{shop()}消毒餐具配送中心"
-        return self.unique(cand, lambda k: f"{r.stem}分公司" if k == 2 else f"{road()}分公司")
+        """A fresh name from the category's templates (``org_names.toml``), branched when taken."""
+        filler = org_names.Filler(self.rng, org_names.fixed_values(r, legal_rep), self.road, self.shop)
+        return self.unique(lambda: org_names.candidate(cat, filler),
+                           lambda k: org_names.branch(cat, filler, k, _nth_shop))
 
     def person(self, key: str, cat: str, employer: tuple[str, _Region, str]) -> _Ctx:
         rng = self.rng

@@ -91,6 +91,10 @@ def _requested_acr() -> str | None:
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize():
     idp = _idp()
+    if not all(value.isascii() and value.isprintable() for value in request.values.values()):
+        # OAuth parameters are ASCII (RFC 6749 Appendix A); Authlib would fail on the others
+        # while building its error (a 500), so refuse them here in words
+        abort_with(400, "开发身份提供方拒绝了该认证请求：参数只能包含 ASCII 可打印字符。")
     try:
         grant = idp.server.get_consent_grant(end_user=None)
     except OAuth2Error as error:

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..identity import Identity, person_actor
+from ..domain.identity import Identity, person_actor
 from ..models import AuditEvent, Authorisation
 from .audit import record_event
 from .context import ServiceContext

@@ -14,6 +14,10 @@ every later download is the same file and its SHA-256 matches the public verify 
 subject's name when the subject is an organisation, and whether an uploaded copy matches; never
 a person's name or ID number, never the content.
 
+The parts: this module decides which documents a case has, writes their content
+(``portal.documents.content`` types) and issues them; ``portal.documents.case_pdf`` draws them;
+``services.document_verification`` answers the public verify page.
+
 Who may download is decided by ``portal.permissions`` (the subject itself or its legal
 representative) and ``services.staff.can_see`` (staff handling the case); the views log every
 download as a read of non-public data (``services.access_log``).
@@ -21,15 +25,17 @@ download as a read of non-public data (``services.access_log``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..documents.case_pdf import render, verify_url
+from ..documents.content import DocumentContent, Section
 from ..domain.private_view import own_values, subject_text
 from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, SubjectKind, record_type_label
+from ..domain.identity import ACR_FACE, ACR_PASSWORD
 from ..domain.workdays import add_workdays
-from ..identity import ACR_FACE, ACR_PASSWORD
 from ..models import Case, CaseDocument, CaseEvent, CreditRecord, Subject
 from ..models.base import utcnow
 from ..permissions import VIA_LABELS
@@ -38,17 +44,7 @@ from .cases import KIND_LABELS as CASE_KIND_LABELS
 from .cases import OBJECTION, REPAIR, REPAIRED_STEP, UPHELD_STEPS, _staff_of, machine_for
 from .context import ServiceContext
 from .errors import ServiceError
-from .verifiable import (
-    build_pdf,
-    china_time,
-    facts_table,
-    new_number,
-    new_token,
-    sha256,
-    styles,
-    token_matches,
-    verify_header,
-)
+from .verifiable import china_time, new_number, new_token, sha256
 
 OBJECTION_APPLICATION = "objection_application"
 OBJECTION_RESULT = "objection_result"
@@ -148,24 +144,6 @@ def title_for(profile, kind: str) -> str:
 
 
 # --- content --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    rows: list  # (label, value) pairs shown as a table
-    paragraphs: list  # plain text lines after the table
-    table: list | None = None  # a header + rows grid (evidence lists)
-
-
-@dataclass(frozen=True)
-class DocumentContent:
-    kind: str
-    title: str
-    basis: str  # the articles the document rests on
-    case_no: str
-    subject_name: str
-    sections: list
-
 
 def _subject_rows(subject: Subject) -> list[tuple[str, str]]:
     """Name and code; a person's ID number only masked, even in the applicant's own copy."""
@@ -410,38 +388,7 @@ def repair_decision_content(ctx: ServiceContext, case: Case, event: CaseEvent) -
                            repair.article, case.case_no, subject.name, sections)
 
 
-# --- rendering and issuing ------------------------------------------------------------------------
-
-def verify_url(base_url: str, doc: CaseDocument) -> str:
-    return f"{base_url.rstrip('/')}/verify/document/{doc.doc_no}?t={doc.verify_token}"
-
-
-def render(content: DocumentContent, doc: CaseDocument, url: str, portal_name: str, authority: str) -> bytes:
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Spacer, Table
-
-    st = styles()
-    issued = china_time(doc.generated_at)
-    story = verify_header(
-        st, portal_name=portal_name, title=content.title, url=url,
-        meta=[("编号", doc.doc_no), ("案件编号", content.case_no), ("出具日期", doc.issued_on.isoformat()),
-              ("生成时间", f"{issued:%Y-%m-%d %H:%M:%S}（北京时间）")],
-        explain="扫描二维码或访问核验网址可核验本文书真伪；核验页面只显示编号、文书类别、出具日期、机构名称和文件的"
-                " SHA-256 摘要，不显示文书内容。")
-    story += [Spacer(1, 2 * mm), st.p(f"依据：{content.basis}", st.small)]
-    for section in content.sections:
-        story.append(st.p(section.heading, st.h2))
-        if section.rows:
-            story.append(facts_table(st, section.rows))
-        if section.table:
-            widths = [10, 62, 14, 20, 64] if len(section.table[0]) == 5 else [60, 55, 55]
-            story.append(Table([[st.p(c, st.small) for c in row] for row in section.table],
-                               colWidths=[w * mm for w in widths], style=st.grid, repeatRows=1))
-        for text in section.paragraphs:
-            story.append(st.p(text))
-    return build_pdf(story, title=f"{content.title} {doc.doc_no}", author=authority, subject=content.subject_name,
-                     creator=portal_name, footer_left=f"{authority} · {content.title} · 编号 {doc.doc_no}")
-
+# --- issuing ------------------------------------------------------------------------
 
 def _content(ctx: ServiceContext, case: Case, kind: str, event: CaseEvent) -> DocumentContent:
     if kind == OBJECTION_APPLICATION:
@@ -518,32 +465,3 @@ def case_document(ctx: ServiceContext, case: Case, kind: str, *, base_url: str) 
 
 def download_name(doc: CaseDocument) -> str:
     return f"{doc.kind.replace('_', '-')}-{doc.doc_no}.pdf"
-
-
-# --- public verification --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class DocumentVerification:
-    genuine: bool
-    doc_no: str
-    kind_label: str = ""
-    issued_on: date | None = None
-    generated_at: datetime | None = None  # China time
-    subject_name: str = ""  # organisations only
-    sha256: str = ""
-    file_matches: bool | None = None
-
-
-def verify_document(ctx: ServiceContext, doc_no: str, token: str, pdf: bytes | None = None) -> DocumentVerification:
-    """Genuine only with the number *and* the token from the QR code. Shows the number, the kind,
-    the day of issue, the hash and — for an organisation — its name; nothing else."""
-    doc_no = (doc_no or "")[:32]
-    doc = ctx.session.execute(select(CaseDocument).where(CaseDocument.doc_no == doc_no)).scalar_one_or_none()
-    if doc is None or not token_matches(doc.verify_token, token):
-        return DocumentVerification(False, doc_no)
-    case = ctx.session.get(Case, doc.case_id)
-    subject = ctx.session.get(Subject, case.subject_id)
-    name = subject.name if subject.kind == SubjectKind.ORG else ""
-    matches = None if pdf is None else sha256(pdf) == doc.sha256
-    return DocumentVerification(True, doc.doc_no, KIND_LABELS[doc.kind], doc.issued_on, china_time(doc.generated_at),
-                                name, doc.sha256, matches)

@@ -20,7 +20,7 @@ from ..domain.eligibility import Eligibility, repair_eligibility
 from ..domain.vocab import RecordStatus
 from ..domain.workdays import WorkCalendar, fallback_warning
 from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, StaffUser, Subject
-from ..identity import person_actor
+from ..domain.identity import person_actor
 from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..domain.identifiers import mask_person_name
 from ..domain.private_view import explanation_rows, own_values, record_rows
 from ..domain.vocab import INFO_CLASS_LABELS, SUBJECT_KIND_LABELS, SUBJECT_STATUS_LABELS, SubjectKind, category_label
-from ..identity import Identity
+from ..domain.identity import Identity
 from ..models import Authorisation, CreditRecord, Report, Subject
 from ..models.base import utcnow
 from ..permissions import VIA_LABELS, Decision, visible_records

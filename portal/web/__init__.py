@@ -56,7 +56,11 @@ def is_htmx() -> bool:
 
 
 def init_app(app: Flask) -> None:
+    from . import hygiene, security_headers
     from .page_cache import PageCache
+
+    hygiene.init_app(app)  # first: control characters and huge path integers never reach a view
+    security_headers.init_app(app)  # CSP, HSTS (production)
 
     app.extensions["portal.page_cache"] = PageCache(app.extensions["portal"].engine)
 

@@ -19,6 +19,7 @@ from ..identity import ACR_FACE, ACR_PASSWORD
 from ..models import Case, CreditRecord, Evidence, Notification, Subject
 from ..permissions import VIA_LABELS
 from ..services import case_documents as docs_svc
+from ..services import document_verification as verify_svc
 from ..services import cases as svc
 from ..services import evidence as evidence_svc
 from ..services.access_log import log_private_view
@@ -277,7 +278,7 @@ def verify_document(doc_no: str):
     if request.method == "POST":
         upload = request.files.get("file")
         pdf = upload.read(MAX_VERIFY_UPLOAD + 1) if upload else b""
-    result = docs_svc.verify_document(ctx(), doc_no, token, pdf)
+    result = verify_svc.verify_document(ctx(), doc_no, token, pdf)
     return render_template("cases/verify_document.html", result=result, token=token), 200 if result.genuine else 404
 
 

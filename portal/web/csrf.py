@@ -25,7 +25,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def token_for_seed(secret_key: str, seed: str) -> str:
-    return hmac.new(secret_key.encode(), b"csrf:" + seed.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(secret_key.encode(), b"csrf:" + seed.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
 
 def _seed() -> str:
@@ -67,7 +67,11 @@ def init_app(app: Flask) -> None:
             return None
         seed = request.cookies.get(COOKIE, "")
         sent = request.headers.get(HEADER) or request.form.get(FIELD, "")
-        if not seed or not sent or not hmac.compare_digest(sent, token_for_seed(app.config["SECRET_KEY"], seed)):
+        # bytes, not str: compare_digest refuses a str with non-ASCII characters (a TypeError, a
+        # 500); a token is hex, so anything else is simply a mismatch
+        sent_bytes = sent.encode("utf-8", "replace")
+        if not seed or not sent or not hmac.compare_digest(
+                sent_bytes, token_for_seed(app.config["SECRET_KEY"], seed).encode("ascii")):
             abort_with(400, "页面已过期或请求来源无法验证，请刷新页面后重试。")
         return None
 

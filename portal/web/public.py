@@ -7,7 +7,7 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 from sqlalchemy import bindparam, func, select
 
 from ..domain.disclosure import public_subject, public_view
-from ..domain.identifiers import classify_code, normalize_code
+from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
 from ..domain.repair import repair_possible_from
 from ..domain.vocab import InfoClass
 from ..models import CreditRecord, Subject
@@ -56,9 +56,21 @@ def search():
             results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, results.pages,
                                     per_page)
     template = "public/_results.html" if is_htmx() else "public/search.html"
-    resp = render_template(template, q=q, results=results, filters=filters, asked_page=page,
-                           too_long=len(request.args.get("q") or "") > MAX_QUERY)
-    return Response(resp, headers={"Vary": "HX-Request"})
+    # a typed ID number (or phone, card number) is searched for but never echoed into the title,
+    # the input or the notice, masked as the chatbot does (浏览器历史、页面标题)
+    shown = scrub_personal_data(q)
+    link_args = request.args.to_dict()  # facet and page links: the masked text, never the number
+    if shown != q:
+        link_args["q"] = shown
+    resp = Response(render_template(template, q=shown, results=results, filters=filters, link_args=link_args,
+                                    asked_page=page,
+                                    too_long=len(request.args.get("q") or "") > MAX_QUERY),
+                    headers={"Vary": "HX-Request"})
+    if shown != q:
+        resp.headers["HX-Push-Url"] = "false"  # htmx would put the number into the history
+        resp.headers["HX-Replace-Url"] = "false"  # (typing replaces the entry: _search_form.html)
+        resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def _load_subject(public_id: str) -> Subject:

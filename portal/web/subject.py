@@ -149,14 +149,23 @@ def show(public_id: str):
                            class_labels=INFO_CLASS_LABELS, scope_labels=SCOPE_LABELS)
 
 
-@bp.get("/me/subjects/<public_id>/report.pdf")
+@bp.post("/me/subjects/<public_id>/report.pdf")
 def report_pdf(public_id: str):
+    """Issue a numbered report: a POST (CSRF-checked), because every report is a new number and
+    an access-log row; a GET, even a cross-site top-level navigation, must not create one. The
+    PDF is not kept (only its hash, for /verify/report), so it is the answer to this POST."""
     identity, subject, decision = load_subject(public_id)
     rt = runtime()
     report, pdf = generate_report(ctx(), subject, identity, decision, rt.settings["PORTAL_BASE_URL"])
     commit()
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="credit-report-{report.report_no}.pdf"'})
+
+
+@bp.get("/me/subjects/<public_id>/report.pdf")
+def report_page(public_id: str):
+    """Old links and the login's way back: the subject page, where the report is issued."""
+    return redirect(url_for("subject.show", public_id=public_id), 303)
 
 
 @bp.get("/me/subjects/<public_id>/access-log")

@@ -20,7 +20,8 @@ def data(make_org, make_record, reindex):
 def _ask(page, text: str, count: int) -> str:
     page.fill("#chat-q", text)
     page.press("#chat-q", "Enter")
-    page.wait_for_function(f"document.querySelectorAll('#chat-log .chat-bot').length >= {count}")
+    # a function, not an expression string: Playwright would eval() a string, which the CSP forbids
+    page.wait_for_function(f"() => document.querySelectorAll('#chat-log .chat-bot').length >= {count}")
     return page.locator("#chat-log .chat-bot").nth(count - 1).inner_text()
 
 

@@ -38,7 +38,7 @@ from .subject_world import (
 
 ACTORS = ["anonymous", "subject_a", "subject_b", "legal_rep", "grantee_before", "grantee_during",
           "grantee_after", "grantee_revoked"]
-PAGES = {"show": "/me/subjects/{}", "report": "/me/subjects/{}/report.pdf",
+PAGES = {"show": "/me/subjects/{}", "report": "/me/subjects/{}/report.pdf",  # report: a POST (issues one)
          "access_log": "/me/subjects/{}/access-log", "authorisations": "/me/subjects/{}/authorisations"}
 READ_PAGES = {"show", "report"}  # a grantee may read; only the subject manages
 
@@ -119,6 +119,12 @@ def _leaks(body: str, world, target: str) -> list[str]:
     return found
 
 
+def fetch(client, page: str, subject):
+    """GET a page; the report is issued by a POST with the page's CSRF token."""
+    url = PAGES[page].format(subject.public_id)
+    return post(client, url) if page == "report" else client.get(url)
+
+
 CASES = [(actor, target, page) for actor in ACTORS for target in ("org", "person") for page in PAGES]
 
 
@@ -128,7 +134,7 @@ def test_access_matrix(world_app, login_as, actor, target, page):
     client = app.test_client()
     login_as(client, world.ids[actor])
     subject = _target(world, target)
-    resp = client.get(PAGES[page].format(subject.public_id))
+    resp = fetch(client, page, subject)
     want = expected(actor, target, page)
     assert resp.status_code == want, resp.get_data(as_text=True)[:500]
     assert "no-store" in resp.headers.get("Cache-Control", "")
@@ -209,9 +215,8 @@ def test_step_up_when_assurance_too_low(world_app, login_as):
     client = app.test_client()
     weak = identity(rt, PERSON_NAME, resident_id=world.codes["person"], acr=ACR_PASSWORD, sub="weak")
     login_as(client, weak)
-    for page in PAGES.values():
-        url = page.format(world.person.public_id)
-        resp = client.get(url)
+    for page in PAGES:
+        resp = fetch(client, page, world.person)
         assert resp.status_code == 302
         location = resp.headers["Location"]
         assert location.startswith("/login?") and "acr=face" in location and "next=" in location
@@ -237,7 +242,7 @@ def test_every_private_read_is_logged(world_app, login_as):
     with rt.sessions() as s:
         last = s.execute(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)).scalar()
     assert client.get(PAGES["show"].format(world.org.public_id)).status_code == 200
-    assert client.get(PAGES["report"].format(world.org.public_id)).status_code == 200
+    assert fetch(client, "report", world.org).status_code == 200
     client.get(PAGES["show"].format(world.person.public_id))  # refused: not logged as a view
     with rt.sessions() as s:
         events = s.execute(select(AuditEvent).where(AuditEvent.id > last)).scalars().all()

@@ -137,6 +137,27 @@ def test_follow_up_resolves_it(client, hospitals):
     assert page.select(".chat-bot")[-1].find("a", href=f"/facility/{first.public_id}") is not None
 
 
+def test_policy_questions_after_a_facility_get_no_record(client, hospitals, make_org, reindex):
+    """Issue #11 §4: with a facility in the conversation, and facilities whose names contain policy
+    words in the real search, a question about the rules is answered from the rules (own articles),
+    never with a facility's record."""
+    make_org(name="评先评优仁爱诊所", category="clinic")
+    make_org(name="分级分类监管仁爱门诊部", category="clinic")
+    reindex()
+    chat = Chat(client)
+    assert "未按规定报告传染病疫情" in chat.answer_text("星城仁爱医院有处罚吗")
+    for question, article in (("修复后还公示吗", "第三十一条"), ("评先评优看信用等级吗", "第二十条"),
+                              ("其他等级有什么区别", "第十七条"), ("分级分类监管是啥", "第二十三条"),
+                              ("修复以后会移出名单吗", "第三十一条")):
+        resp = chat.ask(question)
+        bot = BeautifulSoup(resp.get_data(as_text=True), "html.parser").select(".chat-bot")[-1]
+        text = bot.get_text(" ", strip=True)
+        assert "仁爱" not in text and "未按规定报告传染病疫情" not in text, question
+        assert article in bot.select_one(".chat-cites").get_text(), question
+        assert "海南" not in bot.select_one(".chat-cites").get_text()
+    assert "未按规定报告传染病疫情" in chat.answer_text("它有处罚吗")  # the facility is still remembered
+
+
 def test_facility_disambiguation(client, hospitals):
     chat = Chat(client, htmx=True)
     soup = BeautifulSoup(chat.ask("仁爱医院是几级").get_data(as_text=True), "html.parser")
@@ -237,7 +258,8 @@ def test_injection_gets_a_refusal_with_the_lawful_route(client, planted):
     ("异议" * 5000, "前300个字"),
     ("<script>alert('x')</script><img src=x onerror=alert(1)>", "不在本平台的服务范围"),
     ("😀😀😀🎉", "请输入您的问题"),
-    ("金星口腔诊所<script>alert(1)</script>", ""),
+    # the markup is not glued to the name looked up (no such facility in this world)
+    ("金星口腔诊所<script>alert(1)</script>", "没有找到名称为“金星口腔诊所”的机构"),
 ])
 def test_hostile_messages(client, message, expect, htmx):
     chat = Chat(client, htmx=htmx)
@@ -254,9 +276,18 @@ def test_hostile_messages(client, message, expect, htmx):
 
 
 def test_oversized_form_is_cut_not_rejected(client):
+    """20,000 characters: answered (not a 413/500) from the first 300, with a notice saying so;
+    the question shown back is the cut one, and the answer is the repair rules with citations."""
     chat = Chat(client)
     resp = chat.ask("信用修复" + "啊" * 20_000)
     assert resp.status_code == 200
+    soup = BeautifulSoup(resp.get_data(as_text=True), "html.parser")
+    bot = soup.select(".chat-bot")[-1]
+    assert "前300个字" in bot.select_one(".chat-notice").get_text()
+    assert "申请信用修复的条件" in bot.get_text() and bot.select_one(".chat-cites") is not None
+    assert "第二十九条" in bot.select_one(".chat-cites").get_text()
+    shown = soup.select(".chat-user")[-1].get_text()
+    assert "信用修复" in shown and shown.count("啊") == 300 - len("信用修复")
 
 
 def test_rate_limit(app, settings):

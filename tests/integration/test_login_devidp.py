@@ -441,7 +441,7 @@ def test_production_refuses_the_development_idp(settings):
     from portal.runtime import ConfigError
 
     production = {**settings, "PORTAL_ENV": "production", "PORTAL_SECRET_KEY": new_master_key(),
-                  "PORTAL_DATA_KEY": new_master_key()}
+                  "PORTAL_DATA_KEY": new_master_key(), "PORTAL_BASE_URL": "https://xyxx.wjw.example.gov.cn"}
     with pytest.raises(ConfigError, match="PORTAL_OIDC_ISSUER"):
         create_app(production)
     with pytest.raises(ConfigError, match="https"):

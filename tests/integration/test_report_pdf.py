@@ -39,7 +39,7 @@ def world(rt, session):
 
 def download(client, login_as, who, subject):
     login_as(client, who)
-    resp = client.get(f"/me/subjects/{subject.public_id}/report.pdf")
+    resp = client.post(f"/me/subjects/{subject.public_id}/report.pdf")  # CsrfClient sends the token
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     assert resp.mimetype == "application/pdf"
     assert "attachment" in resp.headers["Content-Disposition"]
@@ -164,3 +164,39 @@ def test_report_download_is_in_the_access_log(client, login_as, world):
     rows = [[td.get_text(" ", strip=True) for td in tr.select("td")] for tr in html.select("table.access-log tbody tr")]
     assert any("孙有效" in r[1] and "经书面授权" in r[2] and r[3] == "下载信用报告" and r[4] == "办理医疗机构贷款审批"
                for r in rows), rows
+
+
+def _issued(session) -> tuple[int, int]:
+    from portal.models import AuditEvent
+
+    session.expire_all()
+    reports = session.execute(select(Report.id)).scalars().all()
+    views = session.execute(select(AuditEvent.id).where(AuditEvent.action == "private.view")).scalars().all()
+    return len(reports), len(views)
+
+
+def test_a_get_issues_no_report(client, login_as, world, session):
+    """A GET (a link, a prefetch, a cross-site top-level navigation) creates no report and no
+    access-log row: it leads to the subject page, whose button POSTs."""
+    login_as(client, world.ids["legal_rep"])
+    before = _issued(session)
+    url = f"/me/subjects/{world.org.public_id}/report.pdf"
+    resp = client.get(url)
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/me/subjects/{world.org.public_id}")
+    assert _issued(session) == before
+    page = BeautifulSoup(client.get(resp.headers["Location"]).data, "html.parser")
+    form = page.select_one("form.report-form")
+    assert form["method"] == "post" and form["action"] == url
+    assert form.select_one("input[name=csrf_token]")["value"]
+    assert _issued(session)[0] == before[0]  # viewing the page is logged, but issues no report
+
+
+def test_a_report_needs_the_csrf_token(client, login_as, world, session):
+    login_as(client, world.ids["legal_rep"])
+    before = _issued(session)
+    resp = client.post(f"/me/subjects/{world.org.public_id}/report.pdf", csrf=False)
+    assert resp.status_code == 400 and resp.mimetype == "text/html"
+    assert _issued(session) == before
+    download(client, login_as, world.ids["legal_rep"], world.org)
+    reports, views = _issued(session)
+    assert (reports, views) == (before[0] + 1, before[1] + 1)
