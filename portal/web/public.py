@@ -14,6 +14,7 @@ from ..models import CreditRecord, Subject
 from ..search import clean_filters, parse_page, search_public
 from ..services import indexing
 from ..services.importer import template_csv, template_xlsx
+from ..services.list_filters import clean_list_filters, list_conditions, list_csv
 from ..services.risk import public_risk
 from ..identity import current_identity
 from . import abort_with, cached_pages, db, is_htmx, runtime
@@ -159,29 +160,45 @@ def facility_by_code(code: str):
 
 @bp.get("/lists/<name>")
 def credit_list(name: str):
+    return _credit_list(name, csv_download=False)
+
+
+@bp.get("/lists/<name>.csv")
+def credit_list_csv(name: str):
+    """The whole (filtered) list as CSV for Excel (issue #13)."""
+    return _credit_list(name, csv_download=True)
+
+
+def _credit_list(name: str, csv_download: bool):
     if name not in LIST_TYPES:
         abort_with(404, "没有这个名单。")
     types, title = LIST_TYPES[name]
     rt = runtime()
     today = rt.today()
+    filters = clean_list_filters(request.args, rt.profile)
     page = parse_page(request.args.get("page"))
     per_page = 50
     base = (select(CreditRecord, Subject).join(Subject, Subject.id == CreditRecord.subject_id)
             .where(CreditRecord.record_type.in_(types), CreditRecord.is_current.is_(True),
                    CreditRecord.scope == "public", CreditRecord.status == "active",
                    CreditRecord.publish_from <= today,
-                   (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today)))
+                   (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today),
+                   *list_conditions(filters)))
     total = db().execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    rows = db().execute(base.order_by(CreditRecord.decided_on.desc(), CreditRecord.id)
-                        .offset((page - 1) * per_page).limit(per_page)).all()
+    pages = max(1, -(-total // per_page))
+    shown = min(page, pages)  # past the last page: the last page, and the template says so
+    ordered = base.order_by(CreditRecord.decided_on.desc(), CreditRecord.id)
+    rows = db().execute(ordered if csv_download else ordered.offset((shown - 1) * per_page).limit(per_page)).all()
     entries = []
     for record, subject in rows:
         rv, sv = public_view(record, today, subject.birth_on), public_subject(subject, today)
         if rv is not None and sv is not None:  # the pure rule has the last word
             entries.append({"record": rv, "subject": sv})
-    pages = max(1, -(-total // per_page))
-    return render_template("public/list.html", title=title, name=name, entries=entries, page=min(page, pages),
-                           pages=pages, total=total)
+    if csv_download:
+        return Response(list_csv(entries, rt.profile), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={name}-list-{today}.csv"})
+    return render_template("public/list.html", title=title, name=name, entries=entries, page=shown,
+                           pages=pages, total=total, filters=filters, asked_page=page)
 
 
 @bp.get("/downloads/import-template.csv")
