@@ -12,18 +12,20 @@ import io
 from ..domain.vocab import CATEGORIES
 from ..models import Subject
 
-LIST_FILTER_KEYS = ("city", "county", "category")
+LIST_FILTER_KEYS = ("city", "county", "category", "q")
+MAX_NAME_QUERY = 50
 CSV_COLUMNS = ("主体名称", "统一社会信用代码（证件号码）", "类别", "所在地区", "事由", "认定部门", "文书号",
                "决定日期", "公示截止")
 
 
 def clean_list_filters(args, profile) -> dict[str, str]:
     """Only a city, a county or a category the profile knows passes; anything else is dropped.
+    ``q`` (search within the list) is text, cut to 50 characters, matched as a substring.
     A county outside the chosen city is dropped too (the county select lists every county)."""
     cities = {r.code for r in profile.regions if r.level == "city"}
     counties = {r.code: r.parent for r in profile.regions if r.level == "county"}
     out: dict[str, str] = {}
-    for key in LIST_FILTER_KEYS:
+    for key in ("city", "county", "category"):
         value = (args.get(key) or "").strip()[:16]
         if key == "city" and value in cities:
             out[key] = value
@@ -31,6 +33,9 @@ def clean_list_filters(args, profile) -> dict[str, str]:
             out[key] = value
         elif key == "category" and value in CATEGORIES:
             out[key] = value
+    name = " ".join((args.get("q") or "").replace("\x00", "").split())[:MAX_NAME_QUERY]
+    if name:  # search within the list: the shown (public) name contains the text
+        out["q"] = name
     if "city" in out and "county" in out and counties[out["county"]] not in (None, out["city"]):
         del out["county"]
     return out
@@ -46,6 +51,8 @@ def list_conditions(filters: dict[str, str]) -> list:
         conditions.append(Subject.region_code.like(filters["city"][:4] + "%"))
     if "category" in filters:
         conditions.append(Subject.category == filters["category"])
+    if "q" in filters:
+        conditions.append(Subject.name.contains(filters["q"], autoescape=True))
     return conditions
 
 

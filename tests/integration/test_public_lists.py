@@ -43,6 +43,15 @@ def test_filters_by_city_county_and_category(client, listed):
     assert _names(client.get("/lists/red?city=430100")) == []
 
 
+def test_search_within_a_list(client, listed):
+    assert _names(client.get("/lists/serious", query_string={"q": "乙药"})) == ["天心区乙药房"]
+    assert _names(client.get("/lists/serious", query_string={"q": " 医院 ", "city": "430200"})) == ["荷塘区丙医院"]
+    assert _names(client.get("/lists/serious", query_string={"q": "%"})) == []  # a wildcard is a character
+    assert _names(client.get("/lists/serious", query_string={"q": "x" * 500 + "\x00"})) == []
+    csv_body = client.get("/lists/serious.csv", query_string={"q": "乙药"}).get_data().decode("utf-8-sig")
+    assert "天心区乙药房" in csv_body and "芙蓉区甲医院" not in csv_body
+
+
 def test_every_field_is_labelled_for_phones(client, listed):
     soup = BeautifulSoup(client.get("/lists/serious").get_data(as_text=True), "html.parser")
     for row in soup.select("table.list tbody tr"):
