@@ -25,11 +25,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     from . import web
-    from .web import auth, cases, chat, csrf, facility, public, staff, staff_plates, subject
+    from .web import auth, cases, chat, common, csrf, facility, public, ratelimit, staff, staff_plates, subject
+
+    from .web import draws  # 双随机、一公开: /draws (public), /staff/draws
 
     web.init_app(app)
+    common.init_app(app)  # the one answer to a refused service call
     csrf.init_app(app)  # one CSRF check for every unsafe request, htmx included
     auth.init_app(app)  # server-side sessions, OIDC login (or the embedded dev IdP), /login /logout
+    app.register_blueprint(draws.bp)
     for bp in (
         public.bp,        # home, search, facility pages, lists
         facility.bp,      # QR plate landing page /p/<token>
@@ -40,5 +44,6 @@ def create_app(config: dict | None = None) -> Flask:
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)
+    ratelimit.init_app(app)  # per-client limits on search, login, callback (after the routes exist)
 
     return app

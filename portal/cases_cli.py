@@ -20,25 +20,73 @@ def cases() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件")
 @click.option("--purpose", default="异议/信用修复办理", show_default=True, help="查看用途（记入访问日志）")
 def document(case_no: str, kind: str, output: Path, purpose: str) -> None:
-    from sqlalchemy import select
-
     from . import cli
-    from .models import Case
-    from .services.access_log import log_staff_view
-    from .services.case_documents import case_document
+    from .services.case_reads import case_by_number, read_case_document
 
     rt = cli._runtime()
     with cli._session(rt) as session:
         ctx = rt.context(session, "staff:cli")
-        case = session.execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
+        case = case_by_number(session, case_no)
         if case is None:
             raise click.ClickException(f"未找到案件 {case_no}")
-        doc = case_document(ctx, case, kind, base_url=rt.settings["PORTAL_BASE_URL"])
-        log_staff_view(ctx, "cli", "命令行", case.subject_id, purpose, what="case_document",
-                       ref=f"document:{doc.doc_no}")
+        # the same logged read as the subject's and the staff's download pages
+        doc = read_case_document(ctx, case, kind, base_url=rt.settings["PORTAL_BASE_URL"], purpose=purpose)
         output.write_bytes(doc.pdf)
         session.commit()
         click.echo(f"{doc.doc_no}  SHA-256 {doc.sha256}  → {output}")
+
+
+@cases.command("register-paper", help="登记纸质或窗口受理的申请（海南 第三十八条；湖南医保 第十七条）：期限自实际收到日期起算")
+@click.option("--kind", type=click.Choice(["objection", "repair"]), required=True)
+@click.option("--subject", "code", required=True, help="主体代码（统一社会信用代码或身份证号）")
+@click.option("--subject-kind", type=click.Choice(["org", "person"]), default="org", show_default=True)
+@click.option("--record", "lineage_id", type=int, required=True, help="信息编号")
+@click.option("--received", type=click.DateTime(["%Y-%m-%d"]), required=True, help="实际收到申请的日期")
+@click.option("--channel", type=click.Choice(["paper", "window"]), required=True)
+@click.option("--name", "applicant_name", required=True, help="申请人姓名或单位名称")
+@click.option("--statement", required=True, help="申请内容及理由")
+@click.option("--ground", default="", help="异议理由代码（异议申请必填）")
+@click.option("--scan", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="申请书扫描件（PDF/JPG/PNG）")
+@click.option("--role", default="department", show_default=True, help="登记人的角色（受理申请的部门）")
+def register_paper(kind, code, subject_kind, lineage_id, received, channel, applicant_name, statement, ground,
+                   scan: Path, role) -> None:
+    from . import cli
+    from .services.paper import register_paper_application
+    from .services.records import current_version
+    from .services.subjects import find_subject_by_code
+
+    rt = cli._runtime()
+    with cli._session(rt) as session:
+        ctx = rt.context(session, "staff:cli")
+        subject = find_subject_by_code(ctx, code, subject_kind)
+        record = current_version(ctx, lineage_id)
+        if subject is None or record is None:
+            raise click.ClickException("未找到该主体或信息")
+        case = register_paper_application(ctx, subject, record, kind=kind, received_on=received.date(),
+                                          channel=channel, applicant_name=applicant_name, statement=statement,
+                                          scan=(scan.name, scan.read_bytes()), var_dir=rt.settings["PORTAL_VAR_DIR"],
+                                          role=role, ground=ground)
+        no, due = case.case_no, case.due_on
+        session.commit()
+    click.echo(f"已登记 {no}，收到日期 {received.date().isoformat()}，办理期限 {due.isoformat() if due else '—'}")
+
+
+@cases.command("sweep", help="期限届满未办理的案件按规定自动办结（如异议不成立后未申请复核，湖南 第二十八条第三款）；每日运行")
+def sweep() -> None:
+    from . import cli
+    from .services import indexing
+    from .services.case_sweep import sweep_lapsed
+
+    rt = cli._runtime()
+    with cli._session(rt) as session:
+        closed = sweep_lapsed(rt.context(session, "cli:cases-sweep"))
+        session.commit()
+        while indexing.drain(session, rt.backend, rt.today(), rt.profile):
+            pass
+    for case in closed:
+        click.echo(f"{case.case_no}  {case.outcome_reason}")
+    click.echo(f"自动办结的案件：{len(closed)}")
 
 
 @click.group(help="工作日历（节假日维护）")

@@ -176,9 +176,13 @@ def expire() -> None:
 
     rt = _runtime()
     with _session(rt) as session:
+        from .services.case_sweep import sweep_lapsed  # 湖南 第二十八条第三款: unused review windows
+
+        closed = sweep_lapsed(rt.context(session, "cli:expire"))
+        session.commit()
         queued = indexing.expire(session, rt.today())
-        drained = indexing.drain(session, rt.backend, rt.today(), rt.profile) if queued else 0
-    click.echo(f"公示期变化的主体：{queued}；已更新索引任务：{drained}")
+        drained = indexing.drain(session, rt.backend, rt.today(), rt.profile) if queued or closed else 0
+    click.echo(f"公示期变化的主体：{queued}；期满自动办结的案件：{len(closed)}；已更新索引任务：{drained}")
 
 
 @main.command(help="按本辖区评分表评定年度信用等级")
@@ -194,23 +198,77 @@ def grade(year: int | None) -> None:
     click.echo(f"已评定 {year} 年度信用等级：{n} 个主体")
 
 
+@main.command("grade-exclude", help="登记不参加某年度信用评价的主体及依据（湖南 第十八条）")
+@click.argument("code")
+@click.option("--kind", type=click.Choice(["org", "person"]), default="org", show_default=True)
+@click.option("--year", type=int, required=True, help="评价年度")
+@click.option("--reason", required=True, help="不参加本期评价的依据")
+def grade_exclude(code: str, kind: str, year: int, reason: str) -> None:
+    from .services.grading import exclude_from_grading
+    from .services.subjects import find_subject_by_code
+
+    rt = _runtime()
+    with _session(rt) as session:
+        ctx = rt.context(session, "cli:grade-exclude")
+        subject = find_subject_by_code(ctx, code, kind)
+        if subject is None:
+            raise click.ClickException("未找到该主体")
+        exclude_from_grading(ctx, subject, year, reason)
+        name = subject.name
+        session.commit()
+    click.echo(f"已登记：{name} 不参加 {year} 年度评价")
+
+
+@main.command("grade-exclusions", help="列出不参加某年度信用评价的主体及依据（湖南 第十八条）")
+@click.option("--year", type=int, required=True)
+def grade_exclusions_cmd(year: int) -> None:
+    from .services.grading import grading_exclusions
+
+    rt = _runtime()
+    with _session(rt) as session:
+        rows = grading_exclusions(rt.context(session, "cli"), year)
+    for row, subject in rows:
+        click.echo(f"{subject.public_id}\t{subject.name}\t{row.reason}")
+    click.echo(f"{year} 年度不参加评价的主体：{len(rows)}")
+
+
 @main.group(help="审计日志")
 def audit() -> None:
     pass
 
 
-@audit.command("verify", help="校验审计日志哈希链，发现篡改或删除")
+@audit.command("verify", help="校验审计日志哈希链和检查点，发现篡改、删除和重算哈希")
 def audit_verify() -> None:
-    from .services.audit import verify_chain
+    from .services.audit import audit_key, verify_chain
+    from .services.audit_anchor import read_checkpoints
 
     rt = _runtime()
     with _session(rt) as session:
-        problems = verify_chain(session)
-    if problems:
-        for p in problems:
-            click.echo(f"事件 {p.event_id}：{p.message}", err=True)
+        checkpoints, bad = read_checkpoints(rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"], audit_key(session))
+        problems = verify_chain(session, checkpoints)
+    for line in bad:
+        click.echo(f"检查点文件第 {line.line_no} 行：{line.message}", err=True)
+    for p in problems:
+        click.echo(f"事件 {p.event_id}：{p.message}", err=True)
+    if problems or bad:
         sys.exit(1)
-    click.echo("审计日志完整")
+    if not checkpoints:
+        click.echo("提示：没有可核对的检查点，无法发现最新事件被删除或整链重写；"
+                   "请运行 credit-portal audit checkpoint（建议每日）", err=True)
+    click.echo(f"审计日志完整（已核对 {len(checkpoints)} 个检查点）")
+
+
+@audit.command("checkpoint", help="把审计日志链头写入签名检查点文件（每日运行，也可随时运行）")
+def audit_checkpoint() -> None:
+    from .services.audit_anchor import write_checkpoint
+    from .services.audit_rollup import flush_closed
+
+    rt = _runtime()
+    with _session(rt) as session:
+        flush_closed(session)  # repeated-failure counts of past minutes become their summary events
+        session.commit()
+        cp = write_checkpoint(session, rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
+    click.echo(f"已写入检查点：第 {cp.seq} 个事件（编号 {cp.event_id}），文件 {rt.settings['PORTAL_AUDIT_CHECKPOINT_FILE']}")
 
 
 @main.command(help="首次运行准备：迁移数据库；空库时生成演示数据；索引缺失时重建")
@@ -250,7 +308,20 @@ def serve(host: str, port: int) -> None:
 
     app = create_app()
     click.echo(f"{app.extensions['portal'].profile.portal_name}：http://{host}:{port}/")
+    _exit_on_sigterm()
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM (systemd stop, ``kill``) ends the server like Ctrl-C: Python's default for it is to
+    die without exit hooks, which lost the buffered scan counts (199 of 200, issue 12); as
+    SystemExit the ``atexit`` flush of ``portal.services.plates`` runs, as under gunicorn."""
+    import signal
+
+    def stop(_signum, _frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 from .plates_cli import plates as _plates  # noqa: E402  (credit-portal plates …)
@@ -270,3 +341,7 @@ main.add_command(_calendar)
 
 if __name__ == "__main__":
     main()
+
+from .draws_cli import draw as _draw  # noqa: E402  (credit-portal draw …, 双随机、一公开)
+
+main.add_command(_draw)

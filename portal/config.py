@@ -27,6 +27,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_URL", "", "搜索后端 URL：whoosh:///路径、tantivy:///路径、memory:// 或 postgresql+psycopg://用户@主机:端口/库（索引存于 PostgreSQL，多台 Web 服务器共用；可加 ?schema=…&table_prefix=…）；留空为 PORTAL_VAR_DIR/index-tantivy（tantivy）"),
     Setting("PORTAL_SECRET_KEY", "", "会话签名密钥；开发环境留空时自动生成并保存在 PORTAL_VAR_DIR"),
     Setting("PORTAL_DATA_KEY", "", "身份证号加密与检索哈希的主密钥（base64，32 字节）；开发环境留空时自动生成"),
+    Setting("PORTAL_AUDIT_KEY", "", "审计日志哈希链的 HMAC 密钥（base64，至少 32 字节），应保存在数据库之外；留空则由 PORTAL_DATA_KEY 以独立标签派生"),
+    Setting("PORTAL_AUDIT_CHECKPOINT_FILE", "", "审计日志检查点文件（只追加，每行一个签名的链头检查点，credit-portal audit verify 据此发现删除最新事件和重算哈希）；留空为 PORTAL_VAR_DIR/audit-checkpoints.jsonl，建议指向数据库服务器之外的只追加存储"),
     Setting("PORTAL_BASE_URL", "http://127.0.0.1:5000", "对外访问地址（二维码、报告核验链接使用）；生产环境必须使用 https，否则拒绝启动（Cookie 的 Secure 标志、HSTS 依赖于此）"),
     Setting("PORTAL_INDEX_MODE", "inline", "inline：请求结束后由本进程写索引；worker：只写任务表，由 credit-portal index drain 单独写入"),
     Setting("PORTAL_TODAY", "", "固定“今天”（YYYY-MM-DD），仅用于演示和测试；留空为系统日期"),
@@ -37,8 +39,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_OIDC_CLIENT_ID", "", "门户在身份认证平台注册的 client_id（配置 issuer 时必填）"),
     Setting("PORTAL_OIDC_CLIENT_SECRET", "", "门户的 client_secret（配置 issuer 时必填）"),
     Setting("PORTAL_OIDC_SCOPES", "openid profile", "登录时请求的 scope"),
-    Setting("PORTAL_OIDC_ID_CLAIM", "id_number", "ID Token 中公民身份号码的声明名（据此匹配自然人信用主体）"),
-    Setting("PORTAL_OIDC_ORG_CLAIM", "legal_rep_of", "ID Token 中所代表机构统一社会信用代码的声明名"),
+    Setting("PORTAL_OIDC_ID_CLAIM", "id_number", "UserInfo 中公民身份号码的声明名（据此匹配自然人信用主体；门户只向 UserInfo 请求，经后台信道获取，不放入 ID Token）"),
+    Setting("PORTAL_OIDC_ORG_CLAIM", "legal_rep_of", "UserInfo 中所代表机构统一社会信用代码的声明名"),
     Setting("PORTAL_OIDC_LEGAL_REP_ROLE", "org_role=legal_representative", "法定代表人角色声明（声明名=值）；只有带此角色时才按统一社会信用代码匹配机构"),
     Setting("PORTAL_OIDC_ACR_MAP", "", "身份认证平台的 acr 取值映射，如 password=urn:x:loa2 face=urn:x:loa3；留空为门户自身的 acr URN"),
     Setting("PORTAL_OIDC_TIMEOUT", "10", "访问身份认证平台的超时时间（秒）"),
@@ -48,7 +50,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_LLM_URL", "", "本地部署大模型的 OpenAI 兼容接口地址（如 http://127.0.0.1:8000/v1）；留空则智能问答只用检索答案"),
     Setting("PORTAL_LLM_MODEL", "local-model", "调用大模型时使用的模型名"),
     Setting("PORTAL_LLM_TIMEOUT_SECONDS", "8", "大模型请求超时（秒），超时即改用检索答案"),
-    Setting("PORTAL_CHAT_RATE_PER_MINUTE", "20", "每个客户端每分钟可提问次数（进程内令牌桶，多进程部署时每个进程各自计数）"),
+    Setting("PORTAL_CHAT_RATE_PER_MINUTE", "20", "每个客户端每分钟可提问次数（计数存于 PORTAL_RATELIMIT_STORAGE；同一地址的所有会话合计不超过 5 倍）"),
+    # Rate limits (portal.web.ratelimit): per client address, one store shared by every process.
+    Setting("PORTAL_RATELIMIT_STORAGE", "memory://", "频率限制计数的存储：memory://（进程内，仅适用于单进程）；多个进程或多台服务器提供服务时须设为共享存储，如 redis://主机:6379/0 或 memcached://主机:11211（需另装 redis 或 pymemcache 包）"),
+    Setting("PORTAL_RATELIMIT_SEARCH", "60/minute", "每个客户端地址的搜索频率上限（含 htmx 局部刷新），格式为 次数/单位，如 60/minute"),
+    Setting("PORTAL_RATELIMIT_LOGIN", "30/minute", "每个客户端地址访问登录、登录回调、工作人员登录（提交）的频率上限，各自计数，如 30/minute"),
+    Setting("PORTAL_TRUSTED_PROXIES", "0", "可信反向代理层数：0 表示直接使用连接地址识别客户端；部署在 N 层反向代理（如 Nginx、负载均衡）之后时设为 N，按 X-Forwarded-For 识别客户端地址（werkzeug ProxyFix）；设得多于实际层数会让客户端伪造地址绕过频率限制"),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)
@@ -66,6 +73,8 @@ def load_settings(overrides: dict | None = None) -> dict[str, str]:
     var = Path(values["PORTAL_VAR_DIR"])
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{var / 'portal.sqlite3'}"
+    if not values["PORTAL_AUDIT_CHECKPOINT_FILE"]:
+        values["PORTAL_AUDIT_CHECKPOINT_FILE"] = str(var / "audit-checkpoints.jsonl")
     if not values["SEARCH_URL"]:
         # tantivy by default: measured on the L dataset it meets every search target (README, Measured)
         values["SEARCH_URL"] = f"tantivy://{var / 'index-tantivy'}"

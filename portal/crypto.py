@@ -46,6 +46,21 @@ class DataProtector:
         return hmac.compare_digest(self.sign(message, length), signature)
 
 
+def audit_key(audit_key_b64: str, master_key_b64: str) -> bytes:
+    """The audit chain's HMAC key: ``PORTAL_AUDIT_KEY`` when set (base64, at least 32 bytes, kept
+    outside the database), else derived from the data key under its own label, so it is never
+    the same key as any other use of the master key."""
+    if audit_key_b64:
+        try:
+            key = base64.b64decode(audit_key_b64.encode(), altchars=b"-_", validate=False)
+        except ValueError as exc:
+            raise ValueError("PORTAL_AUDIT_KEY must be base64") from exc
+        if len(key) < 32:
+            raise ValueError("PORTAL_AUDIT_KEY must decode to at least 32 bytes")
+        return key
+    return _derive(base64.urlsafe_b64decode(master_key_b64.encode()), b"audit-chain-v1")
+
+
 def new_master_key() -> str:
     import os
 

@@ -37,8 +37,11 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+def make_sessionmaker(engine: Engine, audit_key: bytes | None = None) -> sessionmaker[Session]:
+    """Sessions carry the audit chain's HMAC key in ``session.info`` (``record_event`` and
+    ``verify_chain`` read it there; it never goes into the database)."""
+    info = {"audit_key": audit_key} if audit_key else {}
+    return sessionmaker(bind=engine, expire_on_commit=False, future=True, info=info)
 
 
 @event.listens_for(Session, "before_flush")

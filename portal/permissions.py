@@ -1,4 +1,8 @@
-"""Who may see a credit subject's non-public information. Views only ask; this module decides.
+"""The query half of the permissions: loads the facts and decides; the pure rules (who may do
+what, given facts) are ``portal.domain.permissions``. Views and service verbs only ask; write
+verbs ask themselves (``require_*`` below, with ``ctx.caller``).
+
+Who may see a credit subject's non-public information:
 
 海南 第二十七条: non-public information may be seen by the credit subject after real-name
 authentication, or by a third party with the subject's written authorisation, for the agreed
@@ -27,6 +31,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, object_session
 
+from .domain import permissions as rules
 from .domain.disclosure import public_view
 from .domain.vocab import InfoClass, SubjectKind
 from .domain.identity import ACR_BY_NAME, ACR_FACE, ACR_LEVELS, Identity, acr_satisfies
@@ -221,12 +226,129 @@ def can_manage(identity: Identity | None, subject: Subject, *, session: Session 
                     purpose="本人查询" if via == Via.SELF else "法定代表人查询")
 
 
-def record_visible(decision: Decision, record: CreditRecord, today: date) -> bool:
+def record_visible(decision: Decision, record: CreditRecord, today: date, profile) -> bool:
     """Whether one record (any version) falls inside the viewer's scope."""
     if not decision.allowed or record.info_class not in decision.info_classes:
         return False
-    return decision.include_non_public or public_view(record, today) is not None
+    return decision.include_non_public or public_view(record, today, profile=profile) is not None
 
 
-def visible_records(decision: Decision, records: Iterable[CreditRecord], today: date) -> list[CreditRecord]:
-    return [r for r in records if record_visible(decision, r, today)]
+def visible_records(decision: Decision, records: Iterable[CreditRecord], today: date,
+                    profile) -> list[CreditRecord]:
+    return [r for r in records if record_visible(decision, r, today, profile)]
+
+
+# --- the checks service verbs make themselves (the query half for writes) -------------------------
+#
+# A verb's ``ctx.caller`` is who asks: a ``StaffUser`` (staff pages), an ``Identity`` (a logged-in
+# person) or ``None`` for the operator's own processes (command line, scheduled jobs, seeding),
+# which act as the platform and are audited under their actor name. The web sets the caller on
+# every context it builds (``portal.web.caller_ctx``); a verb refuses a caller who may not, with a
+# Chinese message, whatever the route or command that called it.
+
+def _refuse(message: str, status: int = 403, field: str = "case"):
+    from .services.errors import ServiceError
+
+    raise ServiceError(message, field, status)
+
+
+def _staff(caller) -> bool:
+    return caller is not None and not isinstance(caller, Identity)
+
+
+def step_actor(profile: Any, case) -> str | None:
+    """The actor of the case's current step (``None`` when closed)."""
+    if not case.open:
+        return None
+    machine = profile.objection if case.kind == "objection" else profile.repair
+    return machine.step(case.state).actor
+
+
+def staff_role(user, case, profile: Any) -> str | None:
+    """The role in which a staff member may act on the case now, or ``None``."""
+    return rules.staff_acting_role(user, case, step_actor(profile, case))
+
+
+def staff_case_filter(user, case_model):
+    """The SQL form of ``domain.permissions.staff_can_see`` over ``case_model`` (``Case``):
+    queues filter in the query, so paging counts only what the staff member may see."""
+    from sqlalchemy import and_, false, func, true
+
+    if not user.active:
+        return false()
+    terms = [true()]
+    region = user.region_code or ""
+    if region.endswith("00"):
+        terms.append(func.substr(case_model.region_code, 1, 4) == region[:4])
+    elif region:
+        terms.append(case_model.region_code == region)
+    if rules.provider_only(user.roles):
+        terms.append(case_model.authority == user.authority if user.authority else false())
+    return and_(*terms)
+
+
+def require_case_role(ctx, case, role: str) -> None:
+    """The caller may take the case's current step as ``role`` (staff: the step's actor among
+    their roles, in their region and, for providing units, their own records; a person: only
+    the applicant's own steps)."""
+    caller = ctx.caller
+    if caller is None:
+        return
+    if isinstance(caller, Identity):
+        if role != rules.APPLICANT or not rules.is_applicant(caller.iss, caller.sub, case):
+            _refuse(rules.APPLICANT_ONLY)
+        return
+    if not rules.staff_can_see(caller, case):
+        _refuse(rules.NOT_FOUND_CASE, 404)
+    if role == rules.APPLICANT or staff_role(caller, case, ctx.profile) != role:
+        _refuse(rules.NOT_YOUR_STEP)
+
+
+def require_staff_can_see(ctx, case) -> None:
+    """Staff read a case (documents, evidence) only inside their queues; a person only as the
+    applicant side, decided by ``require_subject_manager`` before the case is found."""
+    caller = ctx.caller
+    if _staff(caller) and not rules.staff_can_see(caller, case):
+        _refuse(rules.NOT_FOUND_CASE, 404)
+
+
+def require_applicant(ctx, case) -> None:
+    """Withdraw, supplement: the applicant's own login only (staff never act as applicant)."""
+    caller = ctx.caller
+    if caller is None:
+        return
+    if _staff(caller) or not rules.is_applicant(caller.iss, caller.sub, case):
+        _refuse(rules.APPLICANT_ONLY)
+
+
+def require_subject_manager(ctx, subject) -> Decision | None:
+    """File an objection or a repair, grant or revoke an authorisation: the subject itself or
+    its legal representative at the profile's assurance level (``can_manage``)."""
+    caller = ctx.caller
+    if caller is None:
+        return None
+    if _staff(caller):
+        _refuse(rules.SUBJECT_ONLY)
+    decision = can_manage(caller, subject, session=ctx.session, required=required_acr(ctx.profile))
+    if not decision.allowed:
+        _refuse(decision.reason_zh, decision.status, "subject")
+    return decision
+
+
+def require_plate_manager(ctx, region_code: str | None = None) -> None:
+    """Issue, revoke, reissue, print plates: operators and departments, in their own region."""
+    caller = ctx.caller
+    if caller is None:
+        return
+    if not _staff(caller) or not rules.may_manage_plates(caller):
+        _refuse(rules.PLATES_ONLY)
+    if region_code is not None and not rules.in_region(caller.region_code, region_code):
+        _refuse(rules.PLATE_REGION, 404, "plate")
+
+
+def require_admin(ctx) -> None:
+    caller = ctx.caller
+    if caller is None:
+        return
+    if not _staff(caller) or not rules.is_admin(caller):
+        _refuse(rules.ADMIN_ONLY)

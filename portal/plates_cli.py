@@ -105,7 +105,8 @@ def reissue(plate_no: str, reason: str, note: str) -> None:
 
 
 def _print(fmt: str, region, category, plate_nos, size: str, output: Path) -> None:
-    from . import plates_render as render
+    """The same verb as the staff pages' batch printing (``services.plates.print_batch``), so the
+    print is audited from either."""
     from .services import plates as svc
 
     cli = _cli()
@@ -115,13 +116,9 @@ def _print(fmt: str, region, category, plate_nos, size: str, output: Path) -> No
         selected = _selection(session, region, category, plate_nos)
         if not selected:
             raise click.ClickException("没有符合条件的有效身份牌（先用 credit-portal plates issue 发放）")
-        cards = svc.iter_cards(session, rt.profile, base_url, rt.today(), selected)
         with cli._progress(len(selected), f"生成 {fmt.upper()}") as bar, output.open("wb") as fh:
-            if fmt == "pdf":
-                n = render.batch_pdf(cards, fh, size, title=f"{rt.profile.portal_name} 二维码身份牌",
-                                     progress=cli._running(bar))
-            else:
-                n = render.batch_zip(cards, fh, size, progress=cli._running(bar))
+            n = svc.print_batch(rt.context(session, "cli:plates"), selected, fh, fmt=fmt, size=size,
+                                base_url=base_url, region=region, category=category, progress=cli._running(bar))
         session.commit()  # QR matrices rendered for the first time are kept on the plates
     click.echo(f"已生成 {n} 块身份牌（{size}）：{output}")
 

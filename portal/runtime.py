@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from search_index import open_backend
 
-from .crypto import DataProtector, new_master_key
+from .crypto import DataProtector, audit_key, new_master_key
 from .db import make_engine, make_sessionmaker
 from .domain.workdays import WorkCalendar
 from .profiles import Profile, load_profile
@@ -62,8 +62,12 @@ class Runtime:
         settings = resolve_secrets(settings)
         profile = load_profile(settings["PORTAL_PROFILE"])
         engine = make_engine(settings["DATABASE_URL"])
+        try:
+            key = audit_key(settings.get("PORTAL_AUDIT_KEY", ""), settings["PORTAL_DATA_KEY"])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
         return cls(settings=settings, profile=profile, protector=DataProtector(settings["PORTAL_DATA_KEY"]),
-                   sessions=make_sessionmaker(engine))
+                   sessions=make_sessionmaker(engine, audit_key=key))
 
     @property
     def engine(self):
@@ -92,9 +96,9 @@ class Runtime:
             return date.fromisoformat(fixed)
         return datetime.now(CHINA_TZ).date()
 
-    def context(self, session: Session, actor: str = "system") -> ServiceContext:
+    def context(self, session: Session, actor: str = "system", caller=None) -> ServiceContext:
         return ServiceContext(session=session, protector=self.protector, profile=self.profile,
-                              today=self.today(), actor=actor)
+                              today=self.today(), actor=actor, caller=caller)
 
     def calendar(self, session: Session) -> WorkCalendar:
         from .services.calendar import load_calendar

@@ -77,6 +77,10 @@ def settings(request, tmp_path):
         "SEARCH_URL": f"{SEARCH_BACKEND}://{tmp_path / 'index'}",
         "PORTAL_PROFILE": "hunan",
         "PORTAL_BASE_URL": "http://127.0.0.1:5000",
+        # Every test client is one address: limits high enough never to slow or flake a test
+        # (tests/integration/test_rate_limits.py lowers them to see the 429).
+        "PORTAL_RATELIMIT_SEARCH": "100000/minute",
+        "PORTAL_RATELIMIT_LOGIN": "100000/minute",
     }
     if request.param in ("postgresql", SEARCH_ON_POSTGRES):
         values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
@@ -161,9 +165,10 @@ def make_record(ctx):
     def factory(subject, record_type="penalty", title="未按规定公示收费标准", **kw):
         kw.setdefault("decided_on", date(2026, 6, 1))
         kw.setdefault("authority", "长沙市卫生健康委员会")
-        if record_type in ("penalty", "inspection", "criminal", "court_refusal", "misconduct_points",
-                           "serious_list", "blacklist", "joint_punishment"):
+        if record_type in ("penalty", "inspection", "criminal", "court_refusal", "misconduct_points"):
             kw.setdefault("severity", "general")
+        if record_type in ("serious_list", "blacklist", "joint_punishment"):
+            kw.setdefault("severity", "serious")  # 严重失信信息 is always 严重 (domain.record_rules)
         return add_record(ctx, subject, record_type=record_type, title=title, **kw)
 
     return factory

@@ -90,6 +90,12 @@ def establish_identity(ctx: ServiceContext, result: LoginResult, *, issuer: str,
 
 
 def record_failure(ctx: ServiceContext, reason: str, *, issuer: str, sub: str | None = None,
-                   detail: dict | None = None) -> None:
-    record_event(ctx.session, actor(sub) if sub else "anonymous", "auth.failed",
-                 detail={"iss": issuer, "reason": reason[:120], **(detail or {})})
+                   detail: dict | None = None, source: str = "") -> None:
+    """``auth.failed``: the first per client address, reason and minute is an event, the rest are
+    counted into one summary event (``portal.services.audit_rollup``)."""
+    from ..services.audit_rollup import record_repeated
+
+    reason = reason[:120]
+    record_repeated(ctx.session, actor(sub) if sub else "anonymous", "auth.failed",
+                    source=f"{source or 'unknown'}|{reason[:40]}",
+                    detail={"iss": issuer, "reason": reason, **(detail or {})})

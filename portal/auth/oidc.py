@@ -17,7 +17,11 @@ assurance level as an *essential* ``acr`` claim) → callback → token request 
 * ``state`` is single use: it is removed from the session before anything else can fail, so a
   replayed callback finds nothing;
 * every failure, including ``OAuthError``, JOSE errors and network errors, becomes a
-  ``LoginError`` with a Chinese message; the view turns it into a 401 page and an audit event.
+  ``LoginError`` with a Chinese message; the view turns it into a 401 page and an audit event;
+* personal claims (name, identity number, organisation) are asked for in the UserInfo response
+  only and fetched over the back channel; the ID token is neither kept nor ever put into a URL:
+  logout names the client and the provider's session id (``client_id`` + ``logout_hint``), not
+  the person (an ``id_token_hint`` would land in browser history and access logs).
 """
 from __future__ import annotations
 
@@ -59,8 +63,8 @@ UNAVAILABLE = "统一身份认证服务暂时无法访问，请稍后再试。"
 
 @dataclass(frozen=True)
 class LoginResult:
-    claims: dict[str, Any]  # verified ID-token claims
-    id_token: str
+    claims: dict[str, Any]  # verified ID-token claims plus the UserInfo claims
+    sid: str | None  # the provider's session id (``sid`` claim), the logout hint; never personal data
     required_acr: str  # the portal level this login asked for
     next_url: str
 
@@ -144,7 +148,8 @@ class OidcClient:
     def authorization_redirect(self, required_acr: str, next_url: str, *, force_login: bool = False):
         values = self.acr_map.request_values(required_acr)
         wanted = {name: None for name in self.wanted_claims}  # voluntary claims (OIDC Core 5.5)
-        claims_request = {"id_token": {"acr": {"essential": True, "values": values}, **wanted}, "userinfo": wanted}
+        # Personal claims from UserInfo only: the ID token stays free of them (OIDC Core 5.5).
+        claims_request = {"id_token": {"acr": {"essential": True, "values": values}}, "userinfo": wanted}
         extra: dict[str, str] = {"acr_values": " ".join(values), "claims": json.dumps(claims_request)}
         if force_login:
             extra["prompt"] = "login"
@@ -181,8 +186,7 @@ class OidcClient:
             token = self.app.fetch_access_token(redirect_uri=state_data["redirect_uri"], code=code,
                                                 code_verifier=state_data["code_verifier"])
             claims = self.app.verify_id_token(token, state_data["nonce"])
-            if any(name not in claims for name in self.wanted_claims):
-                claims = self._add_userinfo(claims, token, metadata)
+            claims = self._add_userinfo(claims, token, metadata)
         except LoginError:
             raise
         except OAuthError as exc:  # e.g. invalid_grant for a code that was already used
@@ -194,13 +198,14 @@ class OidcClient:
             raise LoginError(f"network_error:{type(exc).__name__}", UNAVAILABLE) from exc
         except (ValueError, KeyError, TypeError) as exc:  # malformed responses
             raise LoginError(f"malformed_response:{type(exc).__name__}") from exc
-        return LoginResult(claims=claims, id_token=token["id_token"], required_acr=state_data["required_acr"],
-                           next_url=state_data.get("next") or "/")
+        sid = claims.get("sid")
+        return LoginResult(claims=claims, sid=sid if isinstance(sid, str) and 0 < len(sid) <= 200 else None,
+                           required_acr=state_data["required_acr"], next_url=state_data.get("next") or "/")
 
     def _add_userinfo(self, claims: dict, token: dict, metadata: dict) -> dict:
-        """Providers that follow OIDC Core 5.4 strictly put scope claims only in the UserInfo
-        response. Its ``sub`` must be the ID token's (5.3.2); the ID token's values win, and
-        assurance (``acr``) is only ever taken from the signed ID token."""
+        """The personal claims come from the UserInfo response (the portal asks for them there).
+        Its ``sub`` must be the ID token's (5.3.2); the ID token's values win, and assurance
+        (``acr``) is only ever taken from the signed ID token."""
         if not metadata.get("userinfo_endpoint") or not token.get("access_token"):
             return claims
         info = self.app.userinfo(token=token)
@@ -210,14 +215,19 @@ class OidcClient:
         return {**claims, **extra}
 
     # -- logout --------------------------------------------------------------------------------
-    def end_session_url(self, id_token: str | None) -> str | None:
-        """The provider's RP-initiated logout URL, or None when it has none (or is unreachable)."""
+    def end_session_url(self, sid: str | None = None) -> str | None:
+        """The provider's RP-initiated logout URL, or None when it has none (or is unreachable).
+
+        RP-Initiated Logout 1.0 §2: ``client_id`` identifies the client (and lets the provider
+        check ``post_logout_redirect_uri``) and ``logout_hint`` may name the session; the ID
+        token is not sent, because this URL passes through the browser."""
         try:
             metadata = self.app.load_server_metadata()
         except (LoginError, OAuthError, requests.RequestException, ValueError):
             return None
         if not metadata.get("end_session_endpoint"):
             return None
+        extra = {"logout_hint": sid} if sid else {}
         rv = self.app.create_logout_url(post_logout_redirect_uri=self.post_logout_redirect_uri,
-                                        id_token_hint=id_token, client_id=self.app.client_id)
+                                        client_id=self.app.client_id, **extra)
         return rv["url"]

@@ -189,7 +189,9 @@ def _repair_outcome_rules(p: Profile, rules: _Rules) -> None:
         (r.article_for("serious_repairable"),), ("repair_form",), "serious")
     add("repair.free", "fee", "信用修复是否收费",
         ("信用修复不收取任何费用。认定部门和本平台不会以任何名义向申请人收费，也没有委托任何中介机构代办；"
-         "如有人以“付费修复”“加急删除”为名收费，请勿轻信，可拨打热线反映。") if r.free
+         "如有人以“付费修复”“加急删除”为名收费，请勿轻信，可拨打热线反映。"
+         + (f"（{p.document_short}未对信用修复收费作出具体规定，不收费是本平台执行的做法。）"
+            if r.is_default("free") else "")) if r.free
         else "信用修复的收费规定以认定部门的公告为准。",
         (r.article_for("free"),), ("repair_form",), "fee")
 

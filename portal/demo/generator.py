@@ -949,7 +949,12 @@ class _Generator:
             f"当事人{c.s['name']}（{CATEGORIES[c.cat][0]}，执业机构：{c.employer_name}）"
         content = (f"经查，{who}存在{issue}的违法行为，违反了{law}的有关规定。"
                    f"依据{law}，{authority}决定给予{punish}的行政处罚。")
-        self.add(c, "penalty", decided, title, content, authority, doc_no=doc, severity=severity)
+        rec = self.add(c, "penalty", decided, title, content, authority, doc_no=doc, severity=severity)
+        # 湖南 第十四条 counts only penalties under the ordinary procedure as 失信. 行政处罚法 第五十一条:
+        # a warning, or a fine up to 200 yuan (a person) / 3,000 yuan (an organisation), may be
+        # decided on the spot under the simple procedure; the generator uses it for all of those.
+        simple = severity == "minor" and (c.kind == "org" or punish == "警告")
+        rec["ordinary_procedure"] = not simple
 
     def inspection(self, c: _Ctx) -> None:
         rng = self.rng

@@ -30,6 +30,9 @@ METHODS = {  # login method → (acr, amr per RFC 8176, label)
     "password": (ACR_BY_NAME["password"], ["pwd"], "账号密码"),
 }
 
+OAUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge",
+                "code_challenge_method", "prompt", "acr_values", "response_mode")
+
 bp = Blueprint("devidp", __name__, url_prefix=PREFIX)
 
 
@@ -117,8 +120,28 @@ def authorize():
         claims = {"name": chosen.name, "id_number": asserted_number(chosen, db(), runtime().protector)}
         if chosen.legal_rep_of:
             claims.update(legal_rep_of=chosen.legal_rep_of, org_role=LEGAL_REP_ROLE)
-        user = DevUser(sub=chosen.key, claims=claims, acr=method[0], amr=list(method[1]))
+        user = DevUser(sub=pairwise_sub(idp, chosen.key), claims=claims, acr=method[0], amr=list(method[1]))
     return idp.server.create_authorization_response(grant=grant, grant_user=user)
+
+
+def pairwise_sub(idp: DevIdP, key: str) -> str:
+    """OIDC Core 8.1: a ``sub`` only this client can correlate; derived from the deployment's key,
+    so it is stable across restarts and says nothing about the person."""
+    return "pw-" + runtime().protector.sign(f"dev-idp-pairwise|{idp.client_id}|{key}", 32)
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+@exempt  # server to server: the bearer access token authenticates, there is no browser
+def userinfo():
+    """OIDC Core 5.3: the claims for the access token in ``Authorization: Bearer`` (RFC 6750)."""
+    scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+    claims = _idp().userinfo(value.strip()) if scheme.lower() == "bearer" and value.strip() else None
+    if claims is None:
+        response = jsonify({"error": "invalid_token"})
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    return jsonify(claims)
 
 
 @bp.post("/token")
@@ -130,9 +153,14 @@ def token():
 @bp.get("/logout")
 def end_session():
     """RP-initiated logout: the development provider keeps no login session of its own, so it
-    only checks the request and sends the browser back to a registered address."""
+    only checks the request and sends the browser back to a registered address. The portal sends
+    ``client_id`` (and ``logout_hint``), never the ID token; a hint from another client is still
+    checked."""
     idp = _idp()
     target = request.args.get("post_logout_redirect_uri")
+    client_id = request.args.get("client_id")
+    if client_id is not None and client_id != idp.client_id:
+        abort_with(400, "退出请求中的客户端标识无效。")
     hint = request.args.get("id_token_hint")
     if hint:
         try:

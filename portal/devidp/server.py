@@ -2,8 +2,14 @@
 
 An OpenID Connect provider for one client (the portal itself): authorization code flow with
 PKCE (S256 required from every client), ``nonce`` required, the RFC 9207 ``iss`` parameter on
-every authorization response, RS256 ID tokens carrying ``acr``/``amr``, a JWKS and a discovery
-document. Development and demonstration only: ``portal.auth.setup`` mounts it only when no
+every authorization response, RS256 ID tokens carrying ``acr``/``amr``, a UserInfo endpoint, a
+JWKS and a discovery document.
+
+The ID token carries no personal data: a pairwise ``sub`` (a keyed hash of the demo identity
+for this client) plus assurance. Name, identity number and organisation are answered only by
+the UserInfo endpoint, which the portal calls over the back channel with the access token: an
+ID token that ends up in a URL, a log or a browser history cannot reveal who logged in
+(GB/T 35273 minimisation; 湖南 第十六条). Development and demonstration only: ``portal.auth.setup`` mounts it only when no
 ``PORTAL_OIDC_ISSUER`` is configured and refuses it under ``PORTAL_ENV=production``.
 
 State (authorization codes, seen nonces) is kept in this process; the signing key is generated
@@ -14,6 +20,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import secrets
 import threading
 import time
 from collections import OrderedDict
@@ -32,6 +39,7 @@ from joserfc.jwk import RSAKey
 
 CODE_TTL_SECONDS = 120
 ID_TOKEN_TTL_SECONDS = 300
+ACCESS_TOKEN_TTL_SECONDS = 300
 SCOPES = ("openid", "profile")
 CLAIMS = ("sub", "name", "id_number", "legal_rep_of", "org_role", "acr", "amr", "auth_time")
 LEGAL_REP_ROLE = "legal_representative"
@@ -90,11 +98,12 @@ class DevClient(ClientMixin):
 class DevUser:
     """The person chosen on the login page and how they authenticated."""
 
-    sub: str
-    claims: dict  # name, id_number, legal_rep_of, org_role
+    sub: str  # pairwise
+    claims: dict  # name, id_number, legal_rep_of, org_role: UserInfo only, never the ID token
     acr: str
     amr: list[str]
     auth_time: int = field(default_factory=lambda: int(time.time()))
+    sid: str = field(default_factory=lambda: secrets.token_urlsafe(16))  # this login, the logout hint
 
 
 @dataclass
@@ -151,6 +160,7 @@ class DevIdP:
         self.id_token_ttl = ID_TOKEN_TTL_SECONDS
         self._codes: dict[str, DevCode] = {}
         self._nonces: OrderedDict[str, float] = OrderedDict()
+        self._tokens: dict[str, tuple[DevUser, float]] = {}  # access token -> (user, expires_at)
         self._lock = threading.Lock()
         self.server = self._build_server()
 
@@ -172,11 +182,12 @@ class DevIdP:
             "authorization_endpoint": f"{i}/authorize",
             "token_endpoint": f"{i}/token",
             "jwks_uri": f"{i}/jwks",
+            "userinfo_endpoint": f"{i}/userinfo",
             "end_session_endpoint": f"{i}/logout",
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code"],
-            "subject_types_supported": ["public"],
+            "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
@@ -213,6 +224,23 @@ class DevIdP:
     def nonce_seen(self, nonce: str) -> bool:
         with self._lock:
             return nonce in self._nonces
+
+    # -- access tokens (for UserInfo) ---------------------------------------------------------
+    def save_token(self, token: dict, request) -> None:
+        with self._lock:
+            now = time.time()
+            for stale in [t for t, (_, exp) in self._tokens.items() if exp < now]:
+                del self._tokens[stale]
+            self._tokens[token["access_token"]] = (request.user, now + ACCESS_TOKEN_TTL_SECONDS)
+
+    def userinfo(self, access_token: str) -> dict | None:
+        """The claims for a live access token (OIDC Core 5.3), else ``None``."""
+        with self._lock:
+            item = self._tokens.get(access_token)
+        if item is None or item[1] < time.time():
+            return None
+        user = item[0]
+        return {"sub": user.sub, **user.claims}
 
     # -- Authlib server -----------------------------------------------------------------------
     def _build_server(self) -> AuthorizationServer:
@@ -256,14 +284,14 @@ class DevIdP:
                         "exp": int(time.time()) + idp.id_token_ttl}
 
             def generate_user_info(self, user, scope):
-                return UserInfo(sub=user.sub, **user.claims)
+                return UserInfo(sub=user.sub, sid=user.sid)  # personal claims only from UserInfo
 
         class Issuer(IssuerParameter):
             def get_issuer(self):
                 return idp.issuer
 
-        server = AuthorizationServer(query_client=self._query_client, save_token=lambda token, request: None)
-        server.load_config({})
+        server = AuthorizationServer(query_client=self._query_client, save_token=self.save_token)
+        server.load_config({"OAUTH2_TOKEN_EXPIRES_IN": {"authorization_code": ACCESS_TOKEN_TTL_SECONDS}})
         server.register_grant(CodeGrant, [IdToken(require_nonce=True), RequireS256(required=True)])
         server.register_extension(Issuer())
         return server

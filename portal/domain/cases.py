@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from .workdays import WorkCalendar, add_workdays, add_workdays_with_stops, workdays_between
+from .workdays import WorkCalendar, add_calendar_days, add_workdays, add_workdays_with_stops, workdays_between
 
 # Actions that go back to an earlier step (an objection during the public notice) may be taken
 # before the notice's minimum period ends; every other action out of such a step may not.
@@ -65,6 +65,8 @@ def _limit(step, extended: bool) -> int | None:
 def compute_due(step, entered_on: date, calendar: WorkCalendar, *, extended: bool = False,
                 stops: tuple[tuple[date, date], ...] = ()) -> date | None:
     """The step's due date from its entry day (None without a statutory limit)."""
+    if step.calendar_days is not None and not step.terminal and not stops:  # 海南 第十五条第三款
+        return add_calendar_days(entered_on, step.calendar_days, calendar)
     n = _limit(step, extended)
     if n is None or step.terminal:
         return None
@@ -100,9 +102,9 @@ def _enter(machine, step_id: str, on: date, calendar: WorkCalendar) -> CaseState
     return CaseState(step=step.id, entered_on=on, due_on=compute_due(step, on, calendar), earliest_on=earliest)
 
 
-def start_case(machine, received_on: date, calendar: WorkCalendar) -> CaseState:
-    """A new case in the machine's first step, received on ``received_on`` (day zero)."""
-    return _enter(machine, machine.start.id, received_on, calendar)
+def start_case(machine, received_on: date, calendar: WorkCalendar, start: str | None = None) -> CaseState:
+    """A new case in the machine's first step (or ``start``), received on ``received_on`` (day zero)."""
+    return _enter(machine, start or machine.start.id, received_on, calendar)
 
 
 def allowed_actions(machine, state: CaseState, role: str | None = None) -> tuple[str, ...]:
@@ -140,10 +142,28 @@ def apply(machine, state: CaseState, action: str, on: date, calendar: WorkCalend
         raise CaseError("办理日期早于本环节开始日期")
     if state.clock_stopped:
         raise CaseError("期限已中止，请先恢复计时")
+    if lapsed(machine, state, on) and action != step.on_timeout:
+        raise CaseError(f"“{step.label}”的期限已于 {state.due_on.isoformat()} 届满，案件已按规定办结（{step.article}）")
     if state.earliest_on is not None and on < state.earliest_on and action not in EARLY_ACTIONS:
         raise CaseError(f"公示期不少于{step.min_workdays}个工作日，{state.earliest_on.isoformat()}起方可作出决定"
                         f"（{step.article}）")
     return _enter(machine, step.transition(action).to, on, calendar)
+
+
+def lapsed(machine, state: CaseState, today: date) -> bool:
+    """The step's window passed unused and the step acts by itself (``on_timeout``)."""
+    if state.terminal or state.clock_stopped or state.due_on is None:
+        return False
+    return bool(machine.step(state.step).on_timeout) and today > state.due_on
+
+
+def lapse(machine, state: CaseState, today: date, calendar: WorkCalendar) -> CaseState | None:
+    """The state after the step's ``on_timeout`` action, taken the day after the window's last day
+    (湖南 第二十八条第三款: no review asked for in time, the case closes); ``None`` if not lapsed."""
+    if not lapsed(machine, state, today):
+        return None
+    step = machine.step(state.step)
+    return _enter(machine, step.transition(step.on_timeout).to, state.due_on + timedelta(days=1), calendar)
 
 
 def extend(machine, state: CaseState, on: date, calendar: WorkCalendar, reason: str) -> CaseState:

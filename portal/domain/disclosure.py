@@ -2,7 +2,8 @@
 
 DESIGN.md "The privacy boundary"; 海南 第二十三条 (three ways of disclosure), 第二十七条
 (non-public information only to the subject or an authorised third party); 国办发〔2025〕22号
-(publication windows end automatically); 湖南 第三十一条 / 湖南医保 第二十五条 (a repaired record
+(publication windows end automatically; 轻微失信信息可以不予公示: a tier the profile marks
+``published = false`` is never public); 湖南 第三十一条 / 湖南医保 第二十五条 (a repaired record
 stops being published but stays on file). Public pages, the index, the QR page, the public API
 and the chatbot read nothing but the dicts returned here.
 """
@@ -39,29 +40,53 @@ def in_window(publish_from: date | None, publish_until: date | None, today: date
     return publish_until is None or today <= publish_until
 
 
-def is_public(record: Any, today: date) -> bool:
+def unpublished_severities(profile) -> frozenset[str]:
+    """Severities whose tier the profile does not publish (``publication.windows.<tier>.published =
+    false``; 国办发〔2025〕22号: 轻微失信信息可以不予公示).
+
+    Decided here, when the record is read, not when it is stored: the profile is the jurisdiction's
+    current rule, so turning a tier off hides records stored before the change too (after
+    ``credit-portal index rebuild`` for the search index), and turning it back on needs no data
+    migration. The record itself keeps the scope the providing unit gave it (海南 第二十六条)."""
+    return frozenset(w.severity for w in profile.publication.windows if not w.published)
+
+
+def is_public(record: Any, today: date, *, profile) -> bool:
+    """``profile`` is required: whether a severity tier is published at all is the profile's rule."""
     return (
         _get(record, "scope") == Scope.PUBLIC
         and _get(record, "is_current", True)
         and _get(record, "status") == RecordStatus.ACTIVE
         and in_window(_get(record, "publish_from"), _get(record, "publish_until"), today)
+        and _get(record, "severity") not in unpublished_severities(profile)
     )
 
 
-def public_view(record: Any, today: date, birth_on: date | None = None) -> dict | None:
+def publishable(record: Any, today: date, birth_on: date | None = None, *, profile) -> bool:
+    """Whether ``public_view`` shows the record, without building the view (lists count with it)."""
+    if not is_public(record, today, profile=profile):
+        return False
+    return birth_on is None or not was_minor_on(birth_on, _get(record, "decided_on"))
+
+
+def subject_publishable(subject: Any, today: date) -> bool:
+    """Whether ``public_subject`` shows the subject: never a minor, nor a person of unknown age."""
+    birth = _get(subject, "birth_on")
+    return _get(subject, "kind") != SubjectKind.PERSON or (birth is not None and _age_on(birth, today) >= ADULT_AGE)
+
+
+def public_view(record: Any, today: date, birth_on: date | None = None, *, profile) -> dict | None:
     """The public form of a credit record, or ``None`` when the public may not see it.
 
     ``None`` unless the scope is *public*, the record is the current version, its status is
-    active (not repaired / withdrawn / deleted / superseded) and ``today`` is inside its
-    publication window. ``birth_on`` (a natural person's) also hides a record about what the
+    active (not repaired / withdrawn / deleted / superseded), ``today`` is inside its
+    publication window and the profile publishes its severity tier. ``birth_on`` (a natural person's) also hides a record about what the
     person did as a minor, for good: information about minors is not published (DOMAIN.md
     "Disclosure"), and turning 18 does not change what they did before. Free text goes through
     ``scrub_personal_data`` (a person's 住所 is a home address: masked too); a ``public_summary``
     given at import (公示摘要) replaces the content, and is scrubbed as well.
     """
-    if not is_public(record, today):
-        return None
-    if birth_on is not None and was_minor_on(birth_on, _get(record, "decided_on")):
+    if not publishable(record, today, birth_on, profile=profile):
         return None
     info_class = _get(record, "info_class")
     severity = _get(record, "severity")
@@ -100,10 +125,9 @@ def public_subject(subject: Any, today: date, employer_name: str = "") -> dict |
     representative). Natural persons show name, profession and employer only: no ID number
     beyond its masked form, no home address, no phone.
     """
-    kind = _get(subject, "kind")
-    birth = _get(subject, "birth_on")
-    if kind == SubjectKind.PERSON and (birth is None or _age_on(birth, today) < ADULT_AGE):
+    if not subject_publishable(subject, today):
         return None
+    kind = _get(subject, "kind")
     category = _get(subject, "category")
     status = _get(subject, "status") or "active"
     view = {

@@ -8,6 +8,8 @@ and the rule and article behind it, so ``sum(e.delta for e in result.explanation
 Which records count (documented choice):
 - status ``active`` and the current version only: repaired, withdrawn, deleted and superseded
   records are ignored (湖南 第三十一条（三）: after a repair the grade is adjusted);
+- dishonesty-class records that are not 失信信息 under the profile (湖南 第十四条: 责令整改,
+  不良执业行为记分, penalties under the simple procedure) cost no points and are listed as not counted;
 - decided within the assessed period: for ``period = "yearly"`` the calendar year (an int), or the
   year before an as-of date; for ``period = "rolling"`` the ``rolling_months`` ending on the as-of
   date (or the calendar year when given a year);
@@ -26,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from .record_rules import counts_as_dishonesty, not_dishonesty_reason
 from .vocab import InfoClass, RecordStatus
 from .windows import add_months
 
@@ -168,6 +171,9 @@ def grade_subject(records, profile, when: int | date) -> GradeResult:
     for record in sorted(records, key=_sort_key):
         rid, title = _get(record, "id"), _get(record, "title") or ""
         reason = _skip_reason(record, profile, start, end)
+        if (reason is None and _get(record, "info_class") == InfoClass.DISHONEST
+                and not counts_as_dishonesty(record, profile)):
+            reason = not_dishonesty_reason(record, profile)  # 湖南 第十四条
         if reason is None:
             rule = scoring.rule_for(record)
             if rule is None:

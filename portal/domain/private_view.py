@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .disclosure import in_window, is_public
+from .disclosure import in_window, is_public, unpublished_severities
 from .identifiers import scrub_personal_data
 from .vocab import (
     INFO_CLASS_LABELS,
@@ -64,9 +64,9 @@ def subject_text(text: str, own: tuple[str, ...] = ()) -> str:
     return text
 
 
-def publication_state(record: Any, today: date) -> str:
+def publication_state(record: Any, today: date, profile) -> str:
     """Why the public does or does not see this record today, in words."""
-    if is_public(record, today):
+    if is_public(record, today, profile=profile):
         return "正在公示"
     status = _get(record, "status")
     if status != RecordStatus.ACTIVE:
@@ -79,6 +79,9 @@ def publication_state(record: Any, today: date) -> str:
         return "尚未开始公示"
     if not in_window(start, end, today):
         return "公示期已满"
+    severity = _get(record, "severity")
+    if severity in unpublished_severities(profile):
+        return f"不公示（{SEVERITY_LABELS.get(severity, severity)}失信信息依规定不予公示，{profile.window(severity).article}）"
     return "不公示"
 
 
@@ -108,7 +111,7 @@ class RecordRow:
         }
 
 
-def record_rows(records: list, today: date, own: tuple[str, ...] = ()) -> list[RecordRow]:
+def record_rows(records: list, today: date, profile, own: tuple[str, ...] = ()) -> list[RecordRow]:
     """Group record versions by lineage, newest decision first; texts through ``subject_text``
     (``own``: the subject's ``own_values``)."""
     lineages: dict[Any, list] = {}
@@ -119,8 +122,8 @@ def record_rows(records: list, today: date, own: tuple[str, ...] = ()) -> list[R
         versions.sort(key=lambda v: _get(v, "version") or 1, reverse=True)
         current = next((v for v in versions if _get(v, "is_current", True)), versions[0])
         history = [v for v in versions if v is not current]
-        rows.append(RecordRow(current=current, history=history, public_now=is_public(current, today),
-                              state=publication_state(current, today),
+        rows.append(RecordRow(current=current, history=history, public_now=is_public(current, today, profile=profile),
+                              state=publication_state(current, today, profile),
                               title=subject_text(_get(current, "title") or "", own),
                               content=subject_text(_get(current, "content") or "", own),
                               change_reason=subject_text(_get(current, "change_reason") or "", own),

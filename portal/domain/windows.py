@@ -32,7 +32,8 @@ def default_until(profile, info_class: str, severity: str | None, publish_from: 
 
 def check_window(profile, info_class: str, severity: str | None, publish_from: date,
                  publish_until: date | None) -> None:
-    """Refuse a window that ends before it starts or outlasts the tier's maximum."""
+    """Refuse a window that ends before it starts, is shorter than the tier's minimum or outlasts
+    its maximum (国办发〔2025〕22号: 一般 at least 3 months, 严重 at least 1 year)."""
     if publish_until is not None and publish_until < publish_from:
         raise WindowError("公示截止日期早于公示起始日期")
     if not severity:
@@ -40,6 +41,11 @@ def check_window(profile, info_class: str, severity: str | None, publish_from: d
     window = profile.window(severity)
     if publish_until is None:
         raise WindowError(f"{SEVERITY_LABELS[severity]}失信信息必须有公示截止日期（{window.article}）")
+    if window.min_months:
+        earliest = window_end(publish_from, window.min_months)
+        if publish_until < earliest:
+            raise WindowError(f"{SEVERITY_LABELS[severity]}失信信息公示期最短 {window.min_months} 个月，"
+                              f"截止日期不得早于 {earliest.isoformat()}（{window.article}）")
     latest = window_end(publish_from, window.max_months)
     if publish_until > latest:
         raise WindowError(f"{SEVERITY_LABELS[severity]}失信信息公示期最长 {window.max_months} 个月，"

@@ -33,6 +33,9 @@ class CreditRecord(Base):
     scope: Mapped[str] = mapped_column(String(20))
     publish_from: Mapped[date] = mapped_column(Date)
     publish_until: Mapped[date | None] = mapped_column(Date)
+    # 湖南 第十四条: only penalties under the ordinary procedure (普通程序) are 失信信息. True/False
+    # for penalties; None when not recorded (records stored before 0007) or not a penalty.
+    ordinary_procedure: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="active")
     change_reason: Mapped[str] = mapped_column(String(300), default="")
     created_by: Mapped[str] = mapped_column(String(80), default="system")

@@ -31,6 +31,7 @@ from .model import (
     REPAIR_CONDITIONS,
     REPAIR_REFUSALS,
     ROLES,
+    Dishonesty,
     Display,
     Grade,
     GradeOverride,
@@ -308,10 +309,11 @@ class _Builder:
         objection = self.objection(t.table("objection"), role_codes)
         repair = self.repair(t.table("repair"), role_codes)
         display = self.display(t.table("display"))
+        dishonesty = self.dishonesty(t.table("dishonesty", required=False))
         t.done()
         return Profile(**head, default_region=default_region, regions=regions, roles=roles, grading=grading,
                        grades=grades, scoring=scoring, inspection=inspection, publication=publication,
-                       objection=objection, repair=repair, display=display)
+                       objection=objection, repair=repair, display=display, dishonesty=dishonesty)
 
     # -- regions -------------------------------------------------------------------------
     def regions(self, tables: list[_Table]) -> tuple[Region, ...]:
@@ -452,7 +454,12 @@ class _Builder:
             if worse.percent < better.percent:
                 t.fail("ratios", f"grade {worse.grade} is inspected less ({worse.percent}%) than the better "
                        f"grade {better.grade} ({better.percent}%)", "信用越差抽查比例应越高")
-        i = Inspection(ratios=tuple(ordered), **t.cited())
+        extra = {}
+        if t.has("ungraded_percent"):
+            extra["ungraded_percent"] = t.int("ungraded_percent", minimum=0, maximum=100)
+        if t.has("publish_workdays"):
+            extra["publish_workdays"] = t.int("publish_workdays", minimum=1, maximum=60)
+        i = Inspection(ratios=tuple(ordered), **extra, **t.cited())
         t.done()
         return i
 
@@ -468,8 +475,12 @@ class _Builder:
             if not lo <= default <= hi:
                 w.fail("default_months", f"expected min_months <= default_months <= max_months, "
                        f"got {lo} <= {default} <= {hi}", "默认公示期应在最短与最长之间")
+            published = w.bool("published")
+            if not published and severity != Severity.MINOR:
+                w.fail("published", "only the 轻微 tier may be left unpublished (国办发〔2025〕22号)",
+                       "只有轻微失信信息可以不予公示（国办发〔2025〕22号）")
             windows.append(PublicationWindow(severity=severity, min_months=lo, max_months=hi,
-                                             default_months=default, published=w.bool("published"),
+                                             default_months=default, published=published,
                                              **w.cited()))
             w.done()
         missing = [s.value for s in Severity if s not in {w.severity for w in windows}]
@@ -483,7 +494,8 @@ class _Builder:
         return p
 
     # -- cases ---------------------------------------------------------------------------
-    def steps(self, tables: list[_Table], roles: set[str], section: str) -> tuple[Step, ...]:
+    def steps(self, tables: list[_Table], roles: set[str], section: str,
+              roots: tuple[str, ...] = ()) -> tuple[Step, ...]:
         steps: list[Step] = []
         for s in tables:
             sid = s.str("id")
@@ -506,15 +518,28 @@ class _Builder:
                 s.fail("transitions", "duplicate action", "动作重复")
             step = Step(id=sid, label=s.str("label"), actor=actor, terminal=terminal,
                         workdays=s.int("workdays", required=False, minimum=0),
+                        calendar_days=s.int("calendar_days", required=False, minimum=1),
                         extension_workdays=s.int("extension_workdays", required=False, default=0, minimum=0),
                         extension_when=s.str("extension_when", required=False, default=""),
+                        extension_approval=s.bool("extension_approval", required=False, default=False),
                         min_workdays=s.int("min_workdays", required=False, minimum=0),
                         clock_stops=s.str_list("clock_stops", required=False),
                         form=s.str("form", required=False, default=""),
-                        transitions=tuple(transitions), **s.cited())
+                        transitions=tuple(transitions),
+                        on_timeout=s.str("on_timeout", required=False, default=""), **s.cited())
             if terminal and (transitions or step.workdays is not None or actor is not None):
                 s.fail("terminal", "a terminal step has no actor, workdays or transitions",
                        "终止状态不能有处理人、时限或流转")
+            if step.on_timeout and step.on_timeout not in actions:
+                s.fail("on_timeout", f"{step.on_timeout!r} is not an action of this step", "不是本步骤的动作")
+            if step.on_timeout and step.workdays is None:
+                s.fail("on_timeout", "an action on timeout needs workdays", "没有时限不能到期自动办理")
+            if step.calendar_days is not None and (step.workdays is not None or step.extension_workdays):
+                s.fail("calendar_days", "a step is limited in working days or in calendar days, not both",
+                       "时限只能按工作日或按日计算其一")
+            if step.extension_approval and not step.extension_workdays:
+                s.fail("extension_approval", "only a step with extension_workdays can need approval",
+                       "没有延期不需要批准")
             if step.extension_workdays and step.workdays is None:
                 s.fail("extension_workdays", "an extension needs workdays", "没有时限不能延长")
             if step.extension_workdays and not step.extension_when:
@@ -536,6 +561,14 @@ class _Builder:
         if steps[0].terminal:
             self.fail(f"{section}.steps[0]", "the first step must not be terminal", "第一步不能是终止状态")
         reached, todo = {steps[0].id}, [steps[0]]
+        for root in roots:  # another entry step (objection.serious_list.start)
+            step = next((x for x in steps if x.id == root), None)
+            if step is None:
+                self.fail(f"{section}.serious_list.start", f"unknown step {root!r}", "起始步骤不存在")
+            if step.terminal:
+                self.fail(f"{section}.serious_list.start", "must not be terminal", "起始步骤不能是终止状态")
+            reached.add(step.id)
+            todo.append(step)
         while todo:
             for tr in todo.pop().transitions:
                 if tr.to not in reached:
@@ -567,9 +600,11 @@ class _Builder:
         st = t.table("serious_list", required=False)
         if st is not None:
             serious = SeriousListObjection(days=st.int("days", minimum=0),
-                                           calendar_days=st.bool("calendar_days"), **st.cited())
+                                           calendar_days=st.bool("calendar_days"),
+                                           start=st.str("start", required=False, default=""), **st.cited())
             st.done()
-        steps = self.steps(t.tables("steps"), roles, "objection")
+        steps = self.steps(t.tables("steps"), roles, "objection",
+                           roots=(serious.start,) if serious is not None and serious.start else ())
         o = Objection(grounds=grounds, materials=materials, forms=forms, serious_list=serious, steps=steps,
                       **t.cited())
         t.done()
@@ -591,6 +626,9 @@ class _Builder:
             t.fail("min_periods", f"no minimum period for severity {', '.join(missing)}", "缺少严重程度的最短期限")
         order = [s.value for s in Severity]
         r = Repair(free=free, cooldown_months=t.int("cooldown_months", minimum=0),
+                   cooldown_record_types=t.str_list("cooldown_record_types", required=False,
+                                                    choices=tuple(RECORD_TYPES)),
+                   cooldown_within_months=t.int("cooldown_within_months", required=False, minimum=1),
                    serious_repairable=t.bool("serious_repairable"),
                    min_periods=tuple(sorted(periods, key=lambda x: order.index(x.severity))),
                    conditions=self._items(t.tables("conditions"), REPAIR_CONDITIONS, RepairItem),
@@ -601,6 +639,17 @@ class _Builder:
                    steps=self.steps(t.tables("steps"), roles, "repair"), **t.cited())
         t.done()
         return r
+
+    def dishonesty(self, t: _Table | None) -> Dishonesty | None:
+        if t is None:
+            return None
+        plain = tuple(code for code, (_, cls) in RECORD_TYPES.items() if cls == InfoClass.DISHONEST)
+        d = Dishonesty(record_types=t.str_list("record_types", required=False, choices=plain),
+                       penalty_ordinary_procedure_only=t.bool("penalty_ordinary_procedure_only",
+                                                              required=False, default=False),
+                       **t.cited())
+        t.done()
+        return d
 
     def display(self, t: _Table) -> Display:
         d = Display(plate_shows_grade=t.bool("plate_shows_grade"), case_markers=t.bool("case_markers"),

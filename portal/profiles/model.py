@@ -26,7 +26,7 @@ OBJECTION_GROUNDS = ("fact_error", "expired", "serious_list", "repaired_still_pu
 # Stable codes for repair conditions (湖南 第二十九条; 湖南医保 第二十四条; 海南 第四十二条)
 # and refusals (海南 第四十三条).
 REPAIR_CONDITIONS = ("corrected", "min_period", "no_new_same_type", "no_new_record", "commitment",
-                     "by_law")
+                     "by_law", "while_published")
 REPAIR_REFUSALS = ("cooldown", "rectification_incomplete", "new_dishonesty", "interview_skipped",
                    "fraud", "not_repairable_by_law")
 GRADING_PERIODS = ("yearly", "rolling")
@@ -150,6 +150,11 @@ class InspectionRatio(Cited):
 @dataclass(frozen=True, kw_only=True)
 class Inspection(Cited):
     ratios: tuple[InspectionRatio, ...]
+    # 双随机 draws (portal.domain.draw): the ratio for a unit without a formal grade (a new unit, or
+    # one excluded from the period, 湖南 第十八条), and the working days within which the draw's
+    # inspection results are published (一公开). Absent from a profile: editable defaults.
+    ungraded_percent: int = 100
+    publish_workdays: int = 20
 
     def percent(self, letter: str) -> int:
         return next(r.percent for r in self.ratios if r.grade == letter)
@@ -169,6 +174,16 @@ class Publication(Cited):
     windows: tuple[PublicationWindow, ...]
     positive_default_months: int
     basic_open_ended: bool = True  # basic information stays while it is valid
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dishonesty(Cited):
+    """Which dishonesty-class records are 失信信息 under this profile (湖南 第十四条: penalties under
+    the ordinary procedure, criminal penalties, refusing court rulings). Absent: every
+    dishonesty-class record is (海南 第二十一条 counts 责令整改 and 不良执业行为记分 too)."""
+
+    record_types: tuple[str, ...] = ()  # empty: any dishonesty-class type
+    penalty_ordinary_procedure_only: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,12 +209,21 @@ class Step(Cited):
     actor: str | None = None
     terminal: bool = False
     workdays: int | None = None  # None: no statutory limit
+    # A limit in calendar days instead (海南 第十五条第三款 "15日内"); its last day moves to the next
+    # working day when it is a holiday (民法典 第二百零三条).
+    calendar_days: int | None = None
     extension_workdays: int = 0  # one-time extension
     extension_when: str = ""
+    # The extension needs a 负责人's approval (湖南 第二十八条 "经本部门负责人批准"; 海南 第四十条
+    # "经信用信息提供单位负责人批准"): the handler alone cannot extend.
+    extension_approval: bool = False
     min_workdays: int | None = None  # e.g. a public notice lasts at least this long
     clock_stops: tuple[str, ...] = ()  # reasons for which the clock may stop
     form: str = ""
     transitions: tuple[Transition, ...] = ()
+    # The action taken by itself when ``workdays`` pass unused (湖南 第二十八条第三款: the applicant
+    # did not ask for a review in time, so the case closes); "" = the case waits.
+    on_timeout: str = ""
 
     @property
     def clock_stops_allowed(self) -> bool:
@@ -242,6 +266,9 @@ class StepMachine(Cited):
 class SeriousListObjection(Cited):
     days: int
     calendar_days: bool = True
+    # The objection machine's step where an objection against a serious-list finding starts
+    # (海南 第十五条第三款: decided within 15 days); "" = such objections take the usual steps.
+    start: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -253,6 +280,15 @@ class Objection(StepMachine):
 
     def ground(self, code: str) -> ObjectionGround | None:
         return next((g for g in self.grounds if g.code == code), None)
+
+    def start_for(self, record: Any) -> Step:
+        """Where an objection against ``record`` starts: the serious-list step for a serious-class
+        record (海南 第十五条第三款: 当事人对列入严重失信主体名单提出异议) when the profile has one,
+        else the machine's first step."""
+        sl = self.serious_list
+        if sl is not None and sl.start and _field(record, "info_class") == InfoClass.SERIOUS:
+            return self.step(sl.start)
+        return self.start
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -272,6 +308,10 @@ class Repair(StepMachine):
     free: bool
     cooldown_months: int
     serious_repairable: bool
+    # 海南 第四十三条（一）: the cooldown bars only these record types (empty: any) and only while the
+    # record is inside this many months of publication (None: always).
+    cooldown_record_types: tuple[str, ...] = ()
+    cooldown_within_months: int | None = None
     min_periods: tuple[RepairMinPeriod, ...]
     conditions: tuple[RepairItem, ...]
     refusals: tuple[RepairItem, ...] = ()
@@ -315,6 +355,7 @@ class Profile:
     objection: Objection
     repair: Repair
     display: Display
+    dishonesty: Dishonesty | None = None
     # How a receipt on a non-working day is counted (portal.domain.workdays.RECEIPT_RULES):
     # "day_zero" (民法典 第二百零一条, the default) or "next_working_day".
     receipt_on_non_working_day: str = "day_zero"
@@ -396,6 +437,8 @@ class Profile:
                   *self.repair.steps]
         if self.objection.serious_list is not None:
             found.append(self.objection.serious_list)
+        if self.dishonesty is not None:
+            found.append(self.dishonesty)
         return found
 
     def editable_defaults(self) -> list[str]:

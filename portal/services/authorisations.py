@@ -17,6 +17,7 @@ from ..domain.identifiers import InvalidIdentifier, mask_resident_id, validate_r
 from ..domain.vocab import InfoClass, SubjectKind
 from ..models import Authorisation, Subject
 from ..models.base import utcnow
+from ..permissions import require_subject_manager
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
@@ -44,7 +45,9 @@ def grantee_identifier(kind: str, code: str) -> tuple[str, str]:
 def grant_authorisation(ctx: ServiceContext, grantor: Subject, *, grantee_kind: str, grantee_code: str,
                         grantee_name: str, purpose: str, info_classes: Iterable[str],
                         valid_from: date, valid_until: date, include_non_public: bool = True) -> Authorisation:
-    """Record a written authorisation given by ``grantor`` (the caller checked it may)."""
+    """Record a written authorisation given by ``grantor``: the subject itself or its legal
+    representative only (海南 第二十七条; ``permissions.require_subject_manager``)."""
+    require_subject_manager(ctx, grantor)
     number, masked = grantee_identifier(grantee_kind, grantee_code)
     grantee_hash = ctx.protector.lookup_hash(number)
     if grantee_hash == grantor.code_hash:
@@ -85,6 +88,7 @@ def grant_authorisation(ctx: ServiceContext, grantor: Subject, *, grantee_kind: 
 
 def revoke_authorisation(ctx: ServiceContext, authorisation: Authorisation, reason: str = "") -> Authorisation:
     """The grantor withdraws an authorisation; the grantee loses access at once."""
+    require_subject_manager(ctx, authorisation.grantor)
     state = authorisation.state(ctx.today)
     if state == "revoked":
         raise ServiceError("该授权已撤销", "authorisation", 409)

@@ -83,7 +83,8 @@ def bulk_load_demo(ctx: ServiceContext, n_subjects: int, seed: int, grade: bool 
                                 severity=r.get("severity"), title=r["title"], content=r.get("content", ""),
                                 doc_no=r.get("doc_no", ""), authority=r.get("authority", ""),
                                 decided_on=r["decided_on"], scope=r["scope"], publish_from=r.get("publish_from"),
-                                publish_until=r.get("publish_until"))
+                                publish_until=r.get("publish_until"),
+                                ordinary_procedure=r.get("ordinary_procedure"))
             rid = next_record
             next_record += 1
             records.append({"id": rid, "lineage_id": rid, "version": 1, "is_current": True, "subject_id": sid,

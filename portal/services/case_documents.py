@@ -25,7 +25,7 @@ download as a read of non-public data (``services.access_log``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,9 +33,12 @@ from sqlalchemy.exc import IntegrityError
 from ..documents.case_pdf import render, verify_url
 from ..documents.content import DocumentContent, Section
 from ..domain.private_view import own_values, subject_text
-from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, SubjectKind, record_type_label
+from ..domain.disclosure import unpublished_severities
+from ..domain.eligibility import DISHONEST
+from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, Scope, SubjectKind, record_type_label
+from ..domain.windows import add_months
+from ..documents.citations import profile_cite
 from ..domain.identity import ACR_FACE, ACR_PASSWORD
-from ..domain.workdays import add_workdays
 from ..models import Case, CaseDocument, CaseEvent, CreditRecord, Subject
 from ..models.base import utcnow
 from ..permissions import VIA_LABELS
@@ -43,6 +46,7 @@ from .calendar import load_calendar
 from .cases import KIND_LABELS as CASE_KIND_LABELS
 from .cases import OBJECTION, REPAIR, REPAIRED_STEP, UPHELD_STEPS, _staff_of, machine_for
 from .context import ServiceContext
+from .repair_notice import NOTICE_STEP, notice_periods, why_not_shown
 from .errors import ServiceError
 from .verifiable import china_time, new_number, new_token, sha256
 
@@ -162,7 +166,7 @@ def _record_of(ctx: ServiceContext, case: Case) -> CreditRecord | None:
     return record
 
 
-def _record_rows(record: CreditRecord | None, subject: Subject) -> list[tuple[str, str]]:
+def _record_rows(record: CreditRecord | None, subject: Subject, profile) -> list[tuple[str, str]]:
     """The record as the letter quotes it: other people's personal data masked (the letter goes to
     the applicant; ``private_view.subject_text``)."""
     if record is None:
@@ -172,8 +176,18 @@ def _record_rows(record: CreditRecord | None, subject: Subject) -> list[tuple[st
         rows.append(("严重程度", SEVERITY_LABELS.get(record.severity, record.severity)))
     rows += [("决定日期", record.decided_on.isoformat()), ("决定文书号", record.doc_no or "—"),
              ("认定（提供）单位", record.authority or "—"),
-             ("公示期", f"{record.publish_from} 至 {record.publish_until or '长期'}")]
+             ("公示期", _window(record, profile))]
     return rows
+
+
+def _window(record: CreditRecord, profile) -> str:
+    """The record's publication window as stored; a missing start is said, not guessed."""
+    if record.scope != Scope.PUBLIC:
+        return "依规不予社会公开"
+    if record.severity in unpublished_severities(profile):
+        return "所属等级依规不予公示"
+    start = str(record.publish_from) if record.publish_from else "起始日期未记录"
+    return f"{start} 至 {record.publish_until or '长期'}"
 
 
 def _applicant_rows(ctx: ServiceContext, case: Case) -> list[tuple[str, str]]:
@@ -182,7 +196,7 @@ def _applicant_rows(ctx: ServiceContext, case: Case) -> list[tuple[str, str]]:
     machine = machine_for(ctx.profile, case.kind)
     article = machine.article_for("materials") if case.kind == OBJECTION else machine.article
     return [("申请人", case.applicant_name + (f"（{via}）" if via else "")),
-            ("身份核验", f"{checked}；以平台实名认证作为申请人身份证明（{article}）"),
+            ("身份核验", f"{checked}；以平台实名认证作为申请人身份证明（{profile_cite(ctx.profile, article)}）"),
             ("联系方式", "本平台站内通知（登录后在“异议与信用修复”中查看）")]
 
 
@@ -221,7 +235,7 @@ def _filed_due(ctx: ServiceContext, case: Case) -> str:
     if ev and ev.due_on:  # 暂定 when counted through a year whose make-up days are unknown
         provisional = load_calendar(ctx.session, ctx.profile).provisional(case.received_on, ev.due_on)
         due = f"，办理期限至 {ev.due_on.isoformat()}" + ("（暂定，以节假日安排公布后重新计算的期限为准）" if provisional else "")
-    return f"{first.label}（{first.article}）{due}"
+    return f"{first.label}（{profile_cite(ctx.profile, first.article)}）{due}"
 
 
 def objection_application_content(ctx: ServiceContext, case: Case) -> DocumentContent:
@@ -232,8 +246,8 @@ def objection_application_content(ctx: ServiceContext, case: Case) -> DocumentCo
     sections = [
         Section("一、信用主体", _subject_rows(subject), []),
         Section("二、申请人", _applicant_rows(ctx, case), []),
-        Section("三、提出异议的信用信息", _record_rows(_record_of(ctx, case), subject), []),
-        Section("四、异议理由", [("异议情形", f"{ground.label}（{ground.article}）" if ground else case.ground),
+        Section("三、提出异议的信用信息", _record_rows(_record_of(ctx, case), subject, ctx.profile), []),
+        Section("四、异议理由", [("异议情形", f"{ground.label}（{profile_cite(ctx.profile, ground.article)}）" if ground else case.ground),
                               ("异议内容及理由", case.statement)], []),
         Section("五、证明材料", [], [] if _evidence_table(case, "filing") else ["申请时未上传证明材料。"],
                 _evidence_table(case, "filing")),
@@ -244,7 +258,8 @@ def objection_application_content(ctx: ServiceContext, case: Case) -> DocumentCo
                 [DAY_ZERO_NOTE]),
     ]
     return DocumentContent(OBJECTION_APPLICATION, title_for(ctx.profile, OBJECTION_APPLICATION),
-                           ctx.profile.objection.article, case.case_no, subject.name, sections)
+                           profile_cite(ctx.profile, ctx.profile.objection.article), case.case_no, subject.name,
+                           sections)
 
 
 def _record_effect(ctx: ServiceContext, case: Case, upheld: bool, subject: Subject) -> str:
@@ -276,7 +291,7 @@ def objection_result_content(ctx: ServiceContext, case: Case, event: CaseEvent) 
     next_steps = []
     if not outcome.terminal and outcome.actor == "applicant":
         choices = "；".join(t.label for t in outcome.transitions)
-        next_steps.append(f"申请人可以登录本平台，在该申请页面选择：{choices}（{outcome.article}）。")
+        next_steps.append(f"申请人可以登录本平台，在该申请页面选择：{choices}（{profile_cite(ctx.profile, outcome.article)}）。")
     else:
         next_steps.append("本异议申请已办结。")
     sections = [
@@ -285,16 +300,16 @@ def objection_result_content(ctx: ServiceContext, case: Case, event: CaseEvent) 
                               ("所涉信用信息", subject_text(record.title, own_values(subject)) if record else "—"),
                               ("异议情形", ground.label if ground else case.ground),
                               ("异议内容及理由", case.statement)], []),
-        Section("三、处理结果", [("办理环节", f"{decided_in.label}（{decided_in.article}）"),
+        Section("三、处理结果", [("办理环节", f"{decided_in.label}（{profile_cite(ctx.profile, decided_in.article)}）"),
                               ("处理结论", outcome.label),
-                              ("理由", event.reason or "—"),
+                              ("理由", event.reason or "办理人员未填写理由"),
                               ("信息处理情况", _record_effect(ctx, case, upheld, subject))], []),
         Section("四、后续事项", [], next_steps),
         Section("五、办理", [("经办人", _handler(ctx, event.actor)), ("办理单位", _unit(ctx, case, event.actor)),
                           ("处理日期", event.on.isoformat())], []),
     ]
     return DocumentContent(OBJECTION_RESULT, title_for(ctx.profile, OBJECTION_RESULT),
-                           f"{decided_in.article}；{ctx.profile.objection.article}", case.case_no, subject.name,
+                           profile_cite(ctx.profile, f"{decided_in.article}；{ctx.profile.objection.article}"), case.case_no, subject.name,
                            sections)
 
 
@@ -312,7 +327,7 @@ def _condition_rows(ctx: ServiceContext) -> list:
             status = "申请人已说明整改情况，由认定部门核查"
         else:
             status = "由认定部门核查"
-        rows.append([c.label, c.article, status])
+        rows.append([c.label, profile_cite(ctx.profile, c.article), status])
     return rows
 
 
@@ -325,7 +340,7 @@ def repair_application_content(ctx: ServiceContext, case: Case) -> DocumentConte
     filed = china_time(case.created_at)
     sections = [
         Section("一、失信主体基本情况", _subject_rows(subject) + _applicant_rows(ctx, case), []),
-        Section("二、申请修复的失信信息", _record_rows(_record_of(ctx, case), subject), []),
+        Section("二、申请修复的失信信息", _record_rows(_record_of(ctx, case), subject, ctx.profile), []),
         Section("三、申请修复的理由", [], [], _condition_rows(ctx)),
         Section("四、失信行为纠正和整改情况", [("申请人说明", case.statement)], []),
         Section("五、证明材料", [], [] if _evidence_table(case, "filing") else ["申请时未上传证明材料。"],
@@ -334,9 +349,10 @@ def repair_application_content(ctx: ServiceContext, case: Case) -> DocumentConte
             f"申请人于 {filed:%Y-%m-%d %H:%M}（北京时间）在线提交本申请时声明：以本人实名认证的身份提出申请，"
             "所提交的材料真实有效；并公开作出信用承诺：失信行为已经纠正，今后依法诚信经营、执业。"]),
         Section("七、收件与办理期限", [("申请日期", case.received_on.isoformat()), ("首个办理环节", _filed_due(ctx, case))],
-                [DAY_ZERO_NOTE, f"信用修复不收取任何费用（{repair.article_for('free')}）。"]),
+                [DAY_ZERO_NOTE, f"信用修复不收取任何费用（{profile_cite(ctx.profile, repair.article_for('free'))}）。"]),
     ]
-    return DocumentContent(REPAIR_APPLICATION, title_for(ctx.profile, REPAIR_APPLICATION), repair.article,
+    return DocumentContent(REPAIR_APPLICATION, title_for(ctx.profile, REPAIR_APPLICATION),
+                           profile_cite(ctx.profile, repair.article),
                            case.case_no, subject.name, sections)
 
 
@@ -349,21 +365,12 @@ def repair_decision_content(ctx: ServiceContext, case: Case, event: CaseEvent) -
     record = _record_of(ctx, case)
     repaired = event.to_state == REPAIRED_STEP
     events = _events(ctx, case)
-    notice_from = next((e.on for e in reversed(events) if e.to_state == "notice" and e.id < event.id), None)
     findings = []
     if repaired:
-        months = _months_between(record.publish_from, case.received_on) if record else None
         findings.append("经核实，失信主体已纠正失信行为，相关法定责任和义务已履行，不良影响基本消除。")
-        if months is not None:
-            findings.append(f"截至申请日（{case.received_on}），该失信信息已公示 {months} 个月"
-                            f"（自 {record.publish_from} 起），期间未发现新的同类失信信息。")
-        if notice_from is not None:
-            notice = next((s for s in machine_for(ctx.profile, REPAIR).steps if s.id == "notice"), None)
-            days = f"（不少于 {notice.min_workdays} 个工作日，{notice.article}）" if notice and notice.min_workdays else ""
-            # the notice's last day, not the decision day (湖南 第三十条（四）: 公示期满 then the decision)
-            end = add_workdays(notice_from, notice.min_workdays, load_calendar(ctx.session, ctx.profile)) \
-                if notice and notice.min_workdays else event.on
-            findings.append(f"已于 {notice_from} 至 {min(end, event.on)} 公示{days}，公示期间无异议。")
+        findings.append(publication_sentence(record, event.on, ctx.profile))
+        findings.append(same_type_sentence(ctx, record, event.on))
+        findings += notice_sentences(ctx, case, events, record, subject, event)
     else:
         findings.append("经核实，不符合信用修复条件，不予修复。")
     staff_reasons = [f"{e.on}：{e.reason}" for e in events if e.reason and e.role not in ("applicant", "system")
@@ -372,20 +379,99 @@ def repair_decision_content(ctx: ServiceContext, case: Case, event: CaseEvent) -
     checked = "■ 予以修复　　□ 不予修复" if repaired else "□ 予以修复　　■ 不予修复"
     sections = [
         Section("一、申请修复的失信主体", _subject_rows(subject), []),
-        Section("二、失信信息内容", _record_rows(record, subject), []),
+        Section("二、失信信息内容", _record_rows(record, subject, ctx.profile), []),
         Section("三、修复条件认定情况", [], findings + ([f"办理意见：{r}" for r in staff_reasons] or [])),
         Section("四、修复处理意见", [("处理意见", checked)], []),
     ]
     if repaired:
         sections.append(Section("五、修复效果", [], [f"{i}. {e}" for i, e in enumerate(repair.effects, 1)]
-                                + [f"失信记录依规保留，不再对外公示（{repair.article_for('effects')}）。"]))
+                                + [f"失信记录依规保留，不再对外公示（{profile_cite(ctx.profile, repair.article_for('effects'))}）。"]))
     sections.append(Section("六、办理" if repaired else "五、办理",
                             [("经办人", _handler(ctx, event.actor)), ("办理单位", _unit(ctx, case, event.actor)),
                              ("日期", event.on.isoformat())],
                             ["本通知书为本平台出具的电子文书，可扫描二维码核验真伪；需要加盖印章的纸质文书的，"
                              "请向办理单位申请。"]))
     return DocumentContent(REPAIR_DECISION, title_for(ctx.profile, REPAIR_DECISION),
-                           repair.article, case.case_no, subject.name, sections)
+                           profile_cite(ctx.profile, repair.article), case.case_no, subject.name, sections)
+
+
+# --- facts the repair confirmation states (each computed from stored data; issue 14) ----------
+
+def _span(first: date, last: date) -> str:
+    """"3 个月又 5 天" between two days (both counted as publication days)."""
+    months = _months_between(first, last + timedelta(days=1))
+    rest = (last + timedelta(days=1) - add_months(first, months)).days
+    if months == 0:
+        return f"{rest} 天"
+    return f"{months} 个月" + (f"又 {rest} 天" if rest else "")
+
+
+def publication_sentence(record: CreditRecord | None, on: date, profile) -> str:
+    """How long the record was published, from its window, clipped to ``on`` (the decision day)."""
+    if record is None:
+        return "未找到该失信信息的公示记录，公示期无法核对。"
+    if record.scope != Scope.PUBLIC:
+        return "该失信信息依规不予社会公开，未在本平台公示。"
+    if record.severity in unpublished_severities(profile):
+        return "该失信信息所属等级依规不予公示，未在本平台公示。"
+    start, until = record.publish_from, record.publish_until
+    if start is None:
+        return "该失信信息未记录公示起始日期，公示期无法核对。"
+    if on < start:
+        return f"截至 {on}，该失信信息尚未开始公示（公示期自 {start} 起）。"
+    if until is not None and until < on:
+        return f"该失信信息自 {start} 起公示，公示期已于 {until} 届满（共公示 {_span(start, until)}）。"
+    window = f"公示期至 {until}" if until is not None else "公示期未设截止日期"
+    return f"截至 {on}，该失信信息自 {start} 起已公示 {_span(start, on)}（{window}）。"
+
+
+def same_type_sentence(ctx: ServiceContext, record: CreditRecord | None, on: date) -> str:
+    """New dishonesty of the same type after the record was determined, up to ``on``, as recorded here."""
+    if record is None:
+        return "未找到该失信信息，无法核对是否产生新的同类失信信息。"
+    others = ctx.session.execute(select(CreditRecord).where(
+        CreditRecord.subject_id == record.subject_id, CreditRecord.is_current.is_(True),
+        CreditRecord.lineage_id != record.lineage_id, CreditRecord.record_type == record.record_type,
+        CreditRecord.info_class.in_(DISHONEST), CreditRecord.decided_on > record.decided_on,
+        CreditRecord.decided_on <= on)).scalars().all()
+    if not others:
+        return f"自该失信信息认定之日（{record.decided_on}）至 {on}，本平台未记录该主体新的同类失信信息。"
+    return (f"自该失信信息认定之日（{record.decided_on}）至 {on}，本平台记录了该主体 {len(others)} 条新的同类失信信息"
+            f"（认定日期：{'、'.join(str(o.decided_on) for o in others)}）。")
+
+
+def notice_sentences(ctx: ServiceContext, case: Case, events: list[CaseEvent], record: CreditRecord | None,
+                     subject: Subject, decision: CaseEvent) -> list[str]:
+    """The public notice as the public page actually showed it (``services.repair_notice``, the
+    rule of the 信用修复公示 page): never a notice nobody could see."""
+    step = next((s for s in machine_for(ctx.profile, REPAIR).steps if s.id == NOTICE_STEP), None)
+    if step is None:
+        return []  # this profile's repair has no public notice step
+    periods = notice_periods(events, record, subject, decision.id, ctx.profile)
+    if not periods:
+        return [f"本案未经过信用修复公示环节（{profile_cite(ctx.profile, step.article)}）。"]
+    out = []
+    rule = (f"（{profile_cite(ctx.profile, step.article)}：公示期不少于 {step.min_workdays} 个工作日）"
+            if step.min_workdays else f"（{profile_cite(ctx.profile, step.article)}）")
+    for p in periods:
+        if not p.shown:
+            out.append(f"本案于 {p.entered_on} 进入公示环节，但{why_not_shown(record, subject, p.entered_on, ctx.profile)}，"
+                       f"本平台“信用修复公示”栏目未显示该修复申请，本案未经社会公示{rule}。")
+            continue
+        calendar = load_calendar(ctx.session, ctx.profile)
+        workdays = sum(1 for d in p.shown if calendar.is_workday(d))
+        text = (f"该修复申请于 {p.first_shown} 至 {p.last_shown} 在本平台“信用修复公示”栏目公示，"
+                f"其中工作日 {workdays} 个{rule}。")
+        if not p.fully_shown:
+            gap = next(d for d in (p.entered_on + timedelta(days=i) for i in range((p.left_on - p.entered_on).days + 1))
+                       if d not in p.shown)
+            text += f"公示环节中其余日期未显示：{why_not_shown(record, subject, gap, ctx.profile)}。"
+        out.append(text)
+        if p.objections:
+            out.append(f"公示期间于 {'、'.join(str(d) for d in p.objections)} 收到异议，本案退回核查。")
+        else:
+            out.append("公示期间本平台未收到异议。")
+    return out
 
 
 # --- issuing ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..domain.vocab import RecordStatus
 from ..domain.workdays import WorkCalendar, fallback_warning
 from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, StaffUser, Subject
 from ..domain.identity import person_actor
+from ..permissions import require_applicant, require_case_role, require_subject_manager
 from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
@@ -96,9 +97,11 @@ def _next_case_no(ctx: ServiceContext, kind: str) -> str:
     return f"{prefix}{n:06d}"
 
 
-def _insert_numbered(ctx: ServiceContext, case: Case, kind: str, attempts: int = 5) -> None:
+def _insert_numbered(ctx: ServiceContext, case: Case, kind: str, attempts: int = 64) -> None:
     """Insert with the next free number. Two filings at the same moment (several web workers)
-    may read the same maximum; the unique constraint refuses the second, which takes the next."""
+    may read the same maximum; the unique constraint refuses the second, which takes the next.
+    A refusal means another filing committed that number (PostgreSQL waits for it to commit), so
+    N simultaneous filings need at most N attempts: 5 was too few for 8 (issue 12)."""
     for _ in range(attempts):
         case.case_no = _next_case_no(ctx, kind)
         try:
@@ -162,19 +165,24 @@ def _confirmations(commitment: bool, identity_confirmed: bool, commitment_msg: s
 
 
 def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRecord, applicant: Applicant,
-              statement: str, ground: str = "") -> Case:
+              statement: str, ground: str = "", received_on: date | None = None) -> Case:
+    """``received_on``: the real receipt day of an application on paper (services.paper); the
+    deadlines count from it. Online applications are received today."""
     if open_case_for(ctx, record.lineage_id, kind) is not None:
         raise ServiceError(f"该信息已有正在办理的{KIND_LABELS[kind]}申请", "record", 409)
-    state = engine.start_case(machine_for(ctx.profile, kind), ctx.today, load_calendar(ctx.session, ctx.profile))
+    received_on = received_on or ctx.today
+    machine = machine_for(ctx.profile, kind)
+    start = machine.start_for(record).id if kind == OBJECTION else None  # 海南 第十五条第三款
+    state = engine.start_case(machine, received_on, load_calendar(ctx.session, ctx.profile), start)
     case = Case(case_no="", kind=kind, subject_id=subject.id,
                 record_lineage_id=record.lineage_id, record_id=record.id, ground=ground, statement=statement,
-                received_on=ctx.today, applicant_iss=applicant.iss, applicant_sub=applicant.sub,
+                received_on=received_on, applicant_iss=applicant.iss, applicant_sub=applicant.sub,
                 applicant_name=applicant.name[:120], applicant_via=applicant.via[:20], applicant_acr=applicant.acr[:100],
                 region_code=subject.region_code, authority=record.authority, stops=[],
                 state=state.step, step_entered_on=state.entered_on)
     _store(case, state)
     _insert_numbered(ctx, case, kind)
-    _event(ctx, case, role="applicant", action="file", from_state="")
+    _event(ctx, case, role="applicant", action="file", from_state="", on=received_on)
     due = f"，办理期限至 {_due_text(ctx, case)}" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")
     if ctx.profile.display.case_markers:  # the public page shows "异议处理中" / "信用修复中"
@@ -186,7 +194,9 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
 def file_objection(ctx: ServiceContext, subject: Subject, record: CreditRecord, *, ground: str, statement: str,
                    applicant: Applicant, commitment: bool, identity_confirmed: bool) -> Case:
     """File an objection (湖南 第二十六–二十七条: ground, application with content and reasons,
-    evidence, proof of identity; 海南 第三十七条; 湖南医保 第十七条 with a truthfulness commitment)."""
+    evidence, proof of identity; 海南 第三十七条; 湖南医保 第十七条 with a truthfulness commitment).
+    The subject itself or its legal representative only (``permissions.require_subject_manager``)."""
+    require_subject_manager(ctx, subject)
     record = _current_record(ctx, subject, record)
     if ctx.profile.objection.ground(ground) is None:
         raise ServiceError("请选择异议理由", "ground")
@@ -211,7 +221,9 @@ def eligibility_for(ctx: ServiceContext, record: CreditRecord) -> Eligibility:
 def apply_repair(ctx: ServiceContext, subject: Subject, record: CreditRecord, *, statement: str,
                  applicant: Applicant, commitment: bool, identity_confirmed: bool) -> Case:
     """Apply for credit repair (湖南 第二十九–三十条; 海南 第四十二条; 湖南医保 第二十四–二十五条).
-    Free of charge (海南 第四十一条). Eligibility is checked first; a refusal lists every reason."""
+    Free of charge (海南 第四十一条). Eligibility is checked first; a refusal lists every reason.
+    The subject itself or its legal representative only (``permissions.require_subject_manager``)."""
+    require_subject_manager(ctx, subject)
     record = _current_record(ctx, subject, record)
     verdict = eligibility_for(ctx, record)
     if not verdict.eligible:
@@ -237,7 +249,9 @@ def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str 
     When an objection ends upheld, ``changes`` (a correction: new version) or ``effect``
     (``withdrawn`` / ``deleted``) says what happens to the record; a repair that ends ``repaired``
     stops publication (status 已修复, the record stays: 湖南 第三十一条; 湖南医保 第二十五条) and the
-    subject's grades are recomputed."""
+    subject's grades are recomputed. The caller must hold ``role`` on this step
+    (``permissions.require_case_role``)."""
+    require_case_role(ctx, case, role)
     if not case.open:
         raise ServiceError("案件已办结", "action", 409)
     on = on or ctx.today
@@ -312,6 +326,7 @@ def withdraw_case(ctx: ServiceContext, case: Case, applicant: Applicant, reason:
         raise ServiceError("案件已办结，不能撤回", "case", 409)
     if not applicant.is_applicant_of(case):
         raise ServiceError("只有申请人本人可以撤回申请", "case", 403)
+    require_applicant(ctx, case)  # and the login calling is that applicant
     before = case.state
     case.state, case.outcome, case.outcome_reason = WITHDRAWN, WITHDRAWN, (reason or "").strip()[:REASON_LIMIT]
     case.closed_on, case.due_on, case.stop_from = ctx.today, None, None
@@ -325,25 +340,41 @@ def withdraw_case(ctx: ServiceContext, case: Case, applicant: Applicant, reason:
 
 
 def _staff_step(ctx: ServiceContext, case: Case, role: str):
+    require_case_role(ctx, case, role)
     step = machine_for(ctx.profile, case.kind).step(case.state) if case.open else None
     if step is None or step.actor != role:
         raise ServiceError("当前环节不由您办理", "case", 403)
     return step
 
 
-def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: date | None = None) -> Case:
-    """The one-time extension, with the reason told to the applicant (湖南 第二十八条第二款)."""
-    _staff_step(ctx, case, role)
+def extend_case(ctx: ServiceContext, case: Case, *, role: str, reason: str, on: date | None = None,
+                approver: str = "", approver_code: str = "") -> Case:
+    """The one-time extension, with the reason told to the applicant (湖南 第二十八条第二款).
+    Where the step says so (``extension_approval``: 经负责人批准, 湖南 第二十八条; 海南 第四十条) a
+    ``head`` account other than the handler approves with its own current code, and the event,
+    the audit log and the applicant's notice name the approver."""
+    step = _staff_step(ctx, case, role)
     on = on or ctx.today
     if len((reason or "").strip()) > REASON_LIMIT:
         raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
     new = _check(engine.extend, machine_for(ctx.profile, case.kind), state_of(case), on,
                  load_calendar(ctx.session, ctx.profile), reason)
+    approved = ""
+    if step.extension_approval:  # after the step's own checks: a refused extension uses no code
+        from .staff import confirm_approver
+
+        if not (approver or "").strip():
+            raise ServiceError(f"延期须经负责人批准（{step.article}）：请负责人填写账号和动态验证码", "approver")
+        head = confirm_approver(ctx, approver, approver_code, case, ctx.actor)
+        approved = f"（经负责人{head.display_name or head.username}批准）"
     _store(case, new)
     ctx.session.flush()
-    _event(ctx, case, role=role, action="extend", from_state=case.state, reason=reason.strip(), on=on)
+    _event(ctx, case, role=role, action="extend", from_state=case.state, reason=reason.strip() + approved, on=on)
+    if approved:
+        record_event(ctx.session, f"staff:{head.username}", "case.extend_approved", subject_id=case.subject_id,
+                     object_ref=f"case:{case.case_no}", detail={"handler": ctx.actor, "approved_by": head.username})
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）办理期限延长至 "
-                      f"{_due_text(ctx, case)}。延期理由：{reason.strip()}")
+                      f"{_due_text(ctx, case)}{approved}。延期理由：{reason.strip()}")
     ctx.session.flush()
     return case
 
@@ -403,12 +434,13 @@ def supplement_evidence(ctx: ServiceContext, case: Case, applicant: Applicant, f
     (``evidence.validate``), then stored as stage ``supplement``; the request is answered, the
     staff member who asked is notified, and the applicant gets a receipt."""
     from ..models import Evidence
-    from .evidence import MAX_CASE_FILES, MAX_FILES, add_evidence, validate
+    from .evidence import MAX_CASE_FILES, MAX_FILES, validate  # add_evidence: re-exported at the end
 
     if not case.open:
         raise ServiceError("案件已办结，不能再补充材料", "evidence", 409)
     if not applicant.is_applicant_of(case):
         raise ServiceError("只有申请人本人可以补充材料", "evidence", 403)
+    require_applicant(ctx, case)  # and the login calling is that applicant
     if case.materials_requested_on is None:
         raise ServiceError("目前没有需要补正的材料；如有新的证据，请联系办理部门", "evidence", 409)
     if not files:
@@ -524,14 +556,22 @@ def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
     return moved
 
 
-_OPEN_CASES = (select(Case.record_lineage_id, Case.kind)
+_OPEN_CASES = (select(Case.record_lineage_id, Case.kind, Case.state, Case.due_on)
                .where(Case.subject_id == bindparam("subject_id"), Case.closed_on.is_(None)).order_by(Case.id))
 
 
-def case_markers(session, profile, subject_id: int) -> dict[int, str]:
-    """lineage id → "异议处理中" / "信用修复中" for the public page, when the profile shows them."""
+def case_markers(session, profile, subject_id: int, today: date | None = None) -> dict[int, str]:
+    """lineage id → "异议处理中" / "信用修复中" for the public page, when the profile shows them.
+    With ``today``, a case whose step window passed unused (``on_timeout``, 湖南 第二十八条第三款)
+    shows no marker even before the daily sweep closed it."""
     if not profile.display.case_markers:
         return {}
     rows = session.execute(_OPEN_CASES, {"subject_id": subject_id}).all()
-    return {lineage: MARKERS[kind] for lineage, kind in rows}
+    out = {}
+    for lineage, kind, state, due_on in rows:
+        step = machine_for(profile, kind).step(state)
+        if today is not None and step.on_timeout and due_on is not None and today > due_on:
+            continue
+        out[lineage] = MARKERS[kind]
+    return out
 from .evidence import add_evidence  # noqa: E402,F401  (the verb lives with the upload checks)

@@ -17,3 +17,6 @@ class ServiceContext:
     profile: Any  # portal.profiles.Profile
     today: date
     actor: str = "system"
+    # Who asks (portal.permissions): a StaffUser, an Identity, or None for the operator's own
+    # processes (command line, jobs). Verbs check it themselves.
+    caller: Any = None

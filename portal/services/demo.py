@@ -39,7 +39,8 @@ def load_demo(ctx: ServiceContext, n_subjects: int, seed: int,
                        title=r["title"], content=r.get("content", ""), doc_no=r.get("doc_no", ""),
                        authority=r.get("authority", ""), decided_on=r["decided_on"], scope=r["scope"],
                        publish_from=r.get("publish_from"), publish_until=r.get("publish_until"),
-                       status=r.get("status", "active"), audit=False)
+                       status=r.get("status", "active"), audit=False,
+                       ordinary_procedure=r.get("ordinary_procedure"))
             n_records += 1
         if progress:
             progress(1)

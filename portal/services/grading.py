@@ -1,5 +1,9 @@
 """Yearly grading (湖南 第十七–十八条; 海南 第二十九–三十条): the pure rule in
-``portal.domain.grading`` applied to every subject, stored with its explanation."""
+``portal.domain.grading`` applied to every subject, stored with its explanation.
+
+湖南 第十八条 "根据有关规定不参加本期评价的除外": a subject excluded from a year
+(:func:`exclude_from_grading`, with its reason) gets no grade for that year and is listed by
+:func:`grading_exclusions`."""
 from __future__ import annotations
 
 import json
@@ -8,10 +12,11 @@ from dataclasses import asdict, is_dataclass
 from sqlalchemy import select
 
 from ..domain.grading import grade_subject
-from ..models import CreditRecord, Grade, Subject
+from ..models import CreditRecord, Grade, GradingExclusion, Subject
 from ..models.base import utcnow
 from .audit import record_event
 from .context import ServiceContext
+from .errors import ServiceError
 from .indexing import enqueue
 
 BATCH = 2000
@@ -28,6 +33,8 @@ def compute_grades(ctx: ServiceContext, year: int, subject_ids: list[int] | None
     and the change is audited."""
     session = ctx.session
     ids = subject_ids if subject_ids is not None else list(session.execute(select(Subject.id).order_by(Subject.id)).scalars())
+    excluded = set(session.execute(select(GradingExclusion.subject_id).where(GradingExclusion.year == year)).scalars())
+    ids = [i for i in ids if i not in excluded]  # 湖南 第十八条: not taking part in this period
     count = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
@@ -56,3 +63,54 @@ def compute_grades(ctx: ServiceContext, year: int, subject_ids: list[int] | None
         session.flush()
     record_event(session, ctx.actor, "grade.run", detail={"year": year, "graded": count, "profile": ctx.profile.id})
     return count
+
+
+REASON_LIMIT = 500
+
+
+def exclude_from_grading(ctx: ServiceContext, subject: Subject, year: int, reason: str) -> GradingExclusion:
+    """Take ``subject`` out of ``year``'s evaluation (湖南 第十八条), with the reason. A grade
+    already computed for that year is withdrawn (grades are derived data; the audit event keeps
+    the letter it had)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("请说明不参加本期评价的依据（湖南 第十八条：根据有关规定不参加本期评价）", "reason")
+    if len(reason) > REASON_LIMIT:
+        raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
+    if not 2000 <= year <= ctx.today.year:
+        raise ServiceError(f"评价年度无效：{year}", "year")
+    session = ctx.session
+    if session.execute(select(GradingExclusion.id).where(GradingExclusion.subject_id == subject.id,
+                                                         GradingExclusion.year == year)).first():
+        raise ServiceError(f"该主体已登记不参加 {year} 年度评价", "year", 409)
+    row = GradingExclusion(subject_id=subject.id, year=year, reason=reason, created_by=ctx.actor)
+    session.add(row)
+    old = session.execute(select(Grade).where(Grade.subject_id == subject.id, Grade.year == year)).scalar_one_or_none()
+    detail = {"year": year, "reason": reason}
+    if old is not None:
+        detail["withdrawn_grade"] = old.letter
+        session.delete(old)
+        enqueue(session, subject.id, "grade")
+    session.flush()
+    record_event(session, ctx.actor, "grade.exclude", subject_id=subject.id, object_ref=f"subject:{subject.public_id}",
+                 detail=detail)
+    return row
+
+
+def grading_exclusions(ctx: ServiceContext, year: int) -> list[tuple[GradingExclusion, Subject]]:
+    """The subjects not graded for ``year``, with their reasons (staff list and CLI)."""
+    return list(ctx.session.execute(select(GradingExclusion, Subject).join(Subject, Subject.id == GradingExclusion.subject_id)
+                                    .where(GradingExclusion.year == year).order_by(Subject.name)).all())
+
+
+def rolling_preview(ctx: ServiceContext, subject_id: int):
+    """湖南医保 第十六条 "信用评价实行动态考评…提供实时查询服务": under a profile with
+    ``grading.period = "rolling"``, the grade as of today over the last ``rolling_months`` —
+    a preliminary result (初评, 第十九条: it becomes the formal result once no objection is raised
+    or objections are settled). Shown to the subject on its own page; the stored (formal) grade
+    is what the public sees. ``None`` for yearly profiles."""
+    if ctx.profile.grading.period != "rolling":
+        return None
+    records = ctx.session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject_id,
+                                                             CreditRecord.is_current.is_(True))).scalars().all()
+    return grade_subject(records, ctx.profile, ctx.today)

@@ -46,6 +46,8 @@ COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
     ("scope", "公开方式", True, "社会公开 / 政务共享 / 申请查询"),
     ("publish_from", "公示起始日期", False, "YYYY-MM-DD，留空为决定日期"),
     ("publish_until", "公示截止日期", False, "YYYY-MM-DD，留空按本辖区公示期限默认值"),
+    ("ordinary_procedure", "普通程序", False,
+     "仅行政处罚填写：是（普通程序）/ 否（简易程序）；湖南 第十四条只将普通程序的行政处罚列为失信信息"),
 )
 KEYS = [c[0] for c in COLUMNS]
 HEADER_ALIASES = {c[1]: c[0] for c in COLUMNS} | {c[0]: c[0] for c in COLUMNS}
@@ -66,6 +68,10 @@ VALUE_MAPS = {
     "severity": _reverse(SEVERITY_LABELS),
     "scope": _reverse(SCOPE_LABELS) | {"公开": "public"},
 }
+# 湖南 第十四条: 行政处罚（仅限普通程序）. Empty = not recorded.
+PROCEDURE_VALUES = {"是": True, "普通程序": True, "普通": True, "true": True, "1": True, "yes": True, "y": True,
+                    "否": False, "简易程序": False, "简易": False, "false": False, "0": False, "no": False,
+                    "n": False}
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,17 @@ def _parse_row(cells: dict, row: int) -> tuple[dict, list[RowError]]:
             values[key] = code or ""
     for key in ("decided_on", "publish_from", "publish_until"):
         values[key] = _date(cells.get(key), key, row, errors)
+    raw_procedure = cells.get("ordinary_procedure")
+    if isinstance(raw_procedure, bool):  # JSON true / false
+        values["ordinary_procedure"] = raw_procedure
+    elif values["ordinary_procedure"]:
+        flag = PROCEDURE_VALUES.get(values["ordinary_procedure"].lower())
+        if flag is None:
+            errors.append(RowError(row, "ordinary_procedure",
+                                   f"无法识别的取值“{values['ordinary_procedure'][:30]}”，应填 是 或 否"))
+        values["ordinary_procedure"] = flag
+    else:
+        values["ordinary_procedure"] = None
     return values, errors
 
 
@@ -247,7 +264,8 @@ def import_rows(ctx: ServiceContext, rows: Iterator[dict], progress: Callable[[i
                        severity=values["severity"] or None, title=values["title"], content=values["content"],
                        public_summary=values["public_summary"], doc_no=values["doc_no"], authority=values["authority"], decided_on=values["decided_on"],
                        scope=values["scope"], publish_from=values["publish_from"],
-                       publish_until=values["publish_until"], audit=False)
+                       publish_until=values["publish_until"], audit=False,
+                       ordinary_procedure=values["ordinary_procedure"])
             savepoint.commit()
             report.records += 1
         except ServiceError as exc:
@@ -290,7 +308,7 @@ EXAMPLE = {
     "severity": "一般", "title": "使用非卫生技术人员从事医疗卫生技术工作", "content": "警告并处罚款人民币五千元",
     "public_summary": "",
     "authority": "示例市卫生健康委员会", "doc_no": "湘卫罚〔2025〕1号", "decided_on": "2025-03-01",
-    "scope": "社会公开", "publish_from": "2025-03-08", "publish_until": "2026-03-07",
+    "scope": "社会公开", "publish_from": "2025-03-08", "publish_until": "2026-03-07", "ordinary_procedure": "是",
 }
 
 

@@ -35,12 +35,12 @@ def latest_grade(session: Session, subject_id: int, today: date) -> Grade | None
 
 
 def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: Grade | None,
-                     today: date, region_name: str = "", employer_name: str = "") -> dict | None:
+                     today: date, region_name: str = "", employer_name: str = "", *, profile) -> dict | None:
     """The search document of one subject, from public views only; ``None`` = not searchable."""
     view = public_subject(subject, today, employer_name)
     if view is None:
         return None
-    public = [v for v in (public_view(r, today, subject.birth_on) for r in records) if v is not None]
+    public = [v for v in (public_view(r, today, subject.birth_on, profile=profile) for r in records) if v is not None]
     if subject.kind == SubjectKind.PERSON and not public:
         return None  # a person is searchable only through public records about them
     public.sort(key=lambda v: v["decided_on"], reverse=True)
@@ -90,7 +90,8 @@ def build_documents(session: Session, subject_ids: list[int], today: date, profi
     out: dict[int, dict | None] = {sid: None for sid in subject_ids}
     for s in subjects:
         out[s.id] = subject_document(s, records[s.id], grades.get(s.id), today,
-                                     _region_name(profile, s.region_code), employers.get(s.employer_id, ""))
+                                     _region_name(profile, s.region_code), employers.get(s.employer_id, ""),
+                                     profile=profile)
     return out
 
 

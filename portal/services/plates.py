@@ -27,6 +27,8 @@ from ..domain.plates import PlateStatus
 from ..domain.vocab import SubjectKind, SubjectStatus
 from ..models import Plate, PlateScanDay, Subject
 from ..plates_render import PlateCard, QrMatrix, encode_qr
+from ..domain import permissions as access
+from ..permissions import require_plate_manager
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
@@ -35,12 +37,8 @@ from .indexing import latest_grade
 log = logging.getLogger(__name__)
 
 MAX_CHAIN = 50  # reissue chains are short; this only guards against a corrupt loop
-PLATE_ROLES = frozenset({"operator", "department"})  # 平台运行机构、认定部门 issue and revoke plates
-
-
-def can_manage_plates(user) -> bool:
-    """Staff who issue, revoke, reissue and print plates (region scoping is checked per plate)."""
-    return bool(user is not None and user.active and PLATE_ROLES & set(user.roles or ()))
+PLATE_ROLES = access.PLATE_ROLES  # 平台运行机构、认定部门 issue and revoke plates
+can_manage_plates = access.may_manage_plates  # region scoping is checked per plate
 
 
 # --- queries -----------------------------------------------------------------------------------
@@ -81,6 +79,45 @@ def subjects_without_plate(region: str | None = None, category: str | None = Non
     """Active organisations that have no active plate yet."""
     has_plate = select(Plate.id).where(Plate.subject_id == Subject.id, Plate.status == PlateStatus.ACTIVE).exists()
     return subjects_query(region, category).where(Subject.status == SubjectStatus.ACTIVE, ~has_plate)
+
+
+def plates_page(session: Session, region: str | None, category: str | None, status: str | None, text: str,
+                page: int, per_page: int) -> tuple[list[Plate], int, int, int]:
+    """One page of the staff plate list (number or unit name containing ``text``): the plates with
+    their subjects, the total, the page shown and the number of pages."""
+    from sqlalchemy.orm import selectinload
+
+    q = plates_query(region, category, status)
+    if text:
+        q = q.where(Plate.plate_no.contains(text.upper(), autoescape=True) | Subject.name.contains(text, autoescape=True))
+    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = session.execute(q.options(selectinload(Plate.subject)).offset((page - 1) * per_page).limit(per_page))
+    return list(rows.scalars()), total, page, pages
+
+
+def plate_ids(session: Session, region: str | None, category: str | None) -> list[int]:
+    """The active plates of a selection (a batch to print)."""
+    return list(session.execute(plates_query(region, category).with_only_columns(Plate.id)).scalars())
+
+
+def count_without_plate(session: Session, region: str | None, category: str | None) -> int:
+    return session.execute(select(func.count()).select_from(subjects_without_plate(region, category).subquery())
+                           ).scalar_one()
+
+
+def without_plate(session: Session, region: str | None, category: str | None, limit: int) -> list[Subject]:
+    """Up to ``limit`` organisations of the selection that have no active plate yet."""
+    return list(session.execute(subjects_without_plate(region, category).limit(limit)).scalars())
+
+
+def plates_by_ids(session: Session, plate_ids: Iterable[int]) -> list[Plate]:
+    """The plates, in number order, with their subjects loaded (one batch of printing)."""
+    from sqlalchemy.orm import selectinload
+
+    return list(session.execute(select(Plate).where(Plate.id.in_(list(plate_ids))).order_by(Plate.plate_no)
+                                .options(selectinload(Plate.subject))).scalars())
 
 
 def predecessors(session: Session, plate: Plate) -> list[Plate]:
@@ -154,6 +191,7 @@ def _check_issuable(ctx: ServiceContext, subject: Subject) -> None:
 
 def issue_plate(ctx: ServiceContext, subject: Subject) -> Plate:
     """A first plate for a unit. A unit has at most one active plate; replace it by reissuing."""
+    require_plate_manager(ctx, subject.region_code)
     _check_issuable(ctx, subject)
     existing = active_plate(ctx.session, subject.id)
     if existing is not None:
@@ -167,6 +205,7 @@ def issue_plate(ctx: ServiceContext, subject: Subject) -> Plate:
 def issue_missing(ctx: ServiceContext, subjects: Iterable[Subject],
                   progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Issue a plate to every active organisation in ``subjects`` that has none; (issued, skipped)."""
+    require_plate_manager(ctx)
     issued = skipped = 0
     for i, subject in enumerate(subjects, 1):
         if (subject.kind != SubjectKind.ORG or subject.status != SubjectStatus.ACTIVE
@@ -193,6 +232,7 @@ def _check_reason(reason: str, note: str) -> str:
 
 def revoke_plate(ctx: ServiceContext, plate: Plate, reason: str, note: str = "") -> Plate:
     """Revoke a plate (lost, damaged ...). The row stays; its page shows a banner from now on."""
+    require_plate_manager(ctx, plate.subject.region_code)
     note = _check_reason(reason, note)
     if plate.status != PlateStatus.ACTIVE:
         raise ServiceError(f"身份牌 {plate.plate_no} 已不是有效状态，无需作废", "plate")
@@ -209,6 +249,7 @@ def revoke_plate(ctx: ServiceContext, plate: Plate, reason: str, note: str = "")
 def reissue_plate(ctx: ServiceContext, plate: Plate, reason: str = "damaged", note: str = "") -> Plate:
     """A new plate (new number, new token) replacing ``plate``, which keeps working with a banner
     that links to its successor. An active plate becomes *replaced*; a revoked one stays revoked."""
+    require_plate_manager(ctx, plate.subject.region_code)
     note = _check_reason(reason, note)
     if plate.replaced_by_id is not None:
         newest = current_plate(ctx.session, plate)
@@ -229,6 +270,29 @@ def reissue_plate(ctx: ServiceContext, plate: Plate, reason: str = "damaged", no
     record_event(ctx.session, ctx.actor, "plate.reissue", subject_id=subject.id, object_ref=f"plate:{new.id}",
                  detail={"plate_no": new.plate_no, "replaces": plate.plate_no, "reason": reason, "note": note})
     return new
+
+
+def print_batch(ctx: ServiceContext, plates: list[Plate], out, *, fmt: str, size: str, base_url: str,
+                region: str | None = None, category: str | None = None,
+                progress: Callable[[int], None] | None = None) -> int:
+    """Batch printing (``fmt`` ``pdf``: one PDF, a plate a page; ``zip``: a PDF and an SVG per
+    plate with index.csv) into the binary file ``out``, for the staff pages and the CLI alike:
+    the caller must manage plates in every plate's region, and the print is audited. Returns
+    how many plates were rendered. QR matrices rendered for the first time are kept on the plates
+    (the caller commits)."""
+    from .. import plates_render as render
+
+    for plate in plates:
+        require_plate_manager(ctx, plate.subject.region_code)
+    if fmt not in ("pdf", "zip") or size not in render.PAGE_SIZES:
+        raise ServiceError("请选择纸张（A5 / A6）和格式（PDF / ZIP）。", "format")
+    cards = iter_cards(ctx.session, ctx.profile, base_url, ctx.today, plates)
+    if fmt == "pdf":
+        n = render.batch_pdf(cards, out, size, title=f"{ctx.profile.portal_name} 二维码身份牌", progress=progress)
+    else:
+        n = render.batch_zip(cards, out, size, progress=progress)
+    record_print(ctx, n, region=region, category=category, size=size, fmt=fmt)
+    return n
 
 
 def record_print(ctx: ServiceContext, count: int, *, region: str | None, category: str | None, size: str,

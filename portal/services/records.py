@@ -6,8 +6,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..domain.vocab import RECORD_TYPES, InfoClass, RecordStatus, Scope, Severity
-from ..domain.windows import WindowError, check_window, default_until
+from ..domain.vocab import RECORD_TYPES, InfoClass, RecordStatus, Scope
+from ..domain.record_rules import RecordRuleError, check_record
+from ..domain.windows import default_until
 from ..models import CreditRecord, Subject
 from .audit import record_event
 from .context import ServiceContext
@@ -20,21 +21,8 @@ TEXT_LIMITS = {"title": 300, "content": 5000, "public_summary": 2000, "doc_no": 
 
 def _validated(ctx: ServiceContext, *, record_type: str, info_class: str | None, severity: str | None,
                title: str, content: str, doc_no: str, authority: str, decided_on: date, scope: str,
-               publish_from: date | None, publish_until: date | None, public_summary: str = "") -> dict:
-    if record_type not in RECORD_TYPES:
-        raise ServiceError(f"未知的信息类型：{record_type}", "record_type")
-    natural = RECORD_TYPES[record_type][1]
-    info_class = info_class or natural
-    if info_class not in set(InfoClass):
-        raise ServiceError(f"未知的信息类别：{info_class}", "info_class")
-    # A dishonesty type may be escalated to serious (海南 第十四条); other types keep their class.
-    if info_class != natural and not (natural in DISHONEST_CLASSES and info_class in DISHONEST_CLASSES):
-        raise ServiceError("信息类别与信息类型不符", "info_class")
-    if info_class in DISHONEST_CLASSES:
-        if severity not in set(Severity):
-            raise ServiceError("失信信息必须注明严重程度（轻微、一般、严重）", "severity")
-    elif severity:
-        raise ServiceError("只有失信信息才有严重程度", "severity")
+               publish_from: date | None, publish_until: date | None, public_summary: str = "",
+               ordinary_procedure: bool | None = None) -> dict:
     if scope not in set(Scope):
         raise ServiceError(f"未知的公开方式：{scope}", "scope")
     title = (title or "").strip()
@@ -49,26 +37,35 @@ def _validated(ctx: ServiceContext, *, record_type: str, info_class: str | None,
     if decided_on > ctx.today:
         raise ServiceError("决定日期不能晚于今天", "decided_on")
     publish_from = publish_from or decided_on
+    natural = RECORD_TYPES[record_type][1] if record_type in RECORD_TYPES else None
     if publish_until is None:
-        publish_until = default_until(ctx.profile, info_class, severity, publish_from)
-    try:
-        check_window(ctx.profile, info_class, severity, publish_from, publish_until)
-    except WindowError as exc:
-        raise ServiceError(str(exc), "publish_until") from exc
-    return dict(record_type=record_type, info_class=info_class, severity=severity or None, scope=scope,
-                decided_on=decided_on, publish_from=publish_from, publish_until=publish_until, **fields)
+        try:
+            publish_until = default_until(ctx.profile, info_class or natural, severity, publish_from)
+        except ValueError:
+            pass  # an unknown severity: check_record names it
+
+    try:  # the record rules shared by every path (portal.domain.record_rules)
+        checked = check_record(ctx.profile, record_type=record_type, info_class=info_class, severity=severity,
+                               publish_from=publish_from, publish_until=publish_until,
+                               ordinary_procedure=ordinary_procedure)
+    except RecordRuleError as exc:
+        raise ServiceError(exc.message, exc.field) from exc
+    return dict(record_type=record_type, info_class=checked.info_class, severity=checked.severity, scope=scope,
+                decided_on=decided_on, publish_from=publish_from, publish_until=publish_until,
+                ordinary_procedure=checked.ordinary_procedure, **fields)
 
 
 def add_record(ctx: ServiceContext, subject: Subject, *, record_type: str, title: str, decided_on: date,
                info_class: str | None = None, severity: str | None = None, content: str = "",
                doc_no: str = "", authority: str = "", scope: str = Scope.PUBLIC,
                publish_from: date | None = None, publish_until: date | None = None,
-               status: str = RecordStatus.ACTIVE, audit: bool = True, public_summary: str = "") -> CreditRecord:
+               status: str = RecordStatus.ACTIVE, audit: bool = True, public_summary: str = "",
+               ordinary_procedure: bool | None = None) -> CreditRecord:
     """``public_summary``: shown on public pages instead of ``content`` when given (公示摘要)."""
     values = _validated(ctx, record_type=record_type, info_class=info_class, severity=severity, title=title,
                         content=content, doc_no=doc_no, authority=authority, decided_on=decided_on,
                         scope=scope, publish_from=publish_from, publish_until=publish_until,
-                        public_summary=public_summary)
+                        public_summary=public_summary, ordinary_procedure=ordinary_procedure)
     if status not in (RecordStatus.ACTIVE, RecordStatus.REPAIRED, RecordStatus.WITHDRAWN):
         raise ServiceError(f"不能以状态 {status} 新增信息", "status")
     record = CreditRecord(subject_id=subject.id, status=status, created_by=ctx.actor, version=1,
@@ -96,7 +93,7 @@ def correct_record(ctx: ServiceContext, record: CreditRecord, changes: dict, rea
     if not reason.strip():
         raise ServiceError("更正必须说明理由", "reason")
     fields = ("record_type", "info_class", "severity", "title", "content", "public_summary", "doc_no", "authority",
-              "decided_on", "scope", "publish_from", "publish_until")
+              "decided_on", "scope", "publish_from", "publish_until", "ordinary_procedure")
     merged = {f: changes.get(f, getattr(record, f)) for f in fields}
     values = _validated(ctx, **merged)
     new = CreditRecord(subject_id=record.subject_id, lineage_id=record.lineage_id, version=record.version + 1,

@@ -3,12 +3,14 @@ URL where anyone can check that a copy is genuine.
 
 The PDF is not stored; its SHA-256 is (``Report.sha256``), and the public verify page shows only
 the report number, the subject's name, the time of generation and that hash. Generating a report
-is a read of non-public information and is logged like any other (海南 第二十七条, 第五十一条).
+is a read of non-public information and is logged like any other (海南 第二十七条, 第五十一条; the
+report itself cites the active profile's own article, ``documents.citations``).
 Font, QR code, numbering and the token check are shared with the case documents
 (``services.verifiable``).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,6 +19,7 @@ from sqlalchemy import select
 from ..domain.identifiers import mask_person_name
 from ..domain.private_view import explanation_rows, own_values, record_rows
 from ..domain.vocab import INFO_CLASS_LABELS, SUBJECT_KIND_LABELS, SUBJECT_STATUS_LABELS, SubjectKind, category_label
+from ..documents.citations import profile_cite
 from ..domain.identity import Identity
 from ..models import Authorisation, CreditRecord, Report, Subject
 from ..models.base import utcnow
@@ -55,6 +58,7 @@ class ReportContent:
     scope_note: str
     grade: object | None
     grade_label: str
+    grade_basis: str
     explanation: list
     rows: list
     today: date
@@ -79,25 +83,53 @@ def _subject_lines(subject: Subject, ctx: ServiceContext) -> list[tuple[str, str
     return lines
 
 
+def _cited(profile, items, rows) -> list:
+    """The explanation rows with each rule's article by the regulation's full name (the stored
+    explanation keeps the profile's shorthand, "湖南 第十五条")."""
+    out = []
+    for row, item in zip(rows, items or []):
+        if isinstance(item, dict) and item.get("article"):
+            text = next((str(item[k]) for k in ("rule_text", "rule", "rule_id") if item.get(k)), "")
+            row = dataclasses.replace(row, rule="，".join(filter(None, (text, profile_cite(profile, str(item["article"]))))))
+        out.append(row)
+    return out
+
+
+def _grade_basis(profile, grade) -> str:
+    """The scoring rules a grade was computed by, by the regulation's full name (never the
+    profile key: "依据 hunan 评分表" was printed before, issue 14)."""
+    if grade is None:
+        return ""
+    if grade.profile_id != profile.id:
+        return "评定时适用的信用评价规则"
+    default = "（具体分值为本平台执行的默认标准）" if profile.scoring.is_default() else ""
+    return f"{profile_cite(profile, profile.scoring.article)}的信用评价规则{default}"
+
+
 def report_content(ctx: ServiceContext, subject: Subject, identity: Identity, decision: Decision,
                    authorisation: Authorisation | None) -> ReportContent:
     records = ctx.session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
                                   .order_by(CreditRecord.id)).scalars().all()
     own = own_values(subject)  # the subject's own data stays; other people's is masked
-    rows = record_rows(visible_records(decision, records, ctx.today), ctx.today, own)
+    rows = record_rows(visible_records(decision, records, ctx.today, ctx.profile), ctx.today, ctx.profile, own)
     grade = latest_grade(ctx.session, subject.id, ctx.today)
     info = ctx.profile.grade(grade.letter) if grade else None
     requester = f"{identity.name}（{VIA_LABELS.get(decision.via, decision.via)}）"
+    # The active regulation's own article on non-public information, never another place's draft
+    # (a Hunan report cited 海南 第二十七条; issue 14); "未作具体规定" when it has none.
+    basis = profile_cite(ctx.profile, ctx.profile.display.article_for("assurance_level_for_private"))
     if authorisation is not None:
         classes = "、".join(INFO_CLASS_LABELS.get(c, c) for c in authorisation.info_classes)
         scope_note = (f"本报告依据第 {authorisation.id} 号书面授权生成，授权用途：{authorisation.purpose}；"
                       f"授权范围：{classes}{'（含非公开信息）' if authorisation.include_non_public else '（仅公开信息）'}；"
-                      f"有效期至 {authorisation.valid_until}。仅限约定用途使用（海南 第二十七条）。")
+                      f"有效期至 {authorisation.valid_until}。仅限约定用途使用（{basis}）。")
     else:
-        scope_note = "本报告包含该信用主体的全部信用信息（含不予公开的信息），仅供信用主体本人使用（海南 第二十七条）。"
+        scope_note = f"本报告包含该信用主体的全部信用信息（含不予公开的信息），仅供信用主体本人使用（{basis}）。"
     return ReportContent(subject=subject, subject_lines=_subject_lines(subject, ctx), requester=requester,
                          scope_note=scope_note, grade=grade, grade_label=info.label if info else "",
-                         explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
+                         grade_basis=_grade_basis(ctx.profile, grade),
+                         explanation=_cited(ctx.profile, grade.explanation, explanation_rows(grade.explanation, own))
+                         if grade and decision.full else [],
                          rows=rows, today=ctx.today)
 
 
@@ -123,7 +155,7 @@ def render_pdf(content: ReportContent, report: Report, url: str, portal_name: st
     story.append(p("二、信用等级", st.h2))
     if content.grade is not None:
         g = content.grade
-        story.append(p(f"{g.year} 年度：{g.letter} {content.grade_label}（{g.score} 分，依据 {g.profile_id} 评分表）"))
+        story.append(p(f"{g.year} 年度：{g.letter} {content.grade_label}（{g.score} 分，依据{content.grade_basis}）"))
         if content.explanation:
             rows = [[p("影响评分的信息"), p("分值变化"), p("评分规则")]]
             rows += [[p(e.label), p("" if e.delta is None else f"{e.delta:+d}"), p(e.rule, small)]

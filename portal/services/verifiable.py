@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,15 @@ from datetime import date, datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
 CHINA_TZ = timezone(timedelta(hours=8))
+# A sentence put together from parts ("（加盖公章）" + "。") must not print "。。" (issue 14).
+_DOUBLED = re.compile(r"([。，；、！？])\1+")
+
+
+def tidy(text: str) -> str:
+    """Collapse doubled Chinese punctuation in a document's text."""
+    return _DOUBLED.sub(r"\1", text)
+
+
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -108,13 +118,13 @@ class Styles:
         """A paragraph of escaped text (``None`` prints as empty)."""
         from reportlab.platypus import Paragraph
 
-        return Paragraph(escape(str(text if text is not None else "")), style or self.base)
+        return Paragraph(escape(tidy(str(text if text is not None else ""))), style or self.base)
 
     def lines(self, texts, style=None):
         """One paragraph, one escaped line per item."""
         from reportlab.platypus import Paragraph
 
-        return Paragraph("<br/>".join(escape(str(t)) for t in texts), style or self.base)
+        return Paragraph("<br/>".join(escape(tidy(str(t))) for t in texts), style or self.base)
 
 
 def styles() -> Styles:

@@ -63,6 +63,10 @@ def init_app(app: Flask) -> None:
     security_headers.init_app(app)  # CSP, HSTS (production)
 
     app.extensions["portal.page_cache"] = PageCache(app.extensions["portal"].engine)
+    from ..services.audit_anchor import DailyCheckpoints
+
+    daily = app.extensions["portal.audit_daily"] = DailyCheckpoints(
+        app.extensions["portal"].settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
 
     @app.teardown_appcontext
     def _close_session(exc):
@@ -80,6 +84,12 @@ def init_app(app: Flask) -> None:
                 indexing.drain(db(), rt.backend, rt.today(), rt.profile)
             except Exception:  # the jobs stay queued; `credit-portal index drain` retries
                 log.exception("index drain failed; jobs remain queued")
+        today = rt.today().isoformat()
+        if g.get("index_dirty") and daily.due(today):  # a request that wrote: anchor the head, once a day
+            try:
+                daily.run(rt.sessions, today)
+            except Exception:  # logged once a day; `credit-portal audit checkpoint` writes one too
+                log.exception("daily audit checkpoint failed")
         if request.headers.get("HX-Request"):
             response.vary.add("HX-Request")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -26,7 +26,7 @@ from . import csrf
 
 bp = Blueprint("auth", __name__)
 
-ID_TOKEN_KEY = "id_token"  # encrypted with the data key: the token carries the identity number
+LOGOUT_HINT_KEY = "oidc_sid"  # the provider's session id for RP-initiated logout (never the ID token)
 ACR_NAMES = {urn: name for name, urn in ACR_BY_NAME.items()}
 
 
@@ -90,7 +90,7 @@ def login():
 
 def _failed(exc: LoginError, sub: str | None = None) -> None:
     db().rollback()
-    record_failure(ctx(), exc.reason, issuer=oidc_client().issuer, sub=sub)
+    record_failure(ctx(), exc.reason, issuer=oidc_client().issuer, sub=sub, source=request.remote_addr or "")
     commit()
 
 
@@ -115,7 +115,8 @@ def callback():
         _failed(exc, result.claims.get("sub"))
         abort_with(exc.status, exc.message)
     set_identity(identity)  # a new session id: nothing from before the login survives
-    session[ID_TOKEN_KEY] = runtime().protector.encrypt(result.id_token)
+    if result.sid:
+        session[LOGOUT_HINT_KEY] = result.sid
     csrf.rotate()
     commit()
     return redirect(result.next_url)
@@ -130,16 +131,12 @@ def logout():
         return render_template("auth/logout.html", identity=identity)
     if identity is None:
         return redirect(url_for("auth.logged_out"))
-    id_token = None
-    if session.get(ID_TOKEN_KEY):
-        try:
-            id_token = runtime().protector.decrypt(session[ID_TOKEN_KEY])
-        except ValueError:
-            id_token = None
+    hint = session.get(LOGOUT_HINT_KEY)
     clear_identity()
     record_event(db(), actor(identity.sub), "auth.logout", detail={"iss": identity.iss})
     commit()
-    return redirect(oidc_client().end_session_url(id_token) or url_for("auth.logged_out"))
+    return redirect(oidc_client().end_session_url(hint if isinstance(hint, str) else None)
+                    or url_for("auth.logged_out"))
 
 
 @bp.get("/logged-out")

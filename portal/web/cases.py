@@ -1,31 +1,35 @@
 """The subject's side of objections and credit repair, and the public repair notices.
 
 Filing needs the subject itself or its legal representative (``permissions.can_manage``, through
-``portal.web.subject._load``); a written authorisation lets a third party read, not file.
+``portal.web.subject._load``, and again inside every verb, which gets the login as ``ctx.caller``);
+a written authorisation lets a third party read, not file. A refused verb is answered by the one
+``ServiceError`` handler (``portal.web.common``).
 """
 from __future__ import annotations
 
-import io
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
-from sqlalchemy import select
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from ..domain import cases as engine
-from ..domain.disclosure import public_subject, public_view
 from ..domain.private_view import own_values, subject_text
-from ..domain.vocab import RECORD_STATUS_LABELS, SubjectKind
+from ..domain.vocab import RECORD_STATUS_LABELS
 from ..domain.workdays import PROVISIONAL_NOTE
 from ..identity import ACR_FACE, ACR_PASSWORD
-from ..models import Case, CreditRecord, Evidence, Notification, Subject
 from ..permissions import VIA_LABELS
 from ..services import case_documents as docs_svc
 from ..services import document_verification as verify_svc
 from ..services import cases as svc
 from ..services import evidence as evidence_svc
-from ..services.access_log import log_private_view
+from ..services import public_pages
+from ..services.case_reads import case_by_number, case_record, log_case_read, read_case, subject_record
 from ..services.errors import ServiceError
 from . import abort_with, commit, ctx, db, runtime
+from .common import caller_ctx, no_store, on_refusal, send_case_document, send_evidence
 from .subject import _load
+
+if TYPE_CHECKING:
+    from ..models import Case, CreditRecord, Subject
 
 bp = Blueprint("cases", __name__)
 MAX_UPLOAD_FILES = evidence_svc.MAX_FILES
@@ -47,55 +51,21 @@ def event_label(machine, event) -> str:
         return event.action
 
 
-@bp.after_request
-def _private_headers(response):
-    """The subject's case pages, documents and the verify pages are not for caches or search
-    engines (the public 信用修复公示 is)."""
-    if request.path.startswith(("/me/", "/verify/")):
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
-@bp.app_context_processor
-def _subject_cases():
-    """``subject_cases(subject_id)`` for the include on the subject page (``subject/_cases.html``)."""
-    def subject_cases(subject_id: int) -> list[Case]:
-        return list(db().execute(select(Case).where(Case.subject_id == subject_id)
-                                 .order_by(Case.id.desc()).limit(100)).scalars())
-
-    def record_case(subject_id: int, lineage_id: int) -> Case | None:
-        return db().execute(select(Case).where(Case.subject_id == subject_id, Case.record_lineage_id == lineage_id,
-                                               Case.closed_on.is_(None))).scalars().first()
-
-    def subject_notifications(subject_id: int) -> list[Notification]:
-        return list(db().execute(select(Notification).where(Notification.subject_id == subject_id)
-                                 .order_by(Notification.id.desc()).limit(20)).scalars())
-
-    def repair_verdict(record: CreditRecord):
-        """Eligibility of one dishonesty record, for the list on the subject page."""
-        return svc.eligibility_for(ctx(), record)
-
-    calendars = []
-
-    def case_provisional(case: Case) -> bool:
-        """The case's due date is 暂定 (counted through a year whose make-up days are unknown)."""
-        if not calendars:
-            calendars.append(runtime().calendar(db()))
-        return svc.is_provisional(case, calendars[0])
-
-    return {"subject_cases": subject_cases, "record_case": record_case, "case_kind_labels": svc.KIND_LABELS,
-            "case_provisional": case_provisional,
-            "subject_notifications": subject_notifications, "repair_verdict": repair_verdict}
+# The subject's case pages, documents and the verify pages are not for caches or search engines
+# (the public 信用修复公示 is).
+no_store(bp, robots=True, prefixes=("/me/", "/verify/"))
 
 
 def _record(subject: Subject, lineage_id: int) -> CreditRecord:
-    record = db().execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id,
-                                                     CreditRecord.lineage_id == lineage_id,
-                                                     CreditRecord.is_current.is_(True))).scalar_one_or_none()
+    record = subject_record(db(), subject, lineage_id)
     if record is None:
         abort_with(404, "未找到该信用信息。")
     return record
+
+
+def _ctx(identity, decision):
+    """The applicant side's service context: the verbs check the login's rights themselves."""
+    return caller_ctx(svc.Applicant.of(identity, decision.via).actor, identity)
 
 
 def _files() -> list[tuple[str, bytes]]:
@@ -116,50 +86,56 @@ def _file(kind: str, public_id: str, lineage_id: int):
     record = _record(subject, lineage_id)
     profile = runtime().profile
     applicant = svc.Applicant.of(identity, decision.via)
-    c = ctx(applicant.actor)
-    verdict = svc.eligibility_for(c, record) if kind == svc.REPAIR else None
-    error = None
+    c = _ctx(identity, decision)
     form = request.form
+
+    def page(error: ServiceError | None = None):
+        machine = svc.machine_for(profile, kind)
+        verdict = svc.eligibility_for(c, record) if kind == svc.REPAIR else None
+        return render_template("cases/new.html", subject=subject, record=record, kind=kind, error=error, form=form,
+                               record_title=subject_text(record.title, own_values(subject)),
+                               verdict=verdict, machine=machine, kind_label=svc.KIND_LABELS[kind],
+                               open_case=svc.open_case_for(c, record.lineage_id, kind),
+                               status_labels=RECORD_STATUS_LABELS, identity=identity,
+                               via_label=VIA_LABELS.get(decision.via, ""),
+                               acr_label=ACR_NAMES.get(identity.acr, "实名登录"),
+                               schedule=schedule(machine, record)), (error.status if error else 200)
+
     if request.method == "GET":  # the form shows the (possibly non-public) record: a logged read
-        log_private_view(c, identity, subject, decision.purpose, decision.via, what="case",
-                         ref=f"record:{record.lineage_id}")
+        log_case_read(c, subject, what="case", ref=f"record:{record.lineage_id}", decision=decision)
         commit()
-    if request.method == "POST":
-        try:
-            uploads = _files()
-            commitment = form.get("commitment") == "yes"
-            confirmed = form.get("identity") == "yes"
-            if kind == svc.OBJECTION:
-                case = svc.file_objection(c, subject, record, ground=form.get("ground", ""),
-                                          statement=form.get("statement", ""), applicant=applicant,
-                                          commitment=commitment, identity_confirmed=confirmed)
-            else:
-                case = svc.apply_repair(c, subject, record, statement=form.get("statement", ""),
-                                        applicant=applicant, commitment=commitment, identity_confirmed=confirmed)
-            for name, data in uploads:
-                evidence_svc.add_evidence(c, case, name, data, var_dir=runtime().settings["PORTAL_VAR_DIR"],
-                                          uploaded_by=applicant.actor)
-        except ServiceError as exc:
-            db().rollback()
-            error = exc
-        else:
-            commit()
-            return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
-    machine = svc.machine_for(profile, kind)
-    return render_template("cases/new.html", subject=subject, record=record, kind=kind, error=error, form=form,
-                           record_title=subject_text(record.title, own_values(subject)),
-                           verdict=verdict, machine=machine, kind_label=svc.KIND_LABELS[kind],
-                           open_case=svc.open_case_for(c, record.lineage_id, kind),
-                           status_labels=RECORD_STATUS_LABELS, identity=identity,
-                           via_label=VIA_LABELS.get(decision.via, ""),
-                           acr_label=ACR_NAMES.get(identity.acr, "实名登录"),
-                           schedule=schedule(machine)), (error.status if error else 200)
+        return page()
+    on_refusal(page)
+    uploads = _files()
+    commitment = form.get("commitment") == "yes"
+    confirmed = form.get("identity") == "yes"
+    if kind == svc.OBJECTION:
+        case = svc.file_objection(c, subject, record, ground=form.get("ground", ""),
+                                  statement=form.get("statement", ""), applicant=applicant,
+                                  commitment=commitment, identity_confirmed=confirmed)
+    else:
+        case = svc.apply_repair(c, subject, record, statement=form.get("statement", ""),
+                                applicant=applicant, commitment=commitment, identity_confirmed=confirmed)
+    for name, data in uploads:
+        evidence_svc.add_evidence(c, case, name, data, var_dir=runtime().settings["PORTAL_VAR_DIR"],
+                                  uploaded_by=applicant.actor)
+    commit()
+    return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
 
 
-def schedule(machine) -> list:
-    """Every step with a statutory limit, in the machine's order: what the applicant can expect
-    (the current step's date is on the case itself)."""
-    return [s for s in machine.steps if not s.terminal and (s.workdays is not None or s.min_workdays)]
+def schedule(machine, record=None) -> list:
+    """Every step with a statutory limit that the case can pass through, in the machine's order:
+    what the applicant can expect (the current step's date is on the case itself). An objection
+    against a serious-class record starts at its own step (海南 第十五条第三款)."""
+    start = machine.start_for(record) if record is not None and hasattr(machine, "start_for") else machine.start
+    reach, todo = set(), [start.id]
+    while todo:
+        step = machine.step(todo.pop())
+        if step.id not in reach:
+            reach.add(step.id)
+            todo += [t.to for t in step.transitions]
+    return [s for s in machine.steps if s.id in reach and not s.terminal
+            and (s.workdays is not None or s.min_workdays or s.calendar_days)]
 
 
 @bp.route("/me/subjects/<public_id>/records/<int:lineage_id>/objection", methods=["GET", "POST"])
@@ -173,17 +149,19 @@ def repair_new(public_id: str, lineage_id: int):
 
 
 def _case(subject: Subject, case_no: str) -> Case:
-    case = db().execute(select(Case).where(Case.case_no == case_no[:20])).scalar_one_or_none()
+    case = case_by_number(db(), case_no)
     if case is None or case.subject_id != subject.id:
         abort_with(404, "未找到该申请。")
+    from ..services.case_sweep import sweep_case  # a window that passed unused closes the case when read
+
+    if sweep_case(ctx("system"), case):
+        commit()
     return case
 
 
 def _render_case(identity, subject: Subject, decision, case: Case, error: ServiceError | None = None,
                  status: int = 200):
     machine = svc.machine_for(runtime().profile, case.kind)
-    record = db().execute(select(CreditRecord).where(CreditRecord.lineage_id == case.record_lineage_id,
-                                                     CreditRecord.is_current.is_(True))).scalar_one_or_none()
     today = runtime().today()
     labels = {s.id: s.label for s in machine.steps} | {svc.WITHDRAWN: "申请人已撤回"}
     step = machine.step(case.state) if case.open else None
@@ -191,15 +169,16 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
     mine = applicant.is_applicant_of(case)
     own_actions = [step.transition(a) for a in engine.allowed_actions(machine, svc.state_of(case), "applicant")] \
         if step and mine else []
-    c = ctx(applicant.actor)
-    return render_template("cases/show.html", subject=subject, case=case, record=record, labels=labels,
+    c = _ctx(identity, decision)
+    record = case_record(db(), case)
+    return render_template("cases/show.html", subject=subject, case=case, record=record,
                            record_title=subject_text(record.title, own_values(subject)) if record else "",
-                           step=step, overdue=case.open and engine.is_overdue(case.due_on, today),
+                           labels=labels, step=step, overdue=case.open and engine.is_overdue(case.due_on, today),
                            ground=runtime().profile.objection.ground(case.ground) if case.ground else None,
                            kind_label=svc.KIND_LABELS[case.kind], can_withdraw=case.open and mine,
                            own_actions=own_actions, status_labels=RECORD_STATUS_LABELS, mine=mine,
                            event_labels=EVENT_LABELS, documents=docs_svc.available_documents(c, case),
-                           schedule=schedule(machine), error=error,
+                           schedule=schedule(machine, record), error=error,
                            calendar_note=svc.is_provisional(case, runtime().calendar(db())),
                            provisional_note=PROVISIONAL_NOTE, notice_until=engine.notice_last_day(case.earliest_on),
                            can_supplement=case.open and mine and case.materials_requested_on is not None,
@@ -210,7 +189,7 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
 def case_show(public_id: str, case_no: str):
     identity, subject, decision = _load(public_id, manage=True)
     case = _case(subject, case_no)
-    log_private_view(ctx(), identity, subject, decision.purpose, decision.via, what="case", ref=f"case:{case.case_no}")
+    read_case(_ctx(identity, decision), case, decision=decision)
     commit()
     return _render_case(identity, subject, decision, case)
 
@@ -221,13 +200,10 @@ def case_supplement(public_id: str, case_no: str):
     identity, subject, decision = _load(public_id, manage=True)
     case = _case(subject, case_no)
     applicant = svc.Applicant.of(identity, decision.via)
-    try:
-        uploads = _files()
-        svc.supplement_evidence(ctx(applicant.actor), case, applicant, uploads,
-                                var_dir=runtime().settings["PORTAL_VAR_DIR"], note=request.form.get("note", ""))
-    except ServiceError as exc:
-        db().rollback()
-        return _render_case(identity, subject, decision, _case(subject, case_no), exc, exc.status)
+    on_refusal(lambda exc: _render_case(identity, subject, decision, _case(subject, case_no), exc, exc.status))
+    uploads = _files()
+    svc.supplement_evidence(_ctx(identity, decision), case, applicant, uploads,
+                            var_dir=runtime().settings["PORTAL_VAR_DIR"], note=request.form.get("note", ""))
     commit()
     return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no), 303)
 
@@ -237,36 +213,14 @@ def case_document(public_id: str, case_no: str, kind: str):
     """The case's PDFs for the subject itself or its legal representative; every download is
     logged as a read of non-public information (海南 第二十七条、第五十一条)."""
     identity, subject, decision = _load(public_id, manage=True)
-    case = _case(subject, case_no)
-    c = ctx(svc.Applicant.of(identity).actor)
-    try:
-        doc = docs_svc.case_document(c, case, kind[:40], base_url=runtime().settings["PORTAL_BASE_URL"])
-    except ServiceError as exc:
-        db().rollback()
-        abort_with(exc.status if exc.status in (404, 409) else 400, exc.message)
-    log_private_view(c, identity, subject, decision.purpose, decision.via, what="case_document",
-                     ref=f"document:{doc.doc_no}")
-    commit()
-    return Response(doc.pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{docs_svc.download_name(doc)}"'})
+    return send_case_document(_ctx(identity, decision), _case(subject, case_no), kind, decision)
 
 
 @bp.get("/me/subjects/<public_id>/cases/<case_no>/evidence/<int:evidence_id>")
 def evidence_file(public_id: str, case_no: str, evidence_id: int):
     """The applicant's own uploaded files (served only to the subject side and handling staff)."""
     identity, subject, decision = _load(public_id, manage=True)
-    case = _case(subject, case_no)
-    row = db().get(Evidence, evidence_id)
-    if row is None or row.case_id != case.id:
-        abort_with(404, "文件不存在。")
-    path = evidence_svc.evidence_path(runtime().settings["PORTAL_VAR_DIR"], row)
-    if not path.is_file():
-        abort_with(404, "文件不存在。")
-    log_private_view(ctx(), identity, subject, decision.purpose, decision.via, what="evidence",
-                     ref=f"case:{case.case_no}:evidence:{row.id}")
-    commit()
-    return send_file(io.BytesIO(path.read_bytes()), mimetype=row.mime, as_attachment=True,
-                     download_name=row.original_name)
+    return send_evidence(_ctx(identity, decision), _case(subject, case_no), evidence_id, decision)
 
 
 @bp.route("/verify/document/<doc_no>", methods=["GET", "POST"])
@@ -286,64 +240,29 @@ def verify_document(doc_no: str):
 def case_withdraw(public_id: str, case_no: str):
     identity, subject, decision = _load(public_id, manage=True)
     case = _case(subject, case_no)
-    applicant = svc.Applicant.of(identity, decision.via)
-    try:
-        svc.withdraw_case(ctx(applicant.actor), case, applicant, request.form.get("reason", ""))
-    except ServiceError as exc:
-        db().rollback()
-        abort_with(exc.status if exc.status in (403, 404, 409) else 400, exc.message)
+    svc.withdraw_case(_ctx(identity, decision), case, svc.Applicant.of(identity, decision.via),
+                      request.form.get("reason", ""))
     commit()
     return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
 
 
 @bp.post("/me/subjects/<public_id>/cases/<case_no>/act")
 def case_act(public_id: str, case_no: str):
-    """The applicant's own steps (湖南 第二十八条第三款: ask for review, or accept the result)."""
+    """The applicant's own steps (湖南 第二十八条第三款: ask for review, or accept the result);
+    only the applicant's own login may take them (checked by the verb)."""
     identity, subject, decision = _load(public_id, manage=True)
     case = _case(subject, case_no)
-    applicant = svc.Applicant.of(identity, decision.via)
-    if not applicant.is_applicant_of(case):
-        abort_with(403, "只有申请人本人可以办理。")
-    try:
-        svc.act(ctx(applicant.actor), case, request.form.get("action", ""), role="applicant",
-                reason=request.form.get("reason", ""))
-    except ServiceError as exc:
-        db().rollback()
-        abort_with(exc.status if exc.status in (403, 404, 409) else 400, exc.message)
+    svc.act(_ctx(identity, decision), case, request.form.get("action", ""), role="applicant",
+            reason=request.form.get("reason", ""))
     commit()
     return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
 
 
-def _public_name(view: dict) -> str:
-    """Organisations by name; natural persons masked on the notice (the notice is about the
-    record, not the person)."""
-    if view["kind"] == SubjectKind.ORG:
-        return view["name"]
-    return view["name"][:1] + "*" * max(1, len(view["name"]) - 1)
-
-
 @bp.get("/repair-notices")
 def repair_notices():
-    """信用修复公示 (湖南 第三十条（三）; 海南 第四十二条（四）; 湖南医保 第二十五条第二款).
-
-    Only through the privacy boundary: the record's ``public_view`` (public scope, inside its
-    window, free text scrubbed) and the subject's ``public_subject`` (never a minor)."""
-    today = runtime().today()
-    rows = db().execute(select(Case, Subject, CreditRecord)
-                        .join(Subject, Subject.id == Case.subject_id)
-                        .join(CreditRecord, (CreditRecord.lineage_id == Case.record_lineage_id)
-                              & CreditRecord.is_current.is_(True))
-                        .where(Case.kind == svc.REPAIR, Case.state == "notice", Case.closed_on.is_(None),
-                               CreditRecord.scope == "public")
-                        .order_by(Case.step_entered_on.desc(), Case.id.desc()).limit(200)).all()
-    notices = []
-    for c, s, r in rows:
-        record, subject = public_view(r, today, s.birth_on), public_subject(s, today)
-        if record is None or subject is None:
-            continue
-        notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],
-                        "authority": record["authority"], "doc_no": record["doc_no"], "from": c.step_entered_on,
-                        "until": engine.notice_last_day(c.earliest_on)})
-    article = runtime().profile.repair.step("notice").article if any(
-        st.id == "notice" for st in runtime().profile.repair.steps) else runtime().profile.repair.article
-    return render_template("cases/notices.html", notices=notices, article=article)
+    """信用修复公示 (湖南 第三十条（三）; 海南 第四十二条（四）; 湖南医保 第二十五条第二款), read
+    through the privacy boundary (``services.public_pages.repair_notices``)."""
+    profile = runtime().profile
+    article = profile.repair.step("notice").article if any(
+        st.id == "notice" for st in profile.repair.steps) else profile.repair.article
+    return render_template("cases/notices.html", notices=public_pages.repair_notices(db(), runtime().today(), profile=profile), article=article)

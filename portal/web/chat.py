@@ -7,20 +7,15 @@ every public page.
     GET  /chat/sources/<doc_id>     a regulation text, one anchor per article, for citations
 
 The conversation context (last facility, last topic, ≤ 10 short turns) lives in the session.
-Asking is rate-limited per client by an in-memory token bucket keyed by a hash of the remote
-address and a random per-session id, with a looser per-address bucket behind it so that
-dropping the cookie does not reset the count. The buckets live in this process: with several
-worker processes each keeps its own count, so the effective limit is N × the setting (put a
-shared limiter, e.g. at the reverse proxy, in front of a multi-process deployment). The remote
-address is ``request.remote_addr``: behind a proxy, configure ProxyFix so it is the client's.
+Asking is rate-limited per client on the portal's shared limiter (``portal.web.ratelimit``,
+store ``PORTAL_RATELIMIT_STORAGE``): ``PORTAL_CHAT_RATE_PER_MINUTE`` per client address and
+random per-session id, with a looser per-address limit behind it so that dropping the cookie
+does not reset the count. The client address is the one ``PORTAL_TRUSTED_PROXIES`` yields.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import OrderedDict
 
 from flask import Blueprint, Response, current_app, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
@@ -30,7 +25,7 @@ from ..chatbot import Chatbot, Context, Env, LLMClient, SearchFacilities
 from ..domain.identifiers import scrub_personal_data
 from ..chatbot.normalise import clean
 from ..search import search_public
-from . import abort_with, db, is_htmx, runtime
+from . import abort_with, db, is_htmx, ratelimit, runtime
 
 bp = Blueprint("chat", __name__)
 
@@ -51,44 +46,18 @@ LINK_ENDPOINTS = {
 }
 
 
-class TokenBuckets:
-    """``rate`` requests per minute per key, bursts up to ``rate``; bounded memory (LRU)."""
-
-    def __init__(self, rate: float, max_keys: int = 20_000, clock=time.monotonic) -> None:
-        self.rate = max(rate, 0.001)
-        self.max_keys = max_keys
-        self.clock = clock
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = self.clock()
-        with self._lock:
-            tokens, last = self._buckets.pop(key, (self.rate, now))
-            tokens = min(self.rate, tokens + (now - last) * self.rate / 60.0)
-            allowed = tokens >= 1.0
-            if allowed:
-                tokens -= 1.0
-            self._buckets[key] = (tokens, now)
-            while len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
-            return allowed
-
-
 def _state() -> dict:
     """Per-app chatbot, limiter and client (built once, on first use)."""
     ext = current_app.extensions.get("chat")
     if ext is None:
         rt = runtime()
-        try:
-            rate = float(rt.settings.get("PORTAL_CHAT_RATE_PER_MINUTE") or 20)
-        except ValueError:
-            rate = 20.0
+        rate = ratelimit.chat_rate(rt.settings)
         ext = current_app.extensions.setdefault("chat", {
             "bot": Chatbot(rt.profile),
             "llm": LLMClient.from_settings(rt.settings),
-            "session_buckets": TokenBuckets(rate),
-            "address_buckets": TokenBuckets(rate * ADDRESS_FACTOR),
+            # "N per minute" as limits strings; a fractional setting rounds to whole requests
+            "session_rate": f"{max(1, round(rate))}/minute",
+            "address_rate": f"{max(1, round(rate * ADDRESS_FACTOR))}/minute",
         })
     return ext
 
@@ -101,7 +70,7 @@ def _chat_session() -> tuple[str, Context]:
 
 
 def _client_key(sid: str) -> tuple[str, str]:
-    addr = request.remote_addr or "-"
+    addr = ratelimit.client_address()
     return (hashlib.sha256(f"{addr}|{sid}".encode()).hexdigest()[:32],
             hashlib.sha256(f"{addr}|*".encode()).hexdigest()[:32])
 
@@ -166,10 +135,14 @@ def ask():
     raw = (request.form.get("q") or "")[:MAX_FORM_CHARS]
     shown = scrub_personal_data(clean(raw))[:300]
     per_session, per_address = _client_key(sid)
-    if not (state["session_buckets"].allow(per_session) and state["address_buckets"].allow(per_address)):
+    retry = ratelimit.hit("chat-session", state["session_rate"], per_session) \
+        or ratelimit.hit("chat-address", state["address_rate"], per_address)
+    if retry:
         template = "chat/_message.html" if is_htmx() else "chat/page.html"
-        return _render(template, 429, history=ctx.history, exchange={"question": shown, "answer": None},
-                       limited=RATE_LIMITED)
+        response = _render(template, 429, history=ctx.history, exchange={"question": shown, "answer": None},
+                           limited=RATE_LIMITED)
+        response.headers["Retry-After"] = str(retry)
+        return response
     answer, ctx = state["bot"].answer(raw, ctx, _env())
     session[SESSION_KEY] = {"sid": sid, "ctx": ctx.to_dict()}
     exchange = {"question": shown, "answer": answer}

@@ -3,35 +3,28 @@
 Everything here reads public views only (DESIGN.md, the privacy boundary)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
-from sqlalchemy import bindparam, func, select
+from typing import TYPE_CHECKING
 
-from ..domain.disclosure import public_subject, public_view
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+
 from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
-from ..domain.repair import repair_possible_from
-from ..domain.vocab import InfoClass
-from ..models import CreditRecord, Subject
 from ..search import clean_filters, parse_page, search_public
-from ..services import indexing
+from ..services import public_pages as pages_svc
 from ..services.importer import template_csv, template_xlsx
-from ..services.list_filters import clean_list_filters, list_conditions, list_csv
-from ..services.risk import public_risk
+from ..services.list_filters import clean_list_filters, list_csv
 from ..identity import current_identity
 from . import abort_with, cached_pages, db, is_htmx, runtime
+from .common import private_headers
 from .csrf import csrf_token
 from .page_cache import tag
 
+if TYPE_CHECKING:
+    from ..models import Subject
+
 bp = Blueprint("public", __name__)
 
-LIST_TYPES = {
-    "red": (("redlist",), "守信红名单"),
-    "serious": (("serious_list", "blacklist", "joint_punishment"), "严重失信主体名单"),
-}
+LIST_TYPES = pages_svc.LIST_TYPES
 MAX_QUERY = 100
-# Built once: the facility and QR pages run them on every cache miss.
-_SUBJECT_BY_PUBLIC_ID = select(Subject).where(Subject.public_id == bindparam("public_id"))
-_CURRENT_RECORDS = select(CreditRecord).where(CreditRecord.subject_id == bindparam("subject_id"),
-                                              CreditRecord.is_current.is_(True))
 
 
 def _query_text() -> str:
@@ -77,42 +70,20 @@ def search():
 def _load_subject(public_id: str) -> Subject:
     if not (1 <= len(public_id) <= 16) or not public_id.replace("-", "").replace("_", "").isalnum():
         abort_with(404, "未找到该主体。请检查链接是否完整。")
-    subject = db().execute(_SUBJECT_BY_PUBLIC_ID, {"public_id": public_id}).scalar_one_or_none()
+    subject = pages_svc.subject_by_public_id(db(), public_id)
     if subject is None:
         abort_with(404, "未找到该主体。请检查链接是否完整。")
     return subject
 
 
 def facility_context(subject: Subject) -> dict:
-    """Everything the public may see about one subject (facility page and QR page share it)."""
+    """Everything the public may see about one subject, as plain values
+    (``services.public_pages.facility_view``)."""
     rt = runtime()
-    today = rt.today()
-    session = db()
-    employer = session.get(Subject, subject.employer_id).name if subject.employer_id else ""
-    view = public_subject(subject, today, employer)
-    if view is None:
+    context = pages_svc.facility_view(db(), rt.profile, subject, rt.today())
+    if context is None:
         abort_with(404, "未找到该主体。")
-    records = session.execute(_CURRENT_RECORDS, {"subject_id": subject.id}).scalars().all()
-    public = []
-    from ..services.cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
-    markers = case_markers(session, rt.profile, subject.id)
-    for r in records:
-        v = public_view(r, today, subject.birth_on)
-        if v is None:
-            continue
-        v["case_marker"] = markers.get(r.lineage_id)
-        if v["info_class"] in (InfoClass.DISHONEST, InfoClass.SERIOUS):
-            v["repair_from"] = repair_possible_from(r, rt.profile)
-        public.append(v)
-    public.sort(key=lambda v: v["decided_on"], reverse=True)
-    if view["kind"] == "person" and not public:
-        abort_with(404, "未找到该主体。")
-    grade = indexing.latest_grade(session, subject.id, today)
-    groups = {c: [v for v in public if v["info_class"] == c] for c in InfoClass}
-    region = rt.profile.region(subject.region_code)
-    return {"subject": view, "groups": groups, "grade": grade,
-            "grade_info": rt.profile.grade(grade.letter) if grade else None,
-            "region": region, "risk": public_risk(session, view, public, grade, today)}
+    return context
 
 
 @bp.get("/facility/<public_id>")
@@ -141,7 +112,7 @@ def facility(public_id: str):
 
 def _private(resp):
     # Per visitor (CSRF token, login state): browsers may keep it and revalidate, shared caches not.
-    resp.headers["Cache-Control"] = "private, no-cache"
+    private_headers(resp, "private, no-cache")
     resp.vary.add("Cookie")
     return resp
 
@@ -152,53 +123,35 @@ def facility_by_code(code: str):
     normalised = normalize_code(code)[:40]
     if classify_code(normalised) != "uscc":
         abort_with(404, "统一社会信用代码格式不正确或校验位错误。")
-    subject = db().execute(select(Subject).where(Subject.credit_code == normalised)).scalar_one_or_none()
-    if subject is None:
+    public_id = pages_svc.public_id_by_credit_code(db(), normalised)
+    if public_id is None:
         abort_with(404, "未找到该统一社会信用代码对应的机构。")
-    return redirect(url_for("public.facility", public_id=subject.public_id))
+    return redirect(url_for("public.facility", public_id=public_id))
 
 
 @bp.get("/lists/<name>")
 def credit_list(name: str):
-    return _credit_list(name, csv_download=False)
+    """A public list, counted by the same rule that shows it (``services.public_pages.public_list``),
+    filtered by city, county, category and name (issue #13)."""
+    rt = runtime()
+    filters = clean_list_filters(request.args, rt.profile)
+    page = parse_page(request.args.get("page"))
+    result = pages_svc.public_list(db(), name, rt.today(), page, profile=rt.profile, filters=filters)
+    if result is None:
+        abort_with(404, "没有这个名单。")
+    return render_template("public/list.html", **result, filters=filters, asked_page=page)
 
 
 @bp.get("/lists/<name>.csv")
 def credit_list_csv(name: str):
-    """The whole (filtered) list as CSV for Excel (issue #13)."""
-    return _credit_list(name, csv_download=True)
-
-
-def _credit_list(name: str, csv_download: bool):
-    if name not in LIST_TYPES:
-        abort_with(404, "没有这个名单。")
-    types, title = LIST_TYPES[name]
+    """The whole (filtered) list as CSV, UTF-8 with BOM for Excel (issue #13)."""
     rt = runtime()
-    today = rt.today()
     filters = clean_list_filters(request.args, rt.profile)
-    page = parse_page(request.args.get("page"))
-    per_page = 50
-    base = (select(CreditRecord, Subject).join(Subject, Subject.id == CreditRecord.subject_id)
-            .where(CreditRecord.record_type.in_(types), CreditRecord.is_current.is_(True),
-                   CreditRecord.scope == "public", CreditRecord.status == "active",
-                   CreditRecord.publish_from <= today,
-                   (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today),
-                   *list_conditions(filters)))
-    total = db().execute(select(func.count()).select_from(base.subquery())).scalar_one()
-    pages = max(1, -(-total // per_page))
-    shown = min(page, pages)  # past the last page: the last page, and the template says so
-    ordered = base.order_by(CreditRecord.decided_on.desc(), CreditRecord.id)
-    rows = db().execute(ordered if csv_download else ordered.offset((shown - 1) * per_page).limit(per_page)).all()
-    entries = []
-    for record, subject in rows:
-        rv, sv = public_view(record, today, subject.birth_on), public_subject(subject, today)
-        if rv is not None and sv is not None:  # the pure rule has the last word
-            entries.append({"record": rv, "subject": sv})
-    if csv_download:
-        return Response(list_csv(entries, rt.profile), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f"attachment; filename={name}-list-{today}.csv"})
-    return render_template("public/list.html", title=title, name=name, entries=entries, page=shown,
-                           pages=pages, total=total, filters=filters, asked_page=page)
+    result = pages_svc.public_list(db(), name, rt.today(), per_page=None, profile=rt.profile, filters=filters)
+    if result is None:
+        abort_with(404, "没有这个名单。")
+    return Response(list_csv(result["entries"], rt.profile), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}-list-{rt.today()}.csv"})
 
 
 @bp.get("/downloads/import-template.csv")
@@ -215,5 +168,5 @@ def import_template_xlsx():
 
 @bp.get("/healthz")
 def healthz():
-    db().execute(select(1))
+    pages_svc.ping(db())
     return {"status": "ok"}

@@ -18,19 +18,21 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from .. import plates_render as render
 from ..domain.plates import PLATE_STATUS_LABELS, REVOKE_REASONS, scan_url
 from ..domain.vocab import CATEGORIES, SubjectKind
-from ..models import Plate, Subject
 from ..services import plates as svc
 from ..services.errors import ServiceError
 from ..services.staff import in_region
-from . import abort_with, commit, ctx, db, runtime
+from . import abort_with, commit, db, runtime
+from .common import caller_ctx, no_store, on_refusal
+
+if TYPE_CHECKING:
+    from ..models import Plate
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,7 @@ _batch_lock = threading.Lock()  # one batch renders at a time per process (CPU-b
 _threads: dict[str, threading.Thread] = {}
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
+no_store(bp)
 
 
 def _require():
@@ -63,6 +62,10 @@ def _require():
 
 def _actor(user) -> str:
     return f"staff:{user.username}"
+
+
+def _ctx(user):
+    return caller_ctx(_actor(user), user)
 
 
 def _region(user, requested: str | None) -> str | None:
@@ -99,22 +102,15 @@ def index():
     region = _region(user, request.args.get("region"))
     category = _category(request.args.get("category"))
     status = request.args.get("status", "active")
-    q = svc.plates_query(region, category, None if status == "all" else status)
-    text = (request.args.get("q") or "").strip()[:40]
-    if text:
-        q = q.where(Plate.plate_no.contains(text.upper(), autoescape=True) | Subject.name.contains(text, autoescape=True))
-    total = session.execute(select(func.count()).select_from(q.subquery())).scalar_one()
-    pages = max(1, -(-total // PER_PAGE))
     try:
-        page = min(max(1, int(request.args.get("page", 1))), pages)
+        wanted = int(request.args.get("page", 1))
     except ValueError:
-        page = 1
-    rows = session.execute(q.options(selectinload(Plate.subject)).offset((page - 1) * PER_PAGE).limit(PER_PAGE)) \
-        .scalars().all()
+        wanted = 1
+    rows, total, page, pages = svc.plates_page(session, region, category, None if status == "all" else status,
+                                               (request.args.get("q") or "").strip()[:40], wanted, PER_PAGE)
     ids = [p.id for p in rows]
     since = rt.today() - timedelta(days=29)
-    missing = session.execute(select(func.count()).select_from(
-        svc.subjects_without_plate(region, category).subquery())).scalar_one()
+    missing = svc.count_without_plate(session, region, category)
     return render_template("staff/plates.html", user=user, plates=rows, total=total, page=page, pages=pages,
                            scans_total=svc.scan_counts(session, ids), scans_30=svc.scan_counts(session, ids, since),
                            missing=missing, regions=_regions(user), categories=ORG_CATEGORIES,
@@ -128,9 +124,8 @@ def issue():
     user = _require()
     region = _region(user, request.form.get("region"))
     category = _category(request.form.get("category"))
-    session = db()
-    subjects = session.execute(svc.subjects_without_plate(region, category).limit(MAX_ISSUE)).scalars().all()
-    issued, _ = svc.issue_missing(ctx(_actor(user)), subjects)
+    subjects = svc.without_plate(db(), region, category, MAX_ISSUE)
+    issued, _ = svc.issue_missing(_ctx(user), subjects)
     commit()
     more = "；还有未发放的单位，请再次提交" if len(subjects) == MAX_ISSUE else ""
     return redirect(url_for(".index", region=region or "", category=category or "",
@@ -157,10 +152,9 @@ def _act(plate_no: str, verb):
     user = _require()
     plate = _load(user, plate_no)
     reason, note = request.form.get("reason", ""), request.form.get("note", "")[:200]
-    try:
-        result = verb(ctx(_actor(user)), plate, reason, note)
-    except ServiceError as exc:
-        return redirect(url_for(".show", plate_no=plate.plate_no, error=exc.message))
+    plate_no = plate.plate_no
+    on_refusal(lambda exc: redirect(url_for(".show", plate_no=plate_no, error=exc.message)))
+    result = verb(_ctx(user), plate, reason, note)
     commit()
     return redirect(url_for(".show", plate_no=result.plate_no))
 
@@ -224,6 +218,8 @@ def _read_status(job_id: str) -> tuple[Path, dict]:
 
 
 def _run_batch(rt, job_dir: Path, status: dict, plate_ids: list[int], actor: str) -> None:
+    from ..services.staff_desk import staff_account
+
     """Render in the background; progress goes to status.json at most every half second."""
     last = [0.0]
 
@@ -237,18 +233,14 @@ def _run_batch(rt, job_dir: Path, status: dict, plate_ids: list[int], actor: str
         session = rt.sessions()
         try:
             _write_status(job_dir, **{**status, "state": "running", "done": 0})
-            plates = session.execute(select(Plate).where(Plate.id.in_(plate_ids)).order_by(Plate.plate_no)
-                                     .options(selectinload(Plate.subject))).scalars().all()
-            cards = svc.iter_cards(session, rt.profile, rt.settings["PORTAL_BASE_URL"], rt.today(), plates)
-            out = job_dir / status["filename"]
-            with out.open("wb") as fh:
-                if status["format"] == "pdf":
-                    n = render.batch_pdf(cards, fh, status["size"], title=f"{rt.profile.portal_name} 二维码身份牌",
-                                         progress=progress)
-                else:
-                    n = render.batch_zip(cards, fh, status["size"], progress=progress)
-            svc.record_print(rt.context(session, actor), n, region=status["region"], category=status["category"],
-                             size=status["size"], fmt=status["format"])
+            plates = svc.plates_by_ids(session, plate_ids)
+            caller = staff_account(session, status["owner"])  # re-checked in this thread's session
+            if caller is None:  # deactivated since the batch was started
+                raise ServiceError("账号已停用", "staff", 403)
+            with (job_dir / status["filename"]).open("wb") as fh:
+                n = svc.print_batch(rt.context(session, actor, caller=caller), plates, fh, fmt=status["format"],
+                                    size=status["size"], base_url=rt.settings["PORTAL_BASE_URL"],
+                                    region=status["region"], category=status["category"], progress=progress)
             session.commit()
             _write_status(job_dir, **{**status, "state": "done", "done": n})
         except Exception:  # noqa: BLE001 — shown to the staff member as a failed batch
@@ -282,7 +274,7 @@ def batch_start():
     fmt = request.form.get("format", "pdf")
     if size not in render.PAGE_SIZES or fmt not in ("pdf", "zip"):
         abort_with(400, "请选择纸张（A5 / A6）和格式（PDF / ZIP）。")
-    ids = db().execute(svc.plates_query(region, category).with_only_columns(Plate.id)).scalars().all()
+    ids = svc.plate_ids(db(), region, category)
     if not ids:
         return redirect(url_for(".index", region=region or "", category=category or "",
                                 msg="没有符合条件的有效身份牌，请先发放"))

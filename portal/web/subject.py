@@ -10,20 +10,23 @@ from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, make_response, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from .. import permissions
 from ..domain.private_view import explanation_rows, own_values, record_rows
 from ..domain.vocab import INFO_CLASS_LABELS, SCOPE_LABELS, SUBJECT_KIND_LABELS, InfoClass, category_label
 from ..identity import ACR_BY_NAME, Identity, acr_satisfies, current_identity
-from ..models import Authorisation, CreditRecord, Subject
+from ..models import Subject
 from ..services import indexing
 from ..services.access_log import access_entries, actor_for, authorisation_use_counts, log_private_view
 from ..services.authorisations import authorisations_of, grant_authorisation, revoke_authorisation
+from ..services.case_reads import subject_case_panel
 from ..services.errors import ServiceError
+from ..services.public_pages import subject_by_public_id
 from ..services.reports import china_time, generate_report, verify_report
+from ..services.subject_reads import authorisation_held, authorisation_of, subject_records
 from . import abort_with, commit, ctx, db, runtime
+from .common import caller_ctx, no_store, on_refusal
 
 bp = Blueprint("subject", __name__)
 
@@ -38,12 +41,8 @@ def _china_time(value) -> str:
     return f"{china_time(value):%Y-%m-%d %H:%M}" if value else "—"
 
 
-@bp.after_request
-def _private_headers(response: Response) -> Response:
-    """Nothing here may be cached by a browser or proxy; verify pages are not for search engines."""
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+# Nothing here may be cached by a browser or proxy; verify pages are not for search engines.
+no_store(bp, robots=True)
 
 
 def login_url(required_acr: str | None = None) -> str:
@@ -89,9 +88,7 @@ def load_subject(public_id: str, *, manage: bool = False) -> tuple[Identity, Sub
     401 before anything is looked up, then 404 / step-up / 403. ``manage``: the subject itself
     only (``permissions.can_manage``)."""
     identity = _identity()
-    subject = None
-    if 1 <= len(public_id) <= 16:
-        subject = db().execute(select(Subject).where(Subject.public_id == public_id)).scalar_one_or_none()
+    subject = subject_by_public_id(db(), public_id)
     if subject is None:
         abort_with(404, NOT_FOUND)
     today = runtime().today()
@@ -113,7 +110,7 @@ def _log(identity: Identity, subject: Subject, decision: permissions.Decision, w
 
 def _header(subject: Subject, decision: permissions.Decision) -> dict:
     region = runtime().profile.region(subject.region_code)
-    authorisation = db().get(Authorisation, decision.authorisation_id) if decision.authorisation_id else None
+    authorisation = authorisation_held(db(), decision.authorisation_id)
     return {"subject": subject, "decision": decision, "authorisation": authorisation,
             "kind_label": SUBJECT_KIND_LABELS.get(subject.kind, subject.kind),
             "category_label": category_label(subject.category), "region": region,
@@ -137,13 +134,21 @@ def show(public_id: str):
     identity, subject, decision = load_subject(public_id)
     rt = runtime()
     today = rt.today()
-    records = db().execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id)
-                           .order_by(CreditRecord.id)).scalars().all()
+    records = subject_records(db(), subject)
     own = own_values(subject)
-    rows = record_rows(permissions.visible_records(decision, records, today), today, own)
+    rows = record_rows(permissions.visible_records(decision, records, today, runtime().profile), today,
+                       runtime().profile, own)
     grade = indexing.latest_grade(db(), subject.id, today)
+    header = _header(subject, decision)
+    # the objection / repair panel, for the subject itself or its legal representative only
+    panel = subject_case_panel(ctx(), subject, rows) if header["can_manage"] else None
+    from ..services.grading import rolling_preview  # 湖南医保 第十六、十九条: dynamic, preliminary
+
+    preview = rolling_preview(ctx(), subject.id)
     _log(identity, subject, decision, "page")
-    return render_template("subject/show.html", **_header(subject, decision), rows=rows, grade=grade,
+    return render_template("subject/show.html", **header, rows=rows, grade=grade, panel=panel,
+                           preview=preview, preview_explanation=explanation_rows(
+                               [e.__dict__ for e in preview.explanation]) if preview and decision.full else [],
                            grade_info=rt.profile.grade(grade.letter) if grade else None,
                            explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
                            class_labels=INFO_CLASS_LABELS, scope_labels=SCOPE_LABELS)
@@ -224,15 +229,12 @@ def grant(public_id: str):
             "info_classes": request.form.getlist("info_classes"),
             "include_non_public": request.form.get("include_non_public") == "1",
             "valid_from": request.form.get("valid_from", "")[:10], "valid_until": request.form.get("valid_until", "")[:10]}
-    try:
-        grant_authorisation(ctx(actor_for(identity)), subject, grantee_kind=form["grantee_kind"],
-                            grantee_code=form["grantee_code"], grantee_name=form["grantee_name"],
-                            purpose=form["purpose"], info_classes=form["info_classes"],
-                            include_non_public=form["include_non_public"], valid_from=_date("valid_from"),
-                            valid_until=_date("valid_until"))
-    except ServiceError as exc:
-        db().rollback()
-        return _render_authorisations(subject, decision, form, exc, 400)
+    on_refusal(lambda exc: _render_authorisations(subject, decision, form, exc, 400))
+    grant_authorisation(caller_ctx(actor_for(identity), identity), subject, grantee_kind=form["grantee_kind"],
+                        grantee_code=form["grantee_code"], grantee_name=form["grantee_name"],
+                        purpose=form["purpose"], info_classes=form["info_classes"],
+                        include_non_public=form["include_non_public"], valid_from=_date("valid_from"),
+                        valid_until=_date("valid_until"))
     commit()
     return redirect(url_for("subject.authorisations", public_id=subject.public_id), 303)
 
@@ -240,14 +242,12 @@ def grant(public_id: str):
 @bp.post("/me/subjects/<public_id>/authorisations/<int:auth_id>/revoke")
 def revoke(public_id: str, auth_id: int):
     identity, subject, decision = load_subject(public_id, manage=True)
-    auth = db().get(Authorisation, auth_id)
-    if auth is None or auth.grantor_subject_id != subject.id:
+    auth = authorisation_of(db(), subject, auth_id)
+    if auth is None:
         abort_with(404, "未找到该授权。")
-    try:
-        revoke_authorisation(ctx(actor_for(identity)), auth, request.form.get("reason", ""))
-    except ServiceError as exc:
-        db().rollback()
-        return _render_authorisations(subject, decision, _form_defaults(runtime().today()), exc, exc.status)
+    on_refusal(lambda exc: _render_authorisations(subject, decision, _form_defaults(runtime().today()), exc,
+                                                  exc.status))
+    revoke_authorisation(caller_ctx(actor_for(identity), identity), auth, request.form.get("reason", ""))
     commit()
     return redirect(url_for("subject.authorisations", public_id=subject.public_id), 303)
 

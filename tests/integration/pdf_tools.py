@@ -7,6 +7,19 @@ import subprocess
 from ..conftest import require_tool
 
 
+def blank_pdf() -> bytes:
+    """A small, valid one-page PDF (evidence uploads are parsed, so junk bytes no longer pass)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
 def pdf_text(pdf: bytes, tmp_path, name: str = "doc.pdf") -> str:
     tool = require_tool("pdftotext", "PDF text extraction (poppler-utils)")
     path = tmp_path / name

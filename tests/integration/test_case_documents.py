@@ -23,7 +23,8 @@ from portal.services import staff as staff_svc
 from portal.services.authorisations import grant_authorisation
 from portal.services.errors import ServiceError
 
-from .pdf_tools import flat, pdf_text, qr_codes
+from .pdf_tools import blank_pdf, flat, pdf_text, qr_codes
+from .verify_page import match_verdict
 from .subject_world import identity
 
 PASSWORD = "correct horse battery"
@@ -31,7 +32,7 @@ ORG = "长沙市开福区仁心诊所"
 REP = "钱法人"
 STATEMENT = "处罚决定书记载的执业地点有误 CANARY-STATEMENT-5a1c"
 TITLE = "未按规定公示收费标准被处罚"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()
 BASE = "http://127.0.0.1:5000"
 
 
@@ -110,7 +111,7 @@ def test_objection_application_pdf(client, ctx, session, login_as, world, tmp_pa
     for wanted in ("信用信息异议申请书", case.case_no, doc.doc_no, ORG, w.org.credit_code, REP, "法定代表人",
                    "人脸识别实名认证", TITLE, "长卫罚〔2026〕31号", STATEMENT.replace(" ", ""),
                    "信息与事实不符，存在关键信息记载错误或者遗漏", "处罚决定书.pdf", "2026-11-20", "2026-11-25",
-                   "湖南第二十八条第一、二款", "真实、准确、完整"):
+                   "《湖南省卫生健康信用信息管理办法（试行）》第二十八条第一、二款", "真实、准确、完整"):
         assert wanted in text, wanted
     assert doc.sha256 == docs.sha256(pdf) and doc.case_id == case.id
     # the same document on every download: number, bytes and hash
@@ -146,7 +147,7 @@ def test_qr_leads_to_a_verify_page_without_content(client, ctx, session, login_a
         resp = client.post(parts.path, data={"t": doc.verify_token, "file": (io.BytesIO(data), "x.pdf")},
                            content_type="multipart/form-data")
         assert resp.status_code == 200
-        return BeautifulSoup(resp.data, "html.parser").select_one("#file-verdict")["data-match"]
+        return match_verdict(resp)
 
     assert compare(pdf) == "yes"
     assert compare(pdf[:-20] + b"tampered-document!!!") == "no"
@@ -198,7 +199,7 @@ def test_objection_result_after_each_decision(client, ctx, session, login_as, wo
     doc1 = latest(session, "objection_result")
     for wanted in ("信用信息异议处理结果告知书", case.case_no, doc1.doc_no, "异议不成立，申请人可申请复核",
                    "经核查，处罚决定书记载的执业地点无误", "该信用信息维持不变", "向上一级卫生健康行政部门提出复核",
-                   "孙科长", "长沙市卫生健康委员会", "湖南第二十八条"):
+                   "孙科长", "长沙市卫生健康委员会", "《湖南省卫生健康信用信息管理办法（试行）》第二十八条"):
         assert wanted in first, wanted
 
     cases.decide_objection(ctx, case, "request_review", role="applicant")
@@ -250,7 +251,7 @@ def test_repair_application_and_confirmation_notice(client, ctx, session, login_
     doc = latest(session, "repair_decision")
     # 附件4: 编号, subject, code, legal representative, the item, findings, 予以修复, handler, date
     for wanted in ("信用修复确认通知书", "编号", doc.doc_no, case.case_no, ORG, w.org.credit_code, REP,
-                   "骗取医保基金列入严重失信名单", "修复条件认定情况", "已公示17个月", "2026-11-20至2026-11-27公示",
+                   "骗取医保基金列入严重失信名单", "修复条件认定情况", "自2025-06-02起已公示17个月又29天（公示期至2027-06-01）", "2026-11-20至2026-11-30在本平台“信用修复公示”栏目公示", "公示期间本平台未收到异议",
                    "■予以修复□不予修复", "孙科长", "2026-11-30", "停止披露相关失信信息"):
         assert wanted in notice, wanted
 
@@ -438,6 +439,14 @@ def test_other_profiles_render_their_documents(pid, tmp_path):
             assert wanted in notice, wanted
         effect = "撤销对信用主体失信记录的公示，但不撤销失信记录" if pid == "hunan-mi" else "移出严重失信主体名单"
         assert effect in notice
+        # issue 14: the regulation by its full name, no profile key, no other place's draft, no "。。"
+        application = flat(pdf_text(docs.case_document(later, rep, "repair_application", base_url=BASE).pdf, tmp_path))
+        for text in (result, notice, application):
+            assert rt.profile.document.split("》")[0] + "》" in text
+            for bad in ("。。", "，，", "hunan", "hainan", "jiangsu", "guangdong", "None"):
+                assert bad not in text, bad
+            if pid != "hainan":
+                assert "海南" not in text
     finally:
         session.close()
         rt.engine.dispose()

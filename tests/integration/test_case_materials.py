@@ -20,9 +20,11 @@ from portal.services import cases
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
 
+from .pdf_tools import blank_pdf
+
 PASSWORD = "correct horse battery"
 APPLICANT = cases.Applicant("https://idp.example.test", "sub-rep", "王法人", "legal_rep", ACR_FACE)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = blank_pdf()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ import random
 import re
 import secrets
 import time
-from datetime import date
 from pathlib import Path
 from urllib.parse import quote_from_bytes
 

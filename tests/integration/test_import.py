@@ -24,7 +24,7 @@ def row(**kw):
         "subject_kind": "机构", "category": "诊所、门诊部", "region_code": "430102", "record_type": "行政处罚",
         "info_class": "失信信息", "severity": "一般", "title": "未按规定处置医疗废物", "content": "罚款三千元", "public_summary": "",
         "authority": "长沙市芙蓉区卫生健康局", "doc_no": "湘芙卫罚〔2026〕3号", "decided_on": "2026-05-06",
-        "scope": "社会公开", "publish_from": "", "publish_until": "",
+        "scope": "社会公开", "publish_from": "", "publish_until": "", "ordinary_procedure": "",
     }
     base.update(kw)
     return [base[c[0]] for c in COLUMNS]

@@ -7,7 +7,8 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -398,6 +399,7 @@ def test_activity_keeps_the_session_alive(client, world, session, login_via_devi
 
 def test_rp_initiated_logout(client, world, session, app, login_via_devidp):
     login_via_devidp(client, "doctor", "face")
+    login_sub = identity_of(client)["sub"]
     confirm = client.get("/logout")
     assert confirm.status_code == 200 and "退出登录" in page_text(confirm)
     response = client.post("/logout")
@@ -406,13 +408,14 @@ def test_rp_initiated_logout(client, world, session, app, login_via_devidp):
     assert target.path == "/dev-idp/logout"
     params = parse_qs(target.query)
     assert params["post_logout_redirect_uri"] == [devidp(app).client.post_logout_redirect_uris[0]]
-    assert params["id_token_hint"][0].count(".") == 2
+    assert params["client_id"] == [devidp(app).client_id] and params["logout_hint"][0]
+    assert "id_token_hint" not in params  # the ID token never travels through the browser
     back = client.get(local_path(response.headers["Location"]))
     assert back.status_code == 302 and urlsplit(back.headers["Location"]).path == "/logged-out"
     assert "安全退出" in page_text(client.get("/logged-out"))
     assert client.get("/me").status_code == 401
     assert session.execute(select(WebSession)).first() is None
-    assert events(session, "auth.logout")[-1].actor.startswith("user:demo-person-")
+    assert events(session, "auth.logout")[-1].actor == f"user:{login_sub}"
 
 
 def test_logout_needs_the_csrf_token(client, world, login_via_devidp):
@@ -465,3 +468,93 @@ def test_development_idp_only_on_a_loopback_address_unless_asked_for(settings):
     for app in apps:
         assert app.test_client().get("/dev-idp/.well-known/openid-configuration").status_code == 200
         app.extensions["portal"].close()
+
+
+# --- no personal data in URLs or in the ID token ---------------------------------------------------
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def _follow(client, response, seen: list[str]):
+    """Follow redirects by hand, keeping every Location the browser is sent to."""
+    while response.status_code in (301, 302, 303, 307, 308):
+        seen.append(response.headers["Location"])
+        response = client.get(local_path(response.headers["Location"]))
+    return response
+
+
+@pytest.mark.parametrize("who", ["doctor", "legal_rep"])
+def test_no_url_carries_the_id_number_or_an_id_token(client, world, app, who, monkeypatch):
+    """Browser history and access logs see every URL: across the whole login → logout flow none
+    may contain the identity number (plain or URL-encoded) or an ID token (a JWT)."""
+    tokens = []
+    original = PortalOAuthApp.fetch_access_token
+
+    def capture(self, *args, **kwargs):
+        token = original(self, *args, **kwargs)
+        tokens.append(token)
+        return token
+
+    monkeypatch.setattr(PortalOAuthApp, "fetch_access_token", capture)
+    seen: list[str] = []
+    start = client.get("/login", query_string={"next": "/me"})
+    seen.append(start.headers["Location"])
+    page = client.get(local_path(start.headers["Location"]))
+    form = BeautifulSoup(page.get_data(as_text=True), "html.parser").find("form", method="post")
+    key = form.find("input", attrs={"name": "who", "data-role": who})["value"]
+    back = client.post(form["action"], data={"who": key, "method": "face", "decision": "login"})
+    assert _follow(client, back, seen).status_code == 200  # /me
+    number = next(p.synthetic_number for p in _dev_people(app) if p.role == who) if who != "doctor" \
+        else world["doctor_number"]
+    me = identity_of(client)
+    assert me["person_hash"] == app.extensions["portal"].protector.lookup_hash(number)  # the login matched
+    assert _follow(client, client.post("/logout"), seen).status_code == 200  # /logged-out
+    assert any("/dev-idp/logout" in url for url in seen) and any("/auth/callback" in url for url in seen)
+    for url in seen:
+        assert number not in url and number not in unquote(url), url
+        assert not JWT.search(url) and not JWT.search(unquote(url)), url
+    # the ID token itself carries no personal claim: they came from UserInfo over the back channel
+    (token,) = tokens
+    payload = token["id_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert not {"id_number", "name", "legal_rep_of", "org_role"} & set(claims), claims
+    assert number not in json.dumps(claims) and claims["sub"] == me["sub"] and claims["sub"] != key
+
+
+def _dev_people(app):
+    from portal.devidp.identities import demo_identities
+
+    rt = app.extensions["portal"]
+    with rt.sessions() as s:
+        return demo_identities(s, rt.protector)
+
+
+def test_subject_is_pairwise_and_stable(client, world, app, login_via_devidp):
+    login_via_devidp(client, "doctor", "face")
+    first = identity_of(client)["sub"]
+    client.post("/logout")
+    login_via_devidp(client, "doctor", "face")
+    assert identity_of(client)["sub"] == first and first.startswith("pw-")
+    assert world["doctor"].public_id not in first
+
+
+def test_userinfo_needs_a_live_access_token(client, world, app):
+    assert client.get("/dev-idp/userinfo").status_code == 401
+    response = client.get("/dev-idp/userinfo", headers={"Authorization": "Bearer forged"})
+    assert response.status_code == 401 and "invalid_token" in response.headers["WWW-Authenticate"]
+    assert "userinfo_endpoint" in client.get("/dev-idp/.well-known/openid-configuration").get_json()
+
+
+def test_logout_from_another_client_is_refused_by_the_idp(client, world):
+    assert client.get("/dev-idp/logout", query_string={"client_id": "someone-else"}).status_code == 400
+
+
+@pytest.mark.parametrize("field, value", [("response_type", "cod\u00e9"), ("redirect_uri", "http://127.0.0.1:5000/\u00e9"),
+                                          ("state", "\u72b6\u6001"), ("scope", "openid \u4e2a\u4eba")])
+def test_idp_refuses_non_ascii_parameters_with_a_400(client, world, app, field, value):
+    idp = devidp(app)
+    query = {"response_type": "code", "client_id": idp.client_id, "redirect_uri": idp.client.redirect_uris[0],
+             "scope": "openid", "state": "s", "nonce": "n", "code_challenge": "x" * 43,
+             "code_challenge_method": "S256", field: value}
+    response = client.get("/dev-idp/authorize", query_string=query)
+    assert response.status_code == 400 and "ASCII" in page_text(response)

@@ -12,6 +12,8 @@ from portal.models import AuditEvent, Case, CaseEvent, CreditRecord, IndexJob, N
 from portal.services import cases, indexing
 from portal.services.errors import ServiceError
 
+from .pdf_tools import blank_pdf
+
 APPLICANT = cases.Applicant("https://idp.example.test", "sub-rep", "王法人")
 
 
@@ -104,7 +106,7 @@ def test_reject_review_and_applicant_steps(ctx, session, world):
     org, rec = world
     case = file(ctx, org, rec)
     cases.decide_objection(ctx, case, "reject", role="department", reason="经核查，处罚决定书记载无误")
-    assert case.state == "rejected" and case.open and case.due_on is None
+    assert case.state == "rejected" and case.open and case.due_on == date(2026, 12, 11)  # review window (湖南 第二十八条第三款)
     cases.decide_objection(ctx, case, "request_review", role="applicant", reason="")
     assert case.state == "review" and case.due_on == date(2026, 11, 25)
     cases.decide_objection(ctx, case, "reject", role="reviewer", reason="复核维持")
@@ -120,7 +122,11 @@ def test_extension_and_clock_stop_events(ctx, session, world):
     case = file(ctx, org, rec)
     with pytest.raises(ServiceError, match="不由您办理"):
         cases.extend_case(ctx, case, role="operator", reason="复杂")
-    cases.extend_case(ctx, case, role="department", reason="需调取病历，情况复杂")
+    from tests.integration.test_extension_approval import head_code, make_head
+
+    head, totp = make_head(ctx)
+    cases.extend_case(ctx, case, role="department", reason="需调取病历，情况复杂", approver=head.username,
+                      approver_code=head_code(totp))
     assert case.due_on == date(2026, 11, 30) and case.extended
     with pytest.raises(ServiceError, match="已延期一次"):
         cases.extend_case(ctx, case, role="department", reason="再延")
@@ -224,7 +230,7 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
     form = BeautifulSoup(client.get(link).get_data(as_text=True), "html.parser")
     assert {i["value"] for i in form.select("input[name=ground]")} == {g.code for g in rt.profile.objection.grounds}
     assert form.select_one("input[name=commitment]")
-    pdf = b"%PDF-1.4\n%%EOF\n"
+    pdf = blank_pdf()
     # the identity block shows who files, from the real-name login (湖南 第二十七条（三）)
     assert "王法人" in form.select_one("fieldset.identity-confirm").get_text()
     assert form.select_one("input[name=identity]").has_attr("required")
@@ -251,8 +257,9 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
     assert "YY-2026-000001" in show.h1.get_text()
     assert show.select_one(".due").get_text().strip().startswith("2026-11-25")
     steps = [li.get_text() for li in show.select("ol.schedule li")]  # every step's limit, the current one dated
-    assert len(steps) == 2 and "3 个工作日内" in steps[0] and "当前环节，期限 2026-11-25" in steps[0]
-    assert "上一级卫生健康行政部门复核" in steps[1] and "当前环节" not in steps[1]
+    assert len(steps) == 3 and "3 个工作日内" in steps[0] and "当前环节，期限 2026-11-25" in steps[0]
+    assert "申请人可申请复核：15 个工作日内" in steps[1]  # the review window (湖南 第二十八条第三款)
+    assert "上一级卫生健康行政部门复核" in steps[2] and "当前环节" not in steps[2]
     own = BeautifulSoup(client.get(f"/me/subjects/{org.public_id}").get_data(as_text=True), "html.parser")
     assert "YY-2026-000001" in own.select_one("ul.notifications").get_text()
     assert "异议办理中" in own.select_one("table.case-links").get_text()

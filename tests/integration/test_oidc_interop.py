@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import pytest
 import requests
@@ -276,8 +277,37 @@ def test_rp_initiated_logout_goes_to_the_provider(client, provider, world, sessi
     target = urlsplit(response.headers["Location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{provider.issuer}/session/end"
     params = parse_qs(target.query)
-    assert params["post_logout_redirect_uri"] == [f"{BASE_URL}/logged-out"] and params["id_token_hint"]
+    assert params["post_logout_redirect_uri"] == [f"{BASE_URL}/logged-out"] and params["client_id"] == [CLIENT_ID]
+    assert "id_token_hint" not in params  # never the ID token in a URL
     # the provider accepts the request (shows its logout confirmation, not an error)
     end = requests.get(response.headers["Location"], allow_redirects=False, timeout=10)
     assert end.status_code == 200 and "error" not in end.text.lower()[:2000]
     assert client.get("/me").status_code == 401
+
+
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def test_no_url_carries_the_id_number_or_an_id_token(client, provider, world, monkeypatch):
+    """The personal claims come from the provider's UserInfo endpoint; the ID token holds none,
+    and no URL of the login → logout flow (browser history, access logs) holds the number or a JWT."""
+    tokens = []
+    original = PortalOAuthApp.fetch_access_token
+
+    def capture(self, *args, **kwargs):
+        token = original(self, *args, **kwargs)
+        tokens.append(token)
+        return token
+
+    monkeypatch.setattr(PortalOAuthApp, "fetch_access_token", capture)
+    callback = provider_login(client, provider, "rep-1", ACR_FACE)
+    done = client.get(local_path(callback))
+    assert done.status_code == 302 and identity_of(client)["legal_rep_of"] == world["hospital"].code_hash
+    logout = client.post("/logout")
+    end = requests.get(logout.headers["Location"], allow_redirects=False, timeout=10)
+    assert end.status_code == 200
+    for url in (callback, done.headers["Location"], logout.headers["Location"]):
+        assert REP_NUMBER not in unquote(url) and not JWT.search(unquote(url)), url
+    payload = tokens[0]["id_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert not {"id_number", "legal_rep_of", "org_role", "name"} & set(claims), claims

@@ -18,6 +18,7 @@ from portal.services.authorisations import grant_authorisation
 
 from ..conftest import require_tool
 from .pdf_tools import pdf_text, qr_codes
+from .verify_page import match_verdict
 from .subject_world import (
     ALL_CANARIES,
     GRADED_TITLE,
@@ -128,7 +129,7 @@ def test_uploaded_copy_is_compared_with_the_stored_hash(client, login_as, world,
         resp = csrf_post(client, url, {"t": report.verify_token, "file": (io.BytesIO(data), "report.pdf")},
                          content_type="multipart/form-data")
         assert resp.status_code == 200
-        return BeautifulSoup(resp.data, "html.parser").select_one("#file-verdict")["data-match"]
+        return match_verdict(resp)
 
     assert check(pdf) == "yes"
     assert check(pdf.replace(ORG_NAME.encode("utf-16-be"), b"X" * 12)[:-10] + b"tampered!!") == "no"

@@ -44,12 +44,12 @@ SCENARIOS = {
         S(("uphold", "department", D(2026, 10, 9), "upheld", None, None)),
     ]),
     "hunan-objection-rejected-reviewed-kept": ("hunan", "objection", D(2026, 9, 30), D(2026, 10, 10), [
-        S(("reject", "department", D(2026, 10, 9), "rejected", None, None)),
+        S(("reject", "department", D(2026, 10, 9), "rejected", D(2026, 10, 29), None)),  # review window 15 WD
         S(("request_review", "applicant", D(2026, 10, 12), "review", D(2026, 10, 15), None)),
         S(("reject", "reviewer", D(2026, 10, 15), "closed", None, None)),
     ]),
     "hunan-objection-review-upheld": ("hunan", "objection", D(2026, 2, 13), D(2026, 2, 25), [
-        S(("reject", "department", D(2026, 2, 24), "rejected", None, None)),
+        S(("reject", "department", D(2026, 2, 24), "rejected", D(2026, 3, 16), None)),
         S(("request_review", "applicant", D(2026, 2, 26), "review", D(2026, 3, 2), None)),  # 2-27, 2-28 worked, 3-2
         S(("uphold", "reviewer", D(2026, 3, 2), "upheld", None, None)),
     ]),
@@ -126,12 +126,12 @@ SCENARIOS = {
         S(("uphold", "department", D(2026, 2, 14), "upheld", None, None)),
     ]),
     "guangdong-objection-review-upheld": ("guangdong", "objection", D(2026, 2, 13), D(2026, 2, 25), [
-        S(("reject", "department", D(2026, 2, 25), "rejected", None, None)),
+        S(("reject", "department", D(2026, 2, 25), "rejected", D(2026, 3, 17), None)),
         S(("request_review", "applicant", D(2026, 2, 26), "review", D(2026, 3, 2), None)),  # 2-27, 2-28, 3-2
         S(("uphold", "reviewer", D(2026, 3, 2), "upheld", None, None)),
     ]),
     "guangdong-objection-accepted-by-applicant": ("guangdong", "objection", D(2026, 9, 30), D(2026, 10, 10), [
-        S(("reject", "department", D(2026, 10, 10), "rejected", None, None)),
+        S(("reject", "department", D(2026, 10, 10), "rejected", D(2026, 10, 30), None)),
         S(("accept", "applicant", D(2026, 10, 12), "closed", None, None)),
     ]),
     "guangdong-repair-repaired": ("guangdong", "repair", D(2026, 9, 30), D(2026, 10, 20), [
@@ -145,8 +145,8 @@ SCENARIOS = {
     "jiangsu-objection-upheld": ("jiangsu", "objection", D(2026, 9, 30), D(2026, 10, 10), [
         S(("uphold", "department", D(2026, 10, 10), "upheld", None, None)),
     ]),
-    "jiangsu-objection-review-kept": ("jiangsu", "objection", D(2026, 2, 13), D(2026, 2, 25), [
-        S(("reject", "department", D(2026, 2, 24), "rejected", None, None)),
+    "jiangsu-objection-review-kept": ("jiangsu", "objection", D(2026, 9, 14), D(2026, 9, 17), [
+        S(("reject", "department", D(2026, 9, 17), "rejected", D(2026, 10, 14), None)),
         S(("request_review", "applicant", D(2026, 9, 18), "review", D(2026, 9, 22), None)),  # Sun 9-20 worked
         S(("reject", "reviewer", D(2026, 9, 22), "closed", None, None)),
     ]),
@@ -207,7 +207,8 @@ def test_machine_shape(profiles, pid, kind):
     ids = {s.id for s in m.steps}
     edges = {s.id: {t.to for t in s.transitions} for s in m.steps}
     assert all(to <= ids for to in edges.values())
-    seen, todo = set(), [m.start.id]
+    sl = getattr(m, "serious_list", None)  # 海南 第十五条第三款: a second entry step
+    seen, todo = set(), [m.start.id] + ([sl.start] if sl is not None and sl.start else [])
     while todo:
         step = todo.pop()
         if step not in seen:

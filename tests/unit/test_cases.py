@@ -105,7 +105,13 @@ def test_hunan_objection_reject_then_review(profiles):
     with pytest.raises(CaseError):
         cases.apply(m, s, "uphold", D(2025, 10, 9), CAL, role="operator")
     s = cases.apply(m, s, "reject", D(2025, 10, 9), CAL, role="department")
-    assert s.step == "rejected" and s.due_on is None
+    # 湖南 第二十八条第三款: a review window (15 WD, editable default) that closes the case when unused
+    assert s.step == "rejected" and s.due_on == D(2025, 10, 29)
+    assert not cases.lapsed(m, s, D(2025, 10, 29)) and cases.lapsed(m, s, D(2025, 10, 30))
+    closed = cases.lapse(m, s, D(2025, 11, 3), CAL)
+    assert closed.step == "closed" and closed.closed_on == D(2025, 10, 30)
+    with pytest.raises(CaseError, match="届满"):
+        cases.apply(m, s, "request_review", D(2025, 10, 30), CAL, role="applicant")
     s = cases.apply(m, s, "request_review", D(2025, 10, 10), CAL, role="applicant")
     assert s.step == "review" and s.due_on == D(2025, 10, 14)  # 10-11 make-up, 10-13, 10-14
     s = cases.apply(m, s, "uphold", D(2025, 10, 13), CAL)

@@ -13,7 +13,6 @@ from portal.chatbot.llm import check_reply, endpoint
 from portal.chatbot.normalise import fuzzy_contains, meaningful, normalise, similarity, tokens
 from portal.domain.workdays import WorkCalendar, add_workdays
 from portal.profiles import load_profile
-from portal.web.chat import TokenBuckets
 
 TODAY = date(2026, 11, 20)  # a Friday
 
@@ -130,19 +129,6 @@ def test_context_survives_a_tampered_cookie():
     ctx = Context(facility_id="abc", facility_name="某医院", topic="repair", history=[("q", "repair")] * 20)
     again = Context.from_dict(ctx.to_dict())
     assert again.facility_id == "abc" and len(again.history) == 10
-
-
-def test_token_bucket():
-    now = [0.0]
-    buckets = TokenBuckets(3, clock=lambda: now[0])
-    assert [buckets.allow("a") for _ in range(4)] == [True, True, True, False]
-    assert buckets.allow("b")  # another key has its own bucket
-    now[0] += 20  # a third of a minute: one token back
-    assert buckets.allow("a") and not buckets.allow("a")
-    small = TokenBuckets(1, max_keys=2, clock=lambda: now[0])
-    for key in "xyz":
-        small.allow(key)
-    assert len(small._buckets) == 2
 
 
 def test_history_masks_personal_data():

@@ -51,13 +51,43 @@ def test_hunan_new_same_type(p):
     assert repair_eligibility(r, [own_version, withdrawn], [], p["hunan"], D(2026, 11, 20)).eligible
 
 
-def test_hainan_cooldown(p):
-    """海南 第四十三条（一）: less than a year since the last repair."""
-    r = rec(decided_on=D(2026, 1, 10))
-    e = repair_eligibility(r, [], [D(2026, 2, 1)], p["hainan"], D(2026, 6, 1))
+def test_hainan_cooldown_only_for_penalties_inside_three_months(p):
+    """海南 第四十三条（一）: "在最短公示期三个月内的行政处罚信息，距离上一次信用修复时间不到1年的"
+    — the 1-year bar holds for penalty information still inside its first 3 months, not for
+    every record."""
+    minor = rec(severity="minor", decided_on=D(2026, 5, 1))  # 轻微: no minimum period in hainan
+    e = repair_eligibility(minor, [], [D(2026, 2, 1)], p["hainan"], D(2026, 6, 1))
     assert not e.eligible and e.possible_from == D(2027, 2, 1) and not e.never
     assert "第四十三条（一）" in articles(e)
-    assert repair_eligibility(r, [], [D(2025, 5, 1)], p["hainan"], D(2026, 6, 1)).eligible
+    assert repair_eligibility(minor, [], [D(2025, 5, 1)], p["hainan"], D(2026, 6, 1)).eligible
+    # past its first three months: the bar no longer applies (before: refused until 2027-02-01)
+    assert repair_eligibility(minor, [], [D(2026, 2, 1)], p["hainan"], D(2026, 8, 1)).eligible
+    general = rec(decided_on=D(2026, 1, 10))
+    assert repair_eligibility(general, [], [D(2026, 2, 1)], p["hainan"], D(2026, 6, 1)).eligible
+    # not a penalty: never barred by the cooldown
+    court = rec(record_type="court_refusal", severity="minor", decided_on=D(2026, 5, 1))
+    assert repair_eligibility(court, [], [D(2026, 2, 1)], p["hainan"], D(2026, 6, 1)).eligible
+
+
+def test_hunan_mi_repair_only_while_published(p):
+    """湖南医保 第二十四条: "在失信信息公示期限内" — no repair once the window has ended."""
+    r = rec(severity="general", decided_on=D(2025, 1, 10), publish_until=D(2026, 1, 9))
+    assert repair_eligibility(r, [], [], p["hunan-mi"], D(2026, 1, 9)).eligible
+    e = repair_eligibility(r, [], [], p["hunan-mi"], D(2026, 1, 10))
+    assert not e.eligible and e.never and "湖南医保 第二十四条" in articles(e) and "公示期已于 2026-01-09 届满" in e.reasons[0].text_zh
+
+
+def test_hunan_same_kind_reading(p):
+    """湖南 第二十九条（三）“同类”: the same kind of 失信信息 in 第十四条's list (same record type);
+    a newer record that is not 失信 under 第十四条 (simple-procedure penalty, 责令整改) does not block."""
+    r = rec(ordinary_procedure=True)
+    simple = rec(id=2, decided_on=D(2026, 3, 1), ordinary_procedure=False, severity="minor")
+    inspection = rec(id=3, record_type="inspection", decided_on=D(2026, 3, 1))
+    criminal = rec(id=4, record_type="criminal", decided_on=D(2026, 3, 1))
+    assert repair_eligibility(r, [simple, inspection, criminal], [], p["hunan"], D(2026, 11, 20)).eligible
+    ordinary = rec(id=5, decided_on=D(2026, 3, 1), ordinary_procedure=True)
+    e = repair_eligibility(r, [ordinary], [], p["hunan"], D(2026, 11, 20))
+    assert not e.eligible and e.never and "第二十九条（三）、第十四条" in articles(e)
 
 
 def test_hainan_new_dishonesty(p):

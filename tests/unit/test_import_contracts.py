@@ -178,7 +178,7 @@ def _record_model_names() -> set[str]:
 #: Known, tolerated until moved into a service read (issue #10 item 1: ``credit_list`` re-implements
 #: the publication rule in SQL in the view). Remove the entry when that read moves; nothing may be
 #: added here.
-KNOWN_PUBLIC_RECORD_IMPORTS = {("public.py", "CreditRecord")}
+KNOWN_PUBLIC_RECORD_IMPORTS: set[tuple[str, str]] = set()  # none left since the service reads (#10 item 1)
 
 
 def test_public_blueprints_import_no_record_models():

@@ -317,7 +317,7 @@ BROKEN = [
     ([(("default_region",), "430100")], "default_region", "not one of the regions"),
     ([(("grading", "publish_by"), "13-45")], "grading.publish_by", "MM-DD"),
     ([(("objection", "grounds", 0, "code"), "bad_mood")], "objection.grounds[0].code", "unknown value"),
-    ([(("objection", "steps", 4, "actor"), "operator")], "objection.steps[4].terminal", "terminal step"),
+    ([(("objection", "steps", 5, "actor"), "operator")], "objection.steps[5].terminal", "terminal step"),
     ([(("objection", "steps", 1, "transitions"), [{"action": "accept", "to": "refused", "label": "x"}])],
      "objection.steps[2]", "cannot be reached"),
     ([(("repair", "free"), False)], "repair.free", "free of charge"),

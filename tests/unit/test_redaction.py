@@ -8,6 +8,9 @@ import pytest
 from portal.domain.disclosure import public_view
 from portal.domain.identifiers import scrub_personal_data
 from portal.domain.redaction import scrub_people
+from portal.profiles import load_profile
+
+HUNAN = load_profile("hunan")
 
 PATIENT = ("患者王小明（男，9岁，住长沙市岳麓区麓山南路8号，身份证 430102 19850303 0776，"
            "电话 0731 8451 2345，诊断为HIV阳性）")
@@ -65,10 +68,10 @@ def record(**kw):
 
 def test_a_record_about_a_minor_is_never_published():
     birth = date(2008, 12, 1)  # 17 on the decision day
-    assert public_view(record(), date(2026, 11, 20), birth_on=birth) is None
-    assert public_view(record(), date(2026, 12, 2), birth_on=birth) is None  # 18 now: still hidden
-    assert public_view(record(decided_on=date(2026, 12, 1)), date(2026, 12, 2), birth_on=birth) is not None
-    assert public_view(record(), date(2026, 11, 20)) is not None  # an organisation's record
+    assert public_view(record(), date(2026, 11, 20), birth_on=birth, profile=HUNAN) is None
+    assert public_view(record(), date(2026, 12, 2), birth_on=birth, profile=HUNAN) is None  # 18 now: still hidden
+    assert public_view(record(decided_on=date(2026, 12, 1)), date(2026, 12, 2), birth_on=birth, profile=HUNAN) is not None
+    assert public_view(record(), date(2026, 11, 20), profile=HUNAN) is not None  # an organisation's record
 
 
 # What the demo generator writes into records (portal/demo/generator.py private_detail), and the
@@ -124,7 +127,7 @@ def test_a_persons_seat_is_a_home_address():
     text = "当事人：张三，男，1980年5月出生，住所：湖南省长沙市开福区某路1号"
     assert "开福区" in scrub_personal_data(text)  # an organisation's 住所 is public
     assert "开福区" not in scrub_personal_data(text, party_is_person=True)
-    assert "开福区" not in public_view(record(content=text), date(2026, 11, 20), birth_on=date(1980, 5, 1))["content"]
+    assert "开福区" not in public_view(record(content=text), date(2026, 11, 20), birth_on=date(1980, 5, 1), profile=HUNAN)["content"]
 
 
 def test_the_subject_keeps_its_own_data_not_other_peoples():
@@ -136,5 +139,5 @@ def test_the_subject_keeps_its_own_data_not_other_peoples():
     out = subject_text(text, own)
     assert "13912345678" in out and "书院路9号" in out
     assert "贺华春" not in out and "19814012593" not in out and "投诉人贺某" in out
-    row = record_rows([record(id=1, title="投诉人贺华春反映", content=text)], date(2026, 11, 20), own)[0]
+    row = record_rows([record(id=1, title="投诉人贺华春反映", content=text)], date(2026, 11, 20), HUNAN, own)[0]
     assert row.title == "投诉人贺某反映" and "贺华春" not in row.content

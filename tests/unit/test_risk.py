@@ -5,6 +5,9 @@ from datetime import date, datetime
 
 from portal.domain.disclosure import public_subject, public_view
 from portal.domain.risk import grade_note, risk_summary
+from portal.profiles import load_profile
+
+HUNAN = load_profile("hunan")
 
 TODAY = date(2026, 11, 20)
 
@@ -24,7 +27,7 @@ def rec(record_type="penalty", severity="general", **kw):
 
 
 def summary(subject, records):
-    views = [v for v in (public_view(r, TODAY) for r in records) if v is not None]
+    views = [v for v in (public_view(r, TODAY, profile=HUNAN) for r in records) if v is not None]
     return risk_summary(public_subject(subject, TODAY), views, TODAY)
 
 
@@ -51,7 +54,7 @@ def test_blacklist_since_and_licence_first():
 
 def test_expired_licence_and_open_cases():
     subject = public_subject(org(licence_valid_until=date(2026, 10, 31)), TODAY)
-    view = public_view(rec(), TODAY) | {"case_marker": "异议处理中"}
+    view = public_view(rec(), TODAY, profile=HUNAN) | {"case_marker": "异议处理中"}
     s = risk_summary(subject, [view], TODAY)
     assert kinds(s) == [("bad", "licence"), ("warn", "penalties"), ("warn", "case")]
     assert "许可证已过期（有效期至 2026-10-31）" == s["items"][0]["text"]

@@ -1,14 +1,14 @@
 """credit_records.public_summary: an optional text the public pages show instead of the content
 (issue #12: a separate public summary at import, 湖南 第四条)
 
-Revision ID: 0007_privacy_public_summary
+Revision ID: 0007_public_summary
 Revises: 0006_case_documents
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0007_privacy_public_summary"
+revision = "0007_public_summary"
 down_revision = "0006_case_documents"
 branch_labels = None
 depends_on = None

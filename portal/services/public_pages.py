@@ -1,0 +1,216 @@
+"""The reads behind the public pages (no login): the facility page, the QR scan page, the red and
+serious-dishonesty lists and the 信用修复公示. Every value they return went through the privacy
+boundary (``domain.disclosure.public_view`` / ``public_subject``) and is a plain dict: no ORM
+object reaches a public template, so no attribute a template might print (a grade's explanation
+names records that are not public) is within its reach (DESIGN.md, the privacy boundary).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import bindparam, select
+
+from ..domain.disclosure import public_subject, public_view, publishable, subject_publishable
+from ..domain.plates import REVOKE_REASONS, PlateStatus
+from ..domain.repair import repair_possible_from
+from ..domain.vocab import InfoClass, SubjectKind, SubjectStatus
+from ..models import Case, CreditRecord, Plate, Subject
+from .indexing import latest_grade
+from .risk import public_risk
+
+LIST_TYPES = {
+    "red": (("redlist",), "守信红名单"),
+    "serious": (("serious_list", "blacklist", "joint_punishment"), "严重失信主体名单"),
+}
+LIST_PER_PAGE = 50
+NOTICES_SHOWN = 200
+# Built once: the facility and QR pages run them on every cache miss.
+_SUBJECT_BY_PUBLIC_ID = select(Subject).where(Subject.public_id == bindparam("public_id"))
+_CURRENT_RECORDS = select(CreditRecord).where(CreditRecord.subject_id == bindparam("subject_id"),
+                                              CreditRecord.is_current.is_(True))
+_PLATE_AND_SUBJECT = (select(Plate, Subject).join(Subject, Subject.id == Plate.subject_id)
+                      .where(Plate.token == bindparam("token")))
+
+
+def subject_by_public_id(session, public_id: str) -> Subject | None:
+    """The subject a page URL names (the caller decides what it may show of it)."""
+    if not (1 <= len(public_id or "") <= 16):
+        return None
+    return session.execute(_SUBJECT_BY_PUBLIC_ID, {"public_id": public_id}).scalar_one_or_none()
+
+
+def public_id_by_credit_code(session, credit_code: str) -> str | None:
+    """The page of the organisation with this USCC (public registration data), if it has one."""
+    return session.execute(select(Subject.public_id).where(Subject.credit_code == credit_code)).scalar_one_or_none()
+
+
+def grade_view(grade) -> dict | None:
+    """The public part of a stored grade: letter and year. Never the score's explanation,
+    which names records, some of them not public."""
+    return {"letter": grade.letter, "year": grade.year} if grade is not None else None
+
+
+def facility_view(session, profile, subject: Subject, today: date) -> dict | None:
+    """Everything the public may see about one subject (facility page and QR page share it);
+    ``None`` when nothing may be shown (a minor, a person without public records …)."""
+    from .cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
+
+    employer = session.get(Subject, subject.employer_id).name if subject.employer_id else ""
+    view = public_subject(subject, today, employer)
+    if view is None:
+        return None
+    markers = case_markers(session, profile, subject.id, today)
+    public = []
+    for r in session.execute(_CURRENT_RECORDS, {"subject_id": subject.id}).scalars():
+        v = public_view(r, today, subject.birth_on, profile=profile)
+        if v is None:
+            continue
+        v["case_marker"] = markers.get(r.lineage_id)
+        if v["info_class"] in (InfoClass.DISHONEST, InfoClass.SERIOUS):
+            v["repair_from"] = repair_possible_from(r, profile)
+        public.append(v)
+    public.sort(key=lambda v: v["decided_on"], reverse=True)
+    if view["kind"] == "person" and not public:
+        return None
+    grade = latest_grade(session, subject.id, today)
+    return {"subject": view, "groups": {c: [v for v in public if v["info_class"] == c] for c in InfoClass},
+            "grade": grade_view(grade), "grade_info": profile.grade(grade.letter) if grade else None,
+            "region": profile.region(subject.region_code),
+            "risk": public_risk(session, view, public, grade, today)}  # what the page says first (#13)
+
+
+def _banners(plate: Plate, current: Plate | None, subject: Subject) -> list[dict]:
+    out = []
+    if plate.status == PlateStatus.REVOKED:
+        reason = REVOKE_REASONS.get(plate.revoked_reason, "")
+        out.append({"id": "banner-revoked", "level": "bad",
+                    "text": f"此身份牌已于 {plate.revoked_on} 作废（{reason}）。"
+                            "如在经营场所见到此牌仍在悬挂，请以新牌为准或向监管部门反映。"})
+    elif plate.status == PlateStatus.REPLACED:
+        out.append({"id": "banner-replaced", "level": "warn",
+                    "text": f"此身份牌已于 {plate.revoked_on} 换发，不再使用。"})
+    if current is not None and current.id != plate.id:
+        out.append({"id": "banner-current", "level": "info", "link": current.token,
+                    "text": f"该单位现行身份牌编号 {current.plate_no}"})
+    if subject.status == SubjectStatus.CLOSED:
+        out.append({"id": "banner-closed", "level": "bad",
+                    "text": "该单位已注销或停业，此身份牌已失效。以下为其历史信用信息。"})
+    elif subject.status == SubjectStatus.LICENCE_REVOKED:
+        out.append({"id": "banner-licence-revoked", "level": "bad",
+                    "text": "该单位的许可已被吊销，此身份牌已失效，不得继续执业或经营。"})
+    return out
+
+
+class NotShown(Exception):
+    """The subject behind a plate may not be shown (``facility_view`` said no)."""
+
+
+def scan_view(session, profile, token: str, today: date) -> dict | None:
+    """The QR scan page of a plate from public views only; ``None`` if no plate has this token.
+    Raises ``NotShown`` when the plate's subject may not be shown."""
+    from .plates import current_plate
+
+    row = session.execute(_PLATE_AND_SUBJECT, {"token": token}).first()
+    if row is None:
+        return None
+    plate, subject = row
+    context = facility_view(session, profile, subject, today)
+    if context is None:
+        raise NotShown(token)
+    current = current_plate(session, plate) if plate.replaced_by_id else None
+    view = context["subject"]
+    return {**context,
+            "plate": {"id": plate.id, "plate_no": plate.plate_no, "issued_on": plate.issued_on},
+            "banners": _banners(plate, current, subject),
+            "valid": plate.status == PlateStatus.ACTIVE and subject.status == SubjectStatus.ACTIVE,
+            "licence_expired": bool(view.get("licence_valid_until") and view["licence_valid_until"] < today)}
+
+
+def public_list(session, name: str, today: date, page: int = 1, per_page: int | None = LIST_PER_PAGE, *,
+                profile, filters: dict[str, str] | None = None) -> dict | None:
+    """One page of a public list (``red`` / ``serious``) and its total, counted with the rule
+    that shows an entry (``disclosure.publishable`` / ``subject_publishable``, the decisions of
+    ``public_view`` / ``public_subject``): the SQL only narrows the candidates, so the count never
+    includes an entry the page would refuse (a record about what a person did as a minor …).
+    The entries shown are built by ``public_view`` / ``public_subject`` themselves. ``None`` for
+    an unknown list. ``filters``: cleaned by ``list_filters.clean_list_filters`` (city, county,
+    category, name); a page past the last gives the last page; ``per_page=None``: every entry
+    (the CSV download)."""
+    from .list_filters import list_conditions
+
+    if name not in LIST_TYPES:
+        return None
+    types, title = LIST_TYPES[name]
+    facts = (select(CreditRecord.id, CreditRecord.scope, CreditRecord.is_current, CreditRecord.status,
+                    CreditRecord.publish_from, CreditRecord.publish_until, CreditRecord.decided_on,
+                    CreditRecord.severity, Subject.kind, Subject.birth_on)
+             .join(Subject, Subject.id == CreditRecord.subject_id)
+             .where(CreditRecord.record_type.in_(types), CreditRecord.is_current.is_(True),
+                    CreditRecord.scope == "public", CreditRecord.status == "active",
+                    CreditRecord.publish_from <= today,
+                    (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today),
+                    *list_conditions(filters or {}))
+             .order_by(CreditRecord.decided_on.desc(), CreditRecord.id))
+    ids = [row.id for row in session.execute(facts)
+           if publishable(row, today, row.birth_on, profile=profile) and subject_publishable(row, today)]
+    total = len(ids)
+    if per_page is None:
+        shown, pages, wanted = 1, 1, ids
+    else:
+        pages = max(1, -(-total // per_page))
+        shown = min(max(1, page), pages)
+        wanted = ids[(shown - 1) * per_page:shown * per_page]
+    entries = []
+    for chunk in range(0, len(wanted), 500):  # bounded IN lists (SQLite's variable limit)
+        part = wanted[chunk:chunk + 500]
+        rows = {r.id: (r, s) for r, s in session.execute(
+            select(CreditRecord, Subject).join(Subject, Subject.id == CreditRecord.subject_id)
+            .where(CreditRecord.id.in_(part)))}
+        for record_id in part:
+            record, subject = rows[record_id]
+            rv, sv = public_view(record, today, subject.birth_on, profile=profile), public_subject(subject, today)
+            if rv is not None and sv is not None:  # the pure rule has the last word
+                entries.append({"record": rv, "subject": sv})
+    return {"title": title, "name": name, "entries": entries, "total": total, "page": shown, "pages": pages}
+
+
+def _public_name(view: dict) -> str:
+    """Organisations by name; natural persons masked on the notice (the notice is about the
+    record, not the person)."""
+    if view["kind"] == SubjectKind.ORG:
+        return view["name"]
+    return view["name"][:1] + "*" * max(1, len(view["name"]) - 1)
+
+
+def repair_notices(session, today: date, limit: int = NOTICES_SHOWN, *, profile) -> list[dict]:
+    """信用修复公示 (湖南 第三十条（三）; 海南 第四十二条（四）; 湖南医保 第二十五条第二款): repairs
+    in their public-notice step, only through the privacy boundary (the record's ``public_view``,
+    the subject's ``public_subject``: never a minor)."""
+    from .cases import REPAIR
+
+    rows = session.execute(select(Case, Subject, CreditRecord)
+                           .join(Subject, Subject.id == Case.subject_id)
+                           .join(CreditRecord, (CreditRecord.lineage_id == Case.record_lineage_id)
+                                 & CreditRecord.is_current.is_(True))
+                           .where(Case.kind == REPAIR, Case.state == "notice", Case.closed_on.is_(None),
+                                  CreditRecord.scope == "public")
+                           .order_by(Case.step_entered_on.desc(), Case.id.desc()).limit(limit)).all()
+    notices = []
+    from ..domain.cases import notice_last_day
+    from .repair_notice import shown_on_notice_page
+
+    for c, s, r in rows:
+        if not shown_on_notice_page(r, s, today, profile):  # the rule the repair letter states
+            continue
+        record, subject = public_view(r, today, s.birth_on, profile=profile), public_subject(s, today)
+        if record is None or subject is None:
+            continue
+        notices.append({"case_no": c.case_no, "name": _public_name(subject), "title": record["title"],
+                        "authority": record["authority"], "doc_no": record["doc_no"], "from": c.step_entered_on,
+                        "until": notice_last_day(c.earliest_on)})
+    return notices
+
+
+def ping(session) -> None:
+    """The health check's round trip to the database."""
+    session.execute(select(1))
