@@ -23,6 +23,7 @@ run: $(STAMP)
 
 ## The whole test suite (CI runs exactly this through .ci/run).
 test: $(STAMP)
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@# The public search and privacy-boundary tests once more on the Whoosh backend (city and county size).
 	TEST_SEARCH_BACKEND=whoosh $(BIN)/python -m pytest $(PYTEST_ARGS) \

@@ -27,12 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.search_micro import make_docs  # noqa: E402
 from search_index import SearchQuery  # noqa: E402
 from search_index.base import clean_filters  # noqa: E402
 from search_index.postgres_backend import PostgresBackend  # noqa: E402
 from search_index.query import parse_query  # noqa: E402
-
-from bench.search_micro import make_docs  # noqa: E402
 
 SCHEMA = "bench_pg_explain"
 
@@ -137,7 +136,7 @@ def main() -> None:
             sql, full_params = backend.search_sql(pq, filters, limit=20, offset=0)
             count_sql = f"SELECT count(*) FROM {backend.entries} WHERE {where}"
             matches = admin.execute(count_sql, params).fetchone()[0]
-            gin_ms, plan = best_of(args.repeat, lambda: explain(admin, count_sql, params))
+            gin_ms, plan = best_of(args.repeat, lambda sql=count_sql, p=params: explain(admin, sql, p))
             # No index: the exact strpos conditions alone, as the memory backend does.
             exact = [f"(strpos(name_norm, %(c{i})s) > 0 OR strpos(rest_norm, %(c{i})s) > 0)"
                      for i in range(len(pq.cjk))]
@@ -145,17 +144,17 @@ def main() -> None:
                       for i in range(len(pq.words))]
             rest = [c for c in where.split(" AND ") if "tokens_v" not in c and not c.startswith("(strpos")]
             scan_where = " AND ".join(exact + rest)
-            scan_ms, _ = best_of(args.repeat, lambda: explain(
-                admin, f"SELECT count(*) FROM {backend.entries} WHERE {scan_where}", params,
+            scan_ms, _ = best_of(args.repeat, lambda w=scan_where, p=params: explain(
+                admin, f"SELECT count(*) FROM {backend.entries} WHERE {w}", p,
                 ("enable_bitmapscan = off", "enable_indexscan = off")))
             trgm_ms = float("nan")
             if trgm and not pq.codes:  # LIKE is a substring match: looser than the word-prefix rule
                 likes = [f"alltext LIKE '%%' || %(c{i})s || '%%'" for i in range(len(pq.cjk))]
                 likes += [f"alltext LIKE '%%' || ltrim(%(w{i})s) || '%%'" for i in range(len(pq.words))]
                 trgm_where = " AND ".join(likes + rest)
-                trgm_ms, _ = best_of(args.repeat, lambda: explain(
-                    admin, f"SELECT count(*) FROM {SCHEMA}.trgm WHERE {trgm_where}", params))
-            full_ms, _ = best_of(args.repeat, lambda: explain(admin, sql, full_params))
+                trgm_ms, _ = best_of(args.repeat, lambda w=trgm_where, p=params: explain(
+                    admin, f"SELECT count(*) FROM {SCHEMA}.trgm WHERE {w}", p))
+            full_ms, _ = best_of(args.repeat, lambda q=sql, p=full_params: explain(admin, q, p))
             print(f"{label:18} {matches:>8,} {gin_ms:>9.1f}ms {trgm_ms:>7.1f}ms {scan_ms:>6.1f}ms "
                   f"{full_ms:>6.1f}ms  {plan}")
     finally:

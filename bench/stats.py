@@ -6,7 +6,7 @@ import os
 import platform
 import resource
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -81,7 +81,7 @@ def emit(name: str, size: str, payload: dict) -> dict:
     """Print the JSON line and append it to bench/data/results.jsonl."""
     from . import datasets
 
-    line = {"bench": name, "size": size, "database": "postgresql" if datasets.DATABASE_URL else "sqlite", "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    line = {"bench": name, "size": size, "database": "postgresql" if datasets.DATABASE_URL else "sqlite", "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine(), **payload}
     text = json.dumps(line, ensure_ascii=False, sort_keys=False)
     print(text)

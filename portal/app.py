@@ -25,9 +25,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     from . import web
-    from .web import auth, cases, chat, common, csrf, facility, public, ratelimit, staff, staff_plates, subject
-
-    from .web import draws  # 双随机、一公开: /draws (public), /staff/draws
+    from .web import (
+        auth,
+        cases,
+        chat,
+        common,
+        csrf,
+        draws,  # 双随机、一公开: /draws (public), /staff/draws
+        facility,
+        public,
+        ratelimit,
+        staff,
+        staff_plates,
+        subject,
+    )
 
     web.init_app(app)
     common.init_app(app)  # the one answer to a refused service call

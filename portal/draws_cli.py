@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from .cli import _runtime, _session
 
+
 @click.group(help="“双随机、一公开”抽查")
 def draw() -> None:
     pass

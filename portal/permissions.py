@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session, object_session
 
 from .domain import permissions as rules
 from .domain.disclosure import public_view
-from .domain.vocab import InfoClass, SubjectKind
 from .domain.identity import ACR_BY_NAME, ACR_FACE, ACR_LEVELS, Identity, acr_satisfies
+from .domain.vocab import InfoClass, SubjectKind
 from .models import Authorisation, CreditRecord, Subject
 
 ALL_CLASSES = frozenset(InfoClass)

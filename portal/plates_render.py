@@ -45,7 +45,7 @@ class QrMatrix:
         return f"{self.size}:{base64.b64encode(bytes(bits)).decode()}"
 
     @classmethod
-    def unpack(cls, text: str) -> "QrMatrix":
+    def unpack(cls, text: str) -> QrMatrix:
         size_s, b64 = text.split(":", 1)
         size = int(size_s)
         bits = base64.b64decode(b64)

@@ -58,7 +58,7 @@ class Runtime:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_settings(cls, settings: dict[str, str]) -> "Runtime":
+    def from_settings(cls, settings: dict[str, str]) -> Runtime:
         settings = resolve_secrets(settings)
         profile = load_profile(settings["PORTAL_PROFILE"])
         engine = make_engine(settings["DATABASE_URL"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from search_index import SearchQuery, SearchResults
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from search_index import SearchQuery, SearchResults
 
 from .models import Subject
 from .services import indexing

@@ -67,7 +67,7 @@ def _tier(e: _Entry, pq: ParsedQuery) -> int | None:
         return None
     terms = [(CJK, t) for t in pq.cjk] + [(WORD, w) for w in pq.words]
     in_name = [e.name.has(kind, t) for kind, t in terms]
-    for (kind, t), found in zip(terms, in_name):
+    for (kind, t), found in zip(terms, in_name, strict=False):
         if not found and not any(o.has(kind, t) for o in e.others):
             return None
     return tier(pq, e.p.name_key, bool(terms) and all(in_name))

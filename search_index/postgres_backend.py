@@ -108,8 +108,8 @@ from collections.abc import Callable, Iterable, Iterator
 from .analysis import _CJK_CLASS, CJK, bigrams, normalize, runs
 from .base import (
     FACETS,
-    IndexLocked,
     MAX_WINDOW,
+    IndexLocked,
     SearchQuery,
     SearchResults,
     page_count,

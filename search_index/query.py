@@ -104,7 +104,7 @@ def highlight(text: str, pq: ParsedQuery) -> Segments:
                     if run.startswith(w):
                         mark(start, start + len(w))
     segments: Segments = []
-    for ch, m in zip(text, marked):
+    for ch, m in zip(text, marked, strict=False):
         if segments and segments[-1][1] == m:
             segments[-1] = (segments[-1][0] + ch, m)
         else:

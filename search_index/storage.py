@@ -80,7 +80,7 @@ class IndexDirectory:
                         break
                     except BlockingIOError:
                         if time.monotonic() > deadline:
-                            raise IndexLocked(f"search index {self.root} is locked by another process")
+                            raise IndexLocked(f"search index {self.root} is locked by another process") from None
                         time.sleep(0.05)
                 try:
                     yield

@@ -255,7 +255,7 @@ class WhooshBackend:
         ranked = []
         for d in matched:
             name_key, doc_id, *facet_values = json.loads(meta_column[d])
-            for f, values in zip(FACETS, facet_values):
+            for f, values in zip(FACETS, facet_values, strict=False):
                 for v in values:
                     counts[f][v] = counts[f].get(v, 0) + 1
             ranked.append((sort_key(tier(pq, name_key, d in in_name), name_key, doc_id), d))

@@ -31,7 +31,7 @@ class ClaimNames:
     role_value: str = "legal_representative"
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, str]) -> "ClaimNames":
+    def from_settings(cls, settings: Mapping[str, str]) -> ClaimNames:
         claim, _, value = settings["PORTAL_OIDC_LEGAL_REP_ROLE"].partition("=")
         if not claim.strip() or not value.strip():
             raise ValueError("PORTAL_OIDC_LEGAL_REP_ROLE must look like claim=value")

@@ -37,7 +37,7 @@ def _sid(token: str) -> str:
 class ServerSession(CallbackDict, SessionMixin):
     def __init__(self, initial: dict | None = None, token: str | None = None,
                  created_at: datetime | None = None, last_seen_at: datetime | None = None):
-        def on_update(self: "ServerSession") -> None:
+        def on_update(self: ServerSession) -> None:
             self.modified = True
 
         super().__init__(initial or {}, on_update)

@@ -56,7 +56,7 @@ class Context:
                 "h": [list(x) for x in self.history[-MAX_HISTORY:]]}
 
     @classmethod
-    def from_dict(cls, data: object) -> "Context":
+    def from_dict(cls, data: object) -> Context:
         """Tolerates anything (an old or tampered cookie gives an empty context)."""
         if not isinstance(data, dict):
             return cls()

@@ -8,8 +8,9 @@ people by name.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 MAX_CHOICES = 5
 SEARCH_LIMIT = 10

@@ -225,7 +225,7 @@ def _scoring_rules(p: Profile, rules: _Rules) -> None:
     rule_lines = "\n".join(f"- {x.text}" for x in sc.rules)
     overrides = "\n".join(f"- {x.text}" for x in sc.overrides)
     bands = "、".join(f"{g.letter}级{g.min_score}分以上" if g.min_score else f"{g.letter}级低于{prev}分"
-                     for g, prev in zip(p.grades, [None, *[g.min_score for g in p.grades]]))
+                     for g, prev in zip(p.grades, [None, *[g.min_score for g in p.grades]], strict=False))
     rules.add("grade.scoring", "grade", "信用等级是怎么评出来的",
               f"信用等级按计分评定：基础分{sc.base}分，按公示期内的信用信息加减分，再按分数确定等级（{bands}）。"
               f"每个等级都能看到是哪些信息影响了它。\n计分规则：\n{rule_lines}"
@@ -360,7 +360,7 @@ class KnowledgeBase:
 
     @classmethod
     def build(cls, profile: Profile, regulations: Regulations | None = None,
-              faq: list[FaqEntry] | None = None) -> "KnowledgeBase":
+              faq: list[FaqEntry] | None = None) -> KnowledgeBase:
         regs = regulations or default_regulations()
         rules = rule_passages(profile, regs)
         by_id = {r.id: r for r in rules}

@@ -75,7 +75,7 @@ class LLMClient:
     timeout: float = 8.0
 
     @classmethod
-    def from_settings(cls, settings: dict) -> "LLMClient | None":
+    def from_settings(cls, settings: dict) -> LLMClient | None:
         url = (settings.get("PORTAL_LLM_URL") or "").strip()
         if not url:
             return None

@@ -43,7 +43,7 @@ _T2S_PAIRS = (
     "壯壮奧奥妝妆婁娄孿孪賴赖歎叹毆殴滯滞漲涨濃浓瀏浏爐炉犧牺獅狮現现璽玺甕瓮癢痒盃杯碩硕礎础禍祸"
     "穀谷窮穷籃篮糞粪緝缉縣县繪绘罈坛羨羡聳耸腎肾膠胶艦舰蕭萧藍蓝蘋苹蘇苏螢萤裏里褲裤覆覆"
 )
-_T2S = {t: s for t, s in zip(_T2S_PAIRS[0::2], _T2S_PAIRS[1::2]) if t != s}
+_T2S = {t: s for t, s in zip(_T2S_PAIRS[0::2], _T2S_PAIRS[1::2], strict=False) if t != s}
 
 # Pinyin-input homophone slips on the portal's key words, seen in government hotline logs and
 # easy to make on a phone keyboard. Applied after the traditional→simplified mapping.

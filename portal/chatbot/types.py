@@ -51,7 +51,7 @@ class Answer:
     choices: list[Choice] = field(default_factory=list)
     notice: str = ""  # e.g. "问题过长，只处理了前300字"
     generated: bool = False  # True when the text came from the language model
-    passages: list["Passage"] = field(default_factory=list, repr=False)  # public sources used
+    passages: list[Passage] = field(default_factory=list, repr=False)  # public sources used
 
     @property
     def paragraphs(self) -> list[str]:

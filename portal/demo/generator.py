@@ -66,7 +66,7 @@ _CN_DIGITS = "〇一二三四五六七八九"
 
 def gb11714_check_char(body: str) -> str:
     """GB 11714 organisation code check character for the 8-character body (digits / A–Z)."""
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2)))
+    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=False))
     d = 11 - total % 11
     return "X" if d == 10 else "0" if d == 11 else str(d)
 
@@ -410,7 +410,7 @@ class _Generator:
     def pick(self, table: tuple[list, list[float]]):
         items, cum = table
         u = self.rng.random()
-        for item, c in zip(items, cum):
+        for item, c in zip(items, cum, strict=False):
             if u < c:
                 return item
         return items[-1]

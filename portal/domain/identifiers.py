@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from stdnum import numdb
 from stdnum.cn import ric as _ric
@@ -86,7 +87,7 @@ def _stdnum(fn: Callable[..., Any], *args: Any) -> Any:
 
 def org_code_check_digit(body: str) -> str:
     """GB 11714-1997 check digit of an 8-character organisation code body (MOD 11)."""
-    total = sum(int(c, 36) * w for c, w in zip(body, _ORG_CODE_WEIGHTS))
+    total = sum(int(c, 36) * w for c, w in zip(body, _ORG_CODE_WEIGHTS, strict=False))
     return {10: "X", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
 
 

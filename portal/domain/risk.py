@@ -13,6 +13,7 @@ one template partial (``templates/public/_risk.html``) renders it everywhere.
 from __future__ import annotations
 
 from datetime import date, datetime
+
 from .vocab import SEVERITY_LABELS, InfoClass, Severity, SubjectStatus, record_type_label
 
 LIST_TYPES = ("serious_list", "blacklist", "joint_punishment")

@@ -51,9 +51,9 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
-    events: Mapped[list["CaseEvent"]] = relationship(order_by="CaseEvent.id", back_populates="case")
-    evidence: Mapped[list["Evidence"]] = relationship(order_by="Evidence.id", back_populates="case")
-    documents: Mapped[list["CaseDocument"]] = relationship(order_by="CaseDocument.id", back_populates="case")
+    events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", back_populates="case")
+    evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id", back_populates="case")
+    documents: Mapped[list[CaseDocument]] = relationship(order_by="CaseDocument.id", back_populates="case")
 
     __table_args__ = (Index("ix_cases_kind_closed_due", "kind", "closed_on", "due_on"),)
 

@@ -34,7 +34,7 @@ class Plate(Base):
     qr_modules: Mapped[str] = mapped_column(Text, default="")
 
     subject: Mapped[Subject] = relationship()
-    replaced_by: Mapped["Plate | None"] = relationship(remote_side=[id])
+    replaced_by: Mapped[Plate | None] = relationship(remote_side=[id])
 
     __table_args__ = (Index("ix_plates_subject_status", "subject_id", "status"),)
 

@@ -36,6 +36,6 @@ class Subject(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
-    employer: Mapped["Subject | None"] = relationship(remote_side=[id])
+    employer: Mapped[Subject | None] = relationship(remote_side=[id])
 
     __table_args__ = (Index("ix_subjects_kind_category_region", "kind", "category", "region_code"),)

@@ -450,7 +450,7 @@ class _Builder:
         if missing:
             t.fail("ratios", f"no ratio for grade {', '.join(missing)}", "缺少等级的抽查比例")
         ordered = sorted(ratios, key=lambda x: letters.index(x.grade))
-        for better, worse in zip(ordered, ordered[1:]):
+        for better, worse in zip(ordered, ordered[1:], strict=False):
             if worse.percent < better.percent:
                 t.fail("ratios", f"grade {worse.grade} is inspected less ({worse.percent}%) than the better "
                        f"grade {better.grade} ({better.percent}%)", "信用越差抽查比例应越高")

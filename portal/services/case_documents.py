@@ -31,14 +31,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..documents.case_pdf import render, verify_url
+from ..documents.citations import profile_cite
 from ..documents.content import DocumentContent, Section
-from ..domain.private_view import own_values, subject_text
 from ..domain.disclosure import unpublished_severities
 from ..domain.eligibility import DISHONEST
+from ..domain.identity import ACR_FACE, ACR_PASSWORD
+from ..domain.private_view import own_values, subject_text
 from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, Scope, SubjectKind, record_type_label
 from ..domain.windows import add_months
-from ..documents.citations import profile_cite
-from ..domain.identity import ACR_FACE, ACR_PASSWORD
 from ..models import Case, CaseDocument, CaseEvent, CreditRecord, Subject
 from ..models.base import utcnow
 from ..permissions import VIA_LABELS
@@ -46,8 +46,8 @@ from .calendar import load_calendar
 from .cases import KIND_LABELS as CASE_KIND_LABELS
 from .cases import OBJECTION, REPAIR, REPAIRED_STEP, UPHELD_STEPS, _staff_of, machine_for
 from .context import ServiceContext
-from .repair_notice import NOTICE_STEP, notice_periods, why_not_shown
 from .errors import ServiceError
+from .repair_notice import NOTICE_STEP, notice_periods, why_not_shown
 from .verifiable import china_time, new_number, new_token, sha256
 
 OBJECTION_APPLICATION = "objection_application"

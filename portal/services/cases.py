@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from ..domain import cases as engine
 from ..domain.cases import CaseError, CaseState
 from ..domain.eligibility import Eligibility, repair_eligibility
+from ..domain.identity import person_actor
 from ..domain.vocab import RecordStatus
 from ..domain.workdays import WorkCalendar, fallback_warning
 from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, StaffUser, Subject
-from ..domain.identity import person_actor
 from ..permissions import require_applicant, require_case_role, require_subject_manager
 from .audit import record_event
 from .calendar import load_calendar
@@ -65,10 +65,10 @@ class Applicant:
         return person_actor(self.sub)
 
     @classmethod
-    def of(cls, identity, via: str = "") -> "Applicant":
+    def of(cls, identity, via: str = "") -> Applicant:
         return cls(identity.iss, identity.sub, identity.name, str(via or ""), identity.acr or "")
 
-    def is_applicant_of(self, case: "Case") -> bool:
+    def is_applicant_of(self, case: Case) -> bool:
         return (case.applicant_iss, case.applicant_sub) == (self.iss, self.sub)
 
 

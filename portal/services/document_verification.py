@@ -17,6 +17,7 @@ from .case_documents import KIND_LABELS
 from .context import ServiceContext
 from .verifiable import china_time, sha256, token_matches
 
+
 @dataclass(frozen=True)
 class DocumentVerification:
     genuine: bool

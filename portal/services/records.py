@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..domain.vocab import RECORD_TYPES, InfoClass, RecordStatus, Scope
 from ..domain.record_rules import RecordRuleError, check_record
+from ..domain.vocab import RECORD_TYPES, InfoClass, RecordStatus, Scope
 from ..domain.windows import default_until
 from ..models import CreditRecord, Subject
 from .audit import record_event

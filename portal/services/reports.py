@@ -16,11 +16,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
+from ..documents.citations import profile_cite
 from ..domain.identifiers import mask_person_name
+from ..domain.identity import Identity
 from ..domain.private_view import explanation_rows, own_values, record_rows
 from ..domain.vocab import INFO_CLASS_LABELS, SUBJECT_KIND_LABELS, SUBJECT_STATUS_LABELS, SubjectKind, category_label
-from ..documents.citations import profile_cite
-from ..domain.identity import Identity
 from ..models import Authorisation, CreditRecord, Report, Subject
 from ..models.base import utcnow
 from ..permissions import VIA_LABELS, Decision, visible_records
@@ -87,7 +87,7 @@ def _cited(profile, items, rows) -> list:
     """The explanation rows with each rule's article by the regulation's full name (the stored
     explanation keeps the profile's shorthand, "湖南 第十五条")."""
     out = []
-    for row, item in zip(rows, items or []):
+    for row, item in zip(rows, items or [], strict=False):
         if isinstance(item, dict) and item.get("article"):
             text = next((str(item[k]) for k in ("rule_text", "rule", "rule_id") if item.get(k)), "")
             row = dataclasses.replace(row, rule="，".join(filter(None, (text, profile_cite(profile, str(item["article"]))))))
@@ -172,7 +172,7 @@ def render_pdf(content: ReportContent, report: Report, url: str, portal_name: st
             detail = [row.title] + ([row.content] if row.content else [])
             if r.version > 1:
                 detail.append(f"第 {r.version} 版；更正理由：{row.change_reason}")
-            for old, old_title in zip(row.history, row.history_titles):
+            for old, old_title in zip(row.history, row.history_titles, strict=False):
                 detail.append(f"历史版本 第 {old.version} 版：{old_title}")
             window = f"{r.publish_from} 至 {r.publish_until or '长期'}"
             rows.append([st.lines([lab["class"], lab["type"] + ("·" + lab["severity"] if lab["severity"] else "")], small),

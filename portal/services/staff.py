@@ -148,7 +148,7 @@ def _count_failure(ctx: ServiceContext, keys: dict[str, str], now: datetime) -> 
         _insert_missing(ctx, missing, now)
         rows = _throttles(ctx, keys)
     counts: dict[str, int] = {}
-    for kind, key in keys.items():
+    for kind, _key in keys.items():
         row = rows[kind]
         row.failures = throttle.counted(row.failures or 0, row.last_failure_at, now) + 1
         row.last_failure_at = now

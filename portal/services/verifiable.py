@@ -18,7 +18,7 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -68,7 +68,7 @@ def cjk_font() -> str:
 
 def china_time(at: datetime) -> datetime:
     """A stored naive UTC time in China Standard Time."""
-    return at.replace(tzinfo=timezone.utc).astimezone(CHINA_TZ)
+    return at.replace(tzinfo=UTC).astimezone(CHINA_TZ)
 
 
 def new_number(prefix: str, today: date) -> str:

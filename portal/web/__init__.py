@@ -3,6 +3,7 @@ error pages in Chinese, template helpers."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 
 from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -127,7 +128,7 @@ def init_app(app: Flask) -> None:
 def _data_updated_at() -> str:
     """When the public data last changed (the public data version's time, issue #13; the index
     time before the first versioned change), in Beijing time (stored as UTC)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from .. import public_version
     from ..runtime import CHINA_TZ
@@ -136,7 +137,7 @@ def _data_updated_at() -> str:
     value = changed.isoformat() if changed else indexing.get_state(db(), "index_updated_at")
     if not value:
         return "—"
-    stamp = datetime.fromisoformat(value).replace(tzinfo=timezone.utc).astimezone(CHINA_TZ)
+    stamp = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(CHINA_TZ)
     return stamp.strftime("%Y-%m-%d %H:%M")
 
 

@@ -21,8 +21,7 @@ from ..auth.login import AcrTooLow, acr_label, actor, establish_identity, record
 from ..auth.oidc import LoginError
 from ..identity import ACR_BY_NAME, acr_satisfies, clear_identity, current_identity, set_identity
 from ..services.audit import record_event
-from . import abort_with, commit, ctx, db, runtime
-from . import csrf
+from . import abort_with, commit, csrf, ctx, db, runtime
 
 bp = Blueprint("auth", __name__)
 

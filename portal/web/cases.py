@@ -18,8 +18,8 @@ from ..domain.workdays import PROVISIONAL_NOTE
 from ..identity import ACR_FACE, ACR_PASSWORD
 from ..permissions import VIA_LABELS
 from ..services import case_documents as docs_svc
-from ..services import document_verification as verify_svc
 from ..services import cases as svc
+from ..services import document_verification as verify_svc
 from ..services import evidence as evidence_svc
 from ..services import public_pages
 from ..services.case_reads import case_by_number, case_record, log_case_read, read_case, subject_record

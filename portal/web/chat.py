@@ -22,8 +22,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from ..chatbot import Chatbot, Context, Env, LLMClient, SearchFacilities
-from ..domain.identifiers import scrub_personal_data
 from ..chatbot.normalise import clean
+from ..domain.identifiers import scrub_personal_data
 from ..search import search_public
 from . import abort_with, db, is_htmx, ratelimit, runtime
 

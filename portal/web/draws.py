@@ -13,8 +13,8 @@ from ..domain.vocab import CATEGORIES, SubjectKind, category_label
 from ..models import Draw, DrawItem
 from ..services import draws as svc
 from ..services.errors import ServiceError
-from . import abort_with, commit, ctx, db
 from ..services.staff import in_region
+from . import abort_with, commit, ctx, db
 from .staff import ROLE_LABELS, _require
 
 bp = Blueprint("draws", __name__)

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 
 from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
+from ..identity import current_identity
 from ..search import clean_filters, parse_page, search_public
 from ..services import public_pages as pages_svc
 from ..services.importer import template_csv, template_xlsx
 from ..services.list_filters import clean_list_filters, list_csv
-from ..identity import current_identity
 from . import abort_with, cached_pages, db, is_htmx, runtime
 from .common import private_headers
 from .csrf import csrf_token

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from flask import Flask
@@ -27,7 +27,7 @@ from ..runtime import ConfigError
 HSTS = "max-age=31536000"  # one year; subdomains are not the portal's to decide
 
 
-@lru_cache(maxsize=None)
+@cache
 def _inline_css(static_folder: str, name: str) -> tuple[str, str]:
     text = (Path(static_folder) / name).read_text(encoding="utf-8")
     digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")

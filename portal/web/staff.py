@@ -24,8 +24,8 @@ from ..services import staff_desk as desk
 from ..services.case_reads import case_record, read_case
 from ..services.errors import ServiceError
 from . import abort_with, commit, ctx, db, runtime
-from .common import caller_ctx, no_store, on_refusal, send_case_document, send_evidence
 from .cases import event_label
+from .common import caller_ctx, no_store, on_refusal, send_case_document, send_evidence
 from .ratelimit import client_address
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")

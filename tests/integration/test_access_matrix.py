@@ -22,6 +22,7 @@ from portal.models import AuditEvent, Authorisation
 from ..conftest import DATABASES, require_postgres
 from .subject_world import (
     ALL_CANARIES,
+    GRADED_TITLE,
     ORG_CANARIES,
     ORG_NAME,
     OTHER_CANARY,
@@ -30,7 +31,6 @@ from .subject_world import (
     PERSON_NAME,
     PUBLIC_TITLE,
     TODAY,
-    GRADED_TITLE,
     build_world,
     identity,
     post,

@@ -211,7 +211,7 @@ def test_untouched_log_with_checkpoints_is_complete(world, session, rt, settings
     path = Path(rt.settings["PORTAL_AUDIT_CHECKPOINT_FILE"])
     daily = path.read_text().splitlines()  # the web process's checkpoint of the day (first write)
     assert len(daily) == 1 and '"day":"2026-11-20"' in daily[0]
-    for round_ in range(3):
+    for _round in range(3):
         assert _cli(settings, monkeypatch, "checkpoint")[0] == 0
         login_as(client, world.ids["legal_rep"])  # more events after each checkpoint
         assert client.get(f"/me/subjects/{world.org.public_id}").status_code == 200

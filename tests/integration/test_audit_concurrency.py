@@ -97,7 +97,7 @@ def test_repeated_failed_callbacks_write_bounded_rows(app, session):
     rest are counted; once the minute is summarised the chain accounts for all 200."""
     def work(i: int) -> None:
         client = app.test_client()
-        for n in range(25):
+        for _n in range(25):
             response = client.get("/auth/callback", query_string={"state": "forged", "code": "x"},
                                   environ_base={"REMOTE_ADDR": "203.0.113.9"})
             assert response.status_code in (400, 401), response.status_code

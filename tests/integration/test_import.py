@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -12,8 +13,6 @@ from sqlalchemy import func, select
 from portal.domain.identifiers import make_resident_id, make_uscc
 from portal.models import CreditRecord, Subject
 from portal.services.importer import COLUMNS, ImportFileError, import_file, template_csv, template_xlsx
-
-from datetime import date
 
 HEADER = [c[1] for c in COLUMNS]
 
@@ -83,7 +82,7 @@ def test_xlsx_and_jsonl(ctx, session):
     buf = io.BytesIO()
     wb.save(buf)
     assert import_file(ctx, "a.xlsx", buf.getvalue()).ok
-    line = dict(zip([c[0] for c in COLUMNS], row(title="未建立消毒管理制度")))
+    line = dict(zip([c[0] for c in COLUMNS], row(title="未建立消毒管理制度"), strict=False))
     assert import_file(ctx, "b.jsonl", (json.dumps(line, ensure_ascii=False) + "\n").encode()).ok
     session.commit()
     assert counts(session) == (1, 2)

@@ -1,11 +1,10 @@
 """The index follows the database even when writers overlap (DESIGN.md: one writer)."""
 from __future__ import annotations
 
-from search_index import SearchQuery
-
 from portal.models import Subject
 from portal.services import indexing
 from portal.services.records import add_record
+from search_index import SearchQuery
 
 
 def commend(rt, session, subject_id, title):

@@ -19,8 +19,8 @@ from portal.documents.citations import cite, regulation_name
 from portal.services import case_documents as docs
 from portal.services import cases
 
-from .pdf_tools import flat, pdf_text
 from . import test_case_documents as _documents
+from .pdf_tools import flat, pdf_text
 from .test_case_documents import BASE, STATEMENT, get_pdf, latest, objection, url
 
 world = _documents.world  # the same fixture: a case world of the case-document tests

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import timedelta
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit, urlunsplit
 
 import pytest

@@ -177,10 +177,10 @@ def test_index_failure_keeps_job_and_case(ctx, session, rt, world, monkeypatch):
 def test_hainan_chain(tmp_path):
     """海南 第三十八–四十条 through the services: forward, accept, investigate, delete."""
     from portal import create_app
+    from portal.domain.identifiers import make_uscc
     from portal.migrate import upgrade
     from portal.services.records import add_record
     from portal.services.subjects import register_subject
-    from portal.domain.identifiers import make_uscc
 
     app = create_app({"PORTAL_VAR_DIR": str(tmp_path / "var"), "PORTAL_TODAY": "2026-04-30",
                       "SEARCH_URL": "memory://", "PORTAL_PROFILE": "hainan"})
@@ -218,7 +218,6 @@ def _rep(org):
 
 def test_subject_files_objection_on_the_web(client, session, login_as, world, rt):
     import io
-
     from pathlib import Path
 
     from portal.identity import ACR_FACE

@@ -2,8 +2,8 @@
 PostgreSQL) and the PostgreSQL search backend beside the PostgreSQL database."""
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
 import pytest
+from bs4 import BeautifulSoup
 
 from tests.conftest import DATABASES, SEARCH_ON_POSTGRES
 

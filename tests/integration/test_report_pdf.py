@@ -18,7 +18,6 @@ from portal.services.authorisations import grant_authorisation
 
 from ..conftest import require_tool
 from .pdf_tools import pdf_text, qr_codes
-from .verify_page import match_verdict
 from .subject_world import (
     ALL_CANARIES,
     GRADED_TITLE,
@@ -31,6 +30,7 @@ from .subject_world import (
     identity,
 )
 from .subject_world import post as csrf_post
+from .verify_page import match_verdict
 
 
 @pytest.fixture

@@ -71,9 +71,10 @@ def test_index_holds_no_unpublished_tier(rt, planted):
 
 def test_same_record_public_under_the_stock_profile(rt, planted):
     """Control: with the stock hunan profile (轻微 published) the same record is public."""
+    from sqlalchemy import select
+
     from portal.domain.disclosure import is_public
     from portal.models import CreditRecord
-    from sqlalchemy import select
 
     session = rt.sessions()
     rec = session.execute(select(CreditRecord).where(CreditRecord.title.contains(CANARY))).scalar_one()

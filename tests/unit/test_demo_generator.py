@@ -32,7 +32,7 @@ DISHONEST = {InfoClass.DISHONEST.value, InfoClass.SERIOUS.value}
 def _org_code_check(body: str) -> str:
     """GB 11714-1997, written out independently of the module under test."""
     values = [int(c) if c.isdigit() else ord(c) - ord("A") + 10 for c in body]
-    d = 11 - sum(v * w for v, w in zip(values, (3, 7, 9, 10, 5, 8, 4, 2))) % 11
+    d = 11 - sum(v * w for v, w in zip(values, (3, 7, 9, 10, 5, 8, 4, 2), strict=False)) % 11
     return {10: "X", 11: "0"}.get(d, str(d))
 
 

@@ -14,7 +14,10 @@ def p():
     return {k: load_profile(k) for k in ("hunan", "hainan", "hunan-mi")}
 
 
-def rec(id=1, record_type="penalty", info_class="dishonest", severity="general", decided_on=D(2026, 1, 10),
+JAN_10 = D(2026, 1, 10)
+
+
+def rec(id=1, record_type="penalty", info_class="dishonest", severity="general", decided_on=JAN_10,
         status="active", **kw):
     return dict(id=id, lineage_id=id, record_type=record_type, info_class=info_class, severity=severity,
                 decided_on=decided_on, publish_from=kw.pop("publish_from", decided_on), status=status,

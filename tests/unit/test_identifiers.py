@@ -37,7 +37,7 @@ def gb32100_check(code17: str) -> str:
 
 def gb11714_check(body8: str) -> str:
     """GB 11714-1997: weights 3 7 9 10 5 8 4 2, check = 11 - sum mod 11 (10 -> X, 11 -> 0)."""
-    value = 11 - sum(int(c, 36) * w for c, w in zip(body8, (3, 7, 9, 10, 5, 8, 4, 2))) % 11
+    value = 11 - sum(int(c, 36) * w for c, w in zip(body8, (3, 7, 9, 10, 5, 8, 4, 2), strict=False)) % 11
     return {10: "X", 11: "0"}.get(value, str(value))
 
 

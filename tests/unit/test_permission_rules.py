@@ -8,6 +8,7 @@ from types import SimpleNamespace as NS
 
 from portal.domain import permissions as rules
 from portal.domain.disclosure import public_subject, public_view, publishable, subject_publishable
+from portal.profiles import load_profile
 
 TODAY = date(2026, 11, 20)
 
@@ -49,12 +50,15 @@ def test_only_the_subject_files():
 
 def test_publishable_is_public_views_decision():
     births = [None, date(1980, 1, 1), date(2007, 1, 1), date(2012, 1, 1)]
-    for scope, status, until, decided, birth in product(
+    # the severity tier is part of the decision (a profile may switch 轻微 off, 国办发〔2025〕22号)
+    profiles = [load_profile("hunan"), load_profile("hunan-mi")]
+    for scope, status, until, decided, birth, severity, profile in product(
             ("public", "shared"), ("active", "repaired"), (None, date(2025, 1, 1)),
-            (date(2020, 1, 1), date(2024, 6, 1), date(2026, 3, 1)), births):
+            (date(2020, 1, 1), date(2024, 6, 1), date(2026, 3, 1)), births, ("minor", "general", None), profiles):
         record = {"scope": scope, "status": status, "is_current": True, "publish_from": date(2020, 1, 1),
-                  "publish_until": until, "decided_on": decided, "title": "t", "content": ""}
-        assert publishable(record, TODAY, birth) == (public_view(record, TODAY, birth) is not None)
+                  "publish_until": until, "decided_on": decided, "title": "t", "content": "", "severity": severity}
+        assert publishable(record, TODAY, birth, profile=profile) == \
+            (public_view(record, TODAY, birth, profile=profile) is not None)
     for kind, birth in product(("org", "person"), births):
         subject = {"kind": kind, "birth_on": birth, "name": "某", "category": "clinic", "status": "active"}
         assert subject_publishable(subject, TODAY) == (public_subject(subject, TODAY) is not None)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from search_index import (
     MAX_PER_PAGE,
@@ -27,7 +28,6 @@ from search_index.postgres_backend import PostgresBackend
 from search_index.query import parse_query
 from search_index.tantivy_backend import TantivyBackend
 from search_index.whoosh_backend import WhooshBackend
-from sqlalchemy.engine import make_url
 
 USCC = "91430100MA4L12345X"
 LICENCE = "PDY12345X43010217A1001"

@@ -3,9 +3,8 @@
 Revision ID: 0006_case_documents
 Revises: 0005_cases
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0006_case_documents"
 down_revision = "0005_cases"

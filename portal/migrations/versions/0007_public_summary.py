@@ -4,9 +4,8 @@
 Revision ID: 0007_public_summary
 Revises: 0006_case_documents
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0007_public_summary"
 down_revision = "0006_case_documents"

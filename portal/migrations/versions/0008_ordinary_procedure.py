@@ -3,9 +3,8 @@
 Revision ID: 0008_ordinary_procedure
 Revises: 0007_public_summary
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0008_ordinary_procedure"
 down_revision = "0007_public_summary"

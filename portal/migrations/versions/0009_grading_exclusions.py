@@ -3,9 +3,8 @@
 Revision ID: 0009_grading_exclusions
 Revises: 0008_ordinary_procedure
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0009_grading_exclusions"
 down_revision = "0008_ordinary_procedure"

@@ -7,9 +7,8 @@ starts at the current last event.
 Revision ID: 0010_audit_keyed_chain
 Revises: 0009_grading_exclusions
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0010_audit_keyed_chain"
 down_revision = "0009_grading_exclusions"

@@ -3,9 +3,8 @@
 Revision ID: 0011_login_throttle
 Revises: 0010_audit_keyed_chain
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0011_login_throttle"
 down_revision = "0010_audit_keyed_chain"

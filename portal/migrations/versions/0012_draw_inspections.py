@@ -4,9 +4,8 @@ pool and its 回避 list (阳山 四（四）; 湖南 第二十、二十一、�
 Revision ID: 0012_draw_inspections
 Revises: 0011_login_throttle
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0012_draw_inspections"
 down_revision = "0011_login_throttle"
