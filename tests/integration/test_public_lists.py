@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from bs4 import BeautifulSoup
 import pytest
+from bs4 import BeautifulSoup
 
 
 @pytest.fixture

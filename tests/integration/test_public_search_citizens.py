@@ -2,8 +2,8 @@
 list and D grades, a region facet that reaches every county. On every deployed search backend."""
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
 import pytest
+from bs4 import BeautifulSoup
 
 from tests.conftest import DATABASES, SEARCH_ON_POSTGRES, TODAY
 
