@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         csrf,
         draws,  # 双随机、一公开: /draws (public), /staff/draws
         facility,
+        progress,
         public,
         ratelimit,
         staff,
@@ -50,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         facility.bp,      # QR plate landing page /p/<token>
         subject.bp,       # /me: the subject's own record, authorisations, access log, reports
         cases.bp,         # objections and repairs, subject side; public 信用修复公示
+        progress.bp,      # /progress: public look-up of a case by number + receipt code
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
         chat.bp,          # 智能问答 /chat
