@@ -276,7 +276,8 @@ def _refusals(w, ctx, tmp_path):
 # whose verbs live in services/calendar (administrators only: checked by the view today; the
 # calendar work moves that check into its verbs).
 EXEMPT = {"/staff/login", "/staff/logout", "/logout", "/dev-idp/authorize", "/dev-idp/token", "/chat",
-          "/verify/report/<report_no>", "/verify/document/<doc_no>", "/staff/calendar"}
+          "/verify/report/<report_no>", "/verify/document/<doc_no>", "/staff/calendar",
+          "/progress"}  # the public progress look-up: anyone with a number and its code
 
 
 def test_every_post_route_verb_refuses_a_caller_who_may_not(app, ctx, session, objection_world, tmp_path):
