@@ -277,7 +277,8 @@ def _refusals(w, ctx, tmp_path):
 # calendar work moves that check into its verbs).
 EXEMPT = {"/staff/login", "/staff/logout", "/logout", "/dev-idp/authorize", "/dev-idp/token", "/chat",
           "/verify/report/<report_no>", "/verify/document/<doc_no>", "/staff/calendar",
-          "/progress"}  # the public progress look-up: anyone with a number and its code
+          "/progress",  # the public progress look-up: anyone with a number and its code
+          "/facility/<public_id>/report.pdf"}  # an organisation's public report: anyone
 
 
 def test_every_post_route_verb_refuses_a_caller_who_may_not(app, ctx, session, objection_world, tmp_path):
