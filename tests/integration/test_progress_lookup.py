@@ -151,3 +151,20 @@ def test_lookup_is_rate_limited(settings):
         assert client.get("/progress").status_code == 200  # the form itself stays reachable
     finally:
         app.extensions["portal"].close()
+
+
+def test_clock_stop_shows_no_reason_and_withdrawal_its_label(ctx, session, client, world):
+    org, rec = world
+    case = _file(ctx, org, rec)
+    code = case.lookup_code
+    cases.stop_clock(ctx, case, role="department", reason="专家评审", first=date(2026, 11, 23))
+    session.commit()
+    resp, soup = _ask(client, case.case_no, code)
+    assert resp.status_code == 200 and "中止计算" in soup.select_one(".due").get_text()
+    _no_secrets(resp, "专家评审")  # why the clock stopped is the case's, not the public's
+    cases.resume_clock(ctx, case, role="department", on=date(2026, 11, 26))
+    cases.withdraw_case(ctx, case, APPLICANT, f"不再申请 {REASON_CANARY}")
+    session.commit()
+    resp, soup = _ask(client, case.case_no, code)
+    assert soup.select_one(".outcome").get_text().startswith("申请人已撤回")
+    _no_secrets(resp)
