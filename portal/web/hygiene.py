@@ -14,10 +14,10 @@ integers and ended in a 500 instead of a clear answer:
   Werkzeug decodes ``request.args`` strictly and raised UnicodeDecodeError wherever the args
   were first read. ``RawQueryMiddleware`` percent-encodes such bytes before Flask sees them, so
   they decode to U+FFFD like malformed percent-encoding does;
-* path integers beyond the database's INTEGER (``<int:…>`` above 2**63-1 raised OverflowError in
-  the driver; above 2**31-1 PostgreSQL refused an ``integer`` comparison, a 500 — every id and
-  lineage column is ``Integer``): ``BoundedIntConverter`` replaces the ``int`` converter, so an
-  out-of-range value simply matches no route (404).
+* path integers beyond the database's id columns (``<int:…>`` above 2**63-1 raised OverflowError in
+  the driver; above 2**31-1 PostgreSQL's INTEGER ids raise NumericValueOutOfRange):
+  ``BoundedIntConverter`` replaces the ``int`` converter, so an out-of-range value simply matches
+  no route (404).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Lone surrogates cannot be encoded to UTF-8 for the database or a response.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 MESSAGE = "请求地址或 Cookie 中含有不允许的控制字符，请检查链接后重试。"
-INT_MAX = 2**31 - 1  # PostgreSQL ``integer``, what every id column is
+ID_MAX = 2**31 - 1  # the id columns are INTEGER (32-bit on PostgreSQL)
 
 
 def bad_text(value: str) -> bool:
@@ -88,14 +88,14 @@ class RawQueryMiddleware:
 
 
 class BoundedIntConverter(IntegerConverter):
-    """``<int:…>`` limited to what an INTEGER column holds (and to 19 digits, so a megabyte of
+    """``<int:…>`` limited to what a BIGINT column holds (and to 19 digits, so a megabyte of
     digits is not turned into an integer first): anything larger is no route, a 404."""
 
     regex = r"[0-9]{1,19}"  # ASCII digits only (``\\d`` would accept other scripts' digits too)
 
     def to_python(self, value: str) -> int:
         number = int(value)
-        if number > INT_MAX:
+        if number > ID_MAX:
             raise ValidationError()
         return number
 

@@ -2,13 +2,13 @@
 printed on the applicant's receipt; only the code's hash is stored
 
 Revision ID: 0014_case_lookup_code
-Revises: 0012_draw_inspections
+Revises: 0013_import_staging
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_case_lookup_code"
-down_revision = "0012_draw_inspections"
+down_revision = "0013_import_staging"
 branch_labels = None
 depends_on = None
 
