@@ -2,15 +2,16 @@
 data version and day (services.public_report)
 
 Revision ID: 0015_public_reports
-Revises: 0014_case_lookup_code
+Revises: 0014_case_lookup_code, 0004_authz (the reports table's branch: a merge point, so that
+the database's heads and the code's agree, as /readyz checks)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_public_reports"
-down_revision = "0014_case_lookup_code"
+down_revision = ("0014_case_lookup_code", "0004_authz")
 branch_labels = None
-depends_on = ("0004_authz",)  # the reports table lives on that branch
+depends_on = None
 
 
 def upgrade() -> None:
