@@ -28,6 +28,7 @@ from .context import ServiceContext
 from .errors import ServiceError
 from .grading import compute_grades
 from .indexing import enqueue
+from .progress import issue_lookup_code
 from .records import correct_record, current_version, set_record_status
 
 OBJECTION, REPAIR = "objection", "repair"
@@ -182,6 +183,7 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
                 state=state.step, step_entered_on=state.entered_on)
     _store(case, state)
     _insert_numbered(ctx, case, kind)
+    case.lookup_code = issue_lookup_code(case)  # shown once on the receipt; only its hash is kept
     _event(ctx, case, role="applicant", action="file", from_state="", on=received_on)
     due = f"，办理期限至 {_due_text(ctx, case)}" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")

@@ -26,6 +26,7 @@ from ..services.case_reads import case_by_number, case_record, log_case_read, re
 from ..services.errors import ServiceError
 from . import abort_with, commit, ctx, db, runtime
 from .common import caller_ctx, no_store, on_refusal, send_case_document, send_evidence
+from .progress import remember_code
 from .subject import _load
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ def _file(kind: str, public_id: str, lineage_id: int):
         evidence_svc.add_evidence(c, case, name, data, var_dir=runtime().settings["PORTAL_VAR_DIR"],
                                   uploaded_by=applicant.actor)
     commit()
+    remember_code(case)  # the receipt (the case page) shows the look-up code once
     return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
 
 

@@ -320,6 +320,7 @@ def paper_application():
     from ..services.paper import CHANNELS, register_paper_application
     from ..services.records import current_version
     from ..services.subjects import find_subject_by_code
+    from .progress import remember_code
 
     user = _require()
     profile = runtime().profile
@@ -351,6 +352,7 @@ def paper_application():
             error, status = exc.message, exc.status
         else:
             commit()
+            remember_code(case)  # for the paper receipt handed to the applicant
             return redirect(url_for("staff.case_show", case_no=case.case_no))
     return render_template("staff/paper.html", user=user, channels=CHANNELS, grounds=profile.objection.grounds,
                            error=error), status

@@ -282,11 +282,12 @@ def _refusals(w, ctx, tmp_path):
 # POST routes with no permission to check: logging in and out (and the development IdP), the
 # public forms anyone may use (verify a report or a document, the chat), and the holiday table,
 # whose verbs live in services/calendar (administrators only: checked by the view today; the
-# calendar work moves that check into its verbs), and the development IdP's userinfo (its own
-# bearer token).
+# calendar work moves that check into its verbs), the development IdP's userinfo (its own bearer
+# token), the public progress look-up (anyone with a number and its code) and an organisation's
+# public report (anyone).
 EXEMPT = {"/staff/login", "/staff/logout", "/logout", "/dev-idp/authorize", "/dev-idp/token", "/dev-idp/userinfo",
-          "/chat",
-          "/verify/report/<report_no>", "/verify/document/<doc_no>", "/staff/calendar"}
+          "/chat", "/verify/report/<report_no>", "/verify/document/<doc_no>", "/staff/calendar",
+          "/progress", "/facility/<public_id>/report.pdf"}
 
 
 def test_every_post_route_verb_refuses_a_caller_who_may_not(app, ctx, session, objection_world, tmp_path):
