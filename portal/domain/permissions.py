@@ -117,3 +117,14 @@ def recused(actor: str, kind: str, step_id: str | None, events) -> bool:
     """``actor`` must stand aside on this step: they decided what it reviews."""
     decider = decider_under_review(kind, step_id, events)
     return decider is not None and decider == actor
+
+
+def withdrawable(kind: str, step_id: str | None, step_actor: str | None) -> bool:
+    """An applicant may withdraw while no decision is out: a repair until it ends; an objection
+    until it is decided, i.e. not while the applicant answers a decision (accept it or ask for
+    复核) nor during the 复核 (湖南 第二十八条第三款)."""
+    if step_id is None or step_actor is None:
+        return False
+    if kind != "objection":
+        return True
+    return step_actor != APPLICANT and step_id != REVIEW_STEP
