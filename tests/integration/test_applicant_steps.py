@@ -13,7 +13,15 @@ from portal.models import Case
 from portal.services import cases
 from portal.services.errors import ServiceError
 
-from .test_objection_flow import APPLICANT, _rep, file, world  # noqa: F401  (fixture)
+from .test_objection_flow import APPLICANT, _rep, file
+
+
+@pytest.fixture
+def world(make_org, make_record, reindex):
+    org = make_org(name="长沙市雨花区康宁诊所", category="clinic")
+    rec = make_record(org, title="超范围执业被处罚", decided_on=date(2026, 10, 9))
+    reindex()
+    return org, rec
 
 
 def _page(client, url):
