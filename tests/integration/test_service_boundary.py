@@ -21,7 +21,7 @@ from portal.models import AuditEvent, Case, Grade, Notification, StaffUser
 from portal.models.base import Base
 from portal.permissions import staff_case_filter
 from portal.services import authorisations as auth_svc
-from portal.services import cases, public_pages, staff_desk
+from portal.services import cases, my_desk, public_pages, staff_desk
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
@@ -268,6 +268,7 @@ def _refusals(w, ctx, tmp_path):
             valid_from=TODAY, valid_until=TODAY + timedelta(days=3)),
         "/me/subjects/<public_id>/authorisations/<int:auth_id>/revoke": lambda: auth_svc.revoke_authorisation(
             _as(ctx, stranger), w["auth"]),
+        "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
     }
 
 
