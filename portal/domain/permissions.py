@@ -24,6 +24,10 @@ APPLICANT = "applicant"
 PLATE_ROLES = frozenset({"operator", "department"})  # 淮安 三(七): who issues identity plates
 SELF, LEGAL_REP = "self", "legal_rep"  # permissions.Via values that may act for the subject
 
+# Every staff role in the words staff read (the nav, the account list, case timelines).
+STAFF_ROLE_LABELS = {"admin": "系统管理员", "head": "负责人", "operator": "平台运行机构", "provider": "信息提供单位",
+                     "reviewer": "复核部门", "department": "认定部门"}
+
 NOT_YOUR_STEP = "当前环节不由您办理。"
 NOT_FOUND_CASE = "未找到该案件。"
 APPLICANT_ONLY = "只有申请人本人可以办理。"

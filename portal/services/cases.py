@@ -49,6 +49,7 @@ RECORD_EFFECTS = (RecordStatus.WITHDRAWN, RecordStatus.DELETED)
 # The applicant's request for 复核 says why (湖南 第二十八条第三款: 对处理结果有异议的，可以申请复核;
 # the reviewing body needs to know what is contested). Bounded like every text we store.
 REVIEW_REQUEST = "request_review"
+APPLICANT_ROLE = "applicant"
 REVIEW_REASON_LIMIT = 1000
 
 
@@ -247,7 +248,7 @@ def _check(fn, *args, **kw):
 
 
 def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str = "", on: date | None = None,
-        changes: dict | None = None, effect: str | None = None) -> Case:
+        changes: dict | None = None, effect: str | None = None, confirmed: bool = True) -> Case:
     """Take one step of the machine as ``role`` (the profile's actor for the current step).
 
     When an objection ends upheld, ``changes`` (a correction: new version) or ``effect``
@@ -276,6 +277,11 @@ def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str 
             effect = RecordStatus.DELETED
         if not changes and effect not in RECORD_EFFECTS:
             raise ServiceError("异议成立：请填写更正内容，或选择撤销公示 / 删除", "changes")
+    # A decision the applicant is told and must live with or answer (the case ends, or waits for the
+    # applicant's 复核 request): the page asks once more.
+    decisive = new.terminal or machine.step(new.step).actor == APPLICANT_ROLE
+    if decisive and role != APPLICANT_ROLE and not confirmed:
+        raise ServiceError("这是办结决定：请勾选“确认作出该决定”后再提交", "confirm")
     _store(case, new)
     if new.terminal:
         case.outcome, case.outcome_reason = new.step, reason
