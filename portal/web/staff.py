@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, has_request_context, redirect, render_template, request, session, url_for
 
 from ..domain import cases as engine
 from ..domain import permissions as rules
@@ -40,7 +40,8 @@ no_store(bp)
 def _staff_globals():
     """Every page knows whether it is a staff page (no citizen login, 我的 or chatbot there) and
     the staff role labels the staff nav shows."""
-    return {"staff_page": request.path.startswith("/staff"), "staff_role_labels": ROLE_LABELS}
+    return {"staff_page": has_request_context() and request.path.startswith("/staff"),
+            "staff_role_labels": ROLE_LABELS}
 
 
 @bp.app_template_filter("combine_page")
