@@ -9,6 +9,10 @@
                  and page, and a bare Flask route; peak RSS per worker
     incremental  commit → visible in search, through the service verb and the index drain
     all          everything above in order
+    soak         mixed traffic (search, facility, scan, chat, login, objection) for --minutes on
+                 gunicorn, every error and p50/p95/p99 per action (bench/soak.py; not in CI)
+    import_stall a --rows import in another process while wrk loads the scan page and a client
+                 files objections: scan latency and failed writes (bench/import_stall.py)
     agree        not a figure: the dataset's Whoosh index and --search-url give the same
                  results (total, facets, hits of pages 1, 3 and 50) on sampled queries
 """
@@ -452,7 +456,8 @@ def cmd_dataset(args) -> dict:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["dataset", "build", "search", "http", "incremental", "all", "agree"])
+    ap.add_argument("command", choices=["dataset", "build", "search", "http", "incremental", "all", "agree", "soak",
+                                             "import_stall"])
     ap.add_argument("--size", choices=list(datasets.SIZES), default="S")
     ap.add_argument("--force", action="store_true", help="dataset: rebuild the cached dataset")
     ap.add_argument("--backends", default="whoosh", help="build: comma-separated backend schemes or URLs "
@@ -468,7 +473,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--changes", type=int, default=20, help="incremental: number of changes")
     ap.add_argument("--database-url", default=None, help="put the dataset on this PostgreSQL database "
                     "(its own; the name must contain 'bench'); cached as <size>-pg")
+    ap.add_argument("--threads", type=int, default=4, help="soak, import_stall: threads of the one gunicorn "
+                    "worker (the development IdP they log in through keeps its codes in one process)")
+    ap.add_argument("--minutes", type=float, default=10, help="soak: how long")
+    ap.add_argument("--subjects", type=int, default=400, help="soak, import_stall: demo subjects")
+    ap.add_argument("--max-requests", type=int, default=1_000_000, help="soak, import_stall: request bound")
+    ap.add_argument("--rows", type=int, default=50_000, help="import_stall: rows in the imported file")
+    ap.add_argument("--max-seconds", type=int, default=1800, help="import_stall: bound on the import")
     args = ap.parse_args(argv)
+    if args.command in ("soak", "import_stall"):  # their own demo province, not a --size dataset
+        from .import_stall import cmd_import_stall
+        from .soak import cmd_soak
+
+        (cmd_soak if args.command == "soak" else cmd_import_stall)(args)
+        return
     datasets.use_database(args.database_url)
     commands = {"dataset": cmd_dataset, "build": cmd_build, "search": cmd_search, "http": cmd_http,
                 "incremental": cmd_incremental}

@@ -361,6 +361,12 @@ from .cases_cli import cases as _cases  # noqa: E402  (credit-portal cases …)
 main.add_command(_cases)
 main.add_command(_calendar)
 
+from .backup_cli import backup_cmd as _backup  # noqa: E402  (credit-portal backup / restore)
+from .backup_cli import restore_cmd as _restore  # noqa: E402
+
+main.add_command(_backup)
+main.add_command(_restore)
+
 
 if __name__ == "__main__":
     main()

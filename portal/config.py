@@ -56,6 +56,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_RATELIMIT_SEARCH", "60/minute", "每个客户端地址的搜索频率上限（含 htmx 局部刷新），格式为 次数/单位，如 60/minute"),
     Setting("PORTAL_RATELIMIT_LOGIN", "30/minute", "每个客户端地址访问登录、登录回调、工作人员登录（提交）的频率上限，各自计数，如 30/minute"),
     Setting("PORTAL_TRUSTED_PROXIES", "0", "可信反向代理层数：0 表示直接使用连接地址识别客户端；部署在 N 层反向代理（如 Nginx、负载均衡）之后时设为 N，按 X-Forwarded-For 识别客户端地址（werkzeug ProxyFix）；设得多于实际层数会让客户端伪造地址绕过频率限制"),
+    # Operations (portal.web.ops, portal.metrics): /metrics access, log format.
+    Setting("PORTAL_METRICS_TOKEN", "", "访问 /metrics 的 Bearer 令牌（Prometheus 的 authorization 配置）；留空则只允许 PORTAL_METRICS_ALLOW 中的地址直接访问"),
+    Setting("PORTAL_METRICS_ALLOW", "127.0.0.1/32 ::1/128", "无需令牌即可访问 /metrics 的客户端地址或网段（空格或逗号分隔）；经反向代理转发（带 X-Forwarded-For）而 PORTAL_TRUSTED_PROXIES 为 0 的请求不按地址放行"),
+    Setting("PORTAL_LOG_FORMAT", "text", "日志格式：text（默认）或 json（每行一个 JSON 对象，带请求编号 request_id，身份证号、姓名、令牌等个人信息已遮蔽）"),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)

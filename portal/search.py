@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from search_index import SearchQuery, SearchResults
 
+from . import metrics
 from .models import Subject
 from .services import indexing
 
@@ -45,7 +46,9 @@ def parse_page(raw: str | None) -> int:
 
 def search_public(session: Session, backend, profile, today: date, text: str, filters: dict[str, str],
                   page: int = 1, per_page: int = 20) -> SearchResults:
+    started = metrics.monotonic()
     results = backend.search(SearchQuery(text=text, filters=filters, page=page, per_page=per_page))
+    metrics.observe_search(backend, metrics.monotonic() - started)  # /metrics, per backend (#17)
     # Defence in depth: a document whose publication window ended since it was indexed is
     # rebuilt from the database before anyone sees it, and re-queued for the index.
     stale = [h for h in results.hits if h.doc.get("stale_after") and h.doc["stale_after"] < today.isoformat()]

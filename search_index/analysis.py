@@ -27,9 +27,13 @@ _CJK_CLASS = (
 _RUN_RE = re.compile(f"([{_CJK_CLASS}]+)|((?:(?![{_CJK_CLASS}])[^\\W_])+)")
 _CJK_RE = re.compile(f"[{_CJK_CLASS}]")
 
-# A credit code (USCC, 18 chars) or licence / certificate number: long, alphanumeric, many digits.
-_CODE_RE = re.compile(r"[0-9a-z]{12,40}")
+# A credit code (USCC, 18 chars, or its first 8+), a licence / certificate number (PDY…, 15-digit
+# practising numbers) or one with Chinese characters (湘DA7390008, 湘芙卫公证字〔2025〕第0001号 once
+# compacted): 8–40 letters, digits and CJK, of which at least 6 are digits.
+_CODE_RE = re.compile(f"[{_CJK_CLASS}0-9a-z]{{8,40}}")
 _MIN_CODE_DIGITS = 6
+_USCC_RE = re.compile(r"[0-9a-z]{18}")
+_MIN_CODE_PREFIX = 8
 
 
 def is_cjk(ch: str) -> bool:
@@ -92,11 +96,27 @@ def bigrams(run: str) -> list[str]:
 
 
 def normalize_code(code: str | None) -> str:
-    """Codes match exactly but case-insensitively; full-width, spaces and hyphens are ignored."""
-    return re.sub(r"[\s\-]+", "", normalize(code))
+    """Codes match exactly but case-insensitively; full-width, spaces, hyphens and brackets are
+    ignored: only letters, digits and CJK characters count (〔2025〕 = (2025) = 2025)."""
+    return compact(normalize(code))
 
 
 def looks_like_code(token: str) -> bool:
     """True for a normalised token shaped like a credit code or licence number."""
-    return bool(_CODE_RE.fullmatch(token)) and sum(c.isdigit() for c in token) >= _MIN_CODE_DIGITS
+    return bool(_CODE_RE.fullmatch(token)) and sum("0" <= c <= "9" for c in token) >= _MIN_CODE_DIGITS
+
+
+def code_variants(code: str) -> set[str]:
+    """What an indexed code is also found by, besides itself (issue #13): a USCC by its first 8
+    to 17 characters (8 = up to the region code); a number with a Chinese province head
+    (湘DA7390008) also without that head, as people copy it from a receipt."""
+    out = {code}
+    if _USCC_RE.fullmatch(code):
+        out.update(code[:n] for n in range(_MIN_CODE_PREFIX, len(code)))
+    head = 0
+    while head < len(code) and is_cjk(code[head]):
+        head += 1
+    if 0 < head < len(code) and looks_like_code(code[head:]):
+        out.add(code[head:])
+    return out
 

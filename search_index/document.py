@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .analysis import compact, normalize, normalize_code
+from .analysis import code_variants, compact, normalize, normalize_code
 from .base import FACETS
 
 
@@ -18,7 +18,7 @@ class Prepared:
     name: str
     titles: str  # one title per line
     extra: str  # category label, region name and address: matched, ranked last
-    codes: tuple[str, ...]  # normalize_code()d
+    codes: tuple[str, ...]  # normalize_code()d, with their code_variants() (USCC prefixes …)
     name_key: str  # compact(normalize(name)): exact / prefix ranking
     facets: dict[str, tuple[str, ...]]  # one value each, several for record_types
 
@@ -47,7 +47,7 @@ def prepare(doc: dict) -> Prepared:
         name=name,
         titles="\n".join(_strings(doc.get("titles"))),
         extra=" ".join(_strings([doc.get("category_label"), doc.get("region_name"), doc.get("address")])),
-        codes=tuple(sorted({c for c in map(normalize_code, _strings(doc.get("codes"))) if c})),
+        codes=tuple(sorted({v for c in map(normalize_code, _strings(doc.get("codes"))) if c for v in code_variants(c)})),
         name_key=compact(normalize(name)),
         facets=facets,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analysis import CJK, WORD, looks_like_code, normalize, normalize_with_map, runs
+from .analysis import CJK, WORD, looks_like_code, normalize, normalize_code, normalize_with_map, runs
 from .base import Hit, SearchQuery, SearchResults, Segments, clamp_paging, clean_filters, sorted_facets
 
 MAX_QUERY_CHARS = 100
@@ -42,6 +42,11 @@ def parse_query(text) -> ParsedQuery:
     norm = normalize(" ".join(chunks))[:MAX_QUERY_CHARS]
     terms: list[tuple[str, str]] = []  # (kind, text) in order
     for chunk in norm.split():
+        whole = normalize_code(chunk)
+        if looks_like_code(whole):  # 湘DA7390008, 湘芙卫公证字〔2025〕第0001号, PDY-…: one code
+            if ("code", whole) not in terms:
+                terms.append(("code", whole))
+            continue
         joined = list(runs(chunk.replace("-", "")))
         if any(kind == WORD and looks_like_code(run) for kind, _, run in joined):
             chunk_runs = joined  # "PDY-1234-…" is a code typed with hyphens

@@ -1,8 +1,9 @@
 """Import credit records from .csv, .xlsx or .jsonl (``credit-portal import FILE``).
 
 One documented column set. A bad file is rejected whole with a row-by-row report in Chinese;
-nothing is half-imported: every row goes through the same service verbs as the web forms, inside
-one transaction that is rolled back if any row fails.
+nothing is half-imported: every row passes the same rules as the web forms' service verbs, is
+staged in short committed batches and published in one short transaction only when the whole
+file is valid (``import_staging``: a long import no longer holds SQLite's write lock).
 """
 from __future__ import annotations
 
@@ -24,8 +25,7 @@ from ..domain.vocab import (
 )
 from .context import ServiceContext
 from .errors import ServiceError
-from .records import add_record
-from .subjects import register_subject
+from .import_staging import StagedImport
 
 # (key, Chinese header, required, help)
 COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
@@ -235,11 +235,11 @@ def _parse_row(cells: dict, row: int) -> tuple[dict, list[RowError]]:
 
 
 def import_rows(ctx: ServiceContext, rows: Iterator[dict], progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Validate and apply every row through the service verbs; roll back everything on any error."""
+    """Validate every row with the service rules and stage it in short committed batches; when
+    the whole file is valid, publish it in one short transaction (the caller commits). A bad file
+    publishes nothing and its staged rows are dropped (``import_staging``)."""
     report = ImportReport()
-    session = ctx.session
-    subjects: dict[str, object] = {}
-    outer = session.begin_nested()
+    staged = StagedImport(ctx)
     for index, cells in enumerate(rows, start=2):
         if not cells:
             continue
@@ -251,37 +251,22 @@ def import_rows(ctx: ServiceContext, rows: Iterator[dict], progress: Callable[[i
         if errors:
             report.errors.extend(errors)
             continue
-        savepoint = session.begin_nested()
         try:
-            key = f"{values['subject_kind']}:{values['subject_code'].upper()}"
-            subject = subjects.get(key)
-            if subject is None:
-                subject = register_subject(ctx, kind=values["subject_kind"], name=values["subject_name"],
-                                           code=values["subject_code"], category=values["category"],
-                                           region_code=values["region_code"])
-                subjects[key] = subject
-            add_record(ctx, subject, record_type=values["record_type"], info_class=values["info_class"] or None,
-                       severity=values["severity"] or None, title=values["title"], content=values["content"],
-                       public_summary=values["public_summary"], doc_no=values["doc_no"], authority=values["authority"], decided_on=values["decided_on"],
-                       scope=values["scope"], publish_from=values["publish_from"],
-                       publish_until=values["publish_until"], audit=False,
-                       ordinary_procedure=values["ordinary_procedure"])
-            savepoint.commit()
-            report.records += 1
+            staged.add(index, values, keep=not report.errors)  # after an error only validate
         except ServiceError as exc:
-            savepoint.rollback()
-            subjects.pop(key, None)
             report.errors.append(RowError(index, FIELD_TO_COLUMN.get(exc.field, exc.field), exc.message))
         if progress:
             progress(1)
     if report.rows == 0 and not report.errors:
         report.errors.append(RowError(2, "", "文件中没有数据行"))
+    if not report.errors:
+        report.errors.extend(RowError(row, FIELD_TO_COLUMN.get(f, f), m) for row, f, m in staged.publish())
     if report.errors:
-        outer.rollback()
-        session.rollback()
+        report.errors.sort(key=lambda e: e.row)  # stable: a row's errors keep their column order
+        staged.discard()
         return report
-    outer.commit()
-    report.subjects = len(subjects)
+    report.records = staged.records
+    report.subjects = staged.subjects
     return report
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import weakref
@@ -335,22 +336,28 @@ def record_scans(session: Session, counts: dict[tuple[int, date], int]) -> None:
             session.flush()
 
 
+GIVE_UP_AFTER = 120  # consecutive failed writes (about two to four minutes) before the writer rests
 _counters: weakref.WeakSet[ScanCounter] = weakref.WeakSet()
 
 
 class ScanCounter:
-    """Scans counted in process memory and written with ``record_scans`` in one transaction.
+    """Scans counted in process memory and written with ``record_scans`` in one transaction by
+    a background writer thread, never by the request that made the scan.
 
-    ``add`` writes at once when the last write is ``flush_seconds`` old (so under light traffic
-    every scan is in the table straight away, as before), when ``flush_scans`` scans are
-    waiting, and otherwise lets a timer write them ``flush_seconds`` later; ``flush`` also runs
-    at process exit (``atexit``: a gunicorn worker's graceful stop, restart or ``--max-requests``
-    recycling). Under a burst that is about one write a second per process instead of one per
-    scan, and every scan is in the table about a second after it was made. Counts stay exact
-    across processes (each write adds its increments with an UPSERT). A process killed without
-    running its exit hooks (SIGKILL, OOM, power loss) loses the scans still waiting: those of
-    its last second, never more than ``flush_scans``. A failed write never fails the page: the
-    counts wait and are retried a second later.
+    The writer writes at once when the last write is ``flush_seconds`` old (so under light
+    traffic every scan is in the table straight away), when ``flush_scans`` scans are waiting,
+    and otherwise ``flush_seconds`` later; ``flush`` also runs at process exit (``atexit``: a
+    gunicorn worker's graceful stop, restart or ``--max-requests`` recycling). Under a burst
+    that is about one write a second per process instead of one per scan. Counts stay exact
+    across processes (each write adds its increments with an UPSERT). A request only adds to
+    the buffer and wakes the writer: a write that waits on a locked database (a long import on
+    SQLite) or fails never delays or fails the page; the counts wait and the writer retries
+    ``flush_seconds`` later. A process killed without running its exit hooks (SIGKILL, OOM,
+    power loss) loses the scans still waiting: those of its last second, or of the time the
+    database refused writes.
+
+    ``timer=False`` (tests that watch the writes) starts no thread: ``write_due`` does what the
+    writer would do now.
     """
 
     def __init__(self, sessions, clock: Callable[[], float] = time.monotonic, flush_seconds: float = 1.0,
@@ -364,33 +371,66 @@ class ScanCounter:
         self._waiting = 0
         self._last_write = float("-inf")
         self._failing = False
-        self._timer: threading.Timer | None = None
+        self._due = False
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
         self._lock = threading.Lock()  # the buffer
         self._writing = threading.Lock()  # one write at a time: flush() returns after every earlier scan is written
         _counters.add(self)
 
     def add(self, plate_id: int, day: date) -> None:
+        """Count one scan (the request thread): never writes."""
         with self._lock:
             self._pending[(plate_id, day)] += 1
             self._waiting += 1
-            due = (self.clock() - self._last_write >= self.flush_seconds
-                   or (self._waiting >= self.flush_scans and not self._failing))
-            timer = None
-            if not due and self.timer and self._timer is None:
-                timer = self._timer = threading.Timer(self.flush_seconds, self._flush_later)
-                timer.daemon = True
-        if due:
-            self.flush()
-        elif timer is not None:
-            timer.start()
+            if (self.clock() - self._last_write >= self.flush_seconds
+                    or (self._waiting >= self.flush_scans and not self._failing)):
+                self._due = True
+        if self.timer:
+            self._ensure_writer()
+            if self._due:
+                self._wake.set()
 
     def pending(self) -> int:
         return self._waiting
 
-    def _flush_later(self) -> None:
+    def _ensure_writer(self) -> None:
+        with self._lock:  # one writer per process (a forked worker starts its own)
+            pid = os.getpid()
+            if self._thread is None or self._pid != pid or not self._thread.is_alive():
+                self._pid = pid
+                self._thread = threading.Thread(target=self._run, name="scan-counter", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        """The writer: runs while scans come, ends a quiet ``flush_seconds`` after the last one
+        (the next scan starts it again), so an idle process keeps no thread."""
+        failures = 0
+        while True:
+            woken = self._wake.wait(self.flush_seconds)  # a due scan, else the tail of a burst
+            self._wake.clear()
+            self.write_due(tail=True)
+            if self._failing:
+                failures += 1
+                if failures < GIVE_UP_AFTER:
+                    time.sleep(self.flush_seconds)  # the database refused (locked, down): retry later
+                    continue
+                with self._lock:  # down for minutes: the next scan or the exit flush tries again
+                    self._thread = None
+                    return
+            failures = 0
+            with self._lock:
+                if not woken and self._waiting == 0:
+                    self._thread = None
+                    return
+
+    def write_due(self, tail: bool = False) -> int:
+        """Write if a scan made a write due (or, with ``tail``, if any scan waits)."""
         with self._lock:
-            self._timer = None
-        self.flush()
+            due = self._due or (tail and self._waiting > 0)
+            self._due = False
+        return self.flush() if due else 0
 
     def flush(self) -> int:
         """Write the waiting counts; the number of scans written (0 on failure, logged)."""
@@ -399,6 +439,7 @@ class ScanCounter:
                 batch, waiting = self._pending, self._waiting
                 self._pending, self._waiting = Counter(), 0
                 self._last_write = self.clock()
+                self._due = False
             if not batch:
                 return 0
             try:

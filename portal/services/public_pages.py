@@ -126,14 +126,18 @@ def scan_view(session, profile, token: str, today: date) -> dict | None:
             "licence_expired": bool(view.get("licence_valid_until") and view["licence_valid_until"] < today)}
 
 
-def public_list(session, name: str, today: date, page: int = 1, per_page: int = LIST_PER_PAGE, *,
-                profile) -> dict | None:
+def public_list(session, name: str, today: date, page: int = 1, per_page: int | None = LIST_PER_PAGE, *,
+                profile, filters: dict[str, str] | None = None) -> dict | None:
     """One page of a public list (``red`` / ``serious``) and its total, counted with the rule
     that shows an entry (``disclosure.publishable`` / ``subject_publishable``, the decisions of
     ``public_view`` / ``public_subject``): the SQL only narrows the candidates, so the count never
     includes an entry the page would refuse (a record about what a person did as a minor …).
     The entries shown are built by ``public_view`` / ``public_subject`` themselves. ``None`` for
-    an unknown list."""
+    an unknown list. ``filters``: cleaned by ``list_filters.clean_list_filters`` (city, county,
+    category, name); a page past the last gives the last page; ``per_page=None``: every entry
+    (the CSV download)."""
+    from .list_filters import list_conditions
+
     if name not in LIST_TYPES:
         return None
     types, title = LIST_TYPES[name]
@@ -144,25 +148,30 @@ def public_list(session, name: str, today: date, page: int = 1, per_page: int = 
              .where(CreditRecord.record_type.in_(types), CreditRecord.is_current.is_(True),
                     CreditRecord.scope == "public", CreditRecord.status == "active",
                     CreditRecord.publish_from <= today,
-                    (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today))
+                    (CreditRecord.publish_until.is_(None)) | (CreditRecord.publish_until >= today),
+                    *list_conditions(filters or {}))
              .order_by(CreditRecord.decided_on.desc(), CreditRecord.id))
     ids = [row.id for row in session.execute(facts)
            if publishable(row, today, row.birth_on, profile=profile) and subject_publishable(row, today)]
     total = len(ids)
-    pages = max(1, -(-total // per_page))
-    first = (max(1, page) - 1) * per_page
-    wanted = ids[first:first + per_page]
-    rows = {r.id: (r, s) for r, s in session.execute(
-        select(CreditRecord, Subject).join(Subject, Subject.id == CreditRecord.subject_id)
-        .where(CreditRecord.id.in_(wanted)))} if wanted else {}
+    if per_page is None:
+        shown, pages, wanted = 1, 1, ids
+    else:
+        pages = max(1, -(-total // per_page))
+        shown = min(max(1, page), pages)
+        wanted = ids[(shown - 1) * per_page:shown * per_page]
     entries = []
-    for record_id in wanted:
-        record, subject = rows[record_id]
-        rv, sv = public_view(record, today, subject.birth_on, profile=profile), public_subject(subject, today)
-        if rv is not None and sv is not None:  # the pure rule has the last word
-            entries.append({"record": rv, "subject": sv})
-    return {"title": title, "name": name, "entries": entries, "total": total, "page": min(max(1, page), pages),
-            "pages": pages}
+    for chunk in range(0, len(wanted), 500):  # bounded IN lists (SQLite's variable limit)
+        part = wanted[chunk:chunk + 500]
+        rows = {r.id: (r, s) for r, s in session.execute(
+            select(CreditRecord, Subject).join(Subject, Subject.id == CreditRecord.subject_id)
+            .where(CreditRecord.id.in_(part)))}
+        for record_id in part:
+            record, subject = rows[record_id]
+            rv, sv = public_view(record, today, subject.birth_on, profile=profile), public_subject(subject, today)
+            if rv is not None and sv is not None:  # the pure rule has the last word
+                entries.append({"record": rv, "subject": sv})
+    return {"title": title, "name": name, "entries": entries, "total": total, "page": shown, "pages": pages}
 
 
 def _public_name(view: dict) -> str:

@@ -49,16 +49,10 @@ def find_subject_by_code(ctx: ServiceContext, code: str, kind: str) -> Subject |
     ).scalar_one_or_none()
 
 
-def register_subject(ctx: ServiceContext, *, kind: str, name: str, code: str, category: str,
-                     region_code: str, address: str | None = None, phone: str | None = None,
-                     licence_no: str | None = None, licence_valid_until: date | None = None,
-                     legal_rep: str | None = None, status: str | None = None,
-                     employer_id: int | None = None, source_key: str | None = None,
-                     audit: bool = True) -> Subject:
-    """Create a subject, or update the registration data of the one with the same code.
-
-    Optional fields left as ``None`` keep their stored value (an import of records does not
-    wipe an address it does not carry)."""
+def check_registration(ctx: ServiceContext, *, kind: str, name: str, category: str, region_code: str,
+                       status: str | None = None) -> str:
+    """The registration checks of ``register_subject`` (shared with the staged file import);
+    the stripped name."""
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise ServiceError("主体名称不能为空，且不超过 200 字", "name")
@@ -70,6 +64,21 @@ def register_subject(ctx: ServiceContext, *, kind: str, name: str, code: str, ca
         raise ServiceError(f"区划代码 {region_code} 不属于{ctx.profile.jurisdiction}", "region_code")
     if status is not None and status not in set(SubjectStatus):
         raise ServiceError(f"未知的主体状态：{status}", "status")
+    return name
+
+
+def register_subject(ctx: ServiceContext, *, kind: str, name: str, code: str, category: str,
+                     region_code: str, address: str | None = None, phone: str | None = None,
+                     licence_no: str | None = None, licence_valid_until: date | None = None,
+                     legal_rep: str | None = None, status: str | None = None,
+                     employer_id: int | None = None, source_key: str | None = None,
+                     audit: bool = True) -> Subject:
+    """Create a subject, or update the registration data of the one with the same code.
+
+    Optional fields left as ``None`` keep their stored value (an import of records does not
+    wipe an address it does not carry)."""
+    name = check_registration(ctx, kind=kind, name=name, category=category, region_code=region_code,
+                              status=status)
     identity = identity_columns(ctx, kind, code)
     code_hash = identity["code_hash"]
     subject = ctx.session.execute(select(Subject).where(Subject.code_hash == code_hash)).scalar_one_or_none()

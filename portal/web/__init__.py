@@ -6,6 +6,7 @@ import logging
 from datetime import UTC
 
 from flask import Flask, current_app, g, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ..domain.vocab import CATEGORIES, INFO_CLASS_LABELS, SEVERITY_LABELS, record_type_label
@@ -57,9 +58,10 @@ def is_htmx() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from . import hygiene, security_headers
+    from . import hygiene, ops, security_headers
     from .page_cache import PageCache
 
+    ops.init_app(app)  # first: request id, timing, /healthz /readyz /metrics (issue 17)
     hygiene.init_app(app)  # first: control characters and huge path integers never reach a view
     security_headers.init_app(app)  # CSP, HSTS (production)
 
@@ -121,6 +123,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
+        try:  # the error page reads the database (footer): not inside a failed transaction
+            db().rollback()
+        except Exception:  # the database itself may be gone: the page still renders
+            log.warning("rollback after an unhandled error failed", exc_info=True)
         return render_template("error.html", code=500, title=ERROR_TITLES[500],
                                message="系统暂时无法处理您的请求，请稍后再试。"), 500
 
@@ -133,8 +139,12 @@ def _data_updated_at() -> str:
     from .. import public_version
     from ..runtime import CHINA_TZ
 
-    changed = public_version.changed_at(db().connection())
-    value = changed.isoformat() if changed else indexing.get_state(db(), "index_updated_at")
+    try:
+        changed = public_version.changed_at(db().connection())
+        value = changed.isoformat() if changed else indexing.get_state(db(), "index_updated_at")
+    except SQLAlchemyError:  # an error page while the database is down still renders
+        log.warning("data time unavailable", exc_info=True)
+        return "—"
     if not value:
         return "—"
     stamp = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(CHINA_TZ)

@@ -14,9 +14,10 @@ integers and ended in a 500 instead of a clear answer:
   Werkzeug decodes ``request.args`` strictly and raised UnicodeDecodeError wherever the args
   were first read. ``RawQueryMiddleware`` percent-encodes such bytes before Flask sees them, so
   they decode to U+FFFD like malformed percent-encoding does;
-* path integers beyond the database's BIGINT (``<int:…>`` above 2**63-1 raised OverflowError in
-  the driver): ``BoundedIntConverter`` replaces the ``int`` converter, so an out-of-range value
-  simply matches no route (404).
+* path integers beyond the database's id columns (``<int:…>`` above 2**63-1 raised OverflowError in
+  the driver; above 2**31-1 PostgreSQL's INTEGER ids raise NumericValueOutOfRange):
+  ``BoundedIntConverter`` replaces the ``int`` converter, so an out-of-range value simply matches
+  no route (404).
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Lone surrogates cannot be encoded to UTF-8 for the database or a response.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 MESSAGE = "请求地址或 Cookie 中含有不允许的控制字符，请检查链接后重试。"
-BIGINT_MAX = 2**63 - 1
+ID_MAX = 2**31 - 1  # the id columns are INTEGER (32-bit on PostgreSQL)
 
 
 def bad_text(value: str) -> bool:
@@ -94,7 +95,7 @@ class BoundedIntConverter(IntegerConverter):
 
     def to_python(self, value: str) -> int:
         number = int(value)
-        if number > BIGINT_MAX:
+        if number > ID_MAX:
             raise ValidationError()
         return number
 

@@ -12,6 +12,7 @@ from ..identity import current_identity
 from ..search import clean_filters, parse_page, search_public
 from ..services import public_pages as pages_svc
 from ..services.importer import template_csv, template_xlsx
+from ..services.list_filters import clean_list_filters, list_csv
 from . import abort_with, cached_pages, db, is_htmx, runtime
 from .common import private_headers
 from .csrf import csrf_token
@@ -45,6 +46,9 @@ def search():
     results = None
     if q or filters:
         results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, page, per_page)
+        if results.total and page > results.pages:  # ?page=99 of 5: show the last page, and say so
+            results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, results.pages,
+                                    per_page)
     template = "public/_results.html" if is_htmx() else "public/search.html"
     # a typed ID number (or phone, card number) is searched for but never echoed into the title,
     # the input or the notice, masked as the chatbot does (浏览器历史、页面标题)
@@ -53,10 +57,12 @@ def search():
     if shown != q:
         link_args["q"] = shown
     resp = Response(render_template(template, q=shown, results=results, filters=filters, link_args=link_args,
+                                    asked_page=page,
                                     too_long=len(request.args.get("q") or "") > MAX_QUERY),
                     headers={"Vary": "HX-Request"})
     if shown != q:
         resp.headers["HX-Push-Url"] = "false"  # htmx would put the number into the history
+        resp.headers["HX-Replace-Url"] = "false"  # (typing replaces the entry: _search_form.html)
         resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -125,12 +131,27 @@ def facility_by_code(code: str):
 
 @bp.get("/lists/<name>")
 def credit_list(name: str):
-    """A public list, counted by the same rule that shows it (``services.public_pages.public_list``)."""
-    result = pages_svc.public_list(db(), name, runtime().today(), parse_page(request.args.get("page")),
-                                   profile=runtime().profile)
+    """A public list, counted by the same rule that shows it (``services.public_pages.public_list``),
+    filtered by city, county, category and name (issue #13)."""
+    rt = runtime()
+    filters = clean_list_filters(request.args, rt.profile)
+    page = parse_page(request.args.get("page"))
+    result = pages_svc.public_list(db(), name, rt.today(), page, profile=rt.profile, filters=filters)
     if result is None:
         abort_with(404, "没有这个名单。")
-    return render_template("public/list.html", **result)
+    return render_template("public/list.html", **result, filters=filters, asked_page=page)
+
+
+@bp.get("/lists/<name>.csv")
+def credit_list_csv(name: str):
+    """The whole (filtered) list as CSV, UTF-8 with BOM for Excel (issue #13)."""
+    rt = runtime()
+    filters = clean_list_filters(request.args, rt.profile)
+    result = pages_svc.public_list(db(), name, rt.today(), per_page=None, profile=rt.profile, filters=filters)
+    if result is None:
+        abort_with(404, "没有这个名单。")
+    return Response(list_csv(result["entries"], rt.profile), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={name}-list-{rt.today()}.csv"})
 
 
 @bp.get("/downloads/import-template.csv")

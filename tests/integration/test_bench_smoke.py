@@ -61,3 +61,12 @@ def test_postgres_search_backend(bench, pg_schema_url):
     assert bench("search", "--queries", "5", "--search-url", pg_schema_url)["index_filled"] is None
     inc = bench("incremental", "--changes", "2", "--search-url", pg_schema_url)
     assert inc["results"]["commit_to_visible"]["n"] == 2
+
+
+def test_soak_and_import_stall(bench):
+    """A few seconds of each (issue #12's figures come from real runs, see README Measured)."""
+    soak = bench("soak", "--minutes", "0.05", "--subjects", "120", "--connections", "2")
+    assert soak["requests"] > 0 and soak["results"]["all"]["errors"] == 0, soak["error_examples"]
+    require_tool("wrk", "python -m bench import_stall loads the scan page with wrk")
+    stall = bench("import_stall", "--rows", "400", "--subjects", "120", "--duration", "1", "--connections", "2")
+    assert stall["import_exit"] == 0 and stall["write_failures"] == 0, stall["error_examples"]

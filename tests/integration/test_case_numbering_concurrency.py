@@ -14,6 +14,7 @@ from portal.models import Case, CreditRecord, Subject
 from portal.services import cases
 from portal.services.audit import verify_chain
 
+from .pdf_tools import blank_pdf
 from .test_audit_concurrency import WRITERS, _parallel
 
 APPLICANT = cases.Applicant("https://idp.example.test", "sub-rep", "王法人")
@@ -55,7 +56,7 @@ def test_parallel_filings_over_http(app, session, login_as, org_with_records):
     org, records = org_with_records
     identity = Identity(iss=APPLICANT.iss, sub=APPLICANT.sub, name=APPLICANT.name, acr=ACR_FACE, amr=("face",),
                         legal_rep_of=org.code_hash)
-    pdf = b"%PDF-1.4\n%%EOF\n"
+    pdf = blank_pdf()  # a real PDF: uploads are parsed and checked for active content
     statuses: list[int] = []
 
     def work(i: int) -> None:

@@ -59,8 +59,8 @@ def test_invalid_utf8_in_the_raw_query_is_not_a_500(client):
     "/me/subjects/X/records/{n}/objection",
     "/me/subjects/X/records/{n}/repair",
 ])
-def test_path_integers_beyond_bigint_are_not_found(client, login_as, url):
-    for n in (2**63, 10**30, "9" * 5000):
+def test_path_integers_beyond_the_id_columns_are_not_found(client, login_as, url):
+    for n in (2**31, 2**63, 10**30, "9" * 5000):
         resp = client.get(url.format(n=n))
         assert resp.status_code in (302, 401, 404), (url, resp.status_code)  # login first, or no such page
         assert resp.status_code != 500
@@ -72,9 +72,10 @@ def test_bounded_int_converter():
     from portal.web.hygiene import BoundedIntConverter
 
     conv = BoundedIntConverter(None)
-    assert conv.to_python(str(2**63 - 1)) == 2**63 - 1
-    with pytest.raises(ValidationError):
-        conv.to_python(str(2**63))
+    assert conv.to_python(str(2**31 - 1)) == 2**31 - 1  # INTEGER id columns (PostgreSQL: 32 bits)
+    for n in (2**31, 2**63):
+        with pytest.raises(ValidationError):
+            conv.to_python(str(n))
     assert re.fullmatch(conv.regex, "١٢") is None  # only ASCII digits form a path integer
 
 

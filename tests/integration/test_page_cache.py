@@ -316,14 +316,16 @@ def test_buffered_scans_reach_the_table_exactly(app, rt, session, client, plate)
     counter = scan_counter(app)
     now = [50.0]
     counter.clock, counter.timer = (lambda: now[0]), False
-    _scan(client, plate)  # the first write of the period goes straight to the table
+    _scan(client, plate)
+    assert counter.pending() == 1  # the request only counted it
+    assert counter.write_due() == 1  # the first write of the period is due at once
     for _ in range(4):
         _scan(client, plate)
-    assert counter.pending() == 4
+    assert counter.write_due() == 0 and counter.pending() == 4  # inside the period: they wait
     assert session.execute(select(PlateScanDay.count)).scalar_one() == 1
-    now[0] += 1.0  # a second later the next scan writes all waiting ones
+    now[0] += 1.0  # a second later the next scan makes all waiting ones due
     _scan(client, plate)
-    assert counter.pending() == 0
+    assert counter.write_due() == 5 and counter.pending() == 0
     session.expire_all()
     assert session.execute(select(PlateScanDay.count)).scalar_one() == 6
 
@@ -337,6 +339,8 @@ def test_scans_are_written_every_flush_scans_and_at_exit(app, rt, session, plate
     for _ in range(25):
         other.add(plate.id, TODAY)
         mine.add(plate.id, TODAY)
+        other.write_due()  # what each writer thread does when woken
+        mine.write_due()
     assert other.pending() == 5 and mine.pending() == 25  # other wrote twice (10 + 10)
     svc._flush_at_exit()  # what atexit runs when a worker stops
     assert other.pending() == mine.pending() == 0
@@ -350,20 +354,71 @@ def test_a_failed_write_keeps_the_scans_for_the_next_one(app, session, plate, mo
     monkeypatch.setattr(svc, "record_scans", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("db down")))
     counter.add(plate.id, TODAY)
     counter.add(plate.id, TODAY)
-    assert counter.pending() == 2
+    assert counter.write_due() == 0  # the write failed ...
+    assert counter.pending() == 2  # ... and kept both scans
     monkeypatch.setattr(svc, "record_scans", real)
     assert counter.flush() == 2
     assert svc.scan_counts(session) == {plate.id: 2}
 
 
-def test_the_last_scans_of_a_burst_are_written_by_the_timer(app, session, plate):
+def _wait_written(counter):
+    deadline = time.monotonic() + 20
+    while counter.pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    counter.flush()  # returns only after the writer's write (if it is still running) has finished
+
+
+def test_the_writer_thread_writes_every_scan(app, session, plate):
     counter = scan_counter(app)
     counter.flush_seconds = 0.2
     for _ in range(3):
-        counter.add(plate.id, TODAY)  # the first is written at once, the other two wait
-    assert counter.pending() == 2
-    deadline = time.monotonic() + 10
-    while counter.pending() and time.monotonic() < deadline:
+        counter.add(plate.id, TODAY)  # the first is due at once, the other two are the burst's tail
+    _wait_written(counter)
+    assert svc.scan_counts(session) == {plate.id: 3}
+
+
+def test_no_scan_request_writes_the_counts_itself(app, rt, client, session, plate):
+    """The count is written by the writer thread: a request that had to write would wait for
+    the database (a long import on SQLite held it for minutes) and stall the scan page."""
+    import threading
+
+    counter = scan_counter(app)
+    counter.flush_seconds = 0.2
+    writers = []
+
+    def listener(conn, cursor, statement, *a):
+        if "plate_scan_days" in statement and not statement.lstrip().upper().startswith("SELECT"):
+            writers.append(threading.get_ident())
+
+    event.listen(rt.engine, "before_cursor_execute", listener)
+    try:
+        for _ in range(5):
+            _scan(client, plate)  # the test client runs each request on this thread
+        _wait_written(counter)
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", listener)
+    assert svc.scan_counts(session) == {plate.id: 5}
+    me = threading.get_ident()
+    assert writers and me not in writers
+
+
+def test_a_refused_write_is_retried_later_and_never_fails_the_page(app, client, session, plate, monkeypatch):
+    counter = scan_counter(app)
+    counter.flush_seconds = 0.1
+    real, refusals = svc.record_scans, []
+
+    def locked(*a, **k):
+        if len(refusals) < 2:  # what SQLite answers when a writer holds the lock past the busy timeout
+            refusals.append(1)
+            raise RuntimeError("database is locked")
+        return real(*a, **k)
+
+    monkeypatch.setattr(svc, "record_scans", locked)
+    for _ in range(3):
+        assert client.get(f"/p/{plate.token}").status_code == 200
+    deadline = time.monotonic() + 20
+    while (counter.pending() or len(refusals) < 2) and time.monotonic() < deadline:
         time.sleep(0.05)
-    counter.flush()  # returns only after the timer's write (if it is still running) has finished
+    counter.flush()
+    assert len(refusals) == 2
     assert svc.scan_counts(session) == {plate.id: 3}

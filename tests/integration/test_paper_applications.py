@@ -12,7 +12,9 @@ from portal.models import Case, Evidence
 from portal.services.errors import ServiceError
 from portal.services.paper import register_paper_application
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+from .pdf_tools import blank_pdf
+
+PDF = blank_pdf()  # a real PDF: uploads are parsed and checked for active content
 
 
 @pytest.fixture

@@ -185,9 +185,44 @@ def test_codes_exact(backend, text):
 
 
 def test_codes_are_exact_only(backend):
-    assert search(backend, USCC[:-1]).total == 0
     assert search(backend, USCC + "1").total == 0
+    assert search(backend, USCC[1:]).total == 0  # a USCC is found by its head, not by any substring
+    assert search(backend, LICENCE[:-1]).total == 0  # licence numbers: whole only
     assert ids(search(backend, "110430100000547")) == ["s10"]
+    assert search(backend, "11043010000054").total == 0
+
+
+#: Every licence number format of the demo data and the import template (issue #13).
+LICENCES = {
+    "drug": "湘DA7390008",  # 药品经营许可证 (drug retail)
+    "public_place": "湘芙卫公证字〔2025〕第0001号",  # 卫生许可证 (public places)
+    "medical": "PDY00004243010217A1002",  # 医疗机构执业许可证 登记号 (private: PDY + serial)
+    "disinfection": "湘卫消证字〔2024〕第0012号",
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (LICENCES["drug"], "drug"), ("湘da7390008", "drug"), ("ＤＡ７３９０００８", "drug"), ("DA7390008", "drug"),
+    (LICENCES["public_place"], "public_place"), ("湘芙卫公证字(2025)第0001号", "public_place"),
+    ("湘芙卫公证字[2025]第0001号", "public_place"),
+    (LICENCES["medical"], "medical"), ("pdy-000042-430102-17a1002", "medical"),
+    (LICENCES["disinfection"], "disinfection"),
+])
+def test_every_licence_format_is_found(make_backend, text, expected):
+    b = make_backend()
+    b.upsert([doc(kind, f"持证单位{i}", codes=[code]) for i, (kind, code) in enumerate(LICENCES.items())]
+             + [doc("u1", "代码单位", codes=[USCC])])
+    assert ids(search(b, text)) == [expected]
+
+
+@pytest.mark.parametrize("n", [8, 9, 12, 17, 18])
+def test_uscc_by_its_first_characters(make_backend, n):
+    other = "91430200MA4L99999Y"
+    b = make_backend()
+    b.upsert([doc("u1", "代码单位", codes=[USCC]), doc("u2", "另一单位", codes=[other])])
+    assert ids(search(b, USCC[:n])) == ["u1"]
+    assert ids(search(b, other[:n].lower())) == ["u2"]
+    assert search(b, USCC[:7]).total == 0  # 7 characters: too short to be a code, and no word matches
 
 
 def test_latin_words_fullwidth_and_prefix(backend):
