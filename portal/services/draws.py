@@ -59,6 +59,8 @@ def _check_runner(user: StaffUser | None, region_code: str) -> None:
     ``None`` is the command line (the operator of the server)."""
     if user is None:
         return
+    if not isinstance(user, StaffUser):  # a logged-in person (ctx.caller), never a draw's organiser
+        raise ServiceError("无权组织该地区的“双随机”抽查", "region", 403)
     if not user.active or not RUNNER_ROLES & set(user.roles) or not in_region(user, region_code):
         raise ServiceError("无权组织该地区的“双随机”抽查", "region", 403)
 
@@ -86,7 +88,7 @@ def announce_draw(ctx: ServiceContext, category: str, region_code: str, user: St
     published now, the seed at the draw. One pending draw per population."""
     category, region_code = (category or "").strip(), (region_code or "").strip()
     _check_filter(ctx, category, region_code)
-    _check_runner(user, region_code)
+    _check_runner(user if user is not None else ctx.caller, region_code)
     pending = ctx.session.execute(select(Draw.number).where(Draw.category == category, Draw.region_code == region_code,
                                                             Draw.status == ANNOUNCED)).scalar_one_or_none()
     if pending:
@@ -132,7 +134,7 @@ def run_draw(ctx: ServiceContext, category: str, region_code: str, user: StaffUs
     units per grade stratum and two inspectors per unit with 回避, publish."""
     category, region_code = (category or "").strip(), (region_code or "").strip()
     _check_filter(ctx, category, region_code)
-    _check_runner(user, region_code)
+    _check_runner(user if user is not None else ctx.caller, region_code)
     session = ctx.session
     row = session.execute(select(Draw).where(Draw.category == category, Draw.region_code == region_code,
                                              Draw.status == ANNOUNCED).with_for_update()).scalar_one_or_none()
@@ -227,6 +229,9 @@ def record_inspection(ctx: ServiceContext, item: DrawItem, outcome: str, finding
     ``portal.services.records.add_record``) files the credit record the inspection produced —
     through the record verb, with its own checks and audit event — and links it."""
     draw = ctx.session.get(Draw, item.draw_id)
+    user = user if user is not None else ctx.caller  # the web passes who asks as ctx.caller
+    if user is not None and not isinstance(user, StaffUser):  # a logged-in person
+        raise ServiceError("检查结果由抽中的检查人员或组织抽查的部门录入", "outcome", 403)
     if user is not None and not _is_inspector(item, user):
         _check_runner(user, draw.region_code)  # the assigned inspectors, or the organising department
     if outcome not in OUTCOMES:
@@ -269,6 +274,17 @@ def draw_by_number(ctx: ServiceContext, number: str) -> Draw | None:
     if not number or len(number) > 20:
         return None
     return ctx.session.execute(select(Draw).where(Draw.number == number)).scalar_one_or_none()
+
+
+def item_by_id(ctx: ServiceContext, item_id: str) -> DrawItem | None:
+    """A drawn unit by the id a staff form sent (digits only), else ``None``."""
+    if not (item_id.isascii() and item_id.isdigit() and len(item_id) < 10):
+        return None
+    return ctx.session.get(DrawItem, int(item_id))
+
+
+def draw_of(ctx: ServiceContext, item: DrawItem) -> Draw:
+    return ctx.session.get(Draw, item.draw_id)
 
 
 def items(ctx: ServiceContext, draw: Draw) -> list[DrawItem]:

@@ -13,7 +13,7 @@ import dataclasses
 import secrets
 from datetime import date
 
-from ..models import Case, CreditRecord, Subject
+from ..models import Case, CreditRecord, StaffUser, Subject
 from .cases import OBJECTION, REPAIR, Applicant, _current_record, _new_case, _text, eligibility_for, machine_for
 from .context import ServiceContext
 from .errors import ServiceError
@@ -42,8 +42,12 @@ def register_paper_application(ctx: ServiceContext, subject: Subject, record: Cr
     first = machine.start_for(record) if kind == OBJECTION else machine.start
     if role != first.actor:
         raise ServiceError("纸质申请由受理申请的部门登记", "role", 403)
+    staff = staff if staff is not None else ctx.caller  # the web passes who asks as ctx.caller
     if staff is not None:
         from .staff import in_region
+
+        if not isinstance(staff, StaffUser):  # a logged-in person, not a staff account
+            raise ServiceError("纸质申请由受理申请的部门工作人员登记", "role", 403)
 
         if not staff.active or role not in staff.roles or not in_region(staff, subject.region_code):
             raise ServiceError("您无权登记该主体的申请", "role", 403)

@@ -214,3 +214,21 @@ def repair_notices(session, today: date, limit: int = NOTICES_SHOWN, *, profile)
 def ping(session) -> None:
     """The health check's round trip to the database."""
     session.execute(select(1))
+
+
+def data_changed_at(session) -> str | None:
+    """When the public data last changed (the public data version's time, issue #13; the index
+    time before the first versioned change), as stored (UTC ISO); ``None`` when unknown or when
+    the database does not answer (an error page while the database is down still renders)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .. import public_version
+    from .indexing import get_state
+
+    try:
+        changed = public_version.changed_at(session.connection())
+        return changed.isoformat() if changed else get_state(session, "index_updated_at")
+    except SQLAlchemyError:
+        session.rollback()
+        return None
+

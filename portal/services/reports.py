@@ -26,6 +26,7 @@ from ..models.base import utcnow
 from ..permissions import VIA_LABELS, Decision, visible_records
 from .access_log import actor_for, log_private_view
 from .context import ServiceContext
+from .errors import ServiceError
 from .indexing import latest_grade
 from .verifiable import (  # noqa: F401  (cjk_font, china_time, qr_png: the names other modules import)
     CHINA_TZ,
@@ -189,9 +190,22 @@ def render_pdf(content: ReportContent, report: Report, url: str, portal_name: st
 
 def generate_report(ctx: ServiceContext, subject: Subject, identity: Identity, decision: Decision,
                     base_url: str) -> tuple[Report, bytes]:
-    """Issue a numbered report of what ``decision`` lets ``identity`` see; log the read."""
+    """Issue a numbered report of what ``decision`` lets ``identity`` see; log the read.
+
+    With a caller (the web passes who asks as ``ctx.caller``) the verb decides itself: only the
+    logged-in person may ask for their own report, and the decision is taken again here
+    (``permissions.can_view_private``), so no caller can hand in a decision it was not given."""
+    caller = ctx.caller
+    if caller is not None:
+        from ..domain.identity import Identity as _Identity
+        from ..permissions import can_view_private, required_acr
+
+        if not isinstance(caller, _Identity) or (caller.iss, caller.sub) != (identity.iss, identity.sub):
+            raise ServiceError("信用报告只能由信用主体本人或其法定代表人、被授权人登录后出具", "report", 403)
+        decision = can_view_private(identity, subject, ctx.today, session=ctx.session,
+                                    required=required_acr(ctx.profile))
     if not decision.allowed:
-        raise PermissionError(decision.reason_zh)
+        raise ServiceError(decision.reason_zh or "无权查看该主体的非公开信息", "report", decision.status or 403)
     authorisation = ctx.session.get(Authorisation, decision.authorisation_id) if decision.authorisation_id else None
     report = Report(report_no=new_report_no(ctx.today), subject_id=subject.id, requested_by=actor_for(identity),
                     requester_name=identity.name, via=str(decision.via), authorisation_id=decision.authorisation_id,

@@ -6,7 +6,6 @@ import logging
 from datetime import UTC
 
 from flask import Flask, current_app, g, render_template, request
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ..domain.vocab import CATEGORIES, INFO_CLASS_LABELS, SEVERITY_LABELS, record_type_label
@@ -132,19 +131,14 @@ def init_app(app: Flask) -> None:
 
 
 def _data_updated_at() -> str:
-    """When the public data last changed (the public data version's time, issue #13; the index
-    time before the first versioned change), in Beijing time (stored as UTC)."""
+    """When the public data last changed (``services.public_pages.data_changed_at``), in Beijing
+    time (stored as UTC)."""
     from datetime import datetime
 
-    from .. import public_version
     from ..runtime import CHINA_TZ
+    from ..services.public_pages import data_changed_at
 
-    try:
-        changed = public_version.changed_at(db().connection())
-        value = changed.isoformat() if changed else indexing.get_state(db(), "index_updated_at")
-    except SQLAlchemyError:  # an error page while the database is down still renders
-        log.warning("data time unavailable", exc_info=True)
-        return "—"
+    value = data_changed_at(db())
     if not value:
         return "—"
     stamp = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(CHINA_TZ)

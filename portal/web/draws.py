@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 
 from ..domain import draw as algo
 from ..domain.vocab import CATEGORIES, SubjectKind, category_label
-from ..models import Draw, DrawItem
+from ..models import Draw
 from ..services import draws as svc
 from ..services.errors import ServiceError
 from ..services.staff import in_region
@@ -102,12 +102,12 @@ def staff_action():
             row = svc.run_draw(c, _clean(request.form.get("category")), _clean(request.form.get("region")), user)
         elif op == "inspect":
             item_id = _clean(request.form.get("item"), 10)
-            item = db().get(DrawItem, int(item_id)) if item_id.isascii() and item_id.isdigit() and len(item_id) < 10 else None
+            item = svc.item_by_id(c, item_id)
             if item is None:
                 raise ServiceError("未找到该抽查对象", "item", 404)
             svc.record_inspection(c, item, _clean(request.form.get("outcome"), 20),
                                   _clean(request.form.get("finding"), svc.FINDING_LIMIT + 1), user=user)
-            row = db().get(Draw, item.draw_id)
+            row = svc.draw_of(c, item)
         else:
             raise ServiceError("未知操作", "op")
     except ServiceError as exc:

@@ -19,9 +19,9 @@ from portal.domain import permissions as rules
 from portal.domain.identifiers import make_resident_id, make_uscc
 from portal.models import AuditEvent, Case, Grade, Notification, StaffUser
 from portal.models.base import Base
-from portal.permissions import staff_case_filter
+from portal.permissions import can_view_private, staff_case_filter
 from portal.services import authorisations as auth_svc
-from portal.services import cases, my_desk, public_pages, staff_desk
+from portal.services import cases, draws, my_desk, paper, public_pages, reports, staff_desk
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
@@ -128,7 +128,7 @@ def test_notifications_read_is_an_audited_verb(client, ctx, session, objection_w
 
 # --- public lists and pages -----------------------------------------------------------------------
 
-def test_list_counts_only_what_public_view_shows(client, session, make_org, make_person, make_record):
+def test_list_counts_only_what_public_view_shows(client, session, rt, make_org, make_person, make_record):
     """A serious-list record about what a person did at 17 passes the old SQL (public, active,
     in window) but public_view refuses it: the count must not include it."""
     org = make_org(name="某严重失信医院")
@@ -138,7 +138,7 @@ def test_list_counts_only_what_public_view_shows(client, session, make_org, make
     session.commit()
     html = client.get("/lists/serious").get_data(as_text=True)
     assert "共 1 条" in html and "严重失信：欺诈骗保" in html and "MINOR-CANARY-3c1d" not in html
-    result = public_pages.public_list(session, "serious", TODAY, per_page=1)
+    result = public_pages.public_list(session, "serious", TODAY, per_page=1, profile=rt.profile)
     assert result["total"] == 1 and result["pages"] == 1 and len(result["entries"]) == 1
 
 
@@ -268,6 +268,14 @@ def _refusals(w, ctx, tmp_path):
             valid_from=TODAY, valid_until=TODAY + timedelta(days=3)),
         "/me/subjects/<public_id>/authorisations/<int:auth_id>/revoke": lambda: auth_svc.revoke_authorisation(
             _as(ctx, stranger), w["auth"]),
+        # a stranger asks for the representative's report, handing in the representative's decision
+        "/me/subjects/<public_id>/report.pdf": lambda: reports.generate_report(
+            _as(ctx, stranger), org, rep, can_view_private(rep, org, TODAY, session=ctx.session), "http://x"),
+        "/staff/draws": lambda: draws.announce_draw(_as(ctx, far), org.category, org.region_code),
+        "/staff/paper": lambda: paper.register_paper_application(
+            _as(ctx, stranger), org, w["rec"], kind="objection", received_on=TODAY, channel="paper",
+            applicant_name="钱法人", statement="登记有误", scan=("申请书.pdf", b""), var_dir=tmp_path,
+            role=cases.machine_for(ctx.profile, "objection").start_for(w["rec"]).actor, ground="fact_error"),
         "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
     }
 
@@ -275,8 +283,10 @@ def _refusals(w, ctx, tmp_path):
 # POST routes with no permission to check: logging in and out (and the development IdP), the
 # public forms anyone may use (verify a report or a document, the chat), and the holiday table,
 # whose verbs live in services/calendar (administrators only: checked by the view today; the
-# calendar work moves that check into its verbs).
-EXEMPT = {"/staff/login", "/staff/logout", "/logout", "/dev-idp/authorize", "/dev-idp/token", "/chat",
+# calendar work moves that check into its verbs), and the development IdP's userinfo (its own
+# bearer token).
+EXEMPT = {"/staff/login", "/staff/logout", "/logout", "/dev-idp/authorize", "/dev-idp/token", "/dev-idp/userinfo",
+          "/chat",
           "/verify/report/<report_no>", "/verify/document/<doc_no>", "/staff/calendar"}
 
 
