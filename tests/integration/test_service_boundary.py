@@ -21,7 +21,7 @@ from portal.models import AuditEvent, Case, Grade, Notification, StaffUser
 from portal.models.base import Base
 from portal.permissions import can_view_private, staff_case_filter
 from portal.services import authorisations as auth_svc
-from portal.services import cases, draws, paper, public_pages, reports, staff_desk
+from portal.services import cases, draws, my_desk, paper, public_pages, reports, staff_desk
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
@@ -276,6 +276,7 @@ def _refusals(w, ctx, tmp_path):
             _as(ctx, stranger), org, w["rec"], kind="objection", received_on=TODAY, channel="paper",
             applicant_name="钱法人", statement="登记有误", scan=("申请书.pdf", b""), var_dir=tmp_path,
             role=cases.machine_for(ctx.profile, "objection").start_for(w["rec"]).actor, ground="fact_error"),
+        "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
     }
 
 
