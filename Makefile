@@ -18,8 +18,10 @@ install: $(STAMP)
 
 ## Serve the portal with demo data on the embedded defaults (SQLite + tantivy index under var/).
 run: $(STAMP)
-	$(BIN)/credit-portal bootstrap --subjects $(DEMO_SUBJECTS)
-	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/credit-portal serve --port $(PORT)
+	@# One base URL for everything run prints (plate scan URLs, the staff login) and for the server.
+	export PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)}; \
+	  $(BIN)/credit-portal bootstrap --subjects $(DEMO_SUBJECTS) && \
+	  $(BIN)/credit-portal serve --port $(PORT)
 
 ## The whole test suite (CI runs exactly this through .ci/run).
 test: $(STAMP)

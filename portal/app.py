@@ -33,7 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
         csrf,
         draws,  # 双随机、一公开: /draws (public), /staff/draws
         facility,
+        progress,
         public,
+        public_report,
         ratelimit,
         staff,
         staff_plates,
@@ -50,6 +52,8 @@ def create_app(config: dict | None = None) -> Flask:
         facility.bp,      # QR plate landing page /p/<token>
         subject.bp,       # /me: the subject's own record, authorisations, access log, reports
         cases.bp,         # objections and repairs, subject side; public 信用修复公示
+        progress.bp,      # /progress: public look-up of a case by number + receipt code
+        public_report.bp,  # POST /facility/<id>/report.pdf: an organisation's public credit report
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
         chat.bp,          # 智能问答 /chat

@@ -53,8 +53,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_CHAT_RATE_PER_MINUTE", "20", "每个客户端每分钟可提问次数（计数存于 PORTAL_RATELIMIT_STORAGE；同一地址的所有会话合计不超过 5 倍）"),
     # Rate limits (portal.web.ratelimit): per client address, one store shared by every process.
     Setting("PORTAL_RATELIMIT_STORAGE", "memory://", "频率限制计数的存储：memory://（进程内，仅适用于单进程）；多个进程或多台服务器提供服务时须设为共享存储，如 redis://主机:6379/0 或 memcached://主机:11211（需另装 redis 或 pymemcache 包）"),
-    Setting("PORTAL_RATELIMIT_SEARCH", "60/minute", "每个客户端地址的搜索频率上限（含 htmx 局部刷新），格式为 次数/单位，如 60/minute"),
-    Setting("PORTAL_RATELIMIT_LOGIN", "30/minute", "每个客户端地址访问登录、登录回调、工作人员登录（提交）的频率上限，各自计数，如 30/minute"),
+    Setting("PORTAL_RATELIMIT_SEARCH", "60/minute", "每个客户端地址的搜索频率上限（含 htmx 局部刷新；公共信用信息报告的生成另行同样计数），格式为 次数/单位，如 60/minute"),
+    Setting("PORTAL_RATELIMIT_LOGIN", "30/minute", "每个客户端地址访问登录、登录回调、工作人员登录（提交）、办理进度查询（提交）的频率上限，各自计数，如 30/minute"),
     Setting("PORTAL_TRUSTED_PROXIES", "0", "可信反向代理层数：0 表示直接使用连接地址识别客户端；部署在 N 层反向代理（如 Nginx、负载均衡）之后时设为 N，按 X-Forwarded-For 识别客户端地址（werkzeug ProxyFix）；设得多于实际层数会让客户端伪造地址绕过频率限制"),
     # Operations (portal.web.ops, portal.metrics): /metrics access, log format.
     Setting("PORTAL_METRICS_TOKEN", "", "访问 /metrics 的 Bearer 令牌（Prometheus 的 authorization 配置）；留空则只允许 PORTAL_METRICS_ALLOW 中的地址直接访问"),

@@ -265,8 +265,25 @@ def step_actor(profile: Any, case) -> str | None:
 
 
 def staff_role(user, case, profile: Any) -> str | None:
-    """The role in which a staff member may act on the case now, or ``None``."""
-    return rules.staff_acting_role(user, case, step_actor(profile, case))
+    """The role in which a staff member may act on the case now, or ``None`` (also when they
+    must stand aside: :func:`is_recused`)."""
+    role = rules.staff_acting_role(user, case, step_actor(profile, case))
+    if role is not None and is_recused(user, case):
+        return None
+    return role
+
+
+def is_recused(user, case) -> bool:
+    """回避: ``user`` decided the objection whose 复核 is the case's current step
+    (``domain.permissions.recused``). Only a review step loads the timeline."""
+    if not case.open or case.state != rules.REVIEW_STEP or case.kind != "objection":
+        return False
+    from .models import CaseEvent
+
+    session = object_session(case)
+    events = session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                             .order_by(CaseEvent.id)).scalars().all() if session is not None else []
+    return rules.recused(f"staff:{user.username}", case.kind, case.state, events)
 
 
 def staff_case_filter(user, case_model):
@@ -300,6 +317,8 @@ def require_case_role(ctx, case, role: str) -> None:
         return
     if not rules.staff_can_see(caller, case):
         _refuse(rules.NOT_FOUND_CASE, 404)
+    if role != rules.APPLICANT and is_recused(caller, case):
+        _refuse(rules.RECUSED_REVIEW)
     if role == rules.APPLICANT or staff_role(caller, case, ctx.profile) != role:
         _refuse(rules.NOT_YOUR_STEP)
 

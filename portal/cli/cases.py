@@ -66,9 +66,10 @@ def register_paper(kind, code, subject_kind, lineage_id, received, channel, appl
                                           channel=channel, applicant_name=applicant_name, statement=statement,
                                           scan=(scan.name, scan.read_bytes()), var_dir=rt.settings["PORTAL_VAR_DIR"],
                                           role=role, ground=ground)
-        no, due = case.case_no, case.due_on
+        no, due, code = case.case_no, case.due_on, case.lookup_code
         session.commit()
     click.echo(f"已登记 {no}，收到日期 {received.date().isoformat()}，办理期限 {due.isoformat() if due else '—'}")
+    click.echo(f"查询码 {code}（写入回执交申请人，凭申请编号和查询码在 /progress 查询进度；只显示这一次）")
 
 
 @cases.command("sweep", help="期限届满未办理的案件按规定自动办结（如异议不成立后未申请复核，湖南 第二十八条第三款）；每日运行")

@@ -72,4 +72,27 @@ def bootstrap(subjects: int, seed: int) -> None:
                 indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=running(bar))
         else:
             indexing.drain(session, rt.backend, rt.today(), rt.profile)
+        _demo_staff_side(rt, session)
     click.echo("准备完成")
+
+
+def _demo_staff_side(rt, session) -> None:
+    """Development only: a first staff account (printed once) and a few plates whose scan URLs use
+    PORTAL_BASE_URL, so a newcomer can try the staff side and the scan pages (issue 14)."""
+    from ..domain.plates import scan_url
+    from ..services.demo_staff import ensure_demo_plates, ensure_demo_staff
+
+    env = rt.settings["PORTAL_ENV"]
+    ctx = rt.context(session, "cli:bootstrap")
+    account = ensure_demo_staff(ctx, env)
+    plates = ensure_demo_plates(ctx, env)
+    session.commit()
+    base = rt.settings["PORTAL_BASE_URL"]
+    if account:
+        click.echo("—— 开发环境演示工作人员账号（合成数据，仅显示一次；生产环境不会创建）——")
+        click.echo(f"登录地址：{base.rstrip('/')}/staff/login")
+        click.echo(f"用户名：{account.username}　密码：{account.password}　角色：系统管理员、认定部门")
+        click.echo(f"动态验证码（TOTP）绑定地址：{account.totp_uri}")
+        click.echo("复核须由另一账号办理（回避），例如：credit-portal staff create reviewer.demo --role reviewer")
+    for plate in plates:
+        click.echo(f"演示身份牌 {plate.plate_no}：{scan_url(base, plate.token)}")

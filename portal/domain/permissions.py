@@ -24,6 +24,10 @@ APPLICANT = "applicant"
 PLATE_ROLES = frozenset({"operator", "department"})  # 淮安 三(七): who issues identity plates
 SELF, LEGAL_REP = "self", "legal_rep"  # permissions.Via values that may act for the subject
 
+# Every staff role in the words staff read (the nav, the account list, case timelines).
+STAFF_ROLE_LABELS = {"admin": "系统管理员", "head": "负责人", "operator": "平台运行机构", "provider": "信息提供单位",
+                     "reviewer": "复核部门", "department": "认定部门"}
+
 NOT_YOUR_STEP = "当前环节不由您办理。"
 NOT_FOUND_CASE = "未找到该案件。"
 APPLICANT_ONLY = "只有申请人本人可以办理。"
@@ -32,6 +36,15 @@ PLATES_ONLY = "只有平台运行机构和认定部门的工作人员可以管�
 PLATE_REGION = "该身份牌不在您的管辖范围内。"
 ADMIN_ONLY = "只有系统管理员可以维护节假日表。"
 NO_CALLER = "未能确认办理人身份，操作未执行。"
+RECUSED_REVIEW = "回避：您作出了原处理决定，该异议的复核须由其他工作人员办理。"
+
+# The step in which another body checks an objection decision (湖南 第二十八条第三款 复核; 海南
+# 第四十条第三款 平台运行机构复核处理决定). Its handler must not be the person who took the decision
+# under review (回避: nobody reviews their own decision).
+REVIEW_STEP = "review"
+# Case events that decide nothing: time limits, materials, filing, system recounts.
+NOT_DECISIONS = frozenset({"file", "withdraw", "extend", "stop_clock", "resume_clock", "request_materials",
+                           "supplement", "recalculate", "request_review"})
 
 
 def in_region(user_region: str, region_code: str) -> bool:
@@ -90,3 +103,32 @@ def may_act_for_subject(via: str | None) -> bool:
 
 def is_applicant(iss: str, sub: str, case) -> bool:
     return (case.applicant_iss, case.applicant_sub) == (iss, sub)
+
+
+def decider_under_review(kind: str, step_id: str | None, events) -> str | None:
+    """The actor whose decision the case's current step reviews, or ``None`` when the step is no
+    objection 复核. ``events``: the case's timeline (anything with ``actor``, ``role``, ``action``,
+    ``from_state``), oldest first; the decision is the last staff decision taken before the case
+    entered the review step."""
+    if kind != "objection" or step_id != REVIEW_STEP:
+        return None
+    decisions = [e for e in events if e.role not in (APPLICANT, "system") and e.action not in NOT_DECISIONS
+                 and e.from_state != REVIEW_STEP]
+    return decisions[-1].actor if decisions else None
+
+
+def recused(actor: str, kind: str, step_id: str | None, events) -> bool:
+    """``actor`` must stand aside on this step: they decided what it reviews."""
+    decider = decider_under_review(kind, step_id, events)
+    return decider is not None and decider == actor
+
+
+def withdrawable(kind: str, step_id: str | None, step_actor: str | None) -> bool:
+    """An applicant may withdraw while no decision is out: a repair until it ends; an objection
+    until it is decided, i.e. not while the applicant answers a decision (accept it or ask for
+    复核) nor during the 复核 (湖南 第二十八条第三款)."""
+    if step_id is None or step_actor is None:
+        return False
+    if kind != "objection":
+        return True
+    return step_actor != APPLICANT and step_id != REVIEW_STEP

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -67,5 +67,11 @@ class Report(Base):
     generated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sha256: Mapped[str] = mapped_column(String(64), default="")
     verify_token: Mapped[str] = mapped_column(String(32))
+    # A public credit report (services.public_report): the public data version and day it shows,
+    # and its bytes (public data only), so that an unchanged organisation gets the same report.
+    public_version: Mapped[str | None] = mapped_column(String(48))
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     subject: Mapped[Subject] = relationship()
+
+    __table_args__ = (Index("ix_reports_subject_public_version", "subject_id", "public_version", unique=True),)

@@ -48,6 +48,8 @@ class Case(Base):
     materials_request: Mapped[str] = mapped_column(Text, default="")
     region_code: Mapped[str] = mapped_column(String(6), default="")
     authority: Mapped[str] = mapped_column(String(120), default="")
+    # SHA-256 of the public look-up code (services.progress); the code itself is never stored.
+    lookup_code_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

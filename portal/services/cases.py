@@ -28,6 +28,7 @@ from .context import ServiceContext
 from .errors import ServiceError
 from .grading import compute_grades
 from .indexing import enqueue
+from .lookup_code import issue_lookup_code
 from .records import correct_record, current_version, set_record_status
 
 OBJECTION, REPAIR = "objection", "repair"
@@ -46,6 +47,11 @@ REPAIRED_STEP = "repaired"
 # (湖南 第二十八条 "书面告知申请人并说明理由"; 海南 第四十条第三款; 湖南 第三十条（二）).
 REASON_REQUIRED = frozenset({"reject", "refuse", "keep", "modify", "delete", "uphold", "correct", "objection"})
 RECORD_EFFECTS = (RecordStatus.WITHDRAWN, RecordStatus.DELETED)
+# The applicant's request for 复核 says why (湖南 第二十八条第三款: 对处理结果有异议的，可以申请复核;
+# the reviewing body needs to know what is contested). Bounded like every text we store.
+REVIEW_REQUEST = "request_review"
+APPLICANT_ROLE = "applicant"
+REVIEW_REASON_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,7 @@ def _new_case(ctx: ServiceContext, kind: str, subject: Subject, record: CreditRe
                 state=state.step, step_entered_on=state.entered_on)
     _store(case, state)
     _insert_numbered(ctx, case, kind)
+    case.lookup_code = issue_lookup_code(case)  # shown once on the receipt; only its hash is kept
     _event(ctx, case, role="applicant", action="file", from_state="", on=received_on)
     due = f"，办理期限至 {_due_text(ctx, case)}" if case.due_on else ""
     notify(ctx, case, f"您的{KIND_LABELS[kind]}申请（{case.case_no}）已收到{due}。")
@@ -243,7 +250,7 @@ def _check(fn, *args, **kw):
 
 
 def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str = "", on: date | None = None,
-        changes: dict | None = None, effect: str | None = None) -> Case:
+        changes: dict | None = None, effect: str | None = None, confirmed: bool = True) -> Case:
     """Take one step of the machine as ``role`` (the profile's actor for the current step).
 
     When an objection ends upheld, ``changes`` (a correction: new version) or ``effect``
@@ -264,12 +271,19 @@ def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str 
     calendar = load_calendar(ctx.session, ctx.profile)
     before = case.state
     new = _check(engine.apply, machine, state_of(case), action, on, calendar, reason=reason, role=role)
+    if action == REVIEW_REQUEST:
+        _text(reason, REVIEW_REASON_LIMIT, "reason", "请填写申请复核的理由（对处理结果的哪些内容有异议、为什么）")
     record = current_version(ctx, case.record_lineage_id)
     if new.terminal and case.kind == OBJECTION and new.step in UPHELD_STEPS:
         if new.step == "deleted":
             effect = RecordStatus.DELETED
         if not changes and effect not in RECORD_EFFECTS:
             raise ServiceError("异议成立：请填写更正内容，或选择撤销公示 / 删除", "changes")
+    # A decision the applicant is told and must live with or answer (the case ends, or waits for the
+    # applicant's 复核 request): the page asks once more.
+    decisive = new.terminal or machine.step(new.step).actor == APPLICANT_ROLE
+    if decisive and role != APPLICANT_ROLE and not confirmed:
+        raise ServiceError("这是办结决定：请勾选“确认作出该决定”后再提交", "confirm")
     _store(case, new)
     if new.terminal:
         case.outcome, case.outcome_reason = new.step, reason
@@ -320,13 +334,31 @@ def advance_repair(ctx: ServiceContext, case: Case, action: str, *, role: str, r
     return act(ctx, case, action, role=role, reason=reason)
 
 
-def withdraw_case(ctx: ServiceContext, case: Case, applicant: Applicant, reason: str = "") -> Case:
-    """The applicant withdraws an open case."""
+def may_withdraw(profile, case: Case) -> bool:
+    """The case can still be withdrawn: open, and (an objection) no decision taken yet
+    (``domain.permissions.withdrawable``)."""
+    from ..domain.permissions import withdrawable
+    from ..permissions import step_actor
+
+    return case.open and withdrawable(case.kind, case.state, step_actor(profile, case))
+
+
+def withdraw_case(ctx: ServiceContext, case: Case, applicant: Applicant, reason: str = "", *,
+                  confirmed: bool = True) -> Case:
+    """The applicant withdraws an open case, after confirming (the page asks once more: a
+    withdrawn case ends at once). Not after a decision on an objection: the applicant then
+    accepts it or asks for 复核 (湖南 第二十八条第三款)."""
     if not case.open:
         raise ServiceError("案件已办结，不能撤回", "case", 409)
     if not applicant.is_applicant_of(case):
         raise ServiceError("只有申请人本人可以撤回申请", "case", 403)
     require_applicant(ctx, case)  # and the login calling is that applicant
+    if not may_withdraw(ctx.profile, case):
+        raise ServiceError("已作出处理决定，不能再撤回；可以接受处理结果或申请复核", "case", 409)
+    if not confirmed:
+        raise ServiceError("请勾选确认撤回（撤回后本申请即办结）", "confirm")
+    if len((reason or "").strip()) > 500:
+        raise ServiceError("撤回理由不能超过 500 字", "reason")
     before = case.state
     case.state, case.outcome, case.outcome_reason = WITHDRAWN, WITHDRAWN, (reason or "").strip()[:REASON_LIMIT]
     case.closed_on, case.due_on, case.stop_from = ctx.today, None, None

@@ -26,6 +26,7 @@ from ..services.case_reads import case_by_number, case_record, log_case_read, re
 from ..services.errors import ServiceError
 from . import abort_with, commit, ctx, db, runtime
 from .common import caller_ctx, no_store, on_refusal, send_case_document, send_evidence
+from .progress import remember_code
 from .subject import _load
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ def _file(kind: str, public_id: str, lineage_id: int):
         evidence_svc.add_evidence(c, case, name, data, var_dir=runtime().settings["PORTAL_VAR_DIR"],
                                   uploaded_by=applicant.actor)
     commit()
+    remember_code(case)  # the receipt (the case page) shows the look-up code once
     return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
 
 
@@ -175,14 +177,14 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
                            record_title=subject_text(record.title, own_values(subject)) if record else "",
                            labels=labels, step=step, overdue=case.open and engine.is_overdue(case.due_on, today),
                            ground=runtime().profile.objection.ground(case.ground) if case.ground else None,
-                           kind_label=svc.KIND_LABELS[case.kind], can_withdraw=case.open and mine,
+                           kind_label=svc.KIND_LABELS[case.kind], can_withdraw=mine and svc.may_withdraw(runtime().profile, case),
                            own_actions=own_actions, status_labels=RECORD_STATUS_LABELS, mine=mine,
                            event_labels=EVENT_LABELS, documents=docs_svc.available_documents(c, case),
                            schedule=schedule(machine, record), error=error,
                            calendar_note=svc.is_provisional(case, runtime().calendar(db())),
                            provisional_note=PROVISIONAL_NOTE, notice_until=engine.notice_last_day(case.earliest_on),
                            can_supplement=case.open and mine and case.materials_requested_on is not None,
-                           max_files=MAX_UPLOAD_FILES), status
+                           max_files=MAX_UPLOAD_FILES, review_limit=svc.REVIEW_REASON_LIMIT), status
 
 
 @bp.get("/me/subjects/<public_id>/cases/<case_no>")
@@ -240,8 +242,9 @@ def verify_document(doc_no: str):
 def case_withdraw(public_id: str, case_no: str):
     identity, subject, decision = _load(public_id, manage=True)
     case = _case(subject, case_no)
+    on_refusal(lambda exc: _render_case(identity, subject, decision, _case(subject, case_no), exc, exc.status))
     svc.withdraw_case(_ctx(identity, decision), case, svc.Applicant.of(identity, decision.via),
-                      request.form.get("reason", ""))
+                      request.form.get("reason", ""), confirmed=request.form.get("confirm") == "yes")
     commit()
     return redirect(url_for("cases.case_show", public_id=subject.public_id, case_no=case.case_no))
 
@@ -252,6 +255,7 @@ def case_act(public_id: str, case_no: str):
     only the applicant's own login may take them (checked by the verb)."""
     identity, subject, decision = _load(public_id, manage=True)
     case = _case(subject, case_no)
+    on_refusal(lambda exc: _render_case(identity, subject, decision, _case(subject, case_no), exc, exc.status))
     svc.act(_ctx(identity, decision), case, request.form.get("action", ""), role="applicant",
             reason=request.form.get("reason", ""))
     commit()

@@ -48,6 +48,8 @@ ROUTE_LIMITS = (
     RouteLimit("auth.login", "PORTAL_RATELIMIT_LOGIN"),
     RouteLimit("auth.callback", "PORTAL_RATELIMIT_LOGIN"),
     RouteLimit("staff.login", "PORTAL_RATELIMIT_LOGIN", ("POST",)),
+    RouteLimit("public_report.report", "PORTAL_RATELIMIT_SEARCH", ("POST",)),
+    RouteLimit("progress.lookup", "PORTAL_RATELIMIT_LOGIN", ("POST",)),  # guessing codes
 )
 
 

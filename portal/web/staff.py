@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, has_request_context, redirect, render_template, request, session, url_for
 
 from ..domain import cases as engine
+from ..domain import permissions as rules
 from ..domain.holiday_notice import NoticeError, parse_notice, table_rows
 from ..domain.statutory import statutory_holidays
 from ..domain.vocab import RECORD_STATUS_LABELS
@@ -32,8 +33,16 @@ from .ratelimit import client_address
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 SESSION_KEY = "staff_id"
 KIND_BY_QUEUE = {"objections": svc.OBJECTION, "repairs": svc.REPAIR}
-ROLE_LABELS = engine.ROLE_LABELS | {"admin": "系统管理员", "system": "系统"}
+ROLE_LABELS = engine.ROLE_LABELS | rules.STAFF_ROLE_LABELS | {"system": "系统"}
 no_store(bp)
+
+
+@bp.app_context_processor
+def _staff_globals():
+    """Every page knows whether it is a staff page (no citizen login, 我的 or chatbot there) and
+    the staff role labels the staff nav shows."""
+    return {"staff_page": has_request_context() and request.path.startswith("/staff"),
+            "staff_role_labels": ROLE_LABELS}
 
 
 @bp.app_template_filter("combine_page")
@@ -191,7 +200,7 @@ def case_act(case_no: str):
 
     def do(c, case, role):
         svc.act(c, case, form.get("action", ""), role=role, reason=form.get("reason", ""), changes=changes,
-                effect=effect)
+                effect=effect, confirmed=form.get("confirm") == "yes")
 
     return _post(case_no, do)
 
@@ -321,6 +330,7 @@ def paper_application():
     from ..services.paper import CHANNELS, register_paper_application
     from ..services.records import current_version
     from ..services.subjects import find_subject_by_code
+    from .progress import remember_code
 
     user = _require()
     profile = runtime().profile
@@ -352,6 +362,7 @@ def paper_application():
             error, status = exc.message, exc.status
         else:
             commit()
+            remember_code(case)  # for the paper receipt handed to the applicant
             return redirect(url_for("staff.case_show", case_no=case.case_no))
     return render_template("staff/paper.html", user=user, channels=CHANNELS, grounds=profile.objection.grounds,
                            error=error), status

@@ -17,7 +17,7 @@ from ..domain.private_view import explanation_rows, own_values, record_rows
 from ..domain.vocab import INFO_CLASS_LABELS, SCOPE_LABELS, SUBJECT_KIND_LABELS, InfoClass, category_label
 from ..identity import ACR_BY_NAME, Identity, acr_satisfies, current_identity
 from ..models import Subject
-from ..services import indexing
+from ..services import indexing, my_desk
 from ..services.access_log import access_entries, actor_for, authorisation_use_counts, log_private_view
 from ..services.authorisations import authorisations_of, grant_authorisation, revoke_authorisation
 from ..services.case_reads import subject_case_panel
@@ -123,10 +123,24 @@ def me():
     identity = _identity()
     today = runtime().today()
     entries = permissions.subjects_for(identity, db(), today)
-    return render_template("subject/me.html", identity=identity, entries=entries,
+    desk = my_desk.dashboard(caller_ctx(actor_for(identity), identity), identity)
+    return render_template("subject/me.html", identity=identity, entries=entries, desk=desk,
                            via_labels=permissions.VIA_LABELS, kind_labels=SUBJECT_KIND_LABELS,
                            step_up_url=None if acr_satisfies(identity.acr, _required_acr())
                            else login_url(_required_acr()))
+
+
+@bp.post("/me/notices/read")
+def notices_read():
+    """Mark one notice (``id``) or all of the login's notices read (a service verb)."""
+    identity = _identity()
+    raw = (request.form.get("id") or "").strip()
+    note_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    if raw and note_id is None:
+        abort_with(404, "未找到该通知。")
+    my_desk.mark_notices_read(caller_ctx(actor_for(identity), identity), note_id)
+    commit()
+    return redirect(url_for("subject.me") + "#notices", 303)
 
 
 @bp.get("/me/subjects/<public_id>")

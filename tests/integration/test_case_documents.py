@@ -202,7 +202,7 @@ def test_objection_result_after_each_decision(client, ctx, session, login_as, wo
                    "孙科长", "长沙市卫生健康委员会", "《湖南省卫生健康信用信息管理办法（试行）》第二十八条"):
         assert wanted in first, wanted
 
-    cases.decide_objection(ctx, case, "request_review", role="applicant")
+    cases.decide_objection(ctx, case, "request_review", role="applicant", reason="执业地点记载有误")
     cases.decide_objection(w.staff_ctx, case, "uphold", role="reviewer", reason="复核认为地点记载错误",
                            changes={"title": "未按规定公示收费标准被处罚（地点已更正）"})
     session.commit()

@@ -68,7 +68,7 @@ def test_index_down_after_the_commit(client, session, rt, monkeypatch, in_notice
         raise RuntimeError("index down")
 
     monkeypatch.setattr(rt.backend, "upsert", down)
-    resp = client.post(f"/staff/cases/{case.case_no}/act", data={"action": "no_objection", "reason": ""})
+    resp = client.post(f"/staff/cases/{case.case_no}/act", data={"action": "no_objection", "reason": "", "confirm": "yes"})
     assert resp.status_code == 302  # the decision is committed before the index is written
     session.expire_all()
     assert session.get(Case, case.id).state == "repaired"
@@ -92,7 +92,7 @@ def test_failure_inside_the_decision_keeps_nothing(client, session, rt, monkeypa
         raise RuntimeError("grading table unreadable")
 
     monkeypatch.setattr(cases, "regrade", broken)
-    resp = client.post(f"/staff/cases/{case.case_no}/act", data={"action": "no_objection", "reason": ""})
+    resp = client.post(f"/staff/cases/{case.case_no}/act", data={"action": "no_objection", "reason": "", "confirm": "yes"})
     assert resp.status_code == 500 and "系统暂时无法处理" in resp.get_data(as_text=True)
     session.expire_all()
     fresh = session.get(Case, case.id)
@@ -101,7 +101,7 @@ def test_failure_inside_the_decision_keeps_nothing(client, session, rt, monkeypa
     assert counts(session) == before_login and before_login["IndexJob"] == before["IndexJob"]
     assert ORG in hits(client, "骗取医保基金")  # still published: nothing changed
     monkeypatch.undo()
-    resp = client.post(f"/staff/cases/{case.case_no}/act", data={"action": "no_objection", "reason": ""})
+    resp = client.post(f"/staff/cases/{case.case_no}/act", data={"action": "no_objection", "reason": "", "confirm": "yes"})
     assert resp.status_code == 302
     session.expire_all()
     assert session.get(Case, case.id).state == "repaired"

@@ -63,7 +63,7 @@ def test_late_review_request_refused(ctx, session, rejected):
     with pytest.raises(ServiceError, match="期限已于 2026-12-11 届满"):
         cases.act(late, case, "request_review", role="applicant")
     in_time = dataclasses.replace(ctx, today=date(2026, 12, 11))
-    cases.act(in_time, case, "request_review", role="applicant")
+    cases.act(in_time, case, "request_review", role="applicant", reason="对处理结果不服")
     assert case.state == "review"
     assert not sweep_case(late, case)  # the review step waits for the reviewer, it does not lapse
 

@@ -107,7 +107,7 @@ def test_reject_review_and_applicant_steps(ctx, session, world):
     case = file(ctx, org, rec)
     cases.decide_objection(ctx, case, "reject", role="department", reason="经核查，处罚决定书记载无误")
     assert case.state == "rejected" and case.open and case.due_on == date(2026, 12, 11)  # review window (湖南 第二十八条第三款)
-    cases.decide_objection(ctx, case, "request_review", role="applicant", reason="")
+    cases.decide_objection(ctx, case, "request_review", role="applicant", reason="执业范围另有批准文件")
     assert case.state == "review" and case.due_on == date(2026, 11, 25)
     cases.decide_objection(ctx, case, "reject", role="reviewer", reason="复核维持")
     assert case.state == "closed" and not case.open
@@ -266,7 +266,7 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
     assert "异议处理中" in BeautifulSoup(client.get(f"/facility/{org.public_id}").get_data(as_text=True),
                                      "html.parser").get_text()
     # withdraw
-    client.post(resp.headers["Location"] + "/withdraw", data={"reason": ""})
+    client.post(resp.headers["Location"] + "/withdraw", data={"reason": "", "confirm": "yes"})
     session.expire_all()
     assert session.execute(select(Case.state)).scalar() == "withdrawn"
 
@@ -281,7 +281,7 @@ def test_applicant_requests_review_on_the_web(client, ctx, session, login_as, wo
     page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
     assert "经核查无误" in page.get_text()
     assert {i["value"] for i in page.select("input[name=action]")} == {"request_review", "accept"}
-    assert client.post(url + "/act", data={"action": "request_review"}).status_code == 302
+    assert client.post(url + "/act", data={"action": "request_review", "reason": "另有批准文件"}).status_code == 302
     session.expire_all()
     assert session.get(Case, case.id).state == "review"
 

@@ -21,7 +21,7 @@ from portal.models import AuditEvent, Case, Grade, Notification, StaffUser
 from portal.models.base import Base
 from portal.permissions import can_view_private, staff_case_filter
 from portal.services import authorisations as auth_svc
-from portal.services import cases, draws, paper, public_pages, reports, staff_desk
+from portal.services import cases, draws, my_desk, paper, public_pages, reports, staff_desk
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
@@ -276,17 +276,19 @@ def _refusals(w, ctx, tmp_path):
             _as(ctx, stranger), org, w["rec"], kind="objection", received_on=TODAY, channel="paper",
             applicant_name="钱法人", statement="登记有误", scan=("申请书.pdf", b""), var_dir=tmp_path,
             role=cases.machine_for(ctx.profile, "objection").start_for(w["rec"]).actor, ground="fact_error"),
+        "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
     }
 
 
 # POST routes with no permission to check: logging in and out (and the development IdP), the
 # public forms anyone may use (verify a report or a document, the chat), and the holiday table,
 # whose verbs live in services/calendar (administrators only: checked by the view today; the
-# calendar work moves that check into its verbs), and the development IdP's userinfo (its own
-# bearer token).
+# calendar work moves that check into its verbs), the development IdP's userinfo (its own bearer
+# token), the public progress look-up (anyone with a number and its code) and an organisation's
+# public report (anyone).
 EXEMPT = {"/staff/login", "/staff/logout", "/logout", "/dev-idp/authorize", "/dev-idp/token", "/dev-idp/userinfo",
-          "/chat",
-          "/verify/report/<report_no>", "/verify/document/<doc_no>", "/staff/calendar"}
+          "/chat", "/verify/report/<report_no>", "/verify/document/<doc_no>", "/staff/calendar",
+          "/progress", "/facility/<public_id>/report.pdf"}
 
 
 def test_every_post_route_verb_refuses_a_caller_who_may_not(app, ctx, session, objection_world, tmp_path):

@@ -125,7 +125,8 @@ def test_web_login_queue_and_decide(client, session, staff, objection, ctx):
     resp = client.post(f"/staff/cases/{objection.case_no}/act", data={"action": "reject", "reason": ""})
     assert resp.status_code == 400 and "理由" in resp.get_data(as_text=True)
     resp = client.post(f"/staff/cases/{objection.case_no}/act",
-                       data={"action": "uphold", "reason": "登记信息有误，撤销公示", "effect": "withdrawn"})
+                       data={"action": "uphold", "reason": "登记信息有误，撤销公示", "effect": "withdrawn",
+                             "confirm": "yes"})
     assert resp.status_code == 302
     session.expire_all()
     case = session.get(Case, objection.id)
