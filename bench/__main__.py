@@ -2,7 +2,7 @@
 
     dataset      generate + bulk load + grade + index the dataset (cached; --force rebuilds)
     build        full index build rate and size per backend, and the FTS5 trigram reference
-    search       in-process search latency per query class through portal.search.search_public,
+    search       in-process search latency per query class through portal.services.search.search_public,
                  and the same queries against SQLite FTS5 trigram directly
     http         gunicorn (2 sync workers, 127.0.0.1) under wrk for a fixed duration: QR scan
                  page and facility page (first pass and cached second pass), search fragment
@@ -163,7 +163,7 @@ def _fts_query(con: sqlite3.Connection, text: str, filters: dict) -> int:
 def cmd_search(args) -> dict:
     datasets.ensure(args.size)
     args.search_url = datasets.search_url(args.size, args.search_url)
-    from portal.search import search_public
+    from portal.services.search import search_public
 
     queries = sample_queries(args.size, args.queries)
     rt = datasets.runtime(args.size, search_url=args.search_url)
@@ -352,8 +352,8 @@ def cmd_incremental(args) -> dict:
     from sqlalchemy import select
 
     from portal.models import Subject
-    from portal.search import search_public
     from portal.services import indexing
+    from portal.services.search import search_public
     from portal.services.subjects import register_subject
     from search_index import SearchQuery
 

@@ -78,7 +78,7 @@ def _database_mb(rt) -> float:
 def runtime(size: str, migrate: bool = True, **kw):
     """The portal runtime on a dataset; migrations newer than the cached dataset are applied."""
     from portal.config import load_settings
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from portal.runtime import Runtime
 
     rt = Runtime.from_settings(load_settings(settings(size, **kw)))
@@ -110,7 +110,7 @@ def ensure(size: str, force: bool = False) -> dict:
     """Build the dataset once: bulk load through the services' rules, grade, rebuild the index."""
     if meta(size).get("complete") and not force:
         return meta(size)
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from portal.services import indexing
     from portal.services.bulk_load import bulk_load_demo
 

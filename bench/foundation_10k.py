@@ -33,12 +33,12 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from portal.config import load_settings
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from portal.models import CreditRecord, Subject
     from portal.runtime import Runtime
-    from portal.search import search_public
     from portal.services import indexing
     from portal.services.demo import load_demo
+    from portal.services.search import search_public
 
     rt = Runtime.from_settings(load_settings())
     upgrade(rt.engine)

@@ -49,7 +49,7 @@ def prepare(var: Path, plates: int, seed: int) -> dict:
     from sqlalchemy import func, select
 
     from portal.config import load_settings
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from portal.models import Subject
     from portal.runtime import Runtime
     from portal.services.demo import load_demo
@@ -73,7 +73,8 @@ def prepare(var: Path, plates: int, seed: int) -> dict:
 def generation(rt, plates: int, out_dir: Path) -> dict:
     from sqlalchemy import select
 
-    from portal import plates_render as render
+    from portal.documents import plates as render
+    from portal.documents.qr import encode_qr
     from portal.models import Plate, Subject
     from portal.services import plates as svc
 
@@ -88,7 +89,7 @@ def generation(rt, plates: int, out_dir: Path) -> dict:
         figures["issue"] = (issued, time.perf_counter() - t0)
 
         rows = s.execute(select(Plate).order_by(Plate.id)).scalars().all()
-        render.encode_qr.cache_clear()
+        encode_qr.cache_clear()
         t0 = time.perf_counter()
         for p in rows:
             svc.plate_matrix(p, base)
@@ -96,7 +97,7 @@ def generation(rt, plates: int, out_dir: Path) -> dict:
         figures["qr encode (cold, stored on row)"] = (len(rows), time.perf_counter() - t0)
 
         s.expire_all()
-        render.encode_qr.cache_clear()
+        encode_qr.cache_clear()
         rows = s.execute(select(Plate).order_by(Plate.id)).scalars().all()
         render.cjk_font()  # registering the font once per process is not per-plate work
         pdf = out_dir / "plates.pdf"

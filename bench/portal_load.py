@@ -62,7 +62,7 @@ def prepare(var: Path, env: dict, subjects: int = 400, seed: int = 5) -> dict:
     from sqlalchemy import select
 
     from portal.config import load_settings
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from portal.models import Plate, Subject
     from portal.runtime import Runtime
     from portal.services import indexing

@@ -92,7 +92,7 @@ def settings(request, tmp_path):
 @pytest.fixture
 def app(settings):
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
 
     app = create_app(settings)
     app.config["TESTING"] = True

@@ -1,6 +1,6 @@
 """Facility look-ups for the chatbot, through the public search only.
 
-The chatbot never reads models: it asks ``portal.search.search_public`` (documents built from
+The chatbot never reads models: it asks ``portal.services.search.search_public`` (documents built from
 public views, with the publication window re-checked) and, for the record list of one facility,
 the same public-view context the facility page renders. Only organisations are looked up: a
 natural person's public records are on the public pages, but the chatbot does not profile

@@ -28,7 +28,7 @@ from .context import ServiceContext
 from .errors import ServiceError
 from .grading import compute_grades
 from .indexing import enqueue
-from .progress import issue_lookup_code
+from .lookup_code import issue_lookup_code
 from .records import correct_record, current_version, set_record_status
 
 OBJECTION, REPAIR = "objection", "repair"

@@ -22,6 +22,8 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..documents.plates import PlateCard
+from ..documents.qr import QrMatrix, encode_qr
 from ..domain import permissions as access
 from ..domain import plates as rules
 from ..domain.disclosure import public_subject
@@ -29,7 +31,6 @@ from ..domain.plates import PlateStatus
 from ..domain.vocab import SubjectKind, SubjectStatus
 from ..models import Plate, PlateScanDay, Subject
 from ..permissions import require_plate_manager
-from ..plates_render import PlateCard, QrMatrix, encode_qr
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
@@ -281,7 +282,7 @@ def print_batch(ctx: ServiceContext, plates: list[Plate], out, *, fmt: str, size
     the caller must manage plates in every plate's region, and the print is audited. Returns
     how many plates were rendered. QR matrices rendered for the first time are kept on the plates
     (the caller commits)."""
-    from .. import plates_render as render
+    from ..documents import plates as render
 
     for plate in plates:
         require_plate_manager(ctx, plate.subject.region_code)

@@ -1,7 +1,7 @@
 """The public progress look-up of an objection or credit-repair case (信用中国 修复进度查询), by case
 number + the look-up code printed on the applicant's receipt, without login.
 
-Each new case gets a random code (:func:`issue_lookup_code`); only its SHA-256 is stored
+Each new case gets a random code (``lookup_code.issue_lookup_code``); only its SHA-256 is stored
 (``Case.lookup_code_hash``), the code itself is shown once to the applicant. The answer
 (:func:`public_progress`) holds only the kind, the day received, the current step's label, the
 stored due date (with its 暂定 flag), whether and when the case closed and the outcome's label:
@@ -11,44 +11,20 @@ wrong code get one and the same ``None``, so the page cannot tell which one was 
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 
 from ..models import Case
-from .verifiable import NUMBER_ALPHABET
+from .cases import KIND_LABELS, WITHDRAWN, is_provisional, machine_for
+from .lookup_code import code_hash, normalise_code
 
-CODE_LENGTH = 10  # 32^10 ≈ 1.1e15 codes; the page is rate-limited per client address
 CASE_NO_PATTERN = re.compile(r"^[A-Z]{2}-\d{4}-\d{6}$")
 NOT_FOUND = "未找到该申请：申请编号或查询码不正确。请核对回执上的申请编号和查询码后重试。"
 _DUMMY_HASH = "0" * 64
-
-
-def normalise_code(code: str) -> str:
-    """What the reader typed, as stored: upper case, without spaces and hyphens."""
-    return re.sub(r"[\s\-－—]", "", (code or "")[:64]).upper()
-
-
-def _hash(case_no: str, code: str) -> str:
-    return hashlib.sha256(f"case-lookup:{case_no}:{normalise_code(code)}".encode()).hexdigest()
-
-
-def format_code(code: str) -> str:
-    """The code as printed: two groups of five (ABCDE-FGHJK)."""
-    return f"{code[:5]}-{code[5:]}"
-
-
-def issue_lookup_code(case: Case) -> str:
-    """Give a numbered case a new random look-up code; store its hash, return the code (printed
-    on the receipt once: it cannot be read back)."""
-    code = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(CODE_LENGTH))
-    case.lookup_code_hash = _hash(case.case_no, code)
-    return format_code(code)
 
 
 @dataclass(frozen=True)
@@ -76,14 +52,12 @@ def find_case(session, case_no: str, code: str) -> Case | None:
         case = session.execute(select(Case).where(Case.case_no == case_no)).scalar_one_or_none()
     stored = case.lookup_code_hash if case is not None and case.lookup_code_hash else _DUMMY_HASH
     # compared in constant time, and also when there is no such case (no timing oracle)
-    matches = hmac.compare_digest(stored, _hash(case_no, code)) and stored != _DUMMY_HASH
+    matches = hmac.compare_digest(stored, code_hash(case_no, code)) and stored != _DUMMY_HASH
     return case if matches and normalise_code(code) else None
 
 
 def public_progress(session, profile, case: Case, calendar) -> Progress:
     """What the public look-up shows of a case found by :func:`find_case`: labels and dates only."""
-    from .cases import KIND_LABELS, WITHDRAWN, is_provisional, machine_for
-
     machine = machine_for(profile, case.kind)
     labels = {s.id: s.label for s in machine.steps} | {WITHDRAWN: "申请人已撤回"}
     closed = case.closed_on is not None

@@ -28,14 +28,13 @@ from .access_log import actor_for, log_private_view
 from .context import ServiceContext
 from .errors import ServiceError
 from .indexing import latest_grade
-from .verifiable import (  # noqa: F401  (cjk_font, china_time, qr_png: the names other modules import)
+from .verifiable import (  # noqa: F401  (cjk_font, china_time: the names other modules import)
     CHINA_TZ,
     build_pdf,
     china_time,
     cjk_font,
     new_number,
     new_token,
-    qr_png,
     sha256,
     styles,
     token_matches,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
+from ..documents.qr import encode_qr, qr_png  # the portal's one QR encoder (plates use it too)
+
 CHINA_TZ = timezone(timedelta(hours=8))
 # A sentence put together from parts ("（加盖公章）" + "。") must not print "。。" (issue 14).
 _DOUBLED = re.compile(r"([。，；、！？])\1+")
@@ -89,18 +91,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def qr_png(data: str) -> bytes:
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
-
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=8, border=4)
-    qr.add_data(data)
-    qr.make(fit=True)
-    buf = io.BytesIO()
-    qr.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
-    return buf.getvalue()
-
-
 @dataclass(frozen=True)
 class Styles:
     """The paragraph styles and table styles every portal PDF uses."""
@@ -164,7 +154,7 @@ def verify_header(st: Styles, *, portal_name: str, title: str, meta: list[tuple[
     from reportlab.platypus import Image, Table, TableStyle
 
     table = Table([[st.p(k), st.p(v)] for k, v in meta], colWidths=[26 * mm, 100 * mm], style=st.box)
-    qr = Image(io.BytesIO(qr_png(url)), width=36 * mm, height=36 * mm)
+    qr = Image(io.BytesIO(qr_png(encode_qr(url))), width=36 * mm, height=36 * mm)
     return [st.p(portal_name, st.center), st.p(title, st.h1),
             Table([[table, [qr, st.p("扫码核验", st.center)]]], colWidths=[130 * mm, 40 * mm],
                   style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)])),

@@ -24,7 +24,7 @@ from werkzeug.routing import BuildError
 from ..chatbot import Chatbot, Context, Env, LLMClient, SearchFacilities
 from ..chatbot.normalise import clean
 from ..domain.identifiers import scrub_personal_data
-from ..search import search_public
+from ..services.search import search_public
 from . import abort_with, db, is_htmx, ratelimit, runtime
 
 bp = Blueprint("chat", __name__)

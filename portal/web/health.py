@@ -34,7 +34,7 @@ def code_heads() -> tuple[str, ...]:
     if _code_heads is None:
         from alembic.script import ScriptDirectory
 
-        from ..migrate import alembic_config
+        from ..db.migrate import alembic_config
 
         with _heads_lock:
             cfg = alembic_config("sqlite://")  # the URL is not used to read the scripts

@@ -9,10 +9,10 @@ from flask import Blueprint, Response, make_response, redirect, render_template,
 
 from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
 from ..identity import current_identity
-from ..search import clean_filters, parse_page, search_public
 from ..services import public_pages as pages_svc
 from ..services.importer import template_csv, template_xlsx
 from ..services.list_filters import clean_list_filters, list_csv
+from ..services.search import clean_filters, parse_page, search_public
 from . import abort_with, cached_pages, db, is_htmx, runtime
 from .common import private_headers
 from .csrf import csrf_token

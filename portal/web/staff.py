@@ -16,14 +16,15 @@ from ..domain.vocab import RECORD_STATUS_LABELS
 from ..domain.workdays import PACKAGE_YEARS, fallback_warning
 from ..identity import _rotate
 from ..models import Case, StaffUser
-from ..search import parse_page
 from ..services import calendar as calendar_svc
 from ..services import case_documents as docs_svc
 from ..services import cases as svc
+from ..services import holiday_table
 from ..services import staff as staff_svc
 from ..services import staff_desk as desk
 from ..services.case_reads import case_record, read_case
 from ..services.errors import ServiceError
+from ..services.search import parse_page
 from . import abort_with, commit, ctx, db, runtime
 from .cases import event_label
 from .common import caller_ctx, no_store, on_refusal, send_case_document, send_evidence
@@ -295,7 +296,7 @@ def calendar_save():
     text, year_text = form.get("notice", "") or "", form.get("notice_year", "") or ""
     try:
         if op == "review":
-            calendar_svc.mark_year_reviewed(c, _form_year(form.get("year")), form.get("note", ""))
+            holiday_table.mark_year_reviewed(c, _form_year(form.get("year")), form.get("note", ""))
         elif op in ("notice_preview", "notice_import"):
             try:
                 notice = parse_notice(text, _form_year(year_text, required=False))
@@ -304,7 +305,7 @@ def calendar_save():
             if op == "notice_preview":
                 return _calendar_page(user, preview=notice, text=text, year_text=year_text)
             note = " ".join(p for p in (notice.title, notice.doc_no) if p)
-            calendar_svc.import_notice(c, notice, note[:calendar_svc.NOTE_LIMIT])
+            holiday_table.import_notice(c, notice, note[:holiday_table.NOTE_LIMIT])
         else:
             try:
                 day = date.fromisoformat((form.get("day") or "").strip())
@@ -312,7 +313,7 @@ def calendar_save():
                 raise ServiceError("请填写有效日期（YYYY-MM-DD）", "day") from None
             if form.get("kind") not in ("holiday", "workday"):
                 raise ServiceError("请选择放假或调休上班", "kind")
-            calendar_svc.set_holiday_override(c, day, form.get("kind") == "workday", form.get("note", ""))
+            holiday_table.set_holiday_override(c, day, form.get("kind") == "workday", form.get("note", ""))
     except ServiceError as exc:
         db().rollback()
         return _calendar_page(user, exc.message, exc.status, text=text[:20_000], year_text=year_text[:10])

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 
-from .. import plates_render as render
+from ..documents import plates as render
+from ..documents.qr import qr_png
 from ..domain.plates import PLATE_STATUS_LABELS, REVOKE_REASONS, scan_url
 from ..domain.vocab import CATEGORIES, SubjectKind
 from ..services import plates as svc
@@ -191,7 +192,7 @@ def download(plate_no: str, fmt: str):
     elif fmt == "svg":
         body, mime = render.plate_svg(card, size), "image/svg+xml"
     else:
-        body, mime = render.qr_png(card.matrix, scale=10), "image/png"
+        body, mime = qr_png(card.matrix, scale=10), "image/png"
     return Response(body, mimetype=mime, headers={"Content-Disposition": f"attachment; filename={name}"})
 
 

@@ -69,7 +69,7 @@ def _database(kind: str):
 def world_app(request, tmp_path_factory):
     """One app and one world per database for the whole matrix (building it per case is slow)."""
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
 
     tmp = tmp_path_factory.mktemp("matrix")
     with _database(request.param) as url:

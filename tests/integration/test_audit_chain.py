@@ -33,18 +33,19 @@ def _ids(session) -> list[int]:
 
 def _cli(settings, monkeypatch, *args: str) -> tuple[int, str]:
     """``credit-portal audit …`` on the test database; its engine is disposed afterwards."""
-    from portal import cli
+    from portal.cli import audit as audit_cli
+    from portal.cli import main
 
     made = []
-    original = cli._runtime
+    original = audit_cli.load_runtime
 
     def tracked():
         made.append(original())
         return made[-1]
 
-    monkeypatch.setattr(cli, "_runtime", tracked)
+    monkeypatch.setattr(audit_cli, "load_runtime", tracked)
     try:
-        result = CliRunner().invoke(cli.main, ["audit", *args], env={k: str(v) for k, v in settings.items()})
+        result = CliRunner().invoke(main, ["audit", *args], env={k: str(v) for k, v in settings.items()})
     finally:
         for rt in made:
             rt.engine.dispose()
@@ -268,7 +269,7 @@ def test_events_written_before_the_key_still_verify(settings, tmp_path, monkeypa
     import sqlalchemy as sa
 
     from portal.config import load_settings
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from portal.runtime import Runtime
     from portal.services.audit import record_event
 

@@ -19,7 +19,7 @@ def _documents(rt, session) -> dict[str, dict]:
 
 
 def test_bulk_load_matches_the_service_verbs(rt, ctx, session, tmp_path):
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from portal.runtime import Runtime
 
     counts = bulk_load_demo(ctx, N, SEED)

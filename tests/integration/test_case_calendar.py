@@ -19,7 +19,7 @@ from sqlalchemy import select
 from portal.domain.holiday_notice import parse_notice
 from portal.models import AuditEvent, Case, CaseEvent, HolidayOverride, Notification
 from portal.services import calendar as calendar_svc
-from portal.services import cases
+from portal.services import cases, holiday_table
 from portal.services import staff as staff_svc
 from portal.services.case_documents import objection_application_content
 from portal.services.errors import ServiceError
@@ -155,7 +155,7 @@ def test_override_leaves_unaffected_cases_alone(ctx, session, december, make_org
                                  ground="fact_error", statement="有误", applicant=APPLICANT, commitment=True,
                                  identity_confirmed=True)
     assert early.due_on == date(2026, 11, 25)
-    moved = calendar_svc.set_holiday_override(dataclasses.replace(ctx, actor="staff:admin.sys"), date(2027, 1, 4),
+    moved = holiday_table.set_holiday_override(dataclasses.replace(ctx, actor="staff:admin.sys"), date(2027, 1, 4),
                                               False, "假设的放假安排")
     assert [c.id for c in session.execute(select(Case).where(Case.due_on == date(2027, 1, 5))).scalars()] == [case.id]
     assert early.due_on == date(2026, 11, 25) and moved.day == date(2027, 1, 4)
@@ -167,19 +167,19 @@ def test_review_refuses_missing_statutory_days_and_absurd_years(ctx, session):
     entered (《全国年节及纪念日放假办法》第二条); issue #12: any integer used to be accepted."""
     for year in (-10**20, 1999, 2101, 10**20):
         with pytest.raises(ServiceError, match="2000–2100"):
-            calendar_svc.mark_year_reviewed(ctx, year, "通知")
+            holiday_table.mark_year_reviewed(ctx, year, "通知")
     with pytest.raises(ServiceError, match="1月1日（元旦）.*2月5日（春节（除夕））") as err:
-        calendar_svc.mark_year_reviewed(ctx, 2027, "通知")
+        holiday_table.mark_year_reviewed(ctx, 2027, "通知")
     assert err.value.status == 409
     for day in list(calendar_svc.missing_statutory_days(session, 2027))[:-1]:
-        calendar_svc.set_holiday_override(ctx, day, False, "通知")
+        holiday_table.set_holiday_override(ctx, day, False, "通知")
     with pytest.raises(ServiceError, match="10月3日（国庆节）"):  # one still missing
-        calendar_svc.mark_year_reviewed(ctx, 2027, "通知")
-    calendar_svc.set_holiday_override(ctx, date(2027, 10, 3), True, "录错了")  # a workday is not a holiday
+        holiday_table.mark_year_reviewed(ctx, 2027, "通知")
+    holiday_table.set_holiday_override(ctx, date(2027, 10, 3), True, "录错了")  # a workday is not a holiday
     with pytest.raises(ServiceError, match="10月3日"):
-        calendar_svc.mark_year_reviewed(ctx, 2027, "通知")
-    calendar_svc.set_holiday_override(ctx, date(2027, 10, 3), False, "通知")
-    assert calendar_svc.mark_year_reviewed(ctx, 2027, "通知") == [2027]
+        holiday_table.mark_year_reviewed(ctx, 2027, "通知")
+    holiday_table.set_holiday_override(ctx, date(2027, 10, 3), False, "通知")
+    assert holiday_table.mark_year_reviewed(ctx, 2027, "通知") == [2027]
 
 
 def test_cli_calendar(app, rt, session, december, tmp_path):
@@ -232,7 +232,7 @@ def test_applicant_sees_provisional_everywhere(client, ctx, session, login_as, d
                             .order_by(Notification.id)).scalars().first()
     assert "2027-01-04（暂定" in filed
 
-    calendar_svc.import_notice(ctx, parse_notice(NOTICE_2027))
+    holiday_table.import_notice(ctx, parse_notice(NOTICE_2027))
     session.commit()
     page = BeautifulSoup(client.get(url).data, "html.parser")
     assert page.select_one(".due .calendar-note") is None and page.select_one(".due .provisional") is None

@@ -395,8 +395,8 @@ def test_other_profiles_render_their_documents(pid, tmp_path):
     """湖南医保: the 附件 names and a 5-WD 公示 step with its own limit; 海南: forward / accept /
     investigate are no decisions, the operator's final review is."""
     from portal import create_app
+    from portal.db.migrate import upgrade
     from portal.domain.identifiers import make_uscc
-    from portal.migrate import upgrade
     from portal.services.records import add_record
     from portal.services.subjects import register_subject
 

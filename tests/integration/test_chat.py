@@ -16,8 +16,9 @@ from bs4 import BeautifulSoup
 from portal.chatbot import Chatbot
 from portal.domain.workdays import add_workdays
 from portal.profiles import load_profile
-from portal.services.calendar import load_calendar, set_holiday_override
+from portal.services.calendar import load_calendar
 from portal.services.grading import compute_grades
+from portal.services.holiday_table import set_holiday_override
 from portal.services.records import set_record_status
 
 CANARIES = {

@@ -172,7 +172,7 @@ def _multipart(gen: Generator, names: list[str], files: list[str]) -> dict:
 def fuzz_app(request, tmp_path_factory):
     """One app per database with subjects, a case and a staff member, shared by the whole run."""
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
 
     tmp = tmp_path_factory.mktemp("fuzz")
     with _database(request.param) as url:

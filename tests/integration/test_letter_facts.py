@@ -226,8 +226,8 @@ def test_every_profile_documents_cite_their_own_regulation(pid, tmp_path):
     no profile key, no other place's draft (海南 第四十一条 / 第二十七条 were printed under every
     profile), no doubled punctuation."""
     from portal import create_app
+    from portal.db.migrate import upgrade
     from portal.domain.identifiers import make_uscc
-    from portal.migrate import upgrade
     from portal.permissions import Decision, Via
     from portal.services.records import add_record
     from portal.services.reports import generate_report

@@ -337,7 +337,7 @@ def test_network_error_during_token_exchange(client, world, session, monkeypatch
 
 def test_unreachable_external_issuer(settings, session):
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
 
     app = create_app({**settings, "PORTAL_OIDC_ISSUER": "http://127.0.0.1:9", "PORTAL_OIDC_CLIENT_ID": "portal",
                       "PORTAL_OIDC_CLIENT_SECRET": "secret", "PORTAL_OIDC_TIMEOUT": "2"})

@@ -177,8 +177,8 @@ def test_index_failure_keeps_job_and_case(ctx, session, rt, world, monkeypatch):
 def test_hainan_chain(tmp_path):
     """海南 第三十八–四十条 through the services: forward, accept, investigate, delete."""
     from portal import create_app
+    from portal.db.migrate import upgrade
     from portal.domain.identifiers import make_uscc
-    from portal.migrate import upgrade
     from portal.services.records import add_record
     from portal.services.subjects import register_subject
 

@@ -105,7 +105,7 @@ def interop_settings(settings, provider):
 @pytest.fixture
 def app(interop_settings):
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
 
     app = create_app(interop_settings)
     app.config["TESTING"] = True
@@ -236,7 +236,7 @@ def test_provider_claiming_another_issuer_is_refused(settings, interop_settings,
     """The configured issuer differs from the one the discovery document states (here: a trailing
     slash): OIDC Discovery §4.3 says to refuse, before the user is sent anywhere."""
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
 
     app = create_app({**interop_settings, "PORTAL_OIDC_ISSUER": provider.issuer + "/"})
     upgrade(app.extensions["portal"].engine)

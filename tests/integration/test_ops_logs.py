@@ -15,7 +15,7 @@ ID_NUMBER = "430102198005170013"  # valid check digit (make_resident_id's shape)
 @pytest.fixture
 def json_app(settings):
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
 
     app = create_app({**settings, "PORTAL_LOG_FORMAT": "json"})
     upgrade(app.extensions["portal"].engine)

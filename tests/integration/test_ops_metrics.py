@@ -92,7 +92,7 @@ def test_scan_buffer_gauge(app, client, ctx, session, make_org):
 ])
 def test_who_may_scrape(settings, headers, addr, expected):
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
 
     app = create_app({**settings, "PORTAL_METRICS_TOKEN": "t0ken-for-prometheus"})
     try:
@@ -135,7 +135,7 @@ def test_multiprocess_mode_adds_up_the_workers(tmp_path):
     script = (
         "import sys\n"
         "from portal import create_app\n"
-        "from portal.migrate import upgrade\n"
+        "from portal.db.migrate import upgrade\n"
         "app = create_app(); upgrade(app.extensions['portal'].engine)\n"
         "c = app.test_client()\n"
         "print(c.get(sys.argv[1]).get_data(as_text=True))\n"

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from portal import create_app
-from portal.migrate import upgrade
+from portal.db.migrate import upgrade
 
 
 def _closed_port() -> int:

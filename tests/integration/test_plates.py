@@ -13,9 +13,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import event, func, select
 
+from portal.documents.plates import batch_pdf, plate_pdf
+from portal.documents.qr import encode_qr, qr_png
 from portal.domain.plates import RANDOM_LEN, scan_url, verify_token
 from portal.models import AuditEvent, Grade, Plate, PlateScanDay
-from portal.plates_render import batch_pdf, encode_qr, plate_pdf, qr_png
 from portal.services import plates as svc
 from portal.services.errors import ServiceError
 from portal.services.records import set_record_status
@@ -346,7 +347,8 @@ def test_a5_plate_decodes_and_names_the_unit(rt, session, plate, tmp_path):
 
 
 def test_plate_svg_holds_the_same_code(rt, session, plate):
-    from portal.plates_render import plate_svg, qr_svg_path
+    from portal.documents.plates import plate_svg
+    from portal.documents.qr import qr_svg_path
 
     card = svc.plate_card(session, rt.profile, plate, rt.settings["PORTAL_BASE_URL"], TODAY)
     svg = plate_svg(card, "A6")

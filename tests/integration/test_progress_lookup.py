@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.identity import ACR_FACE, Identity
 from portal.models import Case, CaseEvent, Notification
-from portal.services import cases, progress
+from portal.services import cases, lookup_code, progress
 
 from .pdf_tools import blank_pdf
 
@@ -50,7 +50,7 @@ def test_code_is_issued_hashed_and_answers_labels_only(ctx, session, client, wor
     case = _file(ctx, org, rec)
     code = case.lookup_code
     session.commit()
-    assert len(progress.normalise_code(code)) == progress.CODE_LENGTH
+    assert len(lookup_code.normalise_code(code)) == lookup_code.CODE_LENGTH
     # only the hash is kept: the code is in no column of the case, its events or the inbox
     session.expire_all()
     stored = session.get(Case, case.id)
@@ -126,7 +126,7 @@ def test_receipt_shows_the_code_once(client, session, login_as, world):
     first = BeautifulSoup(client.get(resp.headers["Location"]).get_data(as_text=True), "html.parser")
     code = first.select_one(".lookup-code .code").get_text()
     case = session.execute(select(Case)).scalar_one()
-    assert case.lookup_code_hash == progress._hash(case.case_no, code)
+    assert case.lookup_code_hash == lookup_code.code_hash(case.case_no, code)
     again = BeautifulSoup(client.get(resp.headers["Location"]).get_data(as_text=True), "html.parser")
     assert again.select_one(".lookup-code") is None  # shown once, cannot be read back
     anonymous = client.application.test_client()
@@ -136,7 +136,7 @@ def test_receipt_shows_the_code_once(client, session, login_as, world):
 
 def test_lookup_is_rate_limited(settings):
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from tests.conftest import CsrfClient
 
     app = create_app({**settings, "PORTAL_RATELIMIT_LOGIN": "3/minute"})

@@ -14,7 +14,7 @@ from portal.runtime import ConfigError
 @pytest.fixture
 def make_app(settings):
     from portal import create_app
-    from portal.migrate import upgrade
+    from portal.db.migrate import upgrade
     from tests.conftest import CsrfClient
 
     apps = []

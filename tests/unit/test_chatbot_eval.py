@@ -22,7 +22,7 @@ THRESHOLD = 0.95
 
 
 class FakeFacilities:
-    """Stands in for portal.search.search_public: substring match on the documents' names and
+    """Stands in for portal.services.search.search_public: substring match on the documents' names and
     codes, as the CJK-bigram phrase query does."""
 
     def __init__(self, docs: list[dict]) -> None:

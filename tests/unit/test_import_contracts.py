@@ -92,7 +92,7 @@ def test_importing_search_index_loads_no_portal():
 # --- portal.domain -----------------------------------------------------------------------------
 
 DOMAIN_FORBIDDEN = ("flask", "werkzeug", "sqlalchemy", "portal.models", "portal.services", "portal.db",
-                    "portal.web", "portal.app", "portal.identity", "portal.search", "portal.runtime")
+                    "portal.web", "portal.app", "portal.identity", "portal.runtime")
 DOMAIN_MODULES = sorted(_module_name(p) for p in (PORTAL / "domain").glob("*.py"))
 
 
@@ -195,3 +195,98 @@ def test_public_blueprints_import_no_record_models():
             if (via_package or direct) and (name, model) not in KNOWN_PUBLIC_RECORD_IMPORTS:
                 bad.append(f"portal/web/{name}:{line} imports {imported}")
     assert bad == []
+
+
+# --- command line --------------------------------------------------------------------------------
+
+def _imports_of_the_cli_package(path: Path) -> list[str]:
+    """Imports in ``path`` that reach ``portal/cli/__init__.py`` (``from . import main``,
+    ``from portal import cli``, ``import portal.cli``), not just one of its modules."""
+    modules = {p.stem for p in (PORTAL / "cli").glob("*.py")} - {"__init__"}
+    by_line: dict[int, set[str]] = {}
+    for line, name in imported_names(path):
+        by_line.setdefault(line, set()).add(name)
+    bad = []
+    for line, names in sorted(by_line.items()):
+        submodules = {n for n in names if n.startswith("portal.cli.") and n.split(".")[2] in modules}
+        reaches = any(n.startswith("portal.cli.") and n.split(".")[2] not in modules for n in names)
+        reaches |= "portal.cli" in names and not submodules
+        if reaches:
+            bad.append(f"{path.relative_to(ROOT)}:{line}")
+    return bad
+
+
+def test_cli_command_modules_do_not_import_the_package_back():
+    """``portal/cli/__init__.py`` assembles the command group from the command modules; they share
+    ``portal.cli.common`` and never import the package (the old ``cli.py`` ↔ ``*_cli.py`` circle)."""
+    paths = sorted(p for p in (PORTAL / "cli").glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
+    assert len(paths) >= 5
+    assert [bad for p in paths for bad in _imports_of_the_cli_package(p)] == []
+
+
+def test_the_cli_scanner_sees_an_import_of_the_package():
+    probe = PORTAL / "cli" / "_contract_probe_tmp.py"
+    probe.write_text("from .common import open_session\n\ndef f():\n    from . import main\n    from portal import cli\n",
+                     encoding="utf-8")
+    try:
+        assert _imports_of_the_cli_package(probe) == ["portal/cli/_contract_probe_tmp.py:4",
+                                                      "portal/cli/_contract_probe_tmp.py:5"]
+    finally:
+        probe.unlink()
+
+
+# --- no cycles between services ------------------------------------------------------------------
+
+def _services_graph(folder: Path) -> dict[str, set[str]]:
+    """Service module → the service modules it imports, at module level or inside a function (a
+    function-level import only hides a circle: ``calendar`` ↔ ``cases`` was one)."""
+    names = {p.stem for p in folder.glob("*.py")} - {"__init__"}
+    graph = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        package = _module_name(path).rpartition(".")[0]
+        graph[path.stem] = {name[len(package) + 1:].split(".")[0] for _, name in imported_names(path)
+                            if name.startswith(package + ".")} & names - {path.stem}
+    return graph
+
+
+def _a_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One import circle in ``graph`` (``[a, b, a]``), or ``[]``."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [node, nxt] if nxt in path else [node, nxt]
+            if nxt not in state and (found := visit(nxt, path + [node])):
+                return found
+        state[node] = 2
+        return []
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start, [])):
+            return found
+    return []
+
+
+def test_services_import_each_other_without_a_circle():
+    graph = _services_graph(PORTAL / "services")
+    assert {"calendar", "cases", "holiday_table"} <= graph.keys()
+    assert "calendar" in graph["cases"]  # cases count deadlines with the calendar …
+    assert _a_cycle(graph) == []  # … so the calendar's staff verbs that recount cases live above both
+
+
+def test_the_cycle_finder_finds_a_circle(tmp_path, monkeypatch):
+    pkg = tmp_path / "portal" / "services"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from .b import x\n")
+    (pkg / "b.py").write_text("from . import c\n")
+    (pkg / "c.py").write_text("def f():\n    from portal.services.a import y\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    graph = _services_graph(pkg)
+    assert graph == {"a": {"b"}, "b": {"c"}, "c": {"a"}}
+    assert _a_cycle(graph) == ["a", "b", "c", "a"]
+    assert _a_cycle({"a": {"b"}, "b": set()}) == []

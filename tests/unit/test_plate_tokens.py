@@ -73,7 +73,7 @@ def test_scan_url_upper_case_at_host_root():
 
 
 def test_upper_case_url_gives_a_smaller_code():
-    from portal.plates_render import encode_qr
+    from portal.documents.qr import encode_qr
 
     upper = encode_qr(plates.scan_url("https://xyxx.wjw.hunan.gov.cn", "ABCDEFGHIJKLMNOP"))
     mixed = encode_qr("https://xyxx.wjw.hunan.gov.cn/p/ABCDEFGHIJKLMNOP")
@@ -82,7 +82,7 @@ def test_upper_case_url_gives_a_smaller_code():
 
 
 def test_qr_matrix_pack_round_trip():
-    from portal.plates_render import QrMatrix, encode_qr
+    from portal.documents.qr import QrMatrix, encode_qr
 
     m = encode_qr("HTTP://127.0.0.1:5000/P/ABCDEFGHIJKLMNOP")
     packed = m.pack()
@@ -91,7 +91,7 @@ def test_qr_matrix_pack_round_trip():
 
 
 def test_text_wrap_keeps_every_character():
-    from portal.plates_render import estimate_width, wrap
+    from portal.documents.plates import estimate_width, wrap
 
     name = "长沙市芙蓉区某某街道社区卫生服务中心附属口腔门诊部（普通合伙）"
     lines = wrap(name, 91, 6.4, estimate_width, max_lines=5)

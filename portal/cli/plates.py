@@ -9,23 +9,19 @@ from pathlib import Path
 
 import click
 
-from .domain.plates import PLATE_STATUS_LABELS, REVOKE_REASONS
-from .plates_render import PAGE_SIZES
+from ..documents.plates import PAGE_SIZES
+from ..domain.plates import PLATE_STATUS_LABELS, REVOKE_REASONS
+from .common import load_runtime, open_session, progress, running
 
 REASON_HELP = "，".join(f"{k}={v}" for k, v in REVOKE_REASONS.items())
 
-
-def _cli():
-    from . import cli
-
-    return cli
 
 
 def _selection(session, region: str | None, category: str | None, plate_nos: tuple[str, ...]):
     from sqlalchemy.orm import selectinload
 
-    from .models import Plate
-    from .services import plates as svc
+    from ..models import Plate
+    from ..services import plates as svc
 
     if plate_nos:
         found = []
@@ -51,18 +47,17 @@ def plates() -> None:
 def issue(all_: bool, region: str | None, category: str | None) -> None:
     from sqlalchemy import func, select
 
-    from .services import plates as svc
+    from ..services import plates as svc
 
     if not (all_ or region or category):
         raise click.UsageError("请指定 --all、--region 或 --category")
-    cli = _cli()
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         matched = session.execute(select(func.count()).select_from(
             svc.subjects_query(region, category).subquery())).scalar_one()
         todo = session.execute(svc.subjects_without_plate(region, category)).scalars().all()
-        with cli._progress(len(todo), "发放身份牌") as bar:
-            issued, _ = svc.issue_missing(rt.context(session, "cli:plates"), todo, progress=cli._running(bar))
+        with progress(len(todo), "发放身份牌") as bar:
+            issued, _ = svc.issue_missing(rt.context(session, "cli:plates"), todo, progress=running(bar))
         session.commit()
     click.echo(f"已发放 {issued} 块身份牌；跳过 {matched - issued} 个（已有有效身份牌、已注销或许可已吊销）")
 
@@ -72,11 +67,10 @@ def issue(all_: bool, region: str | None, category: str | None) -> None:
 @click.option("--reason", required=True, type=click.Choice(list(REVOKE_REASONS)))
 @click.option("--note", default="", help="说明")
 def revoke(plate_no: str, reason: str, note: str) -> None:
-    from .services import plates as svc
+    from ..services import plates as svc
 
-    cli = _cli()
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         plate = svc.find_by_number(session, plate_no)
         if plate is None:
             raise click.ClickException(f"没有编号为 {plate_no} 的身份牌")
@@ -90,12 +84,11 @@ def revoke(plate_no: str, reason: str, note: str) -> None:
 @click.option("--reason", default="damaged", show_default=True, type=click.Choice(list(REVOKE_REASONS)))
 @click.option("--note", default="", help="说明")
 def reissue(plate_no: str, reason: str, note: str) -> None:
-    from .domain.plates import scan_url
-    from .services import plates as svc
+    from ..domain.plates import scan_url
+    from ..services import plates as svc
 
-    cli = _cli()
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         plate = svc.find_by_number(session, plate_no)
         if plate is None:
             raise click.ClickException(f"没有编号为 {plate_no} 的身份牌")
@@ -107,18 +100,17 @@ def reissue(plate_no: str, reason: str, note: str) -> None:
 def _print(fmt: str, region, category, plate_nos, size: str, output: Path) -> None:
     """The same verb as the staff pages' batch printing (``services.plates.print_batch``), so the
     print is audited from either."""
-    from .services import plates as svc
+    from ..services import plates as svc
 
-    cli = _cli()
-    rt = cli._runtime()
+    rt = load_runtime()
     base_url = rt.settings["PORTAL_BASE_URL"]
-    with cli._session(rt) as session:
+    with open_session(rt) as session:
         selected = _selection(session, region, category, plate_nos)
         if not selected:
             raise click.ClickException("没有符合条件的有效身份牌（先用 credit-portal plates issue 发放）")
-        with cli._progress(len(selected), f"生成 {fmt.upper()}") as bar, output.open("wb") as fh:
+        with progress(len(selected), f"生成 {fmt.upper()}") as bar, output.open("wb") as fh:
             n = svc.print_batch(rt.context(session, "cli:plates"), selected, fh, fmt=fmt, size=size,
-                                base_url=base_url, region=region, category=category, progress=cli._running(bar))
+                                base_url=base_url, region=region, category=category, progress=running(bar))
         session.commit()  # QR matrices rendered for the first time are kept on the plates
     click.echo(f"已生成 {n} 块身份牌（{size}）：{output}")
 
@@ -149,11 +141,10 @@ def zip_(region, category, plate_nos, size, output) -> None:
 @click.option("--category")
 @click.option("--status", type=click.Choice([*PLATE_STATUS_LABELS, "all"]), default="all", show_default=True)
 def list_(region, category, status) -> None:
-    from .services import plates as svc
+    from ..services import plates as svc
 
-    cli = _cli()
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         rows = session.execute(svc.plates_query(region, category, None if status == "all" else status)).scalars().all()
         counts = svc.scan_counts(session, [p.id for p in rows])
         for p in rows:
@@ -167,13 +158,12 @@ def list_(region, category, status) -> None:
 @click.option("--plate", "plate_no", help="身份牌编号：按日列出")
 @click.option("--top", default=50, show_default=True, type=click.IntRange(1, 100000))
 def scans(days: int, plate_no: str | None, top: int) -> None:
-    from .models import Plate
-    from .services import plates as svc
+    from ..models import Plate
+    from ..services import plates as svc
 
-    cli = _cli()
-    rt = cli._runtime()
+    rt = load_runtime()
     since: date = rt.today() - timedelta(days=days - 1)
-    with cli._session(rt) as session:
+    with open_session(rt) as session:
         if plate_no:
             plate = svc.find_by_number(session, plate_no)
             if plate is None:

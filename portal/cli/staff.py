@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import click
 
-from .services.staff import STAFF_ROLES
+from ..services.staff import STAFF_ROLES
+from .common import load_runtime, open_session
 
 
 @click.group(help="工作人员账号")
@@ -22,11 +23,10 @@ def staff() -> None:
 @click.password_option("--password", help="登录密码（至少 12 位）")
 def create(username: str, roles: tuple[str, ...], authority: str, region_code: str, display_name: str,
            password: str) -> None:
-    from . import cli
-    from .services.staff import create_staff
+    from ..services.staff import create_staff
 
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         ctx = rt.context(session, "cli")
         user, uri = create_staff(ctx, username, password, roles, authority=authority,
                                  region_code=region_code, display_name=display_name)

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from search_index import SearchQuery, SearchResults
 
-from . import metrics
-from .models import Subject
-from .services import indexing
+from .. import metrics
+from ..models import Subject
+from . import indexing
 
 FILTER_KEYS = ("category", "region_code", "grade", "record_types", "kind")
 MAX_PAGE = 500
@@ -19,7 +19,7 @@ MAX_PAGE = 500
 
 def clean_filters(args, profile) -> dict[str, str]:
     """Only known facet values pass; anything else is dropped, never an error."""
-    from .domain.vocab import CATEGORIES, RECORD_TYPES
+    from ..domain.vocab import CATEGORIES, RECORD_TYPES
 
     allowed = {
         "category": set(CATEGORIES),

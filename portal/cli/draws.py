@@ -13,7 +13,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from .cli import _runtime, _session
+from .common import load_runtime, open_session
 
 
 @click.group(help="“双随机、一公开”抽查")
@@ -21,7 +21,7 @@ def draw() -> None:
     pass
 
 def _staff(session, username: str):
-    from .models import StaffUser
+    from ..models import StaffUser
 
     user = session.execute(select(StaffUser).where(StaffUser.username == username.strip().lower())).scalar_one_or_none()
     if user is None:
@@ -32,10 +32,10 @@ def _staff(session, username: str):
 @click.option("--category", required=True)
 @click.option("--region", required=True)
 def announce(category: str, region: str) -> None:
-    from .services.draws import announce_draw
+    from ..services.draws import announce_draw
 
-    rt = _runtime()
-    with _session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         row = announce_draw(rt.context(session, "cli:draw"), category, region)
         number, digest = row.number, row.seed_sha256
         session.commit()
@@ -45,10 +45,10 @@ def announce(category: str, region: str) -> None:
 @click.option("--category", required=True)
 @click.option("--region", required=True)
 def run(category: str, region: str) -> None:
-    from .services.draws import run_draw
+    from ..services.draws import run_draw
 
-    rt = _runtime()
-    with _session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         row = run_draw(rt.context(session, "cli:draw"), category, region)
         number, seed, counts = row.number, row.seed, row.counts
         session.commit()
@@ -59,10 +59,10 @@ def run(category: str, region: str) -> None:
 @draw.command("inspector-add", help="把工作人员加入检查人员名录库")
 @click.argument("username")
 def inspector_add(username: str) -> None:
-    from .services.draws import add_inspector
+    from ..services.draws import add_inspector
 
-    rt = _runtime()
-    with _session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         add_inspector(rt.context(session, "cli:draw"), _staff(session, username))
         session.commit()
     click.echo(f"已加入检查人员名录库：{username}")
@@ -73,11 +73,11 @@ def inspector_add(username: str) -> None:
 @click.option("--subject", "code", default="", help="机构的统一社会信用代码")
 @click.option("--reason", required=True)
 def conflict(username: str, region: str, code: str, reason: str) -> None:
-    from .services.draws import add_conflict
-    from .services.subjects import find_subject_by_code
+    from ..services.draws import add_conflict
+    from ..services.subjects import find_subject_by_code
 
-    rt = _runtime()
-    with _session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         ctx = rt.context(session, "cli:draw")
         subject = None
         if code:
@@ -95,11 +95,11 @@ def conflict(username: str, region: str, code: str, reason: str) -> None:
 @click.option("--finding", default="")
 @click.option("--on", "inspected_on", type=click.DateTime(["%Y-%m-%d"]), default=None)
 def result(number: str, code: str, outcome: str, finding: str, inspected_on) -> None:
-    from .models import DrawItem
-    from .services.draws import draw_by_number, record_inspection
+    from ..models import DrawItem
+    from ..services.draws import draw_by_number, record_inspection
 
-    rt = _runtime()
-    with _session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         ctx = rt.context(session, "cli:draw")
         row = draw_by_number(ctx, number)
         item = None if row is None else session.execute(
@@ -113,10 +113,10 @@ def result(number: str, code: str, outcome: str, finding: str, inspected_on) -> 
 @draw.command("verify", help="用公布的种子和对象名录重新计算，核对抽中名单")
 @click.argument("number")
 def verify_cmd(number: str) -> None:
-    from .services.draws import draw_by_number, public_view, verify
+    from ..services.draws import draw_by_number, public_view, verify
 
-    rt = _runtime()
-    with _session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         ctx = rt.context(session, "cli:draw")
         row = draw_by_number(ctx, number)
         if row is None or row.status != "drawn":

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .services.case_documents import KINDS
+from ..services.case_documents import KINDS
+from .common import load_runtime, open_session
 
 
 @click.group(help="异议与信用修复")
@@ -20,11 +21,10 @@ def cases() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出文件")
 @click.option("--purpose", default="异议/信用修复办理", show_default=True, help="查看用途（记入访问日志）")
 def document(case_no: str, kind: str, output: Path, purpose: str) -> None:
-    from . import cli
-    from .services.case_reads import case_by_number, read_case_document
+    from ..services.case_reads import case_by_number, read_case_document
 
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         ctx = rt.context(session, "staff:cli")
         case = case_by_number(session, case_no)
         if case is None:
@@ -51,13 +51,12 @@ def document(case_no: str, kind: str, output: Path, purpose: str) -> None:
 @click.option("--role", default="department", show_default=True, help="登记人的角色（受理申请的部门）")
 def register_paper(kind, code, subject_kind, lineage_id, received, channel, applicant_name, statement, ground,
                    scan: Path, role) -> None:
-    from . import cli
-    from .services.paper import register_paper_application
-    from .services.records import current_version
-    from .services.subjects import find_subject_by_code
+    from ..services.paper import register_paper_application
+    from ..services.records import current_version
+    from ..services.subjects import find_subject_by_code
 
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         ctx = rt.context(session, "staff:cli")
         subject = find_subject_by_code(ctx, code, subject_kind)
         record = current_version(ctx, lineage_id)
@@ -75,12 +74,11 @@ def register_paper(kind, code, subject_kind, lineage_id, received, channel, appl
 
 @cases.command("sweep", help="期限届满未办理的案件按规定自动办结（如异议不成立后未申请复核，湖南 第二十八条第三款）；每日运行")
 def sweep() -> None:
-    from . import cli
-    from .services import indexing
-    from .services.case_sweep import sweep_lapsed
+    from ..services import indexing
+    from ..services.case_sweep import sweep_lapsed
 
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         closed = sweep_lapsed(rt.context(session, "cli:cases-sweep"))
         session.commit()
         while indexing.drain(session, rt.backend, rt.today(), rt.profile):
@@ -100,11 +98,10 @@ def calendar() -> None:
 @click.option("--holiday/--workday", "holiday", required=True, help="放假 / 调休上班")
 @click.option("--note", required=True, help="依据（如国务院办公厅放假安排通知）")
 def calendar_set(day, holiday: bool, note: str) -> None:
-    from . import cli
-    from .services.calendar import set_holiday_override
+    from ..services.holiday_table import set_holiday_override
 
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         set_holiday_override(rt.context(session, "staff:cli"), day.date(), not holiday, note)
         session.commit()
         click.echo(f"{day.date()}：{'放假' if holiday else '调休上班'}")
@@ -114,11 +111,10 @@ def calendar_set(day, holiday: bool, note: str) -> None:
 @click.argument("year", type=int)
 @click.option("--note", required=True, help="依据（放假通知文号）")
 def calendar_review(year: int, note: str) -> None:
-    from . import cli
-    from .services.calendar import mark_year_reviewed
+    from ..services.holiday_table import mark_year_reviewed
 
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         years = mark_year_reviewed(rt.context(session, "staff:cli"), year, note)
         session.commit()
         click.echo("已确认的年份：" + "、".join(str(y) for y in years))
@@ -146,9 +142,8 @@ def _read_notice(path: Path) -> str:
 @click.option("--note", default="", help="依据（默认取通知标题和文号）")
 @click.option("--yes", is_flag=True, help="不再询问，直接录入")
 def calendar_import_notice(file: Path, year: int | None, note: str, yes: bool) -> None:
-    from . import cli
-    from .domain.holiday_notice import NoticeError, parse_notice, table_rows
-    from .services.calendar import import_notice
+    from ..domain.holiday_notice import NoticeError, parse_notice, table_rows
+    from ..services.holiday_table import import_notice
 
     try:
         notice = parse_notice(_read_notice(file), year)
@@ -160,8 +155,8 @@ def calendar_import_notice(file: Path, year: int | None, note: str, yes: bool) -
     click.echo(f"共 放假 {len(notice.holidays)} 天，调休上班 {len(notice.workdays)} 天")
     if not yes and not click.confirm("确认按上表录入？", default=False):
         raise click.ClickException("未录入")
-    rt = cli._runtime()
-    with cli._session(rt) as session:
+    rt = load_runtime()
+    with open_session(rt) as session:
         note = note or " ".join(p for p in (notice.title, notice.doc_no) if p)
         years = import_notice(rt.context(session, "staff:cli"), notice, note)
         session.commit()

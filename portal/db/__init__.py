@@ -8,8 +8,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import public_version  # noqa: F401  (registers the public-data-version session events)
-from .models import AuditEvent
+from .. import public_version  # noqa: F401  (registers the public-data-version session events)
+from ..models import AuditEvent
 
 
 class AppendOnlyViolation(RuntimeError):
