@@ -12,6 +12,7 @@ from datetime import date
 from ..domain.holiday_notice import ParsedNotice
 from ..domain.workdays import PACKAGE_YEARS, REVIEW_YEARS
 from ..models import HolidayOverride, State
+from ..permissions import require_admin
 from .audit import record_event
 from .calendar import REVIEWED_KEY, missing_statutory_days, reviewed_years
 from .cases import confirm_year, recalculate_due_dates
@@ -47,6 +48,7 @@ def set_holiday_override(ctx: ServiceContext, day: date, is_workday: bool, note:
     """Staff enter one day of the State Council's holiday notice for years chinesecalendar does
     not cover. Open cases whose stored deadlines run over ``day`` are counted again, each moved
     date an explicit case event (``cases.recalculate_due_dates``)."""
+    require_admin(ctx)  # the holiday table moves every open deadline: administrators only
     note = _note(note, "请注明依据（如国务院办公厅放假安排通知）")
     row = _write_override(ctx, day, is_workday, note)
     recalculate_due_dates(ctx, day)
@@ -58,6 +60,7 @@ def import_notice(ctx: ServiceContext, notice: ParsedNotice, note: str = "") -> 
     holiday and make-up workday goes into the table, open cases are counted again, and the year
     is confirmed (``mark_year_reviewed``, which checks that every statutory holiday is a holiday).
     Any refusal leaves nothing written (the caller rolls back)."""
+    require_admin(ctx)
     note = _note(note or notice.title or f"国务院办公厅关于{notice.year}年部分节假日安排的通知",
                  "请注明依据（放假通知的文号或标题）")
     if notice.year in PACKAGE_YEARS:
@@ -84,6 +87,7 @@ def mark_year_reviewed(ctx: ServiceContext, year: int, note: str) -> list[int]:
     through that year are no longer provisional, and open cases counted through it are counted
     again with an explicit event. Refused for an absurd year (issue #12) and for a year whose
     statutory holidays (《全国年节及纪念日放假办法》第二条) are not all entered as holidays."""
+    require_admin(ctx)
     note = _note(note, "请注明依据（如国务院办公厅放假安排通知的文号）")
     if not isinstance(year, int) or isinstance(year, bool):
         raise ServiceError("请填写年份", "year")

@@ -290,7 +290,7 @@ def calendar_save():
     notice (preview, then confirm: every line parsed or the text refused), or a year marked as
     entered completely; open cases' deadlines are counted again."""
     user = _require_admin()
-    c = ctx(f"staff:{user.username}")
+    c = caller_ctx(f"staff:{user.username}", user)  # the holiday-table verbs check the caller themselves
     form = request.form
     op = form.get("op")
     text, year_text = form.get("notice", "") or "", form.get("notice_year", "") or ""

@@ -21,7 +21,7 @@ from portal.models import AuditEvent, Case, Grade, Notification, StaffUser
 from portal.models.base import Base
 from portal.permissions import can_view_private, staff_case_filter
 from portal.services import authorisations as auth_svc
-from portal.services import cases, draws, my_desk, paper, public_pages, reports, staff_desk
+from portal.services import cases, draws, holiday_table, my_desk, paper, public_pages, reports, staff_desk
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
@@ -272,6 +272,7 @@ def _refusals(w, ctx, tmp_path):
         "/me/subjects/<public_id>/report.pdf": lambda: reports.generate_report(
             _as(ctx, stranger), org, rep, can_view_private(rep, org, TODAY, session=ctx.session), "http://x"),
         "/staff/draws": lambda: draws.announce_draw(_as(ctx, far), org.category, org.region_code),
+        "/staff/calendar": lambda: holiday_table.mark_year_reviewed(_as(ctx, dept), 2027, "国办发明电"),
         "/staff/paper": lambda: paper.register_paper_application(
             _as(ctx, stranger), org, w["rec"], kind="objection", received_on=TODAY, channel="paper",
             applicant_name="钱法人", statement="登记有误", scan=("申请书.pdf", b""), var_dir=tmp_path,
@@ -280,14 +281,12 @@ def _refusals(w, ctx, tmp_path):
     }
 
 
-# POST routes with no permission to check: logging in and out (and the development IdP), the
-# public forms anyone may use (verify a report or a document, the chat), and the holiday table,
-# whose verbs live in services/calendar (administrators only: checked by the view today; the
-# calendar work moves that check into its verbs), the development IdP's userinfo (its own bearer
-# token), the public progress look-up (anyone with a number and its code) and an organisation's
-# public report (anyone).
+# POST routes with no permission to check: logging in and out (and the development IdP, whose
+# userinfo has its own bearer token), the public forms anyone may use (verify a report or a
+# document, the chat, the progress look-up with a number and its code, an organisation's public
+# report).
 EXEMPT = {"/staff/login", "/staff/logout", "/logout", "/dev-idp/authorize", "/dev-idp/token", "/dev-idp/userinfo",
-          "/chat", "/verify/report/<report_no>", "/verify/document/<doc_no>", "/staff/calendar",
+          "/chat", "/verify/report/<report_no>", "/verify/document/<doc_no>",
           "/progress", "/facility/<public_id>/report.pdf"}
 
 
