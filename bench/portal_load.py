@@ -231,7 +231,7 @@ class Visitor:
                          files={"evidence": ("决定书.pdf", PDF, "application/pdf")})
         if filed is not None:
             self._do("objection", "POST", filed.headers["Location"] + "/withdraw", expect=(302,),
-                     headers={"X-CSRF-Token": self.rep["csrf"]}, data={"reason": "已与认定部门沟通"})
+                     headers={"X-CSRF-Token": self.rep["csrf"]}, data={"reason": "已与认定部门沟通", "confirm": "yes"})
 
 
 class Budget:

@@ -66,7 +66,7 @@ def test_web_writes_and_scans_go_on_during_a_long_import(settings, app, rt, clie
             statuses.append(("file", resp.status_code))
             if resp.status_code == 302:
                 filed += 1
-                back = client.post(resp.headers["Location"] + "/withdraw", data={"reason": "已与认定部门沟通"})
+                back = client.post(resp.headers["Location"] + "/withdraw", data={"reason": "已与认定部门沟通", "confirm": "yes"})
                 statuses.append(("withdraw", back.status_code))
             statuses.append(("scan", client.get(f"/p/{plate.token}").status_code))
             statuses.append(("facility", client.get(f"/facility/{org.public_id}").status_code))
