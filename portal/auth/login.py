@@ -99,3 +99,9 @@ def record_failure(ctx: ServiceContext, reason: str, *, issuer: str, sub: str | 
     record_repeated(ctx.session, actor(sub) if sub else "anonymous", "auth.failed",
                     source=f"{source or 'unknown'}|{reason[:40]}",
                     detail={"iss": issuer, "reason": reason, **(detail or {})})
+
+
+def record_logout(ctx: ServiceContext, identity: Identity) -> None:
+    """The audit event of a person logging out (the login binding, never an ID number)."""
+    record_event(ctx.session, person_actor(identity.sub), "auth.logout", detail={"iss": identity.iss})
+

@@ -17,10 +17,9 @@ from werkzeug.routing import BuildError
 
 from ..auth import oidc_client, setup
 from ..auth.claims import AcrMap, ClaimNames
-from ..auth.login import AcrTooLow, acr_label, actor, establish_identity, record_failure
+from ..auth.login import AcrTooLow, acr_label, actor, establish_identity, record_failure, record_logout
 from ..auth.oidc import LoginError
 from ..identity import ACR_BY_NAME, acr_satisfies, clear_identity, current_identity, set_identity
-from ..services.audit import record_event
 from . import abort_with, commit, csrf, ctx, db, runtime
 
 bp = Blueprint("auth", __name__)
@@ -132,7 +131,7 @@ def logout():
         return redirect(url_for("auth.logged_out"))
     hint = session.get(LOGOUT_HINT_KEY)
     clear_identity()
-    record_event(db(), actor(identity.sub), "auth.logout", detail={"iss": identity.iss})
+    record_logout(ctx(actor(identity.sub)), identity)
     commit()
     return redirect(oidc_client().end_session_url(hint if isinstance(hint, str) else None)
                     or url_for("auth.logged_out"))
