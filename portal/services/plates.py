@@ -232,9 +232,12 @@ def _check_reason(reason: str, note: str) -> str:
     return note
 
 
-def revoke_plate(ctx: ServiceContext, plate: Plate, reason: str, note: str = "") -> Plate:
-    """Revoke a plate (lost, damaged ...). The row stays; its page shows a banner from now on."""
+def revoke_plate(ctx: ServiceContext, plate: Plate, reason: str, note: str = "", *, confirmed: bool = True) -> Plate:
+    """Revoke a plate (lost, damaged ...). The row stays; its page shows a banner from now on.
+    ``confirmed``: the staff member ticked the confirmation (the command line asks nothing)."""
     require_plate_manager(ctx, plate.subject.region_code)
+    if not confirmed:  # 作废 / 补发 cannot be undone: the staff form asks once more
+        raise ServiceError("请勾选确认后再提交（作废、补发后不能恢复）", "confirm")
     note = _check_reason(reason, note)
     if plate.status != PlateStatus.ACTIVE:
         raise ServiceError(f"身份牌 {plate.plate_no} 已不是有效状态，无需作废", "plate")
@@ -248,10 +251,13 @@ def revoke_plate(ctx: ServiceContext, plate: Plate, reason: str, note: str = "")
     return plate
 
 
-def reissue_plate(ctx: ServiceContext, plate: Plate, reason: str = "damaged", note: str = "") -> Plate:
+def reissue_plate(ctx: ServiceContext, plate: Plate, reason: str = "damaged", note: str = "", *,
+                  confirmed: bool = True) -> Plate:
     """A new plate (new number, new token) replacing ``plate``, which keeps working with a banner
     that links to its successor. An active plate becomes *replaced*; a revoked one stays revoked."""
     require_plate_manager(ctx, plate.subject.region_code)
+    if not confirmed:  # 作废 / 补发 cannot be undone: the staff form asks once more
+        raise ServiceError("请勾选确认后再提交（作废、补发后不能恢复）", "confirm")
     note = _check_reason(reason, note)
     if plate.replaced_by_id is not None:
         newest = current_plate(ctx.session, plate)

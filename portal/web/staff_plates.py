@@ -155,9 +155,7 @@ def _act(plate_no: str, verb):
     reason, note = request.form.get("reason", ""), request.form.get("note", "")[:200]
     plate_no = plate.plate_no
     on_refusal(lambda exc: redirect(url_for(".show", plate_no=plate_no, error=exc.message)))
-    result = verb(_ctx(user), plate, reason, note)  # refuses a caller who may not, before the confirmation
-    if request.form.get("confirm") != "yes":  # 作废 / 补发 cannot be undone: the form asks once more
-        raise ServiceError("请勾选确认后再提交（作废、补发后不能恢复）", "confirm")
+    result = verb(_ctx(user), plate, reason, note, confirmed=request.form.get("confirm") == "yes")
     commit()
     return redirect(url_for(".show", plate_no=result.plate_no))
 
