@@ -118,16 +118,50 @@ def _header(subject: Subject, decision: permissions.Decision) -> dict:
             "can_manage": decision.via in (permissions.Via.SELF, permissions.Via.LEGAL_REP)}
 
 
-@bp.get("/me")
-def me():
-    identity = _identity()
+def _render_me(identity: Identity, error: ServiceError | None = None) -> str:
     today = runtime().today()
     entries = permissions.subjects_for(identity, db(), today)
-    desk = my_desk.dashboard(caller_ctx(actor_for(identity), identity), identity)
+    caller = caller_ctx(actor_for(identity), identity)
+    desk = my_desk.dashboard(caller, identity)
     return render_template("subject/me.html", identity=identity, entries=entries, desk=desk,
+                           contact=my_desk.contact_settings(caller) if desk["manages"] else None, error=error,
                            via_labels=permissions.VIA_LABELS, kind_labels=SUBJECT_KIND_LABELS,
                            step_up_url=None if acr_satisfies(identity.acr, _required_acr())
                            else login_url(_required_acr()))
+
+
+@bp.get("/me")
+def me():
+    return _render_me(_identity())
+
+
+@bp.app_template_global("my_unread")
+def _my_unread() -> int:
+    """The unread count beside "我的" in the header (0 for no login or a third party)."""
+    identity = current_identity()
+    return my_desk.unread_count(caller_ctx(actor_for(identity), identity), identity) if identity else 0
+
+
+@bp.get("/me/notices/<int:note_id>")
+def notice_open(note_id: int):
+    """Opening a notice marks it read and goes to its case (or back to the list)."""
+    identity = _identity()
+    target = my_desk.open_notice(caller_ctx(actor_for(identity), identity), note_id)
+    commit()
+    if target["case_no"]:
+        return redirect(url_for("cases.case_show", public_id=target["public_id"], case_no=target["case_no"]), 303)
+    return redirect(url_for("subject.me") + f"#notice-{note_id}", 303)
+
+
+@bp.post("/me/notify")
+def notify_settings():
+    """How the login is told outside the portal: e-mail (default), SMS, or not at all."""
+    identity = _identity()
+    on_refusal(lambda exc: (_render_me(identity, exc), exc.status))
+    my_desk.set_notify_contact(caller_ctx(actor_for(identity), identity), request.form.get("channel", "")[:10],
+                               request.form.get("email", "")[:300], request.form.get("phone", "")[:40])
+    commit()
+    return redirect(url_for("subject.me") + "#notify", 303)
 
 
 @bp.post("/me/notices/read")
