@@ -18,7 +18,7 @@ from ..domain.vocab import INFO_CLASS_LABELS, SCOPE_LABELS, SUBJECT_KIND_LABELS,
 from ..identity import ACR_BY_NAME, Identity, acr_satisfies, current_identity
 from ..models import Subject
 from ..services import indexing, my_desk
-from ..services.access_log import access_entries, actor_for, authorisation_use_counts, log_private_view
+from ..services.access_log import WHO_FILTERS, access_entries, actor_for, authorisation_use_counts, log_private_view
 from ..services.authorisations import authorisations_of, grant_authorisation, revoke_authorisation
 from ..services.case_reads import subject_case_panel
 from ..services.errors import ServiceError
@@ -195,11 +195,28 @@ def show(public_id: str):
     preview = rolling_preview(ctx(), subject.id)
     _log(identity, subject, decision, "page")
     return render_template("subject/show.html", **header, rows=rows, grade=grade, panel=panel,
+                           groups=_by_class(rows),
+                           open_cases=[c for c in panel["cases"] if c["closed_on"] is None] if panel else [],
                            preview=preview, preview_explanation=explanation_rows(
                                [e.__dict__ for e in preview.explanation]) if preview and decision.full else [],
                            grade_info=rt.profile.grade(grade.letter) if grade else None,
                            explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
                            class_labels=INFO_CLASS_LABELS, scope_labels=SCOPE_LABELS)
+
+
+# Severe first: what the subject may want to act on is at the top of the page.
+CLASS_ORDER = (InfoClass.SERIOUS, InfoClass.DISHONEST, InfoClass.POSITIVE, InfoClass.BASIC)
+
+
+def _by_class(rows) -> list[dict]:
+    """The record rows grouped by information class (湖南 第十一条), for the summary and the
+    collapsible groups of ``subject/show.html``."""
+    groups = [{"cls": str(c), "label": INFO_CLASS_LABELS[c], "rows": [r for r in rows if r.current.info_class == c]}
+              for c in CLASS_ORDER]
+    other = [r for r in rows if r.current.info_class not in CLASS_ORDER]
+    if other:
+        groups.append({"cls": "other", "label": "其他信息", "rows": other})
+    return [g for g in groups if g["rows"]]
 
 
 @bp.post("/me/subjects/<public_id>/report.pdf")
@@ -228,11 +245,14 @@ def access_log(public_id: str):
         page = max(1, min(int(request.args.get("page", 1)), 10_000))
     except ValueError:
         page = 1
-    entries, total = access_entries(db(), subject.id, page, PER_PAGE)
+    who = request.args.get("who", "all")
+    who = who if who in WHO_FILTERS else "all"
+    entries, total = access_entries(db(), subject.id, page, PER_PAGE, who=who, profile=runtime().profile)
     _log(identity, subject, decision, "access_log")
     pages = max(1, -(-total // PER_PAGE))
     return render_template("subject/access_log.html", **_header(subject, decision), entries=entries,
-                           total=total, page=page, pages=pages, via_labels=permissions.VIA_LABELS)
+                           total=total, page=page, pages=pages, via_labels=permissions.VIA_LABELS,
+                           who=who, who_filters=WHO_FILTERS)
 
 
 def _form_defaults(today: date) -> dict:
