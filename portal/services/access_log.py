@@ -66,9 +66,9 @@ def _who_condition(who: str):
     if who == "staff":
         return AuditEvent.actor.like("staff:%")
     if who == "mine":
-        return AuditEvent.actor.like("person:%") & via.in_(["self", "legal_rep"])
+        return ~AuditEvent.actor.like("staff:%") & via.in_(["self", "legal_rep"])
     if who == "third":
-        return AuditEvent.actor.like("person:%") & (via == "authorisation")
+        return ~AuditEvent.actor.like("staff:%") & (via == "authorisation")
     return None
 
 

@@ -252,7 +252,7 @@ def access_log(public_id: str):
     pages = max(1, -(-total // PER_PAGE))
     return render_template("subject/access_log.html", **_header(subject, decision), entries=entries,
                            total=total, page=page, pages=pages, via_labels=permissions.VIA_LABELS,
-                           who=who, who_filters=WHO_FILTERS)
+                           who_filter=who, who_filters=WHO_FILTERS)
 
 
 def _form_defaults(today: date) -> dict:
