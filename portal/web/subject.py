@@ -27,6 +27,7 @@ from ..services.reports import china_time, generate_report, verify_report
 from ..services.subject_reads import authorisation_held, authorisation_of, subject_records
 from . import abort_with, commit, ctx, db, runtime
 from .common import caller_ctx, no_store, on_refusal
+from .hygiene import ID_MAX
 
 bp = Blueprint("subject", __name__)
 
@@ -169,7 +170,7 @@ def notices_read():
     """Mark one notice (``id``) or all of the login's notices read (a service verb)."""
     identity = _identity()
     raw = (request.form.get("id") or "").strip()
-    note_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    note_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 and int(raw) <= ID_MAX else None
     if raw and note_id is None:
         abort_with(404, "未找到该通知。")
     my_desk.mark_notices_read(caller_ctx(actor_for(identity), identity), note_id)

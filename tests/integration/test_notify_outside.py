@@ -268,6 +268,10 @@ def test_me_form_and_inbox_read_state(client, ctx, session, login_as, world):
     assert page.select_one(f"li[data-notice='{first['data-notice']}']")["class"] == ["read"]
     assert page.select_one("header a.nav-me .unread-badge").get_text() == "1"
     assert client.get("/me/notices/99999999").status_code == 404
+    assert client.get("/me/notices/2147483648").status_code == 404  # beyond the id column: no 500
+    assert client.post("/me/notices/read", data={"id": "99999999999"}).status_code == 404
+    header = BeautifulSoup(client.get("/search").get_data(as_text=True), "html.parser").select_one("header")
+    assert header.select_one("a.nav-me .unread-badge").get_text() == "1"  # on every page
     login_as(client, w["stranger"])  # someone else's notice: not found, not marked
     assert client.get(first.select_one("a")["href"]).status_code == 404
     assert client.post("/me/notify", data={"channel": "none"}).status_code == 403
