@@ -275,3 +275,37 @@ def test_me_form_and_inbox_read_state(client, ctx, session, login_as, world):
     login_as(client, w["stranger"])  # someone else's notice: not found, not marked
     assert client.get(first.select_one("a")["href"]).status_code == 404
     assert client.post("/me/notify", data={"channel": "none"}).status_code == 403
+
+
+def test_a_row_claimed_by_another_sender_is_not_sent_twice(rt, ctx, session, world, smtp_server):
+    """Two senders (two timers, two nodes): the claim is a committed conditional UPDATE, so the
+    second one skips a row the first has taken; a claim left by a sender that died frees itself
+    after ``CLAIM_TIMEOUT``."""
+    from datetime import timedelta
+
+    from portal.models.base import utcnow
+
+    w = world
+    my_desk.set_notify_contact(_as(ctx, w["rep"]), "email", EMAIL)
+    cases.notify(ctx, _file(ctx, w), "办理提醒")
+    session.commit()
+    rows = _outbox(session)
+    assert len(rows) >= 2
+    other = rt.sessions()  # the other sender's own connection
+    try:
+        assert notify._claim(other, rows[0].id, utcnow())
+        assert not notify._claim(other, rows[0].id, utcnow())  # taken: a second claim gets nothing
+    finally:
+        other.close()
+    smtp = notify.SmtpSender(host="127.0.0.1", port=smtp_server.server_address[1])
+    senders = {"email": smtp, "sms": None}
+    counts = notify.send_pending(session, rt.protector, rt.settings, "门户", senders=senders)
+    assert counts["sent"] == len(rows) - 1 and len(smtp_server.messages) == len(rows) - 1
+    assert _outbox(session)[0].state == "pending"
+    # the other sender died after claiming: after the timeout the row is sent, once
+    row = _outbox(session)[0]
+    row.claimed_at = utcnow() - notify.CLAIM_TIMEOUT - timedelta(seconds=1)
+    session.commit()
+    assert notify.send_pending(session, rt.protector, rt.settings, "门户", senders=senders)["sent"] == 1
+    assert notify.send_pending(session, rt.protector, rt.settings, "门户", senders=senders)["sent"] == 0
+    assert len(smtp_server.messages) == len(rows)
