@@ -55,11 +55,10 @@ def test_summary_first_then_groups_with_actions_on_each_row(ctx, session, client
     graded = next(li for li in page.select("li.record") if GRADED_TITLE in li.select_one(".record-title").get_text())
     link = graded.select_one(".record-actions a.file-objection")["href"]
     assert link.endswith(f"/records/{graded['id'].removeprefix('record-')}/objection")
-    assert graded.select_one(".repair-verdict")["data-eligible"] in ("yes", "no")
-    if graded.select_one(".repair-verdict")["data-eligible"] == "yes":
-        assert graded.select_one("a.apply-repair")
-    else:
-        assert graded.select_one("a.apply-repair") is None
+    # the pure rules refuse repair for this one: no button, the reason with its article and a link to the conditions
+    verdict = graded.select_one(".repair-verdict")
+    assert verdict["data-eligible"] == "no" and graded.select_one("a.apply-repair") is None
+    assert "第" in verdict.get_text() and verdict.select_one("a")["href"].endswith("/repair")
     assert page.select("table.case-links") == []  # no second list matched by title
     # a third party with an authorisation sees the records, without the subject's actions or cases
     login_as(client, world.ids["grantee_during"])
