@@ -137,8 +137,8 @@ def summary_rows(rows: Iterable[tuple[str, str, str]], letters: Iterable[str]) -
 def state_label(formal_on: date | None, open_count: int, objected: int, until: date, today: date,
                 publish_by: date | None) -> str:
     """One line for the staff cycle page."""
-    if formal_on is not None and open_count == 0:
-        return f"已形成正式结果（{formal_on.isoformat()}）"
+    if open_count == 0:
+        return f"已形成正式结果（{formal_on.isoformat()}）" if formal_on else "已形成正式结果"
     if today <= until:
         text = f"初评结果已生成，异议期至 {until.isoformat()}"
     elif objected:
