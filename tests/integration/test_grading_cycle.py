@@ -282,3 +282,28 @@ def test_yearly_schedule_is_pure_and_counts_holidays():
     late = rules.yearly_schedule(hunan, 2026, cal, generated_on=date(2027, 2, 3))  # a late run: full window
     assert late.objection_until == date(2027, 2, 12) and late.late  # 除夕–初三 skipped
     assert rules.mmdd_on("02-29", 2027) == date(2027, 2, 28)
+
+
+def test_cli_grade_run_is_idempotent(settings, monkeypatch, rt, session, make_org, tmp_path):
+    """``credit-portal grade run`` for the scheduler; ``grade --year`` still loads history."""
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    for key, value in {**settings, "PORTAL_TODAY": "2027-03-01"}.items():
+        monkeypatch.setenv(key, value)
+    make_org(name="长沙市岳麓区某药店", category="pharmacy", region_code="430104")
+    session.commit()
+    runner = CliRunner()
+    first = runner.invoke(main, ["grade", "run"])
+    assert first.exit_code == 0, first.output
+    assert "新生成初评结果 1 个，周期 rolling:2027-03-01；形成正式结果 0 个" in first.output
+    again = runner.invoke(main, ["grade", "run"])
+    assert "新生成初评结果 0 个；形成正式结果 0 个" in again.output
+    listed = runner.invoke(main, ["grade", "cycles"])
+    assert "rolling:2027-03-01" in listed.output and "异议期至 2027-03-08" in listed.output
+    out = tmp_path / "s.xlsx"
+    assert runner.invoke(main, ["grade", "summary", "--year", "2027", "-o", str(out)]).exit_code == 0
+    assert out.read_bytes()[:2] == b"PK"
+    legacy = runner.invoke(main, ["grade", "--year", "2025"])
+    assert legacy.exit_code == 0 and "已评定 2025 年度信用等级" in legacy.output
