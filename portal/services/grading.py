@@ -22,7 +22,7 @@ from .indexing import enqueue
 BATCH = 2000
 
 
-def _explain(result) -> list[dict]:
+def explanation_json(result) -> list[dict]:
     """The explanation as JSON-safe dicts (dates become ISO strings)."""
     rows = [asdict(e) if is_dataclass(e) else dict(e) for e in result.explanation]
     return json.loads(json.dumps(rows, ensure_ascii=False, default=str))
@@ -46,7 +46,7 @@ def compute_grades(ctx: ServiceContext, year: int, subject_ids: list[int] | None
             select(Grade).where(Grade.subject_id.in_(chunk), Grade.year == year)).scalars()}
         for sid in chunk:
             result = grade_subject(records[sid], ctx.profile, year)
-            explanation = _explain(result)
+            explanation = explanation_json(result)
             grade = existing.get(sid)
             if grade is None:
                 session.add(Grade(subject_id=sid, year=year, letter=result.letter, score=result.score,

@@ -14,8 +14,6 @@ Verbs check the caller themselves and write the audit event: :func:`run_cycle` (
 from __future__ import annotations
 
 import io
-import json
-from dataclasses import asdict, is_dataclass
 from datetime import date
 
 from sqlalchemy import func, select
@@ -32,7 +30,8 @@ from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
 from .errors import ServiceError
-from .indexing import enqueue, latest_grade
+from .grading import explanation_json
+from .indexing import enqueue
 
 BATCH = 2000
 STATEMENT_LIMIT = 2000
@@ -63,11 +62,6 @@ def require_decider(ctx: ServiceContext, subject: Subject) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-def _explain(result) -> list[dict]:
-    rows = [asdict(e) if is_dataclass(e) else dict(e) for e in result.explanation]
-    return json.loads(json.dumps(rows, ensure_ascii=False, default=str))
-
 
 def _records(ctx: ServiceContext, ids: list[int]) -> dict[int, list[CreditRecord]]:
     out: dict[int, list[CreditRecord]] = {sid: [] for sid in ids}
@@ -140,7 +134,7 @@ def _new_cycle(ctx: ServiceContext, key: str, year: int, start: date, end: date,
 
 def _add_result(ctx: ServiceContext, cycle: GradingCycle, sid: int, result, in_force: Grade | None) -> None:
     ctx.session.add(GradingResult(cycle_id=cycle.id, subject_id=sid, letter=result.letter, score=result.score,
-                                  explanation=_explain(result), status=rules.PRELIMINARY,
+                                  explanation=explanation_json(result), status=rules.PRELIMINARY,
                                   objection_until=cycle.objection_until,
                                   previous_letter=in_force.letter if in_force else ""))
     _notify(ctx, sid, f"信用评价初评结果已生成：{result.letter}级（{result.score} 分，评价期 "
@@ -312,7 +306,7 @@ def decide_grade_objection(ctx: ServiceContext, result: GradingResult, outcome: 
     if outcome == rules.UPHELD:
         when = cycle.year if cycle.period == rules.YEARLY else cycle.period_end
         again = grade_subject(_records(ctx, [subject.id])[subject.id], ctx.profile, when)
-        result.letter, result.score, result.explanation = again.letter, again.score, _explain(again)
+        result.letter, result.score, result.explanation = again.letter, again.score, explanation_json(again)
     result.objection_outcome, result.objection_reason = outcome, reason
     result.objection_decided_by, result.objection_decided_on = ctx.actor, ctx.today
     _make_formal(ctx, result, cycle)
@@ -468,7 +462,3 @@ def summary_xlsx(ctx: ServiceContext, year: int) -> bytes:
     wb.save(out)
     return out.getvalue()
 
-
-def in_force(ctx: ServiceContext, subject: Subject) -> Grade | None:
-    """The formal grade in force (the same read every public page makes)."""
-    return latest_grade(ctx.session, subject.id, ctx.today)

@@ -307,3 +307,35 @@ def test_cli_grade_run_is_idempotent(settings, monkeypatch, rt, session, make_or
     assert out.read_bytes()[:2] == b"PK"
     legacy = runner.invoke(main, ["grade", "--year", "2025"])
     assert legacy.exit_code == 0 and "已评定 2025 年度信用等级" in legacy.output
+
+
+def test_rolling_supersede_and_upheld_objection(rt, session, make_org):
+    """湖南医保 第十六条: a newer dynamic result replaces a pending preliminary one (new window);
+    an upheld objection recomputes from the corrected records and that result becomes formal."""
+    from portal.services.records import set_record_status
+
+    org = make_org(name="长沙市雨花区某药店", category="pharmacy", region_code="430111")
+    dept, _ = staff_svc.create_staff(rt.context(session, "test"), "dept.yh", PASSWORD, ["department"],
+                                     region_code="430100")
+    first = add_record(_at(rt, session, date(2027, 3, 1)), org, record_type="penalty", severity="general",
+                       title="第一次违规", decided_on=date(2027, 2, 26), authority="长沙市医疗保障局")
+    svc.run_cycle(_at(rt, session, date(2027, 3, 1)))
+    old = session.execute(select(GradingResult).where(GradingResult.subject_id == org.id)).scalar_one()
+    assert (old.letter, old.score, old.previous_letter) == ("B", 90, "")
+    add_record(_at(rt, session, date(2027, 3, 3)), org, record_type="penalty", severity="general",
+               title="第二次违规", decided_on=date(2027, 3, 2), authority="长沙市医疗保障局")
+    ctx = _at(rt, session, date(2027, 3, 3))
+    assert svc.run_cycle(ctx)["generated"] == 1
+    session.expire_all()
+    new = session.execute(select(GradingResult).where(GradingResult.subject_id == org.id,
+                                                      GradingResult.status == rules.PRELIMINARY)).scalar_one()
+    assert old.status == rules.SUPERSEDED and (new.score, new.objection_until) == (80, date(2027, 3, 10))
+    svc.file_grade_objection(replace(ctx, caller=_rep(org)), new, "第一次违规的处罚已被复议撤销")
+    set_record_status(ctx, first, "withdrawn", "行政复议撤销原处罚决定")  # the record itself is corrected
+    decided = svc.decide_grade_objection(replace(ctx, caller=dept), new, "upheld", "原处罚已撤销，重新评价")
+    assert (decided.status, decided.letter, decided.score) == (rules.FORMAL, "B", 90)
+    grade = session.execute(select(Grade).where(Grade.subject_id == org.id)).scalar_one()
+    assert (grade.letter, grade.score, grade.formal_on) == ("B", 90, date(2027, 3, 3))
+    event = session.execute(select(AuditEvent).where(AuditEvent.action == "grade.objection.decide")).scalar_one()
+    assert event.detail["outcome"] == "upheld" and event.detail["reason"] == "原处罚已撤销，重新评价"
+    assert svc.run_cycle(_at(rt, session, date(2027, 3, 4)))["generated"] == 0  # in force equals today's result
