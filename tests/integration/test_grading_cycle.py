@@ -339,3 +339,18 @@ def test_rolling_supersede_and_upheld_objection(rt, session, make_org):
     event = session.execute(select(AuditEvent).where(AuditEvent.action == "grade.objection.decide")).scalar_one()
     assert event.detail["outcome"] == "upheld" and event.detail["reason"] == "原处罚已撤销，重新评价"
     assert svc.run_cycle(_at(rt, session, date(2027, 3, 4)))["generated"] == 0  # in force equals today's result
+
+
+def test_excluded_during_the_window_never_becomes_formal(rt, session, make_org):
+    """湖南 第十八条: a subject taken out of the period while its preliminary result is pending gets
+    no formal grade for it; the withdrawn preliminary letter is kept in the audit event."""
+    org = make_org(name="长沙市望城某药店", category="pharmacy", region_code="430105")
+    ctx = _at(rt, session, date(2027, 3, 1))
+    svc.run_cycle(ctx)
+    exclude_from_grading(ctx, org, 2027, "2027年停业整顿，依规定不参加本期评价")
+    result = session.execute(select(GradingResult).where(GradingResult.subject_id == org.id)).scalar_one()
+    assert result.status == rules.SUPERSEDED
+    assert svc.run_cycle(_at(rt, session, date(2027, 3, 20))) == {"generated": 0, "formal": 0, "cycle": None}
+    assert session.execute(select(Grade).where(Grade.subject_id == org.id)).scalar_one_or_none() is None
+    event = session.execute(select(AuditEvent).where(AuditEvent.action == "grade.exclude")).scalar_one()
+    assert event.detail["withdrawn_preliminary"] == ["A"]
