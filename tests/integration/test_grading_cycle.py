@@ -233,6 +233,9 @@ def test_yearly_cycle_with_exclusion_and_summary(rt, session, client, make_org, 
     assert [td.get_text() for td in page.select("table.grading-excluded td")][:2] == [
         "阳山县停业诊所", "2026年全年停业，依规定不参加本期评价"]
     assert len(page.select("table.grading-changes tbody tr")) == 2  # no grade before → both new
+    listing = BeautifulSoup(client.get("/staff/grading").get_data(as_text=True), "html.parser")
+    assert "已形成正式结果" in listing.select_one(f"#cycle-{cycle['id']} .cycle-state").get_text()
+    assert "2027 年度：2028-01-20 生成初评结果" in listing.select_one(".next-schedule").get_text()
     assert client.post("/staff/grading/run").status_code == 303
     actions = _actions(session)
     assert actions == ["grade.exclude", "grade.cycle.open", "grade.formal"]
@@ -263,6 +266,10 @@ def test_objection_refusals(rt, session, make_org, login_as):
     assert wrong_region.value.status == 403
     with pytest.raises(ServiceError):
         svc.run_cycle(replace(ctx, caller=_rep(org)))
+    reviewer, _ = staff_svc.create_staff(ctx, "rev.cs", PASSWORD, ["reviewer"], region_code="430100")
+    with pytest.raises(ServiceError) as not_staff_of_grading:
+        svc.cycles(replace(ctx, caller=reviewer))  # the staff cycle page is for those who grade
+    assert not_staff_of_grading.value.status == 403
     late = _at(rt, session, date(2027, 3, 20))
     other_result = session.execute(select(GradingResult).where(GradingResult.subject_id == other.id)).scalar_one()
     with pytest.raises(ServiceError, match="届满"):
