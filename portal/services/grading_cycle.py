@@ -31,7 +31,7 @@ from .calendar import load_calendar
 from .context import ServiceContext
 from .errors import ServiceError
 from .grading import explanation_json
-from .indexing import enqueue
+from .indexing import enqueue, grade_in_force
 
 BATCH = 2000
 STATEMENT_LIMIT = 2000
@@ -88,9 +88,9 @@ def _notify(ctx: ServiceContext, subject_id: int, text: str) -> None:
 def _letters_in_force(ctx: ServiceContext, ids: list[int]) -> dict[int, Grade]:
     """The formal grade in force today for each subject (as ``latest_grade``), in one query."""
     out: dict[int, Grade] = {}
-    for g in ctx.session.execute(select(Grade).where(Grade.subject_id.in_(ids)).order_by(Grade.year)).scalars():
-        if g.year < ctx.today.year or (g.formal_on is not None and g.formal_on <= ctx.today):
-            out[g.subject_id] = g
+    for g in ctx.session.execute(select(Grade).where(Grade.subject_id.in_(ids), grade_in_force(ctx.today.year, ctx.today))
+                                 .order_by(Grade.year)).scalars():
+        out[g.subject_id] = g  # ascending: the newest wins
     return out
 
 
@@ -428,20 +428,26 @@ def summary_years(ctx: ServiceContext) -> list[int]:
 
 def summary_table(ctx: ServiceContext, year: int) -> dict:
     """阳山 四（三）分级评价结果汇总表, public: formal grades of ``year`` (the ``grades`` table only)
-    of organisations, counted per region and category. Natural persons are left out: a count per
+    of organisations, counted per region and category; under a rolling profile the current year
+    counts each organisation's formal grade in force today. Natural persons are left out: a count per
     small region and category could single a person out."""
     letters = [g.letter for g in ctx.profile.grades]
-    rows = ctx.session.execute(select(Subject.region_code, Subject.category, Grade.letter)
-                               .join(Grade, Grade.subject_id == Subject.id)
-                               .where(Grade.year == year, Subject.kind == SubjectKind.ORG)).all()
-    table = rules.summary_rows(rows, letters)
+    current = ctx.profile.grading.period == rules.ROLLING and year == ctx.today.year
+    query = (select(Subject.id, Subject.region_code, Subject.category, Grade.letter)
+             .join(Grade, Grade.subject_id == Subject.id).where(Subject.kind == SubjectKind.ORG))
+    if current:  # 湖南医保 第十六条 动态考评: the formal grade in force today, whatever year it was formed
+        query = query.where(grade_in_force(year, ctx.today)).order_by(Grade.year)
+    else:
+        query = query.where(Grade.year == year)
+    latest = {sid: (region, category, letter) for sid, region, category, letter in ctx.session.execute(query).all()}
+    table = rules.summary_rows(latest.values(), letters)
     names = {r.code: r.name for r in ctx.profile.regions}
     for row in table:
         row["region_name"] = names.get(row["region_code"], row["region_code"])
         row["category_label"] = category_label(row["category"])
     totals = {letter: sum(r["counts"][letter] for r in table) for letter in letters}
     return {"year": year, "letters": letters, "rows": table, "totals": totals, "total": sum(totals.values()),
-            "article": ctx.profile.grading.article}
+            "article": ctx.profile.grading.article, "as_of": ctx.today if current else None}
 
 
 def summary_xlsx(ctx: ServiceContext, year: int) -> bytes:
