@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ..domain.grading_cycle import mmdd_on
 from ..domain.vocab import RECORD_TYPES, InfoClass, Severity
 from ..domain.workdays import DAY_ZERO, RECEIPT_RULES
 from .model import (
@@ -375,7 +376,14 @@ class _Builder:
         if order != sorted(order):
             t.fail("publish_by", "collect_by, generate_on and publish_by must be in calendar order",
                    "归集、生成、公布日期顺序不对")
-        g = Grading(period=period, rolling_months=rolling, **dates, **t.cited())
+        window = t.int("objection_workdays", required=False, minimum=1, maximum=30)
+        if window is not None and dates["generate_on"] and dates["publish_by"]:
+            gap = (mmdd_on(dates["publish_by"], 2001) - mmdd_on(dates["generate_on"], 2001)).days
+            if window >= gap:
+                t.fail("objection_workdays", f"{window} working days do not fit between generate_on and publish_by "
+                       f"({gap} days)", "异议期超出生成日至公布日的间隔")
+        extra = {"objection_workdays": window} if window is not None else {}
+        g = Grading(period=period, rolling_months=rolling, **dates, **extra, **t.cited())
         t.done()
         return g
 

@@ -79,6 +79,9 @@ class Grading(Cited):
     collect_by: str | None = None  # "MM-DD": last year's data gathered by then
     generate_on: str | None = None  # "MM-DD": last year's grades computed
     publish_by: str | None = None  # "MM-DD": summary table published by then
+    # Working days a subject has to object to its preliminary result (初评) before it becomes
+    # formal (湖南医保 第十九条); counted from the day the result is generated (day zero).
+    objection_workdays: int = 5
 
 
 @dataclass(frozen=True, kw_only=True)

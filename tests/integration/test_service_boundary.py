@@ -22,6 +22,7 @@ from portal.models.base import Base
 from portal.permissions import can_view_private, staff_case_filter
 from portal.services import authorisations as auth_svc
 from portal.services import cases, draws, holiday_table, my_desk, paper, public_pages, reports, staff_desk
+from portal.services import grading_cycle as cycle_svc
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
@@ -279,7 +280,20 @@ def _refusals(w, ctx, tmp_path):
             role=cases.machine_for(ctx.profile, "objection").start_for(w["rec"]).actor, ground="fact_error"),
         "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
         "/me/notify": lambda: my_desk.set_notify_contact(_as(ctx, stranger), "email", "a@example.test"),
+        "/staff/grading/run": lambda: cycle_svc.run_cycle(_as(ctx, reviewer)),
+        "/staff/grading/results/<int:result_id>/decide": lambda: cycle_svc.decide_grade_objection(
+            _as(ctx, far), _grade_result(ctx, org), "rejected", "理由"),
+        "/me/subjects/<public_id>/grade-objection": lambda: cycle_svc.file_grade_objection(
+            _as(ctx, stranger), _grade_result(ctx, org), "不服"),
     }
+
+
+def _grade_result(ctx, org):
+    """The org's preliminary result of the yearly cycle (the cycle is opened on first use)."""
+    from portal.models import GradingResult
+
+    cycle_svc.run_cycle(ctx)
+    return ctx.session.execute(select(GradingResult).where(GradingResult.subject_id == org.id)).scalar_one()
 
 
 # POST routes with no permission to check: logging in and out (and the development IdP, whose
