@@ -8,10 +8,12 @@ from .grade import Grade, GradingExclusion
 from .import_staging import ImportStaging
 from .ops import HolidayOverride, IndexJob, State
 from .plate import Plate, PlateScanDay
+from .provision import ProviderUpload, RecordDraft
 from .record import CreditRecord
 from .subject import Subject
 from .throttle import LoginThrottle
 
 __all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
-           "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle"]
+           "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle",
+           "ProviderUpload", "RecordDraft"]
