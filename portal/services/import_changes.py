@@ -15,8 +15,8 @@ from ..domain.provision import CORRECT
 from ..models import CreditRecord, Subject
 from .context import ServiceContext
 from .errors import ServiceError
-from .records import _validated, correct_record
 from .record_versions import withdraw_record
+from .records import _validated, correct_record
 from .subjects import identify
 
 CORRECTABLE = ("record_type", "info_class", "severity", "title", "content", "public_summary", "doc_no", "authority",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from ..domain.provision import ACTION_LABELS, ADD, CORRECT, WITHDRAW
 from ..domain.vocab import (
     CATEGORIES,
     INFO_CLASS_LABELS,
@@ -23,7 +24,6 @@ from ..domain.vocab import (
     SEVERITY_LABELS,
     SUBJECT_KIND_LABELS,
 )
-from ..domain.provision import ACTION_LABELS, ADD, CORRECT, WITHDRAW
 from .context import ServiceContext
 from .errors import ServiceError
 from .import_changes import StagedChanges
