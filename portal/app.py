@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
         draws,  # 双随机、一公开: /draws (public), /staff/draws
         facility,
         progress,
+        provider,
         public,
         public_report,
         ratelimit,
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report.bp,  # POST /facility/<id>/report.pdf: an organisation's public credit report
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
+        provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)

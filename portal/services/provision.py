@@ -439,3 +439,11 @@ def overdue_units(ctx: ServiceContext) -> list[Overdue]:
             if rules.overdue(last.get(unit), entry.update_cycle_days, ctx.today):
                 out.append(Overdue(unit, entry, last.get(unit)))
     return out
+
+
+def mark_failed(ctx: ServiceContext, upload_id: str) -> None:
+    """A background check that crashed: the page says so instead of polling forever."""
+    upload = ctx.session.get(ProviderUpload, upload_id)
+    if upload is not None and upload.state == "checking":
+        upload.state = "invalid"
+        upload.report = {"errors": ["文件检查未能完成，请重新上传。"], "error_count": 1, "preview": []}
