@@ -40,6 +40,19 @@ def _ctx(user):
     return caller_ctx(f"staff:{user.username}", user)
 
 
+def _again(render):
+    """On a refused verb: the form again with the message for bad input (400, 409); the error
+    page for a refusal of access (403, 404), which must not render the object it refused."""
+    def answer(exc):
+        if exc.status in (400, 409, 413):
+            return render(exc)
+        from . import ERROR_TITLES
+
+        return render_template("error.html", code=exc.status, title=ERROR_TITLES.get(exc.status, "出错了"),
+                               message=exc.message), exc.status
+    on_refusal(answer)
+
+
 def _page(template: str, user, status: int = 200, **kw):
     return render_template(template, user=user, rules=rules, **kw), status
 
@@ -109,9 +122,12 @@ def _check_in_background(app, user_id: int, upload_id: str) -> None:
 def upload_post():
     user = _user()
     f = request.files.get("file")
-    on_refusal(lambda exc: _page("provider/upload.html", user, exc.status, columns=COLUMNS, error=exc.message))
+    _again(lambda exc: _page("provider/upload.html", user, exc.status, columns=COLUMNS, error=exc.message))
     c = _ctx(user)
-    upload = svc.start_upload(c, f.filename if f else "", f.read() if f else b"")
+    name, raw = (f.filename or "", f.read()) if f else ("", b"")
+    if f:
+        f.close()  # a large upload is a spooled temporary file
+    upload = svc.start_upload(c, name, raw)
     if svc.inline(upload):
         svc.check_upload(c, upload.id)
         commit()
@@ -167,7 +183,7 @@ def _save(user, draft_id: int | None):
     draft = None
     if draft_id is not None:
         draft = svc.get_draft(_ctx(user), draft_id)
-    on_refusal(lambda exc: _form_page(user, form, draft, exc.message, exc.status))
+    _again(lambda exc: _form_page(user, form, draft, exc.message, exc.status))
     saved = svc.save_draft(_ctx(user), form, draft_id, submit=request.form.get("op") == "submit")
     commit()
     if saved.state == rules.APPROVED:
@@ -236,7 +252,7 @@ def record_show(lineage_id: int):
 def record_correct(lineage_id: int):
     user = _user()
     form = request.form.to_dict()
-    on_refusal(lambda exc: _record_page(user, lineage_id, exc.message, exc.status, form))
+    _again(lambda exc: _record_page(user, lineage_id, exc.message, exc.status, form))
     svc.correct(_ctx(user), lineage_id, form, request.form.get("reason", ""))
     commit()
     return redirect(url_for("provider.record_show", lineage_id=lineage_id), 303)
@@ -245,7 +261,7 @@ def record_correct(lineage_id: int):
 @bp.post("/records/<int:lineage_id>/withdraw")
 def record_withdraw(lineage_id: int):
     user = _user()
-    on_refusal(lambda exc: _record_page(user, lineage_id, exc.message, exc.status))
+    _again(lambda exc: _record_page(user, lineage_id, exc.message, exc.status))
     svc.withdraw(_ctx(user), lineage_id, request.form.get("reason", ""))
     commit()
     return redirect(url_for("provider.record_show", lineage_id=lineage_id), 303)
