@@ -44,7 +44,7 @@ def _refuse(message: str, status: int = 403, field: str = "provider"):
 
 def _caller(ctx: ServiceContext):
     caller = ctx.caller
-    if caller is None or not isinstance(caller, StaffUser) and not hasattr(caller, "roles"):
+    if not isinstance(caller, StaffUser) or not caller.active:  # a person's login is no staff account
         _refuse(rules.NOT_PROVIDER)
     return caller
 
@@ -404,7 +404,7 @@ def withdraw(ctx: ServiceContext, lineage_id: int, reason: str) -> CreditRecord:
 
 def _staff(ctx: ServiceContext):
     user = ctx.caller
-    if user is None or not getattr(user, "active", False) or not hasattr(user, "roles"):
+    if not isinstance(user, StaffUser) or not user.active:
         _refuse("需要工作人员登录。")
     return user
 
