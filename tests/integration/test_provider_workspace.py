@@ -317,7 +317,9 @@ def test_channel_record_is_not_public_before_review(app, client, session, world,
     reindex()
     record = session.execute(select(CreditRecord).where(CreditRecord.title == CANARY)).scalar_one()
     assert record.source_channel == "association"
-    assert "CHANNEL-CANARY" in client.get(f"/facility/{org.public_id}").get_data(as_text=True)
+    page = _soup(client.get(f"/facility/{org.public_id}"))
+    assert "CHANNEL-CANARY" in page.get_text()
+    assert page.select_one(".record-source").get_text() == "信息来源：行业协会（经审核）"
 
 
 # --- the catalogue and units overdue (湖南 第九条、第十条) -------------------------------------------
@@ -330,3 +332,21 @@ def test_catalogue_lists_units_overdue(app, session, world):
     assert len(page.select("table.catalogue tbody tr")) == 4
     overdue = [r.select("td")[0].get_text() for r in page.select("tr.overdue-row")]
     assert "株洲市卫生健康委员会" in overdue and UNIT not in overdue
+
+
+def test_workspace_pages_for_each_role(app, world):
+    """Every page renders for the roles that use it; the nav shows the workspace to providers and
+    the review to others."""
+    a = _login(app, world, "a")
+    for url in ("/staff/provide", "/staff/provide/upload", "/staff/provide/records/new", "/staff/provide/review",
+                "/staff/provide/catalogue", "/staff/provide/template.xlsx", "/staff/provide/template.csv"):
+        assert a.get(url).status_code == 200, url
+    assert _soup(a.get("/staff/objections")).select("nav.staff-nav a[href='/staff/provide']")
+    home = _soup(a.get("/staff/provide"))
+    assert world["rec"].title in [r.select("td")[2].get_text() for r in home.select("tr.record-row")]
+    assert world["other"].title not in home.get_text()  # another unit's record is not listed
+    op = _login(app, world, "op")
+    assert op.get("/staff/provide").status_code == 403 and op.get("/staff/provide/review").status_code == 200
+    nav = _soup(op.get("/staff/objections")).select_one("nav.staff-nav")
+    assert nav.select("a[href='/staff/provide/review']") and not nav.select("a[href='/staff/provide']")
+    assert _client(app).get("/staff/provide").status_code == 302  # the staff login first
