@@ -244,6 +244,8 @@ def save_draft(ctx: ServiceContext, form: dict, draft_id: int | None = None, *, 
         draft = get_draft(ctx, draft_id)
         if not _own_draft(user, draft) or draft.state not in (rules.DRAFT, rules.REJECTED):
             raise ServiceError("只能修改本单位尚未提交的草稿。", "draft", 409)
+        if _load_payload(ctx, draft).get("_action"):
+            raise ServiceError("被退回的更正、撤回请在该信息的页面重新办理。", "draft", 409)
     if submit:
         parsed = _checked(ctx, values)
         why = rules.provide_refusal(user, parsed["region_code"], parsed["authority"])
@@ -265,7 +267,13 @@ def save_draft(ctx: ServiceContext, form: dict, draft_id: int | None = None, *, 
 
 
 def _publish(ctx: ServiceContext, draft: RecordDraft) -> CreditRecord:
-    values = _checked(ctx, _load_payload(ctx, draft))
+    payload = _load_payload(ctx, draft)
+    if payload.get("_action"):
+        record = _apply_change(ctx, draft, payload)
+        draft.state, draft.decided_by, draft.decided_at = rules.APPROVED, ctx.actor, utcnow()
+        ctx.session.flush()
+        return record
+    values = _checked(ctx, payload)
     subject = register_subject(ctx, kind=values["subject_kind"], name=values["subject_name"],
                                code=values["subject_code"], category=values["category"],
                                region_code=values["region_code"])
@@ -374,15 +382,8 @@ def record_versions(ctx: ServiceContext, lineage_id: int) -> tuple[CreditRecord,
     return record, versions
 
 
-def correct(ctx: ServiceContext, lineage_id: int, form: dict, reason: str) -> CreditRecord:
-    """A correction from the workspace: a new version with the reason (海南 第五十二条)."""
-    user = require_provider(ctx, official=True)
-    record = _own_record(ctx, lineage_id)
-    if record.status == RecordStatus.WITHDRAWN:
-        raise ServiceError("该信息已撤回，不能更正", "record", 409)
-    reason = (reason or "").strip()
-    if len(reason) > 300:
-        raise ServiceError("理由不超过 300 字", "reason")
+def _correction_args(ctx: ServiceContext, user, record: CreditRecord, form: dict) -> dict:
+    """The corrected values through the importer's parsing and the record rules."""
     base = {"subject_code": "-", "subject_name": "-", "subject_kind": "org", "category": "hospital",
             "region_code": record.subject.region_code}
     values, errors = _parse_row({**base, **{k: form.get(k, "") for k in FORM_KEYS if k not in base}}, 2)
@@ -392,12 +393,77 @@ def correct(ctx: ServiceContext, lineage_id: int, form: dict, reason: str) -> Cr
     why = rules.provide_refusal(user, record.subject.region_code, args["authority"])
     if why:
         _refuse(why)
+    _validated(ctx, **args)
+    return args
+
+
+def _reason(reason: str, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(f"{what}必须说明理由", "reason")
+    if len(reason) > 300:
+        raise ServiceError("理由不超过 300 字", "reason")
+    return reason
+
+
+def _pending_change(ctx: ServiceContext, user, record: CreditRecord, action: str, values: dict, reason: str,
+                    title: str) -> RecordDraft:
+    """A correction or withdrawal waiting for 审核 (kept as a draft; the record is untouched)."""
+    open_change = ctx.session.execute(select(RecordDraft.id).where(
+        RecordDraft.record_id == record.lineage_id, RecordDraft.state == rules.SUBMITTED)).first()
+    if open_change:
+        raise ServiceError("该信息已有待审核的更正或撤回，请待审核后再办理。", "record", 409)
+    draft = RecordDraft(state=rules.SUBMITTED, submitted_at=utcnow(), channel=rules.OFFICIAL, authority=user.authority,
+                        region_code=record.subject.region_code, title=title[:300], drafted_by=ctx.actor,
+                        record_id=record.lineage_id, payload_cipher=ctx.protector.encrypt(json.dumps(
+                            {**values, "_action": action, "_reason": reason}, ensure_ascii=False)))
+    ctx.session.add(draft)
+    ctx.session.flush()
+    record_event(ctx.session, ctx.actor, "provider.change_submit", subject_id=record.subject_id,
+                 object_ref=f"draft:{draft.id}", detail={"action": action, "record": record.lineage_id})
+    return draft
+
+
+def correct(ctx: ServiceContext, lineage_id: int, form: dict, reason: str) -> CreditRecord | RecordDraft:
+    """A correction from the workspace: a new version with the reason (海南 第五十二条); where the
+    profile requires 审核, a second person applies it (``approve_draft``)."""
+    user = require_provider(ctx, official=True)
+    record = _own_record(ctx, lineage_id)
+    if record.status == RecordStatus.WITHDRAWN:
+        raise ServiceError("该信息已撤回，不能更正", "record", 409)
+    reason = _reason(reason, "更正")
+    args = _correction_args(ctx, user, record, form)
+    if approval_required(ctx):
+        return _pending_change(ctx, user, record, rules.CORRECT, {k: str(form.get(k, "")) for k in FORM_KEYS},
+                               reason, f"更正：{args['title']}")
     return correct_record(ctx, record, args, reason)
 
 
-def withdraw(ctx: ServiceContext, lineage_id: int, reason: str) -> CreditRecord:
-    require_provider(ctx, official=True)
-    return withdraw_record(ctx, _own_record(ctx, lineage_id), reason)
+def withdraw(ctx: ServiceContext, lineage_id: int, reason: str) -> CreditRecord | RecordDraft:
+    """Withdrawal with a reason: a new version with status 撤回 (``record_versions``); where the
+    profile requires 审核, a second person applies it."""
+    user = require_provider(ctx, official=True)
+    record = _own_record(ctx, lineage_id)
+    if record.status == RecordStatus.WITHDRAWN:
+        raise ServiceError("该信息已撤回", "record", 409)
+    reason = _reason(reason, "撤回")
+    if approval_required(ctx):
+        return _pending_change(ctx, user, record, rules.WITHDRAW, {}, reason, f"撤回：{record.title}")
+    return withdraw_record(ctx, record, reason)
+
+
+def _apply_change(ctx: ServiceContext, draft: RecordDraft, payload: dict) -> CreditRecord:
+    record = current_of(ctx.session, draft.record_id)
+    if record is None or record.authority != draft.authority:
+        raise ServiceError("该信息已不存在或已不属于报送单位，不能审核通过。", "draft", 409)
+    if record.status == RecordStatus.WITHDRAWN:
+        raise ServiceError("该信息已撤回", "draft", 409)
+    drafter = ctx.session.execute(select(StaffUser).where(
+        StaffUser.username == draft.drafted_by.removeprefix("staff:"))).scalar_one_or_none()
+    if payload["_action"] == rules.CORRECT:
+        args = _correction_args(ctx, drafter or ctx.caller, record, payload)
+        return correct_record(ctx, record, args, payload["_reason"])
+    return withdraw_record(ctx, record, payload["_reason"])
 
 
 # --- the catalogue and units overdue (湖南 第九条、第十条) -------------------------------------------

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from ..domain import provision as rules
 from ..domain.vocab import CATEGORIES, RECORD_STATUS_LABELS, RECORD_TYPES, SCOPE_LABELS, SEVERITY_LABELS
+from ..models import RecordDraft
 from ..services import provision as svc
 from ..services import staff_desk as desk
 from ..services.importer import COLUMNS, template_csv, template_xlsx
@@ -253,18 +254,23 @@ def record_correct(lineage_id: int):
     user = _user()
     form = request.form.to_dict()
     _again(lambda exc: _record_page(user, lineage_id, exc.message, exc.status, form))
-    svc.correct(_ctx(user), lineage_id, form, request.form.get("reason", ""))
+    done = svc.correct(_ctx(user), lineage_id, form, request.form.get("reason", ""))
     commit()
-    return redirect(url_for("provider.record_show", lineage_id=lineage_id), 303)
+    return _after_change(lineage_id, done)
+
+
+def _after_change(lineage_id: int, done):
+    msg = "已提交审核，经另一名工作人员审核后生效" if isinstance(done, RecordDraft) else ""
+    return redirect(url_for("provider.record_show", lineage_id=lineage_id, msg=msg or None), 303)
 
 
 @bp.post("/records/<int:lineage_id>/withdraw")
 def record_withdraw(lineage_id: int):
     user = _user()
     _again(lambda exc: _record_page(user, lineage_id, exc.message, exc.status))
-    svc.withdraw(_ctx(user), lineage_id, request.form.get("reason", ""))
+    done = svc.withdraw(_ctx(user), lineage_id, request.form.get("reason", ""))
     commit()
-    return redirect(url_for("provider.record_show", lineage_id=lineage_id), 303)
+    return _after_change(lineage_id, done)
 
 
 # --- the catalogue and units overdue (湖南 第九条、第十条) -------------------------------------------

@@ -242,7 +242,15 @@ def test_rejected_draft_goes_back_with_the_reason(app, session, world):
 
 # --- corrections and withdrawals: versions, nothing overwritten --------------------------------------
 
+def _pending(session, lineage_id) -> RecordDraft:
+    session.expire_all()
+    return session.execute(select(RecordDraft).where(RecordDraft.record_id == lineage_id,
+                                                     RecordDraft.state == rules.SUBMITTED)).scalar_one()
+
+
 def test_correction_and_withdrawal_are_versions_with_reasons(app, session, world):
+    """Under hunan (审核 required) a correction and a withdrawal wait for a second person; once
+    approved each is a new version with its reason, and every old version stays."""
     rec = world["rec"]
     a = _login(app, world, "a")
     page = _soup(a.get(f"/staff/provide/records/{rec.lineage_id}"))
@@ -252,12 +260,25 @@ def test_correction_and_withdrawal_are_versions_with_reasons(app, session, world
     values.pop("csrf_token", None)
     no_reason = a.post(f"/staff/provide/records/{rec.lineage_id}/correct", data={**values, "title": "改了"})
     assert no_reason.status_code == 400 and "理由" in _soup(no_reason).select_one("[role=alert]").get_text()
+    bad = a.post(f"/staff/provide/records/{rec.lineage_id}/correct",
+                 data={**values, "severity": "", "reason": "改严重程度"})
+    assert bad.status_code == 400 and "严重程度" in _soup(bad).select_one("[role=alert]").get_text()
+    assert _count(session, RecordDraft) == 0
     ok = a.post(f"/staff/provide/records/{rec.lineage_id}/correct",
                 data={**values, "title": "未按规定公示药品价格", "reason": "标题不准确"})
     assert ok.status_code == 303
+    change = _pending(session, rec.lineage_id)
+    assert _count(session, CreditRecord, CreditRecord.lineage_id == rec.lineage_id) == 1  # untouched until 审核
+    assert a.post(f"/staff/provide/drafts/{change.id}/approve").status_code == 403  # not the drafter
+    # a second change while one waits is refused
+    assert a.post(f"/staff/provide/records/{rec.lineage_id}/withdraw", data={"reason": "x"}).status_code == 409
+    b = _login(app, world, "b")
+    assert "标题不准确" in _soup(b.get(f"/staff/provide/drafts/{change.id}")).select_one(".change-reason").get_text()
+    assert b.post(f"/staff/provide/drafts/{change.id}/approve").status_code == 303
     assert a.post(f"/staff/provide/records/{rec.lineage_id}/withdraw", data={"reason": ""}).status_code == 400
     assert a.post(f"/staff/provide/records/{rec.lineage_id}/withdraw",
                   data={"reason": "认定文书已被撤销"}).status_code == 303
+    assert b.post(f"/staff/provide/drafts/{_pending(session, rec.lineage_id).id}/approve").status_code == 303
     rows = _soup(a.get(f"/staff/provide/records/{rec.lineage_id}")).select("tr.version-row")
     assert [r["data-version"] for r in rows] == ["1", "2", "3"]
     assert [r.select_one(".reason").get_text() for r in rows] == ["", "标题不准确", "认定文书已被撤销"]
@@ -266,7 +287,10 @@ def test_correction_and_withdrawal_are_versions_with_reasons(app, session, world
                                .order_by(CreditRecord.version)).scalars().all()
     assert [v.title for v in versions] == ["未按规定公示价格", "未按规定公示药品价格", "未按规定公示药品价格"]
     assert [v.status for v in versions] == ["superseded", "superseded", "withdrawn"]
+    assert [v.created_by for v in versions[1:]] == ["staff:prov.b", "staff:prov.b"]
     assert a.post(f"/staff/provide/records/{rec.lineage_id}/withdraw", data={"reason": "再撤"}).status_code == 409
+    assert _count(session, AuditEvent, AuditEvent.action == "provider.change_submit") == 2
+    assert _count(session, AuditEvent, AuditEvent.action == "record.withdraw") == 1
 
 
 # --- scope: another unit, another region -----------------------------------------------------------
