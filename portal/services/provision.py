@@ -132,6 +132,8 @@ def check_upload(ctx: ServiceContext, upload_id: str) -> ProviderUpload:
         upload.state = "ready" if report.ok else "invalid"
         upload.report = _report_dict(report)
         upload.rows_done = report.rows
+    if upload.state == "invalid":
+        upload.raw = b""  # a refused file is uploaded again after fixing; keep no copy of its rows
     session.flush()
     return upload
 
