@@ -138,18 +138,36 @@ def check_upload(ctx: ServiceContext, upload_id: str) -> ProviderUpload:
     return upload
 
 
+def begin_confirm(ctx: ServiceContext, upload_id: str) -> ProviderUpload:
+    """Take a checked file for import (state ``importing``, committed by the caller) so that a
+    large file can be imported in the background while the page polls; the same checks as
+    :func:`confirm_upload`, which then finishes it."""
+    upload = _confirmable(ctx, upload_id, ("ready",))
+    upload.state, upload.confirmed_by = "importing", ctx.actor
+    ctx.session.flush()
+    return upload
+
+
+def _confirmable(ctx: ServiceContext, upload_id: str, states: tuple[str, ...]) -> ProviderUpload:
+    require_provider(ctx, official=True)
+    upload = get_upload(ctx, upload_id)
+    if upload.state not in states or (upload.state == "importing" and upload.confirmed_by != ctx.actor):
+        raise ServiceError("该文件尚未通过检查或已导入，不能确认。", "upload", 409)
+    if approval_required(ctx) and upload.uploaded_by == ctx.actor:
+        _refuse(rules.SELF_APPROVAL)
+    return upload
+
+
 def confirm_upload(ctx: ServiceContext, upload_id: str) -> ImportReport:
     """Publish a checked file, all or nothing. Where the profile requires 审核 the confirmation
     is a second person's (the uploader may not confirm their own file)."""
     user = require_provider(ctx, official=True)
-    upload = get_upload(ctx, upload_id)
-    if upload.state != "ready":
-        raise ServiceError("该文件尚未通过检查或已导入，不能确认。", "upload", 409)
-    if approval_required(ctx) and upload.uploaded_by == ctx.actor:
-        _refuse(rules.SELF_APPROVAL)
+    upload = _confirmable(ctx, upload_id, ("ready", "importing"))
     report = import_file(ctx, upload.filename, upload.raw, scope=scope_of(ctx))
     if not report.ok:  # the data changed since the check: nothing was written
         upload.state, upload.report = "invalid", _report_dict(report)
+        upload.raw = b""
+        ctx.session.commit()  # the refusal is the upload's outcome; nothing else is pending
         raise ServiceError("文件未能导入：" + "；".join(str(e) for e in report.errors[:5]), "upload", 409)
     upload.state, upload.confirmed_by = "confirmed", ctx.actor
     upload.raw = b""  # the published records are the data now; keep no second copy
@@ -512,6 +530,7 @@ def overdue_units(ctx: ServiceContext) -> list[Overdue]:
 def mark_failed(ctx: ServiceContext, upload_id: str) -> None:
     """A background check that crashed: the page says so instead of polling forever."""
     upload = ctx.session.get(ProviderUpload, upload_id)
-    if upload is not None and upload.state == "checking":
+    if upload is not None and upload.state in ("checking", "importing"):
         upload.state = "invalid"
-        upload.report = {"errors": ["文件检查未能完成，请重新上传。"], "error_count": 1, "preview": []}
+        upload.report = {"errors": ["文件检查或导入未能完成，没有导入任何信息，请重新上传。"], "error_count": 1,
+                         "preview": []}

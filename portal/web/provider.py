@@ -14,6 +14,7 @@ from ..domain.vocab import CATEGORIES, RECORD_STATUS_LABELS, RECORD_TYPES, SCOPE
 from ..models import RecordDraft
 from ..services import provision as svc
 from ..services import staff_desk as desk
+from ..services.errors import ServiceError
 from ..services.importer import COLUMNS, template_csv, template_xlsx
 from ..services.search import parse_page
 from . import commit, is_htmx, runtime
@@ -101,17 +102,25 @@ def upload_form():
     return _page("provider/upload.html", user, columns=COLUMNS)
 
 
-def _check_in_background(app, user_id: int, upload_id: str) -> None:
+def _in_background(app, user_id: int, upload_id: str, verb) -> None:
+    """Run ``verb`` (check or confirm) on an upload in a thread with its own session; the page
+    polls the upload's state."""
     with app.app_context():
         rt = app.extensions["portal"]
         session = rt.sessions()
         try:
             user = desk.staff_account(session, user_id)
             c = rt.context(session, f"staff:{user.username}", caller=user)
-            svc.check_upload(c, upload_id)
+            verb(c, upload_id)
             session.commit()
-        except Exception:  # the page shows 检查失败 instead of a bar that never moves
-            log.exception("upload check %s failed", upload_id)
+            if verb is svc.confirm_upload:
+                from ..services import indexing
+
+                if rt.settings["PORTAL_INDEX_MODE"] == "inline":
+                    indexing.drain(session, rt.backend, rt.today(), rt.profile)
+        except Exception as exc:  # the page shows the failure instead of a bar that never moves
+            if not isinstance(exc, ServiceError):  # a refusal is stored on the upload already
+                log.exception("upload %s: %s failed", upload_id, verb.__name__)
             session.rollback()
             svc.mark_failed(rt.context(session, "system"), upload_id)
             session.commit()
@@ -134,11 +143,15 @@ def upload_post():
         commit()
     else:
         commit()
-        from flask import current_app
-
-        threading.Thread(target=_check_in_background, args=(current_app._get_current_object(), user.id, upload.id),
-                         daemon=True, name=f"upload-{upload.id[:8]}").start()
+        _start(user, upload.id, svc.check_upload)
     return redirect(url_for("provider.upload_show", upload_id=upload.id), 303)
+
+
+def _start(user, upload_id: str, verb) -> None:
+    from flask import current_app
+
+    threading.Thread(target=_in_background, args=(current_app._get_current_object(), user.id, upload_id, verb),
+                     daemon=True, name=f"upload-{upload_id[:8]}").start()
 
 
 @bp.get("/upload/<upload_id>")
@@ -157,8 +170,14 @@ def upload_show(upload_id: str):
 
 @bp.post("/upload/<upload_id>/confirm")
 def upload_confirm(upload_id: str):
+    """Small files are imported in the request; large ones in the background (the page polls)."""
     user = _user()
     c = _ctx(user)
+    upload = svc.begin_confirm(c, upload_id)
+    if not svc.inline(upload):
+        commit()
+        _start(user, upload.id, svc.confirm_upload)
+        return redirect(url_for("provider.upload_show", upload_id=upload.id), 303)
     report = svc.confirm_upload(c, upload_id)
     commit()
     return redirect(url_for("provider.index", msg=f"已导入：新增 {report.records} 条，更正 {report.corrections} 条，"

@@ -186,6 +186,21 @@ def test_large_upload_shows_progress_until_checked(app, session, world):
         time.sleep(0.1)
     assert status["data-state"] == "ready" and not status.has_attr("hx-trigger")
     assert status.select_one(".n-add").get_text() == "900"
+    # a second person confirms; the import runs in the background too and the page polls it
+    before = _count(session, CreditRecord)
+    b = _login(app, world, "b")
+    confirm = b.post(url + "/confirm")
+    assert confirm.status_code == 303 and confirm.headers["Location"].endswith(url)
+    for _ in range(600):
+        status = _soup(b.get(url, headers={"HX-Request": "true"})).select_one("#upload-status")
+        if status["data-state"] != "importing":
+            break
+        assert status["hx-trigger"] == "every 1s"
+        time.sleep(0.1)
+    assert status["data-state"] == "confirmed"
+    assert _count(session, CreditRecord) == before + 900
+    assert _count(session, AuditEvent, AuditEvent.action == "provider.upload_confirm",
+                  AuditEvent.actor == "staff:prov.b") == 1
 
 
 # --- the record form, drafts, 审核 -------------------------------------------------------------------
