@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
         facility,
         grading,  # grading cycle: /grades/summary (public), /staff/grading, the subject's objection
         progress,
+        provider,
         public,
         public_report,
         ratelimit,
@@ -58,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report.bp,  # POST /facility/<id>/report.pdf: an organisation's public credit report
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
+        provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)

@@ -9,6 +9,7 @@ from .import_staging import ImportStaging
 from .notify import NoticeOutbox, NotifyContact
 from .ops import HolidayOverride, IndexJob, State
 from .plate import Plate, PlateScanDay
+from .provision import ProviderUpload, RecordDraft
 from .record import CreditRecord
 from .subject import Subject
 from .throttle import LoginThrottle
@@ -16,4 +17,5 @@ from .throttle import LoginThrottle
 __all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle",
-           "NoticeOutbox", "NotifyContact"]
+           "NoticeOutbox", "NotifyContact",
+           "ProviderUpload", "RecordDraft"]

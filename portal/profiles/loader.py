@@ -32,6 +32,7 @@ from .model import (
     REPAIR_CONDITIONS,
     REPAIR_REFUSALS,
     ROLES,
+    CatalogueEntry,
     Dishonesty,
     Display,
     Grade,
@@ -43,6 +44,7 @@ from .model import (
     Objection,
     ObjectionGround,
     Profile,
+    Provision,
     Publication,
     PublicationWindow,
     Region,
@@ -311,10 +313,12 @@ class _Builder:
         repair = self.repair(t.table("repair"), role_codes)
         display = self.display(t.table("display"))
         dishonesty = self.dishonesty(t.table("dishonesty", required=False))
+        provision = self.provision(t.table("provision", required=False))
         t.done()
         return Profile(**head, default_region=default_region, regions=regions, roles=roles, grading=grading,
                        grades=grades, scoring=scoring, inspection=inspection, publication=publication,
-                       objection=objection, repair=repair, display=display, dishonesty=dishonesty)
+                       objection=objection, repair=repair, display=display, dishonesty=dishonesty,
+                       provision=provision)
 
     # -- regions -------------------------------------------------------------------------
     def regions(self, tables: list[_Table]) -> tuple[Region, ...]:
@@ -658,6 +662,30 @@ class _Builder:
                        **t.cited())
         t.done()
         return d
+
+    def provision(self, t: _Table | None) -> Provision | None:
+        if t is None:
+            return None
+        entries = []
+        seen: set[str] = set()
+        for e in t.tables("catalogue", required=False, nonempty=False):
+            types = e.str_list("record_types", choices=tuple(RECORD_TYPES))
+            twice = seen & set(types)
+            if twice:
+                e.fail("record_types", f"{sorted(twice)[0]!r} is in two catalogue entries", "信息类型在目录中重复")
+            seen |= set(types)
+            entry = CatalogueEntry(
+                record_types=types, content=e.str("content"), source_units=e.str_list("source_units"),
+                update_cycle_days=e.int("update_cycle_days", minimum=1, maximum=3660),
+                use_scope=e.str("use_scope"), sharing=e.str("sharing"), use_period=e.str("use_period"),
+                retention_period=e.str("retention_period"),
+                format=e.str("format", required=False, default="信息报送模板（本平台导入模板）"),
+                **e.cited())
+            e.done()
+            entries.append(entry)
+        p = Provision(approval_required=t.bool("approval_required"), catalogue=tuple(entries), **t.cited())
+        t.done()
+        return p
 
     def display(self, t: _Table) -> Display:
         d = Display(plate_shows_grade=t.bool("plate_shows_grade"), case_markers=t.bool("case_markers"),
