@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report,
         ratelimit,
         staff,
+        staff_accounts,
         staff_plates,
         subject,
     )
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report.bp,  # POST /facility/<id>/report.pdf: an organisation's public credit report
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
+        staff_accounts.bp,  # /staff/accounts: staff accounts (administrators)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)

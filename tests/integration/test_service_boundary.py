@@ -24,6 +24,7 @@ from portal.services import authorisations as auth_svc
 from portal.services import cases, draws, holiday_table, my_desk, paper, public_pages, reports, staff_desk
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
+from portal.services import staff_accounts as accounts_svc
 from portal.services.errors import ServiceError
 
 from .subject_world import TODAY, identity
@@ -278,6 +279,11 @@ def _refusals(w, ctx, tmp_path):
             applicant_name="钱法人", statement="登记有误", scan=("申请书.pdf", b""), var_dir=tmp_path,
             role=cases.machine_for(ctx.profile, "objection").start_for(w["rec"]).actor, ground="fact_error"),
         "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
+        "/staff/accounts": lambda: accounts_svc.create_account(_as(ctx, dept), "op.sneaky", ["operator"]),
+        "/staff/accounts/<int:staff_id>/access": lambda: accounts_svc.change_access(
+            _as(ctx, dept), dept, ["department", "admin"]),
+        "/staff/accounts/<int:staff_id>/active": lambda: accounts_svc.set_active(_as(ctx, dept), far, False),
+        "/staff/accounts/<int:staff_id>/totp": lambda: accounts_svc.reset_totp(_as(ctx, rep), far, confirmed=True),
     }
 
 
