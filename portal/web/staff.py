@@ -268,7 +268,8 @@ def case_clock(case_no: str):
 @bp.get("/cases/<case_no>/evidence/<int:evidence_id>")
 def evidence_file(case_no: str, evidence_id: int):
     user = _require()
-    return send_evidence(_ctx(user), _load_case(user, case_no), evidence_id)
+    return send_evidence(_ctx(user), _load_case(user, case_no), evidence_id,
+                         inline=request.args.get("view") == "inline")
 
 
 # --- the holiday table (administrators) ------------------------------------------------------------
