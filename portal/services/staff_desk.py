@@ -20,7 +20,7 @@ from ..domain import permissions as rules
 from ..domain.workdays import WorkCalendar, workdays_between
 from ..models import Case, CaseEvent, Notification, StaffUser, Subject
 from ..models.base import utcnow
-from ..permissions import staff_case_filter, staff_role
+from ..permissions import is_recused, staff_case_filter, staff_role
 from .audit import record_event
 from .case_reads import case_by_number
 from .cases import KIND_LABELS, WITHDRAWN, deadline_warning, machine_for
@@ -254,6 +254,12 @@ def staff_case(ctx: ServiceContext, user: StaffUser, case_no: str) -> Case | Non
     does not say whether it exists)."""
     case = case_by_number(ctx.session, case_no)
     return case if case is not None and rules.staff_can_see(user, case) else None
+
+
+def recused_from_step(user: StaffUser, case: Case) -> bool:
+    """The staff member holds the current step's role but must stand aside (回避: they decided
+    what this 复核 reviews), so the page says why they cannot act."""
+    return is_recused(user, case)
 
 
 def case_subject(session, case: Case) -> Subject | None:

@@ -182,6 +182,7 @@ def _render_case(user: StaffUser, case: Case, error: str | None = None, status: 
         overdue=case.open and engine.is_overdue(case.due_on, today),
         soon=case.open and engine.due_soon(case.due_on, today, cal),
         warning=svc.deadline_warning(case, cal), is_admin=staff_svc.is_admin(user),
+        recused=role is None and step is not None and desk.recused_from_step(user, case),
         timeline=[(ev, event_label(machine, ev)) for ev in case.events],
         documents=docs_svc.available_documents(_ctx(user), case),
         upheld_steps=svc.UPHELD_STEPS, role_labels=ROLE_LABELS, status_labels=RECORD_STATUS_LABELS,
