@@ -194,3 +194,31 @@ def test_web_pages_admin_only_with_csrf_and_chinese_labels(client, session, peop
     assert _secret(new_uri) != people["clerk_secret"] and reset.select_one(".cred-password") is None
     assert [e.actor for e in _events(session, "staff.totp_reset")] == ["staff:admin.one"]
     assert client.post(f"/staff/accounts/{clerk_id}/active", data={"csrf_token": token, "active": "x"}).status_code == 400
+
+
+def test_the_command_line_uses_the_same_verbs(settings, monkeypatch, ctx, session, people):
+    """An operator recovers a locked-out administrator from the command line (the same verbs,
+    audited as ``cli``); the last-admin rule holds there too."""
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    for k, v in settings.items():
+        monkeypatch.setenv(k, v)
+    run = CliRunner().invoke
+    out = run(main, ["staff", "reset-totp", "admin.one"])
+    assert out.exit_code == 0, out.output
+    uri = re.search(r"(otpauth://\S+)", out.output)[1]
+    assert _secret(uri) != people["admin_secret"]
+    session.expire_all()  # written by the command's own session
+    assert staff_svc.authenticate(ctx, "admin.one", PASSWORD, pyotp.TOTP(_secret(uri)).now())
+    session.commit()
+    refused = run(main, ["staff", "disable", "admin.one"])
+    assert refused.exit_code != 0 and rules.LAST_ADMIN in refused.output
+    assert run(main, ["staff", "disable", "dept.clerk"]).exit_code == 0
+    listed = run(main, ["staff", "list"]).output
+    assert re.search(r"dept\.clerk\t已停用\t认定部门", listed) and re.search(r"admin\.one\t启用\t系统管理员", listed)
+    assert run(main, ["staff", "set-roles", "nobody.here", "--role", "operator"]).exit_code != 0
+    session.expire_all()
+    assert [e.actor for e in _events(session, "staff.totp_reset")] == ["cli"]
+    assert [e.actor for e in _events(session, "staff.disable")] == ["cli"]
