@@ -113,6 +113,7 @@ def test_staff_pages_have_no_serious_or_critical_violations(live_server, browser
     found = {}
 
     def check(name):
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, name  # no sideways scrolling
         passes, violations = a11y._axe(page, axe_js)
         assert passes >= 5, (name, passes)
         bad = [v for v in violations if v["impact"] in ("serious", "critical")]
