@@ -105,6 +105,8 @@ def _post(staff_id: int, do):
     commit()
     if isinstance(out, svc.NewCredentials):
         return _account_page(user, account, reset=out)
+    if not rules.is_admin(user):  # an administrator who gave up their own role leaves the page
+        return redirect(url_for("staff.objections"), 303)
     return redirect(url_for("staff_accounts.show", staff_id=staff_id), 303)
 
 

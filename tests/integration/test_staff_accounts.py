@@ -193,6 +193,12 @@ def test_web_pages_admin_only_with_csrf_and_chinese_labels(client, session, peop
     new_uri = reset.select_one(".cred-totp-uri").get_text()
     assert _secret(new_uri) != people["clerk_secret"] and reset.select_one(".cred-password") is None
     assert [e.actor for e in _events(session, "staff.totp_reset")] == ["staff:admin.one"]
+    # with a second (enabled) administrator, giving up one's own role leaves the pages it no longer may see
+    assert client.post(f"/staff/accounts/{clerk_id}/active", data={"active": "1"}).status_code == 303
+    assert client.post(f"/staff/accounts/{clerk_id}/access", data={"roles": ["admin"]}).status_code == 303
+    gone = client.post(f"/staff/accounts/{people['admin'].id}/access", data={"roles": ["department"]})
+    assert gone.status_code == 303 and gone.headers["Location"].endswith("/staff/objections")
+    assert client.get("/staff/accounts").status_code == 403
     assert client.post(f"/staff/accounts/{clerk_id}/active", data={"csrf_token": token, "active": "x"}).status_code == 400
 
 
