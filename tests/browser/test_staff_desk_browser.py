@@ -14,6 +14,7 @@ from portal.services.evidence import add_evidence
 from tests.browser import test_a11y_browser as a11y
 from tests.conftest import require_tool
 from tests.integration.pdf_tools import blank_pdf
+from tests.integration.test_evidence_uploads import png
 
 pytestmark = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # the pages, not the database
 
@@ -33,6 +34,7 @@ def objection(ctx, session, rt, make_org, make_record):
                                 ground="fact_error", statement="记载有误", applicant=APPLICANT, commitment=True,
                                 identity_confirmed=True)
     add_evidence(ctx, case, "处置记录.pdf", blank_pdf(), var_dir=rt.settings["PORTAL_VAR_DIR"], uploaded_by="applicant")
+    add_evidence(ctx, case, "现场照片.png", png((120, 80)), var_dir=rt.settings["PORTAL_VAR_DIR"], uploaded_by="applicant")
     totp = {"dept.one": _account(ctx, "dept.one", ["department", "reviewer"], "430102"),
             "rev.two": _account(ctx, "rev.two", ["reviewer"], "430102"),
             "admin.one": _account(ctx, "admin.one", ["admin"])}
@@ -65,6 +67,16 @@ def test_review_needs_a_second_staff_account(live_server, browser, ctx, session,
     page = first.new_page()
     _login(page, live_server, "dept.one", totp["dept.one"])
     page.goto(url)
+    # the evidence previews inline under the page's own CSP: the image is drawn, the PDF frame loads
+    # the file (not a browser error page for a refused frame)
+    for summary in page.locator("details.evidence-preview summary").all():
+        summary.click()
+    image = page.locator("details.evidence-preview img")
+    image.wait_for()
+    page.wait_for_function("(img) => img.complete && img.naturalWidth === 120", arg=image.element_handle())
+    page.wait_for_function("() => [...document.querySelectorAll('iframe')].length === 1")
+    frames = [f.url for f in page.frames if "view=inline" in f.url]
+    assert len(frames) == 1 and frames[0].startswith(live_server)
     _decide(page, "reject", "经核实，记载与处罚决定书一致")
     assert page.locator("dd.case-state").inner_text().startswith(
         ctx.profile.objection.step("rejected").label)
