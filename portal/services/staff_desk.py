@@ -234,8 +234,11 @@ def decided_in_time_by_month(ctx: ServiceContext, user: StaffUser, kind: str,
     events: dict[int, list] = {cid: [] for cid in closed}
     if closed:
         ids = cases_q.with_only_columns(Case.id).scalar_subquery()
-        for ev in ctx.session.execute(select(CaseEvent).where(CaseEvent.case_id.in_(ids))
-                                      .order_by(CaseEvent.case_id, CaseEvent.id)).scalars():
+        # plain rows, not ORM objects: a province's year is tens of thousands of events
+        cols = (CaseEvent.case_id, CaseEvent.on, CaseEvent.role, CaseEvent.action, CaseEvent.from_state,
+                CaseEvent.to_state, CaseEvent.due_on)
+        for ev in ctx.session.execute(select(*cols).where(CaseEvent.case_id.in_(ids))
+                                      .order_by(CaseEvent.case_id, CaseEvent.id)):
             events[ev.case_id].append(ev)
     decided = dict.fromkeys(keys, 0)
     in_time = dict.fromkeys(keys, 0)
