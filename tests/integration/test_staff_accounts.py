@@ -4,6 +4,7 @@ non-administrator and writes its audit event; the last administrator cannot be r
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pyotp
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from portal.domain import permissions as rules
 from portal.models import AuditEvent, StaffUser
+from portal.models.base import utcnow
 from portal.services import staff as staff_svc
 from portal.services import staff_accounts as accounts
 from portal.services.errors import ServiceError
@@ -73,16 +75,22 @@ def test_create_shows_credentials_once_that_log_in(ctx, session, people):
     assert event.detail["roles"] == ["reviewer"] and creds.password not in str(event.detail)
 
 
-def test_disable_ends_login_and_enable_restores(ctx, session, people):
+def test_disable_ends_login_and_enable_restores(client, ctx, session, people):
     admin, clerk = people["admin"], people["clerk"]
+    web_login(client, "dept.clerk", people["clerk_secret"])
+    assert client.get("/staff/objections").status_code == 200
     accounts.set_active(_as(ctx, admin), clerk, False)
     session.commit()
+    ended = client.get("/staff/objections")  # the running session ends at its next request
+    assert ended.status_code == 302 and "/staff/login" in ended.headers["Location"]
+    later = utcnow() + timedelta(seconds=30)  # the web login used this step's code
+    code = pyotp.TOTP(people["clerk_secret"]).at(later)
     with pytest.raises(ServiceError):
-        staff_svc.authenticate(ctx, "dept.clerk", PASSWORD, pyotp.TOTP(people["clerk_secret"]).now())
+        staff_svc.authenticate(ctx, "dept.clerk", PASSWORD, code, now=later)
     session.rollback()
     accounts.set_active(_as(ctx, admin), session.get(StaffUser, clerk.id), True)
     session.commit()
-    assert staff_svc.authenticate(ctx, "dept.clerk", PASSWORD, pyotp.TOTP(people["clerk_secret"]).now())
+    assert staff_svc.authenticate(ctx, "dept.clerk", PASSWORD, code, now=later)
     assert [(e.actor, e.object_ref) for e in _events(session, "staff.disable")] == [("staff:admin.one",
                                                                                      f"staff:{clerk.id}")]
     assert len(_events(session, "staff.enable")) == 1
