@@ -6,6 +6,7 @@ from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUs
 from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双随机 draws)
 from .grade import Grade, GradingExclusion
 from .import_staging import ImportStaging
+from .notify import NoticeOutbox, NotifyContact
 from .ops import HolidayOverride, IndexJob, State
 from .plate import Plate, PlateScanDay
 from .record import CreditRecord
@@ -14,4 +15,5 @@ from .throttle import LoginThrottle
 
 __all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
-           "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle"]
+           "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle",
+           "NoticeOutbox", "NotifyContact"]

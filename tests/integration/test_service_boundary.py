@@ -279,6 +279,7 @@ def _refusals(w, ctx, tmp_path):
             applicant_name="钱法人", statement="登记有误", scan=("申请书.pdf", b""), var_dir=tmp_path,
             role=cases.machine_for(ctx.profile, "objection").start_for(w["rec"]).actor, ground="fact_error"),
         "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
+        "/me/notify": lambda: my_desk.set_notify_contact(_as(ctx, stranger), "email", "a@example.test"),
         "/staff/accounts": lambda: accounts_svc.create_account(_as(ctx, dept), "op.sneaky", ["operator"]),
         "/staff/accounts/<int:staff_id>/access": lambda: accounts_svc.change_access(
             _as(ctx, dept), dept, ["department", "admin"]),
