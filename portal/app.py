@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report,
         ratelimit,
         staff,
+        staff_accounts,
         staff_plates,
         subject,
     )
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
         provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
+        staff_accounts.bp,  # /staff/accounts: staff accounts (administrators)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)
