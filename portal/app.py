@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
         ratelimit,
         staff,
         staff_accounts,
+        staff_password,
         staff_plates,
         subject,
     )
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff_plates.bp,  # /staff/plates: QR plates
         provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
         staff_accounts.bp,  # /staff/accounts: staff accounts (administrators)
+        staff_password.bp,  # /staff/password: 修改密码 (every staff member, their own)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)
