@@ -157,6 +157,7 @@ def test_repeated_wrong_current_password_ends_the_sessions(app, client, session,
         assert client.post("/staff/password", data=data).status_code == 403
     last = client.post("/staff/password", data=data)
     assert last.status_code == 401 and passwords.TOO_MANY in last.get_data(as_text=True)
+    assert _page(last).select_one("form.staff-login")["action"] == "/staff/login"  # not back to this page
     for browser in (client, other):
         resp = browser.get("/staff/objections")
         assert resp.status_code == 302 and "/staff/login" in resp.headers["Location"]
