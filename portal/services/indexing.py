@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ..domain.disclosure import public_subject, public_view
-from ..domain.risk import risk_summary
+from ..domain.risk import risk_summary, search_rank
 from ..domain.vocab import SubjectKind
 from ..models import CreditRecord, Grade, IndexJob, State, Subject
 from ..models.base import utcnow
@@ -46,6 +46,7 @@ def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: G
     public.sort(key=lambda v: v["decided_on"], reverse=True)
     codes = [c for c in (view["credit_code"], view["licence_no"]) if c]
     ends = [v["publish_until"] for v in public if v["publish_until"]]
+    risk = risk_summary(view, public, today)
     return {
         "id": subject.public_id,
         "kind": subject.kind,
@@ -65,7 +66,8 @@ def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: G
         "updated_on": today.isoformat(),
         # the first day the document is stale because a window ended (defence in depth)
         "stale_after": min(ends).isoformat() if ends else "",
-        "risk": risk_summary(view, public, today),  # what a hit says first (issue #13)
+        "risk": risk,  # what a hit says first (issue #13)
+        "risk_rank": search_rank(risk, grade.letter if grade else ""),
     }
 
 
