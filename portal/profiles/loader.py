@@ -652,7 +652,8 @@ class _Builder:
         return d
 
     def display(self, t: _Table) -> Display:
-        d = Display(plate_shows_grade=t.bool("plate_shows_grade"), case_markers=t.bool("case_markers"),
+        # absent: plates print "扫码查看实时信用信息", no grade (issue #13)
+        d = Display(plate_shows_grade=t.bool("plate_shows_grade", required=False, default=False), case_markers=t.bool("case_markers"),
                     assurance_level_for_private=t.str("assurance_level_for_private", choices=ASSURANCE_LEVELS),
                     **t.cited())
         t.done()
