@@ -90,6 +90,20 @@ def search_rank(risk: dict, grade: str | None) -> int:
     return 1 if risk.get("level") == BAD else 0
 
 
+def interim_notice(records: list[dict], graded_on: date | None, grade_year: int | None) -> str:
+    """"评定后有新增失信信息" (issue #13, where the profile's ``display.interim_notice`` allows it):
+    public adverse records in force that arrived after the grade was made. The grade itself does
+    not change until the next grading (湖南 第十八条); this only says that it is older than them."""
+    if graded_on is None or grade_year is None:
+        return ""
+    newer = [r for r in records if r.get("info_class") in (InfoClass.DISHONEST, InfoClass.SERIOUS)
+             and (r.get("publish_from") or r.get("decided_on") or graded_on) > graded_on]
+    if not newer:
+        return ""
+    return (f"评定后有新增失信信息：{grade_year} 年度等级评定（{graded_on}）之后新增 {len(newer)} 条，"
+            "将在下一年度评定中体现，请以上方风险提示和下方公示信息为准。")
+
+
 def grade_note(year: int | None, computed: date | datetime | None) -> str:
     """What a yearly grade means in time: which year it rates, when it was made, and that later
     information counts only at the next grading (湖南 第十八条: fixed for the previous year)."""
