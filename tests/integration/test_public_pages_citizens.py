@@ -87,3 +87,13 @@ def test_repair_date_says_already_open_once_passed_and_windows_count_from_public
     assert "信用修复：已可申请（自 2026-03-25 起）" in records["严重处罚"]  # 12 months passed (today 2026-11-20)
     assert "可申请信用修复：2027-01-01 起（最短公示期 3 个月）" in records["一般处罚"]
     assert "已可申请" not in records["一般处罚"]
+
+
+def test_the_notice_step_names_the_page_where_the_notice_appears(client, rt):
+    """Issue #13: the repair's notice step says where the notice really appears (this portal's
+    信用修复公示 page), in the step and in the reviewer's action that leads to it."""
+    step = next(s for s in rt.profile.repair.steps if s.id == "notice")
+    page = _soup(client.get("/repair-notices")).h1.get_text(strip=True)
+    assert f"“{page}”" in step.label
+    review = next(s for s in rt.profile.repair.steps if s.id == "review")
+    assert f"“{page}”" in next(t.label for t in review.transitions if t.to == "notice")
