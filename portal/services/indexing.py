@@ -34,6 +34,15 @@ def latest_grade(session: Session, subject_id: int, today: date) -> Grade | None
     return session.execute(_LATEST_GRADE, {"subject_id": subject_id, "year": today.year}).scalar_one_or_none()
 
 
+def latest_grades(session: Session, subject_ids: list[int], today: date) -> dict[int, Grade]:
+    """:func:`latest_grade` for a batch of subjects, in one query."""
+    grades: dict[int, Grade] = {}
+    for g in session.execute(select(Grade).where(Grade.subject_id.in_(subject_ids), Grade.year < today.year)
+                             .order_by(Grade.year)).scalars():
+        grades[g.subject_id] = g  # ascending order: the newest wins
+    return grades
+
+
 def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: Grade | None,
                      today: date, region_name: str = "", employer_name: str = "", *, profile) -> dict | None:
     """The search document of one subject, from public views only; ``None`` = not searchable."""
@@ -83,10 +92,7 @@ def build_documents(session: Session, subject_ids: list[int], today: date, profi
     for r in session.execute(select(CreditRecord).where(CreditRecord.subject_id.in_(subject_ids),
                                                         CreditRecord.is_current.is_(True))).scalars():
         records[r.subject_id].append(r)
-    grades: dict[int, Grade] = {}
-    for g in session.execute(select(Grade).where(Grade.subject_id.in_(subject_ids), Grade.year < today.year)
-                             .order_by(Grade.year)).scalars():
-        grades[g.subject_id] = g  # ascending order: the newest wins
+    grades = latest_grades(session, subject_ids, today)
     employer_ids = {s.employer_id for s in subjects if s.employer_id}
     employers = dict(session.execute(select(Subject.id, Subject.name).where(Subject.id.in_(employer_ids))).all()) if employer_ids else {}
     out: dict[int, dict | None] = {sid: None for sid in subject_ids}

@@ -29,12 +29,12 @@ from ..domain import plates as rules
 from ..domain.disclosure import public_subject
 from ..domain.plates import PlateStatus
 from ..domain.vocab import SubjectKind, SubjectStatus
-from ..models import Grade, Plate, PlateScanDay, Subject
+from ..models import Plate, PlateScanDay, Subject
 from ..permissions import require_plate_manager
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
-from .indexing import latest_grade
+from .indexing import latest_grade, latest_grades
 
 log = logging.getLogger(__name__)
 
@@ -489,15 +489,6 @@ def shows_grade(profile) -> bool:
     return bool(getattr(getattr(profile, "display", None), "plate_shows_grade", False))
 
 
-def _grades_in_force(session: Session, subject_ids: list[int], today: date) -> dict[int, Grade]:
-    """The grade in force per subject (as ``indexing.latest_grade``), in one query."""
-    grades: dict[int, Grade] = {}
-    for g in session.execute(select(Grade).where(Grade.subject_id.in_(subject_ids), Grade.year < today.year)
-                             .order_by(Grade.year)).scalars():
-        grades[g.subject_id] = g  # ascending order: the newest wins
-    return grades
-
-
 def plates_to_reprint(session: Session, profile, region: str | None, today: date,
                       limit: int = 2000) -> list[dict]:
     """Active plates whose printed grade is not the grade in force (issue #13: reprint after each
@@ -515,7 +506,7 @@ def plates_to_reprint(session: Session, profile, region: str | None, today: date
         if not plates:
             break
         offset += chunk
-        grades = _grades_in_force(session, [p.subject_id for p in plates], today) if wants_grade else {}
+        grades = latest_grades(session, [p.subject_id for p in plates], today) if wants_grade else {}
         for plate in plates:
             g = grades.get(plate.subject_id)
             current = (g.letter, g.year) if g is not None else None
