@@ -688,8 +688,10 @@ class _Builder:
         return p
 
     def display(self, t: _Table) -> Display:
-        d = Display(plate_shows_grade=t.bool("plate_shows_grade"), case_markers=t.bool("case_markers"),
+        # absent: plates print "扫码查看实时信用信息", no grade (issue #13)
+        d = Display(plate_shows_grade=t.bool("plate_shows_grade", required=False, default=False), case_markers=t.bool("case_markers"),
                     assurance_level_for_private=t.str("assurance_level_for_private", choices=ASSURANCE_LEVELS),
+                    interim_notice=t.bool("interim_notice", required=False, default=False),
                     **t.cited())
         t.done()
         return d

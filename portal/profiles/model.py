@@ -331,6 +331,7 @@ class Display(Cited):
     plate_shows_grade: bool
     case_markers: bool
     assurance_level_for_private: str
+    interim_notice: bool = False  # "评定后有新增失信信息" beside the grade (issue #13)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -68,6 +68,8 @@ def facility_view(session, profile, subject: Subject, today: date) -> dict | Non
         v["case_marker"] = markers.get(r.lineage_id)
         if v["info_class"] in (InfoClass.DISHONEST, InfoClass.SERIOUS):
             v["repair_from"] = repair_possible_from(r, profile)
+            # "已可申请" once the day has come, not a date in the past (issue #13)
+            v["repair_open"] = bool(v["repair_from"] and v["repair_from"].on and v["repair_from"].on <= today)
         public.append(v)
     public.sort(key=lambda v: v["decided_on"], reverse=True)
     if view["kind"] == "person" and not public:
@@ -76,7 +78,7 @@ def facility_view(session, profile, subject: Subject, today: date) -> dict | Non
     return {"subject": view, "groups": {c: [v for v in public if v["info_class"] == c] for c in InfoClass},
             "grade": grade_view(grade), "grade_info": profile.grade(grade.letter) if grade else None,
             "region": profile.region(subject.region_code),
-            "risk": public_risk(session, view, public, grade, today)}  # what the page says first (#13)
+            "risk": public_risk(session, view, public, grade, today, profile)}  # what the page says first (#13)
 
 
 def _banners(plate: Plate, current: Plate | None, subject: Subject) -> list[dict]:

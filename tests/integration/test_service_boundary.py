@@ -257,6 +257,8 @@ def _refusals(w, ctx, tmp_path):
         "/staff/plates/<plate_no>/reissue": lambda: plate_svc.reissue_plate(_as(ctx, far), w["plate"], "damaged"),
         "/staff/plates/batches": lambda: plate_svc.print_batch(_as(ctx, far), [w["plate"]], out,
                                                                fmt="pdf", size="A6", base_url="http://x"),
+        "/staff/plates/reprint": lambda: plate_svc.print_batch(_as(ctx, far), [w["plate"]], out,
+                                                               fmt="pdf", size="A6", base_url="http://x"),
         "/me/subjects/<public_id>/records/<int:lineage_id>/objection": lambda: cases.file_objection(
             _as(ctx, stranger), org, w["rec"], ground="fact_error", statement="x", applicant=applicant,
             commitment=True, identity_confirmed=True),
