@@ -70,6 +70,22 @@ def public_report(ctx: ServiceContext, subject: Subject, base_url: str) -> Repor
     return report
 
 
+REPORT_GONE = "该报告所依据的公开信息已更新或已过当日，原报告不再提供下载；可在公示页面重新生成，报告真伪仍可凭编号核验。"
+
+
+def issued_public_report(ctx: ServiceContext, subject: Subject, report_no: str) -> Report:
+    """A public report by its number, for anyone: only while it still shows today's public data
+    (the same version key it was issued for). An older one may show a record that has since been
+    repaired or withdrawn (湖南 第三十一条: after 信用修复 the record is no longer disclosed), so it is not handed out
+    again; its number and hash stay verifiable at /verify/report."""
+    report = ctx.session.execute(select(Report).where(Report.report_no == report_no[:32])).scalar_one_or_none()
+    if report is None or report.subject_id != subject.id or report.via != PUBLIC_REQUESTER or report.pdf is None:
+        raise ServiceError("未找到该公共信用信息报告。", "report", 404)
+    if subject.kind != SubjectKind.ORG or report.public_version != _version_key(ctx):
+        raise ServiceError(REPORT_GONE, "report", 410)
+    return report
+
+
 def _subject_rows(view: dict) -> list[tuple[str, str]]:
     s, region = view["subject"], view["region"]
     rows = [("名称", s["name"]), ("类别", s["category_label"])]
