@@ -248,8 +248,14 @@ class Visitor:
             me = self._do("objection", "GET", "/me")
             if me is None:
                 return
-            link = BeautifulSoup(me.text, "html.parser").select_one("a[href^='/me/subjects/']")
-            page = self._do("objection", "GET", link["href"])
+            # the subject's own page: /me also links notices and cases (/me/subjects/<id>/cases/…)
+            # above the list of subjects, and a case page has no "提出异议" links
+            link = next((a["href"] for a in BeautifulSoup(me.text, "html.parser").select("a[href^='/me/subjects/']")
+                         if re.fullmatch(r"/me/subjects/[^/]+", a["href"])), None)
+            if link is None:
+                self.tally.add("objection", 0.0, False, "no subject link on /me")
+                return
+            page = self._do("objection", "GET", link)
             if page is None:
                 return
             soup = BeautifulSoup(page.text, "html.parser")

@@ -6,12 +6,12 @@ from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUs
 from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双随机 draws)
 from .grade import Grade, GradingExclusion
 from .import_staging import ImportStaging
-from .ops import HolidayOverride, IndexJob, State
+from .ops import HolidayOverride, IndexCursor, IndexJob, State
 from .plate import Plate, PlateScanDay
 from .record import CreditRecord
 from .subject import Subject
 from .throttle import LoginThrottle
 
-__all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
+__all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "ImportStaging", "IndexCursor", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle"]
