@@ -89,6 +89,11 @@ def test_an_issued_public_report_downloads_by_number_while_current(client, rt, w
     assert client.get(f"/facility/{world.other.public_id}/reports/{report.report_no}.pdf").status_code == 404
     assert client.get(f"/facility/{world.org.public_id}/reports/XYBG20261120ZZZZZZZZ.pdf").status_code == 404
     ctx = rt.context(session, "test")
+    # a change about another subject leaves this organisation's report current
+    add_record(ctx, world.other, record_type="commendation", title="他人的表彰", decided_on=date(2026, 11, 1))
+    session.commit()
+    assert client.get(url).status_code == 200
+    assert client.post(f"/facility/{world.org.public_id}/report.pdf").data == resp.data  # the same report
     add_record(ctx, world.org, record_type="commendation", title="新增表彰：先进集体", decided_on=date(2026, 11, 1))
     session.commit()
     gone = client.get(url)
