@@ -7,14 +7,14 @@ from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双
 from .grade import Grade, GradingCycle, GradingExclusion, GradingResult
 from .import_staging import ImportStaging
 from .notify import NoticeOutbox, NotifyContact
-from .ops import HolidayOverride, IndexJob, State
+from .ops import HolidayOverride, IndexCursor, IndexJob, State
 from .plate import Plate, PlateScanDay
 from .provision import ProviderUpload, RecordDraft
 from .record import CreditRecord
 from .subject import Subject
 from .throttle import LoginThrottle
 
-__all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
+__all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexCursor", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle",
            "NoticeOutbox", "NotifyContact",

@@ -173,6 +173,14 @@ def iter_documents(session: Session, today: date, profile, batch: int = 2000) ->
         session.expunge_all()
 
 
+def rebuild_index_only(session: Session, backend, today: date, profile,
+                       progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild one node's own index from the database without touching the shared job table
+    (a follower node: ``index_log``; its cursor, not ``done_at``, says what it applied)."""
+    session.commit()
+    return backend.rebuild(iter_documents(session, today, profile), progress)
+
+
 def rebuild(session: Session, backend, today: date, profile, progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the whole index from the database; pending jobs up to now are then done."""
     # Only the jobs visible now are covered by the documents the rebuild reads; a job of a

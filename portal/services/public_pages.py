@@ -122,6 +122,9 @@ def scan_view(session, profile, token: str, today: date) -> dict | None:
     current = current_plate(session, plate) if plate.replaced_by_id else None
     view = context["subject"]
     return {**context,
+            # for the page cache, not the page: the subject and its public stamp, read in the first
+            # query, before the page's content (web.page_cache)
+            "cache_scope": {"subject_id": subject.id, "stamp": subject.public_stamp or ""},
             "plate": {"id": plate.id, "plate_no": plate.plate_no, "issued_on": plate.issued_on},
             "banners": _banners(plate, current, subject),
             "valid": plate.status == PlateStatus.ACTIVE and subject.status == SubjectStatus.ACTIVE,
