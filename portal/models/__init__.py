@@ -10,6 +10,15 @@ from .ops import HolidayOverride, IndexJob, State
 from .plate import Plate, PlateScanDay
 from .record import CreditRecord
 from .subject import Subject
+from .supervision import (  # noqa: F401 (issue 16: lists, warnings, commitments)
+    Commitment,
+    Complaint,
+    EarlyWarning,
+    ListCase,
+    ListDocument,
+    ListEvent,
+    SelfDeclaration,
+)
 from .throttle import LoginThrottle
 
 __all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",

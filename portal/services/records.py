@@ -77,6 +77,10 @@ def add_record(ctx: ServiceContext, subject: Subject, *, record_type: str, title
         record_event(ctx.session, ctx.actor, "record.add", subject_id=subject.id,
                      object_ref=f"record:{record.id}")
     enqueue(ctx.session, subject.id, "record")
+    if record.info_class in DISHONEST_CLASSES and status == RecordStatus.ACTIVE:
+        from .supervision_hooks import on_dishonesty  # red list, broken commitments (issue 16)
+
+        on_dishonesty(ctx, subject, record)
     return record
 
 
