@@ -33,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         csrf,
         draws,  # 双随机、一公开: /draws (public), /staff/draws
         facility,
+        lists,
         progress,
         public,
         public_report,
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)  # one CSRF check for every unsafe request, htmx included
     auth.init_app(app)  # server-side sessions, OIDC login (or the embedded dev IdP), /login /logout
     app.register_blueprint(draws.bp)
+    app.register_blueprint(lists.bp)  # issue 16: list procedures (staff and subject side)
     for bp in (
         public.bp,        # home, search, facility pages, lists
         facility.bp,      # QR plate landing page /p/<token>

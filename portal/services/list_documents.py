@@ -96,6 +96,7 @@ def issue(ctx: ServiceContext, case: ListCase, kind: str, event: ListEvent, *, b
 def document_for(ctx: ServiceContext, case: ListCase, doc_no: str) -> ListDocument:
     """A document of this case for download by staff handling it (the caller's check is the
     case view's: ``services.lists.require_list_officer``)."""
+    from .case_reads import log_case_read
     from .lists import require_list_officer
 
     require_list_officer(ctx, case.region_code)
@@ -103,6 +104,7 @@ def document_for(ctx: ServiceContext, case: ListCase, doc_no: str) -> ListDocume
                                                          ListDocument.doc_no == (doc_no or "")[:32])).scalar_one_or_none()
     if doc is None:
         raise ServiceError("未找到该文书", "doc_no", 404)
+    log_case_read(ctx, ctx.session.get(Subject, case.subject_id), what="list_document", ref=doc.doc_no)
     return doc
 
 

@@ -76,6 +76,13 @@ def _event(ctx: ServiceContext, case: ListCase, action: str, before: str, note: 
     return ev
 
 
+def _tell(ctx: ServiceContext, case: ListCase, text: str) -> None:
+    """The subject's inbox (/me): 告知 and every later decision reach the subject itself."""
+    from ..models import Notification
+
+    ctx.session.add(Notification(subject_id=case.subject_id, text=f"{rules.KINDS[case.kind]} {case.case_no}：{text}"))
+
+
 def _enter(ctx: ServiceContext, case: ListCase, state: str) -> None:
     dates = rules.step_dates(case.kind, state, ctx.today, _rules(ctx), load_calendar(ctx.session, ctx.profile))
     case.state, case.step_entered_on, case.due_on, case.earliest_on = state, ctx.today, dates.due_on, dates.earliest_on
@@ -151,7 +158,10 @@ def notify_subject(ctx: ServiceContext, case: ListCase, *, base_url: str) -> Lis
     from .list_documents import issue
 
     event = _move(ctx, case, "notify")
-    return issue(ctx, case, "notice_letter", event, base_url=base_url)
+    doc = issue(ctx, case, "notice_letter", event, base_url=base_url)
+    _tell(ctx, case, f"认定部门拟将您列入该名单，事先告知书 {doc.doc_no} 已送达；您可以在 {case.earliest_on} 前陈述、申辩"
+          + ("或要求听证" if _rules(ctx).hearing else "") + "。")
+    return doc
 
 
 def start_red_notice(ctx: ServiceContext, case: ListCase) -> ListEvent:
@@ -199,7 +209,9 @@ def decide_listing(ctx: ServiceContext, case: ListCase, note: str, *, base_url: 
     if case.kind == rules.SERIOUS:
         case.report_due_on = rules.report_due(ctx.today, _rules(ctx), load_calendar(ctx.session, ctx.profile))
     ctx.session.flush()
-    return issue(ctx, case, "decision", event, base_url=base_url)
+    doc = issue(ctx, case, "decision", event, base_url=base_url)
+    _tell(ctx, case, f"已作出列入决定，决定书 {doc.doc_no}；对决定有异议的，可以依法提出异议或申请复议、提起诉讼。")
+    return doc
 
 
 def publish_listing(ctx: ServiceContext, case: ListCase) -> CreditRecord:
@@ -223,6 +235,7 @@ def publish_listing(ctx: ServiceContext, case: ListCase) -> CreditRecord:
     _move(ctx, case, "publish")
     case.published_on, case.listed_until, case.record_lineage_id = ctx.today, until, record.lineage_id
     ctx.session.flush()
+    _tell(ctx, case, f"已于 {ctx.today} 公开列入，列入期限至 {until}。")
     return record
 
 
@@ -264,6 +277,7 @@ def exit_listing(ctx: ServiceContext, case: ListCase, reason: str, note: str = "
     label = rules.EXIT_REASONS[reason]
     _move(ctx, case, "exit", f"{label}。{_text(note, 'note', '说明', False)}".rstrip("。") + "。")
     case.outcome_reason = reason
+    _tell(ctx, case, f"已于 {ctx.today} 移出（{label}）。")
     if reason == "objection":
         _stop_record(ctx, case, RecordStatus.WITHDRAWN, f"移出{rules.KINDS[case.kind]}：{label}")
     elif reason == "repair":
@@ -274,7 +288,14 @@ def exit_listing(ctx: ServiceContext, case: ListCase, reason: str, note: str = "
 def drop_listing(ctx: ServiceContext, case: ListCase, note: str) -> ListCase:
     """不予列入 (the defence was accepted, the criteria fail, an objection to the notice held)."""
     _move(ctx, case, "drop", _text(note, "note", "不予列入的理由"))
+    if case.kind == rules.SERIOUS and any(e for e in _events(ctx, case) if e.action == "notify"):
+        _tell(ctx, case, f"经核实，决定不予列入：{note.strip()}")
     return case
+
+
+def _events(ctx: ServiceContext, case: ListCase) -> list[ListEvent]:
+    return list(ctx.session.execute(select(ListEvent).where(ListEvent.case_id == case.id)
+                                    .order_by(ListEvent.id)).scalars())
 
 
 def on_dishonesty(ctx: ServiceContext, subject: Subject, record: CreditRecord) -> list[ListCase]:
@@ -292,6 +313,7 @@ def on_dishonesty(ctx: ServiceContext, subject: Subject, record: CreditRecord) -
         for case in cases:
             if case.state == rules.LISTED:
                 _move(ctx, case, "remove", why)
+                _tell(ctx, case, f"因{why}，已于 {ctx.today} 移出守信红名单。")
                 _stop_record(ctx, case, RecordStatus.WITHDRAWN, f"移出守信红名单：{why}")
             else:
                 _move(ctx, case, "drop", why)
@@ -400,10 +422,12 @@ def staff_queue(ctx: ServiceContext, *, include_closed: bool = False) -> list[di
 
 def case_view(ctx: ServiceContext, case: ListCase) -> dict:
     """One procedure for staff: its facts, the timeline and its documents."""
+    from .case_reads import log_case_read
+
     require_list_officer(ctx, case.region_code)
     subject = ctx.session.get(Subject, case.subject_id)
-    events = ctx.session.execute(select(ListEvent).where(ListEvent.case_id == case.id)
-                                 .order_by(ListEvent.id)).scalars().all()
+    log_case_read(ctx, subject, what="list_case", ref=case.case_no)  # staff reading non-public facts
+    events = _events(ctx, case)
     docs = ctx.session.execute(select(ListDocument).where(ListDocument.case_id == case.id)
                                .order_by(ListDocument.id)).scalars().all()
     from .list_documents import KIND_LABELS
@@ -417,3 +441,63 @@ def case_view(ctx: ServiceContext, case: ListCase) -> dict:
                    for e in events],
         "documents": [{"doc_no": d.doc_no, "kind": d.kind, "label": KIND_LABELS[d.kind], "issued_on": d.issued_on}
                       for d in docs]}
+
+
+def subject_case_view(ctx: ServiceContext, subject: Subject, case_no: str, decision=None) -> dict:
+    """The subject's own view of a procedure about it (from the 告知 on: a proposal not yet told
+    is the department's working paper). The caller's right to see the subject's non-public
+    information is checked and the read logged (``case_reads.log_case_read``)."""
+    from .case_reads import log_case_read
+    from .list_documents import KIND_LABELS
+
+    case = case_by_no(ctx, case_no)
+    if case is None or case.subject_id != subject.id or not _told(ctx, case):
+        raise ServiceError("未找到该名单程序", "case", 404)
+    log_case_read(ctx, subject, what="list_case", ref=case.case_no, decision=decision)
+    docs = ctx.session.execute(select(ListDocument).where(ListDocument.case_id == case.id)
+                               .order_by(ListDocument.id)).scalars().all()
+    return _row(ctx, case, subject) | {
+        "reason": case.reason, "basis": case.basis, "measures": case.measures, "defence": case.defence,
+        "defence_on": case.defence_on, "hearing_requested": case.hearing_requested, "hearing": _rules(ctx).hearing,
+        "may_defend": case.kind == rules.SERIOUS and case.state == rules.NOTIFIED and not case.defence,
+        "events": [{"on": e.on, "action": rules.ACTION_LABELS.get(e.action, e.action),
+                    "to": rules.STATE_LABELS.get(e.to_state, e.to_state)} for e in _events(ctx, case)
+                   if e.action != "propose"],
+        "documents": [{"doc_no": d.doc_no, "label": KIND_LABELS[d.kind], "issued_on": d.issued_on} for d in docs]}
+
+
+def _told(ctx: ServiceContext, case: ListCase) -> bool:
+    return case.kind == rules.RED and case.state != rules.PROPOSED or \
+        any(e.action == "notify" for e in _events(ctx, case))
+
+
+def subject_cases(ctx: ServiceContext, subject: Subject) -> list[dict]:
+    """The procedures the subject has been told about (for its /me page)."""
+    rows = ctx.session.execute(select(ListCase).where(ListCase.subject_id == subject.id)
+                               .order_by(ListCase.id.desc())).scalars().all()
+    return [_row(ctx, c, subject) for c in rows if _told(ctx, c)]
+
+
+def subject_document(ctx: ServiceContext, subject: Subject, case_no: str, doc_no: str, decision=None) -> ListDocument:
+    """A notice or decision of the subject's own procedure, for its download (logged)."""
+    from .case_reads import log_case_read
+
+    case = case_by_no(ctx, case_no)
+    if case is None or case.subject_id != subject.id or not _told(ctx, case):
+        raise ServiceError("未找到该名单程序", "case", 404)
+    doc = ctx.session.execute(select(ListDocument).where(ListDocument.case_id == case.id,
+                                                         ListDocument.doc_no == (doc_no or "")[:32])).scalar_one_or_none()
+    if doc is None:
+        raise ServiceError("未找到该文书", "doc_no", 404)
+    log_case_read(ctx, subject, what="list_document", ref=doc.doc_no, decision=decision)
+    return doc
+
+
+def subject_for_proposal(ctx: ServiceContext, code: str) -> Subject:
+    """The subject a staff proposal names by its 统一社会信用代码 (organisations) or page id."""
+    code = (code or "").replace("\x00", "").strip()[:20]
+    subject = ctx.session.execute(select(Subject).where(
+        (Subject.credit_code == code.upper()) | (Subject.public_id == code))).scalars().first()
+    if subject is None:
+        raise ServiceError("未找到该信用主体，请核对统一社会信用代码", "code", 404)
+    return subject

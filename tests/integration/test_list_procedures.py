@@ -24,8 +24,8 @@ from portal.services.audit import verify_chain
 from portal.services.errors import ServiceError
 
 from ..conftest import DATABASES, SEARCH_BACKEND
+from .test_staff_auth import PASSWORD  # web_login signs in with it
 
-PASSWORD = "correct horse battery staple 42"
 PUBLIC_TODAY = date(2027, 2, 26)  # the public pages' day (PORTAL_TODAY)
 REGION = {"hainan": "460105", "hunan-mi": "430102"}
 OTHER = {"hainan": "460202", "hunan-mi": "430103"}
@@ -208,3 +208,107 @@ def test_red_list_and_escalation_whole_life(client, rt, ctx, session, make_org, 
         assert escalated == [] and first["escalations"] == 0
     assert repeat.name not in client.get("/lists/serious").get_data(as_text=True)
     assert verify_chain(session) == []
+
+
+def test_serious_list_through_the_pages(app, client, rt, ctx, session, make_org, login_as):
+    """The same procedure through the staff pages and the subject's /me page: the subject states its
+    defence online after real-name login; strangers and other regions are refused; nothing half-written."""
+    from portal.domain.identifiers import make_resident_id
+    from portal.models import Notification
+
+    from .subject_world import identity
+    from .test_staff_auth import _secret, web_login
+
+    pid = ctx.profile.id
+    org = make_org(name="网页流程诊所", category="clinic", region_code=REGION[pid], legal_rep="钱法人")
+    _, uri = staff_svc.create_staff(ctx, "dept.web", PASSWORD, ["department"], region_code=REGION[pid])
+    _, far_uri = staff_svc.create_staff(ctx, "dept.webfar", PASSWORD, ["department"], region_code=OTHER[pid])
+    session.commit()
+    login = web_login(client, "dept.web", _secret(uri))
+    assert login.status_code == 302, login.get_data(as_text=True)[-3000:]
+    assert client.get("/staff/lists").status_code == 200
+
+    bad = client.post("/staff/lists", data={"kind": "serious", "code": "不存在", "reason": "x", "basis": "y"})
+    assert bad.status_code == 404 and "未找到该信用主体" in bad.get_data(as_text=True)
+    refused = client.post("/staff/lists", data={"kind": "red", "code": org.credit_code, "reason": "守信"})
+    assert refused.status_code == 409 and "不符合守信红名单条件" in refused.get_data(as_text=True)
+    made = client.post("/staff/lists", data={"kind": "serious", "code": org.credit_code, "reason": CANARY_REASON,
+                                             "basis": "《某条例》第某条"})
+    assert made.status_code == 302
+    case = session.execute(select(ListCase).where(ListCase.subject_id == org.id)).scalar_one()
+    assert client.post(f"/staff/lists/{case.case_no}/act", data={"op": "nonsense"}).status_code == 400
+    assert client.post(f"/staff/lists/{case.case_no}/act", data={"op": "publish"}).status_code == 409
+    assert client.post(f"/staff/lists/{case.case_no}/act", data={"op": "notify"}).status_code == 302
+    session.expire_all()
+    assert session.get(ListCase, case.id).state == rules.NOTIFIED
+    inbox = session.execute(select(Notification.text).where(Notification.subject_id == org.id)).scalars().all()
+    assert len(inbox) == 1 and case.case_no in inbox[0]
+
+    subject_client = app.test_client()
+    rep = identity(rt, "钱法人", resident_id=make_resident_id("430102", date(1970, 1, 1), 11),
+                   legal_rep_of=org.credit_code, sub="sub-rep-lists")
+    stranger = identity(rt, "路人甲", resident_id=make_resident_id("430102", date(1980, 1, 1), 22), sub="sub-x")
+    page = f"/me/subjects/{org.public_id}/lists/{case.case_no}"
+    login_as(subject_client, stranger)
+    assert subject_client.get(page).status_code in (403, 404)  # not the stranger's subject
+    login_as(subject_client, rep)
+    shown = subject_client.get(page)
+    assert shown.status_code == 200 and 'id="defence"' in shown.get_data(as_text=True)
+    assert subject_client.post(page + "/defence", data={"statement": CANARY_DEFENCE}).status_code == 302
+    assert subject_client.post(page + "/defence", data={"statement": "再次"}).status_code == 409
+    session.expire_all()
+    assert session.get(ListCase, case.id).defence == CANARY_DEFENCE
+    defence_event = session.execute(select(AuditEvent).where(AuditEvent.action == "list.defence")).scalar_one()
+    assert defence_event.actor == "user:sub-rep-lists"  # the subject itself, after real-name login
+
+    # With the defence on file the decision may be made before the window ends; the documents download.
+    assert client.post(f"/staff/lists/{case.case_no}/act", data={"op": "decide", "note": "理由不成立"}).status_code == 302
+    session.expire_all()
+    docs = svc.case_view(on(ctx, PUBLIC_TODAY), session.get(ListCase, case.id))["documents"]
+    assert [d["kind"] for d in docs] == ["notice_letter", "decision"]
+    pdf = client.get(f"/staff/lists/{case.case_no}/documents/{docs[1]['doc_no']}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert subject_client.get(f"{page}/documents/{docs[0]['doc_no']}.pdf").data.startswith(b"%PDF")
+    assert org.name not in client.get("/lists/serious").get_data(as_text=True)
+    assert client.post(f"/staff/lists/{case.case_no}/act", data={"op": "publish"}).status_code == 302
+    assert org.name in client.get("/lists/serious").get_data(as_text=True)
+    for secret in (CANARY_REASON, CANARY_DEFENCE):
+        assert secret not in _public_text(client, org)
+
+    # Another region's department sees nothing and may do nothing.
+    other = app.test_client()  # a CsrfClient too (the client fixture set the class)
+    web_login(other, "dept.webfar", _secret(far_uri))
+    assert other.get(f"/staff/lists/{case.case_no}").status_code == 403
+    assert other.post(f"/staff/lists/{case.case_no}/act", data={"op": "report"}).status_code == 403
+    assert case.case_no not in other.get("/staff/lists").get_data(as_text=True)
+    session.expire_all()
+    assert session.get(ListCase, case.id).reported_on is None
+
+
+def test_lists_run_exits_on_expiry_and_is_idempotent(settings, ctx, session, make_org):
+    """``credit-portal lists run`` on the day the listing ends: the entry leaves the list (the
+    record's window ended with it); a second run changes nothing."""
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    org = make_org(name="到期诊所", category="clinic", region_code=REGION[ctx.profile.id])
+    day = on(ctx, date(2027, 1, 29))
+    case = svc.propose_listing(day, org, rules.SERIOUS, "事由", basis="依据")
+    svc.notify_subject(day, case, base_url="http://x")
+    svc.record_defence(on(ctx, date(2027, 2, 1)), case, "无异议，放弃听证")
+    svc.decide_listing(on(ctx, date(2027, 2, 1)), case, "", base_url="http://x")
+    svc.publish_listing(on(ctx, date(2027, 2, 2)), case)
+    session.commit()
+    months = ctx.profile.lists.listing_months
+    assert case.listed_until == date(2027 + months // 12, 2, 2)
+    env = {k: str(v) for k, v in settings.items()} | {"PORTAL_TODAY": case.listed_until.isoformat()}
+    first = CliRunner().invoke(main, ["lists", "run"], env=env)
+    second = CliRunner().invoke(main, ["lists", "run"], env=env)
+    assert first.exit_code == 0 and "移出名单 1 条" in first.output, first.output
+    assert second.exit_code == 0 and "移出名单 0 条" in second.output
+    session.expire_all()
+    closed = session.get(ListCase, case.id)
+    assert closed.state == rules.EXITED and closed.outcome_reason == "expiry"
+    exits = session.execute(select(AuditEvent.actor).where(AuditEvent.action == "list.exit")).scalars().all()
+    assert exits == ["cli:lists"]

@@ -22,6 +22,7 @@ from portal.models.base import Base
 from portal.permissions import can_view_private, staff_case_filter
 from portal.services import authorisations as auth_svc
 from portal.services import cases, draws, holiday_table, my_desk, paper, public_pages, reports, staff_desk
+from portal.services import lists as list_svc
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
@@ -220,7 +221,8 @@ def objection_world(ctx, session, rt, make_org, make_record):
              "auth": auth, "plate": plate_svc.issue_plate(ctx, org), "zz": zz,
              "dept": _staff(ctx, "dept.furong", ["department"], "430102"),
              "far": _staff(ctx, "dept.zhuzhou", ["department"], "430202")[0],
-             "reviewer": _staff(ctx, "rev.furong", ["reviewer"], "430102")[0]}
+             "reviewer": _staff(ctx, "rev.furong", ["reviewer"], "430102")[0],
+             "list_case": list_svc.propose_listing(ctx, org, "serious", "严重违法执业", basis="某条例")}
     session.commit()
     return world
 
@@ -278,6 +280,11 @@ def _refusals(w, ctx, tmp_path):
             applicant_name="钱法人", statement="登记有误", scan=("申请书.pdf", b""), var_dir=tmp_path,
             role=cases.machine_for(ctx.profile, "objection").start_for(w["rec"]).actor, ground="fact_error"),
         "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
+        "/staff/lists": lambda: list_svc.propose_listing(_as(ctx, far), org, "serious", "事由", basis="依据"),
+        "/staff/lists/<case_no>/act": lambda: list_svc.notify_subject(_as(ctx, reviewer), w["list_case"],
+                                                                      base_url="http://x"),
+        "/me/subjects/<public_id>/lists/<case_no>/defence": lambda: list_svc.record_defence(
+            _as(ctx, stranger), w["list_case"], "陈述"),
     }
 
 
@@ -305,6 +312,7 @@ def test_every_post_route_verb_refuses_a_caller_who_may_not(app, ctx, session, o
     case = session.get(Case, objection_world["case"].id)
     assert case.open and case.materials_requested_on is None and case.stop_from is None
     assert objection_world["plate"].status == "active" and objection_world["auth"].revoked_at is None
+    assert objection_world["list_case"].state == "proposed" and not objection_world["list_case"].defence
     assert session.execute(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.actor == "test:caller")).scalar_one() == 0
 
