@@ -501,3 +501,22 @@ def subject_for_proposal(ctx: ServiceContext, code: str) -> Subject:
     if subject is None:
         raise ServiceError("未找到该信用主体，请核对统一社会信用代码", "code", 404)
     return subject
+
+
+def public_red_notices(ctx: ServiceContext) -> list[dict]:
+    """守信红名单 拟列入公示: organisations in their notice period, through the privacy boundary
+    (``disclosure.public_subject``): name, credit code, the case number and the period. Never the
+    reason text or anything of a serious-list proposal."""
+    from ..domain.disclosure import public_subject
+
+    rows = ctx.session.execute(select(ListCase, Subject).join(Subject, Subject.id == ListCase.subject_id)
+                               .where(ListCase.kind == rules.RED, ListCase.state == rules.NOTICE)
+                               .order_by(ListCase.step_entered_on.desc(), ListCase.id.desc())).all()
+    out = []
+    for case, subject in rows:
+        view = public_subject(subject, ctx.today)
+        if view is None or view["kind"] != SubjectKind.ORG:
+            continue
+        out.append({"case_no": case.case_no, "name": view["name"], "credit_code": view.get("credit_code") or "",
+                    "from": case.step_entered_on, "until": case.earliest_on})
+    return out

@@ -21,7 +21,7 @@ from .staff import ROLE_LABELS, _require
 from .subject import load_subject
 
 bp = Blueprint("lists", __name__)
-no_store(bp, robots=True)
+no_store(bp, robots=True, prefixes=("/staff/", "/me/"))
 LIMIT = svc.TEXT_LIMIT + 1
 
 
@@ -132,6 +132,16 @@ def staff_document(case_no: str, doc_no: str):
 def _pdf(doc) -> Response:
     return Response(doc.pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="list-{doc.kind}-{doc.doc_no}.pdf"'})
+
+
+@bp.get("/lists/red/notices")
+def red_notices():
+    """Public: organisations proposed for the red list, during their notice period (公示)."""
+    from . import ctx
+
+    c = ctx()
+    return render_template("lists/red_notices.html", notices=svc.public_red_notices(c),
+                           days=c.profile.lists.red_notice_workdays if c.profile.lists else None)
 
 
 # --- the subject's side ---------------------------------------------------------------------------

@@ -167,9 +167,14 @@ def test_red_list_and_escalation_whole_life(client, rt, ctx, session, make_org, 
     with pytest.raises(ServiceError) as err:  # criteria from the profile: grade A or better
         svc.propose_listing(day, plain, rules.RED, "连续守信")
     assert err.value.status == 409 and "A" in err.value.message
-    case = svc.propose_listing(day, good, rules.RED, "连续三年无失信记录，信用等级A级")
+    case = svc.propose_listing(day, good, rules.RED, CANARY_REASON)
+    session.commit()
+    assert good.name not in client.get("/lists/red/notices").get_data(as_text=True)  # proposed: not yet public
     svc.start_red_notice(day, case)
     session.commit()
+    notices = client.get("/lists/red/notices").get_data(as_text=True)
+    assert good.name in notices and case.case_no in notices and "2027-02-09" in notices
+    assert CANARY_REASON not in notices
     assert case.state == rules.NOTICE and case.earliest_on == date(2027, 2, 9)  # notice: 5 WD across 春节
     with pytest.raises(ServiceError) as err:
         svc.decide_listing(on(ctx, date(2027, 2, 8), dept), case, "", base_url="http://127.0.0.1:5000")
@@ -178,6 +183,7 @@ def test_red_list_and_escalation_whole_life(client, rt, ctx, session, make_org, 
     record = svc.publish_listing(on(ctx, date(2027, 2, 11), dept), case)
     session.commit()
     assert record.record_type == "redlist" and good.name in client.get("/lists/red").get_data(as_text=True)
+    assert good.name not in client.get("/lists/red/notices").get_data(as_text=True)  # the notice is over
 
     # A new dishonesty record takes the subject off the red list at once, with the reason.
     penalty = make_record(good, "penalty", title="未按规定开展院感监测", decided_on=date(2027, 2, 20))
