@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff,
         staff_plates,
         subject,
+        warnings,
     )
 
     web.init_app(app)
@@ -49,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)  # server-side sessions, OIDC login (or the embedded dev IdP), /login /logout
     app.register_blueprint(draws.bp)
     app.register_blueprint(lists.bp)  # issue 16: list procedures (staff and subject side)
+    app.register_blueprint(warnings.bp)  # issue 16: early warning (staff)
     for bp in (
         public.bp,        # home, search, facility pages, lists
         facility.bp,      # QR plate landing page /p/<token>

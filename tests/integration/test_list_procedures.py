@@ -51,7 +51,10 @@ def on(ctx, day: date, caller=None):
 
 
 def _public_text(client, subject) -> str:
-    pages = [client.get("/lists/serious"), client.get("/lists/red"), client.get(f"/s/{subject.public_id}")]
+    """The public pages that could show the subject: both lists, the red-list notices, its own page."""
+    pages = [client.get("/lists/serious"), client.get("/lists/red"), client.get("/lists/red/notices"),
+             client.get(f"/facility/{subject.public_id}")]
+    assert [p.status_code for p in pages] == [200] * 4 and subject.name in pages[-1].get_data(as_text=True)
     return "\n".join(p.get_data(as_text=True) for p in pages)
 
 

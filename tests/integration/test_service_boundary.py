@@ -25,6 +25,7 @@ from portal.services import cases, draws, holiday_table, my_desk, paper, public_
 from portal.services import lists as list_svc
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
+from portal.services import warnings as warning_svc
 from portal.services.errors import ServiceError
 
 from .subject_world import TODAY, identity
@@ -222,9 +223,20 @@ def objection_world(ctx, session, rt, make_org, make_record):
              "dept": _staff(ctx, "dept.furong", ["department"], "430102"),
              "far": _staff(ctx, "dept.zhuzhou", ["department"], "430202")[0],
              "reviewer": _staff(ctx, "rev.furong", ["reviewer"], "430102")[0],
-             "list_case": list_svc.propose_listing(ctx, org, "serious", "严重违法执业", basis="某条例")}
+             "list_case": list_svc.propose_listing(ctx, org, "serious", "严重违法执业", basis="某条例"),
+             "warning": _warning(session, org)}
     session.commit()
     return world
+
+
+def _warning(session, org):
+    from portal.models import EarlyWarning
+
+    row = EarlyWarning(key=f"test:{org.id}", rule="complaints", subject_id=org.id, region_code=org.region_code,
+                       raised_on=TODAY, message="投诉较多")
+    session.add(row)
+    session.flush()
+    return row
 
 
 def _as(ctx, caller):
@@ -285,6 +297,8 @@ def _refusals(w, ctx, tmp_path):
                                                                       base_url="http://x"),
         "/me/subjects/<public_id>/lists/<case_no>/defence": lambda: list_svc.record_defence(
             _as(ctx, stranger), w["list_case"], "陈述"),
+        "/staff/warnings/<warning_id>/close": lambda: warning_svc.close_warning(_as(ctx, far), w["warning"], "处理"),
+        "/staff/complaints": lambda: warning_svc.register_complaint(_as(ctx, reviewer), org, TODAY, "投诉"),
     }
 
 
@@ -313,6 +327,7 @@ def test_every_post_route_verb_refuses_a_caller_who_may_not(app, ctx, session, o
     assert case.open and case.materials_requested_on is None and case.stop_from is None
     assert objection_world["plate"].status == "active" and objection_world["auth"].revoked_at is None
     assert objection_world["list_case"].state == "proposed" and not objection_world["list_case"].defence
+    assert objection_world["warning"].state == "open"
     assert session.execute(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.actor == "test:caller")).scalar_one() == 0
 
