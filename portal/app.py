@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth,
         cases,
         chat,
+        commitments,
         common,
         csrf,
         draws,  # 双随机、一公开: /draws (public), /staff/draws
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(draws.bp)
     app.register_blueprint(lists.bp)  # issue 16: list procedures (staff and subject side)
     app.register_blueprint(warnings.bp)  # issue 16: early warning (staff)
+    app.register_blueprint(commitments.bp)  # issue 16: commitments and self-declaration
     for bp in (
         public.bp,        # home, search, facility pages, lists
         facility.bp,      # QR plate landing page /p/<token>

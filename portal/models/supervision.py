@@ -138,6 +138,7 @@ class Commitment(Base):
     status: Mapped[str] = mapped_column(String(12), default="active")  # active | broken | withdrawn
     broken_record_id: Mapped[int | None] = mapped_column(Integer)
     broken_on: Mapped[date | None] = mapped_column(Date)
+    record_lineage_id: Mapped[int | None] = mapped_column(Integer)  # the public record (type commitment)
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -160,3 +161,4 @@ class SelfDeclaration(Base):
     checked_by: Mapped[str] = mapped_column(String(120), default="")
     checked_on: Mapped[date | None] = mapped_column(Date)
     check_note: Mapped[str] = mapped_column(Text, default="")
+    record_lineage_id: Mapped[int | None] = mapped_column(Integer)  # the public record once verified

@@ -8,6 +8,7 @@ from .context import ServiceContext
 
 
 def on_dishonesty(ctx: ServiceContext, subject: Subject, record: CreditRecord) -> None:
-    from . import lists
+    from . import commitments, lists
 
     lists.on_dishonesty(ctx, subject, record)
+    commitments.on_dishonesty(ctx, subject, record)

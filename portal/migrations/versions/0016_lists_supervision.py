@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('broken_record_id', sa.Integer(), nullable=True),
     sa.Column('broken_on', sa.Date(), nullable=True),
+    sa.Column('record_lineage_id', sa.Integer(), nullable=True),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['subject_id'], ['subjects.id'], name=op.f('fk_commitments_subject_id_subjects')),
@@ -142,6 +143,7 @@ def upgrade() -> None:
     sa.Column('checked_by', sa.String(length=120), nullable=False),
     sa.Column('checked_on', sa.Date(), nullable=True),
     sa.Column('check_note', sa.Text(), nullable=False),
+    sa.Column('record_lineage_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['commitment_id'], ['commitments.id'], name=op.f('fk_self_declarations_commitment_id_commitments')),
     sa.ForeignKeyConstraint(['subject_id'], ['subjects.id'], name=op.f('fk_self_declarations_subject_id_subjects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_self_declarations'))
