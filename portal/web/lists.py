@@ -153,6 +153,14 @@ def _subject_page(identity, subject, decision, case_no: str, error: str | None =
     return render_template("lists/subject_case.html", subject=subject, case=view, error=error), status
 
 
+@bp.get("/me/subjects/<public_id>/lists")
+def subject_index(public_id: str):
+    """The list procedures the subject has been told about (告知 onwards)."""
+    identity, subject, _ = load_subject(public_id)
+    rows = svc.subject_cases(caller_ctx(actor_for(identity), identity), subject)
+    return render_template("lists/subject_index.html", subject=subject, rows=rows)
+
+
 @bp.get("/me/subjects/<public_id>/lists/<case_no>")
 def subject_case(public_id: str, case_no: str):
     identity, subject, decision = load_subject(public_id)

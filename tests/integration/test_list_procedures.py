@@ -258,6 +258,9 @@ def test_serious_list_through_the_pages(app, client, rt, ctx, session, make_org,
                    legal_rep_of=org.credit_code, sub="sub-rep-lists")
     stranger = identity(rt, "路人甲", resident_id=make_resident_id("430102", date(1980, 1, 1), 22), sub="sub-x")
     page = f"/me/subjects/{org.public_id}/lists/{case.case_no}"
+    login_as(subject_client, rep)
+    index = subject_client.get(f"/me/subjects/{org.public_id}/lists").get_data(as_text=True)
+    assert case.case_no in index
     login_as(subject_client, stranger)
     assert subject_client.get(page).status_code in (403, 404)  # not the stranger's subject
     login_as(subject_client, rep)
