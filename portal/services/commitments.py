@@ -21,6 +21,7 @@ from ..profiles.supervision import COMMITMENT_TYPES, DECLARATION_KINDS
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
+from .record_hooks import on_dishonesty as after_dishonesty
 from .staff import ADMIN, in_region
 
 STAFF_ROLES = {"department", "operator", ADMIN}
@@ -118,6 +119,7 @@ def register_paper_commitment(ctx: ServiceContext, subject: Subject, ctype: str,
                  signer=_text(signer, "signer", "签署人", 120), until=until)
 
 
+@after_dishonesty
 def on_dishonesty(ctx: ServiceContext, subject: Subject, record: CreditRecord) -> list[Commitment]:
     """践诺: a dishonesty record decided during a commitment's term breaks it; the public record
     says so in a corrected version, the subject is told, the audit chain has it."""

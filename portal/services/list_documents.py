@@ -20,7 +20,6 @@ from ..models import ListCase, ListDocument, ListEvent, Subject
 from ..models.base import utcnow
 from .audit import record_event
 from .context import ServiceContext
-from .errors import ServiceError
 from .verifiable import new_number, new_token, sha256
 
 KIND_LABELS = {"notice_letter": "列入名单事先告知书", "decision": "列入名单认定决定书"}
@@ -90,21 +89,6 @@ def issue(ctx: ServiceContext, case: ListCase, kind: str, event: ListEvent, *, b
     record_event(ctx.session, ctx.actor, "list.document", subject_id=case.subject_id,
                  object_ref=f"document:{doc.doc_no}",
                  detail={"case": case.case_no, "kind": kind, "event": event.id, "sha256": doc.sha256})
-    return doc
-
-
-def document_for(ctx: ServiceContext, case: ListCase, doc_no: str) -> ListDocument:
-    """A document of this case for download by staff handling it (the caller's check is the
-    case view's: ``services.lists.require_list_officer``)."""
-    from .case_reads import log_case_read
-    from .lists import require_list_officer
-
-    require_list_officer(ctx, case.region_code)
-    doc = ctx.session.execute(select(ListDocument).where(ListDocument.case_id == case.id,
-                                                         ListDocument.doc_no == (doc_no or "")[:32])).scalar_one_or_none()
-    if doc is None:
-        raise ServiceError("未找到该文书", "doc_no", 404)
-    log_case_read(ctx, ctx.session.get(Subject, case.subject_id), what="list_document", ref=doc.doc_no)
     return doc
 
 

@@ -24,6 +24,7 @@ from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
 from .errors import ServiceError
+from .record_hooks import on_dishonesty as after_dishonesty
 from .staff import ADMIN, in_region
 
 OFFICER_ROLES = {"department", ADMIN}
@@ -298,6 +299,7 @@ def _events(ctx: ServiceContext, case: ListCase) -> list[ListEvent]:
                                     .order_by(ListEvent.id)).scalars())
 
 
+@after_dishonesty
 def on_dishonesty(ctx: ServiceContext, subject: Subject, record: CreditRecord) -> list[ListCase]:
     """A new dishonesty record removes the subject from the red list (淮安 三（一）; 海南 第三十三条
     守信激励 only for subjects in good standing) and ends red-list proposals. Called by the record
@@ -520,3 +522,16 @@ def public_red_notices(ctx: ServiceContext) -> list[dict]:
         out.append({"case_no": case.case_no, "name": view["name"], "credit_code": view.get("credit_code") or "",
                     "from": case.step_entered_on, "until": case.earliest_on})
     return out
+
+
+def staff_document(ctx: ServiceContext, case: ListCase, doc_no: str) -> ListDocument:
+    """A notice or decision of this case for the staff handling it (the read is logged)."""
+    from .case_reads import log_case_read
+
+    require_list_officer(ctx, case.region_code)
+    doc = ctx.session.execute(select(ListDocument).where(ListDocument.case_id == case.id,
+                                                         ListDocument.doc_no == (doc_no or "")[:32])).scalar_one_or_none()
+    if doc is None:
+        raise ServiceError("未找到该文书", "doc_no", 404)
+    log_case_read(ctx, ctx.session.get(Subject, case.subject_id), what="list_document", ref=doc.doc_no)
+    return doc

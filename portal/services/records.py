@@ -14,6 +14,7 @@ from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
 from .indexing import enqueue
+from .record_hooks import dishonesty_filed
 
 DISHONEST_CLASSES = {InfoClass.DISHONEST, InfoClass.SERIOUS}
 TEXT_LIMITS = {"title": 300, "content": 5000, "public_summary": 2000, "doc_no": 120, "authority": 120}
@@ -78,9 +79,7 @@ def add_record(ctx: ServiceContext, subject: Subject, *, record_type: str, title
                      object_ref=f"record:{record.id}")
     enqueue(ctx.session, subject.id, "record")
     if record.info_class in DISHONEST_CLASSES and status == RecordStatus.ACTIVE:
-        from .supervision_hooks import on_dishonesty  # red list, broken commitments (issue 16)
-
-        on_dishonesty(ctx, subject, record)
+        dishonesty_filed(ctx, subject, record)  # red list, broken commitments (issue 16)
     return record
 
 

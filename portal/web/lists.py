@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from ..domain import lists as rules
-from ..services import list_documents as docs_svc
 from ..services import lists as svc
 from ..services.access_log import actor_for
 from ..services.errors import ServiceError
@@ -124,7 +123,7 @@ def staff_act(case_no: str):
 @bp.get("/staff/lists/<case_no>/documents/<doc_no>.pdf")
 def staff_document(case_no: str, doc_no: str):
     _, c = _staff_ctx()
-    doc = docs_svc.document_for(c, _case_or_404(c, case_no), doc_no)
+    doc = svc.staff_document(c, _case_or_404(c, case_no), doc_no)
     commit()
     return _pdf(doc)
 
