@@ -18,6 +18,6 @@ def main() -> None:
 for _command in (db.db, data.demo, data.import_cmd, data.bootstrap, index.index, index.expire, grading.grade,
                  grading.grade_exclude, grading.grade_exclusions_cmd, audit.audit, server.serve, plates.plates,
                  staff.staff, cases.cases, cases.calendar, draws.draw, backup.backup_cmd, backup.restore_cmd,
-                 supervision.lists_cmd, supervision.warnings_cmd):
+                 supervision.lists_cmd, supervision.warnings_cmd, supervision.commitments_cmd):
     main.add_command(_command)
 del _command

@@ -6,6 +6,9 @@ entries of subjects with a newer dishonesty record, proposes 海南 第十四条
 service as the staff pages (portal.services.lists); run it from the same timer as
 ``credit-portal expire``.
 
+``credit-portal commitments run``: mark commitments broken by dishonesty records that came in
+without the record verb (file imports), idempotent; daily.
+
 ``credit-portal warnings run``: evaluate the profile's early-warning rules (淮安 三（二）、四（二）),
 filing each finding once (idempotent); daily from the same timer.
 """
@@ -51,3 +54,19 @@ def warnings_run() -> None:
             counts[w.rule] = counts.get(w.rule, 0) + 1
         session.commit()
     click.echo(f"新增预警 {len(made)} 条" + "".join(f"；{LABELS[k]} {n}" for k, n in sorted(counts.items())))
+
+
+@click.group("commitments", help="信用承诺")
+def commitments_cmd() -> None:
+    pass
+
+
+@commitments_cmd.command("run", help="每日运行：承诺期内有失信信息（含批量导入的）的承诺记为违诺（可重复运行）")
+def commitments_run() -> None:
+    from ..services.commitments import sweep
+
+    rt = load_runtime()
+    with open_session(rt) as session:
+        broken = sweep(rt.context(session, "cli:commitments"))
+        session.commit()
+    click.echo(f"新记违诺 {len(broken)} 件")

@@ -149,6 +149,27 @@ def on_dishonesty(ctx: ServiceContext, subject: Subject, record: CreditRecord) -
     return broken
 
 
+def sweep(ctx: ServiceContext) -> list[Commitment]:
+    """``credit-portal commitments run`` (daily, idempotent): records filed without the record verb
+    (a file import inserts rows in bulk, ``import_staging``) break commitments too."""
+    if ctx.profile.commitments is None:
+        return []
+    broken: list[Commitment] = []
+    active = ctx.session.execute(select(Commitment).where(Commitment.status == "active")
+                                 .order_by(Commitment.id)).scalars().all()
+    for c in active:
+        if c.status != "active":  # broken earlier in this run
+            continue
+        record = ctx.session.execute(select(CreditRecord).where(
+            CreditRecord.subject_id == c.subject_id, CreditRecord.is_current.is_(True),
+            CreditRecord.status == RecordStatus.ACTIVE, CreditRecord.info_class.in_(("dishonest", "serious")),
+            CreditRecord.decided_on >= c.signed_on, CreditRecord.decided_on <= c.valid_until)
+            .order_by(CreditRecord.decided_on, CreditRecord.id)).scalars().first()
+        if record is not None:
+            broken += on_dishonesty(ctx, ctx.session.get(Subject, c.subject_id), record)
+    return broken
+
+
 # --- self-declaration (淮安 三（六）) -------------------------------------------------------------
 
 def submit_declaration(ctx: ServiceContext, subject: Subject, kind: str, title: str, content: str, *,

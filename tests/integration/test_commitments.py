@@ -128,3 +128,30 @@ def test_commitments_and_declarations_whole_life(app, client, rt, ctx, session, 
                        "commitment.sign", "declaration.submit", "commitment.sign", "declaration.submit",
                        "declaration.check", "declaration.check"]
     assert verify_chain(session) == []
+
+
+def test_commitments_run_catches_records_imported_in_bulk(settings, ctx, session, make_org):
+    """A dishonesty record inserted without the record verb (as a file import does) breaks the
+    commitment at the next ``credit-portal commitments run``; a second run changes nothing."""
+    from click.testing import CliRunner
+    from sqlalchemy import insert
+
+    from portal.cli import main
+    from portal.services import commitments as svc
+
+    org = make_org(name="批量导入诊所", category="clinic", region_code=REGION[ctx.profile.id])
+    c = svc.register_paper_commitment(ctx, org, "self_discipline", "守法经营", signed_on=date(2027, 1, 4), signer="周某")
+    session.execute(insert(CreditRecord), [{
+        "subject_id": org.id, "record_type": "penalty", "info_class": "dishonest", "severity": "general",
+        "title": "导入的处罚", "content": "", "public_summary": "", "doc_no": "", "authority": "某局",
+        "decided_on": date(2027, 2, 1), "scope": "public", "publish_from": date(2027, 2, 1),
+        "publish_until": date(2028, 1, 31), "status": "active", "is_current": True, "version": 1,
+        "change_reason": "", "created_by": "import"}])
+    session.commit()
+    env = {k: str(v) for k, v in settings.items()}
+    first = CliRunner().invoke(main, ["commitments", "run"], env=env)
+    second = CliRunner().invoke(main, ["commitments", "run"], env=env)
+    assert first.exit_code == 0 and "新记违诺 1 件" in first.output, first.output
+    assert "新记违诺 0 件" in second.output
+    session.expire_all()
+    assert session.get(Commitment, c.id).status == "broken"
