@@ -469,8 +469,8 @@ def subject_case_view(ctx: ServiceContext, subject: Subject, case_no: str, decis
 
 
 def _told(ctx: ServiceContext, case: ListCase) -> bool:
-    return case.kind == rules.RED and case.state != rules.PROPOSED or \
-        any(e.action == "notify" for e in _events(ctx, case))
+    """The subject sees a procedure from the 告知 (serious list) or the public notice (red list) on."""
+    return any(e.action in ("notify", "notice") for e in _events(ctx, case))
 
 
 def subject_cases(ctx: ServiceContext, subject: Subject) -> list[dict]:

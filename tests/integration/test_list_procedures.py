@@ -247,15 +247,18 @@ def test_serious_list_through_the_pages(app, client, rt, ctx, session, make_org,
     case = session.execute(select(ListCase).where(ListCase.subject_id == org.id)).scalar_one()
     assert client.post(f"/staff/lists/{case.case_no}/act", data={"op": "nonsense"}).status_code == 400
     assert client.post(f"/staff/lists/{case.case_no}/act", data={"op": "publish"}).status_code == 409
+    subject_client = app.test_client()
+    rep = identity(rt, "钱法人", resident_id=make_resident_id("430102", date(1970, 1, 1), 11),
+                   legal_rep_of=org.credit_code, sub="sub-rep-lists")
+    login_as(subject_client, rep)  # a proposal not yet told is the department's working paper
+    assert subject_client.get(f"/me/subjects/{org.public_id}/lists/{case.case_no}").status_code == 404
+    assert case.case_no not in subject_client.get(f"/me/subjects/{org.public_id}/lists").get_data(as_text=True)
     assert client.post(f"/staff/lists/{case.case_no}/act", data={"op": "notify"}).status_code == 302
     session.expire_all()
     assert session.get(ListCase, case.id).state == rules.NOTIFIED
     inbox = session.execute(select(Notification.text).where(Notification.subject_id == org.id)).scalars().all()
     assert len(inbox) == 1 and case.case_no in inbox[0]
 
-    subject_client = app.test_client()
-    rep = identity(rt, "钱法人", resident_id=make_resident_id("430102", date(1970, 1, 1), 11),
-                   legal_rep_of=org.credit_code, sub="sub-rep-lists")
     stranger = identity(rt, "路人甲", resident_id=make_resident_id("430102", date(1980, 1, 1), 22), sub="sub-x")
     page = f"/me/subjects/{org.public_id}/lists/{case.case_no}"
     login_as(subject_client, rep)
