@@ -34,8 +34,10 @@ def create_app(config: dict | None = None) -> Flask:
         csrf,
         draws,  # 双随机、一公开: /draws (public), /staff/draws
         facility,
+        grading,  # grading cycle: /grades/summary (public), /staff/grading, the subject's objection
         lists,
         progress,
+        provider,
         public,
         public_report,
         ratelimit,
@@ -53,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(lists.bp)  # issue 16: list procedures (staff and subject side)
     app.register_blueprint(warnings.bp)  # issue 16: early warning (staff)
     app.register_blueprint(commitments.bp)  # issue 16: commitments and self-declaration
+    app.register_blueprint(grading.bp)
     for bp in (
         public.bp,        # home, search, facility pages, lists
         facility.bp,      # QR plate landing page /p/<token>
@@ -62,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report.bp,  # POST /facility/<id>/report.pdf: an organisation's public credit report
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
+        provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)

@@ -1,15 +1,15 @@
 """lists supervision: list procedures (serious-dishonesty and red lists) with events and documents,
 early warnings, complaints, commitments and self-declarations (issue 16)
 
-Revision ID: 0016_lists_supervision
-Revises: 0015_public_reports
+Revision ID: 0019_lists_supervision
+Revises: 0018_provider_workspace (chained after the merged branches)
 Create Date: 2026-12-04 22:22:33.343447
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016_lists_supervision'
-down_revision = '0015_public_reports'
+revision = '0019_lists_supervision'
+down_revision = '0018_provider_workspace'
 branch_labels = None
 depends_on = None
 
