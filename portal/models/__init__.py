@@ -12,6 +12,15 @@ from .plate import Plate, PlateScanDay
 from .provision import ProviderUpload, RecordDraft
 from .record import CreditRecord
 from .subject import Subject
+from .supervision import (  # noqa: F401 (issue 16: lists, warnings, commitments)
+    Commitment,
+    Complaint,
+    EarlyWarning,
+    ListCase,
+    ListDocument,
+    ListEvent,
+    SelfDeclaration,
+)
 from .throttle import LoginThrottle
 
 __all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexCursor", "IndexJob", "State", "Subject",
