@@ -1,14 +1,14 @@
 """Staff accounts whose password someone else set (an administrator's reset, the generated first
 password) must choose their own before anything else (issue 14)
 
-Revision ID: 0019_staffpw_must_change
-Revises: 0018_provider_workspace
+Revision ID: 0022_staffpw_must_change
+Revises: 0021_lists_supervision
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019_staffpw_must_change"
-down_revision = "0018_provider_workspace"
+revision = "0022_staffpw_must_change"
+down_revision = "0021_lists_supervision"
 branch_labels = None
 depends_on = None
 
