@@ -43,6 +43,20 @@ def latest_grade(session: Session, subject_id: int, today: date) -> Grade | None
                                            "today": today}).scalar_one_or_none()
 
 
+def grades_in_force(session: Session, subject_ids: Iterable[int], today: date) -> dict[int, Grade]:
+    """:func:`latest_grade` for many subjects in one query: {subject id: formal grade in force}.
+    The 双随机 strata (services.draws) and the grading cycle read grades through this, so a draw
+    sees exactly the grade the public page shows (湖南医保 第十六、二十条)."""
+    ids = list(subject_ids)
+    out: dict[int, Grade] = {}
+    if not ids:
+        return out
+    for g in session.execute(select(Grade).where(Grade.subject_id.in_(ids), grade_in_force(today.year, today))
+                             .order_by(Grade.year, Grade.id)).scalars():
+        out[g.subject_id] = g  # ascending: the newest wins
+    return out
+
+
 def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: Grade | None,
                      today: date, region_name: str = "", employer_name: str = "", *, profile) -> dict | None:
     """The search document of one subject, from public views only; ``None`` = not searchable."""
