@@ -14,9 +14,9 @@ from ..domain.identifiers import classify_code, scrub_personal_data
 from ..domain.vocab import InfoClass
 from ..domain.workdays import WorkCalendar
 from ..profiles import Profile
+from . import grading
 from .applications import asked_effect, asked_use, effect_lead, own_documents, silent_use_text
 from .articles import Ref
-from . import grading
 from .deadline import fmt, plan
 from .facility import SEARCH_LIMIT, FacilitySource, lookup
 from .intents import Intent, aspect_of, classify
