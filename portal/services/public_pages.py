@@ -76,7 +76,7 @@ def facility_view(session, profile, subject: Subject, today: date) -> dict | Non
     return {"subject": view, "groups": {c: [v for v in public if v["info_class"] == c] for c in InfoClass},
             "grade": grade_view(grade), "grade_info": profile.grade(grade.letter) if grade else None,
             "region": profile.region(subject.region_code),
-            "risk": public_risk(session, view, public, grade, today)}  # what the page says first (#13)
+            "risk": public_risk(session, view, public, grade, today, profile)}  # what the page says first (#13)
 
 
 def _banners(plate: Plate, current: Plate | None, subject: Subject) -> list[dict]:

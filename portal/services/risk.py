@@ -12,11 +12,18 @@ from ..domain.risk import grade_note, risk_summary
 from .verifiable import china_time
 
 
-def public_risk(session: Session, subject_view: dict, public_views: list[dict], grade, today: date) -> dict:
-    """``subject_view`` / ``public_views``: public views only (``domain.disclosure``)."""
+def public_risk(session: Session, subject_view: dict, public_views: list[dict], grade, today: date,
+                profile=None) -> dict:
+    """``subject_view`` / ``public_views``: public views only (``domain.disclosure``). Under a
+    rolling profile the note gives the day the grade became formal (``grades.formal_on``)."""
     summary = risk_summary(subject_view, public_views, today)
-    summary["grade_note"] = grade_note(grade.year, china_time(grade.computed_at).date()) \
-        if grade is not None and grade.computed_at else (grade_note(grade.year, None) if grade else "")
+    rolling = profile is not None and profile.grading.period == "rolling"
+    if grade is None:
+        summary["grade_note"] = ""
+    elif rolling:
+        summary["grade_note"] = grade_note(grade.year, grade.formal_on, rolling_article=profile.grading.article)
+    else:
+        summary["grade_note"] = grade_note(grade.year, china_time(grade.computed_at).date() if grade.computed_at else None)
     changed = public_version.changed_at(session.connection())
     summary["data_time"] = f"{china_time(changed):%Y-%m-%d %H:%M}" if changed else ""
     return summary

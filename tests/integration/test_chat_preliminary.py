@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from portal.domain import grading_cycle as rules
@@ -92,3 +93,11 @@ def test_chatbot_never_reveals_a_preliminary_grade(rt, session, client, make_org
     else:
         assert "信用等级" in first  # says there is no published grade, not the preliminary one
     assert "初评结果不对外公示" in answers[1]
+
+    # The public page's note on the grade says how it changes under the profile's period.
+    note = BeautifulSoup(client.get(f"/facility/{org.public_id}").get_data(as_text=True), "html.parser")\
+        .select_one(".grade-note")
+    if profile.grading.period == "rolling":
+        assert "动态评价" in note.get_text() and "下一年度" not in note.get_text()
+        assert formal.formal_on.isoformat() in note.get_text()
+    assert CANARY not in client.get(f"/facility/{org.public_id}").get_data(as_text=True)
