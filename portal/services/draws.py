@@ -259,10 +259,13 @@ def record_inspection(ctx: ServiceContext, item: DrawItem, outcome: str, finding
         record = add_record(ctx, subject, **new_record)
         item.record_id = record.id
     item.outcome, item.finding, item.inspected_on = outcome, finding, inspected_on
+    item.published_on = ctx.today  # the public page shows it from now on; late if after the deadline
     ctx.session.flush()
     record_event(ctx.session, ctx.actor, "draw.inspect", subject_id=item.subject_id,
                  object_ref=f"draw:{draw.number}", detail={"code": item.code, "outcome": outcome,
-                                                           "record_id": item.record_id})
+                                                           "record_id": item.record_id,
+                                                           "published_on": ctx.today.isoformat(),
+                                                           "late": ctx.today > draw.publish_results_by})
     return item
 
 
@@ -353,7 +356,9 @@ def public_view(ctx: ServiceContext, draw: Draw) -> dict:
              "publish_results_by": draw.publish_results_by,
              "items": [{"rank": i.rank, "code": i.code, "name": i.name, "stratum": i.stratum,
                         "outcome": OUTCOMES.get(i.outcome, ""), "inspected_on": i.inspected_on,
-                        "overdue": not i.outcome and ctx.today > draw.publish_results_by}
+                        "published_on": i.published_on,
+                        "overdue": not i.outcome and ctx.today > draw.publish_results_by,
+                        "late": bool(i.published_on and i.published_on > draw.publish_results_by)}
                        for i in items(ctx, draw)]}
     return view
 

@@ -64,7 +64,8 @@ def public_json(number: str):
         if view.get(key) is not None:
             view[key] = view[key].isoformat()
     for item in view.get("items", []):
-        item["inspected_on"] = item["inspected_on"].isoformat() if item["inspected_on"] else None
+        for key in ("inspected_on", "published_on"):
+            item[key] = item[key].isoformat() if item[key] else None
     return jsonify(view)
 
 

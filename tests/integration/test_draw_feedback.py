@@ -204,17 +204,30 @@ def test_draw_life_across_spring_festival(settings, monkeypatch, rt, session, cl
     _at(rt, session, date(2027, 2, 24))
     rows = BeautifulSoup(client.get(f"/draws/{draw.number}").get_data(as_text=True), "html.parser").select("table.drawn tr[data-code]")
     late = {r["data-code"] for r in rows if "逾期未公示检查结果" in r.get_text()}
-    assert late == set(published) - {first.code, second.code}
-    if late:
-        deadline = BeautifulSoup(client.get("/staff/draws").get_data(as_text=True), "html.parser").select_one(
-            f"#{draw.number} .deadline").get_text()
-        assert "已逾期" in deadline
+    assert late == set(published) - {first.code, second.code} and late
+    deadline = BeautifulSoup(client.get("/staff/draws").get_data(as_text=True), "html.parser").select_one(
+        f"#{draw.number} .deadline").get_text()
+    assert "已逾期" in deadline
+
+    # A result recorded after the deadline is published, and stays marked as published late — even
+    # when the inspection itself is dated inside the period.
+    last = items[sorted(late)[0]]
+    assert post(op="inspect", item=str(last.id), outcome="compliant", finding="").status_code == 302
+    rows = {r["data-code"]: r.get_text() for r in BeautifulSoup(
+        client.get(f"/draws/{draw.number}").get_data(as_text=True), "html.parser").select("table.drawn tr[data-code]")}
+    assert "逾期公示：2027-02-24" in rows[last.code] and svc.OUTCOMES["compliant"] in rows[last.code]
+    assert all("逾期公示" not in rows[c] for c in (first.code, second.code))
+    data = client.get(f"/draws/{draw.number}.json").get_json()
+    assert {i["code"]: i["published_on"] for i in data["items"]}[first.code] == DRAW_DAY.isoformat()
 
     # Every step in the audit chain, in order, and the chain verifies.
     actions = list(session.execute(select(AuditEvent.action).where(AuditEvent.action.like("draw.%"))
                                    .order_by(AuditEvent.id)).scalars())
     assert actions == ["draw.inspector_add"] * 2 + ["draw.announce", "draw.run", "draw.inspect", "draw.inspect",
-                                                    "draw.link_record", "draw.link_record"]
+                                                    "draw.link_record", "draw.link_record", "draw.inspect"]
+    inspects = session.execute(select(AuditEvent.detail).where(AuditEvent.action == "draw.inspect")
+                               .order_by(AuditEvent.id)).scalars().all()
+    assert [d["late"] for d in inspects] == [False, False, True]
     run = session.execute(select(AuditEvent).where(AuditEvent.action == "draw.run")).scalar_one()
     assert run.detail["seed"] == data["seed"] and run.detail["drawn"] == published
     assert run.detail["grades_as_of"] == DRAW_DAY.isoformat()
