@@ -29,6 +29,7 @@ from portal.services import indexing
 from portal.services import staff as staff_svc
 from portal.services.audit import verify_chain
 from portal.services.calendar import load_calendar
+from portal.services.errors import ServiceError
 from portal.services.records import add_record
 
 from ..conftest import DATABASES, SEARCH_BACKEND
@@ -38,6 +39,7 @@ CANARY = "DRAW-FINDING-CANARY-71b2"
 DRAW_DAY = date(2027, 1, 22)  # a Friday; 20 working days later crosses 春节 2027
 RESULTS_BY = date(2027, 2, 23)  # 2027-02-05 (Fri) and 2027-02-08 (Mon) are holidays
 PROFILES = {"guangdong": ("441823", "clinic"), "hunan-mi": ("430105", "pharmacy")}
+SIBLING = {"guangdong": "441821", "hunan-mi": "430103"}
 
 
 @pytest.fixture(params=[(db, p) for p in sorted(PROFILES) for db in DATABASES], ids=lambda v: f"{v[1]}-{v[0]}")
@@ -182,6 +184,12 @@ def test_draw_life_across_spring_festival(settings, monkeypatch, rt, session, cl
     session.commit()
     assert post(op="link", item=str(first.id), record=str(other.id)).status_code == 404  # another unit's record
     assert post(op="link", item=str(first.id), record="abc").status_code == 404
+    far, _ = staff_svc.create_staff(later, "dept.far", PASSWORD, ["department"], region_code=SIBLING[profile.id])
+    session.commit()
+    with pytest.raises(ServiceError) as refused_far:  # another county's department may not link
+        svc.link_inspection_record(later, session.get(DrawItem, first.id), str(penalty.id), user=far)
+    assert refused_far.value.status == 403
+    session.rollback()
     assert post(op="link", item=str(first.id), record=str(penalty.id)).status_code == 302
     assert post(op="link", item=str(first.id), record=str(penalty.id)).status_code == 409  # once
     refused = runner.invoke(main, ["draw", "link", draw.number, second.code, str(early.id)])
