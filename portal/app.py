@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
         ratelimit,
         staff,
         staff_plates,
+        staff_stats,
         subject,
     )
 
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report.bp,  # POST /facility/<id>/report.pdf: an organisation's public credit report
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
+        staff_stats.bp,   # /staff/stats: statistics, yearly summary (.xlsx) and report (PDF)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)
