@@ -27,7 +27,8 @@ REPORT_BASIS = "海南 第五十条；湖南 第三十二条；阳山 四（三�
 SUMMARY_BASIS = "阳山 四（三）；海南 第三十条；湖南 第十七条"
 
 YEAR_MIN = 2000
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})", re.ASCII)
+_YEAR = re.compile(r"\d{4}", re.ASCII)
 
 
 class PeriodError(ValueError):
@@ -69,7 +70,7 @@ def _month_end(y: int, m: int) -> date:
 
 
 def _parse_month(text: str, max_year: int) -> tuple[int, int]:
-    m = _MONTH.match(text.strip())
+    m = _MONTH.fullmatch(text.strip())
     if not m:
         raise PeriodError("月份格式应为 YYYY-MM，例如 2026-01。")
     y, mo = int(m.group(1)), int(m.group(2))
@@ -98,7 +99,7 @@ def parse_year(year: str | int | None, today: date) -> int:
     if year in (None, ""):
         return today.year
     text = str(year).strip()
-    if not text.isdigit() or len(text) != 4 or not YEAR_MIN <= int(text) <= today.year + 1:
+    if not _YEAR.fullmatch(text) or not YEAR_MIN <= int(text) <= today.year + 1:
         raise PeriodError(f"年度应为 {YEAR_MIN} 至 {today.year + 1} 之间的四位数字。")
     return int(text)
 

@@ -336,3 +336,13 @@ def test_cli_prints_the_same_figures(cli, ctx, world):
     assert "按期办结 1" in text_out.output and "扫码次数：16" in text_out.output
     bad = cli("stats", "summary", "--year", "20x6")
     assert bad.exit_code != 0 and "年度应为" in bad.output
+
+
+@pytest.mark.parametrize("year", ["²⁰²⁶", "٢٠٢٦", "2026\x00", " 2026x", "9" * 400])
+def test_odd_digits_are_a_clear_refusal_not_a_crash(year):
+    from portal.domain.statistics import PeriodError
+
+    with pytest.raises(PeriodError):
+        parse_period(date(2026, 11, 20), year=year)
+    with pytest.raises(PeriodError):
+        parse_period(date(2026, 11, 20), month_from=f"{year}-01")
