@@ -194,11 +194,15 @@ def show(public_id: str):
     from ..services.grading import rolling_preview  # 湖南医保 第十六、十九条: dynamic, preliminary
 
     preview = rolling_preview(ctx(), subject.id)
+    from ..services.grading_cycle import subject_results  # 湖南医保 第十九条: 初评, objection window
+
+    grade_results = (subject_results(caller_ctx(actor_for(identity), identity), subject)
+                     if header["can_manage"] else [])
     _log(identity, subject, decision, "page")
     return render_template("subject/show.html", **header, rows=rows, grade=grade, panel=panel,
                            groups=_by_class(rows),
                            open_cases=[c for c in panel["cases"] if c["closed_on"] is None] if panel else [],
-                           preview=preview, preview_explanation=explanation_rows(
+                           preview=preview, grade_results=grade_results, preview_explanation=explanation_rows(
                                [e.__dict__ for e in preview.explanation]) if preview and decision.full else [],
                            grade_info=rt.profile.grade(grade.letter) if grade else None,
                            explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
