@@ -446,7 +446,7 @@ def test_statistics_reads_refuse_who_may_not(ctx, session, objection_world):
     from portal.services import statistics
 
     w = objection_world
-    provider = _staff(ctx, "prov.furong", ["provider"], "430102", authority="芙蓉区卫健局")[0]
+    provider = w["draft_by"]  # a providing unit alone (信息提供单位)
     period = statistics.period_for(ctx, year=TODAY.year)
     for caller, region in ((w["rep"], ""), (provider, ""), (w["far"], "430102"), (w["dept"][0], "430202")):
         with pytest.raises(ServiceError) as refused:
