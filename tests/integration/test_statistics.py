@@ -346,3 +346,20 @@ def test_odd_digits_are_a_clear_refusal_not_a_crash(year):
         parse_period(date(2026, 11, 20), year=year)
     with pytest.raises(PeriodError):
         parse_period(date(2026, 11, 20), month_from=f"{year}-01")
+
+
+def test_summary_rows_equal_the_dashboard_of_each_region(ctx, world):
+    """The summary's grouped queries and the dashboard's per-period reads agree region by region."""
+    _, rows = svc.annual_summary(ctx, YEAR)
+    col = {name: i for i, name in enumerate(svc.SUMMARY_COLUMNS)}
+    assert {r[0] for r in rows[:-1]} == {"430102", "430103", "430202"}
+    for row in rows[:-1]:
+        d = svc.dashboard(ctx, svc.period_for(ctx, year=YEAR, region=row[0]))
+        o, rp = d.cases["objection"], d.cases["repair"]
+        assert row[col["归集信息合计"]] == sum(n for *_, n in d.records)
+        assert row[col["参评主体"]] == sum(n for *_, n in d.grades)
+        assert row[col["异议受理"]:col["修复按期办结"] + 1] == [o.received, o.decided, o.decided_in_time,
+                                                             rp.received, rp.decided, rp.decided_in_time]
+        assert row[col["名单列入"]] == sum(e for e, _ in d.lists.values())
+        assert row[col["名单移出"]] == sum(x for _, x in d.lists.values())
+        assert row[col["扫码次数"]] == sum(n for _, n in d.scans)
