@@ -20,6 +20,8 @@ from ..services import statistics as svc
 from . import runtime
 from .common import caller_ctx, no_store
 
+UNITS_CHARTED = 15  # a province has hundreds of providing units: the chart shows the largest
+
 bp = Blueprint("staff_stats", __name__, url_prefix="/staff/stats")
 no_store(bp)
 
@@ -69,8 +71,9 @@ def _chart_data(dash: svc.Dashboard, profile) -> dict:
                                                rec_rows),
                     "head": ["月份", *INFO_CLASS_LABELS.values(), "合计"],
                     "rows": [[m, *r, sum(r)] for m, r in zip(months, rec_rows, strict=True)]},
-        "units": {"svg": charts.stacked_bars("归集的信用信息（按信息提供单位）", [u for u, _ in by_unit.most_common()],
-                                             ["条数"], [[n] for _, n in by_unit.most_common()]),
+        "units": {"svg": charts.stacked_bars(f"归集的信用信息（按信息提供单位，前 {UNITS_CHARTED} 个；全部见数据表）",
+                                             [u for u, _ in by_unit.most_common(UNITS_CHARTED)], ["条数"],
+                                             [[n] for _, n in by_unit.most_common(UNITS_CHARTED)]),
                   "head": ["信息提供单位", "条数"], "rows": [[u, n] for u, n in by_unit.most_common()]},
         "grade_region": {"svg": charts.stacked_bars("信用等级分布（按区划）", region_labels, letters,
                                                     [[by_region[r][g] for g in letters] for r in sorted(by_region)]),
