@@ -22,6 +22,13 @@ def _fmt(n: float) -> str:
     return f"{n:.1f}".rstrip("0").rstrip(".")
 
 
+LABEL_CHARS = 14  # what fits left of the bars at 12 px; the full label is in the table
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "…"
+
+
 def _legend(series: Sequence[str], y: float) -> list[str]:
     out, x = [], 0.0
     for i, name in enumerate(series):
@@ -35,7 +42,7 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[str], value
                  *, width: int = 640) -> Markup:
     """Horizontal bars, one per label, stacked by series: ``values[row][series]``."""
     cid = f"chart{next(_ids)}"
-    label_w, row_h, top = 150, 24, 30
+    label_w, row_h, top = 190, 24, 30
     totals = [sum(row) for row in values]
     peak = max(totals, default=0) or 1
     plot_w = width - label_w - 50
@@ -44,7 +51,7 @@ def stacked_bars(title: str, labels: Sequence[str], series: Sequence[str], value
     for r, (label, row) in enumerate(zip(labels, values, strict=True)):
         y = top + r * row_h
         parts.append(f'<text x="{label_w - 6}" y="{y + 16}" font-size="12" text-anchor="end" fill="#1a1a1a">'
-                     f'{escape(label[:14])}</text>')
+                     f'{escape(_short(label))}</text>')
         x = float(label_w)
         for s, n in enumerate(row):
             if n:
