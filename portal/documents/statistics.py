@@ -42,7 +42,7 @@ def collection_use_pdf(dash, summary_columns, summary_rows, *, profile, region_n
     providing and using units' figures and the 联合激励惩戒 statistics), citing the active
     profile's own regulation (``domain.statistics.REPORT_BASIS``)."""
     from reportlab.lib.units import mm
-    from reportlab.platypus import Table
+    from reportlab.platypus import Spacer, Table
 
     from ..domain.statistics import REPORT_BASIS
     from ..services.verifiable import build_pdf, facts_table, styles
@@ -97,8 +97,8 @@ def collection_use_pdf(dash, summary_columns, summary_rows, *, profile, region_n
     story += [p("六、分区划汇总", st.h2)]
     cols = [0, 1, 2, 7, 13, 14, 16, 17, 19, 20, 21]
     story.append(grid([summary_columns[i] for i in cols], [[r[i] for i in cols] for r in summary_rows],
-                      (16, 22, 15, 15, 14, 14, 14, 14, 14, 14, 18)))
-    story += [p(dash.search_terms_note, st.small),
+                      (19, 18, 15, 15, 14, 14, 14, 14, 14, 14, 19)))
+    story += [Spacer(1, 4 * mm), p(dash.search_terms_note, st.small),
               p("本报告中的每个数字均可用命令 credit-portal stats 复核。", st.small)]
     return build_pdf(story, title=title, author=profile.authority, subject=title, creator=profile.portal_name,
                      footer_left=f"{profile.authority} · {title}")
