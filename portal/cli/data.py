@@ -66,7 +66,11 @@ def bootstrap(subjects: int, seed: int) -> None:
             with progress(subjects, "生成演示数据") as bar:
                 load_demo(rt.context(session, "cli:bootstrap"), subjects, seed, progress=bar.update)
             session.commit()
-        if rt.backend.count() == 0:
+        try:
+            stale = rt.backend.count() == 0
+        except RuntimeError:  # built by an earlier version (a schema change, e.g. #13's sort fields)
+            stale = True
+        if stale:
             total = session.execute(select(func.count()).select_from(Subject)).scalar_one()
             with progress(total, "建立索引") as bar:
                 indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=running(bar))
@@ -93,6 +97,7 @@ def _demo_staff_side(rt, session) -> None:
         click.echo(f"登录地址：{base.rstrip('/')}/staff/login")
         click.echo(f"用户名：{account.username}　密码：{account.password}　角色：系统管理员、认定部门")
         click.echo(f"动态验证码（TOTP）绑定地址：{account.totp_uri}")
-        click.echo("复核须由另一账号办理（回避），例如：credit-portal staff create reviewer.demo --role reviewer")
+        click.echo("复核须由另一账号办理（回避）：登录后在“工作人员账号”页面新建，"
+                   "或 credit-portal staff create reviewer.demo --role reviewer")
     for plate in plates:
         click.echo(f"演示身份牌 {plate.plate_no}：{scan_url(base, plate.token)}")
