@@ -1,14 +1,14 @@
 """Staff accounts whose password someone else set (an administrator's reset, the generated first
 password) must choose their own before anything else (issue 14)
 
-Revision ID: 0022_staffpw_must_change
-Revises: 0021_lists_supervision
+Revision ID: 0023_staffpw_must_change
+Revises: 0022_gradefix_draw_published_on
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_staffpw_must_change"
-down_revision = "0021_lists_supervision"
+revision = "0023_staffpw_must_change"
+down_revision = "0022_gradefix_draw_published_on"
 branch_labels = None
 depends_on = None
 
