@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
         ratelimit,
         staff,
         staff_accounts,
+        staff_password,
         staff_plates,
         staff_stats,
         subject,
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff_stats.bp,   # /staff/stats: statistics, yearly summary (.xlsx) and report (PDF)
         provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
         staff_accounts.bp,  # /staff/accounts: staff accounts (administrators)
+        staff_password.bp,  # /staff/password: 修改密码 (every staff member, their own)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)

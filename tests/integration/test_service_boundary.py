@@ -29,6 +29,7 @@ from portal.services import lists as list_svc
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services import staff_accounts as accounts_svc
+from portal.services import staff_passwords as passwords_svc
 from portal.services import warnings as warning_svc
 from portal.services.errors import ServiceError
 
@@ -353,6 +354,11 @@ def _refusals(w, ctx, tmp_path):
             _as(ctx, dept), dept, ["department", "admin"]),
         "/staff/accounts/<int:staff_id>/active": lambda: accounts_svc.set_active(_as(ctx, dept), far, False),
         "/staff/accounts/<int:staff_id>/totp": lambda: accounts_svc.reset_totp(_as(ctx, rep), far, confirmed=True),
+        "/staff/accounts/<int:staff_id>/password": lambda: passwords_svc.reset_password(_as(ctx, dept), far,
+                                                                                          confirmed=True),
+        # 修改密码: only one's own (here a department account tries another's, with its password)
+        "/staff/password": lambda: passwords_svc.change_own_password(_as(ctx, dept), far, "x" * 12, "000000",
+                                                                       "y" * 13, "y" * 13),
     }
 
 
