@@ -303,7 +303,7 @@ def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str 
         _effects(ctx, case, record, reason, changes, effect)
     label = repair_notice.case_step_label(machine, case)
     notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）：{label}。" + (f"理由：{reason}" if reason else "")
-           + (f"说明：{waived}。" if waived else ""))
+           + (("。" if reason and reason[-1] not in "。！？.!?" else "") + f"说明：{waived}。" if waived else ""))
     if ctx.profile.display.case_markers or new.terminal:
         enqueue(ctx.session, case.subject_id, f"case.{case.kind}")
     ctx.session.flush()

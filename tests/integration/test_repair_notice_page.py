@@ -11,9 +11,11 @@ from datetime import date, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
+from sqlalchemy import select
 
 from portal.documents.citations import regulation_name
 from portal.identity import ACR_FACE, Identity
+from portal.models import Notification
 from portal.services import cases
 from portal.services.errors import ServiceError
 from portal.services.repair_notice import WAIVED_LABEL
@@ -112,6 +114,9 @@ def test_an_expired_record_gets_no_pretend_notice(client, rt, ctx, session, org,
     assert len(waived) == 1 and waived[0].on == TODAY and waived[0].role == "system"
     assert "该失信信息的公示期已于 2026-06-22 届满，修复公示将披露非公开信息" in waived[0].reason
     assert PRIVACY[ctx.profile.id] in waived[0].reason
+    told = session.execute(select(Notification.text).where(Notification.case_id == case.id)
+                           .order_by(Notification.id.desc())).scalars().first()
+    assert told.startswith(f"您的信用修复申请（{case.case_no}）：{WAIVED_LABEL}。理由：整改材料齐全。说明：该失信信息的公示期")
     with pytest.raises(ServiceError, match="不予公示"):
         cases.advance_repair(ctx, case, "objection", role="department", reason="公示期间收到举报")
     assert not any(listed_on(client, rt, case.case_no, TODAY + timedelta(days=i)) for i in range(10))
