@@ -15,6 +15,10 @@ Each step's limit comes from the profile, e.g.
   湖南医保 第二十五条, 海南 第四十二条（四）) cannot be closed with a forward action before
   ``earliest_on``: the day after the notice's last working day (a 5-working-day notice entered on
   Monday runs Tuesday to the next Monday; the decision is allowed from Tuesday, day 6).
+- A notice that would disclose non-public information is not held (:func:`waive_notice`): the
+  privacy invariant (湖南 第四条; 海南 第五条) outranks the notice, so the case stays in the step
+  without a notice period (``earliest_on`` is ``None``), the decision may be made at once, and an
+  objection "during the notice" is impossible.
 """
 from __future__ import annotations
 
@@ -107,13 +111,31 @@ def start_case(machine, received_on: date, calendar: WorkCalendar, start: str | 
     return _enter(machine, start or machine.start.id, received_on, calendar)
 
 
+def notice_waived(machine, state: CaseState) -> bool:
+    """The case is in a notice step (``min_workdays``) whose notice was not held (:func:`waive_notice`)."""
+    return not state.terminal and bool(machine.step(state.step).min_workdays) and state.earliest_on is None
+
+
+def waive_notice(machine, state: CaseState) -> CaseState:
+    """The notice step just entered is held without a public notice (the record is no longer
+    public, so a notice would disclose it: 湖南 第四条; 海南 第五条): no notice period, the decision
+    may be made at once. Only on the day the step is entered, before anything else happened."""
+    step = machine.step(state.step)
+    if state.terminal or not step.min_workdays or state.earliest_on is None:
+        raise CaseError("当前环节没有可以不予公示的公示期")
+    return replace(state, earliest_on=None)
+
+
 def allowed_actions(machine, state: CaseState, role: str | None = None) -> tuple[str, ...]:
-    """Actions of the current step; with ``role``, only when that role is the step's actor."""
+    """Actions of the current step; with ``role``, only when that role is the step's actor.
+    Without a notice (:func:`notice_waived`) there is no objection "during the notice"."""
     if state.terminal:
         return ()
     step = machine.step(state.step)
     if role is not None and step.actor != role:
         return ()
+    if notice_waived(machine, state):
+        return tuple(a for a in step.actions if a not in EARLY_ACTIONS)
     return step.actions
 
 
@@ -144,6 +166,8 @@ def apply(machine, state: CaseState, action: str, on: date, calendar: WorkCalend
         raise CaseError("期限已中止，请先恢复计时")
     if lapsed(machine, state, on) and action != step.on_timeout:
         raise CaseError(f"“{step.label}”的期限已于 {state.due_on.isoformat()} 届满，案件已按规定办结（{step.article}）")
+    if notice_waived(machine, state) and action in EARLY_ACTIONS:
+        raise CaseError("本案依规不予公示，没有公示期，不能按“公示期间有异议”办理")
     if state.earliest_on is not None and on < state.earliest_on and action not in EARLY_ACTIONS:
         raise CaseError(f"公示期不少于{step.min_workdays}个工作日，{state.earliest_on.isoformat()}起方可作出决定"
                         f"（{step.article}）")
@@ -227,7 +251,8 @@ def recompute(machine, state: CaseState, calendar: WorkCalendar) -> CaseState:
     if state.terminal:
         return state
     step = machine.step(state.step)
-    earliest = notice_earliest(step, state.entered_on, calendar)
+    # a waived notice stays waived: the new calendar does not create a notice that never ran
+    earliest = None if notice_waived(machine, state) else notice_earliest(step, state.entered_on, calendar)
     due = None if state.clock_stopped else compute_due(step, state.entered_on, calendar, extended=state.extended,
                                                        stops=state.stops)
     return replace(state, due_on=due, earliest_on=earliest)

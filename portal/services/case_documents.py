@@ -47,7 +47,7 @@ from .cases import KIND_LABELS as CASE_KIND_LABELS
 from .cases import OBJECTION, REPAIR, REPAIRED_STEP, UPHELD_STEPS, _staff_of, machine_for
 from .context import ServiceContext
 from .errors import ServiceError
-from .repair_notice import NOTICE_STEP, notice_periods, why_not_shown
+from .repair_notice import NOTICE_STEP, PRIVACY_ARTICLES, notice_periods, why_not_shown
 from .verifiable import china_time, new_number, new_token, sha256
 
 OBJECTION_APPLICATION = "objection_application"
@@ -454,6 +454,12 @@ def notice_sentences(ctx: ServiceContext, case: Case, events: list[CaseEvent], r
     rule = (f"（{profile_cite(ctx.profile, step.article)}：公示期不少于 {step.min_workdays} 个工作日）"
             if step.min_workdays else f"（{profile_cite(ctx.profile, step.article)}）")
     for p in periods:
+        if p.waived:  # no notice was held (services.repair_notice.waive_if_not_public)
+            privacy = PRIVACY_ARTICLES.get(ctx.profile.id, "湖南 第四条（参照）")
+            out.append(f"本案于 {p.entered_on} 审核通过时，{why_not_shown(record, subject, p.entered_on, ctx.profile)}，"
+                       f"修复公示将披露非公开信息，依据{profile_cite(ctx.profile, privacy)}，本案不予公示，"
+                       f"未设公示期，于 {p.left_on} 径行作出修复决定（{profile_cite(ctx.profile, step.article)}）。")
+            continue
         if not p.shown:
             out.append(f"本案于 {p.entered_on} 进入公示环节，但{why_not_shown(record, subject, p.entered_on, ctx.profile)}，"
                        f"本平台“信用修复公示”栏目未显示该修复申请，本案未经社会公示{rule}。")

@@ -23,6 +23,7 @@ from ..domain.workdays import WorkCalendar, fallback_warning
 from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, StaffUser, Subject
 from ..permissions import require_applicant, require_case_role, require_subject_manager
 from . import notify as notify_outside
+from . import repair_notice
 from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
@@ -286,16 +287,23 @@ def act(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str 
     decisive = new.terminal or machine.step(new.step).actor == APPLICANT_ROLE
     if decisive and role != APPLICANT_ROLE and not confirmed:
         raise ServiceError("这是办结决定：请勾选“确认作出该决定”后再提交", "confirm")
+    waived = ""
+    if case.kind == REPAIR:  # a notice of a record no longer public is not held (services.repair_notice)
+        new, waived = repair_notice.waive_if_not_public(machine, new, record, ctx.session.get(Subject, case.subject_id),
+                                                        on, ctx.profile)
     _store(case, new)
     if new.terminal:
         case.outcome, case.outcome_reason = new.step, reason
         case.materials_requested_on, case.materials_request = None, ""
     ctx.session.flush()
     _event(ctx, case, role=role, action=action, from_state=before, reason=reason, on=on)
+    if waived:
+        _event(ctx, case, role="system", action=repair_notice.WAIVED, from_state=case.state, reason=waived, on=on)
     if new.terminal and record is not None:
         _effects(ctx, case, record, reason, changes, effect)
-    label = machine.step(case.state).label
-    notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）：{label}。" + (f"理由：{reason}" if reason else ""))
+    label = repair_notice.case_step_label(machine, case)
+    notify(ctx, case, f"您的{KIND_LABELS[case.kind]}申请（{case.case_no}）：{label}。" + (f"理由：{reason}" if reason else "")
+           + (("。" if reason and reason[-1] not in "。！？.!?" else "") + f"说明：{waived}。" if waived else ""))
     if ctx.profile.display.case_markers or new.terminal:
         enqueue(ctx.session, case.subject_id, f"case.{case.kind}")
     ctx.session.flush()

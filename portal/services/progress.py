@@ -21,6 +21,7 @@ from sqlalchemy import select
 from ..models import Case
 from .cases import KIND_LABELS, WITHDRAWN, is_provisional, machine_for
 from .lookup_code import code_hash, normalise_code
+from .repair_notice import case_step_label
 
 CASE_NO_PATTERN = re.compile(r"^[A-Z]{2}-\d{4}-\d{6}$")
 NOT_FOUND = "未找到该申请：申请编号或查询码不正确。请核对回执上的申请编号和查询码后重试。"
@@ -63,7 +64,7 @@ def public_progress(session, profile, case: Case, calendar) -> Progress:
     closed = case.closed_on is not None
     return Progress(
         case_no=case.case_no, kind_label=KIND_LABELS.get(case.kind, ""), received_on=case.received_on,
-        step_label="已办结" if closed else labels.get(case.state, "办理中"),
+        step_label="已办结" if closed else case_step_label(machine, case) if case.state in labels else "办理中",
         due_on=None if closed or case.stop_from else case.due_on,
         provisional=not closed and bool(case.due_on) and is_provisional(case, calendar),
         clock_stopped=not closed and case.stop_from is not None,

@@ -198,6 +198,7 @@ def repair_notices(session, today: date, limit: int = NOTICES_SHOWN, *, profile)
                            .join(CreditRecord, (CreditRecord.lineage_id == Case.record_lineage_id)
                                  & CreditRecord.is_current.is_(True))
                            .where(Case.kind == REPAIR, Case.state == "notice", Case.closed_on.is_(None),
+                                  Case.earliest_on.is_not(None),  # a notice not held (repair_notice.WAIVED)
                                   CreditRecord.scope == "public")
                            .order_by(Case.step_entered_on.desc(), Case.id.desc()).limit(limit)).all()
     notices = []

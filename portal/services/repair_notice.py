@@ -7,6 +7,13 @@ scope, active, inside its publication window, not about a minor) and the subject
 (``public_subject``). The repair confirmation notice (``services.case_documents``) says a notice
 was published only for the days this same rule let the page show it, so a letter never claims a
 notice nobody could see.
+
+A record that is not public on the day the notice step would start (its publication window has
+ended, it is not public, it is about a minor) gets no notice at all (:func:`waive_if_not_public`):
+listing it would disclose non-public information, and the privacy articles (湖南 第四条; 海南
+第五条; 湖南医保 第五条; 阳山 四（七）) outrank the notice. The case records a ``notice_waived``
+event saying so, has no notice period and goes to the decision at once; the pages and letters
+say exactly that.
 """
 from __future__ import annotations
 
@@ -18,6 +25,13 @@ from ..domain.disclosure import public_subject, public_view, unpublished_severit
 from ..domain.vocab import RecordStatus, Scope
 
 NOTICE_STEP = "notice"
+WAIVED = "notice_waived"  # the event: the notice step was entered without a public notice
+WAIVED_LABEL = "不予公示（该信息已不再公示），待作出信用修复决定"
+APPROVED_WAIVED = "符合修复条件（依规不予公示）"  # the approval that entered a notice not held
+WAIVED_DECISION = "未经公示（依规不予公示），作出信用修复决定"  # the forward action's wording then
+# The profile's own privacy article that forbids the disclosure (cited in the event and the letter).
+PRIVACY_ARTICLES = {"hunan": "湖南 第四条", "hainan": "海南 第五条", "hunan-mi": "湖南医保 第五条",
+                    "guangdong": "阳山 四（七）", "jiangsu": "湖南 第四条（参照）"}
 
 
 def shown_on_notice_page(record: Any, subject: Any, day: date, profile) -> bool:
@@ -44,6 +58,7 @@ class NoticePeriod:
     left_by: str  # the action that ended it
     shown: list[date] = field(default_factory=list)  # days the public page listed it
     objections: list[date] = field(default_factory=list)  # objections raised during the notice
+    waived: str = ""  # the ``notice_waived`` event's reason: no notice was held
 
     @property
     def first_shown(self) -> date | None:
@@ -64,18 +79,22 @@ def notice_periods(events, record: Any, subject: Any, until_event_id: int, profi
     periods = []
     entered = None
     objections: list[date] = []
+    waived = ""
     view = _as_during_notice(record) if record is not None else None
     for ev in events:
         if ev.id > until_event_id:
             break
         if ev.to_state == NOTICE_STEP and ev.from_state != NOTICE_STEP:
-            entered, objections = ev.on, []
+            entered, objections, waived = ev.on, [], ""
+        elif entered is not None and ev.action == WAIVED:
+            waived = ev.reason
         elif entered is not None and ev.from_state == NOTICE_STEP and ev.to_state and ev.to_state != NOTICE_STEP:
             if ev.action == "objection":
                 objections.append(ev.on)
             days = [entered + timedelta(days=i) for i in range((ev.on - entered).days + 1)]
-            shown = [d for d in days if view is not None and shown_on_notice_page(view, subject, d, profile)]
-            periods.append(NoticePeriod(entered, ev.on, ev.action, shown, objections))
+            shown = [] if waived else [d for d in days
+                                        if view is not None and shown_on_notice_page(view, subject, d, profile)]
+            periods.append(NoticePeriod(entered, ev.on, ev.action, shown, objections, waived))
             entered = None
     return periods
 
@@ -93,3 +112,68 @@ def why_not_shown(record: Any, subject: Any, day: date, profile) -> str:
     if record.publish_from is not None and day < record.publish_from:
         return f"该失信信息自 {record.publish_from} 起才公示"
     return "该信用主体或失信信息依规不在公开范围内（如涉及未成年人）"
+
+
+def waiver_reason(record: Any, subject: Any, day: date, profile, step) -> str:
+    """The ``notice_waived`` event's text: why, and under which articles (the profile's own)."""
+    privacy = PRIVACY_ARTICLES.get(profile.id, "湖南 第四条（参照）")
+    return (f"{why_not_shown(record, subject, day, profile)}，修复公示将披露非公开信息，"
+            f"依{privacy}（不得泄露个人隐私等非公开信息）及{step.article}，不予公示，"
+            f"不设公示期，径行作出信用修复决定")
+
+
+def waive_if_not_public(machine, state, record: Any, subject: Any, day: date, profile):
+    """``(state, reason)``: the notice step entered on ``day`` without a notice when the public page
+    may not list the record that day (reason for the ``notice_waived`` event), else unchanged
+    (reason ``""``)."""
+    from ..domain import cases as engine
+
+    step = machine.step(state.step)
+    if state.step != NOTICE_STEP or state.terminal or not step.min_workdays or state.earliest_on is None:
+        return state, ""
+    if record is not None and shown_on_notice_page(record, subject, day, profile):
+        return state, ""
+    return engine.waive_notice(machine, state), waiver_reason(record, subject, day, profile, step)
+
+
+def case_step_label(machine, case: Any) -> str:
+    """The current step's label, saying so when its notice was not held."""
+    from ..domain import cases as engine
+    from .cases import state_of
+
+    if case.closed_on is None and engine.notice_waived(machine, state_of(case)):
+        return WAIVED_LABEL
+    return machine.step(case.state).label
+
+
+def waived_actions(machine, case: Any, transitions: list) -> list:
+    """The step's transitions as a waived notice offers them: the forward decision without the
+    words "公示期满无异议" (no notice ran), no objection "during the notice" (already left out by
+    ``domain.cases.allowed_actions``)."""
+    from dataclasses import replace
+
+    from ..domain import cases as engine
+    from .cases import state_of
+
+    if case.closed_on is not None or not engine.notice_waived(machine, state_of(case)):
+        return transitions
+    return [replace(t, label=WAIVED_DECISION) for t in transitions]
+
+
+def timeline_labels(events, label_of, state_label_of) -> list[tuple[Any, str, str]]:
+    """``(event, label, label of the state it led to)`` for a case's timeline: ``label_of(event)``
+    and ``state_label_of(state)``, except around a notice that was not held: the step entered says
+    so, and the decision that ended it never says "公示期满无异议"."""
+    events = list(events)
+    waived_at = {i - 1 for i, ev in enumerate(events) if ev.action == WAIVED and i > 0}
+    out, waived = [], False
+    for i, ev in enumerate(events):
+        label, to_label = label_of(ev), state_label_of(ev.to_state) if ev.to_state else ""
+        if ev.action == WAIVED:
+            to_label, waived = WAIVED_LABEL, True
+        elif i in waived_at:  # the event that entered the notice step; the next one waived it
+            label, to_label, waived = APPROVED_WAIVED, WAIVED_LABEL, False
+        elif waived and ev.from_state == NOTICE_STEP and ev.to_state and ev.to_state != NOTICE_STEP:
+            label, waived = WAIVED_DECISION, False
+        out.append((ev, label, to_label))
+    return out

@@ -77,7 +77,9 @@ class QueuePage:
 def step_label(machine, case: Case) -> str:
     if case.state == WITHDRAWN:
         return "申请人已撤回"
-    return machine.step(case.state).label
+    from .repair_notice import case_step_label
+
+    return case_step_label(machine, case)
 
 
 def _soon_until(today: date, calendar: WorkCalendar, within: int = 1) -> date:

@@ -24,6 +24,7 @@ from ..services import evidence as evidence_svc
 from ..services import public_pages
 from ..services.case_reads import case_by_number, case_record, log_case_read, read_case, subject_record
 from ..services.errors import ServiceError
+from ..services.repair_notice import case_step_label, timeline_labels
 from . import abort_with, commit, ctx, db, runtime
 from .common import caller_ctx, no_store, on_refusal, send_case_document, send_evidence
 from .progress import remember_code
@@ -39,7 +40,8 @@ ACR_NAMES = {ACR_FACE: "人脸识别实名认证", ACR_PASSWORD: "账号密码�
 # Timeline lines for events that do not move the case to another step.
 EVENT_LABELS = {"extend": "延长办理期限", "stop_clock": "中止计算期限", "resume_clock": "恢复计算期限",
                 "request_materials": "要求补正材料", "supplement": "申请人补正材料",
-                "recalculate": "重新计算期限（节假日安排更新）", "file": "提交申请", "withdraw": "撤回申请"}
+                "recalculate": "重新计算期限（节假日安排更新）", "file": "提交申请", "withdraw": "撤回申请",
+                "notice_waived": "不予公示"}
 
 
 def event_label(machine, event) -> str:
@@ -166,6 +168,11 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
     machine = svc.machine_for(runtime().profile, case.kind)
     today = runtime().today()
     labels = {s.id: s.label for s in machine.steps} | {svc.WITHDRAWN: "申请人已撤回"}
+    # a timeline line per event: the step it led to (a notice not held says so)
+    timeline = timeline_labels(case.events, lambda ev: EVENT_LABELS.get(ev.action, ""),
+                               lambda state, names=dict(labels): names.get(state, state))
+    if case.open:
+        labels[case.state] = case_step_label(machine, case)  # a notice not held says so
     step = machine.step(case.state) if case.open else None
     applicant = svc.Applicant.of(identity, decision.via)
     mine = applicant.is_applicant_of(case)
@@ -179,7 +186,7 @@ def _render_case(identity, subject: Subject, decision, case: Case, error: Servic
                            ground=runtime().profile.objection.ground(case.ground) if case.ground else None,
                            kind_label=svc.KIND_LABELS[case.kind], can_withdraw=mine and svc.may_withdraw(runtime().profile, case),
                            own_actions=own_actions, status_labels=RECORD_STATUS_LABELS, mine=mine,
-                           event_labels=EVENT_LABELS, documents=docs_svc.available_documents(c, case),
+                           event_labels=EVENT_LABELS, timeline=timeline, documents=docs_svc.available_documents(c, case),
                            schedule=schedule(machine, record), error=error,
                            calendar_note=svc.is_provisional(case, runtime().calendar(db())),
                            provisional_note=PROVISIONAL_NOTE, notice_until=engine.notice_last_day(case.earliest_on),

@@ -24,6 +24,7 @@ from ..services import staff as staff_svc
 from ..services import staff_desk as desk
 from ..services.case_reads import case_record, read_case
 from ..services.errors import ServiceError
+from ..services.repair_notice import timeline_labels, waived_actions
 from ..services.search import parse_page
 from . import abort_with, commit, ctx, db, runtime
 from .cases import event_label
@@ -181,6 +182,8 @@ def _render_case(user: StaffUser, case: Case, error: str | None = None, status: 
     step = machine.step(case.state) if case.open else None
     actions = [step.transition(a) for a in engine.allowed_actions(machine, svc.state_of(case), role)] \
         if role and step else []
+    actions = waived_actions(machine, case, actions)
+    state_labels = {s.id: s.label for s in machine.steps} | {svc.WITHDRAWN: "申请人已撤回"}  # a notice not held: no "公示期满无异议"
     today, cal = runtime().today(), _calendar()
     ground = profile.objection.ground(case.ground) if case.ground else None
     return render_template(
@@ -190,11 +193,12 @@ def _render_case(user: StaffUser, case: Case, error: str | None = None, status: 
         soon=case.open and engine.due_soon(case.due_on, today, cal),
         warning=svc.deadline_warning(case, cal), is_admin=staff_svc.is_admin(user),
         recused=role is None and step is not None and desk.recused_from_step(user, case),
-        timeline=[(ev, event_label(machine, ev)) for ev in case.events],
+        timeline=timeline_labels(case.events, lambda ev: event_label(machine, ev),
+                                 lambda state: state_labels.get(state, state)),
         documents=docs_svc.available_documents(_ctx(user), case),
         upheld_steps=svc.UPHELD_STEPS, role_labels=ROLE_LABELS, status_labels=RECORD_STATUS_LABELS,
         step_label=desk.step_label(machine, case),
-        state_labels={s.id: s.label for s in machine.steps} | {svc.WITHDRAWN: "申请人已撤回"},
+        state_labels=state_labels,
         queue="staff.objections" if case.kind == svc.OBJECTION else "staff.repairs"), status
 
 

@@ -149,24 +149,50 @@ def test_repair_confirmation_states_the_notice_the_public_saw(client, rt, ctx, s
 
 def test_repair_confirmation_never_claims_a_notice_nobody_saw(client, rt, ctx, session, login_as, world,
                                                                make_record, tmp_path):
-    """The issue's case: publication ended 2026-06-22 (3 months), so the public notice page never
-    listed the repair; the letter said "已公示 8 个月" and "公示期间无异议"."""
+    """The issue's case: publication ended 2026-06-22 (3 months), so a public notice would disclose
+    a non-public record (湖南 第四条): no notice is held, the case says so (event, pages) and the
+    decision is made at once; the letter states exactly that, never "已公示 8 个月" or "公示期间无异议"."""
+    from .test_case_documents import web_login
+
     w = world
     ended = make_record(w.org, title="未按规定开展院感监测被处罚", decided_on=date(2026, 3, 23),
                         publish_until=date(2026, 6, 22))
     case = repair_case(ctx, w, ended)
     cases.advance_repair(w.staff_ctx, case, "approve", role="department", reason="整改材料齐全")
     session.commit()
+    assert case.state == "notice" and case.earliest_on is None  # no notice period
+    waived = [e for e in case.events if e.action == "notice_waived"]
+    assert len(waived) == 1 and waived[0].on == date(2026, 11, 20)
+    assert "该失信信息的公示期已于 2026-06-22 届满，修复公示将披露非公开信息，依湖南 第四条" in waived[0].reason
     assert not any(listed_on(client, rt, case.case_no, date(2026, 11, 20) + timedelta(days=i)) for i in range(10))
-    decided_on = date(2026, 11, 30)
-    cases.advance_repair(dataclasses.replace(w.staff_ctx, today=decided_on), case, "no_objection", role="department")
+    # the staff page says what happened, and offers no "objection during the notice"
+    web_login(client, "dept.cs", w.dept_secret)
+    staff = BeautifulSoup(client.get(f"/staff/cases/{case.case_no}").get_data(as_text=True), "html.parser")
+    assert "不予公示（该信息已不再公示），待作出信用修复决定" in staff.select_one(".case-state").get_text()
+    assert "修复公示将披露非公开信息" in staff.get_text() and "公示期满" not in staff.select_one("dl").get_text()
+    options = [label.get_text(" ", strip=True) for label in staff.select("form.case-actions label")
+               if label.select_one("input[name=action]")]
+    assert options == ["未经公示（依规不予公示），作出信用修复决定"]  # no "公示期满无异议", no objection
+    timeline = staff.select_one("ol.timeline").get_text()
+    assert "符合修复条件（依规不予公示）" in timeline and "“信用修复公示”页面公示" not in timeline
+    # decided the same day: nothing to wait for
+    cases.advance_repair(w.staff_ctx, case, "no_objection", role="department")
     session.commit()
+    timeline = BeautifulSoup(client.get(f"/staff/cases/{case.case_no}").get_data(as_text=True),
+                             "html.parser").select_one("ol.timeline").get_text()
+    assert "未经公示（依规不予公示），作出信用修复决定" in timeline and "无异议" not in timeline
+    client.post("/staff/logout")
     login_as(client, w.rep)
+    own = BeautifulSoup(client.get(f"/me/subjects/{w.org.public_id}/cases/{case.case_no}").get_data(as_text=True),
+                        "html.parser").select_one("ol.timeline").get_text()
+    assert "不予公示：该失信信息的公示期已于 2026-06-22 届满，修复公示将披露非公开信息" in own
+    assert "不予公示（该信息已不再公示），待作出信用修复决定" in own and "“信用修复公示”页面公示" not in own
     text = clean(flat(pdf_text(get_pdf(client, url(w, case, "repair_decision")), tmp_path)))
     assert f"该失信信息自{ended.publish_from}起公示，公示期已于2026-06-22届满（共公示3个月）" in text
-    assert ("本案于2026-11-20进入公示环节，但该失信信息的公示期已于2026-06-22届满，"
-            "本平台“信用修复公示”栏目未显示该修复申请，本案未经社会公示") in text
-    for wrong in ("8个月", "栏目公示，", "公示期间本平台未收到异议", "无异议"):
+    assert ("本案于2026-11-20审核通过时，该失信信息的公示期已于2026-06-22届满，修复公示将披露非公开信息，"
+            f"依据{HUNAN}第四条，本案不予公示，未设公示期，于2026-11-20径行作出修复决定"
+            f"（{HUNAN}第三十条（三）（四））") in text
+    for wrong in ("8个月", "栏目公示，", "公示期间本平台未收到异议", "无异议", "公示期不少于"):
         assert wrong not in text, wrong
 
 

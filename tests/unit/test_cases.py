@@ -170,6 +170,30 @@ def test_repair_public_notice_minimum(profiles, pid, approve_on, earliest):
     assert done.step == "repaired" and done.closed_on == earliest
 
 
+@pytest.mark.parametrize("pid", ["hunan", "hunan-mi", "guangdong", "jiangsu"])
+def test_waived_notice_has_no_period(profiles, pid):
+    """A notice that would disclose a non-public record is not held (湖南 第四条; 海南 第五条): no
+    notice period, the decision on the day the step is entered, no objection "during the notice",
+    and a changed calendar does not bring the notice back."""
+    m = profiles[pid].repair
+    s = cases.apply(m, cases.start_case(m, D(2026, 2, 12), CAL), "approve", D(2026, 2, 12), CAL)
+    assert not cases.notice_waived(m, s) and "objection" in cases.allowed_actions(m, s, "department")
+    w = cases.waive_notice(m, s)
+    assert cases.notice_waived(m, w) and w.earliest_on is None and w.due_on == s.due_on
+    assert cases.allowed_actions(m, w, "department") == ("no_objection",)
+    with pytest.raises(CaseError, match="不予公示"):
+        cases.apply(m, w, "objection", D(2026, 2, 12), CAL)
+    with pytest.raises(CaseError):
+        cases.waive_notice(m, w)  # once only
+    assert cases.recompute(m, w, CAL).earliest_on is None
+    assert cases.recompute(m, s, CAL).earliest_on == s.earliest_on
+    done = cases.apply(m, w, "no_objection", D(2026, 2, 12), CAL)  # day zero itself
+    assert done.step == "repaired" and done.closed_on == D(2026, 2, 12)
+    review = cases.start_case(m, D(2026, 2, 12), CAL)
+    with pytest.raises(CaseError):
+        cases.waive_notice(m, review)  # only a notice step
+
+
 def test_hainan_repair(profiles):
     m = profiles["hainan"].repair
     s = cases.start_case(m, D(2025, 9, 30), CAL)
