@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import web
     from .web import (
+        api,  # /api/v1: the government sharing API (bearer tokens, outside the CSRF check)
         auth,
         cases,
         chat,
@@ -59,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)
+    api.init_app(app)
     ratelimit.init_app(app)  # per-client limits on search, login, callback (after the routes exist)
 
     return app

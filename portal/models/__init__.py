@@ -1,3 +1,4 @@
+from .api_client import ApiClient, ApiIdempotency, ApiToken
 from .audit import AuditEvent, AuditFailureCount, AuditHead
 from .auth import LoginBinding, WebSession
 from .authorisation import Authorisation, Report
@@ -12,6 +13,6 @@ from .record import CreditRecord
 from .subject import Subject
 from .throttle import LoginThrottle
 
-__all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
+__all__ = ["ApiClient", "ApiIdempotency", "ApiToken", "AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle"]
