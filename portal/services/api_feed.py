@@ -43,7 +43,7 @@ MAX_LIMIT = 1000
 
 
 def signing_key(data_key_b64: str) -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.from_private_bytes(_derive(base64.b64decode(data_key_b64), FEED_LABEL))
+    return Ed25519PrivateKey.from_private_bytes(_derive(base64.urlsafe_b64decode(data_key_b64.encode()), FEED_LABEL))
 
 
 def public_key_pem(data_key_b64: str) -> str:
