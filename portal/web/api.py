@@ -126,19 +126,17 @@ def _unexpected(exc: Exception):
     return error_response(ApiError("internal_error"))
 
 
-def _api_body_limit():
-    """The API's own body limit, set before anything reads the body (``hygiene`` reads the form
-    of every unsafe request, which opens the input stream with the limit in force then)."""
-    if request.path.startswith(bp.url_prefix + "/"):
-        request.max_content_length = MAX_BODY
-
-
-def _unknown_api_path():
-    """A path under /api/v1/ that matches no operation: JSON, not the HTML error page."""
+def _api_request():
+    """First of every request under /api/v1/: the API's own body limit, set before anything
+    reads the body (``hygiene`` reads the form of every unsafe request, which opens the input
+    stream with the limit in force then); and a path that matches no operation answered in
+    JSON, before the site's page-oriented checks (hygiene, CSRF) could answer in HTML."""
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return None
+    request.max_content_length = MAX_BODY
     exc = request.routing_exception
-    if exc is not None and request.path.startswith(bp.url_prefix + "/") and isinstance(exc, HTTPException):
-        code = HTTP_CODES.get(exc.code or 404, "not_found")
-        return error_response(ApiError(code))
+    if isinstance(exc, HTTPException):
+        return error_response(ApiError(HTTP_CODES.get(exc.code or 404, "not_found")))
     return None
 
 
@@ -339,8 +337,4 @@ def withdraw_record(record_id: int):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    # before the site's CSRF check: an unsafe method on an unknown API path is answered in JSON
-    hooks = app.before_request_funcs.setdefault(None, [])
-    names = [f.__name__ for f in hooks]
-    hooks.insert(names.index("_check_csrf") if "_check_csrf" in names else len(hooks), _unknown_api_path)
-    hooks.insert(0, _api_body_limit)
+    app.before_request_funcs.setdefault(None, []).insert(0, _api_request)
