@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report,
         ratelimit,
         staff,
+        staff_api_clients,
         staff_plates,
         subject,
     )
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report.bp,  # POST /facility/<id>/report.pdf: an organisation's public credit report
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
+        staff_api_clients.bp,  # /staff/api-clients: the sharing API's clients (administrators)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)
