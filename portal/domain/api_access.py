@@ -3,12 +3,17 @@ the scopes a department client holds, its region, the unit whose records it writ
 stable error codes every refusal carries. Pure: facts in, yes/no out.
 
 The privacy boundary (海南 第二十三条、第二十七条): a client without ``records:read:shared`` reads
-public views only (``disclosure.public_view``); with it, records of scope 政务共享 as well, each
-read written to the subject's 谁查看了我的信息 with the client's purpose. Records of scope
+public views only (``disclosure.public_view``); with it, records of scope 政务共享 as well (under the same
+status and window rules as publication: not repaired, withdrawn, superseded or past its window,
+never about a minor), each read written to the subject's 谁查看了我的信息 with the client's purpose. Records of scope
 申请查询 are never shared through the API: they are given out on request only.
 """
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from .disclosure import publishable
 from .permissions import in_region
 from .vocab import Scope
 
@@ -71,3 +76,19 @@ def visible_scopes(granted) -> tuple[str, ...]:
     """Record scopes the client reads in full: 社会公开 and 政务共享 with ``records:read:shared``,
     none otherwise (public views only)."""
     return SHARED_SCOPES if has_scope(granted, READ_SHARED) else ()
+
+
+SHARED_FIELDS = ("scope", "is_current", "status", "publish_from", "publish_until", "severity", "decided_on")
+
+
+def shareable(record: Any, today: date, birth_on: date | None = None, *, profile) -> bool:
+    """Whether a ``records:read:shared`` client sees ``record``: its scope is 社会公开 or 政务共享
+    and it passes every other rule of publication (``disclosure.publishable``: current version,
+    active, inside its window, a published tier, not about what a minor did). Sharing widens who
+    sees a record, never how long or after a repair (湖南 第三十一条; 海南 第二十五条)."""
+    scope = record.get("scope") if isinstance(record, dict) else getattr(record, "scope", None)
+    if scope not in SHARED_SCOPES:
+        return False
+    facts = {f: (record.get(f) if isinstance(record, dict) else getattr(record, f, None)) for f in SHARED_FIELDS}
+    facts["scope"] = Scope.PUBLIC
+    return publishable(facts, today, birth_on, profile=profile)

@@ -170,7 +170,7 @@ def read_records(ctx: ServiceContext, code: str) -> dict:
     scopes = rules.visible_scopes(granted)
     if scopes:
         shown = [shared_record(r, ctx.today, ctx.profile, subject.birth_on) for r in current
-                 if r.scope in scopes and r.status != RecordStatus.DELETED]
+                 if r.scope in scopes and rules.shareable(r, ctx.today, subject.birth_on, profile=ctx.profile)]
         if any(not r["public"] for r in shown):  # non-public information was read
             record_event(ctx.session, actor(client), PRIVATE_VIEW, subject_id=subject.id,
                          object_ref="api_records", purpose=client.purpose[:200],

@@ -20,7 +20,6 @@ from portal.domain.identifiers import make_resident_id, make_uscc
 from portal.models import AuditEvent, Case, Grade, Notification, StaffUser
 from portal.models.base import Base
 from portal.permissions import can_view_private, staff_case_filter
-from portal.services import api_clients, api_data
 from portal.services import authorisations as auth_svc
 from portal.services import cases, draws, holiday_table, my_desk, paper, public_pages, reports, staff_desk
 from portal.services import plates as plate_svc
@@ -236,6 +235,8 @@ def _refusals(w, ctx, tmp_path):
     far, reviewer, dept = w["far"], w["reviewer"], w["dept"][0]
     applicant = cases.Applicant.of(rep, "legal_rep")
     out = io.BytesIO()
+    from portal.services import api_clients, api_data  # the sharing API (issue 15)
+
     api_client, _ = api_clients.create_client(ctx, "boundary.pub", name="某部门", purpose="公开信息比对",
                                               scopes=["records:read:public"])
     reader = api_data.ApiCaller(api_client, ("records:read:public",))  # may read, may not write
