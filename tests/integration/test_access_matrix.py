@@ -376,3 +376,16 @@ def test_api_feed_carries_no_canary(world_app, api_tokens):
     text = body.get_data(as_text=True)
     assert PUBLIC_TITLE in text  # not vacuous
     assert [c for c in ALL_CANARIES if c in text] == []
+
+
+def test_api_read_shows_in_who_saw_my_information(world_app, api_tokens, login_as):
+    """The legal representative sees the department and its purpose (用途) in 谁查看了我的信息."""
+    app, world = world_app
+    resp = app.test_client().get(f"/api/v1/subjects/{world.codes['org']}/records",
+                                 headers={"Authorization": f"Bearer {api_tokens['api_shared']}"})
+    assert resp.status_code == 200
+    client = app.test_client()
+    login_as(client, world.ids["legal_rep"])
+    log = BeautifulSoup(client.get(PAGES["access_log"].format(world.org.public_id)).data, "html.parser")
+    rows = [[td.get_text(" ", strip=True) for td in tr.select("td")] for tr in log.select("table.access-log tbody tr")]
+    assert any("部门 api_shared" in r[1] and "政务共享接口" in r[2] and r[4] == "用途 api_shared" for r in rows), rows
