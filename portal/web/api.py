@@ -280,7 +280,7 @@ def public_list(name: str):
 
 @bp.get("/feed")
 def feed():
-    cursor = _int_arg("cursor", 0, 0, 2**53)
+    cursor = _int_arg("cursor", 0, 0, 2**31 - 1)
     limit = _int_arg("limit", 500, 1, api_feed.MAX_LIMIT)
     page = api_feed.feed_page(_ctx(), runtime().settings["PORTAL_DATA_KEY"], cursor, limit)
     return Response(page, mimetype="application/x-ndjson", headers={"Cache-Control": "no-store"})

@@ -168,7 +168,7 @@ def document(base_url: str) -> dict:
                 "summary": "公开信息增量数据（JSON Lines，Ed25519 签名，按游标续传）", "security": bearer,
                 "parameters": [
                     {"name": "cursor", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 0, "maximum": 2**53}},
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
                     {"name": "limit", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
                 "responses": {"200": {"description": "每行一个主体的公开状态，末行为签名",
