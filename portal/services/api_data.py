@@ -139,49 +139,67 @@ def shared_record(record: CreditRecord, today: date, profile, birth_on) -> dict:
         "public": public_view(record, today, birth_on, profile=profile) is not None})
 
 
-def _visible_subject(ctx: ServiceContext, client: ApiClient, granted, code: str) -> tuple[Subject, dict | None]:
+def _log_private(ctx: ServiceContext, client: ApiClient, subject: Subject, what: str) -> None:
+    """A read of non-public information, in the subject's 谁查看了我的信息 with the client's purpose."""
+    record_event(ctx.session, actor(client), PRIVATE_VIEW, subject_id=subject.id, object_ref=what,
+                 purpose=client.purpose[:200],
+                 detail={"viewer_name": client.name, "via": API_VIA, "what": what, "client_id": client.client_id})
+
+
+def _public_records(ctx: ServiceContext, subject: Subject) -> tuple[list[CreditRecord], list[dict]]:
+    current = list(ctx.session.execute(select(CreditRecord).where(
+        CreditRecord.subject_id == subject.id, CreditRecord.is_current.is_(True)).order_by(
+        CreditRecord.decided_on.desc(), CreditRecord.id)).scalars())
+    public = [v for v in (public_view(r, ctx.today, subject.birth_on, profile=ctx.profile) for r in current)
+              if v is not None]
+    return current, public
+
+
+def _visible_subject(ctx: ServiceContext, code: str, what: str) -> tuple[Subject, dict | None, bool]:
+    """The subject a code names, as far as the client may see it: its public view (a natural
+    person is public only through a public record, as on the facility page), or, for a
+    ``records:read:shared`` client, the subject itself, that read logged. Returns the subject,
+    its public view (or ``None``) and whether a non-public read was logged."""
+    client, granted = _client(ctx)
     subject = _find_subject(ctx, code)
     if subject is None:
         raise ApiError("unknown_subject")
     _require_region(client, subject)
     view = public_subject(subject, ctx.today)
-    if view is None and not rules.visible_scopes(granted):
-        raise ApiError("unknown_subject")  # the public may not see this subject (a minor …)
-    return subject, view
+    if view is not None and subject.kind == SubjectKind.PERSON and not _public_records(ctx, subject)[1]:
+        view = None
+    if view is not None:
+        return subject, view, False
+    if not rules.visible_scopes(granted):
+        raise ApiError("unknown_subject")  # the public may not see this subject (a minor, no public record …)
+    _log_private(ctx, client, subject, what)
+    return subject, None, True
 
 
 def read_subject(ctx: ServiceContext, code: str) -> dict:
     """A subject by code: its public registration data and grade in force."""
-    client = require_scope(ctx, rules.READ_PUBLIC)
-    subject, view = _visible_subject(ctx, client, _client(ctx)[1], code)
+    require_scope(ctx, rules.READ_PUBLIC)
+    subject, view, _ = _visible_subject(ctx, code, "api_subject")
     return _subject_out(subject, view, latest_grade(ctx.session, subject.id, ctx.today))
 
 
 def read_records(ctx: ServiceContext, code: str) -> dict:
     """A subject's records by the scope the client is entitled to: public views for
     ``records:read:public``; with ``records:read:shared`` the current versions of scope 社会公开
-    and 政务共享 (never 申请查询), the read logged for the subject with the client's purpose."""
+    and 政务共享 that ``api_access.shareable`` allows (never 申请查询), the read logged for the
+    subject with the client's purpose."""
     client = require_scope(ctx, rules.READ_PUBLIC)
     granted = _client(ctx)[1]
-    subject, view = _visible_subject(ctx, client, granted, code)
-    current = list(ctx.session.execute(select(CreditRecord).where(
-        CreditRecord.subject_id == subject.id, CreditRecord.is_current.is_(True)).order_by(
-        CreditRecord.decided_on.desc(), CreditRecord.id)).scalars())
-    scopes = rules.visible_scopes(granted)
-    if scopes:
+    subject, view, logged = _visible_subject(ctx, code, "api_records")
+    current, public = _public_records(ctx, subject)
+    if rules.visible_scopes(granted):
         shown = [shared_record(r, ctx.today, ctx.profile, subject.birth_on) for r in current
-                 if r.scope in scopes and rules.shareable(r, ctx.today, subject.birth_on, profile=ctx.profile)]
-        if any(not r["public"] for r in shown):  # non-public information was read
-            record_event(ctx.session, actor(client), PRIVATE_VIEW, subject_id=subject.id,
-                         object_ref="api_records", purpose=client.purpose[:200],
-                         detail={"viewer_name": client.name, "via": API_VIA, "what": "api_records",
-                                 "client_id": client.client_id})
+                 if rules.shareable(r, ctx.today, subject.birth_on, profile=ctx.profile)]
+        if not logged and any(not r["public"] for r in shown):  # non-public information was read
+            _log_private(ctx, client, subject, "api_records")
         access = "shared"
     else:
-        shown = [_jsonable(v) for v in (public_view(r, ctx.today, subject.birth_on, profile=ctx.profile)
-                                         for r in current) if v is not None]
-        if view is None or (subject.kind == SubjectKind.PERSON and not shown):
-            raise ApiError("unknown_subject")
+        shown = [_jsonable(v) for v in public]
         access = "public"
     grade = latest_grade(ctx.session, subject.id, ctx.today)
     return {"subject": _subject_out(subject, view, grade), "access": access, "records": shown}
@@ -190,8 +208,8 @@ def read_records(ctx: ServiceContext, code: str) -> dict:
 def read_grades(ctx: ServiceContext, code: str) -> dict:
     """The subject's yearly grades (letter and year; the explanation names records that may not
     be public, so it is not given)."""
-    client = require_scope(ctx, rules.READ_PUBLIC)
-    subject, _view = _visible_subject(ctx, client, _client(ctx)[1], code)
+    require_scope(ctx, rules.READ_PUBLIC)
+    subject, _view, _ = _visible_subject(ctx, code, "api_grades")
     grades = ctx.session.execute(select(Grade).where(Grade.subject_id == subject.id, Grade.year < ctx.today.year)
                                  .order_by(Grade.year.desc())).scalars()
     return {"public_id": subject.public_id, "grades": [grade_view(g) for g in grades]}

@@ -328,30 +328,34 @@ def api_tokens(world_app):
     return {cid: token(api, holder, cid.replace("_", ".")) for cid in API_CLIENTS}
 
 
-def api_expected(client: str, target: str) -> tuple[int, list[str]]:
-    """(status, canaries that must be in the body), written out independently of the API."""
+def api_expected(client: str, target: str, endpoint: str) -> tuple[int, list[str], bool]:
+    """(status, canaries that must be in the body, whether the read is logged for the subject),
+    written out independently of the API."""
     shared = {"org": [ORG_CANARIES["shared"]], "person": [PERSON_CANARY], "other": [OTHER_CANARY]}[target]
     if client == "api_shared":
-        return 200, shared
-    if target == "other":  # a person with no public record is not public at all
-        return 404, []
-    return 200, []
+        # every target holds a 政务共享 record; "other" (no public record) is not public at all
+        return 200, shared if endpoint == "records" else [], endpoint == "records" or target == "other"
+    if target == "other":  # a person with no public record is not public: not even its name by its number
+        return 404, [], False
+    return 200, [], False
 
 
-API_CASES = [(c, t) for c in API_CLIENTS for t in ("org", "person", "other")]
+API_ENDPOINTS = {"records": "/api/v1/subjects/{}/records", "subject": "/api/v1/subjects/{}",
+                 "grades": "/api/v1/subjects/{}/grades"}
+API_CASES = [(c, t, e) for c in API_CLIENTS for t in ("org", "person", "other") for e in API_ENDPOINTS]
 
 
-@pytest.mark.parametrize(("client", "target"), API_CASES, ids=["-".join(c) for c in API_CASES])
-def test_api_access_matrix(world_app, api_tokens, client, target):
+@pytest.mark.parametrize(("client", "target", "endpoint"), API_CASES, ids=["-".join(c) for c in API_CASES])
+def test_api_access_matrix(world_app, api_tokens, client, target, endpoint):
     app, world = world_app
     rt = app.extensions["portal"]
     code = world.codes[target]
     subject = {"org": world.org, "person": world.person, "other": world.other}[target]
     with rt.sessions() as s:
         last = s.execute(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)).scalar()
-    resp = app.test_client().get(f"/api/v1/subjects/{code}/records",
+    resp = app.test_client().get(API_ENDPOINTS[endpoint].format(code),
                                  headers={"Authorization": f"Bearer {api_tokens[client]}"})
-    status, must = api_expected(client, target)
+    status, must, logged = api_expected(client, target, endpoint)
     assert resp.status_code == status, resp.get_data(as_text=True)[:300]
     body = resp.get_data(as_text=True)
     for canary in must:
@@ -359,13 +363,15 @@ def test_api_access_matrix(world_app, api_tokens, client, target):
     forbidden = [c for c in ALL_CANARIES if c not in must]
     assert [c for c in forbidden if c in body] == []
     assert [ORG_CANARIES[k] for k in NEVER_SHARED if ORG_CANARIES[k] in body] == []
+    if status != 200:
+        assert subject.name not in body
     assert code not in body or target == "org"  # a person's ID number never leaves, masked or not
     with rt.sessions() as s:
         views = s.execute(select(AuditEvent).where(AuditEvent.id > last, AuditEvent.action == "private.view")
                           ).scalars().all()
     # a non-public read is in the subject's 谁查看了我的信息 with the client's purpose; no other read is
     assert [(e.subject_id, e.purpose, e.detail["via"]) for e in views] == (
-        [(subject.id, "用途 api_shared", "api")] if must else [])
+        [(subject.id, "用途 api_shared", "api")] if logged else [])
 
 
 def test_api_feed_carries_no_canary(world_app, api_tokens):
