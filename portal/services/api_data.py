@@ -354,8 +354,7 @@ def store_answer(ctx: ServiceContext, key: str, fp: str, status: int, answer: di
                                    body=json.dumps(answer, ensure_ascii=False)))
     try:
         ctx.session.flush()
-    except IntegrityError:
-        ctx.session.rollback()
+    except IntegrityError:  # the caller rolls back, the record written before this with it
         raise ApiError("conflict", reason="同一 Idempotency-Key 的请求正在处理或已处理，请查询结果后再试") from None
 
 

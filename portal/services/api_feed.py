@@ -10,7 +10,8 @@ subject; ``"subject": null`` means nothing of it is public any more (remove it).
 is harmless, which makes the feed resumable: keep the ``next_cursor`` of the last page you stored
 and ask again from there.
 
-The cursor never passes a job that is not yet drained into the index (``done_at`` unset): a
+A client registered for a region gets the subjects of its region only. The cursor never passes a job
+that is not yet drained into the index (``done_at`` unset): a
 transaction still in flight may commit a lower job id later.
 
 Signature: the body's last line is ``{"type": "signature", …}``; ``signature`` is Ed25519 over the
@@ -72,7 +73,7 @@ def subject_state(ctx: ServiceContext, subject: Subject) -> dict | None:
 
 def feed_page(ctx: ServiceContext, data_key_b64: str, cursor: int, limit: int) -> bytes:
     """One signed page of the feed after ``cursor`` (JSON lines)."""
-    require_scope(ctx, rules.FEED)
+    client = require_scope(ctx, rules.FEED)
     limit = max(1, min(limit, MAX_LIMIT))
     first_pending = ctx.session.execute(select(func.min(IndexJob.id)).where(IndexJob.done_at.is_(None))).scalar()
     where = [IndexJob.id > cursor]
@@ -88,13 +89,13 @@ def feed_page(ctx: ServiceContext, data_key_b64: str, cursor: int, limit: int) -
     body = bytearray()
     for subject_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
         subject = subjects.get(subject_id)
-        if subject is None:
-            continue
+        if subject is None or not rules.covers_region(client.region_code, subject.region_code):
+            continue  # a region-bound client's feed holds its region only (the cursor still moves on)
         state = subject_state(ctx, subject)
         body += _line({"type": "subject", "seq": seq, "public_id": subject.public_id,
                        **(state or {"subject": None, "records": [], "grade": None})})
     next_cursor = jobs[-1][0] if jobs else cursor
-    trailer = {"type": "signature", "cursor": cursor, "next_cursor": next_cursor, "lines": len(last_seq),
+    trailer = {"type": "signature", "cursor": cursor, "next_cursor": next_cursor, "lines": body.count(b"\n"),
                "more": len(jobs) == limit, "generated_on": ctx.today.isoformat(), "alg": "Ed25519",
                "sha256": hashlib.sha256(bytes(body)).hexdigest(),
                "signature": base64.b64encode(signing_key(data_key_b64).sign(bytes(body))).decode("ascii")}

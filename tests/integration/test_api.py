@@ -418,7 +418,8 @@ def test_feed_is_signed_and_resumes_from_a_cursor(api, world, session, ctx, make
         assert trailer["next_cursor"] > cursor
         cursor = trailer["next_cursor"]
     assert pages >= 3
-    assert world.org.public_id in seen and world.far.public_id in seen and len(seen) == 6
+    # the writer is registered for 长沙 (430100): 株洲's subject is not in its feed
+    assert world.org.public_id in seen and world.far.public_id not in seen and len(seen) == 5
     text = json.dumps(seen, ensure_ascii=False)
     assert SHARED_CANARY.split()[0] not in text and ONREQ_CANARY.split()[0] not in text
     assert [r["title"] for r in seen[world.org.public_id]["records"]] == [PUBLIC_TITLE]
