@@ -34,7 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
         csrf,
         draws,  # 双随机、一公开: /draws (public), /staff/draws
         facility,
+        grading,  # grading cycle: /grades/summary (public), /staff/grading, the subject's objection
         progress,
+        provider,
         public,
         public_report,
         ratelimit,
@@ -49,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)  # one CSRF check for every unsafe request, htmx included
     auth.init_app(app)  # server-side sessions, OIDC login (or the embedded dev IdP), /login /logout
     app.register_blueprint(draws.bp)
+    app.register_blueprint(grading.bp)
     for bp in (
         public.bp,        # home, search, facility pages, lists
         facility.bp,      # QR plate landing page /p/<token>
@@ -59,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
         staff_api_clients.bp,  # /staff/api-clients: the sharing API's clients (administrators)
+        provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)

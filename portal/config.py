@@ -60,6 +60,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_METRICS_TOKEN", "", "访问 /metrics 的 Bearer 令牌（Prometheus 的 authorization 配置）；留空则只允许 PORTAL_METRICS_ALLOW 中的地址直接访问"),
     Setting("PORTAL_METRICS_ALLOW", "127.0.0.1/32 ::1/128", "无需令牌即可访问 /metrics 的客户端地址或网段（空格或逗号分隔）；经反向代理转发（带 X-Forwarded-For）而 PORTAL_TRUSTED_PROXIES 为 0 的请求不按地址放行"),
     Setting("PORTAL_LOG_FORMAT", "text", "日志格式：text（默认）或 json（每行一个 JSON 对象，带请求编号 request_id，身份证号、姓名、令牌等个人信息已遮蔽）"),
+    # Notices outside the portal (portal.services.notify, credit-portal notify send): e-mail by default, SMS by gateway.
+    Setting("PORTAL_SMTP_HOST", "", "发送通知邮件的 SMTP 服务器；留空则不发送邮件（通知留在发送队列，配置后由 credit-portal notify send 发出）"),
+    Setting("PORTAL_SMTP_PORT", "25", "SMTP 端口（STARTTLS 常用 587，SSL 常用 465）"),
+    Setting("PORTAL_SMTP_TLS", "off", "SMTP 加密方式：off、starttls 或 ssl"),
+    Setting("PORTAL_SMTP_USER", "", "SMTP 登录用户名；留空则不登录"),
+    Setting("PORTAL_SMTP_PASSWORD", "", "SMTP 登录密码"),
+    Setting("PORTAL_MAIL_FROM", "noreply@localhost", "通知邮件的发件人地址"),
+    Setting("PORTAL_SMS_URL", "", "短信网关地址：门户以 JSON POST {\"to\": 手机号, \"text\": 内容} 提交，2xx 视为已受理；留空则不发送短信"),
+    Setting("PORTAL_SMS_TOKEN", "", "短信网关的 Bearer 令牌（Authorization 请求头）；留空则不带"),
+    Setting("PORTAL_NOTIFY_TIMEOUT", "10", "连接 SMTP 服务器或短信网关的超时时间（秒）"),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from .identifiers import scrub_personal_data
+from .provision import CHANNEL_LABELS
 from .vocab import (
     CATEGORIES,
     INFO_CLASS_LABELS,
@@ -106,7 +107,13 @@ def public_view(record: Any, today: date, birth_on: date | None = None, *, profi
         "decided_on": _get(record, "decided_on"),
         "publish_from": _get(record, "publish_from"),
         "publish_until": _get(record, "publish_until"),
+        # 海南 第二十二条: information from another channel (行业协会, 第三方信用服务机构) says so.
+        "source_label": _channel_label(_get(record, "source_channel")),
     }
+
+
+def _channel_label(channel: str | None) -> str:
+    return CHANNEL_LABELS.get(channel, "") if channel else ""
 
 
 def _age_on(birth: date, today: date) -> int:

@@ -5,14 +5,18 @@ from .authorisation import Authorisation, Report
 from .base import Base
 from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUser
 from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双随机 draws)
-from .grade import Grade, GradingExclusion
+from .grade import Grade, GradingCycle, GradingExclusion, GradingResult
 from .import_staging import ImportStaging
+from .notify import NoticeOutbox, NotifyContact
 from .ops import HolidayOverride, IndexJob, State
 from .plate import Plate, PlateScanDay
+from .provision import ProviderUpload, RecordDraft
 from .record import CreditRecord
 from .subject import Subject
 from .throttle import LoginThrottle
 
-__all__ = ["ApiClient", "ApiIdempotency", "ApiToken", "AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingExclusion", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
+__all__ = ["ApiClient", "ApiIdempotency", "ApiToken", "AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
-           "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle"]
+           "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle",
+           "NoticeOutbox", "NotifyContact",
+           "ProviderUpload", "RecordDraft"]

@@ -156,6 +156,8 @@ class StaffUser(Base):
     roles: Mapped[list] = mapped_column(JSON, default=list)  # profile step roles
     authority: Mapped[str] = mapped_column(String(120), default="")
     region_code: Mapped[str] = mapped_column(String(6), default="")  # "" = whole jurisdiction
+    # A providing unit of another channel (海南 第二十二条): "" official, association, third_party.
+    channel: Mapped[str] = mapped_column(String(20), default="", server_default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)

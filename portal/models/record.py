@@ -39,6 +39,9 @@ class CreditRecord(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     change_reason: Mapped[str] = mapped_column(String(300), default="")
     created_by: Mapped[str] = mapped_column(String(80), default="system")
+    # 海南 第二十二条: the channel a record came in by ("" the health authorities; association
+    # 行业协会, third_party 第三方信用服务机构), shown beside the record.
+    source_channel: Mapped[str] = mapped_column(String(20), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

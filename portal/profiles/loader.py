@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ..domain.grading_cycle import mmdd_on
 from ..domain.vocab import RECORD_TYPES, InfoClass, Severity
 from ..domain.workdays import DAY_ZERO, RECEIPT_RULES
 from .model import (
@@ -31,6 +32,7 @@ from .model import (
     REPAIR_CONDITIONS,
     REPAIR_REFUSALS,
     ROLES,
+    CatalogueEntry,
     Dishonesty,
     Display,
     Grade,
@@ -42,6 +44,7 @@ from .model import (
     Objection,
     ObjectionGround,
     Profile,
+    Provision,
     Publication,
     PublicationWindow,
     Region,
@@ -310,10 +313,12 @@ class _Builder:
         repair = self.repair(t.table("repair"), role_codes)
         display = self.display(t.table("display"))
         dishonesty = self.dishonesty(t.table("dishonesty", required=False))
+        provision = self.provision(t.table("provision", required=False))
         t.done()
         return Profile(**head, default_region=default_region, regions=regions, roles=roles, grading=grading,
                        grades=grades, scoring=scoring, inspection=inspection, publication=publication,
-                       objection=objection, repair=repair, display=display, dishonesty=dishonesty)
+                       objection=objection, repair=repair, display=display, dishonesty=dishonesty,
+                       provision=provision)
 
     # -- regions -------------------------------------------------------------------------
     def regions(self, tables: list[_Table]) -> tuple[Region, ...]:
@@ -375,7 +380,14 @@ class _Builder:
         if order != sorted(order):
             t.fail("publish_by", "collect_by, generate_on and publish_by must be in calendar order",
                    "归集、生成、公布日期顺序不对")
-        g = Grading(period=period, rolling_months=rolling, **dates, **t.cited())
+        window = t.int("objection_workdays", required=False, minimum=1, maximum=30)
+        if window is not None and dates["generate_on"] and dates["publish_by"]:
+            gap = (mmdd_on(dates["publish_by"], 2001) - mmdd_on(dates["generate_on"], 2001)).days
+            if window >= gap:
+                t.fail("objection_workdays", f"{window} working days do not fit between generate_on and publish_by "
+                       f"({gap} days)", "异议期超出生成日至公布日的间隔")
+        extra = {"objection_workdays": window} if window is not None else {}
+        g = Grading(period=period, rolling_months=rolling, **dates, **extra, **t.cited())
         t.done()
         return g
 
@@ -650,6 +662,30 @@ class _Builder:
                        **t.cited())
         t.done()
         return d
+
+    def provision(self, t: _Table | None) -> Provision | None:
+        if t is None:
+            return None
+        entries = []
+        seen: set[str] = set()
+        for e in t.tables("catalogue", required=False, nonempty=False):
+            types = e.str_list("record_types", choices=tuple(RECORD_TYPES))
+            twice = seen & set(types)
+            if twice:
+                e.fail("record_types", f"{sorted(twice)[0]!r} is in two catalogue entries", "信息类型在目录中重复")
+            seen |= set(types)
+            entry = CatalogueEntry(
+                record_types=types, content=e.str("content"), source_units=e.str_list("source_units"),
+                update_cycle_days=e.int("update_cycle_days", minimum=1, maximum=3660),
+                use_scope=e.str("use_scope"), sharing=e.str("sharing"), use_period=e.str("use_period"),
+                retention_period=e.str("retention_period"),
+                format=e.str("format", required=False, default="信息报送模板（本平台导入模板）"),
+                **e.cited())
+            e.done()
+            entries.append(entry)
+        p = Provision(approval_required=t.bool("approval_required"), catalogue=tuple(entries), **t.cited())
+        t.done()
+        return p
 
     def display(self, t: _Table) -> Display:
         d = Display(plate_shows_grade=t.bool("plate_shows_grade"), case_markers=t.bool("case_markers"),

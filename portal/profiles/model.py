@@ -79,6 +79,9 @@ class Grading(Cited):
     collect_by: str | None = None  # "MM-DD": last year's data gathered by then
     generate_on: str | None = None  # "MM-DD": last year's grades computed
     publish_by: str | None = None  # "MM-DD": summary table published by then
+    # Working days a subject has to object to its preliminary result (初评) before it becomes
+    # formal (湖南医保 第十九条); counted from the day the result is generated (day zero).
+    objection_workdays: int = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -331,6 +334,34 @@ class Display(Cited):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CatalogueEntry(Cited):
+    """One line of the information catalogue (湖南 第九条: 记录、归集内容、使用范围、更新周期、数据来源、
+    格式规范、共享条件、使用期限和保存期限): which record types, from which units, how often."""
+
+    record_types: tuple[str, ...]
+    content: str
+    source_units: tuple[str, ...]
+    update_cycle_days: int  # 湖南 第十条: a source unit silent for longer is listed as overdue
+    use_scope: str
+    sharing: str
+    use_period: str
+    retention_period: str
+    format: str = "信息报送模板（本平台导入模板）"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Provision(Cited):
+    """How information enters the platform: whether a single record needs a second person's 审核
+    before publication, and the information catalogue."""
+
+    approval_required: bool
+    catalogue: tuple[CatalogueEntry, ...] = ()
+
+    def entry_for(self, record_type: str) -> CatalogueEntry | None:
+        return next((e for e in self.catalogue if record_type in e.record_types), None)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Profile:
     id: str
     jurisdiction: str
@@ -356,6 +387,7 @@ class Profile:
     repair: Repair
     display: Display
     dishonesty: Dishonesty | None = None
+    provision: Provision | None = None
     # How a receipt on a non-working day is counted (portal.domain.workdays.RECEIPT_RULES):
     # "day_zero" (民法典 第二百零一条, the default) or "next_working_day".
     receipt_on_non_working_day: str = "day_zero"
@@ -439,6 +471,8 @@ class Profile:
             found.append(self.objection.serious_list)
         if self.dishonesty is not None:
             found.append(self.dishonesty)
+        if self.provision is not None:
+            found += [self.provision, *self.provision.catalogue]
         return found
 
     def editable_defaults(self) -> list[str]:

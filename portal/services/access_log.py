@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.identity import Identity, person_actor
-from ..models import AuditEvent, Authorisation
+from ..models import AuditEvent, Authorisation, StaffUser
 from .audit import record_event
 from .context import ServiceContext
 
@@ -59,6 +59,36 @@ def log_staff_view(ctx: ServiceContext, username: str, display_name: str, subjec
                         detail={"viewer_name": display_name or username, "via": "staff", "what": what})
 
 
+# "谁查看了我的信息" filtered by who looked (issue 14): the subject itself or its legal
+# representative, commission staff, third parties holding a written authorisation.
+WHO_FILTERS = {"all": "全部", "mine": "本人或法定代表人", "staff": "监管工作人员", "third": "经授权的第三方"}
+
+
+def _who_condition(who: str):
+    via = AuditEvent.detail["via"].as_string()
+    if who == "staff":
+        return AuditEvent.actor.like("staff:%")
+    if who == "mine":
+        return ~AuditEvent.actor.like("staff:%") & via.in_(["self", "legal_rep"])
+    if who == "third":
+        return ~AuditEvent.actor.like("staff:%") & (via == "authorisation")
+    return None
+
+
+def _staff_units(session: Session, actors: set[str], profile) -> dict[str, str]:
+    """The unit of each staff actor: its own authority (an information-providing unit), else the
+    portal's authority with the staff member's region."""
+    names = {a.split(":", 1)[1] for a in actors if a.startswith("staff:")}
+    if not names:
+        return {}
+    units = {}
+    home = profile.authority if profile is not None else ""
+    for user in session.execute(select(StaffUser).where(StaffUser.username.in_(names))).scalars():
+        region = profile.region(user.region_code) if profile is not None and user.region_code else None
+        units[f"staff:{user.username}"] = user.authority or (f"{home}（{region.name}）" if region else home)
+    return units
+
+
 @dataclass(frozen=True)
 class AccessEntry:
     at: datetime  # UTC, naive (as stored)
@@ -69,18 +99,23 @@ class AccessEntry:
     what_label: str
     purpose: str
     authorisation: Authorisation | None
+    unit: str = ""  # a staff member's unit (issue 14)
 
 
-def access_entries(session: Session, subject_id: int, page: int = 1,
-                   per_page: int = 50) -> tuple[list[AccessEntry], int]:
-    """Newest first: every access to the subject's non-public data, and the total count."""
+def access_entries(session: Session, subject_id: int, page: int = 1, per_page: int = 50, *, who: str = "all",
+                   profile=None) -> tuple[list[AccessEntry], int]:
+    """Newest first: every access to the subject's non-public data (or only those of ``who``,
+    one of ``WHO_FILTERS``), and the total count. Staff entries carry the staff member's unit."""
     where = (AuditEvent.subject_id == subject_id, AuditEvent.action.in_(ACCESS_ACTIONS))
+    if (condition := _who_condition(who)) is not None:
+        where = (*where, condition)
     total = session.execute(select(func.count()).select_from(AuditEvent).where(*where)).scalar_one()
     events = session.execute(select(AuditEvent).where(*where).order_by(AuditEvent.id.desc())
                              .offset((page - 1) * per_page).limit(per_page)).scalars().all()
     auth_ids = {e.detail.get("authorisation_id") for e in events if e.detail.get("authorisation_id")}
     auths = {a.id: a for a in session.execute(select(Authorisation).where(Authorisation.id.in_(auth_ids))).scalars()} \
         if auth_ids else {}
+    units = _staff_units(session, {e.actor for e in events}, profile)
     entries = []
     for e in events:
         what = e.detail.get("what") or ("code" if e.action == "subject.reveal_code" else "page")
@@ -88,7 +123,7 @@ def access_entries(session: Session, subject_id: int, page: int = 1,
             at=e.at, actor=e.actor, viewer_name=e.detail.get("viewer_name") or e.actor,
             via=e.detail.get("via") or ("staff" if e.action == "subject.reveal_code" else ""),
             what=what, what_label=WHAT_LABELS.get(what, what), purpose=e.purpose,
-            authorisation=auths.get(e.detail.get("authorisation_id"))))
+            authorisation=auths.get(e.detail.get("authorisation_id")), unit=units.get(e.actor, "")))
     return entries, total
 
 

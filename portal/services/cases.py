@@ -22,6 +22,7 @@ from ..domain.vocab import RecordStatus
 from ..domain.workdays import WorkCalendar, fallback_warning
 from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, StaffUser, Subject
 from ..permissions import require_applicant, require_case_role, require_subject_manager
+from . import notify as notify_outside
 from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
@@ -135,6 +136,7 @@ def _event(ctx: ServiceContext, case: Case, *, role: str, action: str, from_stat
 def notify(ctx: ServiceContext, case: Case, text: str, *, staff_id: int | None = None) -> Notification:
     note = Notification(subject_id=None if staff_id else case.subject_id, staff_id=staff_id, case_id=case.id, text=text)
     ctx.session.add(note)
+    notify_outside.enqueue(ctx, note, case)  # e-mail / SMS to the applicant, once (issue 14)
     return note
 
 

@@ -12,7 +12,8 @@ from dataclasses import asdict, is_dataclass
 from sqlalchemy import select
 
 from ..domain.grading import grade_subject
-from ..models import CreditRecord, Grade, GradingExclusion, Subject
+from ..domain.grading_cycle import OPEN_STATUSES, SUPERSEDED
+from ..models import CreditRecord, Grade, GradingCycle, GradingExclusion, GradingResult, Subject
 from ..models.base import utcnow
 from .audit import record_event
 from .context import ServiceContext
@@ -22,7 +23,7 @@ from .indexing import enqueue
 BATCH = 2000
 
 
-def _explain(result) -> list[dict]:
+def explanation_json(result) -> list[dict]:
     """The explanation as JSON-safe dicts (dates become ISO strings)."""
     rows = [asdict(e) if is_dataclass(e) else dict(e) for e in result.explanation]
     return json.loads(json.dumps(rows, ensure_ascii=False, default=str))
@@ -44,9 +45,12 @@ def compute_grades(ctx: ServiceContext, year: int, subject_ids: list[int] | None
             records[r.subject_id].append(r)
         existing = {g.subject_id: g for g in session.execute(
             select(Grade).where(Grade.subject_id.in_(chunk), Grade.year == year)).scalars()}
+        # A rolling profile's grade of the current year is its dynamic result (湖南医保 第十六条):
+        # recomputed over the rolling window ending today, not over the calendar year so far.
+        when = ctx.today if ctx.profile.grading.period == "rolling" and year == ctx.today.year else year
         for sid in chunk:
-            result = grade_subject(records[sid], ctx.profile, year)
-            explanation = _explain(result)
+            result = grade_subject(records[sid], ctx.profile, when)
+            explanation = explanation_json(result)
             grade = existing.get(sid)
             if grade is None:
                 session.add(Grade(subject_id=sid, year=year, letter=result.letter, score=result.score,
@@ -87,6 +91,13 @@ def exclude_from_grading(ctx: ServiceContext, subject: Subject, year: int, reaso
     session.add(row)
     old = session.execute(select(Grade).where(Grade.subject_id == subject.id, Grade.year == year)).scalar_one_or_none()
     detail = {"year": year, "reason": reason}
+    pending = session.execute(select(GradingResult).join(GradingCycle, GradingCycle.id == GradingResult.cycle_id)
+                              .where(GradingResult.subject_id == subject.id, GradingCycle.year == year,
+                                     GradingResult.status.in_(OPEN_STATUSES))).scalars().all()
+    for result in pending:  # a preliminary result of that period never becomes formal
+        result.status = SUPERSEDED
+    if pending:
+        detail["withdrawn_preliminary"] = [r.letter for r in pending]
     if old is not None:
         detail["withdrawn_grade"] = old.letter
         session.delete(old)

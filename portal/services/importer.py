@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from ..domain.provision import ACTION_LABELS, ADD, CORRECT, WITHDRAW
 from ..domain.vocab import (
     CATEGORIES,
     INFO_CLASS_LABELS,
@@ -25,6 +26,7 @@ from ..domain.vocab import (
 )
 from .context import ServiceContext
 from .errors import ServiceError
+from .import_changes import StagedChanges
 from .import_staging import StagedImport
 
 # (key, Chinese header, required, help)
@@ -48,12 +50,17 @@ COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
     ("publish_until", "公示截止日期", False, "YYYY-MM-DD，留空按本辖区公示期限默认值"),
     ("ordinary_procedure", "普通程序", False,
      "仅行政处罚填写：是（普通程序）/ 否（简易程序）；湖南 第十四条只将普通程序的行政处罚列为失信信息"),
+    # Corrections and withdrawals (海南 第五十二条: a new version, the old one stays).
+    ("action", "操作", False, "新增 / 更正 / 撤回；留空为新增"),
+    ("record_ref", "原信息编号", False, "更正、撤回时必填：信息提供单位工作台“信息编号”一栏"),
+    ("change_reason", "更正撤回理由", False, "更正、撤回时必填"),
 )
 KEYS = [c[0] for c in COLUMNS]
 HEADER_ALIASES = {c[1]: c[0] for c in COLUMNS} | {c[0]: c[0] for c in COLUMNS}
 LABEL = {c[0]: c[1] for c in COLUMNS}
 FIELD_TO_COLUMN = {"code": "subject_code", "name": "subject_name", "kind": "subject_kind"}
 MAX_ROWS = 500_000
+PREVIEW_LIMIT = 500
 
 
 def _reverse(labels: dict) -> dict[str, str]:
@@ -67,7 +74,10 @@ VALUE_MAPS = {
     "info_class": _reverse(INFO_CLASS_LABELS),
     "severity": _reverse(SEVERITY_LABELS),
     "scope": _reverse(SCOPE_LABELS) | {"公开": "public"},
+    "action": _reverse(ACTION_LABELS),
 }
+# A withdrawal names its record and a reason; the rest of the row may stay empty.
+WITHDRAW_REQUIRED = ("subject_code", "record_ref", "change_reason")
 # 湖南 第十四条: 行政处罚（仅限普通程序）. Empty = not recorded.
 PROCEDURE_VALUES = {"是": True, "普通程序": True, "普通": True, "true": True, "1": True, "yes": True, "y": True,
                     "否": False, "简易程序": False, "简易": False, "false": False, "0": False, "no": False,
@@ -91,6 +101,10 @@ class ImportReport:
     subjects: int = 0
     records: int = 0
     errors: list[RowError] = field(default_factory=list)
+    corrections: int = 0
+    withdrawals: int = 0
+    # What the file will do, row by row (capped at PREVIEW_LIMIT): action, row, subject, title.
+    preview: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -209,9 +223,16 @@ def _parse_row(cells: dict, row: int) -> tuple[dict, list[RowError]]:
     if "__error__" in cells:
         return {}, [RowError(row, "", cells["__error__"])]
     values = {k: _text(cells.get(k)) for k in KEYS}
+    action = VALUE_MAPS["action"].get(values["action"], values["action"]) if values["action"] else ADD
     for key, _label, required, _ in COLUMNS:
-        if required and not values[key]:
+        needed = key in WITHDRAW_REQUIRED if action == WITHDRAW else (
+            required or (action == CORRECT and key in WITHDRAW_REQUIRED))
+        if needed and not values[key]:
             errors.append(RowError(row, key, "不能为空"))
+    if values["record_ref"] and not (values["record_ref"].isdigit() and len(values["record_ref"]) < 12):
+        errors.append(RowError(row, "record_ref", f"信息编号“{values['record_ref'][:20]}”应为数字"))
+    if len(values["change_reason"]) > 300:
+        errors.append(RowError(row, "change_reason", "理由不超过 300 字"))
     for key, mapping in VALUE_MAPS.items():
         if values[key]:
             code = mapping.get(values[key]) or mapping.get(values[key].lower())
@@ -231,15 +252,30 @@ def _parse_row(cells: dict, row: int) -> tuple[dict, list[RowError]]:
         values["ordinary_procedure"] = flag
     else:
         values["ordinary_procedure"] = None
+    values["action"] = values["action"] or ADD
     return values, errors
 
 
-def import_rows(ctx: ServiceContext, rows: Iterator[dict], progress: Callable[[int], None] | None = None) -> ImportReport:
+def _preview(report: ImportReport, row: int, values: dict) -> None:
+    if len(report.preview) < PREVIEW_LIMIT:
+        report.preview.append({"row": row, "action": values["action"], "subject": values["subject_name"],
+                               "title": values["title"], "record_ref": values["record_ref"],
+                               "reason": values["change_reason"]})
+
+
+def import_rows(ctx: ServiceContext, rows: Iterator[dict], progress: Callable[[int], None] | None = None, *,
+                scope: Callable[[str, str], None] | None = None, dry_run: bool = False) -> ImportReport:
     """Validate every row with the service rules and stage it in short committed batches; when
     the whole file is valid, publish it in one short transaction (the caller commits). A bad file
-    publishes nothing and its staged rows are dropped (``import_staging``)."""
+    publishes nothing and its staged rows are dropped (``import_staging``).
+
+    Rows marked 更正 / 撤回 change an existing record as a new version, in the same transaction
+    (``import_changes``). ``scope(region_code, authority)`` raises ``ServiceError`` for a row the
+    caller may not provide (a providing unit: its own unit and region). ``dry_run``: validate
+    and report what the file would do (the upload preview); nothing is staged or written."""
     report = ImportReport()
     staged = StagedImport(ctx)
+    changes = StagedChanges(ctx, scope)
     for index, cells in enumerate(rows, start=2):
         if not cells:
             continue
@@ -252,16 +288,27 @@ def import_rows(ctx: ServiceContext, rows: Iterator[dict], progress: Callable[[i
             report.errors.extend(errors)
             continue
         try:
-            staged.add(index, values, keep=not report.errors)  # after an error only validate
+            if values["action"] == ADD:
+                if scope is not None:
+                    scope(values["region_code"], values["authority"])
+                staged.add(index, values, keep=not report.errors and not dry_run)  # after an error only validate
+            else:
+                changes.check(index, values)
+            _preview(report, index, values)
         except ServiceError as exc:
             report.errors.append(RowError(index, FIELD_TO_COLUMN.get(exc.field, exc.field), exc.message))
         if progress:
             progress(1)
     if report.rows == 0 and not report.errors:
         report.errors.append(RowError(2, "", "文件中没有数据行"))
-    if not report.errors:
+    if not report.errors and not dry_run:
         report.errors.extend(RowError(row, FIELD_TO_COLUMN.get(f, f), m) for row, f, m in staged.publish())
-    if report.errors:
+        if not report.errors:
+            report.errors.extend(RowError(row, FIELD_TO_COLUMN.get(f, f), m) for row, f, m in changes.apply())
+    report.corrections, report.withdrawals = changes.corrections, changes.withdrawals
+    if dry_run and not report.errors:
+        report.records, report.subjects = staged.records, staged.subjects
+    if report.errors or dry_run:
         report.errors.sort(key=lambda e: e.row)  # stable: a row's errors keep their column order
         staged.discard()
         return report
@@ -270,20 +317,24 @@ def import_rows(ctx: ServiceContext, rows: Iterator[dict], progress: Callable[[i
     return report
 
 
+
 def import_file(ctx: ServiceContext, filename: str, raw: bytes,
-                progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import a whole file; the caller commits when ``report.ok``."""
+                progress: Callable[[int], None] | None = None, *, scope: Callable[[str, str], None] | None = None,
+                dry_run: bool = False) -> ImportReport:
+    """Import a whole file; the caller commits when ``report.ok``. ``dry_run``: only the report
+    and the preview (nothing written, no audit event)."""
     from .audit import record_event
 
     try:
-        report = import_rows(ctx, read_rows(filename, raw), progress)
+        report = import_rows(ctx, read_rows(filename, raw), progress, scope=scope, dry_run=dry_run)
     except ImportFileError:
         raise
     except csv.Error as exc:
         raise ImportFileError(f"CSV 格式错误：{exc}") from exc
-    if report.ok:
+    if report.ok and not dry_run:
         record_event(ctx.session, ctx.actor, "import", object_ref=f"file:{Path(filename).name[:80]}",
-                     detail={"rows": report.rows, "records": report.records, "subjects": report.subjects})
+                     detail={"rows": report.rows, "records": report.records, "subjects": report.subjects,
+                             "corrections": report.corrections, "withdrawals": report.withdrawals})
     return report
 
 
@@ -294,6 +345,7 @@ EXAMPLE = {
     "public_summary": "",
     "authority": "示例市卫生健康委员会", "doc_no": "湘卫罚〔2025〕1号", "decided_on": "2025-03-01",
     "scope": "社会公开", "publish_from": "2025-03-08", "publish_until": "2026-03-07", "ordinary_procedure": "是",
+    "action": "新增", "record_ref": "", "change_reason": "",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..domain.disclosure import public_subject, public_view
@@ -25,13 +25,22 @@ def enqueue(session: Session, subject_id: int, reason: str = "") -> None:
     session.add(IndexJob(subject_id=subject_id, reason=reason))
 
 
-_LATEST_GRADE = (select(Grade).where(Grade.subject_id == bindparam("subject_id"), Grade.year < bindparam("year"))
+def grade_in_force(year, today):
+    """A grade is in force: one for a year before this one (湖南 第十八条), or a formal result of a
+    rolling evaluation from the day it became formal (湖南医保 第十六、十九条). Only formal results
+    are ever written to ``grades`` (services.grading_cycle); preliminary ones never are."""
+    return or_(Grade.year < year, Grade.formal_on <= today)
+
+
+_LATEST_GRADE = (select(Grade).where(Grade.subject_id == bindparam("subject_id"),
+                                     grade_in_force(bindparam("year"), bindparam("today")))
                  .order_by(Grade.year.desc()).limit(1))  # built once: the QR page asks on every miss
 
 
 def latest_grade(session: Session, subject_id: int, today: date) -> Grade | None:
-    """The grade in force: the newest one for a year before this one (湖南 第十八条)."""
-    return session.execute(_LATEST_GRADE, {"subject_id": subject_id, "year": today.year}).scalar_one_or_none()
+    """The formal grade in force (see :func:`grade_in_force`), the newest first."""
+    return session.execute(_LATEST_GRADE, {"subject_id": subject_id, "year": today.year,
+                                           "today": today}).scalar_one_or_none()
 
 
 def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: Grade | None,
@@ -82,7 +91,7 @@ def build_documents(session: Session, subject_ids: list[int], today: date, profi
                                                         CreditRecord.is_current.is_(True))).scalars():
         records[r.subject_id].append(r)
     grades: dict[int, Grade] = {}
-    for g in session.execute(select(Grade).where(Grade.subject_id.in_(subject_ids), Grade.year < today.year)
+    for g in session.execute(select(Grade).where(Grade.subject_id.in_(subject_ids), grade_in_force(today.year, today))
                              .order_by(Grade.year)).scalars():
         grades[g.subject_id] = g  # ascending order: the newest wins
     employer_ids = {s.employer_id for s in subjects if s.employer_id}

@@ -68,8 +68,9 @@ def _check_roles(roles) -> list[str]:
 
 
 def create_staff(ctx: ServiceContext, username: str, password: str, roles, *, authority: str = "",
-                 region_code: str = "", display_name: str = "") -> tuple[StaffUser, str]:
-    """A new account; returns it and the TOTP provisioning URI (shown once)."""
+                 region_code: str = "", display_name: str = "", channel: str = "") -> tuple[StaffUser, str]:
+    """A new account; returns it and the TOTP provisioning URI (shown once). ``channel``: a
+    providing unit of another channel (海南 第二十二条: association, third_party)."""
     username = (username or "").strip().lower()
     if not USERNAME.fullmatch(username):
         raise ServiceError("用户名须以小写字母开头，3–60 位小写字母、数字、点、下划线或连字符", "username")
@@ -81,15 +82,17 @@ def create_staff(ctx: ServiceContext, username: str, password: str, roles, *, au
         raise ServiceError(f"未知的行政区划代码：{region_code}", "region_code")
     if "provider" in set(roles or ()) and not (authority or "").strip():
         raise ServiceError("信息提供单位账号须填写所属单位（只办理本单位提供的信息）", "authority")
+    if channel not in ("", "association", "third_party"):
+        raise ServiceError("报送渠道须为：行业协会（association）或第三方信用服务机构（third_party）", "channel")
     secret = pyotp.random_base32()
-    user = StaffUser(username=username, display_name=(display_name or username)[:80],
+    user = StaffUser(channel=channel, username=username, display_name=(display_name or username)[:80],
                      password_hash=_hasher.hash(password), totp_secret=ctx.protector.encrypt(secret),
                      roles=_check_roles(roles), authority=(authority or "").strip()[:120], region_code=region_code or "")
     ctx.session.add(user)
     ctx.session.flush()
     record_event(ctx.session, ctx.actor, "staff.create", object_ref=f"staff:{user.id}",
                  detail={"username": username, "roles": user.roles, "region": user.region_code,
-                         "authority": user.authority})
+                         "authority": user.authority, "channel": channel})
     return user, pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
 
 

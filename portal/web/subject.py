@@ -18,7 +18,7 @@ from ..domain.vocab import INFO_CLASS_LABELS, SCOPE_LABELS, SUBJECT_KIND_LABELS,
 from ..identity import ACR_BY_NAME, Identity, acr_satisfies, current_identity
 from ..models import Subject
 from ..services import indexing, my_desk
-from ..services.access_log import access_entries, actor_for, authorisation_use_counts, log_private_view
+from ..services.access_log import WHO_FILTERS, access_entries, actor_for, authorisation_use_counts, log_private_view
 from ..services.authorisations import authorisations_of, grant_authorisation, revoke_authorisation
 from ..services.case_reads import subject_case_panel
 from ..services.errors import ServiceError
@@ -27,6 +27,7 @@ from ..services.reports import china_time, generate_report, verify_report
 from ..services.subject_reads import authorisation_held, authorisation_of, subject_records
 from . import abort_with, commit, ctx, db, runtime
 from .common import caller_ctx, no_store, on_refusal
+from .hygiene import ID_MAX
 
 bp = Blueprint("subject", __name__)
 
@@ -118,16 +119,50 @@ def _header(subject: Subject, decision: permissions.Decision) -> dict:
             "can_manage": decision.via in (permissions.Via.SELF, permissions.Via.LEGAL_REP)}
 
 
-@bp.get("/me")
-def me():
-    identity = _identity()
+def _render_me(identity: Identity, error: ServiceError | None = None) -> str:
     today = runtime().today()
     entries = permissions.subjects_for(identity, db(), today)
-    desk = my_desk.dashboard(caller_ctx(actor_for(identity), identity), identity)
+    caller = caller_ctx(actor_for(identity), identity)
+    desk = my_desk.dashboard(caller, identity)
     return render_template("subject/me.html", identity=identity, entries=entries, desk=desk,
+                           contact=my_desk.contact_settings(caller) if desk["manages"] else None, error=error,
                            via_labels=permissions.VIA_LABELS, kind_labels=SUBJECT_KIND_LABELS,
                            step_up_url=None if acr_satisfies(identity.acr, _required_acr())
                            else login_url(_required_acr()))
+
+
+@bp.get("/me")
+def me():
+    return _render_me(_identity())
+
+
+@bp.app_template_global("my_unread")
+def _my_unread() -> int:
+    """The unread count beside "我的" in the header (0 for no login or a third party)."""
+    identity = current_identity()
+    return my_desk.unread_count(caller_ctx(actor_for(identity), identity), identity) if identity else 0
+
+
+@bp.get("/me/notices/<int:note_id>")
+def notice_open(note_id: int):
+    """Opening a notice marks it read and goes to its case (or back to the list)."""
+    identity = _identity()
+    target = my_desk.open_notice(caller_ctx(actor_for(identity), identity), note_id)
+    commit()
+    if target["case_no"]:
+        return redirect(url_for("cases.case_show", public_id=target["public_id"], case_no=target["case_no"]), 303)
+    return redirect(url_for("subject.me") + f"#notice-{note_id}", 303)
+
+
+@bp.post("/me/notify")
+def notify_settings():
+    """How the login is told outside the portal: e-mail (default), SMS, or not at all."""
+    identity = _identity()
+    on_refusal(lambda exc: (_render_me(identity, exc), exc.status))
+    my_desk.set_notify_contact(caller_ctx(actor_for(identity), identity), request.form.get("channel", "")[:10],
+                               request.form.get("email", "")[:300], request.form.get("phone", "")[:40])
+    commit()
+    return redirect(url_for("subject.me") + "#notify", 303)
 
 
 @bp.post("/me/notices/read")
@@ -135,7 +170,7 @@ def notices_read():
     """Mark one notice (``id``) or all of the login's notices read (a service verb)."""
     identity = _identity()
     raw = (request.form.get("id") or "").strip()
-    note_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    note_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 and int(raw) <= ID_MAX else None
     if raw and note_id is None:
         abort_with(404, "未找到该通知。")
     my_desk.mark_notices_read(caller_ctx(actor_for(identity), identity), note_id)
@@ -159,13 +194,34 @@ def show(public_id: str):
     from ..services.grading import rolling_preview  # 湖南医保 第十六、十九条: dynamic, preliminary
 
     preview = rolling_preview(ctx(), subject.id)
+    from ..services.grading_cycle import subject_results  # 湖南医保 第十九条: 初评, objection window
+
+    grade_results = (subject_results(caller_ctx(actor_for(identity), identity), subject)
+                     if header["can_manage"] else [])
     _log(identity, subject, decision, "page")
     return render_template("subject/show.html", **header, rows=rows, grade=grade, panel=panel,
-                           preview=preview, preview_explanation=explanation_rows(
+                           groups=_by_class(rows),
+                           open_cases=[c for c in panel["cases"] if c["closed_on"] is None] if panel else [],
+                           preview=preview, grade_results=grade_results, preview_explanation=explanation_rows(
                                [e.__dict__ for e in preview.explanation]) if preview and decision.full else [],
                            grade_info=rt.profile.grade(grade.letter) if grade else None,
                            explanation=explanation_rows(grade.explanation, own) if grade and decision.full else [],
                            class_labels=INFO_CLASS_LABELS, scope_labels=SCOPE_LABELS)
+
+
+# Severe first: what the subject may want to act on is at the top of the page.
+CLASS_ORDER = (InfoClass.SERIOUS, InfoClass.DISHONEST, InfoClass.POSITIVE, InfoClass.BASIC)
+
+
+def _by_class(rows) -> list[dict]:
+    """The record rows grouped by information class (湖南 第十一条), for the summary and the
+    collapsible groups of ``subject/show.html``."""
+    groups = [{"cls": str(c), "label": INFO_CLASS_LABELS[c], "rows": [r for r in rows if r.current.info_class == c]}
+              for c in CLASS_ORDER]
+    other = [r for r in rows if r.current.info_class not in CLASS_ORDER]
+    if other:
+        groups.append({"cls": "other", "label": "其他信息", "rows": other})
+    return [g for g in groups if g["rows"]]
 
 
 @bp.post("/me/subjects/<public_id>/report.pdf")
@@ -194,11 +250,14 @@ def access_log(public_id: str):
         page = max(1, min(int(request.args.get("page", 1)), 10_000))
     except ValueError:
         page = 1
-    entries, total = access_entries(db(), subject.id, page, PER_PAGE)
+    who = request.args.get("who", "all")
+    who = who if who in WHO_FILTERS else "all"
+    entries, total = access_entries(db(), subject.id, page, PER_PAGE, who=who, profile=runtime().profile)
     _log(identity, subject, decision, "access_log")
     pages = max(1, -(-total // PER_PAGE))
     return render_template("subject/access_log.html", **_header(subject, decision), entries=entries,
-                           total=total, page=page, pages=pages, via_labels=permissions.VIA_LABELS)
+                           total=total, page=page, pages=pages, via_labels=permissions.VIA_LABELS,
+                           who_filter=who, who_filters=WHO_FILTERS)
 
 
 def _form_defaults(today: date) -> dict:

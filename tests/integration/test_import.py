@@ -26,7 +26,7 @@ def row(**kw):
         "scope": "社会公开", "publish_from": "", "publish_until": "", "ordinary_procedure": "",
     }
     base.update(kw)
-    return [base[c[0]] for c in COLUMNS]
+    return [base.get(c[0], "") for c in COLUMNS]  # the 更正/撤回 columns stay empty
 
 
 def as_csv(rows) -> bytes:

@@ -56,7 +56,7 @@ def test_dashboard_lists_case_next_step_and_notices(ctx, desk_world):
     assert REQUEST in desk["notices"][0]["text"]  # newest first
     # a third party with an authorisation reads records, not the subject's case notices
     assert my_desk.dashboard(_as(ctx, w["grantee"]), w["grantee"]) == {"materials": [], "cases": [], "notices": [],
-                                                                       "unread": 0}
+                                                                       "unread": 0, "manages": False}
 
 
 def test_mark_read_is_an_audited_verb_without_personal_data(ctx, session, desk_world):

@@ -261,7 +261,7 @@ def test_subject_files_objection_on_the_web(client, session, login_as, world, rt
     assert "上一级卫生健康行政部门复核" in steps[2] and "当前环节" not in steps[2]
     own = BeautifulSoup(client.get(f"/me/subjects/{org.public_id}").get_data(as_text=True), "html.parser")
     assert "YY-2026-000001" in own.select_one("ul.notifications").get_text()
-    assert "异议办理中" in own.select_one("table.case-links").get_text()
+    assert "异议办理中" in own.select_one(f"#record-{rec.lineage_id} .record-actions").get_text()
     assert "决定书.pdf" in show.get_text()
     assert "异议处理中" in BeautifulSoup(client.get(f"/facility/{org.public_id}").get_data(as_text=True),
                                      "html.parser").get_text()

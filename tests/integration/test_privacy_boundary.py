@@ -93,3 +93,54 @@ def test_minor_never_published(make_person, make_record, client, reindex):
 
     soup = BeautifulSoup(client.get("/search?q=王小宝").get_data(as_text=True), "html.parser")
     assert soup.select(".hit") == []
+
+
+def test_preliminary_grade_never_public(rt, session, client, make_org, make_record):
+    """Issue 16: a preliminary result (初评, 湖南医保 第十九条) is shown to the subject and staff only.
+    Until the window passes it is not in the index, the facility page, search or the summary table
+    (the chatbot, QR page and report PDF: tests/integration/test_grading_cycle.py); then the formal
+    letter is — and its explanation (which names non-public records) never is."""
+    from bs4 import BeautifulSoup
+    from sqlalchemy import select
+
+    from portal.models import GradingResult
+    from portal.services import grading_cycle, indexing
+    from search_index import SearchQuery
+
+    canary = "CANARY-PRELIM-EXPLAIN-77d1"
+    org = make_org(name="木星口腔诊所", category="clinic")
+    make_record(org, title=f"不公开 {canary}", scope="shared", decided_on=date(2026, 6, 1))
+
+    def at(day):
+        rt.settings["PORTAL_TODAY"] = day.isoformat()
+        session.commit()
+        while indexing.drain(session, rt.backend, rt.today(), rt.profile):
+            pass
+        return rt.context(session, "test")
+
+    grading_cycle.run_cycle(at(date(2027, 1, 20)))  # hunan: 2026's preliminary results
+    prelim = session.execute(select(GradingResult).where(GradingResult.subject_id == org.id)).scalar_one()
+    assert canary in repr(prelim.explanation) and prelim.letter != "A"  # a real, lowered preliminary grade
+
+    def public_surfaces():
+        pages = [client.get(u).get_data(as_text=True) for u in
+                 (f"/facility/{org.public_id}", "/search?q=木星", "/grades/summary?year=2026")]
+        docs = rt.backend.search(SearchQuery(text="木星", filters={}, page=1, per_page=5)).hits
+        return pages, [h.doc for h in docs]
+
+    at(date(2027, 1, 21))
+    pages, docs = public_surfaces()
+    facility = BeautifulSoup(pages[0], "html.parser")
+    assert facility.select_one(".grade-card .grade.big") is None and "尚未评定信用等级" in pages[0]
+    assert [d["grade"] for d in docs] == [""]
+    assert "暂无正式评价结果" in pages[2]
+    for body in pages:
+        assert canary not in body
+    grading_cycle.run_cycle(at(date(2027, 2, 1)))  # the window has passed: formal
+    at(date(2027, 2, 1))
+    pages, docs = public_surfaces()
+    assert BeautifulSoup(pages[0], "html.parser").select_one(".grade-card .grade.big").get_text() == prelim.letter
+    assert [d["grade"] for d in docs] == [prelim.letter]
+    for body in pages:
+        assert canary not in body
+    assert canary not in repr(docs)

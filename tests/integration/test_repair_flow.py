@@ -152,7 +152,8 @@ def test_repair_pages_and_public_notice(client, ctx, session, login_as, world):
     page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
     assert "修复不收取任何费用" in page.get_text() and page.select_one(".eligible")
     own = BeautifulSoup(client.get(f"/me/subjects/{org.public_id}").get_data(as_text=True), "html.parser")
-    assert own.select_one("table.case-links .repair-verdict")["data-eligible"] == "yes"
+    assert own.select_one(f"#record-{rec.lineage_id} .repair-verdict")["data-eligible"] == "yes"
+    assert own.select_one(f"#record-{rec.lineage_id} a.apply-repair")["href"] == url  # on the record's own row
     resp = client.post(url, data={"statement": "已整改", "commitment": "yes", "identity": "yes"})
     assert resp.status_code == 302
     case = session.execute(select(Case)).scalar_one()
@@ -179,8 +180,8 @@ def test_ineligible_explained_on_the_page(client, login_as, make_org, make_recor
     assert page.select("form.case-form") == []
     # the subject's own page explains it per dishonesty record, with the article and the date
     own = BeautifulSoup(client.get(f"/me/subjects/{org.public_id}").get_data(as_text=True), "html.parser")
-    verdict = own.select_one("table.case-links .repair-verdict")
-    assert verdict["data-eligible"] == "no"
+    verdict = own.select_one(f"#record-{rec.lineage_id} .repair-verdict")
+    assert verdict["data-eligible"] == "no" and own.select_one(f"#record-{rec.lineage_id} a.apply-repair") is None
     assert "尚未达到最短公示期限" in verdict.get_text() and "湖南 第二十九条（二）" in verdict.get_text()
     assert "预计 2027-01-09 起可以申请" in verdict.get_text()
 

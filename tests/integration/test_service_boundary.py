@@ -21,7 +21,8 @@ from portal.models import AuditEvent, Case, Grade, Notification, StaffUser
 from portal.models.base import Base
 from portal.permissions import can_view_private, staff_case_filter
 from portal.services import authorisations as auth_svc
-from portal.services import cases, draws, holiday_table, my_desk, paper, public_pages, reports, staff_desk
+from portal.services import cases, draws, holiday_table, my_desk, paper, provision, public_pages, reports, staff_desk
+from portal.services import grading_cycle as cycle_svc
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services.errors import ServiceError
@@ -220,7 +221,12 @@ def objection_world(ctx, session, rt, make_org, make_record):
              "auth": auth, "plate": plate_svc.issue_plate(ctx, org), "zz": zz,
              "dept": _staff(ctx, "dept.furong", ["department"], "430102"),
              "far": _staff(ctx, "dept.zhuzhou", ["department"], "430202")[0],
-             "reviewer": _staff(ctx, "rev.furong", ["reviewer"], "430102")[0]}
+             "reviewer": _staff(ctx, "rev.furong", ["reviewer"], "430102")[0],
+             "draft_by": _staff(ctx, "prov.furong", ["provider"], "430102", rec.authority)[0],
+             "far_unit": _staff(ctx, "prov.zhuzhou", ["provider"], "430202", "株洲市卫生健康委员会")[0]}
+    drafter = ctx.__class__(**{**ctx.__dict__, "caller": world["draft_by"], "actor": "staff:prov.furong"})
+    world["draft"] = provision.save_draft(drafter, {"title": "待审核", "region_code": "430102"})
+    world["draft"].state = "submitted"
     session.commit()
     return world
 
@@ -292,7 +298,35 @@ def _refusals(w, ctx, tmp_path):
             applicant_name="钱法人", statement="登记有误", scan=("申请书.pdf", b""), var_dir=tmp_path,
             role=cases.machine_for(ctx.profile, "objection").start_for(w["rec"]).actor, ground="fact_error"),
         "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
+        "/me/notify": lambda: my_desk.set_notify_contact(_as(ctx, stranger), "email", "a@example.test"),
+        "/staff/grading/run": lambda: cycle_svc.run_cycle(_as(ctx, reviewer)),
+        "/staff/grading/results/<int:result_id>/decide": lambda: cycle_svc.decide_grade_objection(
+            _as(ctx, far), _grade_result(ctx, org), "rejected", "理由"),
+        "/me/subjects/<public_id>/grade-objection": lambda: cycle_svc.file_grade_objection(
+            _as(ctx, stranger), _grade_result(ctx, org), "不服"),
+        # the providers' workspace: a department account is no providing unit; a unit of another
+        # region may not touch this one's records (services.provision)
+        "/staff/provide/upload": lambda: provision.start_upload(_as(ctx, dept), "a.csv", b"x"),
+        "/staff/provide/upload/<upload_id>/confirm": lambda: provision.confirm_upload(_as(ctx, reviewer), "0" * 32),
+        "/staff/provide/records/new": lambda: provision.save_draft(_as(ctx, far), {"title": "x"}),
+        "/staff/provide/drafts/<int:draft_id>": lambda: provision.save_draft(_as(ctx, stranger), {"title": "x"}, 1),
+        "/staff/provide/drafts/<int:draft_id>/approve": lambda: provision.approve_draft(_as(ctx, w["draft_by"]),
+                                                                                        w["draft"].id),
+        "/staff/provide/drafts/<int:draft_id>/reject": lambda: provision.reject_draft(_as(ctx, w["far_unit"]),
+                                                                                      w["draft"].id, "不对"),
+        "/staff/provide/records/<int:lineage_id>/correct": lambda: provision.correct(
+            _as(ctx, w["far_unit"]), w["rec"].lineage_id, {"title": "x"}, "更正"),
+        "/staff/provide/records/<int:lineage_id>/withdraw": lambda: provision.withdraw(
+            _as(ctx, dept), w["rec"].lineage_id, "撤回"),
     }
+
+
+def _grade_result(ctx, org):
+    """The org's preliminary result of the yearly cycle (the cycle is opened on first use)."""
+    from portal.models import GradingResult
+
+    cycle_svc.run_cycle(ctx)
+    return ctx.session.execute(select(GradingResult).where(GradingResult.subject_id == org.id)).scalar_one()
 
 
 # POST routes with no permission to check: logging in and out (and the development IdP, whose

@@ -316,6 +316,9 @@ BROKEN = [
     ([(("regions", 1, "code"), "460100")], "regions[1].code", "duplicate region code"),
     ([(("default_region",), "430100")], "default_region", "not one of the regions"),
     ([(("grading", "publish_by"), "13-45")], "grading.publish_by", "MM-DD"),
+    # the window to object to a preliminary result (湖南医保 第十九条) must fit before publication
+    ([(("grading", "objection_workdays"), 0)], "grading.objection_workdays", "at least 1"),
+    ([(("grading", "objection_workdays"), 11)], "grading.objection_workdays", "do not fit"),
     ([(("objection", "grounds", 0, "code"), "bad_mood")], "objection.grounds[0].code", "unknown value"),
     ([(("objection", "steps", 5, "actor"), "operator")], "objection.steps[5].terminal", "terminal step"),
     ([(("objection", "steps", 1, "transitions"), [{"action": "accept", "to": "refused", "label": "x"}])],

@@ -1,0 +1,86 @@
+"""Who may provide information and who may approve it: the pure rules of the providers'
+workspace (信息提供单位). No Flask, no SQLAlchemy: ``user``/``draft`` are anything with the
+attributes named.
+
+- A providing unit enters and changes only its own information (its ``authority``) inside its
+  region (湖南 第十条: 县级以上卫生健康行政部门和授权的机构 enter what they are responsible for;
+  海南 第二十六条: the providing unit decides the disclosure scope of what it provides).
+- Other channels (海南 第二十二条: 行业协会、第三方信用服务机构) may offer information; it is marked
+  with its channel and published only after the platform operator or a department of the region
+  has reviewed it.
+- Where the profile requires 审核, an official single entry is published only after a second
+  person approves it; nobody approves their own entry.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from .permissions import PROVIDER, in_region
+
+OFFICIAL = ""
+ASSOCIATION, THIRD_PARTY = "association", "third_party"
+CHANNEL_LABELS = {OFFICIAL: "卫生健康行政部门及授权机构", ASSOCIATION: "行业协会", THIRD_PARTY: "第三方信用服务机构"}
+CHANNEL_ARTICLE = "海南 第二十二条"
+REVIEWER_ROLES = frozenset({"operator", "department"})  # review other channels' information
+
+ADD, CORRECT, WITHDRAW = "add", "correct", "withdraw"
+ACTION_LABELS = {ADD: "新增", CORRECT: "更正", WITHDRAW: "撤回"}
+
+DRAFT, SUBMITTED, APPROVED, REJECTED = "draft", "submitted", "approved", "rejected"
+DRAFT_STATE_LABELS = {DRAFT: "草稿", SUBMITTED: "待审核", APPROVED: "已审核发布", REJECTED: "已退回"}
+
+NOT_PROVIDER = "只有信息提供单位的工作人员可以报送信用信息。"
+OTHER_UNIT = "不是本单位提供的信息：信息提供单位只能报送、更正、撤回本单位的信息（湖南 第十条）。"
+OTHER_REGION = "该信用主体不在您的管辖范围内。"
+SELF_APPROVAL = "审核须由另一名工作人员办理：起草人不能审核自己报送的信息。"
+NOT_REVIEWER = "只有本单位的其他工作人员或本辖区的认定部门可以审核该信息。"
+CHANNEL_REVIEWER = "其他渠道（行业协会、第三方信用服务机构）报送的信息须由平台运行机构或认定部门审核后发布（海南 第二十二条）。"
+
+
+def is_provider(user) -> bool:
+    return user is not None and user.active and PROVIDER in user.roles and bool(user.authority)
+
+
+def channel_of(user) -> str:
+    return getattr(user, "channel", "") or OFFICIAL
+
+
+def provide_refusal(user, region_code: str, authority: str) -> str | None:
+    """Why ``user`` may not enter or change information of ``authority`` about a subject in
+    ``region_code`` (``None``: they may)."""
+    if not is_provider(user):
+        return NOT_PROVIDER
+    if not in_region(user.region_code, region_code):
+        return OTHER_REGION
+    if (authority or "").strip() != user.authority:
+        return OTHER_UNIT
+    return None
+
+
+def needs_review(approval_required: bool, channel: str) -> bool:
+    """Whether a single entry waits for a second person before publication."""
+    return approval_required or channel != OFFICIAL
+
+
+def review_refusal(user, draft) -> str | None:
+    """Why ``user`` may not approve or return ``draft`` (``None``: they may)."""
+    if user is None or not user.active:
+        return NOT_REVIEWER
+    if draft.drafted_by == f"staff:{user.username}":
+        return SELF_APPROVAL
+    if not in_region(user.region_code, draft.region_code):
+        return OTHER_REGION
+    roles = set(user.roles)
+    if draft.channel != OFFICIAL:
+        return None if roles & REVIEWER_ROLES and channel_of(user) == OFFICIAL else CHANNEL_REVIEWER
+    if "department" in roles and channel_of(user) == OFFICIAL:
+        return None
+    if PROVIDER in roles and user.authority == draft.authority and channel_of(user) == OFFICIAL:
+        return None
+    return NOT_REVIEWER
+
+
+def overdue(last_at: datetime | None, cycle_days: int, today: date) -> bool:
+    """湖南 第十条 (及时录入): a unit whose last report of a catalogue entry is older than the
+    entry's update cycle (or that never reported it) is overdue."""
+    return last_at is None or last_at.date() < today - timedelta(days=cycle_days)
