@@ -41,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report,
         ratelimit,
         staff,
+        staff_accounts,
         staff_api_clients,
         staff_plates,
         subject,
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff_plates.bp,  # /staff/plates: QR plates
         staff_api_clients.bp,  # /staff/api-clients: the sharing API's clients (administrators)
         provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
+        staff_accounts.bp,  # /staff/accounts: staff accounts (administrators)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)

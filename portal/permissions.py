@@ -365,9 +365,10 @@ def require_plate_manager(ctx, region_code: str | None = None) -> None:
         _refuse(rules.PLATE_REGION, 404, "plate")
 
 
-def require_admin(ctx) -> None:
+def require_admin(ctx, message: str = rules.ADMIN_ONLY) -> None:
+    """Administrators only (the holiday table; staff accounts with ``rules.ACCOUNTS_ONLY``)."""
     caller = ctx.caller
     if caller is None:
         return
     if not _staff(caller) or not rules.is_admin(caller):
-        _refuse(rules.ADMIN_ONLY)
+        _refuse(message, field="staff")

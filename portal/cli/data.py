@@ -93,6 +93,7 @@ def _demo_staff_side(rt, session) -> None:
         click.echo(f"登录地址：{base.rstrip('/')}/staff/login")
         click.echo(f"用户名：{account.username}　密码：{account.password}　角色：系统管理员、认定部门")
         click.echo(f"动态验证码（TOTP）绑定地址：{account.totp_uri}")
-        click.echo("复核须由另一账号办理（回避），例如：credit-portal staff create reviewer.demo --role reviewer")
+        click.echo("复核须由另一账号办理（回避）：登录后在“工作人员账号”页面新建，"
+                   "或 credit-portal staff create reviewer.demo --role reviewer")
     for plate in plates:
         click.echo(f"演示身份牌 {plate.plate_no}：{scan_url(base, plate.token)}")

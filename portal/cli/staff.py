@@ -37,3 +37,83 @@ def create(username: str, roles: tuple[str, ...], authority: str, region_code: s
         click.echo(f"已创建工作人员账号 {user.username}（角色：{'、'.join(user.roles)}）")
         click.echo("请用身份验证器应用扫描或录入以下地址（仅显示一次）：")
         click.echo(uri)
+
+
+def _account(session, ctx, username: str):
+    from sqlalchemy import select
+
+    from ..models import StaffUser
+    from ..services.staff_accounts import get_account
+
+    staff_id = session.execute(select(StaffUser.id).where(StaffUser.username == username.strip().lower())).scalar()
+    if staff_id is None:
+        raise click.ClickException(f"没有用户名为 {username} 的工作人员账号")
+    return get_account(ctx, staff_id)
+
+
+def _run(verb, username: str, done: str, **kw) -> None:
+    """One account verb of ``services.staff_accounts`` (the web's administrators use the same),
+    audited under ``cli``; a refusal is a clear message and nothing is written."""
+    from ..services.errors import ServiceError
+
+    rt = load_runtime()
+    with open_session(rt) as session:
+        ctx = rt.context(session, "cli")
+        try:
+            out = verb(ctx, _account(session, ctx, username), **kw)
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from None
+        session.commit()
+        click.echo(done)
+        if getattr(out, "totp_uri", ""):
+            click.echo("请用身份验证器应用扫描或录入以下地址（仅显示一次）：")
+            click.echo(out.totp_uri)
+
+
+@staff.command("list", help="列出工作人员账号")
+def list_() -> None:
+    from ..domain.permissions import STAFF_ROLE_LABELS
+    from ..services.staff_accounts import list_accounts
+
+    rt = load_runtime()
+    with open_session(rt) as session:
+        for a in list_accounts(rt.context(session, "cli")):
+            roles = "、".join(STAFF_ROLE_LABELS.get(r, r) for r in a["roles"])
+            click.echo(f"{a['username']}\t{'启用' if a['active'] else '已停用'}\t{roles}\t"
+                       f"{a['authority'] or '—'}\t{a['region_code'] or '全辖区'}")
+
+
+@staff.command("disable", help="停用账号（不能再登录；至少保留一个启用的系统管理员）")
+@click.argument("username")
+def disable(username: str) -> None:
+    from ..services.staff_accounts import set_active
+
+    _run(set_active, username, f"已停用 {username}", active=False)
+
+
+@staff.command("enable", help="重新启用账号")
+@click.argument("username")
+def enable(username: str) -> None:
+    from ..services.staff_accounts import set_active
+
+    _run(set_active, username, f"已启用 {username}", active=True)
+
+
+@staff.command("reset-totp", help="重置动态验证码（原验证器立即失效）；输出新的绑定地址，仅显示一次")
+@click.argument("username")
+def reset_totp_cmd(username: str) -> None:
+    from ..services.staff_accounts import reset_totp
+
+    _run(reset_totp, username, f"已重置 {username} 的动态验证码", confirmed=True)
+
+
+@staff.command("set-roles", help="修改角色、所属单位和管辖区划（整体替换）")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(STAFF_ROLES))
+@click.option("--authority", default="", help="所属单位（信息提供单位必填）")
+@click.option("--region", "region_code", default="", help="行政区划代码；留空为全辖区")
+def set_roles(username: str, roles: tuple[str, ...], authority: str, region_code: str) -> None:
+    from ..services.staff_accounts import change_access
+
+    _run(change_access, username, f"已修改 {username} 的角色", roles=list(roles), authority=authority,
+         region_code=region_code)

@@ -35,6 +35,9 @@ SUBJECT_ONLY = "只有信用主体本人或其法定代表人可以提出申请�
 PLATES_ONLY = "只有平台运行机构和认定部门的工作人员可以管理二维码身份牌。"
 PLATE_REGION = "该身份牌不在您的管辖范围内。"
 ADMIN_ONLY = "只有系统管理员可以维护节假日表。"
+ACCOUNTS_ONLY = "只有系统管理员可以管理工作人员账号。"
+LAST_ADMIN = "至少须保留一个启用的系统管理员账号：不能取消最后一个系统管理员的管理员角色或停用其账号。"
+NOT_YOURSELF = "不能停用自己正在使用的账号，请由其他系统管理员办理。"
 NO_CALLER = "未能确认办理人身份，操作未执行。"
 RECUSED_REVIEW = "回避：您作出了原处理决定，该异议的复核须由其他工作人员办理。"
 
@@ -90,6 +93,16 @@ def staff_acting_role(user, case, step_actor: str | None) -> str | None:
 
 def is_admin(user) -> bool:
     return user is not None and user.active and ADMIN in user.roles
+
+
+def leaves_an_admin(active_admin_ids, user_id: int, *, active: bool, roles) -> bool:
+    """After changing account ``user_id`` to ``active``/``roles``, at least one active
+    administrator remains (``active_admin_ids``: the active admin accounts before the change), so
+    nobody can lock the platform out of its own account management."""
+    remaining = set(active_admin_ids) - {user_id}
+    if active and ADMIN in set(roles):
+        remaining.add(user_id)
+    return bool(remaining)
 
 
 def may_manage_plates(user) -> bool:

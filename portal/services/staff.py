@@ -26,7 +26,7 @@ from ..domain import permissions as rules
 from ..domain import throttle
 from ..models import Case, LoginThrottle, Notification, StaffUser
 from ..models.base import utcnow
-from ..permissions import staff_role
+from ..permissions import require_admin, staff_role
 from ..profiles.model import ROLES
 from .audit import record_event
 from .audit_rollup import record_repeated
@@ -69,8 +69,10 @@ def _check_roles(roles) -> list[str]:
 
 def create_staff(ctx: ServiceContext, username: str, password: str, roles, *, authority: str = "",
                  region_code: str = "", display_name: str = "", channel: str = "") -> tuple[StaffUser, str]:
-    """A new account; returns it and the TOTP provisioning URI (shown once). ``channel``: a
-    providing unit of another channel (海南 第二十二条: association, third_party)."""
+    """A new account; returns it and the TOTP provisioning URI (shown once). Administrators only
+    (the command line acts as the platform). ``channel``: a providing unit of another channel
+    (海南 第二十二条: association, third_party)."""
+    require_admin(ctx, rules.ACCOUNTS_ONLY)
     username = (username or "").strip().lower()
     if not USERNAME.fullmatch(username):
         raise ServiceError("用户名须以小写字母开头，3–60 位小写字母、数字、点、下划线或连字符", "username")

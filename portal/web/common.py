@@ -71,9 +71,23 @@ def send_case_document(ctx, case, kind: str, decision=None) -> Response:
         "Content-Disposition": f'attachment; filename="{download_name(doc)}"'})
 
 
-def send_evidence(ctx, case, evidence_id: int, decision=None) -> Response:
-    """An uploaded evidence file as a download, logged as a read (``case_reads.read_evidence``)."""
+# An evidence file shown inside the staff case page (issue 14: inline preview of images and PDFs):
+# framed by the portal's own pages only, and able to load nothing itself. Uploads are checked
+# when received (images re-encoded; PDFs with JavaScript, embedded files or XFA refused).
+PREVIEW_MIMES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+PREVIEW_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+def send_evidence(ctx, case, evidence_id: int, decision=None, inline: bool = False) -> Response:
+    """An uploaded evidence file as a download, logged as a read (``case_reads.read_evidence``);
+    with ``inline`` an image or PDF for a preview frame on the portal's own page."""
     row, data = read_evidence(ctx, case, evidence_id, var_dir=runtime().settings["PORTAL_VAR_DIR"],
                               decision=decision)
     commit()
-    return send_file(io.BytesIO(data), mimetype=row.mime, as_attachment=True, download_name=row.original_name)
+    inline = inline and row.mime in PREVIEW_MIMES
+    response = send_file(io.BytesIO(data), mimetype=row.mime, as_attachment=not inline,
+                         download_name=row.original_name)
+    if inline:
+        response.headers["Content-Security-Policy"] = PREVIEW_CSP
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response

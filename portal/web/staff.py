@@ -111,12 +111,39 @@ def queue():
     user = _require()
     name = request.path.rsplit("/", 1)[-1]
     kind = KIND_BY_QUEUE[name]
-    result = desk.list_cases_for(_ctx(user), user, kind, desk.QueueFilters.from_args(request.args),
-                                 parse_page(request.args.get("page")), calendar=_calendar())
+    filters = desk.QueueFilters.from_args(request.args)
+    result = desk.list_cases_for(_ctx(user), user, kind, filters, parse_page(request.args.get("page")),
+                                 calendar=_calendar())
     return render_template("staff/queue.html", user=user, kind=kind, name=name, items=result.items,
                            result=result, machine=svc.machine_for(runtime().profile, kind), args=request.args,
-                           kind_label=svc.KIND_LABELS[kind], role_labels=ROLE_LABELS,
+                           kind_label=svc.KIND_LABELS[kind], role_labels=ROLE_LABELS, filters=filters,
+                           regions=[r for r in runtime().profile.regions if staff_svc.in_region(user, r.code)],
+                           units=desk.queue_units(_ctx(user), user, kind),
                            notes=desk.unread_notifications(db(), user), is_admin=staff_svc.is_admin(user))
+
+
+@bp.get("/<any(objections, repairs):name>.csv")
+def queue_csv(name: str):
+    """The filtered queue as CSV (UTF-8 with BOM for Excel); an audited read."""
+    user = _require()
+    kind = KIND_BY_QUEUE[name]
+    data, _ = desk.export_csv(_ctx(user), user, kind, desk.QueueFilters.from_args(request.args),
+                              calendar=_calendar())
+    commit()
+    filename = f"{name}-{runtime().today():%Y%m%d}.csv"
+    return Response(data, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename={filename}",
+        "Content-Type": "text/csv; charset=utf-8"})
+
+
+@bp.get("/<any(objections, repairs):name>/in-time")
+def queue_in_time(name: str):
+    """Cases decided per month and how many within every time limit (the last 12 months)."""
+    user = _require()
+    kind = KIND_BY_QUEUE[name]
+    return render_template("staff/in_time.html", user=user, name=name, kind_label=svc.KIND_LABELS[kind],
+                           months=desk.decided_in_time_by_month(_ctx(user), user, kind),
+                           is_admin=staff_svc.is_admin(user))
 
 
 @bp.post("/notifications/read")
@@ -155,6 +182,7 @@ def _render_case(user: StaffUser, case: Case, error: str | None = None, status: 
         overdue=case.open and engine.is_overdue(case.due_on, today),
         soon=case.open and engine.due_soon(case.due_on, today, cal),
         warning=svc.deadline_warning(case, cal), is_admin=staff_svc.is_admin(user),
+        recused=role is None and step is not None and desk.recused_from_step(user, case),
         timeline=[(ev, event_label(machine, ev)) for ev in case.events],
         documents=docs_svc.available_documents(_ctx(user), case),
         upheld_steps=svc.UPHELD_STEPS, role_labels=ROLE_LABELS, status_labels=RECORD_STATUS_LABELS,
@@ -241,7 +269,8 @@ def case_clock(case_no: str):
 @bp.get("/cases/<case_no>/evidence/<int:evidence_id>")
 def evidence_file(case_no: str, evidence_id: int):
     user = _require()
-    return send_evidence(_ctx(user), _load_case(user, case_no), evidence_id)
+    return send_evidence(_ctx(user), _load_case(user, case_no), evidence_id,
+                         inline=request.args.get("view") == "inline")
 
 
 # --- the holiday table (administrators) ------------------------------------------------------------

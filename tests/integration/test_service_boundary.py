@@ -25,6 +25,7 @@ from portal.services import cases, draws, holiday_table, my_desk, paper, provisi
 from portal.services import grading_cycle as cycle_svc
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
+from portal.services import staff_accounts as accounts_svc
 from portal.services.errors import ServiceError
 
 from .subject_world import TODAY, identity
@@ -318,6 +319,11 @@ def _refusals(w, ctx, tmp_path):
             _as(ctx, w["far_unit"]), w["rec"].lineage_id, {"title": "x"}, "更正"),
         "/staff/provide/records/<int:lineage_id>/withdraw": lambda: provision.withdraw(
             _as(ctx, dept), w["rec"].lineage_id, "撤回"),
+        "/staff/accounts": lambda: accounts_svc.create_account(_as(ctx, dept), "op.sneaky", ["operator"]),
+        "/staff/accounts/<int:staff_id>/access": lambda: accounts_svc.change_access(
+            _as(ctx, dept), dept, ["department", "admin"]),
+        "/staff/accounts/<int:staff_id>/active": lambda: accounts_svc.set_active(_as(ctx, dept), far, False),
+        "/staff/accounts/<int:staff_id>/totp": lambda: accounts_svc.reset_totp(_as(ctx, rep), far, confirmed=True),
     }
 
 
