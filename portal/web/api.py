@@ -149,13 +149,13 @@ class _OAuthClient(ClientMixin):
         self.row = row
 
     def get_client_id(self):
-        return self.row.client_id
+        return self.row.client_id if self.row is not None else ""
 
     def get_default_redirect_uri(self):
         return None
 
     def get_allowed_scope(self, scope):
-        granted = self.row.scope_list
+        granted = self.row.scope_list if self.row is not None else []
         if not scope:
             return " ".join(granted)
         return " ".join(s for s in scope_to_list(scope) if s in granted)
@@ -181,8 +181,10 @@ class _ClientCredentials(grants.ClientCredentialsGrant):
 
 
 def _query_client(client_id):
+    """An unknown or disabled client is a client whose secret never matches (``check_secret``
+    does the same argon2 work): the answer and its timing do not tell which client ids exist."""
     row = api_clients.find_client(db(), client_id)
-    return _OAuthClient(row) if row is not None and row.active else None
+    return _OAuthClient(row if row is not None and row.active else None)
 
 
 def _save_token(token, oauth_request):

@@ -88,6 +88,8 @@ def test_token_by_client_credentials_and_its_refusals(api, world, session):
     unknown = api.post("/api/v1/token", data={"grant_type": "client_credentials", "scope": "records:delete"},
                        headers=basic("share.cs", world.secrets["share.cs"]))
     assert unknown.status_code == 400 and unknown.get_json()["code"] == "oauth_invalid_scope"
+    nobody = api.post("/api/v1/token", data={"grant_type": "client_credentials"}, headers=basic("nobody.x", "x" * 40))
+    assert (nobody.status_code, nobody.get_json()["code"]) == (401, "oauth_invalid_client")  # like a wrong secret
     grant = api.post("/api/v1/token", data={"grant_type": "password"},
                      headers=basic("share.cs", world.secrets["share.cs"]))
     assert grant.status_code == 400 and grant.get_json()["code"].startswith("oauth_")
