@@ -10,7 +10,8 @@
     incremental  commit → visible in search, through the service verb and the index drain
     all          everything above in order
     soak         mixed traffic (search, facility, scan, chat, login, objection) for --minutes on
-                 gunicorn, every error and p50/p95/p99 per action (bench/soak.py; not in CI)
+                 gunicorn in production mode (https, a real OIDC provider; --dev: development), every
+                 error and p50/p95/p99 per action (bench/soak.py; not in CI)
     import_stall a --rows import in another process while wrk loads the scan page and a client
                  files objections: scan latency and failed writes (bench/import_stall.py)
     agree        not a figure: the dataset's Whoosh index and --search-url give the same
@@ -469,13 +470,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--queries", type=int, default=200, help="search, agree: queries per class")
     ap.add_argument("--duration", type=int, default=10, help="http: seconds per route")
     ap.add_argument("--connections", type=int, default=4, help="http: concurrent connections")
-    ap.add_argument("--workers", type=int, default=2, help="http: gunicorn workers")
+    ap.add_argument("--workers", type=int, default=2, help="http, soak (production): gunicorn workers")
     ap.add_argument("--changes", type=int, default=20, help="incremental: number of changes")
     ap.add_argument("--database-url", default=None, help="put the dataset on this PostgreSQL database "
                     "(its own; the name must contain 'bench'); cached as <size>-pg")
     ap.add_argument("--threads", type=int, default=4, help="soak, import_stall: threads of the one gunicorn "
                     "worker (the development IdP they log in through keeps its codes in one process)")
     ap.add_argument("--minutes", type=float, default=10, help="soak: how long")
+    ap.add_argument("--dev", action="store_true", help="soak: development mode (one worker, the development "
+                    "IdP) instead of production (https, node-oidc-provider; needs Node.js and tests/oidc)")
     ap.add_argument("--subjects", type=int, default=400, help="soak, import_stall: demo subjects")
     ap.add_argument("--max-requests", type=int, default=1_000_000, help="soak, import_stall: request bound")
     ap.add_argument("--rows", type=int, default=50_000, help="import_stall: rows in the imported file")

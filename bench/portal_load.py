@@ -89,12 +89,14 @@ def prepare(var: Path, env: dict, subjects: int = 400, seed: int = 5) -> dict:
 
 
 class Gunicorn:
-    def __init__(self, env: dict, port: int, workers: int, threads: int = 1):
+    def __init__(self, env: dict, port: int, workers: int, threads: int = 1, extra: tuple[str, ...] = (),
+                 log: Path | None = None):
         cmd = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-k",
                "gthread" if threads > 1 else "sync", "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-               "--log-level", "warning", "--timeout", "60", "portal:create_app()"]
+               "--log-level", "warning", "--timeout", "60", *extra, "portal:create_app()"]
         self.port = port
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
+        self.log = log.open("ab") if log is not None else None  # production's JSON access log: to a file
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=self.log)
         wait_port(port, self.proc)
 
     def stop(self) -> None:
@@ -104,6 +106,8 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.log is not None:
+            self.log.close()
 
 
 class Tally:
@@ -142,6 +146,9 @@ class Visitor:
         assert urlsplit(base).hostname == "127.0.0.1"
         self.base, self.tally, self.paths, self.rng, self.budget = base, tally, paths, rng, budget
         self.http = requests.Session()
+        # production mode: https with the bench's own certificate, passed per request (an
+        # environment's REQUESTS_CA_BUNDLE would override a session-wide setting)
+        self.verify = paths.get("ca") or True
         self.rep: dict | None = None  # the legal representative's subject page and objection links
 
     def _do(self, action: str, method: str, path: str, expect=(200,), **kw):
@@ -153,7 +160,7 @@ class Visitor:
         assert urlsplit(url).hostname == "127.0.0.1", url
         t = time.perf_counter()
         try:
-            resp = self.http.request(method, url, timeout=30, allow_redirects=False, **kw)
+            resp = self.http.request(method, url, timeout=30, allow_redirects=False, verify=self.verify, **kw)
         except requests.RequestException as exc:
             self.tally.add(action, time.perf_counter() - t, False, type(exc).__name__)
             return None
@@ -183,13 +190,16 @@ class Visitor:
                      headers={"X-CSRF-Token": self._csrf(page.text)})
 
     def login(self, who: str = "legal_rep") -> bool:
-        """The real login flow: /login → development IdP page → its form → callback."""
+        """The real login flow: /login → development IdP page → its form → callback (or, in
+        production mode, the OpenID Provider's login: ``_provider_login``)."""
         from bs4 import BeautifulSoup
 
         self.http.cookies.clear()
         start = self._do("login", "GET", "/login", expect=(302,), params={"next": "/me"})
         if start is None:
             return False
+        if self.paths.get("issuer"):
+            return self._provider_login(start.headers["Location"], who)
         page = self._do("login", "GET", start.headers["Location"])
         if page is None:
             return False
@@ -204,6 +214,29 @@ class Visitor:
         done = self._do("login", "GET", back.headers["Location"], expect=(302,))
         return done is not None
 
+    def _provider_login(self, authorize: str, who: str) -> bool:
+        """node-oidc-provider: authorize → its login form → POST account + acr → resume →
+        the portal's callback → /me."""
+        from urllib.parse import urljoin
+
+        from portal.identity import ACR_FACE
+
+        issuer = self.paths["issuer"]
+        step = self._do("login", "GET", authorize, expect=(302, 303))
+        if step is None:
+            return False
+        interaction = urljoin(issuer, step.headers["Location"])
+        if self._do("login", "GET", interaction) is None:
+            return False
+        step = self._do("login", "POST", f"{interaction}/login", expect=(302, 303),
+                        data={"account": who, "acr": ACR_FACE})
+        if step is None:
+            return False
+        step = self._do("login", "GET", urljoin(issuer, step.headers["Location"]), expect=(302, 303))
+        if step is None:
+            return False
+        return self._do("login", "GET", step.headers["Location"], expect=(302,)) is not None
+
     def objection(self) -> None:
         """File an objection on one of the hospital's records, then withdraw it (a case per
         cycle: numbering, evidence file, audit events, notifications)."""
@@ -215,8 +248,14 @@ class Visitor:
             me = self._do("objection", "GET", "/me")
             if me is None:
                 return
-            link = BeautifulSoup(me.text, "html.parser").select_one("a[href^='/me/subjects/']")
-            page = self._do("objection", "GET", link["href"])
+            # the subject's own page: /me also links notices and cases (/me/subjects/<id>/cases/…)
+            # above the list of subjects, and a case page has no "提出异议" links
+            link = next((a["href"] for a in BeautifulSoup(me.text, "html.parser").select("a[href^='/me/subjects/']")
+                         if re.fullmatch(r"/me/subjects/[^/]+", a["href"])), None)
+            if link is None:
+                self.tally.add("objection", 0.0, False, "no subject link on /me")
+                return
+            page = self._do("objection", "GET", link)
             if page is None:
                 return
             soup = BeautifulSoup(page.text, "html.parser")
@@ -284,11 +323,37 @@ def run_clients(base: str, paths: dict, mix: dict[str, int], clients: int, budge
 def start(var: Path, threads: int, subjects: int = 400) -> tuple[Gunicorn, dict, dict]:
     """One gunicorn worker with ``threads`` threads: the development IdP keeps its authorization
     codes in process memory, so a code issued by one worker is unknown to another (the callback
-    would answer 401). With a real OIDC issuer production runs several workers."""
+    would answer 401). With a real OIDC issuer production runs several workers (``start_production``)."""
     port = free_port()
     env = settings(var, port)
     paths = prepare(var, env, subjects)
     return Gunicorn(env, port, 1, threads), env, paths
+
+
+def start_production(var: Path, workers: int, threads: int, subjects: int = 400):
+    """``PORTAL_ENV=production`` behind TLS (gunicorn's own, a self-signed certificate) with logins
+    through node-oidc-provider over https (``bench.prod_stack``). Returns the server, the
+    provider, the environment and the clients' paths (with ``ca``, ``issuer``); stop both."""
+    from portal.crypto import new_master_key
+
+    from . import prod_stack
+
+    port = free_port()
+    cert, key = prod_stack.self_signed(var.parent / "tls")
+    env = settings(var, port)
+    env.update(PORTAL_BASE_URL=f"https://127.0.0.1:{port}", PORTAL_DATA_KEY=new_master_key(),
+               PORTAL_SECRET_KEY=new_master_key())
+    paths = prepare(var, env, subjects)
+    provider = prod_stack.start_provider(env["PORTAL_BASE_URL"], prod_stack.oidc_accounts(env), cert, key,
+                                         var.parent / "provider.log")
+    prod = prod_stack.production_settings(env, provider.issuer, cert)
+    try:
+        server = Gunicorn(prod, port, workers, threads, extra=("--certfile", str(cert), "--keyfile", str(key)),
+                          log=var.parent / "gunicorn.log")
+    except BaseException:
+        provider.stop()
+        raise
+    return server, provider, prod, {**paths, "ca": str(cert), "issuer": provider.issuer}
 
 
 def warm_up(base: str, paths: dict) -> None:

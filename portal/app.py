@@ -30,11 +30,13 @@ def create_app(config: dict | None = None) -> Flask:
         auth,
         cases,
         chat,
+        commitments,
         common,
         csrf,
         draws,  # 双随机、一公开: /draws (public), /staff/draws
         facility,
         grading,  # grading cycle: /grades/summary (public), /staff/grading, the subject's objection
+        lists,
         progress,
         provider,
         public,
@@ -45,6 +47,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff_api_clients,
         staff_plates,
         subject,
+        warnings,
     )
 
     web.init_app(app)
@@ -52,6 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)  # one CSRF check for every unsafe request, htmx included
     auth.init_app(app)  # server-side sessions, OIDC login (or the embedded dev IdP), /login /logout
     app.register_blueprint(draws.bp)
+    app.register_blueprint(lists.bp)  # issue 16: list procedures (staff and subject side)
+    app.register_blueprint(warnings.bp)  # issue 16: early warning (staff)
+    app.register_blueprint(commitments.bp)  # issue 16: commitments and self-declaration
     app.register_blueprint(grading.bp)
     for bp in (
         public.bp,        # home, search, facility pages, lists

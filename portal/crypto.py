@@ -23,6 +23,7 @@ class DataProtector:
         if len(master) < 32:
             raise ValueError("PORTAL_DATA_KEY must decode to at least 32 bytes")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(master, b"encrypt-id-v1")))
+        self._blob_fernet = Fernet(base64.urlsafe_b64encode(_derive(master, b"encrypt-blob-v1")))
         self._hash_key = _derive(master, b"lookup-hash-v1")
         self.signing_key = _derive(master, b"signing-v1")
 
@@ -33,6 +34,16 @@ class DataProtector:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken as exc:  # wrong key or tampered value
+            raise ValueError("cannot decrypt: wrong PORTAL_DATA_KEY?") from exc
+
+    def encrypt_bytes(self, plaintext: bytes) -> bytes:
+        """A stored file with non-public content (an issued credit report), under its own key."""
+        return self._blob_fernet.encrypt(plaintext)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._blob_fernet.decrypt(token)
+        except InvalidToken as exc:
             raise ValueError("cannot decrypt: wrong PORTAL_DATA_KEY?") from exc
 
     def lookup_hash(self, normalised_code: str) -> str:

@@ -88,7 +88,7 @@ class DatabaseCollector:
     def collect(self):
         from sqlalchemy import func, select
 
-        from .models import AuditHead, IndexJob
+        from .models import AuditHead, IndexCursor, IndexJob
 
         up = GaugeMetricFamily("portal_metrics_database_up", "1 if the figures below could be read")
         try:
@@ -96,6 +96,10 @@ class DatabaseCollector:
                 oldest, pending = conn.execute(
                     select(func.min(IndexJob.created_at), func.count()).where(IndexJob.done_at.is_(None))).one()
                 head = conn.execute(select(AuditHead.last_id, AuditHead.seq).where(AuditHead.id == 1)).first()
+                # follower nodes (index follow): jobs after each node's cursor
+                behind = conn.execute(select(IndexCursor.node, func.count(IndexJob.id))
+                                      .select_from(IndexCursor).outerjoin(IndexJob, IndexJob.seq > IndexCursor.position)
+                                      .group_by(IndexCursor.node)).all()
         except Exception as exc:  # a scrape must not fail because the database does
             log.warning("metrics: database figures unavailable (%s)", type(exc).__name__)
             up.add_metric([], 0)
@@ -107,6 +111,11 @@ class DatabaseCollector:
         lag = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
         yield GaugeMetricFamily("portal_index_lag_seconds", "Age of the oldest index job not yet applied", value=lag)
         yield GaugeMetricFamily("portal_index_jobs_pending", "Index jobs not yet applied", value=pending)
+        nodes = GaugeMetricFamily("portal_index_node_jobs_behind", "Index jobs after a follower node's cursor",
+                                  labels=["node"])
+        for node, count in behind:
+            nodes.add_metric([node], count)
+        yield nodes
         yield GaugeMetricFamily("portal_audit_chain_head_id", "Id of the last audit event (the chain head)",
                                 value=head[0] if head else 0)
         yield GaugeMetricFamily("portal_audit_chain_length", "Number of audit events in the chain",

@@ -10,6 +10,14 @@ INSERT / UPDATE / DELETE touching one of ``PUBLIC_TABLES`` marks the transaction
 ``before_commit`` writes a fresh random value. Writes on a bare connection (raw SQL, the bulk
 loader's Core inserts) are not seen: call ``mark(session)``; the page cache's max-age bounds the
 rest. The scan counters (``plate_scan_days``) are not public data and never change the version.
+
+Scoped changes: when every public row a transaction changed belongs to known subjects (credit
+records, grades, plates, cases: ``SCOPED_TABLES``, each with its ``subject_id``), the new value is
+also written into those subjects' ``public_stamp``, and ``global_version`` stays as it was; any
+other change (a subject row: its name shows on its employees' pages; a bulk statement; ``mark``)
+moves ``global_version`` too. A cached page of subject S is then still right under a new version
+if the global version and S's stamp are those it was built under (``web.page_cache``): an
+objection filed about one hospital no longer re-renders every other hospital's QR page.
 """
 from __future__ import annotations
 
@@ -17,16 +25,19 @@ import secrets
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import bindparam, event, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from .models import State
 from .models.base import utcnow
 
 PUBLIC_TABLES = frozenset({"subjects", "credit_records", "grades", "plates", "cases", "portal_state"})
+SCOPED_TABLES = frozenset({"credit_records", "grades", "plates", "cases"})  # rows with a subject_id
 KEY = "public_version"
+KEY_GLOBAL = "public_version_global"  # moves only with changes not scoped to known subjects
 KEY_AT = "public_version_at"  # when it last changed (UTC, ISO 8601): the pages' "数据更新时间"
 _MARK = "portal.public_version"  # session.info: True = changed, "written" = new value written
+_SCOPE = "portal.public_version.subjects"  # session.info: subject ids, or None = not scoped
 
 _READ = select(State.value).where(State.key == KEY)
 _READ_AT = select(State.value).where(State.key == KEY_AT)
@@ -36,6 +47,20 @@ _local_commits = 0
 def read(connection) -> str:
     """The current version ("" before the first change)."""
     return connection.execute(_READ).scalar() or ""
+
+
+_READ_BOTH = select(State.key, State.value).where(State.key.in_((KEY, KEY_GLOBAL)))
+
+
+def read_both(connection) -> tuple[str, str]:
+    """(version, global version) in one query."""
+    values = dict(connection.execute(_READ_BOTH).all())
+    return values.get(KEY) or "", values.get(KEY_GLOBAL) or ""
+
+
+def subject_stamp(connection, subject_id: int) -> str:
+    """The version of the last change scoped to this subject ("" if none since 0016)."""
+    return connection.execute(text("SELECT public_stamp FROM subjects WHERE id = :id"), {"id": subject_id}).scalar() or ""
 
 
 def changed_at(connection) -> datetime | None:
@@ -54,16 +79,42 @@ def local_commits() -> int:
 
 
 def mark(session: Session) -> None:
-    """The current transaction changed public data (for writes the events cannot see)."""
+    """The current transaction changed public data (for writes the events cannot see): a change
+    not scoped to known subjects."""
     if session.info.get(_MARK) != "written":
         session.info[_MARK] = True
+        session.info[_SCOPE] = None
 
 
-def _write(connection) -> None:
+def _scope(session: Session, obj) -> None:
+    """Add ``obj``'s subject to the transaction's scope, or end the scoping."""
+    scope = session.info.get(_SCOPE, set())
+    if scope is None:
+        return
+    sid = getattr(obj, "subject_id", None) if obj.__tablename__ in SCOPED_TABLES else None
+    moved = obj not in session.new and inspect(obj).attrs.subject_id.history.has_changes() if sid else False
+    if not isinstance(sid, int) or moved:  # a row moved to another subject changes two pages
+        session.info[_SCOPE] = None
+        return
+    scope.add(sid)
+    session.info[_SCOPE] = scope
+
+
+def _write(connection, subjects: set[int] | None = None) -> None:
     """A fresh random value (equality is all a reader needs). One UPSERT, so that two first
     writers cannot collide on the missing row; PostgreSQL's row lock orders concurrent writers.
-    The time of the change goes with it (``changed_at``)."""
-    for key, value in ((KEY, secrets.token_hex(8)), (KEY_AT, utcnow().isoformat(timespec="seconds"))):
+    The time of the change goes with it (``changed_at``). ``subjects``: the change is scoped to
+    them (their stamps take the value); ``None``: the global version moves too."""
+    version = secrets.token_hex(8)
+    pairs = [(KEY, version), (KEY_AT, utcnow().isoformat(timespec="seconds"))]
+    if subjects is None:
+        pairs.append((KEY_GLOBAL, version))
+    else:
+        ids = sorted(subjects)
+        for i in range(0, len(ids), 500):
+            connection.execute(text("UPDATE subjects SET public_stamp = :v WHERE id IN :ids")
+                               .bindparams(bindparam("ids", expanding=True)), {"v": version, "ids": ids[i:i + 500]})
+    for key, value in pairs:
         dialect = connection.dialect.name
         if dialect in ("sqlite", "postgresql"):
             if dialect == "sqlite":
@@ -78,12 +129,12 @@ def _write(connection) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _note_flush(session: Session, _flush_context) -> None:
-    if session.info.get(_MARK):
-        return
+    if session.info.get(_MARK) and session.info.get(_SCOPE, set()) is None:
+        return  # already changed beyond any scope
     for obj in chain(session.new, session.dirty, session.deleted):
         if getattr(obj, "__tablename__", None) in PUBLIC_TABLES:
             session.info[_MARK] = True
-            return
+            _scope(session, obj)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -98,13 +149,14 @@ def _note_statement(state) -> None:
 def _write_on_commit(session: Session) -> None:
     session.flush()  # pending objects mark the transaction in after_flush
     if session.info.get(_MARK) is True:
-        _write(session.connection())
+        _write(session.connection(), session.info.get(_SCOPE))
         session.info[_MARK] = "written"
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     global _local_commits
+    session.info.pop(_SCOPE, None)
     if session.info.pop(_MARK, None) == "written":
         _local_commits += 1
 
@@ -112,3 +164,4 @@ def _after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_MARK, None)
+    session.info.pop(_SCOPE, None)

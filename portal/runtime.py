@@ -59,6 +59,8 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: dict[str, str]) -> Runtime:
+        from .services import commitments, lists  # noqa: F401 - they register their record hooks (issue 16)
+
         settings = resolve_secrets(settings)
         profile = load_profile(settings["PORTAL_PROFILE"])
         engine = make_engine(settings["DATABASE_URL"])

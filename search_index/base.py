@@ -14,6 +14,11 @@ MAX_PER_PAGE = 100
 #: Results past this position are not served (total stays exact); deep paging is for crawlers.
 MAX_WINDOW = 10_000
 MAX_FILTER_CHARS = 64  # a longer filter value is cut (and then matches nothing real)
+#: Result orders: "" = best match first (then the riskier document among equals, see
+#: ``query.sort_key``); "region" = by region code, riskier first within a region.
+SORTS: tuple[str, ...] = ("", "region")
+#: A document's ``risk_rank`` (0 = none) is clamped to this; higher ranks sort first among equals.
+MAX_RISK_RANK = 9
 
 #: A highlighted text as segments ``(text, is_match)``; ``"".join(t for t, _ in segs)`` is the text.
 Segments = list[tuple[str, bool]]
@@ -29,6 +34,7 @@ class SearchQuery:
     filters: dict[str, str] = field(default_factory=dict)
     page: int = 1  # 1-based; < 1 counts as 1
     per_page: int = DEFAULT_PER_PAGE
+    sort: str = ""  # one of SORTS; anything else is the default order
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,19 @@ def clamp_paging(page, per_page) -> tuple[int, int]:
     except (TypeError, ValueError, OverflowError):
         per_page = DEFAULT_PER_PAGE
     return max(page, 1), min(max(per_page, 1), MAX_PER_PAGE)
+
+
+def clean_sort(sort) -> str:
+    return sort if isinstance(sort, str) and sort in SORTS else ""
+
+
+def clean_risk_rank(value) -> int:
+    """A document's ``risk_rank`` as an int in ``0..MAX_RISK_RANK``; anything else is 0."""
+    try:
+        rank = int(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+    return min(max(rank, 0), MAX_RISK_RANK)
 
 
 def page_slice(total: int, page: int, per_page: int) -> tuple[int, int]:

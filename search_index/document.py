@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 
 from .analysis import code_variants, compact, normalize, normalize_code
-from .base import FACETS
+from .base import FACETS, clean_risk_rank
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,11 @@ class Prepared:
     codes: tuple[str, ...]  # normalize_code()d, with their code_variants() (USCC prefixes …)
     name_key: str  # compact(normalize(name)): exact / prefix ranking
     facets: dict[str, tuple[str, ...]]  # one value each, several for record_types
+    risk: int = 0  # the document's ``risk_rank``: higher sorts first among equal matches
+
+    @property
+    def region(self) -> str:
+        return self.facets["region_code"][0] if self.facets["region_code"] else ""
 
 
 def _strings(value) -> list[str]:
@@ -50,4 +55,5 @@ def prepare(doc: dict) -> Prepared:
         codes=tuple(sorted({v for c in map(normalize_code, _strings(doc.get("codes"))) if c for v in code_variants(c)})),
         name_key=compact(normalize(name)),
         facets=facets,
+        risk=clean_risk_rank(doc.get("risk_rank")),
     )

@@ -19,7 +19,7 @@ from .base import (
     sorted_facets,
 )
 from .document import Prepared, prepare
-from .query import ParsedQuery, make_hit, sort_key, start_search, tier
+from .query import ParsedQuery, make_hit, order_key, search_sort, start_search, tier
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,9 @@ class MemoryBackend:
             for field in FACETS:
                 for v in e.p.facets[field]:
                     counts[field][v] = counts[field].get(v, 0) + 1
-        matched.sort(key=lambda se: sort_key(se[0], se[1].p.name_key, se[1].p.id))
+        sort = search_sort(q)
+        matched.sort(key=lambda se: order_key(sort, se[0], se[1].p.region, se[1].p.risk, se[1].p.name_key,
+                                              se[1].p.id))
         start, stop = page_slice(len(matched), page, per_page)
         return SearchResults(
             total=len(matched),

@@ -124,11 +124,12 @@ from .query import (
     NAME_PREFIX,
     ParsedQuery,
     make_hit,
+    search_sort,
     start_search,
 )
 
 #: Bump when the tables, the token function or the token rules change: the store then needs a rebuild.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: risk_rank (issue #13)
 #: Word prefixes indexed as tokens; a longer query word is confirmed with ``strpos``.
 WORD_PREFIX_MAX = 10
 DEFAULT_PREFIX = "search_"
@@ -142,9 +143,9 @@ _GROUPINGS = {(1 << len(FACETS)) - 1 - (1 << (len(FACETS) - 1 - i)): f for i, f 
 _INDEXES = {"entries": ("pkey", "tokens", "codes"), "docs": ("pkey",)}
 
 ENTRY_COLUMNS = ("id", "name_key", "name_len", "name_norm", "rest_norm", "name_words", "rest_words",
-                 "codes", "kind", "category", "region_code", "grade", "record_types")
+                 "codes", "kind", "category", "region_code", "grade", "record_types", "risk_rank")
 _ENTRY_TYPES = ["text", "text", "int4", "text", "text", "text", "text",
-                "text[]", "text", "text", "text", "text", "text[]"]
+                "text[]", "text", "text", "text", "text", "text[]", "int4"]
 
 
 def _pg_regex_class(chars: str) -> str:
@@ -201,7 +202,7 @@ def _entry(p: Prepared) -> tuple:
     return (
         _safe(p.id), p.name_key, len(p.name_key), name_norm, rest_norm, _words(name_norm), _words(rest_norm),
         list(p.codes), facet["kind"], facet["category"], facet["region_code"], facet["grade"],
-        [_safe(v) for v in p.facets["record_types"]],
+        [_safe(v) for v in p.facets["record_types"]], p.risk,
     )
 
 
@@ -358,7 +359,8 @@ class PostgresBackend:
                 category {text},
                 region_code {text},
                 grade {text},
-                record_types text[] COLLATE "C" NOT NULL)""",
+                record_types text[] COLLATE "C" NOT NULL,
+                risk_rank integer NOT NULL DEFAULT 0)""",
             f'CREATE TABLE {self._name("docs" + suffix)} (id {text} NOT NULL, doc text NOT NULL)',
         ]
 
@@ -442,7 +444,8 @@ class PostgresBackend:
         if empty is not None:
             return empty
         start = min((page - 1) * per_page, MAX_WINDOW)
-        sql, params = self.search_sql(pq, filters, limit=min(per_page, MAX_WINDOW - start), offset=start)
+        sql, params = self.search_sql(pq, filters, limit=min(per_page, MAX_WINDOW - start), offset=start,
+                                      sort=search_sort(q))
         self._ensure()
         with self._conn() as conn:
             rows = conn.execute(sql, params).fetchall()
@@ -496,7 +499,8 @@ class PostgresBackend:
             params[f"f_{field}"] = value
         return " AND ".join(where), in_name, params
 
-    def search_sql(self, pq: ParsedQuery, filters: dict[str, str], limit: int, offset: int) -> tuple[str, dict]:
+    def search_sql(self, pq: ParsedQuery, filters: dict[str, str], limit: int, offset: int,
+                   sort: str = "") -> tuple[str, dict]:
         """The one statement of a search. Rows ``(grouping, value, record_types, count, NULL)``
         count the matches per facet value in one pass (GROUPING SETS; see :data:`_GROUPINGS`),
         then ``(-1, NULL, NULL, position, doc)`` are the page."""
@@ -511,17 +515,20 @@ class PostgresBackend:
             when.append(f"WHEN {' AND '.join(in_name)} THEN {ALL_IN_NAME}")
         tier = f"CASE {' '.join(when)} ELSE {ELSEWHERE} END" if when else str(ELSEWHERE)
         facets = ", ".join(FACETS)
+        # query.order_key in SQL
+        first = "coalesce(region_code, '')" if sort == "region" else "tier"
+        order = "{p}first, {p}risk_rank DESC, {p}name_len, {p}name_key, {p}id"
         sql = f"""WITH m AS MATERIALIZED (
-                SELECT id, name_key, name_len, {facets}, {tier} AS tier
+                SELECT id, name_key, name_len, risk_rank, {facets}, {tier} AS tier
                 FROM {self.entries} WHERE {where}
             ), page AS (
-                SELECT id, tier, name_len, name_key FROM m
-                ORDER BY tier, name_len, name_key, id LIMIT %(limit)s OFFSET %(offset)s
+                SELECT id, {first} AS first, risk_rank, name_len, name_key FROM m
+                ORDER BY {order.format(p="")} LIMIT %(limit)s OFFSET %(offset)s
             )
             SELECT GROUPING({facets}), coalesce({', '.join(_SCALAR_FACETS)}), record_types, count(*), NULL
               FROM m GROUP BY GROUPING SETS ((), {', '.join(f'({f})' for f in FACETS)})
             UNION ALL
-            SELECT -1, NULL, NULL, row_number() OVER (ORDER BY p.tier, p.name_len, p.name_key, p.id), d.doc
+            SELECT -1, NULL, NULL, row_number() OVER (ORDER BY {order.format(p="p.")}), d.doc
               FROM page p JOIN {self.docs} d ON d.id = p.id"""
         return sql, params
 

@@ -5,15 +5,17 @@
 - A credit-code-like or licence-number-like token matches ``codes`` exactly.
 - A CJK run matches as a substring (bigram phrase), a letter/digit word as a word prefix,
   in the name, titles or address; every term must match (AND).
-- Ranking: exact name > name prefix > all terms in the name > elsewhere; then shorter names,
-  then name, then id (stable).
+- Ranking: exact name > name prefix > all terms in the name > elsewhere; among equals the
+  riskier document first (the document's ``risk_rank``: on a serious-dishonesty list, D grade …,
+  set by the portal), then shorter names, then name, then id (stable).
+- ``sort="region"``: by region code, then riskier first, then shorter names, name, id.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .analysis import CJK, WORD, looks_like_code, normalize, normalize_code, normalize_with_map, runs
-from .base import Hit, SearchQuery, SearchResults, Segments, clamp_paging, clean_filters, sorted_facets
+from .base import Hit, SearchQuery, SearchResults, Segments, clamp_paging, clean_filters, clean_sort, sorted_facets
 
 MAX_QUERY_CHARS = 100
 MAX_TERMS = 8
@@ -74,8 +76,19 @@ def tier(pq: ParsedQuery, name_key: str, all_in_name: bool) -> int:
     return ALL_IN_NAME if all_in_name else ELSEWHERE
 
 
-def sort_key(tier_: int, name_key: str, doc_id: str) -> tuple:
-    return (tier_, len(name_key), name_key, doc_id)
+def sort_key(tier_: int, risk: int, name_key: str, doc_id: str) -> tuple:
+    return (tier_, -risk, len(name_key), name_key, doc_id)
+
+
+def region_sort_key(region: str, risk: int, name_key: str, doc_id: str) -> tuple:
+    return (region, -risk, len(name_key), name_key, doc_id)
+
+
+def order_key(sort: str, tier_: int, region: str, risk: int, name_key: str, doc_id: str) -> tuple:
+    """The position of a matching document in the order ``sort`` asks for (see above)."""
+    if sort == "region":
+        return region_sort_key(region, risk, name_key, doc_id)
+    return sort_key(tier_, risk, name_key, doc_id)
 
 
 def highlight(text: str, pq: ParsedQuery) -> Segments:
@@ -143,9 +156,14 @@ def make_hit(doc: dict, pq: ParsedQuery) -> Hit:
 
 def start_search(q: SearchQuery) -> tuple[ParsedQuery, dict[str, str], int, int, SearchResults | None]:
     """What every backend's ``search`` starts from: the parsed text, clean filters and sane
-    paging, and the empty result when there is nothing to search for (no text, no filter)."""
+    paging, and the empty result when there is nothing to search for (no text, no filter).
+    The order is ``search_sort(q)``."""
     page, per_page = clamp_paging(q.page, q.per_page)
     filters = clean_filters(q.filters)
     pq = parse_query(q.text)
     empty = SearchResults(0, page, per_page, 0, [], sorted_facets({})) if pq.is_empty and not filters else None
     return pq, filters, page, per_page, empty
+
+
+def search_sort(q: SearchQuery) -> str:
+    return clean_sort(getattr(q, "sort", ""))

@@ -22,8 +22,10 @@ filter ask for (``name_key_prefix``, ``region_code_prefix``) are indexed the sam
 
 Ranking (:func:`query.sort_key`) without scoring matches in Python: each tier (exact name,
 name prefix, all terms in the name, elsewhere) is its own query, and inside a tier tantivy
-orders by a string fast field ``sort`` = zero-padded ``len(name_key)`` + ``name_key`` +
-``id``, whose byte order is the tuple order. One aggregation gives the total and the facet
+orders by a string fast field ``sort`` = ``9 - risk_rank`` + zero-padded ``len(name_key)`` +
+``name_key`` + ``id``, whose byte order is the tuple order. ``sort="region"`` is one query
+ordered by ``sort_region`` = region code + ``\x01`` + ``sort`` (the separator sorts before
+every character of a code, so a shorter code that is a prefix comes first, as in Python). One aggregation gives the total and the facet
 counts over all matches; then tiers are asked, best first, only until the page is full.
 A multi-valued facet (``record_types``) is counted from a single-valued fast field holding
 the document's whole set, ~10x faster to aggregate than a multi-valued column.
@@ -49,6 +51,7 @@ from .analysis import CJK, WORD, normalize, runs
 from .base import (
     FACETS,
     MAX_FILTER_CHARS,
+    MAX_RISK_RANK,
     MAX_WINDOW,
     SearchQuery,
     SearchResults,
@@ -57,7 +60,7 @@ from .base import (
     sorted_facets,
 )
 from .document import Prepared, prepare
-from .query import MAX_QUERY_CHARS, ParsedQuery, make_hit, start_search
+from .query import MAX_QUERY_CHARS, ParsedQuery, make_hit, search_sort, start_search
 from .storage import IndexDirectory, IndexLocked
 
 __all__ = ["IndexLocked", "TantivyBackend"]
@@ -88,6 +91,7 @@ def make_schema() -> tantivy.Schema:
     sb.add_text_field("name_key", **raw)
     sb.add_text_field("name_key_prefix", tokenizer_name=TOKENS, index_option="basic")
     sb.add_text_field("sort", fast=True, **raw)
+    sb.add_text_field("sort_region", fast=True, **raw)
     for f in FACETS:
         sb.add_text_field(f, fast=f not in MULTI_VALUED, **raw)
         if f in MULTI_VALUED:
@@ -131,10 +135,16 @@ def grams(text: str) -> tuple[str, str, str, str]:
     return " ".join(one), " ".join(two), " ".join(three), " ".join(four)
 
 
-def sort_value(name_key: str, doc_id: str) -> str:
+def sort_value(risk: int, name_key: str, doc_id: str) -> str:
     """Byte order of this string = the order of ``query.sort_key`` within one tier
     (UTF-8 byte order is code point order; equal lengths make the concatenation safe)."""
-    return f"{len(name_key):0{_SORT_LEN_DIGITS}d}{name_key}{_valid(doc_id)}"
+    return f"{MAX_RISK_RANK - risk}{len(name_key):0{_SORT_LEN_DIGITS}d}{name_key}{_valid(doc_id)}"
+
+
+def region_sort_value(region: str, risk: int, name_key: str, doc_id: str) -> str:
+    """Byte order of this string = the order of ``query.region_sort_key``."""
+    region = _valid(region).replace("\x00", "\ufffd").replace("\x01", "\ufffd")
+    return f"{region}\x01{sort_value(risk, name_key, doc_id)}"
 
 
 def _document(p: Prepared) -> Document:
@@ -151,7 +161,8 @@ def _document(p: Prepared) -> Document:
     if p.name_key:
         doc.add_text("name_key", p.name_key)
         doc.add_text("name_key_prefix", " ".join(_prefixes(p.name_key)))
-    doc.add_text("sort", sort_value(p.name_key, p.id))
+    doc.add_text("sort", sort_value(p.risk, p.name_key, p.id))
+    doc.add_text("sort_region", region_sort_value(p.region, p.risk, p.name_key, p.id))
     for f in FACETS:
         values = [_valid(v) for v in p.facets[f]]
         for value in values:
@@ -320,17 +331,21 @@ class TantivyBackend:
         if empty is not None:
             return empty
         try:
-            return self._search(pq, filters, page, per_page)
+            return self._search(pq, filters, page, per_page, search_sort(q))
         except Exception:
             # A reader left on an index directory that a rebuild removed: reopen once.
             with self._lock:
                 self._reader_state = None
-            return self._search(pq, filters, page, per_page)
+            return self._search(pq, filters, page, per_page, search_sort(q))
 
-    def _search(self, pq: ParsedQuery, filters: dict[str, str], page: int, per_page: int) -> SearchResults:
+    def _search(self, pq: ParsedQuery, filters: dict[str, str], page: int, per_page: int,
+                sort: str = "") -> SearchResults:
         searcher = self._reader().searcher
         matched, tiers = tier_queries(self._schema, pq, filters)
         total, facets = _count(searcher, matched)
+        field = "sort"
+        if sort == "region":  # one order over every match, not per tier
+            tiers, field = [matched], "sort_region"
         start = min((page - 1) * per_page, MAX_WINDOW)
         stop = min(start + per_page, total, MAX_WINDOW)
         addresses = []
@@ -339,7 +354,7 @@ class TantivyBackend:
             if max(start, before) >= stop:  # the page is full or past the end: later tiers are not asked
                 break
             counted = i < len(tiers) - 1  # the last tier's size places nothing after it
-            found = searcher.search(query, stop - max(start, before), count=counted, order_by_field="sort",
+            found = searcher.search(query, stop - max(start, before), count=counted, order_by_field=field,
                                     order=Order.Asc, offset=max(start - before, 0))
             addresses += [address for _, address in found.hits]
             before += found.count if counted else 0

@@ -39,7 +39,7 @@ from .base import (
     sorted_facets,
 )
 from .document import Prepared, prepare
-from .query import ParsedQuery, make_hit, sort_key, start_search, tier
+from .query import ParsedQuery, make_hit, order_key, search_sort, start_search, tier
 from .storage import IndexDirectory, IndexLocked
 
 __all__ = ["IndexLocked", "WhooshBackend"]
@@ -98,7 +98,7 @@ def make_schema() -> Schema:
 
 def _fields(p: Prepared) -> dict:
     texts = {"name": p.name, "titles": p.titles, "extra": p.extra}
-    meta = [p.name_key, p.id] + [list(p.facets[f]) for f in FACETS]
+    meta = [p.name_key, p.id] + [list(p.facets[f]) for f in FACETS] + [p.risk]
     fields = {
         "id": p.id,
         "doc": json.dumps(p.doc, ensure_ascii=False),
@@ -240,13 +240,14 @@ class WhooshBackend:
         if empty is not None:
             return empty
         try:
-            return self._search(pq, filters, page, per_page)
+            return self._search(pq, filters, page, per_page, search_sort(q))
         except Exception:
             # A searcher left on an index directory that a rebuild removed: reopen once.
             self._local.state = None
-            return self._search(pq, filters, page, per_page)
+            return self._search(pq, filters, page, per_page, search_sort(q))
 
-    def _search(self, pq: ParsedQuery, filters: dict[str, str], page: int, per_page: int) -> SearchResults:
+    def _search(self, pq: ParsedQuery, filters: dict[str, str], page: int, per_page: int,
+                sort: str = "") -> SearchResults:
         searcher = self._searcher()
         reader = searcher.reader()
         matched, in_name = _match(reader, pq, filters)
@@ -254,11 +255,15 @@ class WhooshBackend:
         counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
         ranked = []
         for d in matched:
-            name_key, doc_id, *facet_values = json.loads(meta_column[d])
+            name_key, doc_id, *rest = json.loads(meta_column[d])
+            facet_values = rest[:len(FACETS)]
+            risk = rest[len(FACETS)] if len(rest) > len(FACETS) else 0  # an index from before risk_rank
             for f, values in zip(FACETS, facet_values, strict=False):
                 for v in values:
                     counts[f][v] = counts[f].get(v, 0) + 1
-            ranked.append((sort_key(tier(pq, name_key, d in in_name), name_key, doc_id), d))
+            region = facet_values[FACETS.index("region_code")]
+            ranked.append((order_key(sort, tier(pq, name_key, d in in_name), region[0] if region else "", risk,
+                                     name_key, doc_id), d))
         ranked.sort()
         total = len(ranked)
         start, stop = page_slice(total, page, per_page)

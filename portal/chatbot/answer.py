@@ -108,6 +108,8 @@ class Chatbot:
         if name == "facility":
             answer, ctx2 = self._facility(intent, raw, text, ctx, env)
             if answer is not None:
+                if intent.medical:
+                    answer.text += "\n" + MEDICAL_NOTE
                 return answer, ctx2
             # a guessed name matched nothing: answer the topic instead
             name = {"grade": "grade", "objection": "objection", "repair": "repair"}.get(intent.topic, "policy")
@@ -130,6 +132,8 @@ class Chatbot:
             return self._greeting(intent.reason), ctx
         if name == "out_of_scope":
             return self._out_of_scope(text), ctx
+        if name == "foreign_language":
+            return self._foreign_language(env), ctx
         return self._policy(intent, text, env), _with_topic(ctx, intent.topic, "")
 
     # -- citations and links ------------------------------------------------------------------
@@ -348,7 +352,7 @@ class Chatbot:
             "positive": [good_part or ["暂无表彰奖励等增信信息。"], [grade_line]],
             "licence": [basic_part or ["暂无公示的许可、承诺等基础信息。"], [grade_line]],
         }.get(aspect, [[grade_line], bad_part, good_part])
-        lines = [head] + [line for block in order for line in block]
+        lines = [head] + _risk_lines(doc) + [line for block in order for line in block]
         lines.append("以上为依法公开且在公示期内的信息；详情请查看机构页面。")
         refs: list[Ref] = []
         refs += refs_for(self.kb.regulations, grade.article if grade else p.grades[0].article)
@@ -455,6 +459,14 @@ class Chatbot:
                     f"需要人工服务请拨打 {p.hotline}。")
         return Answer(text=text, intent="greeting")
 
+    def _foreign_language(self, env: Env) -> Answer:
+        """A question in another language: a short bilingual reply, the hotline, the search page."""
+        p = self.profile
+        text = (f"本服务仅以中文答复。请用中文提问，或拨打人工服务热线 {p.hotline}。\n"
+                f"This service answers in Chinese only. Please ask in Chinese, or call the hotline {p.hotline}. "
+                "You can also search a facility by its name or credit code on the search page.")
+        return Answer(text=text, links=self.links(("search",), env), intent="foreign_language", handoff=True)
+
     def _out_of_scope(self, text: str) -> Answer:
         p = self.profile
         medical = re.search(r"吃什么药|吃药|症状|治疗|怎么治|头疼|头痛|发烧|感冒|咳嗽|看病|挂号|预约", text)
@@ -486,6 +498,19 @@ class Chatbot:
         return Answer(text=reply.text, citations=self.citations(refs, env) or answer.citations, links=answer.links,
                       intent=answer.intent, handoff=answer.handoff, notice=answer.notice, generated=True,
                       passages=answer.passages)
+
+
+#: Added to a facility answer when the question was whether to go there for treatment (issue #13).
+MEDICAL_NOTE = ("提示：以上是该机构依法公示的信用信息，不构成医疗建议；是否就医、去哪里就医，"
+                "请根据自身病情咨询医生或拨打当地卫生健康部门电话。")
+
+
+def _risk_lines(doc: dict) -> list[str]:
+    """What the facility page says first (its public risk summary, ``domain.risk``), when there is
+    a current reason for concern: on a serious-dishonesty list, licence revoked, penalties …"""
+    risk = doc.get("risk") or {}
+    items = [i.get("text", "") for i in risk.get("items", ()) if i.get("level") in ("bad", "warn")]
+    return ["当前提示：" + "；".join(items) + "。"] if items else []
 
 
 def _grade_line(doc: dict, grade) -> str:

@@ -57,6 +57,30 @@ _OFF_TOPIC = re.compile(
     r"|办身份证|结婚|离婚|违章|驾照|高考|考研|工资多少|菜谱|做饭|减肥|恋爱|星座|算命|明星|新闻|比分"
 )
 
+# "X医院能去看病吗": whether to go there. Answered with X's public credit status and the note that
+# this is no medical advice (issue #13); "怎么挂号" stays out of scope.
+_GO_THERE = re.compile(
+    r"(能|可以|能不能|可不可以|敢|放心|值得|适合)(去)?(看病|就医|就诊|治病|看牙|看)"
+    r"|去(看病|就医|就诊|治病)|看病(靠谱|安全|放心|行不行|好不好)|靠不靠谱|安不安全|能去吗|可以去吗|能不能去"
+)
+
+# --- another language -------------------------------------------------------------------------------
+_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def is_foreign(text: str) -> bool:
+    """A question in another language (issue #13): Japanese kana or Korean, or at least two words of
+    letters without any Chinese character. Codes (letters with digits), "ok" and "hi" are not."""
+    if len(_KANA_HANGUL.findall(text)) >= 2:
+        return True
+    if any(is_cjk(c) for c in text):
+        return False
+    prose = re.sub(r"<[^<>]*>", " ", text)  # markup is not a language ("<script>…": out of scope)
+    words = [w for w in _LETTER_WORD.findall(prose) if not _KANA_HANGUL.search(w)]
+    return len(words) >= 2 or any(len(w) >= 8 for w in words)
+
+
 # --- topics ---------------------------------------------------------------------------------------
 TOPIC_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
     "objection": (("异议", 4), ("申诉", 2.5), ("有误", 2), ("错误", 1.5), ("写错", 2.5), ("搞错", 2.5), ("弄错", 2.5),
@@ -164,6 +188,7 @@ class Intent:
     on: date | None = None
     case: str = ""  # objection | repair | serious_list
     reason: str = ""  # refusal: injection | id_number | personal | non_public; greeting: empty
+    medical: bool = False  # facility: "能去看病吗" (the answer adds: no medical advice)
     scores: dict[str, float] = field(default_factory=dict)
 
 
@@ -354,11 +379,15 @@ def classify(text: str, *, today: date, context_topic: str = "", has_context_fac
         return Intent("greeting", reason="empty")
     if (refusal := _refusal(text)) is not None:
         return refusal
+    if is_foreign(text) and not (_GREETING.fullmatch(text) or len(text) <= 3):
+        return Intent("foreign_language")
     if _HANDOFF.search(text):
         return Intent("handoff")
     scores = topic_scores(text)
     if (deadline := _deadline(text, today, context_topic, scores)) is not None:
         return deadline
+    if _GO_THERE.search(text) and (name := facility_name(text)):
+        return Intent("facility", facility_query=name, medical=True, scores=scores)
     if _OFF_TOPIC.search(text) and not _DOMAIN.search(text):
         return Intent("out_of_scope")
     fee = bool(_FEE.search(text))

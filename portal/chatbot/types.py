@@ -7,7 +7,7 @@ from typing import Protocol
 from .articles import Ref
 
 INTENTS = ("policy", "objection", "repair", "fee", "deadline", "facility", "grade", "refusal", "handoff",
-           "greeting", "out_of_scope")
+           "greeting", "out_of_scope", "foreign_language")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,22 @@ from __future__ import annotations
 
 import click
 
-from . import api_clients, audit, backup, cases, data, db, draws, grading, index, notify, plates, server, staff
+from . import (
+    api_clients,
+    audit,
+    backup,
+    cases,
+    data,
+    db,
+    draws,
+    grading,
+    index,
+    notify,
+    plates,
+    server,
+    staff,
+    supervision,
+)
 
 
 @click.group(help="医疗卫生信用信息公示平台 命令行工具")
@@ -18,6 +33,6 @@ def main() -> None:
 for _command in (db.db, data.demo, data.import_cmd, data.bootstrap, index.index, index.expire, grading.grade,
                  grading.grade_exclude, grading.grade_exclusions_cmd, audit.audit, server.serve, plates.plates,
                  staff.staff, cases.cases, cases.calendar, draws.draw, backup.backup_cmd, backup.restore_cmd, notify.notify,
-                 api_clients.api_client):
+                 supervision.lists_cmd, supervision.warnings_cmd, supervision.commitments_cmd, api_clients.api_client):
     main.add_command(_command)
 del _command

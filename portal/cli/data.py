@@ -66,7 +66,11 @@ def bootstrap(subjects: int, seed: int) -> None:
             with progress(subjects, "生成演示数据") as bar:
                 load_demo(rt.context(session, "cli:bootstrap"), subjects, seed, progress=bar.update)
             session.commit()
-        if rt.backend.count() == 0:
+        try:
+            stale = rt.backend.count() == 0
+        except RuntimeError:  # built by an earlier version (a schema change, e.g. #13's sort fields)
+            stale = True
+        if stale:
             total = session.execute(select(func.count()).select_from(Subject)).scalar_one()
             with progress(total, "建立索引") as bar:
                 indexing.rebuild(session, rt.backend, rt.today(), rt.profile, progress=running(bar))

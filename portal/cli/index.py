@@ -48,6 +48,70 @@ def index_status() -> None:
                    f"最近更新：{indexing.get_state(session, 'index_updated_at') or '—'}")
 
 
+@index.command("follow", help="本节点的索引按自己的游标跟随数据库的索引任务日志（每个节点一个，SEARCH_URL 指向本节点的索引）")
+@click.option("--node", required=True, help="节点名称（每个 Web 节点唯一，如主机名）")
+@click.option("--once", is_flag=True, help="追上日志后退出（供 systemd 定时器或 cron 运行）")
+@click.option("--interval", default=0.5, show_default=True, help="追上后再次检查的间隔（秒）")
+def index_follow(node: str, once: bool, interval: float) -> None:
+    """A node not yet registered joins at the log's head and rebuilds its index from the
+    database first; then it applies the log after its cursor (``services.index_log``)."""
+    import time
+
+    from sqlalchemy import func, select
+
+    from ..models import Subject
+    from ..services import index_log, indexing
+
+    node = node.strip()[:64]
+    if not node:
+        raise click.BadParameter("节点名称不能为空", param_hint="--node")
+    rt = load_runtime()
+    with open_session(rt) as session:
+        if session.get(index_log.IndexCursor, node) is None:
+            index_log.register(session, node)
+            session.commit()  # the rebuild below reads everything up to this position, or later
+            total = session.execute(select(func.count()).select_from(Subject)).scalar_one()
+            with progress(total, f"节点 {node} 首次建立索引") as bar:
+                indexing.rebuild_index_only(session, rt.backend, rt.today(), rt.profile, progress=running(bar))
+        applied = 0
+        while True:
+            n = index_log.follow_once(session, node, rt.backend, rt.today(), rt.profile)
+            applied += n
+            if n:
+                continue
+            index_log.prune(session)
+            if once:
+                break
+            time.sleep(interval)
+    click.echo(f"节点 {node}：已应用 {applied} 个索引任务")
+
+
+@index.command("nodes", help="跟随索引任务日志的节点及其进度")
+def index_nodes() -> None:
+    from ..services import index_log
+
+    rt = load_runtime()
+    with open_session(rt) as session:
+        rows = index_log.nodes(session)
+    if not rows:
+        click.echo("没有已登记的索引节点")
+    for r in rows:
+        click.echo(f"{r['node']}：位置 {r['position']} / {r['head']}，待应用 {r['behind']}，最近推进 {r['updated_at']:%Y-%m-%d %H:%M:%S}")
+
+
+@index.command("forget", help="注销不再使用的索引节点（否则任务日志不会被清理）")
+@click.argument("node")
+def index_forget(node: str) -> None:
+    from ..services import index_log
+
+    rt = load_runtime()
+    with open_session(rt) as session:
+        gone = index_log.forget(session, node)
+        session.commit()
+        pruned = index_log.prune(session)
+    click.echo(f"已注销节点 {node}，清理任务 {pruned} 个" if gone else f"没有名为 {node} 的节点")
+
+
 @click.command(help="处理公示期届满的信息：移出索引（每日运行）")
 def expire() -> None:
     from ..services import indexing

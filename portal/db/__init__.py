@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .. import public_version  # noqa: F401  (registers the public-data-version session events)
 from ..models import AuditEvent
+from . import log_order
 
 
 class AppendOnlyViolation(RuntimeError):
@@ -24,6 +25,7 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     engine = create_engine(url, **kwargs)
+    log_order.install(engine)  # the index outbox's commit order (services.index_log)
     if url.startswith("sqlite"):
 
         @event.listens_for(engine, "connect")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
+from ..domain.plates import LIVE_CAPTION, printed_grade_line
 from ..services.verifiable import cjk_font  # one CJK font for every portal PDF
 from .qr import QUIET, QrMatrix, qr_svg_path
 
@@ -119,11 +120,11 @@ def layout(card: PlateCard, size: str = "A6", measure: Callable[[str, float], fl
     qr_y = y - fs * 0.6 + 2
     qr_x = (W - qr_size) / 2
     y = qr_y + qr_size + 4.5
-    lines.append(TextLine("扫码查看信用信息", W / 2, y, 5.0, True, BRAND))
+    lines.append(TextLine(LIVE_CAPTION, W / 2, y, 5.0, True, BRAND))
     y += 7.0
     if card.grade_letter:
-        label = f"（{card.grade_label}）" if card.grade_label else ""
-        lines.append(TextLine(f"{card.grade_year} 年度信用等级 {card.grade_letter}{label}", W / 2, y, 4.2, True))
+        lines.append(TextLine(printed_grade_line(card.grade_letter, card.grade_year, card.grade_label), W / 2, y,
+                              4.2, True))
         y += 6.0
     foot = H - 6.0
     lines.append(TextLine(f"编号 {card.plate_no}　发牌日期 {card.issued_on.isoformat()}", W / 2, foot, 3.0))

@@ -56,6 +56,28 @@ PROVINCE_CODES = {
 }
 
 
+#: What a plate prints under its QR code when the profile prints no grade (issue #13: a grade on
+#: the door goes stale the day a penalty arrives and every January; 淮安 三（七） asks that the scan
+#: shows 基本信息、行政处罚信息和信用级别, not that the plate prints the grade).
+LIVE_CAPTION = "扫码查看实时信用信息"
+
+
+def printed_grade_line(letter: str, year: int, label: str = "") -> str:
+    """The grade line of a plate that prints one: always with the year it rates."""
+    return f"{year} 年度信用等级 {letter}" + (f"（{label}）" if label else "")
+
+
+def needs_reprint(shows_grade: bool, printed: tuple[str, int | None] | None,
+                  current: tuple[str, int] | None) -> bool:
+    """Whether a plate's print is out of date (issue #13, "offer reprinting after each grading").
+
+    ``printed``: ``(letter, year)`` the plate was last printed with, ``None`` if it printed no
+    grade or was never printed since grades were recorded; ``current``: the grade in force.
+    A profile that prints grades wants the current one on the door; one that prints none wants
+    a plate that shows none (a plate printed with a grade before the profile changed is stale)."""
+    return printed != (current if shows_grade else None)
+
+
 def _b32(raw: bytes) -> str:
     return base64.b32encode(raw).decode().rstrip("=")
 

@@ -73,6 +73,37 @@ def risk_summary(subject: dict, records: list[dict], today: date) -> dict:
             "counts": {"listed": len(listed), **counts, "cases": sum(markers.values())}}
 
 
+#: The grades a search hit flags (``templates/public/_results.html``): D of an A–D scale, D and E
+#: of an A–E one.
+POOR_GRADES = ("D", "E")
+
+
+def search_rank(risk: dict, grade: str | None) -> int:
+    """How far up a search hit moves among equally good matches (issue #13: "risk first among
+    equals"): 3 on a serious-dishonesty list / 失信黑名单, 2 with a poor grade (D, E), 1 with
+    another serious reason (licence revoked or expired, a current 严重 penalty), else 0.
+    ``risk`` is :func:`risk_summary`'s result, so only public information moves a hit."""
+    if risk.get("counts", {}).get("listed"):
+        return 3
+    if grade in POOR_GRADES:
+        return 2
+    return 1 if risk.get("level") == BAD else 0
+
+
+def interim_notice(records: list[dict], graded_on: date | None, grade_year: int | None) -> str:
+    """"评定后有新增失信信息" (issue #13, where the profile's ``display.interim_notice`` allows it):
+    public adverse records in force that arrived after the grade was made. The grade itself does
+    not change until the next grading (湖南 第十八条); this only says that it is older than them."""
+    if graded_on is None or grade_year is None:
+        return ""
+    newer = [r for r in records if r.get("info_class") in (InfoClass.DISHONEST, InfoClass.SERIOUS)
+             and (r.get("publish_from") or r.get("decided_on") or graded_on) > graded_on]
+    if not newer:
+        return ""
+    return (f"评定后有新增失信信息：{grade_year} 年度等级评定（{graded_on}）之后新增 {len(newer)} 条，"
+            "将在下一年度评定中体现，请以上方风险提示和下方公示信息为准。")
+
+
 def grade_note(year: int | None, computed: date | datetime | None) -> str:
     """What a yearly grade means in time: which year it rates, when it was made, and that later
     information counts only at the next grading (湖南 第十八条: fixed for the previous year)."""

@@ -8,14 +8,23 @@ from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双
 from .grade import Grade, GradingCycle, GradingExclusion, GradingResult
 from .import_staging import ImportStaging
 from .notify import NoticeOutbox, NotifyContact
-from .ops import HolidayOverride, IndexJob, State
+from .ops import HolidayOverride, IndexCursor, IndexJob, State
 from .plate import Plate, PlateScanDay
 from .provision import ProviderUpload, RecordDraft
 from .record import CreditRecord
 from .subject import Subject
+from .supervision import (  # noqa: F401 (issue 16: lists, warnings, commitments)
+    Commitment,
+    Complaint,
+    EarlyWarning,
+    ListCase,
+    ListDocument,
+    ListEvent,
+    SelfDeclaration,
+)
 from .throttle import LoginThrottle
 
-__all__ = ["ApiClient", "ApiIdempotency", "ApiToken", "AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexJob", "State", "Subject",
+__all__ = ["ApiClient", "ApiIdempotency", "ApiToken", "AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexCursor", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle",
            "NoticeOutbox", "NotifyContact",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -21,8 +21,22 @@ class IndexJob(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+    # The job's place in the outbox log, in commit order (``services.index_log``): on SQLite the
+    # id (one writer at a time); on PostgreSQL assigned at commit under a lock.
+    seq: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_index_jobs_pending", "done_at", "id"),)
+    __table_args__ = (Index("ix_index_jobs_pending", "done_at", "id"), Index("ix_index_jobs_seq", "seq", unique=True))
+
+
+class IndexCursor(Base):
+    """How far one search node's own index has applied the outbox log (``index follow``)."""
+
+    __tablename__ = "index_cursors"
+
+    node: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    registered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class HolidayOverride(Base):

@@ -32,6 +32,10 @@ class Plate(Base):
     # The QR code rendered once for ``qr_url`` (packed module matrix), never per scan.
     qr_url: Mapped[str] = mapped_column(String(300), default="")
     qr_modules: Mapped[str] = mapped_column(Text, default="")
+    # The grade the plate was last printed with (when the profile prints one): a plate whose
+    # printed grade is not the grade in force is offered for reprinting (issue #13).
+    printed_grade: Mapped[str] = mapped_column(String(4), default="", server_default="")
+    printed_grade_year: Mapped[int | None] = mapped_column(Integer)
 
     subject: Mapped[Subject] = relationship()
     replaced_by: Mapped[Plate | None] = relationship(remote_side=[id])

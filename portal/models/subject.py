@@ -35,6 +35,10 @@ class Subject(Base):
     source_key: Mapped[str | None] = mapped_column(String(40), unique=True)  # demo / import key
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # The public data version of the last change scoped to this subject (its records, grades,
+    # plates, cases): a cached page of it stays valid across other subjects' changes
+    # (``public_version``, ``web.page_cache``). Written on a bare connection, never by the ORM.
+    public_stamp: Mapped[str | None] = mapped_column(String(16))
 
     employer: Mapped[Subject | None] = relationship(remote_side=[id])
 

@@ -59,6 +59,7 @@ from .model import (
     Transition,
     mmdd_valid,
 )
+from .supervision import build_commitments, build_lists, build_warnings
 
 PROFILE_DIR = Path(__file__).resolve().parent
 _ID = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -313,12 +314,15 @@ class _Builder:
         repair = self.repair(t.table("repair"), role_codes)
         display = self.display(t.table("display"))
         dishonesty = self.dishonesty(t.table("dishonesty", required=False))
+        supervision = {"lists": build_lists(t.table("lists", required=False), letters),  # issue 16
+                       "warnings": build_warnings(t.table("warnings", required=False)),
+                       "commitments": build_commitments(t.table("commitments", required=False))}
         provision = self.provision(t.table("provision", required=False))
         t.done()
         return Profile(**head, default_region=default_region, regions=regions, roles=roles, grading=grading,
                        grades=grades, scoring=scoring, inspection=inspection, publication=publication,
                        objection=objection, repair=repair, display=display, dishonesty=dishonesty,
-                       provision=provision)
+                       provision=provision, **supervision)
 
     # -- regions -------------------------------------------------------------------------
     def regions(self, tables: list[_Table]) -> tuple[Region, ...]:
@@ -688,8 +692,10 @@ class _Builder:
         return p
 
     def display(self, t: _Table) -> Display:
-        d = Display(plate_shows_grade=t.bool("plate_shows_grade"), case_markers=t.bool("case_markers"),
+        # absent: plates print "扫码查看实时信用信息", no grade (issue #13)
+        d = Display(plate_shows_grade=t.bool("plate_shows_grade", required=False, default=False), case_markers=t.bool("case_markers"),
                     assurance_level_for_private=t.str("assurance_level_for_private", choices=ASSURANCE_LEVELS),
+                    interim_notice=t.bool("interim_notice", required=False, default=False),
                     **t.cited())
         t.done()
         return d

@@ -331,6 +331,7 @@ class Display(Cited):
     plate_shows_grade: bool
     case_markers: bool
     assurance_level_for_private: str
+    interim_notice: bool = False  # "评定后有新增失信信息" beside the grade (issue #13)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -391,6 +392,11 @@ class Profile:
     # How a receipt on a non-working day is counted (portal.domain.workdays.RECEIPT_RULES):
     # "day_zero" (民法典 第二百零一条, the default) or "next_working_day".
     receipt_on_non_working_day: str = "day_zero"
+    # Supervision workflows (issue 16; portal.profiles.supervision): ListRules, WarningRules,
+    # CommitmentRules, or None when a custom profile leaves the section out.
+    lists: Any = None
+    warnings: Any = None
+    commitments: Any = None
     source: Path | None = field(default=None, compare=False)
 
     # -- regions -------------------------------------------------------------------------
@@ -471,6 +477,7 @@ class Profile:
             found.append(self.objection.serious_list)
         if self.dishonesty is not None:
             found.append(self.dishonesty)
+        found += [s for s in (self.lists, self.warnings, self.commitments) if s is not None]
         if self.provision is not None:
             found += [self.provision, *self.provision.catalogue]
         return found

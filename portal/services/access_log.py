@@ -23,6 +23,7 @@ ACCESS_ACTIONS = (PRIVATE_VIEW, "subject.reveal_code")
 WHAT_LABELS = {
     "page": "查看全部信用信息",
     "report": "下载信用报告",
+    "report_copy": "再次下载已出具的信用报告",
     "access_log": "查看访问记录",
     "authorisations": "查看书面授权",
     "code": "查看完整证件号码",

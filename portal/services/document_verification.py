@@ -35,11 +35,18 @@ def verify_document(ctx: ServiceContext, doc_no: str, token: str, pdf: bytes | N
     the day of issue, the hash and — for an organisation — its name; nothing else."""
     doc_no = (doc_no or "")[:32]
     doc = ctx.session.execute(select(CaseDocument).where(CaseDocument.doc_no == doc_no)).scalar_one_or_none()
+    if doc is not None:
+        subject, label = ctx.session.get(Subject, ctx.session.get(Case, doc.case_id).subject_id), KIND_LABELS[doc.kind]
+    else:  # a list procedure's notice or decision (issue 16), numbered the same way
+        from .list_documents import KIND_LABELS as LIST_LABELS
+        from .list_documents import find_for_verification
+
+        found = find_for_verification(ctx, doc_no)
+        doc, subject = found if found else (None, None)
+        label = LIST_LABELS[doc.kind] if doc is not None else ""
     if doc is None or not token_matches(doc.verify_token, token):
         return DocumentVerification(False, doc_no)
-    case = ctx.session.get(Case, doc.case_id)
-    subject = ctx.session.get(Subject, case.subject_id)
     name = subject.name if subject.kind == SubjectKind.ORG else ""
     matches = None if pdf is None else sha256(pdf) == doc.sha256
-    return DocumentVerification(True, doc.doc_no, KIND_LABELS[doc.kind], doc.issued_on, china_time(doc.generated_at),
+    return DocumentVerification(True, doc.doc_no, label, doc.issued_on, china_time(doc.generated_at),
                                 name, doc.sha256, matches)

@@ -31,7 +31,7 @@ from .calendar import load_calendar
 from .context import ServiceContext
 from .errors import ServiceError
 from .grading import explanation_json
-from .indexing import enqueue, grade_in_force
+from .indexing import enqueue, grade_in_force, latest_grades
 
 BATCH = 2000
 STATEMENT_LIMIT = 2000
@@ -87,11 +87,7 @@ def _notify(ctx: ServiceContext, subject_id: int, text: str) -> None:
 
 def _letters_in_force(ctx: ServiceContext, ids: list[int]) -> dict[int, Grade]:
     """The formal grade in force today for each subject (as ``latest_grade``), in one query."""
-    out: dict[int, Grade] = {}
-    for g in ctx.session.execute(select(Grade).where(Grade.subject_id.in_(ids), grade_in_force(ctx.today.year, ctx.today))
-                                 .order_by(Grade.year)).scalars():
-        out[g.subject_id] = g  # ascending: the newest wins
-    return out
+    return latest_grades(ctx.session, ids, ctx.today)
 
 
 # --- the scheduler's verb ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..domain.disclosure import public_subject, public_view
-from ..domain.risk import risk_summary
+from ..domain.risk import risk_summary, search_rank
 from ..domain.vocab import SubjectKind
 from ..models import CreditRecord, Grade, IndexJob, State, Subject
 from ..models.base import utcnow
@@ -43,6 +43,15 @@ def latest_grade(session: Session, subject_id: int, today: date) -> Grade | None
                                            "today": today}).scalar_one_or_none()
 
 
+def latest_grades(session: Session, subject_ids: list[int], today: date) -> dict[int, Grade]:
+    """:func:`latest_grade` for a batch of subjects, in one query (formal grades in force only)."""
+    grades: dict[int, Grade] = {}
+    for g in session.execute(select(Grade).where(Grade.subject_id.in_(subject_ids), grade_in_force(today.year, today))
+                             .order_by(Grade.year)).scalars():
+        grades[g.subject_id] = g  # ascending order: the newest wins
+    return grades
+
+
 def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: Grade | None,
                      today: date, region_name: str = "", employer_name: str = "", *, profile) -> dict | None:
     """The search document of one subject, from public views only; ``None`` = not searchable."""
@@ -55,6 +64,7 @@ def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: G
     public.sort(key=lambda v: v["decided_on"], reverse=True)
     codes = [c for c in (view["credit_code"], view["licence_no"]) if c]
     ends = [v["publish_until"] for v in public if v["publish_until"]]
+    risk = risk_summary(view, public, today)
     return {
         "id": subject.public_id,
         "kind": subject.kind,
@@ -74,7 +84,8 @@ def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: G
         "updated_on": today.isoformat(),
         # the first day the document is stale because a window ended (defence in depth)
         "stale_after": min(ends).isoformat() if ends else "",
-        "risk": risk_summary(view, public, today),  # what a hit says first (issue #13)
+        "risk": risk,  # what a hit says first (issue #13)
+        "risk_rank": search_rank(risk, grade.letter if grade else ""),
     }
 
 
@@ -90,10 +101,7 @@ def build_documents(session: Session, subject_ids: list[int], today: date, profi
     for r in session.execute(select(CreditRecord).where(CreditRecord.subject_id.in_(subject_ids),
                                                         CreditRecord.is_current.is_(True))).scalars():
         records[r.subject_id].append(r)
-    grades: dict[int, Grade] = {}
-    for g in session.execute(select(Grade).where(Grade.subject_id.in_(subject_ids), grade_in_force(today.year, today))
-                             .order_by(Grade.year)).scalars():
-        grades[g.subject_id] = g  # ascending order: the newest wins
+    grades = latest_grades(session, subject_ids, today)
     employer_ids = {s.employer_id for s in subjects if s.employer_id}
     employers = dict(session.execute(select(Subject.id, Subject.name).where(Subject.id.in_(employer_ids))).all()) if employer_ids else {}
     out: dict[int, dict | None] = {sid: None for sid in subject_ids}
@@ -163,6 +171,14 @@ def iter_documents(session: Session, today: date, profile, batch: int = 2000) ->
                 yield doc
         last = ids[-1]
         session.expunge_all()
+
+
+def rebuild_index_only(session: Session, backend, today: date, profile,
+                       progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild one node's own index from the database without touching the shared job table
+    (a follower node: ``index_log``; its cursor, not ``done_at``, says what it applied)."""
+    session.commit()
+    return backend.rebuild(iter_documents(session, today, profile), progress)
 
 
 def rebuild(session: Session, backend, today: date, profile, progress: Callable[[int], None] | None = None) -> int:

@@ -34,7 +34,7 @@ from ..permissions import require_plate_manager
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
-from .indexing import latest_grade
+from .indexing import latest_grade, latest_grades
 
 log = logging.getLogger(__name__)
 
@@ -484,8 +484,41 @@ def plate_matrix(plate: Plate, base_url: str) -> tuple[str, QrMatrix]:
     return url, matrix
 
 
+def shows_grade(profile) -> bool:
+    """Whether this deployment prints the grade on plates (profile ``display.plate_shows_grade``)."""
+    return bool(getattr(getattr(profile, "display", None), "plate_shows_grade", False))
+
+
+def plates_to_reprint(session: Session, profile, region: str | None, today: date,
+                      limit: int = 2000) -> list[dict]:
+    """Active plates whose printed grade is not the grade in force (issue #13: reprint after each
+    grading; ``domain.plates.needs_reprint``), up to ``limit``, in number order. Each row:
+    ``{"plate", "printed": (letter, year) | None, "current": (letter, year) | None}``. The caller
+    (a staff page behind ``can_manage_plates`` and the region check) shows them."""
+    from sqlalchemy.orm import selectinload
+
+    out: list[dict] = []
+    q = plates_query(region, None).options(selectinload(Plate.subject))
+    offset, chunk = 0, 500
+    wants_grade = shows_grade(profile)
+    while len(out) < limit:
+        plates = list(session.execute(q.offset(offset).limit(chunk)).scalars())
+        if not plates:
+            break
+        offset += chunk
+        grades = latest_grades(session, [p.subject_id for p in plates], today) if wants_grade else {}
+        for plate in plates:
+            g = grades.get(plate.subject_id)
+            current = (g.letter, g.year) if g is not None else None
+            printed = (plate.printed_grade, plate.printed_grade_year) if plate.printed_grade else None
+            if rules.needs_reprint(wants_grade, printed, current):
+                out.append({"plate": plate, "printed": printed, "current": current})
+    return out[:limit]
+
+
 def plate_card(session: Session, profile, plate: Plate, base_url: str, today: date) -> PlateCard:
-    """What is printed on a plate: public registration data only."""
+    """What is printed on a plate: public registration data only, and the grade with its year
+    when the profile prints one (recorded on the plate, so a later grading offers a reprint)."""
     subject = session.get(Subject, plate.subject_id)
     view = public_subject(subject, today)
     if view is None:
@@ -493,12 +526,13 @@ def plate_card(session: Session, profile, plate: Plate, base_url: str, today: da
     url, matrix = plate_matrix(plate, base_url)
     letter = year = None
     label = ""
-    if getattr(getattr(profile, "display", None), "plate_shows_grade", False):
+    if shows_grade(profile):
         grade = latest_grade(session, subject.id, today)
         if grade is not None:
             letter, year = grade.letter, grade.year
             info = profile.grade(grade.letter)
             label = info.label if info else ""
+    plate.printed_grade, plate.printed_grade_year = letter or "", year  # the caller commits
     return PlateCard(plate_no=plate.plate_no, url=url, matrix=matrix, unit_name=view["name"],
                      issued_on=plate.issued_on, portal_name=profile.portal_name, authority=profile.authority,
                      grade_letter=letter, grade_year=year, grade_label=label)

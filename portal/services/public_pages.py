@@ -68,6 +68,8 @@ def facility_view(session, profile, subject: Subject, today: date) -> dict | Non
         v["case_marker"] = markers.get(r.lineage_id)
         if v["info_class"] in (InfoClass.DISHONEST, InfoClass.SERIOUS):
             v["repair_from"] = repair_possible_from(r, profile)
+            # "已可申请" once the day has come, not a date in the past (issue #13)
+            v["repair_open"] = bool(v["repair_from"] and v["repair_from"].on and v["repair_from"].on <= today)
         public.append(v)
     public.sort(key=lambda v: v["decided_on"], reverse=True)
     if view["kind"] == "person" and not public:
@@ -76,7 +78,7 @@ def facility_view(session, profile, subject: Subject, today: date) -> dict | Non
     return {"subject": view, "groups": {c: [v for v in public if v["info_class"] == c] for c in InfoClass},
             "grade": grade_view(grade), "grade_info": profile.grade(grade.letter) if grade else None,
             "region": profile.region(subject.region_code),
-            "risk": public_risk(session, view, public, grade, today)}  # what the page says first (#13)
+            "risk": public_risk(session, view, public, grade, today, profile)}  # what the page says first (#13)
 
 
 def _banners(plate: Plate, current: Plate | None, subject: Subject) -> list[dict]:
@@ -120,6 +122,9 @@ def scan_view(session, profile, token: str, today: date) -> dict | None:
     current = current_plate(session, plate) if plate.replaced_by_id else None
     view = context["subject"]
     return {**context,
+            # for the page cache, not the page: the subject and its public stamp, read in the first
+            # query, before the page's content (web.page_cache)
+            "cache_scope": {"subject_id": subject.id, "stamp": subject.public_stamp or ""},
             "plate": {"id": plate.id, "plate_no": plate.plate_no, "issued_on": plate.issued_on},
             "banners": _banners(plate, current, subject),
             "valid": plate.status == PlateStatus.ACTIVE and subject.status == SubjectStatus.ACTIVE,

@@ -4,7 +4,8 @@ subject's own report (``services.reports``: ``/verify/report/<no>``).
 
 The content is exactly what the public facility page shows (``public_pages.facility_view``:
 public views through the privacy boundary, never a record the public may not see). A report is
-issued per public data version and day (``portal.public_version``; a publication window can end
+issued per version of this organisation's public data and day (``portal.public_version``: the
+global version and the organisation's own stamp; a publication window can end
 at midnight without a write) and kept byte for byte, so asking again about an unchanged
 organisation returns the same numbered report instead of a new row each time. Natural persons
 (doctors …) get no public report: their page shows records only while they are public, and a
@@ -33,8 +34,14 @@ SECTIONS = ((InfoClass.SERIOUS, "严重失信信息"), (InfoClass.DISHONEST, "�
             (InfoClass.POSITIVE, "表彰奖励与增信信息"), (InfoClass.BASIC, "许可、承诺与基础信息"))
 
 
-def _version_key(ctx: ServiceContext) -> str:
-    return f"{public_version.read(ctx.session.connection()) or '-'}@{ctx.today.isoformat()}"
+def _version_key(ctx: ServiceContext, subject: Subject) -> str:
+    """What this organisation's public data depends on: the global public data version (its own
+    row, anything not scoped), its own stamp (its records, grades, plates, cases) and the day;
+    a change to another organisation keeps its report (``public_version``: scoped changes)."""
+    conn = ctx.session.connection()
+    _, global_version = public_version.read_both(conn)
+    stamp = public_version.subject_stamp(conn, subject.id)
+    return f"{global_version or '-'}:{stamp or '-'}@{ctx.today.isoformat()}"
 
 
 def _issued(ctx: ServiceContext, subject: Subject, key: str) -> Report | None:
@@ -46,10 +53,10 @@ def public_report(ctx: ServiceContext, subject: Subject, base_url: str) -> Repor
     """The organisation's public report for today's public data (issued on first request)."""
     if subject.kind != SubjectKind.ORG:
         raise ServiceError(NO_PERSON_REPORT, "subject", 404)
+    key = _version_key(ctx, subject)  # before the view: a change in between gives a newer key next time
     view = facility_view(ctx.session, ctx.profile, subject, ctx.today)
     if view is None:
         raise ServiceError("未找到该主体。", "subject", 404)
-    key = _version_key(ctx)
     found = _issued(ctx, subject, key)
     if found is not None:
         return found
@@ -67,6 +74,22 @@ def public_report(ctx: ServiceContext, subject: Subject, base_url: str) -> Repor
         if found is None:
             raise
         return found
+    return report
+
+
+REPORT_GONE = "该报告所依据的公开信息已更新或已过当日，原报告不再提供下载；可在公示页面重新生成，报告真伪仍可凭编号核验。"
+
+
+def issued_public_report(ctx: ServiceContext, subject: Subject, report_no: str) -> Report:
+    """A public report by its number, for anyone: only while it still shows today's public data
+    (the same version key it was issued for). An older one may show a record that has since been
+    repaired or withdrawn (湖南 第三十一条: after 信用修复 the record is no longer disclosed), so it is not handed out
+    again; its number and hash stay verifiable at /verify/report."""
+    report = ctx.session.execute(select(Report).where(Report.report_no == report_no[:32])).scalar_one_or_none()
+    if report is None or report.subject_id != subject.id or report.via != PUBLIC_REQUESTER or report.pdf is None:
+        raise ServiceError("未找到该公共信用信息报告。", "report", 404)
+    if subject.kind != SubjectKind.ORG or report.public_version != _version_key(ctx, subject):
+        raise ServiceError(REPORT_GONE, "report", 410)
     return report
 
 

@@ -14,6 +14,7 @@ from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
 from .indexing import enqueue
+from .record_hooks import dishonesty_filed
 
 DISHONEST_CLASSES = {InfoClass.DISHONEST, InfoClass.SERIOUS}
 TEXT_LIMITS = {"title": 300, "content": 5000, "public_summary": 2000, "doc_no": 120, "authority": 120}
@@ -77,6 +78,8 @@ def add_record(ctx: ServiceContext, subject: Subject, *, record_type: str, title
         record_event(ctx.session, ctx.actor, "record.add", subject_id=subject.id,
                      object_ref=f"record:{record.id}")
     enqueue(ctx.session, subject.id, "record")
+    if record.info_class in DISHONEST_CLASSES and status == RecordStatus.ACTIVE:
+        dishonesty_filed(ctx, subject, record)  # red list, broken commitments (issue 16)
     return record
 
 

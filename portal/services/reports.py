@@ -1,8 +1,11 @@
 """Credit reports (信用报告): a PDF of what the requester may see, numbered, with a QR code and
 URL where anyone can check that a copy is genuine.
 
-The PDF is not stored; its SHA-256 is (``Report.sha256``), and the public verify page shows only
-the report number, the subject's name, the time of generation and that hash. Generating a report
+The PDF is kept encrypted with a key derived from the data key (``Report.pdf``; it holds non-public
+information), and its SHA-256 (``Report.sha256``); the public verify page shows only the report
+number, the subject's name, the time of generation and that hash. The person who had a report
+issued can download that same report again by its number (``issued_report``): a read, logged as
+one, never a new number. Generating a report
 is a read of non-public information and is logged like any other (海南 第二十七条, 第五十一条; the
 report itself cites the active profile's own article, ``documents.citations``).
 Font, QR code, numbering and the token check are shared with the case documents
@@ -212,10 +215,38 @@ def generate_report(ctx: ServiceContext, subject: Subject, identity: Identity, d
     content = report_content(ctx, subject, identity, decision, authorisation)
     pdf = render_pdf(content, report, verify_url(base_url, report), ctx.profile.portal_name, ctx.profile.authority)
     report.sha256 = sha256(pdf)
+    report.pdf = ctx.protector.encrypt_bytes(pdf)
     ctx.session.add(report)
     ctx.session.flush()
     log_private_view(ctx, identity, subject, decision.purpose, decision.via, decision.authorisation_id,
                      what="report", ref=f"report:{report.report_no}")
+    return report, pdf
+
+
+REPORT_NOT_FOUND = "未找到该信用报告。报告只能由出具时的查询人本人下载。"
+REPORT_NOT_KEPT = "该报告出具时未保存文件，请在主体页面重新出具信用报告。"
+
+
+def issued_report(ctx: ServiceContext, subject: Subject, identity: Identity, decision: Decision,
+                  report_no: str) -> tuple[Report, bytes]:
+    """The same bytes of a report issued earlier, by its number: only to the person who had it
+    issued, and only while they may still see the subject's non-public information (``decision``
+    is taken again by the caller's load; an expired authorisation ends the downloads too). A
+    read of non-public information, logged as such (海南 第二十七条); no new number, no new row
+    in ``reports``. Someone else's number answers exactly like an unknown one."""
+    if not decision.allowed:
+        raise ServiceError(decision.reason_zh or "无权查看该主体的非公开信息", "report", decision.status or 403)
+    report = ctx.session.execute(select(Report).where(Report.report_no == report_no[:32])).scalar_one_or_none()
+    if (report is None or report.subject_id != subject.id or report.via == "public"
+            or report.requested_by != actor_for(identity)):
+        raise ServiceError(REPORT_NOT_FOUND, "report", 404)
+    if report.pdf is None:
+        raise ServiceError(REPORT_NOT_KEPT, "report", 410)
+    pdf = ctx.protector.decrypt_bytes(report.pdf)
+    if sha256(pdf) != report.sha256:  # the stored copy must be the report that was issued
+        raise ServiceError(REPORT_NOT_KEPT, "report", 410)
+    log_private_view(ctx, identity, subject, decision.purpose, decision.via, decision.authorisation_id,
+                     what="report_copy", ref=f"report:{report.report_no}")
     return report, pdf
 
 

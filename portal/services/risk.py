@@ -8,15 +8,19 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from .. import public_version
-from ..domain.risk import grade_note, risk_summary
+from ..domain.risk import grade_note, interim_notice, risk_summary
 from .verifiable import china_time
 
 
-def public_risk(session: Session, subject_view: dict, public_views: list[dict], grade, today: date) -> dict:
+def public_risk(session: Session, subject_view: dict, public_views: list[dict], grade, today: date,
+                profile=None) -> dict:
     """``subject_view`` / ``public_views``: public views only (``domain.disclosure``)."""
     summary = risk_summary(subject_view, public_views, today)
-    summary["grade_note"] = grade_note(grade.year, china_time(grade.computed_at).date()) \
-        if grade is not None and grade.computed_at else (grade_note(grade.year, None) if grade else "")
+    graded_on = china_time(grade.computed_at).date() if grade is not None and grade.computed_at else None
+    summary["grade_note"] = grade_note(grade.year, graded_on) if grade is not None else ""
+    allowed = getattr(getattr(profile, "display", None), "interim_notice", False)
+    summary["interim"] = interim_notice(public_views, graded_on, grade.year) \
+        if allowed and grade is not None else ""
     changed = public_version.changed_at(session.connection())
     summary["data_time"] = f"{china_time(changed):%Y-%m-%d %H:%M}" if changed else ""
     return summary

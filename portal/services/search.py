@@ -36,6 +36,15 @@ def clean_filters(args, profile) -> dict[str, str]:
     return out
 
 
+#: ``?sort=`` values a citizen may pick (issue #13); anything else is the default order.
+SORT_LABELS = {"": "最相关", "region": "按地区"}
+
+
+def parse_sort(raw: str | None) -> str:
+    """``"region"`` or ``""`` (best match, then the riskier unit first among equals)."""
+    return raw if raw in SORT_LABELS else ""
+
+
 def parse_page(raw: str | None) -> int:
     try:
         page = int(raw or 1)
@@ -45,9 +54,10 @@ def parse_page(raw: str | None) -> int:
 
 
 def search_public(session: Session, backend, profile, today: date, text: str, filters: dict[str, str],
-                  page: int = 1, per_page: int = 20) -> SearchResults:
+                  page: int = 1, per_page: int = 20, sort: str = "") -> SearchResults:
     started = metrics.monotonic()
-    results = backend.search(SearchQuery(text=text, filters=filters, page=page, per_page=per_page))
+    results = backend.search(SearchQuery(text=text, filters=filters, page=page, per_page=per_page,
+                                         sort=parse_sort(sort)))
     metrics.observe_search(backend, metrics.monotonic() - started)  # /metrics, per backend (#17)
     # Defence in depth: a document whose publication window ended since it was indexed is
     # rebuilt from the database before anyone sees it, and re-queued for the index.

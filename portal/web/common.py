@@ -13,7 +13,7 @@ from ..services.errors import ServiceError
 from . import ERROR_TITLES, commit, db, runtime
 
 # Statuses a refusal keeps; anything else is answered as a bad request (400).
-KEPT_STATUSES = frozenset({401, 403, 404, 409, 413, 422, 429, 503})
+KEPT_STATUSES = frozenset({401, 403, 404, 409, 410, 413, 422, 429, 503})
 
 
 def caller_ctx(actor: str, caller):

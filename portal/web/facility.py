@@ -60,11 +60,12 @@ def _render_scan(token: str, today, clock_marker: str) -> tuple[str, dict] | Non
         abort_with(404, "未找到该主体。")
     if context is None:
         return None
+    scope = context.pop("cache_scope")
     profile = rt.profile
     html = render_template(
         "facility/scan.html", shown=RECORDS_SHOWN, updated_at=f"{today.isoformat()} {clock_marker}",
         complaint_url="" if profile.complaint_url_is_example else profile.complaint_url, **context)
-    return html, {"plate_id": context["plate"]["id"]}
+    return html, {"plate_id": context["plate"]["id"], **scope}
 
 
 @bp.get("/P/<token>")  # the upper-case form printed in QR codes (domain.plates.scan_url)

@@ -12,7 +12,7 @@ from ..identity import current_identity
 from ..services import public_pages as pages_svc
 from ..services.importer import template_csv, template_xlsx
 from ..services.list_filters import clean_list_filters, list_csv
-from ..services.search import clean_filters, parse_page, search_public
+from ..services.search import SORT_LABELS, clean_filters, parse_page, parse_sort, search_public
 from . import abort_with, cached_pages, db, is_htmx, runtime
 from .common import private_headers
 from .csrf import csrf_token
@@ -42,13 +42,14 @@ def search():
     q = _query_text()
     filters = clean_filters(request.args, rt.profile)
     page = parse_page(request.args.get("page"))
+    sort = parse_sort(request.args.get("sort"))
     per_page = int(rt.settings["PORTAL_PAGE_SIZE"])
     results = None
     if q or filters:
-        results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, page, per_page)
+        results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, page, per_page, sort)
         if results.total and page > results.pages:  # ?page=99 of 5: show the last page, and say so
             results = search_public(db(), rt.backend, rt.profile, rt.today(), q, filters, results.pages,
-                                    per_page)
+                                    per_page, sort)
     template = "public/_results.html" if is_htmx() else "public/search.html"
     # a typed ID number (or phone, card number) is searched for but never echoed into the title,
     # the input or the notice, masked as the chatbot does (浏览器历史、页面标题)
@@ -57,7 +58,7 @@ def search():
     if shown != q:
         link_args["q"] = shown
     resp = Response(render_template(template, q=shown, results=results, filters=filters, link_args=link_args,
-                                    asked_page=page,
+                                    asked_page=page, sort=sort, sort_labels=SORT_LABELS,
                                     too_long=len(request.args.get("q") or "") > MAX_QUERY),
                     headers={"Vary": "HX-Request"})
     if shown != q:

@@ -3,10 +3,10 @@ from the facility page (CSRF-checked: a cross-site page must not make reports), 
 for the same public data version and day. Rate-limited like search (``ratelimit.ROUTE_LIMITS``)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, url_for
 
 from ..services import public_pages as pages_svc
-from ..services.public_report import public_report
+from ..services.public_report import issued_public_report, public_report
 from . import abort_with, ctx, db, runtime
 
 bp = Blueprint("public_report", __name__)
@@ -19,6 +19,20 @@ def report(public_id: str):
         abort_with(404, "未找到该主体。请检查链接是否完整。")
     issued = public_report(ctx(), subject, runtime().settings["PORTAL_BASE_URL"])
     db().commit()  # a report row only: no index work (``commit()`` would start a drain)
-    return Response(issued.pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="public-credit-report-{issued.report_no}.pdf"',
+    return _pdf(issued, public_id)
+
+
+@bp.get("/facility/<public_id>/reports/<report_no>.pdf")
+def issued(public_id: str, report_no: str):
+    """An issued public report by its number, for anyone, while it shows today's public data."""
+    subject = pages_svc.subject_by_public_id(db(), public_id[:16])
+    if subject is None:
+        abort_with(404, "未找到该主体。请检查链接是否完整。")
+    return _pdf(issued_public_report(ctx(), subject, report_no), public_id)
+
+
+def _pdf(report, public_id: str) -> Response:
+    return Response(report.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="public-credit-report-{report.report_no}.pdf"',
+        "Content-Location": url_for("public_report.issued", public_id=public_id, report_no=report.report_no),
         "Cache-Control": "no-store"})

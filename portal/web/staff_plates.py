@@ -271,20 +271,57 @@ def batch_start():
     user = _require()
     region = _region(user, request.form.get("region"))
     category = _category(request.form.get("category"))
-    size = request.form.get("size", "A6")
-    fmt = request.form.get("format", "pdf")
-    if size not in render.PAGE_SIZES or fmt not in ("pdf", "zip"):
-        abort_with(400, "请选择纸张（A5 / A6）和格式（PDF / ZIP）。")
+    size, fmt = _print_format()
     ids = svc.plate_ids(db(), region, category)
     if not ids:
         return redirect(url_for(".index", region=region or "", category=category or "",
                                 msg="没有符合条件的有效身份牌，请先发放"))
+    return _start_batch(user, ids, region, category, size, fmt,
+                        f"plates-{region or 'all'}-{category or 'all'}-{size}.{fmt}")
+
+
+def _print_format() -> tuple[str, str]:
+    size = request.form.get("size", "A6")
+    fmt = request.form.get("format", "pdf")
+    if size not in render.PAGE_SIZES or fmt not in ("pdf", "zip"):
+        abort_with(400, "请选择纸张（A5 / A6）和格式（PDF / ZIP）。")
+    return size, fmt
+
+
+@bp.get("/reprint", endpoint="reprint")
+def reprint_list():
+    """Plates whose printed grade is not the grade in force (issue #13: reprint after each grading)."""
+    user = _require()
+    rt = runtime()
+    region = _region(user, request.args.get("region"))
+    rows = svc.plates_to_reprint(db(), rt.profile, region, rt.today(), limit=PER_PAGE * 10)
+    return render_template("staff/plates_reprint.html", user=user, rows=rows, region=region or "",
+                           regions=_regions(user), shows_grade=svc.shows_grade(rt.profile),
+                           sizes=list(render.PAGE_SIZES), limit=PER_PAGE * 10)
+
+
+@bp.post("/reprint")
+def reprint_start():
+    """Reprint the listed plates (same token, same QR: only the printed grade changes); the print
+    itself is the audited ``print_batch`` verb, run as any batch."""
+    user = _require()
+    rt = runtime()
+    region = _region(user, request.form.get("region"))
+    size, fmt = _print_format()
+    ids = [r["plate"].id for r in svc.plates_to_reprint(db(), rt.profile, region, rt.today())]
+    if not ids:
+        return redirect(url_for(".reprint", region=region or ""))
+    return _start_batch(user, ids, region, None, size, fmt, f"plates-reprint-{region or 'all'}-{size}.{fmt}")
+
+
+def _start_batch(user, ids: list[int], region: str | None, category: str | None, size: str, fmt: str,
+                 filename: str):
     _purge_old_jobs(_jobs_dir())
     job_id = secrets.token_urlsafe(12)
     job_dir = _jobs_dir() / job_id
     job_dir.mkdir()
     status = {"owner": user.id, "total": len(ids), "region": region or "", "category": category or "",
-              "size": size, "format": fmt, "filename": f"plates-{region or 'all'}-{category or 'all'}-{size}.{fmt}",
+              "size": size, "format": fmt, "filename": filename,
               "state": "queued", "done": 0}
     _write_status(job_dir, **status)
     thread = threading.Thread(target=_run_batch, args=(runtime(), job_dir, status, ids, _actor(user)),

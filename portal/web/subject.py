@@ -23,7 +23,7 @@ from ..services.authorisations import authorisations_of, grant_authorisation, re
 from ..services.case_reads import subject_case_panel
 from ..services.errors import ServiceError
 from ..services.public_pages import subject_by_public_id
-from ..services.reports import china_time, generate_report, verify_report
+from ..services.reports import china_time, generate_report, issued_report, verify_report
 from ..services.subject_reads import authorisation_held, authorisation_of, subject_records
 from . import abort_with, commit, ctx, db, runtime
 from .common import caller_ctx, no_store, on_refusal
@@ -228,13 +228,27 @@ def _by_class(rows) -> list[dict]:
 def report_pdf(public_id: str):
     """Issue a numbered report: a POST (CSRF-checked), because every report is a new number and
     an access-log row; a GET, even a cross-site top-level navigation, must not create one. The
-    PDF is not kept (only its hash, for /verify/report), so it is the answer to this POST."""
+    same report is downloadable again by its number (``issued_report_pdf``, Content-Location)."""
     identity, subject, decision = load_subject(public_id)
     rt = runtime()
     report, pdf = generate_report(ctx(), subject, identity, decision, rt.settings["PORTAL_BASE_URL"])
     commit()
     return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="credit-report-{report.report_no}.pdf"'})
+        "Content-Disposition": f'attachment; filename="credit-report-{report.report_no}.pdf"',
+        "Content-Location": url_for("subject.issued_report_pdf", public_id=subject.public_id,
+                                    report_no=report.report_no), "Cache-Control": "no-store"})
+
+
+@bp.get("/me/subjects/<public_id>/reports/<report_no>.pdf")
+def issued_report_pdf(public_id: str, report_no: str):
+    """A report issued earlier, by its number: the same bytes, to the person who had it issued
+    (``reports.issued_report``: one access-log row, no new report)."""
+    identity, subject, decision = load_subject(public_id)
+    report, pdf = issued_report(ctx(), subject, identity, decision, report_no)
+    commit()
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="credit-report-{report.report_no}.pdf"',
+        "Cache-Control": "no-store"})
 
 
 @bp.get("/me/subjects/<public_id>/report.pdf")

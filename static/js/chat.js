@@ -13,7 +13,9 @@
       event.detail.isError = false;
     }
   });
-  // After a question: empty the input and keep the newest answer in view.
+  // After a question: empty the input, show the START of the new answer (not its end: a long
+  // answer would otherwise be read from the bottom) and keep the focus in the input, on the
+  // full /chat page (the window scrolls) and in the floating panel (the log scrolls) alike.
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt;
     if (!form || !form.matches || !form.matches("#chat-panel form.chat-form")) {
@@ -23,8 +25,21 @@
       form.reset();
     }
     var log = document.getElementById("chat-log");
-    if (log) {
-      log.scrollTop = log.scrollHeight;
+    var answers = log ? log.querySelectorAll(".chat-bot") : [];
+    var answer = answers.length ? answers[answers.length - 1] : null;
+    if (answer) {
+      var question = answer.previousElementSibling;
+      var start = question && question.classList.contains("chat-user") ? question : answer;
+      if (log.scrollHeight > log.clientHeight + 1) {
+        log.scrollTop = start.offsetTop - log.offsetTop - 8;
+      }
+      if (start.getBoundingClientRect().top < 0 || start.getBoundingClientRect().top > window.innerHeight / 2) {
+        start.scrollIntoView({ block: "start" });
+      }
+    }
+    var input = form.querySelector("#chat-q");
+    if (input) {
+      input.focus({ preventScroll: true });
     }
   });
 })();

@@ -65,8 +65,21 @@ def test_postgres_search_backend(bench, pg_schema_url):
 
 def test_soak_and_import_stall(bench):
     """A few seconds of each (issue #12's figures come from real runs, see README Measured)."""
-    soak = bench("soak", "--minutes", "0.05", "--subjects", "120", "--connections", "2")
+    soak = bench("soak", "--dev", "--minutes", "0.05", "--subjects", "120", "--connections", "2")
     assert soak["requests"] > 0 and soak["results"]["all"]["errors"] == 0, soak["error_examples"]
     require_tool("wrk", "python -m bench import_stall loads the scan page with wrk")
     stall = bench("import_stall", "--rows", "400", "--subjects", "120", "--duration", "1", "--connections", "2")
     assert stall["import_exit"] == 0 and stall["write_failures"] == 0, stall["error_examples"]
+
+
+def test_soak_in_production_mode(bench):
+    """The default soak: PORTAL_ENV=production behind gunicorn's TLS, logins through
+    node-oidc-provider over https; every action answered as expected."""
+    from pathlib import Path
+
+    require_tool("node", "the production-mode soak logs in through node-oidc-provider")
+    require_tool(str(Path(__file__).resolve().parents[1] / "oidc" / "node_modules" / "oidc-provider"),
+                 "npm ci --prefix tests/oidc installs node-oidc-provider")
+    soak = bench("soak", "--minutes", "0.1", "--subjects", "120", "--connections", "2")
+    assert soak["mode"].startswith("production") and soak["results"]["all"]["errors"] == 0, soak["error_examples"]
+    assert soak["results"]["login"]["n"] > 0 and soak["results"]["objection"]["n"] > 0

@@ -159,6 +159,32 @@ def test_policy_questions_after_a_facility_get_no_record(client, hospitals, make
     assert "未按规定报告传染病疫情" in chat.answer_text("它有处罚吗")  # the facility is still remembered
 
 
+def test_can_i_go_there_gets_the_public_status_and_no_medical_advice(client, hospitals, rt, make_org, make_record,
+                                                                   reindex):
+    """Issue #13: "X医院能去看病吗" is answered with X's public credit status (its risk summary
+    first) plus the note that this is no medical advice; "怎么挂号" stays out of scope."""
+    listed = make_org(name="星城康泰大药房", category="pharmacy")
+    make_record(listed, record_type="blacklist", title="列入失信黑名单", severity="serious")
+    reindex()
+    chat = Chat(client)
+    text = chat.answer_text("星城仁爱医院能去看病吗")
+    assert "星城仁爱医院" in text and "信用等级" in text and "未按规定报告传染病疫情" in text
+    assert "不构成医疗建议" in text
+    text = chat.answer_text("星城康泰大药房可以去吗")
+    assert "当前提示：列入" in text and "失信黑名单" in text and "不构成医疗建议" in text
+    text = chat.answer_text("星城仁爱医院怎么挂号")
+    assert "不在本平台的服务范围内" in text and "星城仁爱医院（" not in text
+
+
+@pytest.mark.parametrize("question", ["Can I see a doctor at this hospital?", "How do I file an objection?",
+                                      "この病院は大丈夫ですか"])
+def test_another_language_gets_a_short_bilingual_reply_with_the_hotline(client, rt, question):
+    text = Chat(client).answer_text(question)
+    hotline = rt.profile.hotline
+    assert "本服务仅以中文答复" in text and "answers in Chinese" in text
+    assert f"热线 {hotline}" in text and f"hotline {hotline}" in text  # in each language
+
+
 def test_facility_disambiguation(client, hospitals):
     chat = Chat(client, htmx=True)
     soup = BeautifulSoup(chat.ask("仁爱医院是几级").get_data(as_text=True), "html.parser")

@@ -150,3 +150,18 @@ def test_multiprocess_mode_adds_up_the_workers(tmp_path):
     assert sample(values, "portal_request_duration_seconds_count",
                   route="/healthz", method="GET", status="200") == 2
     assert ("portal_audit_chain_head_id", ()) in values
+
+
+def test_follower_nodes_lag_per_node(client, session, make_org, reindex):
+    """Each registered follower node (``index follow``): the jobs after its cursor."""
+    from portal.services import index_log
+
+    make_org(name="长沙市指标医院")
+    reindex()
+    index_log.register(session, "node-a")
+    index_log.register(session, "node-b", position=0)
+    session.commit()
+    values = scrape(client)
+    assert sample(values, "portal_index_node_jobs_behind", node="node-a") == 0
+    jobs = len(session.execute(select(IndexJob.id)).scalars().all())
+    assert jobs > 0 and sample(values, "portal_index_node_jobs_behind", node="node-b") == jobs

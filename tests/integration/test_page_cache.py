@@ -168,6 +168,69 @@ def test_records_and_grades_reach_both_cached_pages(client, ctx, session, clinic
     assert "grade-C" in client.get(facility).get_data(as_text=True)
 
 
+def test_a_change_to_one_subject_keeps_other_subjects_pages(rt, client, ctx, session, clinic, plate, make_org,
+                                                            make_record):
+    """A change scoped to one subject (its records, grades, plates, cases) re-renders that
+    subject's page only; the other subjects' cached pages stay, checked by one stamp read."""
+    other = make_org(name="星辰社区诊所", category="clinic")
+    make_record(other, title="公开处罚：未按规定登记")
+    session.commit()
+    other_plate = svc.issue_plate(ctx, other)
+    session.commit()
+    _scan(client, plate)
+    _scan(client, other_plate)
+    renders = _renders(rt)
+    version_before = _version(rt)
+    make_record(clinic, title="新增处罚：超范围执业")  # scoped to the clinic
+    session.commit()
+    assert _version(rt) != version_before
+    assert "新增处罚：超范围执业" in _scan(client, plate).get_data(as_text=True)
+    assert len(renders) == 1  # the clinic's page was rebuilt
+    assert "未按规定登记" in _scan(client, other_plate).get_data(as_text=True)
+    assert len(renders) == 1  # the other one was not: still right
+    with rt.engine.connect() as conn:
+        assert public_version.subject_stamp(conn, clinic.id) == _version(rt)
+        assert public_version.subject_stamp(conn, other.id) != _version(rt)
+
+
+def test_a_change_to_a_subject_row_re_renders_every_page(rt, client, ctx, session, clinic, plate, make_org,
+                                                         make_record):
+    """A subject row's change is global (a name shows on its employees' pages), and so is a
+    statement the ORM cannot attribute: every cached page is built again."""
+    other = make_org(name="星辰社区诊所", category="clinic")
+    make_record(other, title="公开处罚：未按规定登记")
+    session.commit()
+    other_plate = svc.issue_plate(ctx, other)
+    session.commit()
+    _scan(client, plate)
+    _scan(client, other_plate)
+    renders = _renders(rt)
+    clinic.address = "长沙市芙蓉区五一大道8号"
+    session.commit()
+    _scan(client, other_plate)
+    assert len(renders) == 1
+    session.execute(Grade.__table__.update().where(Grade.subject_id == clinic.id).values(letter="C"))
+    session.commit()
+    _scan(client, other_plate)
+    assert _soup(_scan(client, plate)).select_one("#grade .grade").get_text(strip=True) == "C"
+    assert len(renders) == 3
+
+
+def test_a_record_moved_to_another_subject_re_renders_both(rt, client, ctx, session, clinic, plate, make_org,
+                                                           make_record):
+    other = make_org(name="星辰社区诊所", category="clinic")
+    moved = make_record(other, title="公开处罚：错录主体的处罚")
+    session.commit()
+    other_plate = svc.issue_plate(ctx, other)
+    session.commit()
+    assert "错录主体的处罚" in _scan(client, other_plate).get_data(as_text=True)
+    _scan(client, plate)
+    moved.subject_id = clinic.id
+    session.commit()
+    assert "错录主体的处罚" not in _scan(client, other_plate).get_data(as_text=True)
+    assert "错录主体的处罚" in _scan(client, plate).get_data(as_text=True)
+
+
 def test_a_change_in_another_process_shows_within_the_check_interval(client, session, clinic, plate, make_record,
                                                                     clock, elsewhere):
     _scan(client, plate)

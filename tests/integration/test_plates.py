@@ -331,18 +331,49 @@ def test_every_pdf_page_decodes_to_its_plate(rt, ctx, session, clinic, plate, ma
     pages = _pdf_pages_to_png(out.getvalue(), tmp_path)
     assert len(pages) == 4
     assert [_decode(p) for p in pages] == [[scan_url(base, p.token)] for p in plates]
-    assert cards[0].grade_letter == "B"  # hunan prints the grade (profile display.plate_shows_grade)
+    assert cards[0].grade_letter is None  # hunan prints no grade (profile display.plate_shows_grade, #13)
+
+
+def _grade_profile(profile):
+    """The profile with ``display.plate_shows_grade`` on: a deployment that prints the grade."""
+    from dataclasses import replace
+
+    return replace(profile, display=replace(profile.display, plate_shows_grade=True))
+
+
+def _pdf_text(pdf: bytes, tmp_path) -> str:
+    pdftotext = require_tool("pdftotext", "text extraction needs poppler-utils")
+    (tmp_path / "plate.pdf").write_bytes(pdf)
+    return subprocess.run([pdftotext, str(tmp_path / "plate.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_plate_prints_the_live_caption_and_no_grade_by_default(rt, session, plate, tmp_path):
+    """Issue #13: a grade on the door goes stale; what a plate prints is a profile choice whose
+    default is "扫码查看实时信用信息" (淮安 三（七）: the scan shows the grade)."""
+    card = svc.plate_card(session, rt.profile, plate, rt.settings["PORTAL_BASE_URL"], TODAY)
+    text = _pdf_text(plate_pdf(card, "A6"), tmp_path)
+    assert "扫码查看实时信用信息" in text and "信用等级" not in text
+    assert (plate.printed_grade, plate.printed_grade_year) == ("", None)
+
+
+def test_a_printed_grade_carries_its_year(rt, session, plate, tmp_path):
+    card = svc.plate_card(session, _grade_profile(rt.profile), plate, rt.settings["PORTAL_BASE_URL"], TODAY)
+    text = _pdf_text(plate_pdf(card, "A6"), tmp_path)
+    label = rt.profile.grade("B").label
+    assert f"{TODAY.year - 1} 年度信用等级 B（{label}）" in text and "扫码查看实时信用信息" in text
+    assert (plate.printed_grade, plate.printed_grade_year) == ("B", TODAY.year - 1)  # kept for the reprint list
 
 
 def test_a5_plate_decodes_and_names_the_unit(rt, session, plate, tmp_path):
-    card = svc.plate_card(session, rt.profile, plate, rt.settings["PORTAL_BASE_URL"], TODAY)
+    card = svc.plate_card(session, _grade_profile(rt.profile), plate, rt.settings["PORTAL_BASE_URL"], TODAY)
     pages = _pdf_pages_to_png(plate_pdf(card, "A5"), tmp_path, dpi=72)
     assert _decode(pages[0]) == [card.url]
     pdftotext = require_tool("pdftotext", "text extraction needs poppler-utils")
     (tmp_path / "a5.pdf").write_bytes(plate_pdf(card, "A5"))
     text = subprocess.run([pdftotext, str(tmp_path / "a5.pdf"), "-"], capture_output=True, text=True, check=True).stdout
-    for expected in ("湖南省医疗卫生信用信息公示平台", "金星口腔诊所", "扫码查看信用信息", "湖南省卫生健康委员会",
-                     plate.plate_no, TODAY.isoformat(), "信用等级 B"):
+    for expected in ("湖南省医疗卫生信用信息公示平台", "金星口腔诊所", "扫码查看实时信用信息", "湖南省卫生健康委员会",
+                     plate.plate_no, TODAY.isoformat(), f"{TODAY.year - 1} 年度信用等级 B"):
         assert expected in text, expected
 
 
@@ -353,7 +384,7 @@ def test_plate_svg_holds_the_same_code(rt, session, plate):
     card = svc.plate_card(session, rt.profile, plate, rt.settings["PORTAL_BASE_URL"], TODAY)
     svg = plate_svg(card, "A6")
     assert qr_svg_path(encode_qr(card.url)) in svg
-    assert "金星口腔诊所" in svg and plate.plate_no in svg and "扫码查看信用信息" in svg
+    assert "金星口腔诊所" in svg and plate.plate_no in svg and "扫码查看实时信用信息" in svg
     assert len(svg) < 12 * 1024
     from xml.etree import ElementTree
 
@@ -518,3 +549,63 @@ def test_staff_single_download_and_batch(client, session, staff_login, rt, plate
     session.expire_all()
     printed = session.execute(select(AuditEvent).where(AuditEvent.action == "plate.print")).scalar_one()
     assert printed.actor == "staff:op.province" and printed.detail["count"] == 2
+
+
+def _run_batch_to_the_end(client, resp) -> str:
+    assert resp.status_code == 302
+    status_url = resp.headers["Location"]
+    deadline = time.monotonic() + 60
+    while True:
+        page = _soup(client.get(status_url))
+        state = page.select_one("#batch")["data-state"]
+        if state in ("done", "failed") or time.monotonic() > deadline:
+            return state
+        time.sleep(0.1)
+
+
+def _stale(client) -> dict[str, tuple[str, str]]:
+    soup = _soup(client.get("/staff/plates/reprint"))
+    return {row.a.get_text(): (row.select_one(".printed").get_text(), row.select_one(".current").get_text())
+            for row in soup.select("table.plates-stale tr.plate-row")}
+
+
+def test_reprint_after_a_grading(client, session, staff_login, rt, plate, monkeypatch, ctx, make_org):
+    """Issue #13: when plates print the grade, staff see the plates whose printed grade is not the
+    grade in force and reprint them (same QR); after the reprint the list is empty."""
+    monkeypatch.setattr(rt, "profile", _grade_profile(rt.profile))
+    svc.plate_card(session, rt.profile, plate, rt.settings["PORTAL_BASE_URL"], TODAY)  # printed with B
+    other = svc.issue_plate(ctx, make_org(name="芙蓉第三诊所", category="clinic"))  # no grade yet: nothing to print
+    session.commit()
+    staff_login("op.province", ["operator"])
+    assert _stale(client) == {}
+    grade = session.execute(select(Grade).where(Grade.subject_id == plate.subject_id)).scalar_one()
+    grade.letter = "C"  # the grading changed the grade in force
+    session.add(Grade(subject_id=other.subject_id, year=TODAY.year - 1, letter="A", score=95, explanation=[],
+                      profile_id="hunan"))
+    session.commit()
+    stale = _stale(client)
+    assert stale == {plate.plate_no: (f"{TODAY.year - 1} 年度 B", f"{TODAY.year - 1} 年度 C"),
+                     other.plate_no: ("未印等级或未记录", f"{TODAY.year - 1} 年度 A")}
+    state = _run_batch_to_the_end(client, client.post("/staff/plates/reprint", data={"size": "A6", "format": "pdf"}))
+    assert state == "done"
+    session.expire_all()
+    assert _stale(client) == {}
+    assert session.get(Plate, plate.id).token == plate.token  # a reprint keeps the plate and its QR
+    assert session.execute(select(AuditEvent).where(AuditEvent.action == "plate.print")).scalar_one() \
+        .detail["count"] == 2
+
+
+def test_plates_printed_with_a_grade_are_stale_once_the_profile_prints_none(client, session, staff_login, rt,
+                                                                            plate):
+    plate.printed_grade, plate.printed_grade_year = "B", TODAY.year - 1  # printed before the switch
+    session.commit()
+    staff_login("op.province", ["operator"])
+    assert _stale(client) == {plate.plate_no: (f"{TODAY.year - 1} 年度 B", "不印等级")}
+    assert _run_batch_to_the_end(client, client.post("/staff/plates/reprint", data={"size": "A6"})) == "done"
+    assert _stale(client) == {}
+
+
+def test_reprint_needs_a_plate_role(client, staff_login, plate):
+    staff_login("provider.two", ["provider"], authority="长沙市卫生健康委员会")
+    assert client.get("/staff/plates/reprint").status_code == 403
+    assert client.post("/staff/plates/reprint", data={"size": "A6"}).status_code == 403

@@ -69,6 +69,46 @@ def test_same_public_data_same_report(client, rt, world, session):
     assert later.report_no not in numbers
 
 
+def test_an_issued_public_report_downloads_by_number_while_current(client, rt, world, session):
+    """Anyone may download a public report by its number (GET: no new row, no audit row), but only
+    while the public data it shows is today's; after a change it answers 410 (a repaired or
+    withdrawn record must not travel on in an old copy, 湖南 第三十一条)."""
+    from portal.models import AuditEvent
+
+    resp = client.post(f"/facility/{world.org.public_id}/report.pdf")
+    url = resp.headers["Content-Location"]
+    report = session.execute(select(Report).where(Report.via == "public")).scalar_one()
+    assert url == f"/facility/{world.org.public_id}/reports/{report.report_no}.pdf"
+    events = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    again = client.get(url)
+    assert again.status_code == 200 and again.data == resp.data and again.mimetype == "application/pdf"
+    session.expire_all()
+    assert _public_rows(session) == 1
+    assert session.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == events
+    # wrong organisation, unknown number: 404
+    assert client.get(f"/facility/{world.other.public_id}/reports/{report.report_no}.pdf").status_code == 404
+    assert client.get(f"/facility/{world.org.public_id}/reports/XYBG20261120ZZZZZZZZ.pdf").status_code == 404
+    ctx = rt.context(session, "test")
+    # a change about another subject leaves this organisation's report current
+    add_record(ctx, world.other, record_type="commendation", title="他人的表彰", decided_on=date(2026, 11, 1))
+    session.commit()
+    assert client.get(url).status_code == 200
+    assert client.post(f"/facility/{world.org.public_id}/report.pdf").data == resp.data  # the same report
+    add_record(ctx, world.org, record_type="commendation", title="新增表彰：先进集体", decided_on=date(2026, 11, 1))
+    session.commit()
+    gone = client.get(url)
+    assert gone.status_code == 410 and b"%PDF" not in gone.data and "重新生成" in gone.get_data(as_text=True)
+
+
+def test_a_subjects_own_report_is_not_public_by_number(client, login_as, world, session):
+    login_as(client, world.ids["legal_rep"])
+    assert client.post(f"/me/subjects/{world.org.public_id}/report.pdf").status_code == 200
+    own = session.execute(select(Report).where(Report.via != "public")).scalars().first()
+    login_as(client, None)
+    resp = client.get(f"/facility/{world.org.public_id}/reports/{own.report_no}.pdf")
+    assert resp.status_code == 404 and b"%PDF" not in resp.data
+
+
 def test_qr_leads_to_a_verify_page_that_says_genuine(client, world, session, tmp_path):
     pdf = _report(client, world.org)
     report = session.execute(select(Report).where(Report.via == "public")).scalar_one()

@@ -60,7 +60,8 @@ def test_facility_page(client, facilities):
     soup = BeautifulSoup(client.get(f"/facility/{b.public_id}").get_data(as_text=True), "html.parser")
     assert soup.h1.get_text() == "德仁堂大药房（五一路店）"
     text = soup.get_text()
-    assert "销售过期药品" in text and "公示截止" in text and "可申请信用修复" in text
+    assert "销售过期药品" in text and "公示期：" in text and "自公示之日起算" in text  # the window and its start (#13)
+    assert "可申请信用修复" in text or "信用修复：已可申请" in text
     assert "数据更新时间" in text
 
 

@@ -81,3 +81,35 @@ def test_every_licence_format_is_findable(client, make_org, reindex, licence, ca
         assert name in names, q
         if q in (licence, licence.lower()):
             assert names == [name], q
+
+
+def test_default_order_puts_the_riskier_unit_first_among_equal_matches(client, session, make_org, make_record,
+                                                                       reindex):
+    """Best match first; among equal matches the unit on the serious list, then the D grade, then
+    the rest (issue #13), not the character-code order of the names."""
+    from portal.models import Grade
+
+    make_org(name="甲安康诊所", category="clinic")
+    graded = make_org(name="乙安康诊所", category="clinic")
+    session.add(Grade(subject_id=graded.id, year=TODAY.year - 1, letter="D", score=40, explanation=[],
+                      profile_id="hunan"))
+    listed = make_org(name="丙安康诊所", category="clinic")
+    make_record(listed, record_type="blacklist", title="列入失信黑名单", severity="serious")
+    make_org(name="安康诊所", category="clinic")  # the exact name stays first
+    reindex()
+    soup = _soup(client.get("/search", query_string={"q": "安康诊所"}))
+    assert [a.get_text() for a in soup.select(".hit-name")] == ["安康诊所", "丙安康诊所", "乙安康诊所", "甲安康诊所"]
+    order = soup.select_one(".sort-order")
+    assert order.select_one("[aria-current]").get_text() == "最相关"
+
+
+def test_sort_by_region(client, rt, counties):
+    soup = _soup(client.get("/search", query_string={"q": "便民诊所"}))
+    link = next(a for a in soup.select(".sort-order a") if a.get_text() == "按地区")
+    soup = _soup(client.get(link["href"]))
+    assert soup.select_one(".sort-order [aria-current]").get_text() == "按地区"
+    shown = [h.select_one(".hit-meta").get_text().split(" · ")[1] for h in soup.select(".hit")]
+    assert shown == [rt.profile.region(c).name for c in sorted(counties)]
+    assert soup.select_one("input[name=sort]")["value"] == "region"  # a new query keeps the order
+    # an unknown order is the default one, never an error
+    assert client.get("/search", query_string={"q": "便民诊所", "sort": "<x>"}).status_code == 200

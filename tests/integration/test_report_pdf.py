@@ -201,3 +201,48 @@ def test_a_report_needs_the_csrf_token(client, login_as, world, session):
     download(client, login_as, world.ids["legal_rep"], world.org)
     reports, views = _issued(session)
     assert (reports, views) == (before[0] + 1, before[1] + 1)
+
+
+def test_an_issued_report_downloads_again_by_number_to_its_requester_only(client, login_as, world, session, rt):
+    """The issued PDF is kept (encrypted: it holds non-public information) and served again by
+    its number: the same bytes, one access-log row per download, never a new report."""
+    login_as(client, world.ids["legal_rep"])
+    resp = client.post(f"/me/subjects/{world.org.public_id}/report.pdf")
+    assert resp.status_code == 200
+    first, again_url = resp.data, resp.headers["Content-Location"]
+    report = session.execute(select(Report).order_by(Report.id.desc())).scalars().first()
+    assert again_url == f"/me/subjects/{world.org.public_id}/reports/{report.report_no}.pdf"
+    assert first not in (report.pdf or b"") and b"%PDF" not in report.pdf  # not kept in clear
+    before = _issued(session)
+    resp = client.get(again_url)
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data == first
+    assert resp.headers["Cache-Control"] == "no-store"
+    after = _issued(session)
+    assert after == (before[0], before[1] + 1)  # no new report; one access event
+    # the subject's access log says what happened
+    html = BeautifulSoup(client.get(f"/me/subjects/{world.org.public_id}/access-log").data, "html.parser")
+    assert "再次下载已出具的信用报告" in html.get_text()
+    # someone else who may see the subject (a grantee) gets no one else's report, like an unknown number
+    login_as(client, world.ids["grantee_during"])
+    other = client.get(again_url)
+    unknown = client.get(f"/me/subjects/{world.org.public_id}/reports/XYBG20261120ZZZZZZZZ.pdf")
+    assert other.status_code == unknown.status_code == 404
+    assert other.mimetype == "text/html" and b"%PDF" not in other.data
+    # the wrong subject's address does not serve it either, even to its requester
+    login_as(client, world.ids["legal_rep"])
+    assert client.get(f"/me/subjects/{world.person.public_id}/reports/{report.report_no}.pdf").status_code in (403, 404)
+    # without login: the login page, nothing else
+    login_as(client, None)
+    anonymous = client.get(again_url)
+    assert anonymous.status_code == 401 and b"%PDF" not in anonymous.data
+    assert _issued(session) == (after[0], after[1] + 1)  # only the requester's own download was logged
+
+
+def test_a_report_issued_before_files_were_kept_says_so(client, login_as, world, session):
+    login_as(client, world.ids["legal_rep"])
+    assert client.post(f"/me/subjects/{world.org.public_id}/report.pdf").status_code == 200
+    report = session.execute(select(Report).order_by(Report.id.desc())).scalars().first()
+    report.pdf = None
+    session.commit()
+    resp = client.get(f"/me/subjects/{world.org.public_id}/reports/{report.report_no}.pdf")
+    assert resp.status_code == 410 and "重新出具" in resp.get_data(as_text=True)

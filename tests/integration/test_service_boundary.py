@@ -22,10 +22,13 @@ from portal.models.base import Base
 from portal.permissions import can_view_private, staff_case_filter
 from portal.services import authorisations as auth_svc
 from portal.services import cases, draws, holiday_table, my_desk, paper, provision, public_pages, reports, staff_desk
+from portal.services import commitments as commitment_svc
 from portal.services import grading_cycle as cycle_svc
+from portal.services import lists as list_svc
 from portal.services import plates as plate_svc
 from portal.services import staff as staff_svc
 from portal.services import staff_accounts as accounts_svc
+from portal.services import warnings as warning_svc
 from portal.services.errors import ServiceError
 
 from .subject_world import TODAY, identity
@@ -224,12 +227,34 @@ def objection_world(ctx, session, rt, make_org, make_record):
              "far": _staff(ctx, "dept.zhuzhou", ["department"], "430202")[0],
              "reviewer": _staff(ctx, "rev.furong", ["reviewer"], "430102")[0],
              "draft_by": _staff(ctx, "prov.furong", ["provider"], "430102", rec.authority)[0],
-             "far_unit": _staff(ctx, "prov.zhuzhou", ["provider"], "430202", "株洲市卫生健康委员会")[0]}
+             "far_unit": _staff(ctx, "prov.zhuzhou", ["provider"], "430202", "株洲市卫生健康委员会")[0],
+             "list_case": list_svc.propose_listing(ctx, org, "serious", "严重违法执业", basis="某条例"),
+             "warning": _warning(session, org), "declaration": _declaration(session, org)}
     drafter = ctx.__class__(**{**ctx.__dict__, "caller": world["draft_by"], "actor": "staff:prov.furong"})
     world["draft"] = provision.save_draft(drafter, {"title": "待审核", "region_code": "430102"})
     world["draft"].state = "submitted"
     session.commit()
     return world
+
+
+def _warning(session, org):
+    from portal.models import EarlyWarning
+
+    row = EarlyWarning(key=f"test:{org.id}", rule="complaints", subject_id=org.id, region_code=org.region_code,
+                       raised_on=TODAY, message="投诉较多")
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _declaration(session, org):
+    from portal.models import SelfDeclaration
+
+    row = SelfDeclaration(subject_id=org.id, kind="licence", title="许可", content="内容", submitted_by="test",
+                          submitted_on=TODAY)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def _as(ctx, caller):
@@ -271,6 +296,8 @@ def _refusals(w, ctx, tmp_path):
         "/staff/plates/<plate_no>/reissue": lambda: plate_svc.reissue_plate(_as(ctx, far), w["plate"], "damaged"),
         "/staff/plates/batches": lambda: plate_svc.print_batch(_as(ctx, far), [w["plate"]], out,
                                                                fmt="pdf", size="A6", base_url="http://x"),
+        "/staff/plates/reprint": lambda: plate_svc.print_batch(_as(ctx, far), [w["plate"]], out,
+                                                               fmt="pdf", size="A6", base_url="http://x"),
         "/me/subjects/<public_id>/records/<int:lineage_id>/objection": lambda: cases.file_objection(
             _as(ctx, stranger), org, w["rec"], ground="fact_error", statement="x", applicant=applicant,
             commitment=True, identity_confirmed=True),
@@ -299,6 +326,21 @@ def _refusals(w, ctx, tmp_path):
             applicant_name="钱法人", statement="登记有误", scan=("申请书.pdf", b""), var_dir=tmp_path,
             role=cases.machine_for(ctx.profile, "objection").start_for(w["rec"]).actor, ground="fact_error"),
         "/me/notices/read": lambda: my_desk.mark_notices_read(_as(ctx, stranger)),
+        "/staff/lists": lambda: list_svc.propose_listing(_as(ctx, far), org, "serious", "事由", basis="依据"),
+        "/staff/lists/<case_no>/act": lambda: list_svc.notify_subject(_as(ctx, reviewer), w["list_case"],
+                                                                      base_url="http://x"),
+        "/me/subjects/<public_id>/lists/<case_no>/defence": lambda: list_svc.record_defence(
+            _as(ctx, stranger), w["list_case"], "陈述"),
+        "/staff/warnings/<warning_id>/close": lambda: warning_svc.close_warning(_as(ctx, far), w["warning"], "处理"),
+        "/staff/complaints": lambda: warning_svc.register_complaint(_as(ctx, reviewer), org, TODAY, "投诉"),
+        "/me/subjects/<public_id>/commitments": lambda: commitment_svc.sign_commitment(
+            _as(ctx, stranger), org, "self_discipline", "守法", agreed=True),
+        "/me/subjects/<public_id>/declarations": lambda: commitment_svc.submit_declaration(
+            _as(ctx, dept), org, "licence", "许可", "内容", truthful=True),
+        "/staff/commitments": lambda: commitment_svc.register_paper_commitment(
+            _as(ctx, far), org, "self_discipline", "守法", signed_on=TODAY, signer="钱法人"),
+        "/staff/declarations/<declaration_id>/check": lambda: commitment_svc.check_declaration(
+            _as(ctx, far), w["declaration"], True, ""),
         "/me/notify": lambda: my_desk.set_notify_contact(_as(ctx, stranger), "email", "a@example.test"),
         "/staff/grading/run": lambda: cycle_svc.run_cycle(_as(ctx, reviewer)),
         "/staff/grading/results/<int:result_id>/decide": lambda: cycle_svc.decide_grade_objection(
@@ -359,6 +401,8 @@ def test_every_post_route_verb_refuses_a_caller_who_may_not(app, ctx, session, o
     case = session.get(Case, objection_world["case"].id)
     assert case.open and case.materials_requested_on is None and case.stop_from is None
     assert objection_world["plate"].status == "active" and objection_world["auth"].revoked_at is None
+    assert objection_world["list_case"].state == "proposed" and not objection_world["list_case"].defence
+    assert objection_world["warning"].state == "open" and objection_world["declaration"].state == "submitted"
     assert session.execute(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.actor == "test:caller")).scalar_one() == 0
 

@@ -7,12 +7,17 @@
 //     "accounts": { "<account id>": { "name", "id_number", "legal_rep_of"?, "org_role"? } },
 //     "acr_values": ["...password", "...face"] }
 //
+// With OIDC_TLS_CERT and OIDC_TLS_KEY (PEM files) it serves https (the production-mode soak in
+// bench/prod_stack.py: production refuses an http:// issuer).
+//
 // The login page is a minimal form (GET /interaction/:uid) that the test drives with HTTP:
 // POST /interaction/:uid/login with account=<id>&acr=<value> finishes the login with that
 // assurance level; POST /interaction/:uid/abort denies it. The provider is told NOT to enforce an
 // essential `acr` request itself (the login prompt's essential_acr(s) checks are removed), so that
 // a too-weak login reaches the portal and the portal's own re-check is what refuses it.
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 
 import Provider, { interactionPolicy } from 'oidc-provider';
@@ -133,10 +138,13 @@ async function interaction(provider, req, res) {
   await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
 }
 
-const server = http.createServer();
+const tls = process.env.OIDC_TLS_CERT
+  ? { cert: fs.readFileSync(process.env.OIDC_TLS_CERT), key: fs.readFileSync(process.env.OIDC_TLS_KEY) }
+  : null;
+const server = tls ? https.createServer(tls) : http.createServer();
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const provider = new Provider(issuer, configuration);
   const callback = provider.callback();
   server.on('request', (req, res) => {

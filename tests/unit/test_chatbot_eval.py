@@ -65,7 +65,7 @@ def test_eval_set_is_big_and_varied():
     for style in ("paraphrase", "colloquial", "typo", "traditional", "followup", "hostile"):
         assert styles[style] >= 2, style
     assert {c["intent"] for c in cases} == {"policy", "objection", "repair", "fee", "deadline", "facility", "grade",
-                                             "refusal", "handoff", "greeting", "out_of_scope"}
+                                             "refusal", "handoff", "greeting", "out_of_scope", "foreign_language"}
 
 
 def test_eval_accuracy(hunan_bot, capsys):

@@ -122,7 +122,9 @@ def test_tiers():
     assert tier(pq, "长沙人民医院", True) == ALL_IN_NAME
     assert tier(pq, "长沙市卫健委", False) == ELSEWHERE
     assert tier(parse_query("91430100MA4L12345X"), "", False) == ELSEWHERE
-    assert sort_key(1, "ab", "s1") < sort_key(1, "abc", "s0") < sort_key(2, "a", "s0")
+    assert sort_key(1, 0, "ab", "s1") < sort_key(1, 0, "abc", "s0") < sort_key(2, 0, "a", "s0")
+    # among equal matches the riskier document first, before the shorter name (#13)
+    assert sort_key(1, 2, "abc", "s0") < sort_key(1, 1, "ab", "s1") < sort_key(1, 0, "a", "s2") < sort_key(2, 9, "a", "s0")
 
 
 @pytest.mark.parametrize("text, query", [("长沙市第一人民医院", "人民"), ("ＡＢＣ齿科", "ab"), ("㈱医疗", "医"),

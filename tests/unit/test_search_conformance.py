@@ -165,6 +165,31 @@ def test_ranking_exact_then_prefix_then_substring(backend):
     assert ids(search(backend, "长沙市 第一人民医院"))[0] == "s1"
 
 
+def test_riskier_first_among_equal_matches_then_shorter_names(make_backend):
+    """Issue #13: best match first; among equals the unit on a serious-dishonesty list or with a
+    D grade (the portal's ``risk_rank``) comes first, not the character-code order."""
+    b = make_backend()
+    b.upsert([doc("r1", "甲人民医院"), doc("r2", "乙人民医院", risk_rank=2), doc("r3", "丙人民医院", risk_rank=1),
+              doc("r4", "人民医院", risk_rank=0), doc("r5", "丁县人民医院", risk_rank=2),
+              doc("r6", "戊人民医院", risk_rank="x"), doc("r7", "己人民医院", risk_rank=10**9)])
+    got = ids(search(b, "人民医院", per_page=50))
+    assert got[0] == "r4"  # the exact name stays first whatever its risk
+    assert got[1:] == ["r7", "r2", "r5", "r3", "r6", "r1"]  # clamped to 9; 2 before 1 before 0; then length
+
+
+def test_sort_by_region(make_backend):
+    b = make_backend()
+    b.upsert([doc("g1", "甲医院", region_code="430111"), doc("g2", "乙医院", region_code="430102"),
+              doc("g3", "丙医院", region_code="430111", risk_rank=1), doc("g4", "医院", region_code="4301"),
+              doc("g5", "丁医院", region_code="430102")])
+    got = ids(search(b, "医院", sort="region", per_page=50))
+    assert got == ["g4", "g5", "g2", "g3", "g1"]  # 4301 < 430102 < 430111; riskier first inside one
+    assert [ids(search(b, "医院", sort="region", page=p, per_page=2)) for p in (1, 2, 3)] == [
+        ["g4", "g5"], ["g2", "g3"], ["g1"]]
+    assert ids(search(b, "医院", sort="nonsense", per_page=50))[0] == "g4"  # unknown: the default order
+    assert search(b, "医院", sort="region").facets == search(b, "医院").facets
+
+
 def test_name_matches_rank_before_other_fields(backend):
     got = ids(search(backend, "执业", per_page=50))
     assert set(got) == {"s1", "s7"}  # only in titles
@@ -492,7 +517,7 @@ def test_memory_and_backends_agree_on_long_and_cross_run_substrings(tmp_path, ki
 @pytest.mark.parametrize("kind", OTHER_BACKENDS)
 def test_pages_agree_across_ranking_tiers(tmp_path, kind, request):
     """Every page, for page sizes that cut through the tiers (exact, prefix, in name, elsewhere)."""
-    extra = [doc(f"p{i}", name) for i, name in enumerate(
+    extra = [doc(f"p{i}", name, risk_rank=i % 3, region_code=f"43010{i % 4}") for i, name in enumerate(
         ["人民医院", "人民医院东院", "人民医院西院", "市人民医院", "长沙人民医院", "人民", "民医院"])]
     extra += [doc("q1", "湘雅", titles=["人民医院表彰"]), doc("q2", "康复中心", address="人民医院路1号")]
     memory, other = MemoryBackend(), opener(kind, request, tmp_path)("ix")
@@ -503,9 +528,10 @@ def test_pages_agree_across_ranking_tiers(tmp_path, kind, request):
         total = search(memory, text).total
         for per_page in (1, 2, 3, 7):
             for page in range(1, total // per_page + 3):
-                a, b = search(memory, text, page=page, per_page=per_page), search(other, text, page=page,
-                                                                                    per_page=per_page)
-                assert (a.total, a.pages, ids(a)) == (b.total, b.pages, ids(b)), (text, per_page, page)
+                for sort in ("", "region"):
+                    a = search(memory, text, page=page, per_page=per_page, sort=sort)
+                    b = search(other, text, page=page, per_page=per_page, sort=sort)
+                    assert (a.total, a.pages, ids(a)) == (b.total, b.pages, ids(b)), (text, per_page, page, sort)
     other.close()
 
 

@@ -1,0 +1,102 @@
+"""The index-job outbox as an ordered log, followed by each search node with its own cursor
+(issue #17, layout 2: a tantivy index per web node, ``credit-portal index follow`` beside it).
+
+Every change writes an ``IndexJob`` in its own transaction (``indexing.enqueue``). For a cursor to
+be safe, a job's place in the log must follow *commit* order: a follower that has read up to
+position P must never later see a job appear below P. ``seq`` gives that order:
+
+* SQLite has one writer at a time, so ids are handed out in commit order: ``seq = id``.
+* PostgreSQL hands out ids at INSERT, and transactions commit in any order. Just before a
+  transaction that wrote jobs commits, it takes a transaction-level advisory lock and numbers its
+  jobs from the ``index_log_seq`` sequence; the lock is held until its COMMIT, so numbers are
+  taken in the order transactions commit (only job-writing commits queue on that lock, for the
+  length of one UPDATE).
+
+The numbering is ``db.log_order``, installed on every engine: ORM adds and Core bulk inserts
+alike are numbered.
+
+A follower applies jobs after its cursor in ``seq`` order, building documents from the database
+as it is now (documents are keyed by the subject's public id, so applying one twice changes
+nothing), and moves its cursor only after its index committed: a crash re-applies, never skips.
+Jobs are pruned only when every registered node has passed them (``prune``); a node that leaves
+for good is removed with ``forget`` (else the log grows, and ``index nodes`` shows its lag).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.orm import Session
+
+from ..models import IndexCursor, IndexJob, Subject
+
+__all__ = ["IndexCursor", "follow_once", "forget", "head", "nodes", "prune", "register"]
+from ..models.base import utcnow
+
+
+def head(session: Session) -> int:
+    """The newest position in the log (0 when empty)."""
+    return session.execute(select(func.coalesce(func.max(IndexJob.seq), 0))).scalar_one()
+
+
+def register(session: Session, node: str, position: int | None = None) -> IndexCursor:
+    """A node joins at ``position`` (default: the log's head now; the caller then rebuilds its
+    index from the database, which covers everything up to there). Idempotent."""
+    cursor = session.get(IndexCursor, node)
+    if cursor is None:
+        now = utcnow()
+        cursor = IndexCursor(node=node, position=head(session) if position is None else position,
+                             registered_at=now, updated_at=now)
+        session.add(cursor)
+        session.flush()
+    return cursor
+
+
+def forget(session: Session, node: str) -> bool:
+    return session.execute(delete(IndexCursor).where(IndexCursor.node == node)).rowcount > 0
+
+
+def follow_once(session: Session, node: str, backend, today: date, profile, limit: int = 2000) -> int:
+    """Apply the jobs after ``node``'s cursor to ``backend``; returns how many jobs were passed."""
+    from .indexing import build_documents
+
+    cursor = session.get(IndexCursor, node)
+    if cursor is None:
+        raise LookupError(f"index node {node!r} is not registered")
+    rows = session.execute(select(IndexJob.seq, IndexJob.subject_id).where(IndexJob.seq > cursor.position)
+                           .order_by(IndexJob.seq).limit(limit)).all()
+    if not rows:
+        session.rollback()
+        return 0
+    subject_ids = sorted({sid for _, sid in rows})
+    docs = build_documents(session, subject_ids, today, profile)
+    public_ids = dict(session.execute(select(Subject.id, Subject.public_id).where(Subject.id.in_(subject_ids))).all())
+    backend.upsert([d for d in docs.values() if d is not None])
+    backend.delete([public_ids[sid] for sid, d in docs.items() if d is None and sid in public_ids])
+    # only after the index committed: a crash before this line applies the same jobs again
+    session.execute(text("UPDATE index_cursors SET position = :p, updated_at = :now WHERE node = :node"),
+                    {"p": rows[-1][0], "now": utcnow(), "node": node})
+    session.commit()
+    return len(rows)
+
+
+def prune(session: Session) -> int:
+    """Delete the jobs every registered node has passed (none while no node is registered)."""
+    low = session.execute(select(func.min(IndexCursor.position))).scalar_one()
+    if low is None:
+        return 0
+    deleted = session.execute(delete(IndexJob).where(IndexJob.seq <= low)).rowcount
+    session.commit()
+    return deleted
+
+
+def nodes(session: Session) -> list[dict]:
+    """Every registered node: its position, how many jobs it has still to apply, when it moved."""
+    top = head(session)
+    out = []
+    for c in session.execute(select(IndexCursor).order_by(IndexCursor.node)).scalars():
+        behind = session.execute(select(func.count()).select_from(IndexJob)
+                                 .where(IndexJob.seq > c.position)).scalar_one()
+        out.append({"node": c.node, "position": c.position, "behind": behind, "head": top,
+                    "updated_at": c.updated_at})
+    return out
