@@ -1,7 +1,9 @@
 """The incremental feed of public-record changes for the provincial credit platform (信用湖南 /
 信用中国 style platforms pull it; 湖南 第二十四条 共享; 海南 第二十五条).
 
-The feed walks the database's ordered index-job log (DESIGN.md "The index follows the database"):
+The feed walks the database's ordered index-job log (DESIGN.md "The index follows the database";
+``services.index_log``: ``IndexJob.seq`` follows commit order, so a job never appears below a
+cursor already handed out):
 every change to what the public may see of a subject writes an ``IndexJob`` in the same
 transaction, and ``credit-portal expire`` writes one when a publication window ends. A line is
 the subject's whole public state at the time of reading (``public_subject`` and the
@@ -10,9 +12,9 @@ subject; ``"subject": null`` means nothing of it is public any more (remove it).
 is harmless, which makes the feed resumable: keep the ``next_cursor`` of the last page you stored
 and ask again from there.
 
-A client registered for a region gets the subjects of its region only. The cursor never passes a job
-that is not yet drained into the index (``done_at`` unset): a
-transaction still in flight may commit a lower job id later.
+A client registered for a region gets the subjects of its region only. Jobs are pruned only
+after every registered search node passed them (``index_log.prune``); a consumer that resumes
+from a cursor older than the oldest job kept should pull from 0 again (lines are idempotent).
 
 Signature: the body's last line is ``{"type": "signature", …}``; ``signature`` is Ed25519 over the
 exact bytes of every line before it (newlines included), base64. The key pair is derived from
@@ -27,7 +29,7 @@ import json
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..crypto import _derive
 from ..domain import api_access as rules
@@ -75,12 +77,8 @@ def feed_page(ctx: ServiceContext, data_key_b64: str, cursor: int, limit: int) -
     """One signed page of the feed after ``cursor`` (JSON lines)."""
     client = require_scope(ctx, rules.FEED)
     limit = max(1, min(limit, MAX_LIMIT))
-    first_pending = ctx.session.execute(select(func.min(IndexJob.id)).where(IndexJob.done_at.is_(None))).scalar()
-    where = [IndexJob.id > cursor]
-    if first_pending is not None:
-        where.append(IndexJob.id < first_pending)
-    jobs = ctx.session.execute(select(IndexJob.id, IndexJob.subject_id).where(*where).order_by(IndexJob.id)
-                               .limit(limit)).all()
+    jobs = ctx.session.execute(select(IndexJob.seq, IndexJob.subject_id).where(IndexJob.seq > cursor)
+                               .order_by(IndexJob.seq).limit(limit)).all()
     last_seq: dict[int, int] = {}
     for job_id, subject_id in jobs:
         last_seq[subject_id] = job_id  # one line per subject, at its newest job in the page
