@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff_accounts,
         staff_api_clients,
         staff_plates,
+        staff_stats,
         subject,
         warnings,
     )
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
         staff_api_clients.bp,  # /staff/api-clients: the sharing API's clients (administrators)
+        staff_stats.bp,   # /staff/stats: statistics, yearly summary (.xlsx) and report (PDF)
         provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
         staff_accounts.bp,  # /staff/accounts: staff accounts (administrators)
         chat.bp,          # 智能问答 /chat

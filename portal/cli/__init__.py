@@ -21,6 +21,7 @@ from . import (
     plates,
     server,
     staff,
+    stats,
     supervision,
 )
 
@@ -33,6 +34,7 @@ def main() -> None:
 for _command in (db.db, data.demo, data.import_cmd, data.bootstrap, index.index, index.expire, grading.grade,
                  grading.grade_exclude, grading.grade_exclusions_cmd, audit.audit, server.serve, plates.plates,
                  staff.staff, cases.cases, cases.calendar, draws.draw, backup.backup_cmd, backup.restore_cmd, notify.notify,
-                 supervision.lists_cmd, supervision.warnings_cmd, supervision.commitments_cmd, api_clients.api_client):
+                 supervision.lists_cmd, supervision.warnings_cmd, supervision.commitments_cmd,
+                 stats.stats, api_clients.api_client):
     main.add_command(_command)
 del _command

@@ -5,6 +5,7 @@ caller who may not, whoever calls it; the views hold no SQL."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import re
 from datetime import date, timedelta
@@ -500,3 +501,22 @@ def test_inactive_staff_is_no_caller(ctx, session, objection_world):
     with pytest.raises(ServiceError):
         cases.request_materials(_as(ctx, user), objection_world["case"], role="department", reason="补充")
     assert session.get(StaffUser, user.id).active is False
+
+
+def test_statistics_reads_refuse_who_may_not(ctx, session, objection_world):
+    """The statistics routes (/staff/stats/…, GET only) call service reads that check the caller
+    themselves: a citizen, a providing unit alone, or a department outside the region is refused
+    whatever the route."""
+    from portal.services import statistics
+
+    w = objection_world
+    provider = w["draft_by"]  # a providing unit alone (信息提供单位)
+    period = statistics.period_for(ctx, year=TODAY.year)
+    for caller, region in ((w["rep"], ""), (provider, ""), (w["far"], "430102"), (w["dept"][0], "430202")):
+        with pytest.raises(ServiceError) as refused:
+            statistics.dashboard(_as(ctx, caller), dataclasses.replace(period, region=region))
+        assert refused.value.status == 403
+        with pytest.raises(ServiceError):
+            statistics.annual_summary(_as(ctx, caller), TODAY.year, region)
+    # a whole-jurisdiction period asked by a county department covers its county only
+    assert statistics.dashboard(_as(ctx, w["dept"][0]), period).period.region == "430102"

@@ -1,14 +1,14 @@
 """api_clients, api_tokens, api_idempotency: the government sharing API's registered clients,
 issued tokens and idempotency keys (海南 第二十五条; 湖南 第二十四条)
 
-Revision ID: 0022_api_clients
-Revises: 0021_lists_supervision (chained after main's migrations at the merge)
+Revision ID: 0023_api_clients
+Revises: 0022_gradefix_draw_published_on (chained after main's migrations at the merge)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0022_api_clients"
-down_revision = "0021_lists_supervision"
+revision = "0023_api_clients"
+down_revision = "0022_gradefix_draw_published_on"
 branch_labels = None
 depends_on = None
 
