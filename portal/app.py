@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import web
     from .web import (
+        api,  # /api/v1: the government sharing API (bearer tokens, outside the CSRF check)
         auth,
         cases,
         chat,
@@ -43,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         ratelimit,
         staff,
         staff_accounts,
+        staff_api_clients,
         staff_password,
         staff_plates,
         staff_stats,
@@ -68,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
         public_report.bp,  # POST /facility/<id>/report.pdf: an organisation's public credit report
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
+        staff_api_clients.bp,  # /staff/api-clients: the sharing API's clients (administrators)
         staff_stats.bp,   # /staff/stats: statistics, yearly summary (.xlsx) and report (PDF)
         provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
         staff_accounts.bp,  # /staff/accounts: staff accounts (administrators)
@@ -75,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)
+    api.init_app(app)
     ratelimit.init_app(app)  # per-client limits on search, login, callback (after the routes exist)
 
     return app

@@ -48,7 +48,7 @@ class Via(enum.StrEnum):
 
 
 VIA_LABELS = {Via.SELF: "本人", Via.LEGAL_REP: "法定代表人", Via.AUTHORISATION: "经书面授权",
-              Via.STAFF: "监管工作人员"}
+              Via.STAFF: "监管工作人员", "api": "政务共享接口"}
 
 
 @dataclass(frozen=True)

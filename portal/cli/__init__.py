@@ -7,7 +7,23 @@ from __future__ import annotations
 
 import click
 
-from . import audit, backup, cases, data, db, draws, grading, index, notify, plates, server, staff, stats, supervision
+from . import (
+    api_clients,
+    audit,
+    backup,
+    cases,
+    data,
+    db,
+    draws,
+    grading,
+    index,
+    notify,
+    plates,
+    server,
+    staff,
+    stats,
+    supervision,
+)
 
 
 @click.group(help="医疗卫生信用信息公示平台 命令行工具")
@@ -19,6 +35,6 @@ for _command in (db.db, data.demo, data.import_cmd, data.bootstrap, index.index,
                  grading.grade_exclude, grading.grade_exclusions_cmd, audit.audit, server.serve, plates.plates,
                  staff.staff, cases.cases, cases.calendar, draws.draw, backup.backup_cmd, backup.restore_cmd, notify.notify,
                  supervision.lists_cmd, supervision.warnings_cmd, supervision.commitments_cmd,
-                 stats.stats):
+                 stats.stats, api_clients.api_client):
     main.add_command(_command)
 del _command

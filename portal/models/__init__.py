@@ -1,3 +1,4 @@
+from .api_client import ApiClient, ApiIdempotency, ApiToken
 from .audit import AuditEvent, AuditFailureCount, AuditHead
 from .auth import LoginBinding, WebSession
 from .authorisation import Authorisation, Report
@@ -23,7 +24,7 @@ from .supervision import (  # noqa: F401 (issue 16: lists, warnings, commitments
 )
 from .throttle import LoginThrottle
 
-__all__ = ["AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexCursor", "IndexJob", "State", "Subject",
+__all__ = ["ApiClient", "ApiIdempotency", "ApiToken", "AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexCursor", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle",
            "NoticeOutbox", "NotifyContact",

@@ -30,6 +30,9 @@ WHAT_LABELS = {
     "case": "查看异议/信用修复申请",
     "case_document": "下载异议/信用修复文书",
     "evidence": "下载证明材料",
+    "api_records": "经政务共享接口读取信用信息",  # services.api_data (the sharing API)
+    "api_subject": "经政务共享接口查询主体",
+    "api_grades": "经政务共享接口查询信用等级",
 }
 
 

@@ -291,3 +291,107 @@ def test_grade_is_explained_to_the_subject(world_app, login_as):
     # the public page shows the letter, never the explanation (it names a non-public record)
     public = client.get(f"/facility/{world.org.public_id}").get_data(as_text=True)
     assert GRADED_TITLE not in public
+
+
+# --- the government sharing API (issue 15): a client without records:read:shared never sees a
+# non-public record; with it, 政务共享 records but never 申请查询, expired, repaired or old versions.
+
+API_CLIENTS = {"api_public": ["records:read:public"],
+               "api_shared": ["records:read:public", "records:read:shared"],
+               "api_writer": ["records:read:public", "records:write", "feed:read"]}
+NEVER_SHARED = ("on_request", "expired", "repaired", "old_version")
+
+
+@pytest.fixture(scope="module")
+def api_tokens(world_app):
+    from .api_world import token
+
+    app, world = world_app
+    rt = app.extensions["portal"]
+    from portal.services import api_clients
+
+    secrets = {}
+    with rt.sessions() as s:
+        ctx = rt.context(s, "test")
+        for client_id, scopes in API_CLIENTS.items():
+            _, secrets[client_id.replace("_", ".")] = api_clients.create_client(
+                ctx, client_id.replace("_", "."), name=f"部门 {client_id}", purpose=f"用途 {client_id}",
+                scopes=scopes, authority="长沙市卫生健康委员会", rate_limit="100000/minute")
+        s.commit()
+
+    class _W:  # what api_world.token needs
+        pass
+
+    holder = _W()
+    holder.secrets = secrets
+    api = app.test_client()
+    return {cid: token(api, holder, cid.replace("_", ".")) for cid in API_CLIENTS}
+
+
+def api_expected(client: str, target: str, endpoint: str) -> tuple[int, list[str], bool]:
+    """(status, canaries that must be in the body, whether the read is logged for the subject),
+    written out independently of the API."""
+    shared = {"org": [ORG_CANARIES["shared"]], "person": [PERSON_CANARY], "other": [OTHER_CANARY]}[target]
+    if client == "api_shared":
+        # every target holds a 政务共享 record; "other" (no public record) is not public at all
+        return 200, shared if endpoint == "records" else [], endpoint == "records" or target == "other"
+    if target == "other":  # a person with no public record is not public: not even its name by its number
+        return 404, [], False
+    return 200, [], False
+
+
+API_ENDPOINTS = {"records": "/api/v1/subjects/{}/records", "subject": "/api/v1/subjects/{}",
+                 "grades": "/api/v1/subjects/{}/grades"}
+API_CASES = [(c, t, e) for c in API_CLIENTS for t in ("org", "person", "other") for e in API_ENDPOINTS]
+
+
+@pytest.mark.parametrize(("client", "target", "endpoint"), API_CASES, ids=["-".join(c) for c in API_CASES])
+def test_api_access_matrix(world_app, api_tokens, client, target, endpoint):
+    app, world = world_app
+    rt = app.extensions["portal"]
+    code = world.codes[target]
+    subject = {"org": world.org, "person": world.person, "other": world.other}[target]
+    with rt.sessions() as s:
+        last = s.execute(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)).scalar()
+    resp = app.test_client().get(API_ENDPOINTS[endpoint].format(code),
+                                 headers={"Authorization": f"Bearer {api_tokens[client]}"})
+    status, must, logged = api_expected(client, target, endpoint)
+    assert resp.status_code == status, resp.get_data(as_text=True)[:300]
+    body = resp.get_data(as_text=True)
+    for canary in must:
+        assert canary in body
+    forbidden = [c for c in ALL_CANARIES if c not in must]
+    assert [c for c in forbidden if c in body] == []
+    assert [ORG_CANARIES[k] for k in NEVER_SHARED if ORG_CANARIES[k] in body] == []
+    if status != 200:
+        assert subject.name not in body
+    assert code not in body or target == "org"  # a person's ID number never leaves, masked or not
+    with rt.sessions() as s:
+        views = s.execute(select(AuditEvent).where(AuditEvent.id > last, AuditEvent.action == "private.view")
+                          ).scalars().all()
+    # a non-public read is in the subject's 谁查看了我的信息 with the client's purpose; no other read is
+    assert [(e.subject_id, e.purpose, e.detail["via"]) for e in views] == (
+        [(subject.id, "用途 api_shared", "api")] if logged else [])
+
+
+def test_api_feed_carries_no_canary(world_app, api_tokens):
+    app, _world = world_app
+    body = app.test_client().get("/api/v1/feed?limit=1000",
+                                 headers={"Authorization": f"Bearer {api_tokens['api_writer']}"})
+    assert body.status_code == 200
+    text = body.get_data(as_text=True)
+    assert PUBLIC_TITLE in text  # not vacuous
+    assert [c for c in ALL_CANARIES if c in text] == []
+
+
+def test_api_read_shows_in_who_saw_my_information(world_app, api_tokens, login_as):
+    """The legal representative sees the department and its purpose (用途) in 谁查看了我的信息."""
+    app, world = world_app
+    resp = app.test_client().get(f"/api/v1/subjects/{world.codes['org']}/records",
+                                 headers={"Authorization": f"Bearer {api_tokens['api_shared']}"})
+    assert resp.status_code == 200
+    client = app.test_client()
+    login_as(client, world.ids["legal_rep"])
+    log = BeautifulSoup(client.get(PAGES["access_log"].format(world.org.public_id)).data, "html.parser")
+    rows = [[td.get_text(" ", strip=True) for td in tr.select("td")] for tr in log.select("table.access-log tbody tr")]
+    assert any("部门 api_shared" in r[1] and "政务共享接口" in r[2] and r[4] == "用途 api_shared" for r in rows), rows

@@ -269,7 +269,21 @@ def _refusals(w, ctx, tmp_path):
     far, reviewer, dept = w["far"], w["reviewer"], w["dept"][0]
     applicant = cases.Applicant.of(rep, "legal_rep")
     out = io.BytesIO()
+    from portal.services import api_clients, api_data  # the sharing API (issue 15)
+
+    api_client, _ = api_clients.create_client(ctx, "boundary.pub", name="某部门", purpose="公开信息比对",
+                                              scopes=["records:read:public"])
+    reader = api_data.ApiCaller(api_client, ("records:read:public",))  # may read, may not write
     return {
+        "/api/v1/records": lambda: api_data.add_record(_as(ctx, reader), {"subject_code": org.credit_code}),
+        "/api/v1/records/<int:record_id>/corrections": lambda: api_data.correct_record(
+            _as(ctx, reader), w["rec"].lineage_id, {"reason": "更正", "changes": {"title": "x"}}),
+        "/api/v1/records/<int:record_id>/withdrawal": lambda: api_data.withdraw_record(
+            _as(ctx, reader), w["rec"].lineage_id, {"reason": "撤销"}),
+        "/staff/api-clients": lambda: api_clients.create_client(_as(ctx, dept), "boundary.x", name="x", purpose="x",
+                                                                scopes=["records:read:public"]),
+        "/staff/api-clients/<client_id>/rotate": lambda: api_clients.rotate_secret(_as(ctx, dept), api_client),
+        "/staff/api-clients/<client_id>/disable": lambda: api_clients.disable_client(_as(ctx, far), api_client),
         "/staff/cases/<case_no>/act": lambda: cases.act(_as(ctx, far), case, "reject", role="department",
                                                         reason="不成立"),
         "/staff/cases/<case_no>/extend": lambda: cases.extend_case(_as(ctx, reviewer), case, role="department",
@@ -373,8 +387,8 @@ def _grade_result(ctx, org):
 # POST routes with no permission to check: logging in and out (and the development IdP, whose
 # userinfo has its own bearer token), the public forms anyone may use (verify a report or a
 # document, the chat, the progress look-up with a number and its code, an organisation's public
-# report).
-EXEMPT = {"/staff/login", "/staff/logout", "/logout", "/dev-idp/authorize", "/dev-idp/token", "/dev-idp/userinfo",
+# report); the sharing API's OAuth token endpoint, where a client authenticates with its secret.
+EXEMPT = {"/api/v1/token", "/staff/login", "/staff/logout", "/logout", "/dev-idp/authorize", "/dev-idp/token", "/dev-idp/userinfo",
           "/chat", "/verify/report/<report_no>", "/verify/document/<doc_no>",
           "/progress", "/facility/<public_id>/report.pdf"}
 
