@@ -83,15 +83,20 @@ def _public_subject(ctx: ServiceContext, subject_id: int) -> dict | None:
 def parse_links(ctx: ServiceContext, kind: str, records: str, subjects: str) -> list[tuple[str, int, str]]:
     """The form's links: record numbers (lineage ids) and subject public ids, whitespace or comma
     separated. Unknown references are refused here; whether each is public is checked at publish."""
+    require_notice_officer(ctx)  # who may not draft learns nothing about which numbers exist
     out: list[tuple[str, int, str]] = []
-    for token in (records or "").replace("，", ",").replace(",", " ").split():
+    record_tokens = (records or "").replace("，", ",").replace(",", " ").split()
+    subject_tokens = (subjects or "").replace("，", ",").replace(",", " ").split()
+    if len(record_tokens) + len(subject_tokens) > LINK_LIMIT:  # before any look-up
+        raise ServiceError(f"关联不能超过 {LINK_LIMIT} 条", "records")
+    for token in record_tokens:
         if not token.isdigit() or len(token) > 12:
             raise ServiceError(f"信用信息编号“{token[:20]}”无效", "records")
         record = current_version(ctx, int(token))
         if record is None:
             raise ServiceError(f"未找到编号为 {token} 的信用信息", "records", 404)
         out.append(("record", record.lineage_id, ""))
-    for token in (subjects or "").replace("，", ",").replace(",", " ").split():
+    for token in subject_tokens:
         subject = ctx.session.execute(select(Subject).where(Subject.public_id == token[:16])).scalar_one_or_none()
         if subject is None:
             raise ServiceError(f"未找到公开编号为“{token[:20]}”的信用主体", "subjects", 404)
@@ -100,8 +105,6 @@ def parse_links(ctx: ServiceContext, kind: str, records: str, subjects: str) -> 
         refusal = rules.link_refusal(kind, target)
         if refusal:
             raise ServiceError(refusal, "records" if target == "record" else "subjects")
-    if len(out) > LINK_LIMIT:
-        raise ServiceError(f"关联不能超过 {LINK_LIMIT} 条", "records")
     return list(dict.fromkeys(out))
 
 
