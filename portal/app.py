@@ -44,7 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
         ratelimit,
         staff,
         staff_accounts,
+        staff_password,
         staff_plates,
+        staff_stats,
         subject,
         warnings,
     )
@@ -68,8 +70,10 @@ def create_app(config: dict | None = None) -> Flask:
         public_report.bp,  # POST /facility/<id>/report.pdf: an organisation's public credit report
         staff.bp,         # /staff: queues and case handling
         staff_plates.bp,  # /staff/plates: QR plates
+        staff_stats.bp,   # /staff/stats: statistics, yearly summary (.xlsx) and report (PDF)
         provider.bp,      # /staff/provide: providers' workspace (信息提供单位)
         staff_accounts.bp,  # /staff/accounts: staff accounts (administrators)
+        staff_password.bp,  # /staff/password: 修改密码 (every staff member, their own)
         chat.bp,          # 智能问答 /chat
     ):
         app.register_blueprint(bp)

@@ -14,6 +14,7 @@ from ..domain.identifiers import classify_code, scrub_personal_data
 from ..domain.vocab import InfoClass
 from ..domain.workdays import WorkCalendar
 from ..profiles import Profile
+from . import grading
 from .applications import asked_effect, asked_use, effect_lead, own_documents, silent_use_text
 from .articles import Ref
 from .deadline import fmt, plan
@@ -111,6 +112,8 @@ class Chatbot:
             if answer is not None:
                 if intent.medical:
                     answer.text += "\n" + MEDICAL_NOTE
+                if "初评" in text and answer.intent == "facility":  # never a preliminary result (non-public)
+                    answer.text = "初评结果不对外公示，这里只显示已形成的正式结果。\n" + answer.text
                 return answer, ctx2
             # a guessed name matched nothing: answer the topic instead
             name = {"grade": "grade", "objection": "objection", "repair": "repair"}.get(intent.topic, "policy")
@@ -244,7 +247,12 @@ class Chatbot:
             return self._from_passages([faq], "grade", env)
         if aspect == "uses":
             return self._grade_uses(text, env)
-        keys = {"time": ("grade.period",), "how": ("grade.scoring",)}.get(aspect, ("grade.levels", "grade.period"))
+        if aspect in ("time", "preliminary", "objection"):  # the cycle: 初评 → 异议期 → 正式结果
+            keys = {"time": ("grade.period", "grade.preliminary"), "preliminary": ("grade.preliminary",),
+                    "objection": ("grade.objection",)}[aspect]
+            return self._from_passages(self._rules(*keys), "grade", env,
+                                       grading.schedule_lead(self.profile, env.today, env.calendar), ("login",))
+        keys = {"how": ("grade.scoring",)}.get(aspect, ("grade.levels", "grade.period"))
         return self._from_passages(self._rules(*keys), "grade", env)
 
     def _grade_uses(self, text: str, env: Env) -> Answer:
@@ -374,6 +382,10 @@ class Chatbot:
     def _deadline(self, intent: Intent, env: Env) -> Answer:
         p = self.profile
         case = intent.case
+        if case == "grade":  # the objection window against a preliminary grade (初评)
+            refs = refs_for(self.kb.regulations, *grading.cycle_articles(p))
+            return Answer(text=grading.window_answer(p, intent.on, env.calendar),
+                          citations=self.citations(refs, env), links=self.links(("login",), env), intent="deadline")
         if case == "serious_list" and p.objection.serious_list is None:
             case = "objection"
         result = plan(p, case, intent.on, env.calendar)

@@ -95,7 +95,7 @@ TOPIC_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
     "grade": (("等级", 4), ("评级", 4), ("几级", 3), ("级别", 3), ("a级", 3), ("b级", 3), ("c级", 3), ("d级", 3),
               ("e级", 3), ("评分", 2.5), ("计分", 2.5), ("打分", 2.5), ("扣分", 2.5), ("加分", 2.5), ("评价结果", 2.5),
               ("信用评价", 2.5), ("分数", 2), ("评定", 1.5), ("优良中差", 3), ("几个档", 2), ("分级分类", 3),
-              ("评先评优", 2.5), ("评优", 2), ("评价结果", 2)),
+              ("评先评优", 2.5), ("评优", 2), ("评价结果", 2), ("初评", 4), ("正式结果", 2.5)),
     "publication": (("公示期", 4), ("公示多久", 4), ("公示多长", 4), ("挂多久", 3), ("挂多长", 3), ("公示时间", 3),
                     ("公示期限", 4), ("展示多久", 3), ("显示多久", 3), ("多久消失", 3), ("多久撤", 3), ("撤下来", 2),
                     ("永久公示", 3), ("一直挂", 2.5), ("一直显示", 2.5), ("多久才能不显示", 3)),
@@ -117,6 +117,12 @@ TOPIC_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
                 ("哪几类", 2), ("包括哪些", 1.5), ("算失信", 3), ("失信", 1), ("惩戒", 2), ("激励", 2), ("守信", 1)),
 }
 TOPIC_INTENT = {"objection": "objection", "repair": "repair", "grade": "grade"}
+
+#: The grading cycle (初评 → 异议期 → 正式结果): an objection against a grade is not one against a
+#: record (湖南医保 第十九条 and each profile's grading article; chatbot/grading.py answers it).
+_GRADE_CUE = re.compile(r"初评|评级|等级|评价结果|评定结果|正式结果|评为[a-e]级|评了[a-e]级|评成[a-e]级")
+_GRADE_OBJECTION = re.compile(r"异议|申诉|不服|有意见|不认可|不同意|不满意|不对|有误|错了|评错|评低|不合理|复核|冤")
+_NOT_GRADE_OBJECTION = re.compile(r"名单|处罚|罚款|记录|修复")
 
 _DOMAIN = re.compile(
     r"信用|异议|修复|等级|评级|处罚|公示|失信|守信|红名单|黑名单|名单|评价|双随机|抽查|二维码|身份牌|承诺|惩戒|激励|"
@@ -210,6 +216,10 @@ def aspect_of(text: str, topic: str) -> str:
         "repair": ("refusals", "effects", "when", "serious", "materials", "time", "conditions", "how"),
         "grade": ("uses", "improve", "time", "how", "levels"),
     }.get(topic, ("time", "how"))
+    if topic == "grade" and is_grade_objection(text):
+        return "objection"
+    if topic == "grade" and re.search(r"初评|正式结果", text) and not re.search(r"什么时候|啥时候|何时|哪天|几月", text):
+        return "preliminary"
     if topic == "grade" and re.search(r"什么时候|啥时候|何时|哪天|每年|几月|多久评|公布", text):
         return "time"
     found = _first_aspect(text, order)
@@ -218,6 +228,11 @@ def aspect_of(text: str, topic: str) -> str:
     if topic == "grade" and found == "time" and not any(w in text for w in ("什么时候", "啥时候", "何时", "哪天", "每年")):
         found = "levels"
     return found
+
+
+def is_grade_objection(text: str) -> bool:
+    """"对评级结果有异议怎么办", "初评不对": an objection against a grade, not a record."""
+    return bool(_GRADE_CUE.search(text) and _GRADE_OBJECTION.search(text) and not _NOT_GRADE_OBJECTION.search(text))
 
 
 def topic_scores(text: str) -> dict[str, float]:
@@ -296,6 +311,8 @@ _SUBMITTED = re.compile(r"交|提|申请|递|收到|受理|报|送")
 
 
 def case_of(text: str) -> str:
+    if "初评" in text or is_grade_objection(text):
+        return "grade"  # the objection window against a preliminary grade
     if "异议" in text and re.search(r"严重失信(主体)?名单|黑名单|列入.{0,4}名单", text):
         return "serious_list"
     if "异议" in text or "申诉" in text:
@@ -433,7 +450,8 @@ def _deadline(text: str, today: date, context_topic: str, scores: dict[str, floa
     if not case and context_topic in ("objection", "repair") and _DEADLINE_CUE.search(text):
         case = context_topic
     if case and (_DEADLINE_CUE.search(text) or _SUBMITTED.search(text)):
-        return Intent("deadline", topic=case if case != "serious_list" else "objection", on=on, case=case,
+        topic = {"serious_list": "objection", "grade": "grade"}.get(case, case)
+        return Intent("deadline", topic=topic, on=on, case=case,
                       scores=scores)
     return None
 
@@ -466,6 +484,9 @@ def _facility(text: str, scores: dict[str, float], fee: bool, has_context_facili
 
 def _topic(text: str, scores: dict[str, float], context_topic: str) -> Intent:
     """Topics by weighted keywords (a residual facility-name guess first); follow-ups; greetings."""
+    if is_grade_objection(text) or (context_topic == "grade" and len(text) <= 12 and re.match(r"^(那|那么|如果|要是)", text)
+                                    and _GRADE_OBJECTION.search(text) and not _NOT_GRADE_OBJECTION.search(text)):
+        return Intent("grade", topic="grade", aspect="objection", scores=scores)  # "那有异议怎么办" after a grade question
     guess = ""
     strong_topic = max((v for k, v in scores.items() if k in ("objection", "repair", "qr")), default=0)
     if _FACILITY_CUE.search(text) and strong_topic < 4 and "公示" not in text and not _POLICY_CUE.search(text):

@@ -18,6 +18,7 @@ from ..domain.vocab import SEVERITY_LABELS
 from ..profiles import Profile, Step
 from .applications import effects_passage, use_passages
 from .articles import Ref, Regulations, default_regulations, parse_refs
+from .grading import passages as grading_passages
 from .retrieval import BM25
 from .supervision import supervision_rules
 from .types import Passage
@@ -218,6 +219,8 @@ def _grade_rules(p: Profile, rules: _Rules) -> None:
         when = "信用评价实行动态考评，信用等级随信用信息变化实时更新"
         when += f"（按最近{gr.rolling_months}个月的信息计算）。" if gr.rolling_months else "。"
     add("grade.period", "grade", "信用等级什么时候评定", _with_note(when), (gr.article,), ("search",), "when")
+    # 初评 → 异议期 → 正式结果 (湖南医保 第十九条; each profile's own grading articles)
+    rules.out += grading_passages(p, lambda *a: refs_for(rules.regs, *a), _with_note)
 
 
 def _scoring_rules(p: Profile, rules: _Rules) -> None:

@@ -6,6 +6,7 @@
     credit-portal draw inspector-add USERNAME                        # inspector pool
     credit-portal draw conflict USERNAME (--region R | --subject USCC) --reason …   # 回避
     credit-portal draw result CJ2026-0001 USCC --outcome compliant [--finding …]
+    credit-portal draw link CJ2026-0001 USCC RECORD_ID                # the credit record it led to
     credit-portal draw verify CJ2026-0001                             # re-run from the published data
 """
 from __future__ import annotations
@@ -109,6 +110,31 @@ def result(number: str, code: str, outcome: str, finding: str, inspected_on) -> 
         record_inspection(ctx, item, outcome, finding, inspected_on=inspected_on.date() if inspected_on else None)
         session.commit()
     click.echo("已登记检查结果")
+
+def _item(ctx, session, number: str, code: str):
+    from ..models import DrawItem
+    from ..services.draws import draw_by_number
+
+    row = draw_by_number(ctx, number)
+    item = None if row is None else session.execute(
+        select(DrawItem).where(DrawItem.draw_id == row.id, DrawItem.code == code.strip().upper())).scalar_one_or_none()
+    if item is None:
+        raise click.ClickException("未找到该抽查或该机构不在抽中名单内")
+    return item
+
+@draw.command("link", help="把检查发现问题后作出的信用记录关联到抽中的机构")
+@click.argument("number")
+@click.argument("code")
+@click.argument("record_id")
+def link(number: str, code: str, record_id: str) -> None:
+    from ..services.draws import link_inspection_record
+
+    rt = load_runtime()
+    with open_session(rt) as session:
+        ctx = rt.context(session, "cli:draw")
+        link_inspection_record(ctx, _item(ctx, session, number, code), record_id)
+        session.commit()
+    click.echo(f"已关联信用记录 #{record_id.strip()}")
 
 @draw.command("verify", help="用公布的种子和对象名录重新计算，核对抽中名单")
 @click.argument("number")

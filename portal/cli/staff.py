@@ -65,6 +65,9 @@ def _run(verb, username: str, done: str, **kw) -> None:
             raise click.ClickException(exc.message) from None
         session.commit()
         click.echo(done)
+        if getattr(out, "password", ""):
+            click.echo("新密码（仅显示这一次；本人登录后须先设置自己的密码）：")
+            click.echo(out.password)
         if getattr(out, "totp_uri", ""):
             click.echo("请用身份验证器应用扫描或录入以下地址（仅显示一次）：")
             click.echo(out.totp_uri)
@@ -107,13 +110,24 @@ def reset_totp_cmd(username: str) -> None:
     _run(reset_totp, username, f"已重置 {username} 的动态验证码", confirmed=True)
 
 
+@staff.command("reset-password", help="重置登录密码（原密码立即失效，已登录的会话结束）；输出新密码，仅显示一次，"
+                                     "本人登录后须先设置自己的密码")
+@click.argument("username")
+def reset_password_cmd(username: str) -> None:
+    from ..services.staff_passwords import reset_password
+
+    _run(reset_password, username, f"已重置 {username} 的密码", confirmed=True)
+
+
 @staff.command("set-roles", help="修改角色、所属单位和管辖区划（整体替换）")
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(STAFF_ROLES))
 @click.option("--authority", default="", help="所属单位（信息提供单位必填）")
 @click.option("--region", "region_code", default="", help="行政区划代码；留空为全辖区")
-def set_roles(username: str, roles: tuple[str, ...], authority: str, region_code: str) -> None:
+@click.option("--channel", default=None, type=click.Choice(["", "association", "third_party"]),
+              help="信息提供单位的报送渠道（海南 第二十二条）；不填则不变，空字符串为官方渠道")
+def set_roles(username: str, roles: tuple[str, ...], authority: str, region_code: str, channel: str | None) -> None:
     from ..services.staff_accounts import change_access
 
     _run(change_access, username, f"已修改 {username} 的角色", roles=list(roles), authority=authority,
-         region_code=region_code)
+         region_code=region_code, channel=channel)

@@ -104,11 +104,18 @@ def interim_notice(records: list[dict], graded_on: date | None, grade_year: int 
             "将在下一年度评定中体现，请以上方风险提示和下方公示信息为准。")
 
 
-def grade_note(year: int | None, computed: date | datetime | None) -> str:
-    """What a yearly grade means in time: which year it rates, when it was made, and that later
-    information counts only at the next grading (湖南 第十八条: fixed for the previous year)."""
+def grade_note(year: int | None, computed: date | datetime | None, *, rolling_article: str = "") -> str:
+    """What a grade means in time. Yearly: which year it rates, when it was made, and that later
+    information counts only at the next grading (湖南 第十八条: fixed for the previous year).
+    Rolling (``rolling_article`` given, 湖南医保 第十六、十九条 动态考评): the day it became formal, and
+    that later information changes it through a new result and its objection window — not "next
+    year". (No word of 初评 here: the public page speaks of formal results only.)"""
     if year is None:
         return ""
     day = computed.date() if isinstance(computed, datetime) else computed
+    if rolling_article:
+        made = f"{day} 形成的" if day else ""
+        return (f"动态评价：{made}正式结果；此后信用信息有变化的，随时重新评价，经异议期后形成新的正式结果"
+                f"（{rolling_article}）")
     made = f"（{day}）" if day else ""
     return f"{year} 年度评定{made}；此后新增的信息将在下一年度评定中体现"

@@ -51,6 +51,7 @@ class DrawItem(Base):
     finding: Mapped[str] = mapped_column(Text, default="")  # staff only
     record_id: Mapped[int | None] = mapped_column(ForeignKey("credit_records.id"))
     inspected_on: Mapped[date | None] = mapped_column(Date)
+    published_on: Mapped[date | None] = mapped_column(Date)  # the day the result went public (一公开)
 
     __table_args__ = (UniqueConstraint("draw_id", "subject_id", name="uq_draw_items_draw_subject"),)
 

@@ -8,8 +8,8 @@ C 级 50%、D 和 E 级 100% 的随机监督抽查比例，开展现场检查"; 
 
 Seed: commit-then-reveal. ``announce_draw`` generates the seed and publishes only its SHA-256,
 before the population exists; ``run_draw`` fixes the population (organisations of the category
-in the region, status active, with their formal grade for the last completed year — or
-``未评级`` — and publishes it with the seed, so that anyone can check sha256(seed) and re-run
+in the region, status active, with the formal grade in force on the day of the draw — the same
+rule as the public pages — or ``未评级``) and publishes it with the seed, so that anyone can check sha256(seed) and re-run
 the function. Limitation: the seed is stored in the database between the two steps (readable by
 a database administrator, not by any page); the population changes in that interval are all in
 the audit chain.
@@ -31,12 +31,13 @@ from sqlalchemy.exc import IntegrityError
 from ..domain import draw as algo
 from ..domain.vocab import CATEGORIES, SubjectKind
 from ..domain.workdays import add_workdays
-from ..models import Draw, DrawConflict, DrawInspector, DrawItem, Grade, StaffUser, Subject
+from ..models import Draw, DrawConflict, DrawInspector, DrawItem, StaffUser, Subject
 from ..models.base import utcnow
 from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
 from .errors import ServiceError
+from .indexing import grades_in_force
 from .records import add_record
 from .staff import ADMIN, in_region
 
@@ -116,17 +117,23 @@ def percent_by_stratum(profile) -> dict[str, int]:
     return ratios
 
 
-def population(ctx: ServiceContext, category: str, region_code: str, grade_year: int) -> list[list[str]]:
-    """[[code, name, stratum], ...]: active organisations with a credit code, their formal grade
-    for ``grade_year`` or 未评级."""
+def population(ctx: ServiceContext, category: str, region_code: str) -> list[list[str]]:
+    """[[code, name, stratum], ...]: active organisations with a credit code, each with the formal
+    grade in force today — the one its public page shows (``services.indexing.grades_in_force``:
+    last year's yearly grade, or a rolling grade from the day it became formal, 湖南医保 第十六、
+    十九、二十条) — or 未评级. A preliminary result (初评) never counts: it is not in ``grades``."""
     rows = ctx.session.execute(
-        select(Subject.id, Subject.credit_code, Subject.name, Grade.letter)
-        .outerjoin(Grade, (Grade.subject_id == Subject.id) & (Grade.year == grade_year))
+        select(Subject.id, Subject.credit_code, Subject.name)
         .where(Subject.kind == SubjectKind.ORG, Subject.category == category, Subject.status == "active",
                Subject.region_code.in_(_region_codes(ctx, region_code)), Subject.credit_code.is_not(None))
         .order_by(Subject.credit_code)).all()
+    grades = grades_in_force(ctx.session, [sid for sid, _, _ in rows], ctx.today)
     letters = {g.letter for g in ctx.profile.grades}
-    return [[code, name, letter if letter in letters else algo.UNGRADED] for _, code, name, letter in rows]
+    out = []
+    for sid, code, name in rows:
+        letter = grades[sid].letter if sid in grades else None
+        out.append([code, name, letter if letter in letters else algo.UNGRADED])
+    return out
 
 
 def run_draw(ctx: ServiceContext, category: str, region_code: str, user: StaffUser | None = None) -> Draw:
@@ -140,8 +147,7 @@ def run_draw(ctx: ServiceContext, category: str, region_code: str, user: StaffUs
                                              Draw.status == ANNOUNCED).with_for_update()).scalar_one_or_none()
     if row is None:
         raise ServiceError("请先公布种子承诺（announce），再抽取：种子须在对象名录确定之前承诺", "region", 409)
-    grade_year = ctx.today.year - 1
-    pop = population(ctx, category, region_code, grade_year)
+    pop = population(ctx, category, region_code)
     if not pop:
         raise ServiceError("该类别和地区没有可抽查的机构", "category", 409)
     percent = percent_by_stratum(ctx.profile)
@@ -156,7 +162,7 @@ def run_draw(ctx: ServiceContext, category: str, region_code: str, user: StaffUs
         session.add(DrawItem(draw_id=row.id, subject_id=by_code[code], code=code, name=names[code], stratum=stratum,
                              rank=rank, inspectors=[int(i) for i in assignment[code]], outcome="", finding=""))
     row.status, row.population = DRAWN, pop
-    row.ratios = {"grade_year": grade_year, "percent": percent}
+    row.ratios = {"grades_as_of": ctx.today.isoformat(), "percent": percent}
     row.counts = [{"stratum": s.name, "percent": s.percent, "population": s.population, "drawn": len(s.drawn)}
                   for s in result.strata]
     row.drawn_at, row.drawn_on, row.drawn_by = utcnow(), ctx.today, ctx.actor
@@ -166,7 +172,7 @@ def run_draw(ctx: ServiceContext, category: str, region_code: str, user: StaffUs
     short = [c for c, ids in assignment.items() if len(ids) < algo.INSPECTORS_PER_UNIT]
     record_event(session, ctx.actor, "draw.run", object_ref=f"draw:{row.number}",
                  detail={"seed": row.seed, "seed_sha256": row.seed_sha256, "algorithm": row.algorithm,
-                         "grade_year": grade_year, "counts": row.counts, "drawn": [c for c, _ in result.drawn],
+                         "grades_as_of": ctx.today.isoformat(), "counts": row.counts, "drawn": [c for c, _ in result.drawn],
                          "units_short_of_inspectors": short})
     return row
 
@@ -247,14 +253,58 @@ def record_inspection(ctx: ServiceContext, item: DrawItem, outcome: str, finding
     if draw.drawn_on is None or not draw.drawn_on <= inspected_on <= ctx.today:
         raise ServiceError("检查日期须在抽取之日和今天之间", "inspected_on")
     if new_record is not None:
+        if outcome not in RECORD_OUTCOMES:
+            raise ServiceError("未发现问题的检查不产生信用记录", "outcome")
         subject = ctx.session.get(Subject, item.subject_id)
         record = add_record(ctx, subject, **new_record)
         item.record_id = record.id
     item.outcome, item.finding, item.inspected_on = outcome, finding, inspected_on
+    item.published_on = ctx.today  # the public page shows it from now on; late if after the deadline
     ctx.session.flush()
     record_event(ctx.session, ctx.actor, "draw.inspect", subject_id=item.subject_id,
                  object_ref=f"draw:{draw.number}", detail={"code": item.code, "outcome": outcome,
-                                                           "record_id": item.record_id})
+                                                           "record_id": item.record_id,
+                                                           "published_on": ctx.today.isoformat(),
+                                                           "late": ctx.today > draw.publish_results_by})
+    return item
+
+
+#: Outcomes after which the inspection may feed a credit record (a problem was found).
+RECORD_OUTCOMES = ("rectify", "penalty")
+
+
+def link_inspection_record(ctx: ServiceContext, item: DrawItem, record_id: str, *,
+                           user: StaffUser | None = None) -> DrawItem:
+    """Link the credit record an inspection led to — typically the penalty decided later under the
+    普通程序 (湖南 第十四条) — to the drawn unit: the feedback of 双随机 into the credit records
+    (湖南 第二十三条; 海南 第三十二条). The record must be the unit's own, current, decided on or after
+    the inspection; one record per inspected unit."""
+    from ..models import CreditRecord
+
+    draw = ctx.session.get(Draw, item.draw_id)
+    user = user if user is not None else ctx.caller
+    if user is not None and not isinstance(user, StaffUser):
+        raise ServiceError("检查结果由抽中的检查人员或组织抽查的部门录入", "record", 403)
+    if user is not None and not _is_inspector(item, user):
+        _check_runner(user, draw.region_code)
+    if item.outcome not in RECORD_OUTCOMES:
+        raise ServiceError("只有发现问题的检查结果可以关联信用记录，请先登记检查结果", "record", 409)
+    if item.record_id is not None:
+        raise ServiceError("该机构的检查结果已关联信用记录", "record", 409)
+    text = (record_id or "").strip().lstrip("#")
+    record = None
+    if text.isascii() and text.isdigit() and len(text) < 10:
+        record = ctx.session.get(CreditRecord, int(text))
+    if record is None or record.subject_id != item.subject_id:
+        raise ServiceError("未找到该机构的这条信用记录", "record", 404)
+    if not record.is_current:
+        raise ServiceError("请关联该信用记录的现行版本", "record", 409)
+    if item.inspected_on is not None and record.decided_on < item.inspected_on:
+        raise ServiceError("关联的信用记录须在检查之日或之后作出", "record", 409)
+    item.record_id = record.id
+    ctx.session.flush()
+    record_event(ctx.session, ctx.actor, "draw.link_record", subject_id=item.subject_id,
+                 object_ref=f"draw:{draw.number}", detail={"code": item.code, "record_id": record.id})
     return item
 
 
@@ -301,11 +351,14 @@ def public_view(ctx: ServiceContext, draw: Draw) -> dict:
     if draw.status != DRAWN:
         return view
     view |= {"seed": draw.seed, "population": draw.population, "counts": draw.counts,
-             "grade_year": (draw.ratios or {}).get("grade_year"), "drawn_on": draw.drawn_on,
+             "grade_year": (draw.ratios or {}).get("grade_year"),  # draws run before grades_as_of
+             "grades_as_of": (draw.ratios or {}).get("grades_as_of"), "drawn_on": draw.drawn_on,
              "publish_results_by": draw.publish_results_by,
              "items": [{"rank": i.rank, "code": i.code, "name": i.name, "stratum": i.stratum,
                         "outcome": OUTCOMES.get(i.outcome, ""), "inspected_on": i.inspected_on,
-                        "overdue": not i.outcome and ctx.today > draw.publish_results_by}
+                        "published_on": i.published_on,
+                        "overdue": not i.outcome and ctx.today > draw.publish_results_by,
+                        "late": bool(i.published_on and i.published_on > draw.publish_results_by)}
                        for i in items(ctx, draw)]}
     return view
 

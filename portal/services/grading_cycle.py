@@ -31,7 +31,7 @@ from .calendar import load_calendar
 from .context import ServiceContext
 from .errors import ServiceError
 from .grading import explanation_json
-from .indexing import enqueue, grade_in_force, latest_grades
+from .indexing import enqueue, grade_in_force, grades_in_force
 
 BATCH = 2000
 STATEMENT_LIMIT = 2000
@@ -87,7 +87,7 @@ def _notify(ctx: ServiceContext, subject_id: int, text: str) -> None:
 
 def _letters_in_force(ctx: ServiceContext, ids: list[int]) -> dict[int, Grade]:
     """The formal grade in force today for each subject (as ``latest_grade``), in one query."""
-    return latest_grades(ctx.session, ids, ctx.today)
+    return grades_in_force(ctx.session, ids, ctx.today)
 
 
 # --- the scheduler's verb ---------------------------------------------------------------------

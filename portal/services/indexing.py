@@ -43,13 +43,18 @@ def latest_grade(session: Session, subject_id: int, today: date) -> Grade | None
                                            "today": today}).scalar_one_or_none()
 
 
-def latest_grades(session: Session, subject_ids: list[int], today: date) -> dict[int, Grade]:
-    """:func:`latest_grade` for a batch of subjects, in one query (formal grades in force only)."""
-    grades: dict[int, Grade] = {}
-    for g in session.execute(select(Grade).where(Grade.subject_id.in_(subject_ids), grade_in_force(today.year, today))
-                             .order_by(Grade.year)).scalars():
-        grades[g.subject_id] = g  # ascending order: the newest wins
-    return grades
+def grades_in_force(session: Session, subject_ids: Iterable[int], today: date) -> dict[int, Grade]:
+    """:func:`latest_grade` for many subjects in one query: {subject id: formal grade in force}.
+    The 双随机 strata (services.draws) and the grading cycle read grades through this, so a draw
+    sees exactly the grade the public page shows (湖南医保 第十六、二十条)."""
+    ids = list(subject_ids)
+    out: dict[int, Grade] = {}
+    if not ids:
+        return out
+    for g in session.execute(select(Grade).where(Grade.subject_id.in_(ids), grade_in_force(today.year, today))
+                             .order_by(Grade.year, Grade.id)).scalars():
+        out[g.subject_id] = g  # ascending: the newest wins
+    return out
 
 
 def subject_document(subject: Subject, records: Iterable[CreditRecord], grade: Grade | None,
@@ -101,7 +106,7 @@ def build_documents(session: Session, subject_ids: list[int], today: date, profi
     for r in session.execute(select(CreditRecord).where(CreditRecord.subject_id.in_(subject_ids),
                                                         CreditRecord.is_current.is_(True))).scalars():
         records[r.subject_id].append(r)
-    grades = latest_grades(session, subject_ids, today)
+    grades = grades_in_force(session, subject_ids, today)
     employer_ids = {s.employer_id for s in subjects if s.employer_id}
     employers = dict(session.execute(select(Subject.id, Subject.name).where(Subject.id.in_(employer_ids))).all()) if employer_ids else {}
     out: dict[int, dict | None] = {sid: None for sid in subject_ids}

@@ -34,7 +34,7 @@ from ..permissions import require_plate_manager
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
-from .indexing import latest_grade, latest_grades
+from .indexing import grades_in_force, latest_grade
 
 log = logging.getLogger(__name__)
 
@@ -506,7 +506,7 @@ def plates_to_reprint(session: Session, profile, region: str | None, today: date
         if not plates:
             break
         offset += chunk
-        grades = latest_grades(session, [p.subject_id for p in plates], today) if wants_grade else {}
+        grades = grades_in_force(session, [p.subject_id for p in plates], today) if wants_grade else {}
         for plate in plates:
             g = grades.get(plate.subject_id)
             current = (g.letter, g.year) if g is not None else None

@@ -14,13 +14,22 @@ from .verifiable import china_time
 
 def public_risk(session: Session, subject_view: dict, public_views: list[dict], grade, today: date,
                 profile=None) -> dict:
-    """``subject_view`` / ``public_views``: public views only (``domain.disclosure``)."""
+    """``subject_view`` / ``public_views``: public views only (``domain.disclosure``). Under a
+    rolling profile the note gives the day the grade became formal (``grades.formal_on``)."""
     summary = risk_summary(subject_view, public_views, today)
-    graded_on = china_time(grade.computed_at).date() if grade is not None and grade.computed_at else None
-    summary["grade_note"] = grade_note(grade.year, graded_on) if grade is not None else ""
+    rolling = profile is not None and profile.grading.period == "rolling"
+    if grade is None:
+        graded_on = None
+        summary["grade_note"] = ""
+    elif rolling:
+        graded_on = grade.formal_on
+        summary["grade_note"] = grade_note(grade.year, grade.formal_on, rolling_article=profile.grading.article)
+    else:
+        graded_on = china_time(grade.computed_at).date() if grade.computed_at else None
+        summary["grade_note"] = grade_note(grade.year, graded_on)
     allowed = getattr(getattr(profile, "display", None), "interim_notice", False)
     summary["interim"] = interim_notice(public_views, graded_on, grade.year) \
-        if allowed and grade is not None else ""
+        if allowed and grade is not None and not rolling else ""
     changed = public_version.changed_at(session.connection())
     summary["data_time"] = f"{china_time(changed):%Y-%m-%d %H:%M}" if changed else ""
     return summary

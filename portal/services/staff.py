@@ -22,8 +22,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select
 
+from ..domain import passwords, throttle
 from ..domain import permissions as rules
-from ..domain import throttle
 from ..models import Case, LoginThrottle, Notification, StaffUser
 from ..models.base import utcnow
 from ..permissions import require_admin, staff_role
@@ -49,11 +49,14 @@ POLICIES = {
     "account": throttle.Policy(free=20, cap=timedelta(minutes=5)),
 }
 NOTIFY_AT = 5  # failures on one account (from anywhere) that tell its owner at once
-MIN_PASSWORD = 12
+MIN_PASSWORD = passwords.MIN_LENGTH
 USERNAME = re.compile(r"[a-z][a-z0-9_.-]{2,59}")
 LOGIN_FAILED = "用户名、密码或动态验证码错误"
 THROTTLED = "登录尝试过于频繁，请 {wait}后再试"  # the same for every username, real or not
 ISSUER = "医疗卫生信用信息公示平台"
+CHANNELS = ("", "association", "third_party")  # official unit, 行业协会, 第三方信用服务机构 (海南 第二十二条)
+CHANNEL_CHOICES = "报送渠道须为：行业协会（association）或第三方信用服务机构（third_party）"
+CHANNEL_PROVIDER_ONLY = "报送渠道只适用于信息提供单位账号（海南 第二十二条）"
 
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not-a-real-password-0000")
@@ -68,28 +71,34 @@ def _check_roles(roles) -> list[str]:
 
 
 def create_staff(ctx: ServiceContext, username: str, password: str, roles, *, authority: str = "",
-                 region_code: str = "", display_name: str = "", channel: str = "") -> tuple[StaffUser, str]:
+                 region_code: str = "", display_name: str = "", channel: str = "",
+                 must_change_password: bool = False) -> tuple[StaffUser, str]:
     """A new account; returns it and the TOTP provisioning URI (shown once). Administrators only
     (the command line acts as the platform). ``channel``: a providing unit of another channel
-    (海南 第二十二条: association, third_party)."""
+    (海南 第二十二条: association, third_party). ``must_change_password``: the password was made
+    for the owner (the web's generated one), who sets their own at the first login."""
     require_admin(ctx, rules.ACCOUNTS_ONLY)
     username = (username or "").strip().lower()
     if not USERNAME.fullmatch(username):
         raise ServiceError("用户名须以小写字母开头，3–60 位小写字母、数字、点、下划线或连字符", "username")
     if ctx.session.execute(select(StaffUser.id).where(StaffUser.username == username)).first():
         raise ServiceError("用户名已存在", "username", 409)
-    if len(password or "") < MIN_PASSWORD:
-        raise ServiceError(f"密码至少 {MIN_PASSWORD} 位", "password")
+    problem = passwords.password_problem(password, username)
+    if problem:
+        raise ServiceError(problem, "password")
     if region_code and ctx.profile.region(region_code) is None:
         raise ServiceError(f"未知的行政区划代码：{region_code}", "region_code")
     if "provider" in set(roles or ()) and not (authority or "").strip():
         raise ServiceError("信息提供单位账号须填写所属单位（只办理本单位提供的信息）", "authority")
-    if channel not in ("", "association", "third_party"):
-        raise ServiceError("报送渠道须为：行业协会（association）或第三方信用服务机构（third_party）", "channel")
+    if channel not in CHANNELS:
+        raise ServiceError(CHANNEL_CHOICES, "channel")
+    if channel and "provider" not in set(roles or ()):
+        raise ServiceError(CHANNEL_PROVIDER_ONLY, "channel")
     secret = pyotp.random_base32()
     user = StaffUser(channel=channel, username=username, display_name=(display_name or username)[:80],
                      password_hash=_hasher.hash(password), totp_secret=ctx.protector.encrypt(secret),
-                     roles=_check_roles(roles), authority=(authority or "").strip()[:120], region_code=region_code or "")
+                     roles=_check_roles(roles), authority=(authority or "").strip()[:120], region_code=region_code or "",
+                     must_change_password=must_change_password)
     ctx.session.add(user)
     ctx.session.flush()
     record_event(ctx.session, ctx.actor, "staff.create", object_ref=f"staff:{user.id}",

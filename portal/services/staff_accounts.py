@@ -22,7 +22,7 @@ from ..permissions import require_admin
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
-from .staff import ISSUER, STAFF_ROLES, _check_roles, create_staff
+from .staff import CHANNEL_CHOICES, CHANNEL_PROVIDER_ONLY, CHANNELS, ISSUER, STAFF_ROLES, _check_roles, create_staff
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def list_accounts(ctx: ServiceContext) -> list[dict]:
     _require(ctx)
     rows = ctx.session.execute(select(StaffUser).order_by(StaffUser.username)).scalars()
     return [{"id": u.id, "username": u.username, "display_name": u.display_name, "roles": list(u.roles or ()),
-             "authority": u.authority, "region_code": u.region_code, "active": u.active,
+             "authority": u.authority, "region_code": u.region_code, "channel": u.channel, "active": u.active,
+             "must_change_password": u.must_change_password,
              "last_login_at": u.last_login_at, "created_at": u.created_at} for u in rows]
 
 
@@ -65,13 +66,15 @@ def get_account(ctx: ServiceContext, staff_id: int) -> StaffUser:
 
 
 def create_account(ctx: ServiceContext, username: str, roles, *, authority: str = "", region_code: str = "",
-                   display_name: str = "") -> NewCredentials:
+                   display_name: str = "", channel: str = "") -> NewCredentials:
     """A new account with a random initial password and its TOTP provisioning URI, both shown
-    once to the administrator (``create_staff`` checks the caller and audits)."""
+    once to the administrator (``create_staff`` checks the caller and audits). The owner must
+    choose their own password at the first login. ``channel``: a providing unit of another
+    channel (海南 第二十二条), as ``credit-portal staff create --channel``."""
     _require(ctx)
     password = secrets.token_urlsafe(15)  # 20 characters, above staff.MIN_PASSWORD
     user, uri = create_staff(ctx, username, password, roles, authority=authority, region_code=region_code,
-                             display_name=display_name)
+                             display_name=display_name, channel=channel, must_change_password=True)
     return NewCredentials(user.username, password, uri)
 
 
@@ -112,10 +115,16 @@ def reset_totp(ctx: ServiceContext, user: StaffUser, *, confirmed: bool = False)
 
 
 def change_access(ctx: ServiceContext, user: StaffUser, roles, *, authority: str = "", region_code: str = "",
-                  display_name: str | None = None) -> StaffUser:
-    """Roles, unit (信息提供单位 handle only their own unit's records, 海南 第三十八条) and region."""
+                  display_name: str | None = None, channel: str | None = None) -> StaffUser:
+    """Roles, unit (信息提供单位 handle only their own unit's records, 海南 第三十八条), region and,
+    for a providing unit, its channel (海南 第二十二条; ``None`` keeps it)."""
     _require(ctx)
     roles = _check_roles(roles)
+    channel = user.channel if channel is None else channel
+    if channel not in CHANNELS:
+        raise ServiceError(CHANNEL_CHOICES, "channel")
+    if channel and rules.PROVIDER not in roles:
+        raise ServiceError(CHANNEL_PROVIDER_ONLY, "channel")
     authority = (authority or "").strip()[:120]
     region_code = (region_code or "").strip()
     if region_code and ctx.profile.region(region_code) is None:
@@ -126,9 +135,10 @@ def change_access(ctx: ServiceContext, user: StaffUser, roles, *, authority: str
         raise ServiceError(rules.LAST_ADMIN, "roles", 409)
     name = (display_name or "").strip()[:80] or user.display_name
     before = {"roles": list(user.roles or ()), "authority": user.authority, "region": user.region_code,
-              "name": user.display_name}
-    after = {"roles": roles, "authority": authority, "region": region_code, "name": name}
+              "name": user.display_name, "channel": user.channel}
+    after = {"roles": roles, "authority": authority, "region": region_code, "name": name, "channel": channel}
     user.roles, user.authority, user.region_code, user.display_name = roles, authority, region_code, name
+    user.channel = channel
     ctx.session.flush()
     if before != after:
         record_event(ctx.session, ctx.actor, "staff.access_changed", object_ref=f"staff:{user.id}",

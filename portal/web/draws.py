@@ -64,7 +64,8 @@ def public_json(number: str):
         if view.get(key) is not None:
             view[key] = view[key].isoformat()
     for item in view.get("items", []):
-        item["inspected_on"] = item["inspected_on"].isoformat() if item["inspected_on"] else None
+        for key in ("inspected_on", "published_on"):
+            item[key] = item[key].isoformat() if item[key] else None
     return jsonify(view)
 
 
@@ -83,7 +84,7 @@ def _staff_page(c, user, error: str | None = None, status: int = 200):
     return render_template("draws/staff.html", user=user, role_labels=ROLE_LABELS, draws=rows,
                            categories=ORG_CATEGORIES, regions=_region_names(), error=error,
                            items={d.id: svc.items(c, d) for d in rows if d.status == svc.DRAWN},
-                           outcomes=svc.OUTCOMES), status
+                           outcomes=svc.OUTCOMES, record_outcomes=svc.RECORD_OUTCOMES, today=c.today), status
 
 
 def _clean(value: str | None, limit: int = 100) -> str:
@@ -107,6 +108,12 @@ def staff_action():
                 raise ServiceError("未找到该抽查对象", "item", 404)
             svc.record_inspection(c, item, _clean(request.form.get("outcome"), 20),
                                   _clean(request.form.get("finding"), svc.FINDING_LIMIT + 1), user=user)
+            row = svc.draw_of(c, item)
+        elif op == "link":
+            item = svc.item_by_id(c, _clean(request.form.get("item"), 10))
+            if item is None:
+                raise ServiceError("未找到该抽查对象", "item", 404)
+            svc.link_inspection_record(c, item, _clean(request.form.get("record"), 20), user=user)
             row = svc.draw_of(c, item)
         else:
             raise ServiceError("未知操作", "op")

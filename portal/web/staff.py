@@ -51,8 +51,13 @@ def _combine_page(args: dict, page: int) -> dict:
     return {**args, "page": page}
 
 
-def current_staff() -> StaffUser | None:
-    return desk.staff_account(db(), session.get(SESSION_KEY))
+def current_staff(pending_ok: bool = False) -> StaffUser | None:
+    """The logged-in staff member. One whose password someone else set (an administrator's
+    reset, the generated first one) is sent to 修改密码 first (``pending_ok``: that page)."""
+    user = desk.staff_account(db(), session.get(SESSION_KEY))
+    if user is not None and user.must_change_password and not pending_ok:
+        abort(redirect(url_for("staff_password.form"), 303))
+    return user
 
 
 def _require() -> StaffUser:
@@ -87,6 +92,8 @@ def login():
             session.clear()
             _rotate()
             session[SESSION_KEY] = user.id
+            if user.must_change_password:  # before anything else
+                return redirect(url_for("staff_password.form"))
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/staff/") and not target.startswith("//")
                             else url_for("staff.objections"))

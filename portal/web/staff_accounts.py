@@ -11,12 +11,16 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from ..documents.qr import encode_qr, qr_png
 from ..domain import permissions as rules
 from ..services import staff_accounts as svc
+from ..services import staff_passwords as passwords_svc
 from ..services.errors import ServiceError
 from . import abort_with, commit, db, runtime
 from .common import caller_ctx, no_store
 
 bp = Blueprint("staff_accounts", __name__, url_prefix="/staff/accounts")
 no_store(bp)
+# A providing unit's channel (海南 第二十二条), as ``credit-portal staff create --channel``.
+CHANNEL_OPTIONS = [("", "信息提供单位本身（官方渠道）"), ("association", "行业协会"),
+                   ("third_party", "第三方信用服务机构")]
 
 
 def _require():
@@ -42,14 +46,17 @@ def _credentials(creds: svc.NewCredentials | None) -> dict | None:
     """The one-time credentials with the QR code of the TOTP URI (a data: PNG, allowed by the CSP)."""
     if creds is None:
         return None
-    png = base64.b64encode(qr_png(encode_qr(creds.totp_uri), scale=4)).decode("ascii")
-    return {"username": creds.username, "password": creds.password, "totp_uri": creds.totp_uri,
-            "qr": f"data:image/png;base64,{png}"}
+    qr = ""
+    if creds.totp_uri:  # a password reset leaves the second factor as it is
+        png = base64.b64encode(qr_png(encode_qr(creds.totp_uri), scale=4)).decode("ascii")
+        qr = f"data:image/png;base64,{png}"
+    return {"username": creds.username, "password": creds.password, "totp_uri": creds.totp_uri, "qr": qr}
 
 
 def _list_page(user, error: str | None = None, status: int = 200, form=None, created=None):
     return render_template("staff/accounts.html", user=user, accounts=svc.list_accounts(_ctx(user)),
-                           roles=_roles_options(), regions=runtime().profile.regions, error=error,
+                           roles=_roles_options(), channels=CHANNEL_OPTIONS, channel_labels=dict(CHANNEL_OPTIONS),
+                           regions=runtime().profile.regions, error=error,
                            form=form or {}, created=_credentials(created), is_admin=True), status
 
 
@@ -66,7 +73,8 @@ def create():
         creds = svc.create_account(_ctx(user), form.get("username", "")[:80], form.getlist("roles"),
                                    authority=form.get("authority", "")[:200],
                                    region_code=form.get("region_code", "")[:6],
-                                   display_name=form.get("display_name", "")[:80])
+                                   display_name=form.get("display_name", "")[:80],
+                                   channel=form.get("channel", "")[:20])
     except ServiceError as exc:
         db().rollback()
         return _list_page(user, exc.message, exc.status, form=form)
@@ -77,6 +85,7 @@ def create():
 def _account_page(user, account, error: str | None = None, status: int = 200, reset=None):
     return render_template("staff/account.html", user=user, account=account, roles=_roles_options(),
                            regions=runtime().profile.regions, error=error, reset=_credentials(reset),
+                           channels=CHANNEL_OPTIONS,
                            is_self=account.id == user.id, is_admin=True), status
 
 
@@ -115,7 +124,8 @@ def access(staff_id: int):
     form = request.form
     return _post(staff_id, lambda c, account: svc.change_access(
         c, account, form.getlist("roles"), authority=form.get("authority", "")[:200],
-        region_code=form.get("region_code", "")[:6], display_name=form.get("display_name", "")[:80]))
+        region_code=form.get("region_code", "")[:6], display_name=form.get("display_name", "")[:80],
+        channel=form.get("channel", "")[:20]))
 
 
 @bp.post("/<int:staff_id>/active", endpoint="active")
@@ -130,3 +140,10 @@ def active(staff_id: int):
 def totp(staff_id: int):
     confirmed = request.form.get("confirm") == "yes"
     return _post(staff_id, lambda c, account: svc.reset_totp(c, account, confirmed=confirmed))
+
+
+@bp.post("/<int:staff_id>/password", endpoint="password")
+def password(staff_id: int):
+    """A new random password, shown once; the owner must choose their own at the next login."""
+    confirmed = request.form.get("confirm") == "yes"
+    return _post(staff_id, lambda c, account: passwords_svc.reset_password(c, account, confirmed=confirmed))

@@ -5,6 +5,7 @@ caller who may not, whoever calls it; the views hold no SQL."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import re
 from datetime import date, timedelta
@@ -29,6 +30,7 @@ from portal.services import plates as plate_svc
 from portal.services import public_notices as notice_svc
 from portal.services import staff as staff_svc
 from portal.services import staff_accounts as accounts_svc
+from portal.services import staff_passwords as passwords_svc
 from portal.services import warnings as warning_svc
 from portal.services.errors import ServiceError
 
@@ -358,6 +360,11 @@ def _refusals(w, ctx, tmp_path):
             _as(ctx, dept), dept, ["department", "admin"]),
         "/staff/accounts/<int:staff_id>/active": lambda: accounts_svc.set_active(_as(ctx, dept), far, False),
         "/staff/accounts/<int:staff_id>/totp": lambda: accounts_svc.reset_totp(_as(ctx, rep), far, confirmed=True),
+        "/staff/accounts/<int:staff_id>/password": lambda: passwords_svc.reset_password(_as(ctx, dept), far,
+                                                                                          confirmed=True),
+        # 修改密码: only one's own (here a department account tries another's, with its password)
+        "/staff/password": lambda: passwords_svc.change_own_password(_as(ctx, dept), far, "x" * 12, "000000",
+                                                                       "y" * 13, "y" * 13),
     }
 
 
@@ -493,3 +500,22 @@ def test_inactive_staff_is_no_caller(ctx, session, objection_world):
     with pytest.raises(ServiceError):
         cases.request_materials(_as(ctx, user), objection_world["case"], role="department", reason="补充")
     assert session.get(StaffUser, user.id).active is False
+
+
+def test_statistics_reads_refuse_who_may_not(ctx, session, objection_world):
+    """The statistics routes (/staff/stats/…, GET only) call service reads that check the caller
+    themselves: a citizen, a providing unit alone, or a department outside the region is refused
+    whatever the route."""
+    from portal.services import statistics
+
+    w = objection_world
+    provider = w["draft_by"]  # a providing unit alone (信息提供单位)
+    period = statistics.period_for(ctx, year=TODAY.year)
+    for caller, region in ((w["rep"], ""), (provider, ""), (w["far"], "430102"), (w["dept"][0], "430202")):
+        with pytest.raises(ServiceError) as refused:
+            statistics.dashboard(_as(ctx, caller), dataclasses.replace(period, region=region))
+        assert refused.value.status == 403
+        with pytest.raises(ServiceError):
+            statistics.annual_summary(_as(ctx, caller), TODAY.year, region)
+    # a whole-jurisdiction period asked by a county department covers its county only
+    assert statistics.dashboard(_as(ctx, w["dept"][0]), period).period.region == "430102"

@@ -128,7 +128,7 @@ def test_change_roles_unit_region_is_audited_with_before_and_after(ctx, session,
     (event,) = _events(session, "staff.access_changed")
     assert event.detail["before"]["roles"] == ["department"] and event.detail["before"]["region"] == "430100"
     assert event.detail["after"] == {"roles": ["provider", "reviewer"], "authority": "芙蓉区卫生健康局",
-                                     "region": "430102", "name": clerk.display_name}
+                                     "region": "430102", "name": clerk.display_name, "channel": ""}
 
 
 def test_the_last_admin_stays(ctx, session, people):

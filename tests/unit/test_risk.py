@@ -72,3 +72,12 @@ def test_non_public_records_move_nothing():
 def test_grade_in_time():
     assert grade_note(2025, datetime(2026, 1, 20, 9, 0)) == "2025 年度评定（2026-01-20）；此后新增的信息将在下一年度评定中体现"
     assert grade_note(None, None) == ""
+
+
+def test_grade_note_of_a_rolling_grade_is_not_next_year():
+    """湖南医保 第十六、十九条 动态考评: later information changes the grade through a new 初评, not at
+    "the next year's grading"; the date is the day the grade became formal."""
+    note = grade_note(2027, date(2027, 1, 13), rolling_article="湖南医保 第三条、第十六条")
+    assert note.startswith("动态评价：2027-01-13 形成的正式结果") and "下一年度" not in note
+    assert "湖南医保 第三条、第十六条" in note
+    assert "下一年度" in grade_note(2027, date(2027, 1, 13))  # yearly: unchanged

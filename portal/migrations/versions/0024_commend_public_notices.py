@@ -1,15 +1,15 @@
 """commend: public notices of commendation and typical cases with their links, and the subjects a
 notify contact asked to be told about (issue 16)
 
-Revision ID: 0023_commend_public_notices
-Revises: 0021_lists_supervision
+Revision ID: 0024_commend_public_notices
+Revises: 0023_staffpw_must_change (rechained after merging main)
 Create Date: 2026-12-04 23:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0023_commend_public_notices'
-down_revision = '0021_lists_supervision'
+revision = '0024_commend_public_notices'
+down_revision = '0023_staffpw_must_change'
 branch_labels = None
 depends_on = None
 
