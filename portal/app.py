@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         facility,
         grading,  # grading cycle: /grades/summary (public), /staff/grading, the subject's objection
         lists,
+        notices,
         progress,
         provider,
         public,
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(lists.bp)  # issue 16: list procedures (staff and subject side)
     app.register_blueprint(warnings.bp)  # issue 16: early warning (staff)
     app.register_blueprint(commitments.bp)  # issue 16: commitments and self-declaration
+    app.register_blueprint(notices.bp)  # issue 16: commendation and typical cases (/notices, /staff/notices)
     app.register_blueprint(grading.bp)
     for bp in (
         public.bp,        # home, search, facility pages, lists

@@ -23,6 +23,7 @@ from .intents import Intent, aspect_of, classify
 from .kb import PROVISIONAL_ANSWER, WORKDAY_NOTE, KnowledgeBase, refs_for
 from .llm import LLMClient
 from .normalise import clean, normalise
+from .supervision import pick as supervision_pick
 from .types import Answer, Choice, Citation, Link, Passage, Urls, plain_urls
 
 MAX_QUESTION = 300  # characters considered; longer messages are cut with a notice
@@ -277,6 +278,11 @@ class Chatbot:
         return self._from_passages([overview], "grade", env, lead)
 
     def _policy(self, intent: Intent, text: str, env: Env) -> Answer:
+        if intent.topic in ("lists", "commitment", "warning") and max(intent.scores.values(), default=0) >= 3 \
+                and max(intent.scores.get("objection", 0), intent.scores.get("repair", 0)) < 4:
+            rule = self.kb.rule(supervision_pick(intent.topic, text))  # issue 16: computed from the profile
+            if rule is not None:
+                return self._from_passages([rule], "policy", env)
         direct = {"publication": "publication.windows", "inspection": "inspection.ratios"}.get(intent.topic)
         if direct and (rule := self.kb.rule(direct)) is not None and max(intent.scores.values(), default=0) >= 3:
             hits = self.kb.search(text, k=3, kinds=("faq",))

@@ -20,6 +20,7 @@ from .applications import effects_passage, use_passages
 from .articles import Ref, Regulations, default_regulations, parse_refs
 from .grading import passages as grading_passages
 from .retrieval import BM25
+from .supervision import supervision_rules
 from .types import Passage
 
 FAQ_DIR = Path(__file__).resolve().parent / "data" / "faq"
@@ -106,7 +107,7 @@ def rule_passages(profile: Profile, regs: Regulations) -> list[Passage]:
     """Passages written from the profile: one per rule a citizen asks about."""
     rules = _Rules(regs)
     for part in (_objection_rules, _repair_rules, _repair_outcome_rules, _grade_rules, _scoring_rules,
-                 _publication_rules, _contact_rules):
+                 _publication_rules, _contact_rules, supervision_rules):  # issue 16: lists, commitments, warnings
         part(profile, rules)
     rules.out += use_passages(profile, regs)  # what grades are used for (own articles only)
     return rules.out

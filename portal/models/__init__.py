@@ -7,10 +7,11 @@ from .case import Case, CaseDocument, CaseEvent, Evidence, Notification, StaffUs
 from .draw import Draw, DrawConflict, DrawInspector, DrawItem  # noqa: F401 (双随机 draws)
 from .grade import Grade, GradingCycle, GradingExclusion, GradingResult
 from .import_staging import ImportStaging
-from .notify import NoticeOutbox, NotifyContact
+from .notify import NoticeOutbox, NotifyContact, NotifyContactSubject
 from .ops import HolidayOverride, IndexCursor, IndexJob, State
 from .plate import Plate, PlateScanDay
 from .provision import ProviderUpload, RecordDraft
+from .public_notice import PublicNotice, PublicNoticeLink
 from .record import CreditRecord
 from .subject import Subject
 from .supervision import (  # noqa: F401 (issue 16: lists, warnings, commitments)
@@ -27,5 +28,5 @@ from .throttle import LoginThrottle
 __all__ = ["ApiClient", "ApiIdempotency", "ApiToken", "AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexCursor", "IndexJob", "State", "Subject",
            "LoginBinding", "WebSession", "Plate", "PlateScanDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle",
-           "NoticeOutbox", "NotifyContact",
+           "NoticeOutbox", "NotifyContact", "PublicNotice", "PublicNoticeLink", "NotifyContactSubject",
            "ProviderUpload", "RecordDraft"]

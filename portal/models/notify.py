@@ -45,3 +45,18 @@ class NoticeOutbox(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     __table_args__ = (UniqueConstraint("notification_id", "channel", name="uq_notice_outbox_once"),)
+
+
+class NotifyContactSubject(Base):
+    """A subject whose own notices a contact asked to be told about: written when the login saves
+    its channel on ``/me`` for the subjects it manages then (itself, the organisation it legally
+    represents), so that a notice that is not about a case (list procedures, warnings, issue 16)
+    still finds the legal representative who never filed a case."""
+
+    __tablename__ = "notify_contact_subjects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("notify_contacts.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"), index=True)
+
+    __table_args__ = (UniqueConstraint("contact_id", "subject_id", name="uq_notify_contact_subjects"),)

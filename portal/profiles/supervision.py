@@ -53,6 +53,7 @@ class ListRules(Cited):
     red_listing_months: int
     escalate_count: int = 0  # 海南 第十四条: this many 一般失信 records …; 0: no escalation
     escalate_months: int = 12  # … within this many months propose the serious list
+    notice_second_person: bool = False  # 表彰/典型案例公示 (阳山 四（五）): published by someone other than its author
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +92,7 @@ def build_lists(t: _Table | None, letters: list[str]) -> ListRules | None:
         red_listing_months=t.int("red_listing_months", minimum=1),
         escalate_count=t.int("escalate_count", required=False, default=0, minimum=0),
         escalate_months=t.int("escalate_months", required=False, default=12, minimum=1),
+        notice_second_person=t.bool("notice_second_person", required=False, default=False),
         **t.cited())
     if rules.escalate_count == 1:
         t.fail("escalate_count", "escalation needs at least 2 records (海南 第十四条: 多次)", "升级至少需要2次")

@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 
 from ..domain import commitments as rules
 from ..domain.vocab import RecordStatus, Scope
-from ..models import Commitment, CreditRecord, Notification, SelfDeclaration, StaffUser, Subject
+from ..models import Commitment, CreditRecord, SelfDeclaration, StaffUser, Subject
 from ..profiles.supervision import COMMITMENT_TYPES, DECLARATION_KINDS
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
+from .notify import tell_subject
 from .record_hooks import on_dishonesty as after_dishonesty
 from .staff import ADMIN, in_region
 
@@ -139,8 +140,8 @@ def on_dishonesty(ctx: ServiceContext, subject: Subject, record: CreditRecord) -
                                              "content": f"{public.content}\n践诺情况：承诺期内于 {record.decided_on} "
                                                         f"发生失信行为（{record.title}），违反承诺。"[:5000]},
                                f"承诺期内发生失信行为，标记违诺（record:{record.lineage_id or record.id}）")
-            ctx.session.add(Notification(subject_id=subject.id, text=(
-                f"您的信用承诺 {c.number} 因承诺期内发生失信行为（{record.decided_on} {record.title}）被记为违诺。")))
+            tell_subject(ctx, subject.id,
+                         f"您的信用承诺 {c.number} 因承诺期内发生失信行为（{record.decided_on} {record.title}）被记为违诺。")
             record_event(ctx.session, ctx.actor, "commitment.broken", subject_id=subject.id,
                          object_ref=f"commitment:{c.number}", detail={"record": record.lineage_id or record.id})
         ctx.session.flush()
@@ -223,7 +224,7 @@ def check_declaration(ctx: ServiceContext, row: SelfDeclaration, verified: bool,
                             authority=ctx.profile.authority, scope=Scope.PUBLIC, publish_from=ctx.today)
         row.record_lineage_id = record.lineage_id
     else:
-        ctx.session.add(Notification(subject_id=subject.id, text=f"您的自主申报“{row.title}”未予采信：{note}"))
+        tell_subject(ctx, subject.id, f"您的自主申报“{row.title}”未予采信：{note}")
     ctx.session.flush()
     record_event(ctx.session, ctx.actor, "declaration.check", subject_id=subject.id,
                  object_ref=f"declaration:{row.id}", detail={"verified": verified})

@@ -24,6 +24,7 @@ from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
 from .errors import ServiceError
+from .notify import tell_subject
 from .record_hooks import on_dishonesty as after_dishonesty
 from .staff import ADMIN, in_region
 
@@ -78,10 +79,9 @@ def _event(ctx: ServiceContext, case: ListCase, action: str, before: str, note: 
 
 
 def _tell(ctx: ServiceContext, case: ListCase, text: str) -> None:
-    """The subject's inbox (/me): 告知 and every later decision reach the subject itself."""
-    from ..models import Notification
-
-    ctx.session.add(Notification(subject_id=case.subject_id, text=f"{rules.KINDS[case.kind]} {case.case_no}：{text}"))
+    """The subject's inbox (/me) and its e-mail / SMS (``notify.tell_subject``): 告知 and every
+    later decision reach the subject itself."""
+    tell_subject(ctx, case.subject_id, f"{rules.KINDS[case.kind]} {case.case_no}：{text}")
 
 
 def _enter(ctx: ServiceContext, case: ListCase, state: str) -> None:

@@ -15,7 +15,7 @@ from ..domain.cases import ROLE_LABELS
 from ..domain.identifiers import mask_email, mask_phone
 from ..domain.identity import Identity
 from ..domain.permissions import APPLICANT
-from ..models import Case, NoticeOutbox, Notification, NotifyContact
+from ..models import Case, NoticeOutbox, Notification, NotifyContact, NotifyContactSubject
 from ..models.base import utcnow
 from ..permissions import can_manage, required_acr, subjects_for
 from .audit import record_event
@@ -177,6 +177,11 @@ def set_notify_contact(ctx: ServiceContext, channel: str, email: str = "", phone
         ctx.session.add(c)
     c.channel, c.email_enc, c.phone_enc = channel, email_enc, phone_enc
     ctx.session.flush()
+    known = set(ctx.session.execute(select(NotifyContactSubject.subject_id).where(
+        NotifyContactSubject.contact_id == c.id)).scalars())
+    for s in managed_subjects(ctx, identity):  # notices not about a case find the login (issue 16)
+        if s.id not in known:
+            ctx.session.add(NotifyContactSubject(contact_id=c.id, subject_id=s.id))
     if channel == "none":  # opting out also stops what is queued and not yet sent
         ctx.session.execute(update(NoticeOutbox).where(NoticeOutbox.contact_id == c.id,
                                                        NoticeOutbox.state == "pending")

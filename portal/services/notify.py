@@ -5,9 +5,9 @@ The message says only that there is a notice, the case number and where to read 
 an ID number, the notice's text or the record it concerns (data minimisation, 湖南 第三十三条;
 海南 第五十一条 security of personal information). The addresses are stored encrypted.
 
-Flow: ``cases.notify`` writes the inbox row and, in the same transaction, ``enqueue`` writes one
-``NoticeOutbox`` row per notice for the case applicant's chosen channel (unique per notice and
-channel). ``credit-portal notify send`` (a scheduler runs it) claims a row, sends, marks it sent.
+Flow: ``cases.notify`` (and ``tell_subject`` for the notices of list procedures, warnings and
+commitments, issue 16) writes the inbox row and, in the same transaction, ``enqueue`` writes one
+``NoticeOutbox`` row per notice and channel. ``credit-portal notify send`` (a scheduler runs it) claims a row, sends, marks it sent.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from email.utils import formataddr
 
 from sqlalchemy import or_, select, update
 
-from ..models import Case, NoticeOutbox, Notification, NotifyContact
+from ..models import Case, LoginBinding, NoticeOutbox, Notification, NotifyContact, NotifyContactSubject
 from ..models.base import utcnow
 from .context import ServiceContext
 
@@ -40,21 +40,57 @@ def contact_of(session, iss: str, sub: str) -> NotifyContact | None:
 
 # --- queueing -----------------------------------------------------------------------------------
 
-def enqueue(ctx: ServiceContext, note: Notification, case: Case) -> NoticeOutbox | None:
-    """Queue the outside message for a subject's notice about ``case`` (called by
-    ``cases.notify`` in the same transaction). Nothing for staff notices, for an applicant who
-    chose no channel, or who opted out."""
-    if note.subject_id is None or not case.applicant_sub:
-        return None
-    c = contact_of(ctx.session, case.applicant_iss, case.applicant_sub)
-    if c is None or c.channel == "none":
-        return None
-    if note.id is None:
-        ctx.session.flush()
-    row = NoticeOutbox(notification_id=note.id, contact_id=c.id, channel=c.channel, state="pending",
-                       attempts=0, last_error="")
-    ctx.session.add(row)
-    return row
+def _subject_logins(ctx: ServiceContext, subject_id: int) -> list[tuple[str, str]]:
+    """The logins that act for a subject itself, newest first: those that saved their channel on
+    ``/me`` while managing it (``NotifyContactSubject``), the person's own login binding and the
+    applicants of its cases (a legal representative who applied for the organisation)."""
+    chose = ctx.session.execute(select(NotifyContact.iss, NotifyContact.sub).join(
+        NotifyContactSubject, NotifyContactSubject.contact_id == NotifyContact.id)
+        .where(NotifyContactSubject.subject_id == subject_id).order_by(NotifyContact.updated_at.desc())).all()
+    bound = ctx.session.execute(select(LoginBinding.iss, LoginBinding.sub).where(LoginBinding.subject_id == subject_id)
+                                .order_by(LoginBinding.id.desc())).all()
+    applied = ctx.session.execute(select(Case.applicant_iss, Case.applicant_sub).where(
+        Case.subject_id == subject_id, Case.applicant_sub != "").order_by(Case.id.desc())).all()
+    out: list[tuple[str, str]] = []
+    for login in [*chose, *bound, *applied]:
+        if tuple(login) not in out:
+            out.append(tuple(login))
+    return out
+
+
+def enqueue(ctx: ServiceContext, note: Notification, case: Case | None = None) -> list[NoticeOutbox]:
+    """Queue the outside message for a subject's notice, in the same transaction as the notice.
+    About a case (``cases.notify``): to the case applicant's channel. Without one (list procedures,
+    early warnings, commitments through ``tell_subject``): to the logins acting for the subject,
+    one message per channel (the outbox's unique key), the newest login first. Nothing for staff
+    notices, nor for a login that chose no channel or opted out."""
+    if note.subject_id is None:
+        return []
+    if case is not None:
+        logins = [(case.applicant_iss, case.applicant_sub)] if case.applicant_sub else []
+    else:
+        logins = _subject_logins(ctx, note.subject_id)
+    rows: dict[str, NoticeOutbox] = {}
+    for iss, sub in logins:
+        c = contact_of(ctx.session, iss, sub)
+        if c is None or c.channel == "none" or c.channel in rows:
+            continue
+        if note.id is None:
+            ctx.session.add(note)
+            ctx.session.flush()
+        rows[c.channel] = NoticeOutbox(notification_id=note.id, contact_id=c.id, channel=c.channel, state="pending",
+                                       attempts=0, last_error="")
+        ctx.session.add(rows[c.channel])
+    return list(rows.values())
+
+
+def tell_subject(ctx: ServiceContext, subject_id: int, text: str) -> Notification:
+    """A notice to the subject itself that is not about a case (名单程序的告知与决定, 信用预警,
+    违诺, 自主申报核查): its inbox on ``/me`` and, like a case notice, the outside message."""
+    note = Notification(subject_id=subject_id, text=text)
+    ctx.session.add(note)
+    enqueue(ctx, note)
+    return note
 
 
 # --- sending ------------------------------------------------------------------------------------

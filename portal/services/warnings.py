@@ -14,10 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from ..domain import warnings as rules
 from ..domain.vocab import RecordStatus
 from ..domain.windows import add_months
-from ..models import Complaint, CreditRecord, EarlyWarning, Grade, Notification, StaffUser, Subject
+from ..models import Complaint, CreditRecord, EarlyWarning, Grade, StaffUser, Subject
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
+from .notify import tell_subject
 from .staff import ADMIN, in_region
 
 STAFF_ROLES = {"department", "operator", ADMIN}
@@ -114,7 +115,7 @@ def run_warnings(ctx: ServiceContext) -> list[EarlyWarning]:
             continue
         filed.add(found.key)
         if to_subject:
-            ctx.session.add(Notification(subject_id=subject.id, text=f"信用预警（{rules.LABELS[found.rule]}）：{found.message}"))
+            tell_subject(ctx, subject.id, f"信用预警（{rules.LABELS[found.rule]}）：{found.message}")
         record_event(ctx.session, ctx.actor, "warning.raise", subject_id=subject.id, object_ref=f"warning:{row.id}",
                      detail={"rule": found.rule, "key": found.key, "to_subject": to_subject})
         made.append(row)

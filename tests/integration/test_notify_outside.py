@@ -309,3 +309,37 @@ def test_a_row_claimed_by_another_sender_is_not_sent_twice(rt, ctx, session, wor
     assert notify.send_pending(session, rt.protector, rt.settings, "门户", senders=senders)["sent"] == 1
     assert notify.send_pending(session, rt.protector, rt.settings, "门户", senders=senders)["sent"] == 0
     assert len(smtp_server.messages) == len(rows)
+
+
+def test_a_list_procedure_notice_reaches_the_legal_representative_outside(rt, ctx, session, world, smtp_server):
+    """A 告知 of a list procedure (issue 16, 海南 第十八条) is not about a case: it goes through the
+    same outbox as case notices (``notify.tell_subject``), to the login that chose its channel while
+    managing the organisation, and the message carries nothing of the proposal."""
+    from portal.domain import lists as list_rules
+    from portal.services import lists
+    from portal.services import staff as staff_svc
+
+    w = world
+    my_desk.set_notify_contact(_as(ctx, w["rep"]), "email", EMAIL)
+    dept, _ = staff_svc.create_staff(ctx, "dept.notify", "x" * 16 + "Aa1!", ["department"], region_code="430102",
+                                     display_name="认定科")
+    officer = dataclasses.replace(ctx, caller=dept, actor="staff:dept.notify")
+    case = lists.propose_listing(officer, w["org"], list_rules.SERIOUS, "CANARY-OUTBOX-REASON 内部笔录",
+                                 basis="《医疗机构管理条例》第某条")
+    session.commit()
+    assert _outbox(session) == []  # a proposal is staff-only: nothing leaves the portal
+    lists.notify_subject(officer, case, base_url="http://127.0.0.1:5000")
+    session.commit()
+    [note] = session.execute(select(Notification).where(Notification.subject_id == w["org"].id)).scalars()
+    assert case.case_no in note.text
+    [row] = _outbox(session)
+    assert row.notification_id == note.id and row.channel == "email" and row.state == "pending"
+    contact = session.get(NotifyContact, row.contact_id)
+    assert (contact.iss, contact.sub) == (w["rep"].iss, w["rep"].sub)
+
+    smtp = notify.SmtpSender(host="127.0.0.1", port=smtp_server.server_address[1])
+    counts = notify.send_pending(session, rt.protector, rt.settings, "门户", senders={"email": smtp, "sms": None})
+    assert counts["sent"] == 1 and [m["to"] for m in smtp_server.messages] == [[EMAIL]]
+    text = smtp_server.messages[0]["message"].as_string() + smtp_server.messages[0]["message"].get_body().get_content()
+    _no_personal_data(text)
+    assert "CANARY-OUTBOX-REASON" not in text and "名单" not in text

@@ -27,6 +27,7 @@ from portal.services import commitments as commitment_svc
 from portal.services import grading_cycle as cycle_svc
 from portal.services import lists as list_svc
 from portal.services import plates as plate_svc
+from portal.services import public_notices as notice_svc
 from portal.services import staff as staff_svc
 from portal.services import staff_accounts as accounts_svc
 from portal.services import staff_passwords as passwords_svc
@@ -231,7 +232,9 @@ def objection_world(ctx, session, rt, make_org, make_record):
              "draft_by": _staff(ctx, "prov.furong", ["provider"], "430102", rec.authority)[0],
              "far_unit": _staff(ctx, "prov.zhuzhou", ["provider"], "430202", "株洲市卫生健康委员会")[0],
              "list_case": list_svc.propose_listing(ctx, org, "serious", "严重违法执业", basis="某条例"),
-             "warning": _warning(session, org), "declaration": _declaration(session, org)}
+             "warning": _warning(session, org), "declaration": _declaration(session, org),
+             "notice": notice_svc.draft_notice(ctx, "commendation", "表彰", "正文", [("subject", org.id, "")],
+                                               region_code="430102")}
     drafter = ctx.__class__(**{**ctx.__dict__, "caller": world["draft_by"], "actor": "staff:prov.furong"})
     world["draft"] = provision.save_draft(drafter, {"title": "待审核", "region_code": "430102"})
     world["draft"].state = "submitted"
@@ -343,6 +346,9 @@ def _refusals(w, ctx, tmp_path):
             _as(ctx, far), org, "self_discipline", "守法", signed_on=TODAY, signer="钱法人"),
         "/staff/declarations/<declaration_id>/check": lambda: commitment_svc.check_declaration(
             _as(ctx, far), w["declaration"], True, ""),
+        # commendation / typical-case notices (issue 16): a reviewer is no 认定部门; another region may not publish
+        "/staff/notices": lambda: notice_svc.draft_notice(_as(ctx, reviewer), "commendation", "表彰", "正文", []),
+        "/staff/notices/<number>/act": lambda: notice_svc.publish_notice(_as(ctx, far), w["notice"]),
         "/me/notify": lambda: my_desk.set_notify_contact(_as(ctx, stranger), "email", "a@example.test"),
         "/staff/grading/run": lambda: cycle_svc.run_cycle(_as(ctx, reviewer)),
         "/staff/grading/results/<int:result_id>/decide": lambda: cycle_svc.decide_grade_objection(
@@ -410,6 +416,7 @@ def test_every_post_route_verb_refuses_a_caller_who_may_not(app, ctx, session, o
     assert objection_world["plate"].status == "active" and objection_world["auth"].revoked_at is None
     assert objection_world["list_case"].state == "proposed" and not objection_world["list_case"].defence
     assert objection_world["warning"].state == "open" and objection_world["declaration"].state == "submitted"
+    assert objection_world["notice"].state == "draft"
     assert session.execute(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.actor == "test:caller")).scalar_one() == 0
 
