@@ -277,3 +277,11 @@ def due_soon(due_on: date | None, today: date, calendar: WorkCalendar, within: i
     if due_on is None or is_overdue(due_on, today):
         return False
     return workdays_between(today, due_on, calendar) <= within
+
+
+def state_of(case) -> CaseState:
+    """The engine's state of a stored case (any object with the case columns, e.g. ``models.Case``)."""
+    return CaseState(step=case.state, entered_on=case.step_entered_on, due_on=case.due_on,
+                     earliest_on=case.earliest_on, extended=case.extended,
+                     stops=tuple((date.fromisoformat(a), date.fromisoformat(b)) for a, b in case.stops or ()),
+                     stop_from=case.stop_from, stop_reason=case.stop_reason, closed_on=case.closed_on)

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..domain import cases as engine
-from ..domain.cases import CaseError, CaseState
+from ..domain.cases import CaseError, CaseState, state_of
 from ..domain.eligibility import Eligibility, repair_eligibility
 from ..domain.identity import person_actor
 from ..domain.vocab import RecordStatus
@@ -82,13 +82,6 @@ class Applicant:
 
 def machine_for(profile, kind: str):
     return profile.objection if kind == OBJECTION else profile.repair
-
-
-def state_of(case: Case) -> CaseState:
-    return CaseState(step=case.state, entered_on=case.step_entered_on, due_on=case.due_on,
-                     earliest_on=case.earliest_on, extended=case.extended,
-                     stops=tuple((date.fromisoformat(a), date.fromisoformat(b)) for a, b in case.stops or ()),
-                     stop_from=case.stop_from, stop_reason=case.stop_reason, closed_on=case.closed_on)
 
 
 def _store(case: Case, state: CaseState) -> None:

@@ -23,7 +23,7 @@ from ..domain.grading import grade_subject
 from ..domain.identity import Identity
 from ..domain.vocab import SubjectKind, category_label
 from ..domain.workdays import WorkCalendar, add_workdays
-from ..models import CreditRecord, Grade, GradingCycle, GradingExclusion, GradingResult, Notification, Subject
+from ..models import CreditRecord, Grade, GradingCycle, GradingExclusion, GradingResult, Subject
 from ..models.base import utcnow
 from ..permissions import require_subject_manager
 from .audit import record_event
@@ -32,6 +32,7 @@ from .context import ServiceContext
 from .errors import ServiceError
 from .grading import explanation_json
 from .indexing import enqueue, grade_in_force, grades_in_force
+from .notify import tell_subject
 
 BATCH = 2000
 STATEMENT_LIMIT = 2000
@@ -82,7 +83,8 @@ def _excluded(ctx: ServiceContext, year: int) -> set[int]:
 
 
 def _notify(ctx: ServiceContext, subject_id: int, text: str) -> None:
-    ctx.session.add(Notification(subject_id=subject_id, text=text))
+    """The subject's inbox and, like every notice not about a record case, the outside message."""
+    tell_subject(ctx, subject_id, text)
 
 
 def _letters_in_force(ctx: ServiceContext, ids: list[int]) -> dict[int, Grade]:

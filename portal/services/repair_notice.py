@@ -139,9 +139,8 @@ def waive_if_not_public(machine, state, record: Any, subject: Any, day: date, pr
 def case_step_label(machine, case: Any) -> str:
     """The current step's label, saying so when its notice was not held."""
     from ..domain import cases as engine
-    from .cases import state_of
 
-    if case.closed_on is None and engine.notice_waived(machine, state_of(case)):
+    if case.closed_on is None and engine.notice_waived(machine, engine.state_of(case)):
         return WAIVED_LABEL
     return machine.step(case.state).label
 
@@ -153,9 +152,8 @@ def waived_actions(machine, case: Any, transitions: list) -> list:
     from dataclasses import replace
 
     from ..domain import cases as engine
-    from .cases import state_of
 
-    if case.closed_on is not None or not engine.notice_waived(machine, state_of(case)):
+    if case.closed_on is not None or not engine.notice_waived(machine, engine.state_of(case)):
         return transitions
     return [replace(t, label=WAIVED_DECISION) for t in transitions]
 
