@@ -4,8 +4,10 @@ nodes behind a load balancer search (and one writer updates) the same store.
 ``SEARCH_URL=postgresql+psycopg://user@host:port/db`` (``postgresql://`` too; psycopg 3 is the
 driver either way). Query options, removed before connecting: ``table_prefix`` (default
 ``search_``), ``schema`` (objects qualified with it; otherwise ``search_path`` decides, e.g.
-``options=-csearch_path=...``), ``pool_size`` (default 5) and ``lock_timeout`` (seconds a writer
-waits for another one, e.g. a rebuild, before ``IndexLocked``; default 30). The rest of the URL
+``options=-csearch_path=...``), ``pool_size`` (default 5), ``lock_timeout`` (seconds a writer
+waits for another one, e.g. a rebuild, before ``IndexLocked``; default 30) and ``pgbouncer=1``
+(behind pgbouncer in transaction mode, also ``PORTAL_DB_PGBOUNCER=1``: psycopg prepares nothing
+and no startup ``options`` are sent; every lock and setting is transaction-scoped). The rest of the URL
 goes to libpq. No extension and no superuser: CREATE on the schema is enough.
 
 Objects (``p`` = the prefix): ``p_state`` (one row: token, generation, schema version),
@@ -133,7 +135,8 @@ SCHEMA_VERSION = 2  # 2: risk_rank (issue #13)
 #: Word prefixes indexed as tokens; a longer query word is confirmed with ``strpos``.
 WORD_PREFIX_MAX = 10
 DEFAULT_PREFIX = "search_"
-URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout")
+URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout", "pgbouncer")
+PGBOUNCER_ENV = "PORTAL_DB_PGBOUNCER"  # the same switch as the portal's database (portal.db.pooler)
 COPY_BATCH = 2000
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,31}")
 _SCALAR_FACETS = tuple(f for f in FACETS if f != "record_types")
@@ -222,7 +225,7 @@ def _ident(value: str, what: str) -> str:
 
 class PostgresBackend:
     def __init__(self, url, *, table_prefix: str = DEFAULT_PREFIX, schema: str | None = None,
-                 pool_size: int = 5, lock_timeout: float = 30.0) -> None:
+                 pool_size: int = 5, lock_timeout: float = 30.0, pgbouncer: bool = False) -> None:
         from sqlalchemy.engine import make_url
 
         url = make_url(url)
@@ -231,8 +234,10 @@ class PostgresBackend:
         options = url.query.get("options", "")
         if not isinstance(options, str):
             raise ValueError("search URL: options given twice")
-        self.url = url.set(drivername="postgresql+psycopg").update_query_dict(
-            {"options": f"{options} -cjit=off".strip()})
+        self.pgbouncer = bool(pgbouncer)
+        self.url = url.set(drivername="postgresql+psycopg")
+        if not self.pgbouncer:  # pgbouncer refuses startup options: set jit=off on the role there
+            self.url = self.url.update_query_dict({"options": f"{options} -cjit=off".strip()})
         self.prefix = _ident(table_prefix, "table prefix")
         self.schema = _ident(schema, "schema") if schema else None
         self.pool_size = max(int(pool_size), 1)
@@ -261,6 +266,8 @@ class PostgresBackend:
                 "schema": opts.get("schema") or None,
                 "pool_size": int(opts.get("pool_size", 5)),
                 "lock_timeout": float(opts.get("lock_timeout", 30)),
+                "pgbouncer": opts.get("pgbouncer", os.environ.get(PGBOUNCER_ENV, "")).strip().lower()
+                in ("1", "true", "yes", "on", "transaction"),
             }
         except ValueError as exc:
             raise ValueError(f"bad search URL option in {shown}: {exc}") from None
@@ -287,6 +294,8 @@ class PostgresBackend:
                     self._engine = create_engine(
                         self.url, pool_size=self.pool_size, max_overflow=self.pool_size,
                         pool_pre_ping=True, isolation_level="AUTOCOMMIT",
+                        # pgbouncer pool_mode=transaction: no named prepared statements
+                        connect_args={"prepare_threshold": None} if self.pgbouncer else {},
                     )
                     self._pid = pid
         return self._engine
