@@ -388,9 +388,11 @@ class PostgresBackend:
             "WITH (fastupdate = off)",
         ]
 
-    def create(self) -> None:
+    def create(self) -> bool:
         """Create the function, tables and indexes unless they exist (safe to race: an advisory
-        lock). Called on first use; call it yourself to create the schema at deploy time."""
+        lock); ``True`` if anything was created. Called on first use; ``credit-portal index
+        create`` calls it at deploy time. Existing objects are left as they are (a store of
+        another schema version is refused on use: rebuild it)."""
         with self._conn() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"search_index:{self.entries}"])
             conn.execute(f"""CREATE TABLE IF NOT EXISTS {self.state} (
@@ -403,8 +405,10 @@ class PostgresBackend:
             created = conn.execute(
                 f"INSERT INTO {self.state} (id, token, generation, version) VALUES (1, %s, 0, %s) "
                 "ON CONFLICT (id) DO NOTHING", [uuid.uuid4().hex[:12], SCHEMA_VERSION]).rowcount
-            if created:
-                self._create_objects(conn)
+            if not created and conn.execute("SELECT to_regclass(%s)", [self.entries]).fetchone()[0] is not None:
+                return False
+            self._create_objects(conn)  # a new store, or a state row whose tables were dropped
+            return True
 
     def _create_objects(self, conn) -> None:
         self._ensure_function(conn)
