@@ -201,6 +201,20 @@ def cmd_search(args) -> dict:
     print(f"search_public over {label}, {args.size}; reference SQLite FTS5 trigram (total + first 20, no facets)")
     print(table(["query class", "n", "p50 ms", "p95 ms", "p99 ms", "found", "fts5 p50", "fts5 p95", "fts5 p99",
                  "p95 ratio"], rows))
+    if args.repeat:  # the same queries again, unchanged index: what a result cache answers (#17)
+        again = []
+        for cls, qs in queries.items():
+            t = []
+            for text, filters in qs:
+                t0 = time.perf_counter()
+                with rt.sessions() as s:
+                    search_public(s, backend, rt.profile, rt.today(), text, filters)
+                t.append(time.perf_counter() - t0)
+            a = summary_ms(t)
+            out[cls]["repeated"] = a
+            again.append([cls, a["n"], a["p50"], a["p95"], a["p99"]])
+        print("the same queries again (result cache, if the backend has one)")
+        print(table(["query class", "n", "p50 ms", "p95 ms", "p99 ms"], again))
     backend.close()
     rt.engine.dispose()
     return emit("search", args.size, {"backend": label, "index_filled": filled, "results": out,
@@ -468,6 +482,7 @@ def main(argv: list[str] | None = None) -> None:
                     "it), or a bare scheme (tantivy) for the dataset's own index of that backend, built once "
                     "from its database (default: the dataset's Whoosh index)")
     ap.add_argument("--queries", type=int, default=200, help="search, agree: queries per class")
+    ap.add_argument("--repeat", action="store_true", help="search: run the queries a second time (result cache)")
     ap.add_argument("--duration", type=int, default=10, help="http: seconds per route")
     ap.add_argument("--connections", type=int, default=4, help="http: concurrent connections")
     ap.add_argument("--workers", type=int, default=2, help="http, soak (production): gunicorn workers")

@@ -4,8 +4,10 @@ nodes behind a load balancer search (and one writer updates) the same store.
 ``SEARCH_URL=postgresql+psycopg://user@host:port/db`` (``postgresql://`` too; psycopg 3 is the
 driver either way). Query options, removed before connecting: ``table_prefix`` (default
 ``search_``), ``schema`` (objects qualified with it; otherwise ``search_path`` decides, e.g.
-``options=-csearch_path=...``), ``pool_size`` (default 5) and ``lock_timeout`` (seconds a writer
-waits for another one, e.g. a rebuild, before ``IndexLocked``; default 30). The rest of the URL
+``options=-csearch_path=...``), ``pool_size`` (default 5), ``lock_timeout`` (seconds a writer
+waits for another one, e.g. a rebuild, before ``IndexLocked``; default 30) and ``pgbouncer=1``
+(behind pgbouncer in transaction mode, also ``PORTAL_DB_PGBOUNCER=1``: psycopg prepares nothing
+and no startup ``options`` are sent; every lock and setting is transaction-scoped). The rest of the URL
 goes to libpq. No extension and no superuser: CREATE on the schema is enough.
 
 Objects (``p`` = the prefix): ``p_state`` (one row: token, generation, schema version),
@@ -103,6 +105,7 @@ import re
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 
 from .analysis import _CJK_CLASS, CJK, bigrams, normalize, runs
@@ -133,7 +136,11 @@ SCHEMA_VERSION = 2  # 2: risk_rank (issue #13)
 #: Word prefixes indexed as tokens; a longer query word is confirmed with ``strpos``.
 WORD_PREFIX_MAX = 10
 DEFAULT_PREFIX = "search_"
-URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout")
+URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout", "pgbouncer", "cache_size")
+#: Result sets kept per process (``cache_size``); each is a page of documents plus facet rows,
+#: tens of kB at most.
+DEFAULT_CACHE_SIZE = 512
+PGBOUNCER_ENV = "PORTAL_DB_PGBOUNCER"  # the same switch as the portal's database (portal.db.pooler)
 COPY_BATCH = 2000
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,31}")
 _SCALAR_FACETS = tuple(f for f in FACETS if f != "record_types")
@@ -222,7 +229,8 @@ def _ident(value: str, what: str) -> str:
 
 class PostgresBackend:
     def __init__(self, url, *, table_prefix: str = DEFAULT_PREFIX, schema: str | None = None,
-                 pool_size: int = 5, lock_timeout: float = 30.0) -> None:
+                 pool_size: int = 5, lock_timeout: float = 30.0, pgbouncer: bool = False,
+                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
         from sqlalchemy.engine import make_url
 
         url = make_url(url)
@@ -231,8 +239,10 @@ class PostgresBackend:
         options = url.query.get("options", "")
         if not isinstance(options, str):
             raise ValueError("search URL: options given twice")
-        self.url = url.set(drivername="postgresql+psycopg").update_query_dict(
-            {"options": f"{options} -cjit=off".strip()})
+        self.pgbouncer = bool(pgbouncer)
+        self.url = url.set(drivername="postgresql+psycopg")
+        if not self.pgbouncer:  # pgbouncer refuses startup options: set jit=off on the role there
+            self.url = self.url.update_query_dict({"options": f"{options} -cjit=off".strip()})
         self.prefix = _ident(table_prefix, "table prefix")
         self.schema = _ident(schema, "schema") if schema else None
         self.pool_size = max(int(pool_size), 1)
@@ -244,6 +254,10 @@ class PostgresBackend:
         self._pid = 0
         self._lock = threading.Lock()
         self._ready = False
+        self.cache_size = max(int(cache_size), 0)
+        self._cache: OrderedDict[tuple, list[tuple]] = OrderedDict()
+        self._cache_generation: tuple | None = None
+        self.cache_hits = self.cache_misses = 0
 
     @classmethod
     def from_url(cls, url: str) -> PostgresBackend:
@@ -261,6 +275,9 @@ class PostgresBackend:
                 "schema": opts.get("schema") or None,
                 "pool_size": int(opts.get("pool_size", 5)),
                 "lock_timeout": float(opts.get("lock_timeout", 30)),
+                "cache_size": int(opts.get("cache_size", DEFAULT_CACHE_SIZE)),
+                "pgbouncer": opts.get("pgbouncer", os.environ.get(PGBOUNCER_ENV, "")).strip().lower()
+                in ("1", "true", "yes", "on", "transaction"),
             }
         except ValueError as exc:
             raise ValueError(f"bad search URL option in {shown}: {exc}") from None
@@ -287,6 +304,8 @@ class PostgresBackend:
                     self._engine = create_engine(
                         self.url, pool_size=self.pool_size, max_overflow=self.pool_size,
                         pool_pre_ping=True, isolation_level="AUTOCOMMIT",
+                        # pgbouncer pool_mode=transaction: no named prepared statements
+                        connect_args={"prepare_threshold": None} if self.pgbouncer else {},
                     )
                     self._pid = pid
         return self._engine
@@ -379,9 +398,11 @@ class PostgresBackend:
             "WITH (fastupdate = off)",
         ]
 
-    def create(self) -> None:
+    def create(self) -> bool:
         """Create the function, tables and indexes unless they exist (safe to race: an advisory
-        lock). Called on first use; call it yourself to create the schema at deploy time."""
+        lock); ``True`` if anything was created. Called on first use; ``credit-portal index
+        create`` calls it at deploy time. Existing objects are left as they are (a store of
+        another schema version is refused on use: rebuild it)."""
         with self._conn() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"search_index:{self.entries}"])
             conn.execute(f"""CREATE TABLE IF NOT EXISTS {self.state} (
@@ -394,8 +415,10 @@ class PostgresBackend:
             created = conn.execute(
                 f"INSERT INTO {self.state} (id, token, generation, version) VALUES (1, %s, 0, %s) "
                 "ON CONFLICT (id) DO NOTHING", [uuid.uuid4().hex[:12], SCHEMA_VERSION]).rowcount
-            if created:
-                self._create_objects(conn)
+            if not created and conn.execute("SELECT to_regclass(%s)", [self.entries]).fetchone()[0] is not None:
+                return False
+            self._create_objects(conn)  # a new store, or a state row whose tables were dropped
+            return True
 
     def _create_objects(self, conn) -> None:
         self._ensure_function(conn)
@@ -447,8 +470,7 @@ class PostgresBackend:
         sql, params = self.search_sql(pq, filters, limit=min(per_page, MAX_WINDOW - start), offset=start,
                                       sort=search_sort(q))
         self._ensure()
-        with self._conn() as conn:
-            rows = conn.execute(sql, params).fetchall()
+        rows = self._cached_rows(sql, params)
         counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
         total, docs = 0, []
         for grouping, value, record_types, n, doc in rows:
@@ -464,6 +486,37 @@ class PostgresBackend:
                 counts[field][value] = n
         hits = [make_hit(json.loads(doc), pq) for _, doc in sorted(docs)]
         return SearchResults(total, page, per_page, page_count(total, per_page), hits, sorted_facets(counts))
+
+    def _cached_rows(self, sql: str, params: dict) -> list[tuple]:
+        """The rows of the search statement, from this process's result cache while the store's
+        generation (bumped in the same transaction as every write, so exact) is the one they
+        were read under; one primary-key read of the state row decides. Repeated queries (the
+        common names: 医院, 诊所, 药房 match a quarter of a province) then cost that read only.
+        Every node checks the shared generation, so no node serves results older than its last
+        search's check."""
+        if not self.cache_size:
+            with self._conn() as conn:
+                return conn.execute(sql, params).fetchall()
+        key = (sql, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
+        with self._conn() as conn:
+            generation = conn.execute(f"SELECT token, generation FROM {self.state} WHERE id = 1").fetchone()
+            with self._lock:
+                if generation != self._cache_generation:
+                    self._cache.clear()
+                    self._cache_generation = generation
+                rows = self._cache.get(key)
+                if rows is not None:
+                    self._cache.move_to_end(key)
+                    self.cache_hits += 1
+                    return rows
+            rows = conn.execute(sql, params).fetchall()
+        with self._lock:
+            self.cache_misses += 1
+            if self._cache_generation == generation:  # not cleared meanwhile by a newer one
+                self._cache[key] = rows
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return rows
 
     def match_sql(self, pq: ParsedQuery, filters: dict[str, str]) -> tuple[str, list[str], dict]:
         """``(WHERE condition, name conditions, parameters)`` for a parsed query and clean filters."""

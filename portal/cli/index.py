@@ -38,6 +38,26 @@ def index_rebuild() -> None:
     click.echo(f"索引已重建：{count} 个可检索主体")
 
 
+@index.command("create", help="创建 PostgreSQL 搜索索引的表、索引和函数（已存在则不作改动；部署时运行）")
+def index_create() -> None:
+    """Idempotent (issue #17): safe to run on every deploy, from every node at once."""
+    rt = load_runtime()
+    backend = rt.backend
+    create = getattr(backend, "create", None)
+    if create is None:  # file backends create their directory on first use
+        click.echo("当前搜索后端（SEARCH_URL）在首次使用时自动建立，无需预先创建")
+        return
+    from search_index.postgres_backend import SchemaMismatch
+
+    created = create()
+    try:
+        count = backend.count()  # also refuses a store of another schema version
+    except SchemaMismatch as exc:
+        raise click.ClickException(f"搜索索引表已存在但版本不符，请运行 credit-portal index rebuild：{exc}") from exc
+    click.echo("已创建搜索索引表（空），请运行 credit-portal index rebuild 建立索引" if created
+               else f"搜索索引表已存在，未作改动（文档数：{count}）")
+
+
 @index.command("status", help="索引状态")
 def index_status() -> None:
     from ..services import indexing

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .. import public_version  # noqa: F401  (registers the public-data-version session events)
 from ..models import AuditEvent
-from . import log_order
+from . import log_order, pooler
 
 
 class AppendOnlyViolation(RuntimeError):
@@ -24,9 +24,12 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:  # behind pgbouncer in transaction mode: nothing prepared (issue #17, db.pooler)
+        url, behind_pgbouncer = pooler.split(url)
+        kwargs["connect_args"] = pooler.connect_args(behind_pgbouncer)
     engine = create_engine(url, **kwargs)
     log_order.install(engine)  # the index outbox's commit order (services.index_log)
-    if url.startswith("sqlite"):
+    if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
