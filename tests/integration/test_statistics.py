@@ -260,7 +260,7 @@ def test_dashboard_charts_have_titles_and_tables(client, ctx, world):
     assert resp.status_code == 200
     soup = BeautifulSoup(resp.get_data(as_text=True), "html.parser")
     svgs = soup.select("section.stats-chart svg")
-    assert len(svgs) == 8
+    assert len(svgs) == 9
     for svg in svgs:
         assert svg["role"] == "img" and svg.find("title").get_text() and svg.find("desc") is not None
         assert svg.find_parent("section").select_one("details table") is not None
