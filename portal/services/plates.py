@@ -379,7 +379,7 @@ class ScanCounter:
                  flush_scans: int = 1000, timer: bool = True,
                  write: Callable[[Session, dict[tuple[int, date], int]], None] | None = None):
         self.sessions = sessions
-        self.write = write or record_scans
+        self.write = write  # None: record_scans, looked up at each write
         self.clock = clock
         self.flush_seconds = flush_seconds
         self.flush_scans = flush_scans
@@ -461,7 +461,7 @@ class ScanCounter:
                 return 0
             try:
                 with self.sessions() as session:
-                    self.write(session, batch)
+                    (self.write or record_scans)(session, batch)
                     session.commit()
             except Exception:  # noqa: BLE001 — counting is best effort; keep the counts for the next write
                 log.warning("scan count: writing %d scans failed; kept for the next attempt", waiting,
