@@ -59,7 +59,10 @@ def dashboard_cmd(year, month_from, month_to, region, as_json) -> None:
     click.echo(f"出具信用报告：{data['uses']['reports']}")
     for r in data["uses"]["private_views"]:
         click.echo(f"查看非公开信息（{r['purpose']}）：{r['count']}")
-    click.echo(data["search_terms_note"])
+    click.echo(f"从搜索结果打开机构页面：{sum(r['count'] for r in data['top_searched'])}（前 {len(data['top_searched'])} 个机构）")
+    for r in data["top_searched"]:
+        click.echo(f"  {r['name']}（{r['region']}）: {r['count']}")
+    click.echo(data["top_searched_note"])
 
 
 @stats.command("summary", help="年度分区划汇总表（与下载的 Excel 相同）")

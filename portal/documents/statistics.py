@@ -78,6 +78,9 @@ def collection_use_pdf(dash, summary_columns, summary_rows, *, profile, region_n
                    [[f"查看非公开信息（用途：{purpose}）", n] for purpose, n in use.get("private_views", [])]
                    + [["出具信用报告", use.get("reports", 0)],
                       ["二维码身份牌扫码查询", sum(n for _, n in dash.scans)]], (130, 40))]
+    if dash.searched:
+        story += [p("搜索最多的机构（从搜索结果打开机构页面的次数）", st.small),
+                  grid(["机构", "区划代码", "次数"], [[name, r, n] for name, r, n in dash.searched], (100, 30, 40))]
     story += [p("三、异议和信用修复办理情况", st.h2),
               grid(["类别", "受理", "办结", "按期办结"],
                    [[KIND_LABELS[k], f.received, f.decided, f.decided_in_time] for k, f in dash.cases.items()],

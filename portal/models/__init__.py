@@ -13,6 +13,7 @@ from .plate import Plate, PlateScanDay
 from .provision import ProviderUpload, RecordDraft
 from .public_notice import PublicNotice, PublicNoticeLink
 from .record import CreditRecord
+from .search_open import SearchOpenDay
 from .subject import Subject
 from .supervision import (  # noqa: F401 (issue 16: lists, warnings, commitments)
     Commitment,
@@ -26,7 +27,7 @@ from .supervision import (  # noqa: F401 (issue 16: lists, warnings, commitments
 from .throttle import LoginThrottle
 
 __all__ = ["ApiClient", "ApiIdempotency", "ApiToken", "AuditEvent", "AuditHead", "AuditFailureCount", "Authorisation", "Report", "Base", "CreditRecord", "Grade", "GradingCycle", "GradingExclusion", "GradingResult", "HolidayOverride", "ImportStaging", "IndexCursor", "IndexJob", "State", "Subject",
-           "LoginBinding", "WebSession", "Plate", "PlateScanDay",
+           "LoginBinding", "WebSession", "Plate", "PlateScanDay", "SearchOpenDay",
            "Case", "CaseDocument", "CaseEvent", "Evidence", "Notification", "StaffUser", "LoginThrottle",
            "NoticeOutbox", "NotifyContact", "PublicNotice", "PublicNoticeLink", "NotifyContactSubject",
            "ProviderUpload", "RecordDraft"]

@@ -317,29 +317,36 @@ def record_scan(session: Session, plate_id: int, day: date, n: int = 1) -> None:
 
 
 def record_scans(session: Session, counts: dict[tuple[int, date], int]) -> None:
-    """Add ``counts`` ((plate id, day) → scans) to the counters with one UPSERT statement run for
-    all rows (SQLite ≥ 3.24 and PostgreSQL share the ``ON CONFLICT … DO UPDATE`` form), in key
-    order so that concurrent writers lock rows in the same order."""
-    rows = [{"plate_id": pid, "day": day, "count": n} for (pid, day), n in sorted(counts.items())]
+    """Add ``counts`` ((plate id, day) → scans) to the plates' daily counters."""
+    add_day_counts(session, PlateScanDay, "plate_id", counts)
+
+
+def add_day_counts(session: Session, model, key: str, counts: dict[tuple[int, date], int]) -> None:
+    """Add ``counts`` ((``key`` id, day) → n) to an anonymous per-id daily counter table
+    (``model`` with columns ``key``, ``day``, ``count``: ``PlateScanDay``, ``SearchOpenDay``)
+    with one UPSERT statement run for all rows (SQLite ≥ 3.24 and PostgreSQL share the
+    ``ON CONFLICT … DO UPDATE`` form), in key order so that concurrent writers lock rows in the
+    same order."""
+    rows = [{key: kid, "day": day, "count": n} for (kid, day), n in sorted(counts.items())]
     if not rows:
         return
+    key_col, day_col, count_col = getattr(model, key), model.day, model.count
     dialect = session.get_bind().dialect.name
     if dialect in ("sqlite", "postgresql"):
         if dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
         else:
             from sqlalchemy.dialects.postgresql import insert
-        stmt = insert(PlateScanDay)
-        stmt = stmt.on_conflict_do_update(index_elements=[PlateScanDay.plate_id, PlateScanDay.day],
-                                          set_={"count": PlateScanDay.count + stmt.excluded["count"]})
+        stmt = insert(model)
+        stmt = stmt.on_conflict_do_update(index_elements=[key_col, day_col],
+                                          set_={"count": count_col + stmt.excluded["count"]})
         session.execute(stmt, rows)
         return
     for row in rows:
-        done = session.execute(update(PlateScanDay).where(PlateScanDay.plate_id == row["plate_id"],
-                                                          PlateScanDay.day == row["day"])
-                               .values(count=PlateScanDay.count + row["count"]))
+        done = session.execute(update(model).where(key_col == row[key], day_col == row["day"])
+                               .values(count=count_col + row["count"]))
         if done.rowcount == 0:
-            session.add(PlateScanDay(**row))
+            session.add(model(**row))
             session.flush()
 
 
@@ -364,12 +371,15 @@ class ScanCounter:
     database refused writes.
 
     ``timer=False`` (tests that watch the writes) starts no thread: ``write_due`` does what the
-    writer would do now.
+    writer would do now. ``write`` is the table writer: plate scans by default; the same buffer
+    counts facility pages opened from a search result (``services.search_opens``).
     """
 
     def __init__(self, sessions, clock: Callable[[], float] = time.monotonic, flush_seconds: float = 1.0,
-                 flush_scans: int = 1000, timer: bool = True):
+                 flush_scans: int = 1000, timer: bool = True,
+                 write: Callable[[Session, dict[tuple[int, date], int]], None] | None = None):
         self.sessions = sessions
+        self.write = write  # None: record_scans, looked up at each write
         self.clock = clock
         self.flush_seconds = flush_seconds
         self.flush_scans = flush_scans
@@ -451,7 +461,7 @@ class ScanCounter:
                 return 0
             try:
                 with self.sessions() as session:
-                    record_scans(session, batch)
+                    (self.write or record_scans)(session, batch)
                     session.commit()
             except Exception:  # noqa: BLE001 — counting is best effort; keep the counts for the next write
                 log.warning("scan count: writing %d scans failed; kept for the next attempt", waiting,

@@ -37,15 +37,27 @@ from ..domain import statistics as rules
 from ..domain.identity import Identity
 from ..domain.permissions import in_region
 from ..domain.vocab import InfoClass
-from ..models import AuditEvent, Case, CaseEvent, CreditRecord, Grade, Plate, PlateScanDay, Report, Subject
+from ..models import (
+    AuditEvent,
+    Case,
+    CaseEvent,
+    CreditRecord,
+    Grade,
+    Plate,
+    PlateScanDay,
+    Report,
+    SearchOpenDay,
+    Subject,
+)
 from .access_log import ACCESS_ACTIONS
 from .context import ServiceContext
 from .errors import ServiceError
 
 OBJECTION, REPAIR = "objection", "repair"
 TOP_N = 10
-SEARCH_TERMS_NOTE = ("本平台不保存公众的搜索词（搜索词可能含有个人信息），因此不统计“搜索最多的机构”；"
-                     "此处列出二维码身份牌被扫码次数最多的机构。")
+SEARCH_TERMS_NOTE = ("本平台不保存公众的搜索词（搜索词可能含有个人信息）。“搜索最多的机构”按公众从搜索结果"
+                     "打开机构页面的次数统计，只按机构和日期计数，不记录搜索内容和访问者的任何信息；只统计机构，"
+                     "不含个人。")
 
 
 def require_viewer(ctx: ServiceContext, region: str = "") -> str:
@@ -195,6 +207,20 @@ def top_scanned(ctx: ServiceContext, period: rules.Period, limit: int = TOP_N) -
     return [(name, region, int(n)) for name, region, n in rows]
 
 
+def top_searched(ctx: ServiceContext, period: rules.Period, limit: int = TOP_N) -> list[tuple[str, str, int]]:
+    """(facility name, region code, opens from a search result): organisations only, most
+    searched first (``services.search_opens`` says what is counted and why)."""
+    total = func.sum(SearchOpenDay.count)
+    rows = ctx.session.execute(
+        select(Subject.name, Subject.region_code, total).select_from(SearchOpenDay)
+        .join(Subject, Subject.id == SearchOpenDay.subject_id)
+        .where(_between(SearchOpenDay.day, period), _region_filter(Subject.region_code, period.region),
+               Subject.kind == "org")
+        .group_by(Subject.id, Subject.name, Subject.region_code)
+        .order_by(total.desc(), Subject.name).limit(limit)).all()
+    return [(name, region, int(n)) for name, region, n in rows]
+
+
 def uses(ctx: ServiceContext, period: rules.Period) -> dict:
     """信用信息应用: views of non-public information by purpose, credit reports issued."""
     region = _region_filter(Subject.region_code, period.region)
@@ -220,6 +246,7 @@ class Dashboard:
     lists: dict = field(default_factory=dict)
     scans: list = field(default_factory=list)
     top: list = field(default_factory=list)
+    searched: list = field(default_factory=list)
     uses: dict = field(default_factory=dict)
     search_terms_note: str = SEARCH_TERMS_NOTE
 
@@ -237,8 +264,8 @@ class Dashboard:
             "top_scanned": [{"name": name, "region": r, "count": n} for name, r, n in self.top],
             "uses": {"private_views": [{"purpose": p, "count": n} for p, n in self.uses.get("private_views", [])],
                      "reports": self.uses.get("reports", 0)},
-            "search_terms": None,
-            "search_terms_note": self.search_terms_note,
+            "top_searched": [{"name": name, "region": r, "count": n} for name, r, n in self.searched],
+            "top_searched_note": self.search_terms_note,
         }
 
 
@@ -248,7 +275,8 @@ def dashboard(ctx: ServiceContext, period: rules.Period) -> Dashboard:
     period = rules.Period(period.start, period.end, require_viewer(ctx, period.region))
     return Dashboard(period=period, records=records_by_month(ctx, period), grades=grade_distribution(ctx, period),
                      cases=case_figures(ctx, period), lists=list_movements(ctx, period),
-                     scans=scans_per_day(ctx, period), top=top_scanned(ctx, period), uses=uses(ctx, period))
+                     scans=scans_per_day(ctx, period), top=top_scanned(ctx, period),
+                     searched=top_searched(ctx, period), uses=uses(ctx, period))
 
 
 SUMMARY_COLUMNS = ("区划代码", "区划名称", "归集信息合计", "基础信息", "增信信息", "失信信息", "严重失信信息",

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
 
 from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
 from ..identity import current_identity
 from ..services import public_pages as pages_svc
+from ..services import search_opens
 from ..services.importer import template_csv, template_xlsx
 from ..services.list_filters import clean_list_filters, list_csv
 from ..services.search import SORT_LABELS, clean_filters, parse_page, parse_sort, search_public
 from . import abort_with, cached_pages, db, is_htmx, runtime
 from .common import private_headers
 from .csrf import csrf_token
+from .facility import _is_prefetch  # a browser's prefetch is no visit (as for scans)
 from .page_cache import tag
 
 if TYPE_CHECKING:
@@ -25,6 +27,26 @@ bp = Blueprint("public", __name__)
 
 LIST_TYPES = pages_svc.LIST_TYPES
 MAX_QUERY = 100
+OPEN_COUNTER = "portal.search_open_counter"
+
+
+@bp.record_once
+def _setup(state) -> None:
+    state.app.extensions[OPEN_COUNTER] = search_opens.open_counter(state.app.extensions["portal"].sessions)
+
+
+def search_open_counter(app=None):
+    """The buffer of facility pages opened from a search result (``services.search_opens``)."""
+    return (app or current_app).extensions[OPEN_COUNTER]
+
+
+def _count_search_open(subject_id: int, kind: str) -> None:
+    """A facility page opened from a search result link (``?from=search``): one more for the
+    anonymous per-subject daily counter, organisations only. The marker changes nothing else:
+    same page, same cache entry, same ETag (a 304 counts too, like a plate scan)."""
+    if (request.args.get(search_opens.MARKER_ARG) == search_opens.MARKER_VALUE and request.method == "GET"
+            and search_opens.counted(kind) and not _is_prefetch()):
+        search_open_counter().add(subject_id, runtime().today())
 
 
 def _query_text() -> str:
@@ -93,14 +115,18 @@ def facility(public_id: str):
     CSRF token, so it is rendered once per public data version and day (``page_cache``) with a
     marker where the token goes; a logged-in visitor's header differs, so that page is live."""
     if current_identity() is not None:
-        html = render_template("public/facility.html", **facility_context(_load_subject(public_id)))
+        subject = _load_subject(public_id)
+        html = render_template("public/facility.html", **facility_context(subject))
+        _count_search_open(subject.id, subject.kind)
         return _private(make_response(html))
     cache = cached_pages()
     marker = cache.marker("csrf")
 
     def build():
-        context = facility_context(_load_subject(public_id))  # 404s propagate and are not cached
-        return render_template("public/facility.html", csrf_token=lambda: marker, **context), {}
+        subject = _load_subject(public_id)
+        context = facility_context(subject)  # 404s propagate and are not cached
+        return (render_template("public/facility.html", csrf_token=lambda: marker, **context),
+                {"opened_subject": (subject.id, subject.kind)})
 
     page = cache.get_or_build("facility", public_id, runtime().today(), build)
     token = csrf_token()  # this visitor's (a new visitor also gets the seed cookie, as before)
@@ -108,6 +134,7 @@ def facility(public_id: str):
     resp.set_etag(f"{page.etag}-{tag(token)}")
     if "If-None-Match" in request.headers:
         resp.make_conditional(request)
+    _count_search_open(*page.meta["opened_subject"])
     return resp
 
 

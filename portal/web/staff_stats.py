@@ -99,6 +99,10 @@ def _chart_data(dash: svc.Dashboard, profile) -> dict:
                                            [[n] for _, _, n in dash.top]),
                 "head": ["机构", "区划", "扫码次数"],
                 "rows": [[name, _region_name(r), n] for name, r, n in dash.top]},
+        "searched": {"svg": charts.stacked_bars("搜索最多的机构", [name for name, _, _ in dash.searched],
+                                                ["从搜索结果打开次数"], [[n] for _, _, n in dash.searched]),
+                     "head": ["机构", "区划", "从搜索结果打开次数"],
+                     "rows": [[name, _region_name(r), n] for name, r, n in dash.searched]},
     }
 
 

@@ -485,3 +485,27 @@ def test_a_refused_write_is_retried_later_and_never_fails_the_page(app, client, 
     counter.flush()
     assert len(refusals) == 2
     assert svc.scan_counts(session) == {plate.id: 3}
+
+
+# --- the search marker (?from=search) changes nothing but a counter ------------------------------
+
+def test_the_search_marker_keeps_page_cache_and_etag(app, client, session, clinic):
+    from portal.models import SearchOpenDay
+    from portal.web.public import search_open_counter
+
+    counter = search_open_counter(app)
+    counter.timer = False
+    url = f"/facility/{clinic.public_id}"
+    plain = client.get(url)
+    marked = client.get(f"{url}?from=search")
+    assert marked.status_code == 200 and marked.get_data() == plain.get_data()  # the very same page
+    assert marked.headers["ETag"] == plain.headers["ETag"]
+    assert marked.headers["Cache-Control"] == plain.headers["Cache-Control"] == "private, no-cache"
+    assert "Cookie" in marked.headers["Vary"] and "from=search" not in marked.get_data(as_text=True)
+    again = client.get(f"{url}?from=search", headers={"If-None-Match": plain.headers["ETag"]})
+    assert again.status_code == 304  # the browser's copy of the plain page serves the marked link too
+    assert app.test_client().get(f"{url}?from=search",
+                                 headers={"If-None-Match": plain.headers["ETag"]}).status_code == 200  # another visitor
+    assert counter.flush() == 3  # a 304 from a search result is an open from search too
+    session.expire_all()
+    assert session.execute(select(SearchOpenDay.subject_id, SearchOpenDay.count)).all() == [(clinic.id, 3)]

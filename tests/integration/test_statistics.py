@@ -260,7 +260,7 @@ def test_dashboard_charts_have_titles_and_tables(client, ctx, world):
     assert resp.status_code == 200
     soup = BeautifulSoup(resp.get_data(as_text=True), "html.parser")
     svgs = soup.select("section.stats-chart svg")
-    assert len(svgs) == 8
+    assert len(svgs) == 9
     for svg in svgs:
         assert svg["role"] == "img" and svg.find("title").get_text() and svg.find("desc") is not None
         assert svg.find_parent("section").select_one("details table") is not None
@@ -363,3 +363,83 @@ def test_summary_rows_equal_the_dashboard_of_each_region(ctx, world):
         assert row[col["名单列入"]] == sum(e for e, _ in d.lists.values())
         assert row[col["名单移出"]] == sum(x for _, x in d.lists.values())
         assert row[col["扫码次数"]] == sum(n for _, n in d.scans)
+
+
+# --- top searched facilities: facility pages opened from a search result ---------------------------
+
+def _open_counter(client):
+    from portal.web.public import search_open_counter
+
+    counter = search_open_counter(client.application)
+    counter.timer = False  # the test writes the buffer itself (flush), as the scan tests do
+    return counter
+
+
+def test_search_result_links_carry_the_marker(client, world, reindex):
+    reindex()
+    soup = BeautifulSoup(client.get("/search?q=芙蓉区甲医院").get_data(as_text=True), "html.parser")
+    links = [a["href"] for a in soup.select("a.hit-name")]
+    assert f"/facility/{world['a'].public_id}?from=search" in links
+    assert all(h.endswith("?from=search") and "芙蓉" not in h for h in links)  # never the search text
+
+
+def test_top_searched_matches_direct_sql_after_opens_from_search(client, ctx, session, world, make_person,
+                                                                 make_record):
+    person = make_person(name="李医生")
+    make_record(person, title="个人处罚")
+    session.commit()
+    counter = _open_counter(client)
+    a, z = world["a"], world["z"]
+    for _ in range(3):
+        assert client.get(f"/facility/{a.public_id}?from=search").status_code == 200
+    assert client.get(f"/facility/{z.public_id}?from=search").status_code == 200
+    for _ in range(2):  # opened otherwise (a link, a bookmark): not "searched for"
+        assert client.get(f"/facility/{z.public_id}").status_code == 200
+    assert client.get(f"/facility/{z.public_id}?from=elsewhere").status_code == 200
+    assert client.get(f"/facility/{person.public_id}?from=search").status_code == 200  # a person: not counted
+    assert client.get("/facility/nosuchpage?from=search").status_code == 404
+    assert counter.pending() == 4
+    assert counter.flush() == 4 and counter.pending() == 0
+    session.expire_all()
+    today = ctx.today
+    rows = _sql(session, """SELECT s.name, sum(d.count) AS n FROM search_open_days d
+        JOIN subjects s ON s.id = d.subject_id WHERE d.day = :d AND s.kind = 'org'
+        GROUP BY s.id, s.name ORDER BY n DESC, s.name""", d=today)
+    dash = svc.dashboard(ctx, svc.period_for(ctx, year=today.year))
+    assert [(name, n) for name, _, n in dash.searched] == [(name, n) for name, n in rows]
+    assert [(name, n) for name, _, n in dash.searched] == [("芙蓉区甲医院", 3), ("株洲丙药房", 1)]
+    assert _sql(session, "SELECT count(*) FROM search_open_days WHERE subject_id = :p", p=person.id) == [(0,)]
+    data = dash.to_json()
+    assert data["top_searched"] == [{"name": "芙蓉区甲医院", "region": "430102", "count": 3},
+                                    {"name": "株洲丙药房", "region": "430202", "count": 1}]
+    assert "search_terms" not in data and "不保存公众的搜索词" in data["top_searched_note"]
+
+
+def test_top_searched_never_shows_a_person(ctx, session, world, make_person, make_record):
+    """Even a count that reached the table for a person (older data, a bug elsewhere) is not shown."""
+    from portal.services.search_opens import record_opens
+
+    person = make_person(name="王护士")
+    session.flush()
+    record_opens(session, {(person.id, date(2026, 5, 1)): 50, (world["b"].id, date(2026, 5, 1)): 2})
+    session.commit()
+    dash = svc.dashboard(ctx, svc.period_for(ctx, year=YEAR))
+    assert [(name, n) for name, _, n in dash.searched] == [("天心区乙诊所", 2)]
+    assert "王护士" not in json.dumps(dash.to_json(), ensure_ascii=False)
+
+
+def test_top_searched_reaches_dashboard_pdf_and_cli(client, cli, ctx, session, world, tmp_path):
+    from portal.services.search_opens import record_opens
+
+    record_opens(session, {(world["a"].id, date(2026, 6, 1)): 4, (world["z"].id, date(2026, 6, 2)): 6})
+    session.commit()
+    web_login(client, "op.all", world["op"])
+    soup = BeautifulSoup(client.get(f"/staff/stats/?year={YEAR}").get_data(as_text=True), "html.parser")
+    rows = [[c.get_text() for c in tr.find_all(["th", "td"])] for tr in soup.select("#searched-table tbody tr")]
+    assert rows == [["株洲丙药房", "荷塘区", "6"], ["芙蓉区甲医院", "芙蓉区", "4"]]
+    assert soup.select_one("#top-table") is not None  # the most-scanned figure stays
+    body = flat(pdf_text(client.get(f"/staff/stats/report.pdf?year={YEAR}").data, tmp_path))
+    assert "株洲丙药房4302026" in body and "芙蓉区甲医院4301024" in body
+    out = cli("stats", "dashboard", "--year", str(YEAR), "--json")
+    assert json.loads(out.output)["top_searched"][0] == {"name": "株洲丙药房", "region": "430202", "count": 6}
+    assert "从搜索结果打开机构页面：10" in cli("stats", "dashboard", "--year", str(YEAR)).output
