@@ -55,7 +55,8 @@ def _decide(page, action: str, reason: str):
     page.check(f"form.case-actions input[name=action][value={action}]")
     page.fill("form.case-actions textarea[name=reason]", reason)
     page.check("form.case-actions input[name=confirm]")
-    page.click("form.case-actions button.btn-decide")
+    with page.expect_navigation():  # the POST's answer, not the page it was sent from
+        page.click("form.case-actions button.btn-decide")
     page.wait_for_load_state()
 
 

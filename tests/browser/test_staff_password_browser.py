@@ -81,7 +81,8 @@ def test_reset_then_forced_change_on_a_phone(live_server, browser, accounts):
         page.fill("input[name=code]", accounts["dept.one"].at(utcnow() + timedelta(seconds=30)))
         page.fill("input[name=new]", new)
         page.fill("input[name=repeat]", new)
-        page.click("form.staff-password button[type=submit]")
+        with page.expect_navigation():  # the POST's answer, not the page it was sent from
+            page.click("form.staff-password button[type=submit]")
         page.wait_for_load_state()
 
     submit("password1234")  # 12 characters, but the first a guesser tries

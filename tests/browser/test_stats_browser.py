@@ -40,7 +40,7 @@ def test_stats_page_has_no_serious_violations_and_no_csp_errors(live_server, bro
     page.fill("input[name=code]", pyotp.TOTP(world).now())
     page.click("form button[type=submit]")
     page.wait_for_url("**/staff/stats/**")
-    assert page.locator("section.stats-chart svg[role=img]").count() == 8
+    assert page.locator("section.stats-chart svg[role=img]").count() == 9
     page.click("text=查看数据表：每日扫码次数")
     assert page.locator("#scans-table").is_visible()
     assert csp_errors == []
