@@ -76,7 +76,8 @@ def test_review_needs_a_second_staff_account(live_server, browser, ctx, session,
     image.wait_for()
     page.wait_for_function("(img) => img.complete && img.naturalWidth === 120", arg=image.element_handle())
     page.wait_for_function("() => [...document.querySelectorAll('iframe')].length === 1")
-    frames = [f.url for f in page.frames if "view=inline" in f.url]
+    # one PDF, from the portal itself (Chromium's PDF viewer may nest a second frame of the same URL)
+    frames = sorted({f.url for f in page.frames if "view=inline" in f.url})
     assert len(frames) == 1 and frames[0].startswith(live_server)
     _decide(page, "reject", "经核实，记载与处罚决定书一致")
     assert page.locator("dd.case-state").inner_text().startswith(

@@ -402,13 +402,13 @@ def test_top_searched_matches_direct_sql_after_opens_from_search(client, ctx, se
     assert counter.flush() == 4 and counter.pending() == 0
     session.expire_all()
     today = ctx.today
-    rows = _sql(session, """SELECT s.name, sum(d.count) AS n FROM search_open_days d
+    rows = _sql(session, """SELECT s.name, sum(d.count) AS n FROM facility_search_open_days d
         JOIN subjects s ON s.id = d.subject_id WHERE d.day = :d AND s.kind = 'org'
         GROUP BY s.id, s.name ORDER BY n DESC, s.name""", d=today)
     dash = svc.dashboard(ctx, svc.period_for(ctx, year=today.year))
     assert [(name, n) for name, _, n in dash.searched] == [(name, n) for name, n in rows]
     assert [(name, n) for name, _, n in dash.searched] == [("芙蓉区甲医院", 3), ("株洲丙药房", 1)]
-    assert _sql(session, "SELECT count(*) FROM search_open_days WHERE subject_id = :p", p=person.id) == [(0,)]
+    assert _sql(session, "SELECT count(*) FROM facility_search_open_days WHERE subject_id = :p", p=person.id) == [(0,)]
     data = dash.to_json()
     assert data["top_searched"] == [{"name": "芙蓉区甲医院", "region": "430102", "count": 3},
                                     {"name": "株洲丙药房", "region": "430202", "count": 1}]
