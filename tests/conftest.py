@@ -48,17 +48,22 @@ def pg_schema_url():
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
 
     base = make_url(require_postgres())
     schema = "t_" + uuid.uuid4().hex[:16]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # no pool: each admin connection is closed when its block ends, so none is left for the garbage
+    # collector to find open (a ResourceWarning, an error under filterwarnings=error, in a later test)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text("SET lock_timeout = '10s'"))
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    try:
+        yield base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("SET lock_timeout = '10s'"))
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 #: The app-level tests run on the default backend (tantivy); ``TEST_SEARCH_BACKEND=whoosh`` runs

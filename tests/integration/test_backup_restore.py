@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from portal.cli import main
 from search_index import SearchQuery
@@ -67,7 +68,7 @@ def two_places(request, tmp_path):
     source = request.getfixturevalue("pg_schema_url")
     base = make_url(require_postgres())
     fresh = f"restore_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)  # nothing left open for the GC
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {fresh}"))
     target = make_url(source).set(database=fresh).render_as_string(hide_password=False)
