@@ -162,6 +162,17 @@ def test_bad_file_reports_every_row_and_writes_nothing(app, session, world):
     assert wrong.status_code == 400 and "只支持" in wrong.get_data(as_text=True)
 
 
+def _join_workers() -> None:
+    """Let the upload worker threads finish (closing their sessions) before the app is torn down:
+    a connection still checked out when the engine is disposed is left for the garbage collector."""
+    import threading
+
+    for t in threading.enumerate():
+        if t.name.startswith("upload-"):
+            t.join(timeout=120)
+            assert not t.is_alive()
+
+
 def test_large_upload_shows_progress_until_checked(app, session, world):
     """A file above the inline limit is checked in the background; the fragment polls itself
     (htmx) while checking and shows the preview when done."""
@@ -186,6 +197,7 @@ def test_large_upload_shows_progress_until_checked(app, session, world):
         time.sleep(0.1)
     assert status["data-state"] == "ready" and not status.has_attr("hx-trigger")
     assert status.select_one(".n-add").get_text() == "900"
+    _join_workers()
     # a second person confirms; the import runs in the background too and the page polls it
     before = _count(session, CreditRecord)
     b = _login(app, world, "b")
@@ -198,6 +210,7 @@ def test_large_upload_shows_progress_until_checked(app, session, world):
         assert status["hx-trigger"] == "every 1s"
         time.sleep(0.1)
     assert status["data-state"] == "confirmed"
+    _join_workers()  # the worker drains the index after the state is stored
     assert _count(session, CreditRecord) == before + 900
     assert _count(session, AuditEvent, AuditEvent.action == "provider.upload_confirm",
                   AuditEvent.actor == "staff:prov.b") == 1
