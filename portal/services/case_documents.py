@@ -455,9 +455,10 @@ def notice_sentences(ctx: ServiceContext, case: Case, events: list[CaseEvent], r
             if step.min_workdays else f"（{profile_cite(ctx.profile, step.article)}）")
     for p in periods:
         if p.waived:  # no notice was held (services.repair_notice.waive_if_not_public)
-            privacy = PRIVACY_ARTICLES.get(ctx.profile.id, "湖南 第四条（参照）")
+            privacy = PRIVACY_ARTICLES.get(ctx.profile.id)  # none of another province's
+            basis = f"依据{profile_cite(ctx.profile, privacy)}，" if privacy else ""
             out.append(f"本案于 {p.entered_on} 审核通过时，{why_not_shown(record, subject, p.entered_on, ctx.profile)}，"
-                       f"修复公示将披露非公开信息，依据{profile_cite(ctx.profile, privacy)}，本案不予公示，"
+                       f"修复公示将披露非公开信息，{basis}本案不予公示，"
                        f"未设公示期，于 {p.left_on} 径行作出修复决定（{profile_cite(ctx.profile, step.article)}）。")
             continue
         if not p.shown:
