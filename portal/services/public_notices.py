@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from ..domain import public_notices as rules
 from ..domain.disclosure import public_subject, public_view
+from ..domain.identifiers import scrub_personal_data
 from ..models import Grade, PublicNotice, PublicNoticeLink, StaffUser, Subject
 from .audit import record_event
 from .context import ServiceContext
@@ -254,7 +255,7 @@ def public_notices(ctx: ServiceContext, limit: int | None = None) -> list[dict]:
         .order_by(PublicNotice.published_on.desc(), PublicNotice.id.desc())
     if limit:
         q = q.limit(limit)
-    return [_summary(n) for n in ctx.session.execute(q).scalars()]
+    return [_public(_summary(n)) for n in ctx.session.execute(q).scalars()]
 
 
 def public_notice(ctx: ServiceContext, number: str) -> dict | None:
@@ -262,7 +263,16 @@ def public_notice(ctx: ServiceContext, number: str) -> dict | None:
     notice = notice_by_number(ctx, number)
     if notice is None or notice.state != rules.NoticeState.PUBLISHED:
         return None
-    return {**_summary(notice), "body": notice.body, "links": _link_views(ctx, notice, public_only=True)}
+    return _public({**_summary(notice), "body": notice.body, "links": _link_views(ctx, notice, public_only=True)})
+
+
+def _public(view: dict) -> dict:
+    """Staff-typed title and body as the public sees them: ID numbers, phones, e-mails and third
+    parties' names, addresses and health data masked like record text (湖南 第四条; 海南 第五条)."""
+    for key in ("title", "body"):
+        if key in view:
+            view[key] = scrub_personal_data(view[key])
+    return view
 
 
 def staff_notices(ctx: ServiceContext) -> list[dict]:

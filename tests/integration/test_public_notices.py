@@ -76,7 +76,8 @@ def test_notice_whole_life(client, ctx, session, make_org, make_record):
     with pytest.raises(ServiceError) as err:  # a typical case names penalty records, not bare subjects
         svc.draft_notice(_as(ctx, author), "typical_case", "案例", "正文", links)
     assert err.value.field == "records"
-    praise = svc.draft_notice(_as(ctx, author), "commendation", "2025 年度守信单位表彰", "以下单位评为 A 级。", links)
+    praise = svc.draft_notice(_as(ctx, author), "commendation", "2025 年度守信单位表彰",
+                              "以下单位评为 A 级。投诉人张三峰（联系电话13812345678）表示满意。", links)
     case = svc.draft_notice(_as(ctx, author), "typical_case", "失信典型案例通报", "曝光失信典型案例。",
                             svc.parse_links(_as(ctx, author), "typical_case", f"{penalty.lineage_id},{hidden.lineage_id}", ""))
     session.commit()
@@ -114,6 +115,8 @@ def test_notice_whole_life(client, ctx, session, make_org, make_record):
     index = client.get("/notices").get_data(as_text=True)
     assert praise.title in index and case.title in index
     page = _soup(client.get(f"/notices/{praise.number}"))
+    # staff-typed text is masked like record text: no third party's name or phone on the public page
+    assert "13812345678" not in str(page) and "张三峰" not in str(page) and "以下单位评为 A 级" in str(page)
     assert [a.get_text() for a in page.select("#links a")] == [good.name]
     typical = client.get(f"/notices/{case.number}").get_data(as_text=True)
     assert "超范围执业" in typical and bad.name in typical and CANARY not in typical
