@@ -363,6 +363,34 @@ def test_upsert_same_id_twice_in_one_batch_keeps_the_last(backend):
     assert ids(search(backend, "乙诊所")) == ["n1"]
 
 
+@pytest.mark.parametrize("second_view", [False, True])
+def test_upsert_same_id_again_and_again_is_found_once_with_the_newest_values(make_backend, second_view):
+    """An upsert of an existing id between searches (a grade becoming formal, a record going
+    public) replaces the document for every reader: Whoosh's searcher refresh used to keep the
+    old copy visible beside the new one (deletions missed, merged-away segments re-read)."""
+    writer = make_backend("up")
+    if second_view and isinstance(writer, MemoryBackend):
+        pytest.skip("the memory backend has no second view of one index")
+    reader = make_backend("up") if second_view else writer  # another process's view of the index
+    writer.upsert([doc("u1", "木星口腔诊所", category="clinic", region_code="430102"), doc("u2", "木星医院")])
+    assert search(reader, "木星").total == 2
+    grades = "ABCDABCDABCD"
+    for n, grade in enumerate(grades):
+        writer.upsert([doc("u1", "木星口腔诊所", category="clinic", region_code="430102", grade=grade,
+                           titles=[f"第{n}次"])])
+        got = search(reader, "木星", per_page=50)
+        assert sorted(ids(got)) == ["u1", "u2"] and got.total == 2, (n, ids(got))
+        assert [h.doc["grade"] for h in got.hits if h.id == "u1"] == [grade]
+        assert dict(got.facets["grade"]) == {grade: 1}
+        assert dict(got.facets["category"]) == {"clinic": 1, "hospital": 1}
+        assert search(reader, "木星口腔诊所").total == 1
+        assert search(reader, "", filters={"grade": grade}).total == 1
+        assert reader.count() == 2
+    assert search(reader, f"第{len(grades) - 1}次").total == 1 and search(reader, "第0次").total == 0
+    assert writer.delete(["u1"]) == 1
+    assert ids(search(reader, "木星")) == ["u2"] and reader.count() == 1
+
+
 def test_upsert_rejects_documents_without_id(backend):
     with pytest.raises(ValueError):
         backend.upsert([{"name": "无编号"}])
