@@ -240,6 +240,27 @@ def test_every_licence_format_is_found(make_backend, text, expected):
     assert ids(search(b, text)) == [expected]
 
 
+DIGIT_NAMES = [doc("d1", "某某诊所12345678"), doc("d2", "仁和堂大药房（20250001）", category="pharmacy"),
+               doc("d3", "康宁门诊部 88886666"), doc("d4", "Clinic20251234"), doc("d5", "某某诊所"),
+               doc("d6", "持证诊所", codes=[LICENCE]), doc("d7", "第12345678号卫生室")]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("某某诊所12345678", ["d1"]), ("  某某诊所１２３４５６７８ ", ["d1"]), ("某某诊所 12345678", ["d1"]),
+    ("仁和堂大药房（20250001）", ["d2"]), ("仁和堂大药房(20250001)", ["d2"]), ("仁和堂大药房20250001", ["d2"]),
+    ("康宁门诊部 88886666", ["d3"]), ("康宁门诊部88886666", ["d3"]), ("clinic20251234", ["d4"]),
+    ("第12345678号卫生室", ["d7"]),
+    (LICENCE, ["d6"]), ("PDY-12345-X43010217A1001", ["d6"]),  # code lookups keep working
+    ("某某诊所", ["d5", "d1"]), ("某某诊所87654321", []), ("12345679", []),
+])
+def test_a_name_ending_in_digits_is_found_by_its_full_name(make_backend, text, expected):
+    """A query shaped like a code (8+ characters, 6+ digits) is matched against codes: a unit
+    whose name has that shape is found by its full name as printed, on every backend."""
+    b = make_backend()
+    b.upsert(DIGIT_NAMES)
+    assert ids(search(b, text)) == expected
+
+
 @pytest.mark.parametrize("n", [8, 9, 12, 17, 18])
 def test_uscc_by_its_first_characters(make_backend, n):
     other = "91430200MA4L99999Y"
