@@ -148,3 +148,10 @@ def state_label(formal_on: date | None, open_count: int, objected: int, until: d
     if publish_by is not None and today > publish_by:
         text += f"；已超过公布日期 {publish_by.isoformat()}"
     return text
+
+
+def may_load_historical(year: int, today: date, has_cycle: bool) -> bool:
+    """Direct formal grades (``credit-portal grade --load-historical``) only for years no grading
+    cycle manages: before last year (湖南 第十八条: last year's result is the cycle's to determine;
+    阳山 四（三） 1-20 / 1-25) and without a cycle or a cycle's formal grade of their own."""
+    return year < today.year - 1 and not has_cycle
