@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, is_dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..domain.grading import grade_subject
 from ..domain.grading_cycle import OPEN_STATUSES, SUPERSEDED
@@ -132,11 +132,30 @@ def exclude_from_grading(ctx: ServiceContext, subject: Subject, year: int, reaso
     if old is not None:
         detail["withdrawn_grade"] = old.letter
         session.delete(old)
-        enqueue(session, subject.id, "grade")
+    enqueue(session, subject.id, "grade")  # an older grade may no longer be in force (indexing.grade_in_force)
     session.flush()
     record_event(session, ctx.actor, "grade.exclude", subject_id=subject.id, object_ref=f"subject:{subject.public_id}",
                  detail=detail)
     return row
+
+
+def grade_absence(session, subject_id: int, today, profile) -> dict | None:
+    """What the public pages show where the grade would be when no grade is in force because the
+    subject did not take part in a finished period (``indexing.grade_in_force``; 湖南 第十八条
+    "根据有关规定不参加本期评价的除外"): the year and the article, never the reason — it is free text
+    typed by staff (停业整顿, 立案调查 …) and not public. ``None`` when a grade is in force or the
+    subject was simply never graded."""
+    from .indexing import latest_grade
+
+    if latest_grade(session, subject_id, today) is not None:
+        return None
+    year = session.execute(select(func.max(GradingExclusion.year)).where(GradingExclusion.subject_id == subject_id,
+                                                                         GradingExclusion.year < today.year)).scalar()
+    if year is None or session.execute(select(Grade.id).where(Grade.subject_id == subject_id, Grade.year > year)
+                                       .limit(1)).first() is not None:
+        return None
+    return {"year": year, "text": f"{year} 年度未参加信用评价（根据有关规定不参加本期评价），暂无现行信用等级"
+                                  f"（{profile.grading.article}）。"}
 
 
 def grading_exclusions(ctx: ServiceContext, year: int) -> list[tuple[GradingExclusion, Subject]]:
