@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, make_response, redirect, ren
 
 from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
 from ..identity import current_identity
+from ..services import grading as grading_svc
 from ..services import public_pages as pages_svc
 from ..services import search_opens
 from ..services.importer import template_csv, template_xlsx
@@ -106,6 +107,8 @@ def facility_context(subject: Subject) -> dict:
     context = pages_svc.facility_view(db(), rt.profile, subject, rt.today())
     if context is None:
         abort_with(404, "未找到该主体。")
+    if context["grade"] is None:  # not evaluated for a finished period (湖南 第十八条): say so, no reason
+        context["grade_absence"] = grading_svc.grade_absence(db(), subject.id, rt.today(), rt.profile)
     return context
 
 
