@@ -35,8 +35,9 @@ from sqlalchemy.orm import Session
 from ..models import IndexCursor, IndexJob, State, Subject
 
 __all__ = ["IndexCursor", "follow_once", "forget", "head", "nodes", "prune", "pruned_through", "register"]
-WATERMARK_KEY = "index_log_pruned_through"  # portal_state: the highest seq ever deleted
 from ..models.base import utcnow
+
+WATERMARK_KEY = "index_log_pruned_through"  # portal_state: the highest seq ever deleted
 
 
 def head(session: Session) -> int:
