@@ -27,7 +27,7 @@ it to know whether jobs after its cursor are gone, instead of silently skipping 
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
@@ -86,11 +86,17 @@ def follow_once(session: Session, node: str, backend, today: date, profile, limi
     return len(rows)
 
 
-def prune(session: Session) -> int:
-    """Delete the jobs every registered node has passed (none while no node is registered)."""
+def prune(session: Session, keep_after: datetime | None = None) -> int:
+    """Delete the jobs every registered node has passed (none while no node is registered), but
+    none created at or after ``keep_after`` (nor any after those): feed consumers, which are no
+    nodes, resume within that window (``PORTAL_FEED_KEEP_HOURS``) instead of resyncing."""
     low = session.execute(select(func.min(IndexCursor.position))).scalar_one()
     if low is None:
         return 0
+    if keep_after is not None:
+        recent = session.execute(select(func.min(IndexJob.seq)).where(IndexJob.created_at >= keep_after)).scalar_one()
+        if recent is not None:
+            low = min(low, recent - 1)
     # The newest job stays: SQLite numbers a job max(id) + 1 (``seq = id``), so an emptied table
     # would number the next job 1 again, below every cursor and the watermark.
     low = min(low, head(session) - 1)

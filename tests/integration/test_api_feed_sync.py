@@ -295,3 +295,32 @@ def test_consumer_resyncs_after_the_log_was_pruned_past_its_cursor(api, world, r
     assert world.public_record.title not in [r["title"] for r in copy[world.org.public_id]["records"]]
     text = json.dumps(copy, ensure_ascii=False)
     assert not any(canary in text for canary in CANARIES)
+
+
+def test_recent_jobs_stay_for_the_feed_consumers(api, world, rt, session, key, make_org, make_record):
+    """``PORTAL_FEED_KEEP_HOURS``: the nodes' prune leaves the jobs of that window, so a consumer
+    that pulls within it resumes instead of resyncing; older ones go (and then 410)."""
+    from datetime import timedelta
+
+    import click
+
+    from portal.cli.index import _feed_keep_after
+    from portal.models.base import utcnow
+
+    tok = token(api, world, "write.cs")
+    _, trailer = api_feed.verify_page(_feed(api, tok, 0).get_data(), key)
+    cursor = trailer["next_cursor"]
+    orgs = [make_org(name=f"长沙第{i}诊所", category="clinic") for i in range(2)]
+    for org in orgs:
+        make_record(org, title="窗口内的变更")
+    session.commit()
+    index_log.register(session, "node-a")  # at the head: it has passed every job
+    session.commit()
+    assert index_log.prune(session, _feed_keep_after(rt)) == 0 and index_log.pruned_through(session) == 0
+    lines, _ = api_feed.verify_page(_feed(api, tok, cursor).get_data(), key)
+    assert {line["public_id"] for line in lines} == {o.public_id for o in orgs}
+    assert index_log.prune(session, utcnow() + timedelta(minutes=1)) > 0  # all of them older than the window
+    assert _error(_feed(api, tok, cursor), 410) == "cursor_expired"
+    for bad in ("-1", "abc", "9" * 12, "１２"):
+        with pytest.raises(click.ClickException, match="PORTAL_FEED_KEEP_HOURS"):
+            _feed_keep_after(type("Rt", (), {"settings": {"PORTAL_FEED_KEEP_HOURS": bad}})())
