@@ -50,6 +50,8 @@ def cite(article: str, document: str) -> str:
         if not part:
             continue
         m = _PART.match(part)
+        if m is None and "默认" in part:
+            continue  # "预警规则：办法未作规定，为本平台可编辑默认值": a note for maintainers, not a citation
         if m is None:
             kept.append(part)  # 国办发〔2025〕22号 and the like: a national document, cited by number
         elif m.group(1) == own:
