@@ -22,6 +22,22 @@ _SEPARATORS = "；;"
 _EDITOR_NOTE = re.compile(r"（[^（）]*默认[^（）]*）")
 
 
+# A shorthand used as a citation: followed by an article (第N条), a section of a plan (四（七）, 二、) or
+# an annex (附件), or after "参照" ("时限参照湖南 第二十八条", "参照湖南").
+_NUMERAL = "一二三四五六七八九十百"
+_CITATION = re.compile(rf"(?:参照\s*({'|'.join(SHORTHANDS)}))"
+                       rf"|({'|'.join(SHORTHANDS)})\s*(?=第[{_NUMERAL}]+条|[{_NUMERAL}]+[（、]|[{_NUMERAL}]+$|附件)")
+
+
+def foreign_citations(text: str, document: str) -> list[str]:
+    """The shorthands ``text`` cites that are not the profile's own (from its ``document``):
+    "阳山 四（七）；湖南 第二十六条（一）（参照）" under 阳山 → ["湖南"]. National documents (国办发…)
+    and place names ("湖南省医疗保障局") are not shorthand citations."""
+    own = own_shorthand(document)
+    found = [m.group(1) or m.group(2) for m in _CITATION.finditer(text or "")]
+    return [short for short in found if short != own]
+
+
 def regulation_name(document: str) -> str:
     """The profile's ``document`` without a trailing document number:
     "《湖南省卫生健康信用信息管理办法（试行）》（湘卫发〔2025〕11号）" → "《湖南省卫生健康信用信息管理办法（试行）》";

@@ -10,8 +10,9 @@ notice nobody could see.
 
 A record that is not public on the day the notice step would start (its publication window has
 ended, it is not public, it is about a minor) gets no notice at all (:func:`waive_if_not_public`):
-listing it would disclose non-public information, and the privacy articles (湖南 第四条; 海南
-第五条; 湖南医保 第五条; 阳山 四（七）) outrank the notice. The case records a ``notice_waived``
+listing it would disclose non-public information, and the privacy rule outranks the notice (cited
+from the profile's own ``[privacy] article``: 湖南 第四条, 海南 第五条, 湖南医保 第五条, 阳山 四（七）;
+淮安's plan has none, so jiangsu cites only the repair step). The case records a ``notice_waived``
 event saying so, has no notice period and goes to the decision at once; the pages and letters
 say exactly that.
 """
