@@ -75,6 +75,21 @@ def cite(article: str, document: str) -> str:
     return "；".join(kept) if kept else unspecified(document)
 
 
+def own_parts(article: str, document: str) -> str:
+    """The parts of ``article`` a page may show under the profile whose ``document`` is given, in
+    shorthand: the own regulation's and national documents'; another place's and editors' notes
+    ("本平台可编辑默认值") are left out. "" when nothing remains.
+    "海南 第五十一条；湖南 第三十三条" under 湖南 → "湖南 第三十三条"; under 阳山 → ""."""
+    own = own_shorthand(document)
+    kept = []
+    for part in (p.strip() for p in _parts(article or "")):
+        m = _PART.match(part)
+        if not part or (m is None and "默认" in part) or (m is not None and m.group(1) != own):
+            continue
+        kept.append(part)
+    return "；".join(kept)
+
+
 def _parts(text: str) -> list[str]:
     """Split at "；" outside brackets ("海南 第二十七条（实名认证；参照）" is one part)."""
     parts, depth, start = [], 0, 0

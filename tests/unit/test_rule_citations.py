@@ -13,7 +13,7 @@ import pytest
 import portal.domain
 from portal.chatbot import Chatbot, Context, Env
 from portal.chatbot.kb import KnowledgeBase
-from portal.documents.citations import _parts, foreign_citations, own_shorthand
+from portal.documents.citations import _parts, foreign_citations, own_parts, own_shorthand
 from portal.domain.workdays import WorkCalendar
 from portal.profiles import PROFILE_DIR, load_profile
 from portal.services.repair_notice import NOTICE_STEP, waiver_reason
@@ -162,3 +162,44 @@ class _NoFacilities:
 
     def details(self, public_id: str) -> dict | None:
         return None
+
+
+def test_pages_show_only_the_own_part_of_a_citation():
+    """``own_cite`` (templates): "（海南 第五十一条；湖南 第三十三条）" under 湖南 is "湖南 第三十三条", under 阳山
+    nothing; national parts stay; editable-default notes are not shown as citations."""
+    hunan, yangshan = load_profile("hunan").document, load_profile("guangdong").document
+    assert own_parts("海南 第五十一条；湖南 第三十三条", hunan) == "湖南 第三十三条"
+    assert own_parts("海南 第五十一条；湖南 第三十三条", yangshan) == ""
+    assert own_parts("海南 第二十七条；《征信业管理条例》第十八条", yangshan) == "《征信业管理条例》第十八条"
+    assert own_parts("阳山 四（五）；淮安 三（五）", yangshan) == "阳山 四（五）"
+    assert own_parts("湖南医保 第十九条", hunan) == ""
+    assert own_parts("预警规则：办法未作规定，为本平台可编辑默认值", hunan) == ""
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+_OWN_CITE = re.compile(r"own_cite\((?:[^()]|\([^()]*\))*\)")
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+
+
+def test_templates_cite_a_jurisdiction_only_through_own_cite():
+    """A page is rendered under every profile: a literal "（海南 第二十七条）" in a template would show 海南's
+    draft to 湖南 visitors. Citations go through ``own_cite(...)``, which keeps the active one's part."""
+    bad = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = _OWN_CITE.sub("", _JINJA_COMMENT.sub("", path.read_text(encoding="utf-8")))
+        bad += [f"{path.relative_to(TEMPLATES)}:{n}: {line.strip()}" for n, line in enumerate(text.splitlines(), 1)
+                if foreign_citations(line, "")]
+    assert bad == []
+
+
+def test_commitment_restriction_cites_hainan_only_under_hainan():
+    """海南 第十一条 limits 审批替代型 commitments; under another profile the message says it is this
+    platform's practice (services.commitments passes the own part of the citation)."""
+    from portal.domain.commitments import restriction
+
+    serious = [{"info_class": "serious", "status": "active"}]
+    for name in sorted(OWN):
+        document = load_profile(name).document
+        text = restriction("licensing", serious, [], own_parts("海南 第十一条", document))
+        assert foreign_citations(text, document) == []
+        assert text.endswith("（海南 第十一条）" if name == "hainan" else "（本平台执行的做法）"), text
