@@ -90,6 +90,12 @@ def own_parts(article: str, document: str) -> str:
     return "；".join(kept)
 
 
+def own_note(article: str, document: str) -> str:
+    """``own_parts`` in brackets for running text ("（湖南 第三十三条）"), or "" when nothing is own."""
+    kept = own_parts(article, document)
+    return f"（{kept}）" if kept else ""
+
+
 def _parts(text: str) -> list[str]:
     """Split at "；" outside brackets ("海南 第二十七条（实名认证；参照）" is one part)."""
     parts, depth, start = [], 0, 0
