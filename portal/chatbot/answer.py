@@ -157,10 +157,11 @@ class Chatbot:
         Only the active jurisdiction's own regulation (and national notices) is cited: a profile
         value resting on another jurisdiction's article (湖南 deployments once cited 海南 第四十一条
         for "repair is free") is cited as what it is, a point the own document leaves open and the
-        platform fills with its default."""
+        platform fills with its default. A profile's note that a value is the platform's editable
+        default ("预警规则：办法未作规定，为本平台可编辑默认值") is not a document: it is cited the same way."""
         own = self._own_documents()
-        foreign = any(r.doc_id and r.doc_id not in own for r in refs)
-        refs = [r for r in refs if not r.doc_id or r.doc_id in own]
+        foreign = any((r.doc_id and r.doc_id not in own) or _default_note(r) for r in refs)
+        refs = [r for r in refs if (not r.doc_id and not _default_note(r)) or r.doc_id in own]
         details: dict[tuple, set[str]] = {}
         order: list[tuple[tuple, Ref]] = []
         for r in refs:
@@ -602,3 +603,8 @@ def _record_blocks(doc: dict, details: dict) -> tuple[list, list[str], list[str]
 def _with_topic(ctx: Context, topic: str, aspect: str) -> Context:
     return Context(facility_id=ctx.facility_id, facility_name=ctx.facility_name, topic=topic or ctx.topic,
                    aspect=aspect or "", history=ctx.history)
+
+
+def _default_note(ref: Ref) -> bool:
+    """A citation part that names no document and marks a value as this portal's editable default."""
+    return not ref.doc_id and "默认" in ref.doc_name

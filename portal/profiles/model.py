@@ -341,6 +341,15 @@ class Display(Cited):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Privacy(Cited):
+    """``[privacy]``: the profile's own article that forbids disclosing personal privacy and other
+    non-public information (湖南 第四条, 海南 第五条, 湖南医保 第五条, 阳山 四（七）). It is cited when
+    a repair notice is not held because it would disclose such information. A profile whose
+    document has no such article (淮安's plan) leaves the table out and cites none: never another
+    province's."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class CatalogueEntry(Cited):
     """One line of the information catalogue (湖南 第九条: 记录、归集内容、使用范围、更新周期、数据来源、
     格式规范、共享条件、使用期限和保存期限): which record types, from which units, how often."""
@@ -403,7 +412,13 @@ class Profile:
     lists: Any = None
     warnings: Any = None
     commitments: Any = None
+    privacy: Privacy | None = None  # [privacy]; None: the document has no privacy article of its own
     source: Path | None = field(default=None, compare=False)
+
+    @property
+    def privacy_article(self) -> str | None:
+        """The profile's own privacy article, or None when its document has none."""
+        return self.privacy.article if self.privacy is not None else None
 
     # -- regions -------------------------------------------------------------------------
     def region(self, code: str | None) -> Region | None:

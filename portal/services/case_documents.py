@@ -47,7 +47,7 @@ from .cases import KIND_LABELS as CASE_KIND_LABELS
 from .cases import OBJECTION, REPAIR, REPAIRED_STEP, UPHELD_STEPS, _staff_of, machine_for
 from .context import ServiceContext
 from .errors import ServiceError
-from .repair_notice import NOTICE_STEP, PRIVACY_ARTICLES, notice_periods, why_not_shown
+from .repair_notice import NOTICE_STEP, notice_periods, why_not_shown
 from .verifiable import china_time, new_number, new_token, sha256
 
 OBJECTION_APPLICATION = "objection_application"
@@ -455,7 +455,7 @@ def notice_sentences(ctx: ServiceContext, case: Case, events: list[CaseEvent], r
             if step.min_workdays else f"（{profile_cite(ctx.profile, step.article)}）")
     for p in periods:
         if p.waived:  # no notice was held (services.repair_notice.waive_if_not_public)
-            privacy = PRIVACY_ARTICLES.get(ctx.profile.id)  # none of another province's
+            privacy = ctx.profile.privacy_article  # the profile's own [privacy]; none of another province's
             basis = f"依据{profile_cite(ctx.profile, privacy)}，" if privacy else ""
             out.append(f"本案于 {p.entered_on} 审核通过时，{why_not_shown(record, subject, p.entered_on, ctx.profile)}，"
                        f"修复公示将披露非公开信息，{basis}本案不予公示，"

@@ -11,6 +11,7 @@ from dataclasses import asdict, is_dataclass
 
 from sqlalchemy import func, select
 
+from ..documents.citations import own_note
 from ..domain.grading import grade_subject
 from ..domain.grading_cycle import OPEN_STATUSES, SUPERSEDED
 from ..models import CreditRecord, Grade, GradingCycle, GradingExclusion, GradingResult, Subject
@@ -109,7 +110,8 @@ def exclude_from_grading(ctx: ServiceContext, subject: Subject, year: int, reaso
     the letter it had)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError("请说明不参加本期评价的依据（湖南 第十八条：根据有关规定不参加本期评价）", "reason")
+        raise ServiceError("请说明不参加本期评价的依据"
+                           + own_note("湖南 第十八条：根据有关规定不参加本期评价", ctx.profile.document), "reason")
     if len(reason) > REASON_LIMIT:
         raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
     if not 2000 <= year <= ctx.today.year:

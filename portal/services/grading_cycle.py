@@ -18,6 +18,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from ..documents.citations import own_note
 from ..domain import grading_cycle as rules
 from ..domain.grading import grade_subject
 from ..domain.identity import Identity
@@ -319,7 +320,8 @@ def file_grade_objection(ctx: ServiceContext, result: GradingResult, statement: 
     require_subject_manager(ctx, subject)
     statement = (statement or "").replace("\x00", "").strip()
     if not statement:
-        raise ServiceError("请说明对初评结果有异议的理由（湖南医保 第十七条：说明理由并提供相关证明材料）", "statement")
+        raise ServiceError("请说明对初评结果有异议的理由"
+                           + own_note("湖南医保 第十七条：说明理由并提供相关证明材料", ctx.profile.document), "statement")
     if len(statement) > STATEMENT_LIMIT:
         raise ServiceError(f"理由不能超过 {STATEMENT_LIMIT} 字", "statement")
     refused = rules.may_object(result.status, result.objection_until, ctx.today)
