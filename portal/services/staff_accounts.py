@@ -22,6 +22,7 @@ from ..permissions import require_admin
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
+from .staff_notify import tell_owner
 from .staff import CHANNEL_CHOICES, CHANNEL_PROVIDER_ONLY, CHANNELS, ISSUER, STAFF_ROLES, _check_roles, create_staff
 
 
@@ -92,8 +93,11 @@ def set_active(ctx: ServiceContext, user: StaffUser, active: bool) -> StaffUser:
     if active:
         user.failed_logins, user.locked_until = 0, None
     ctx.session.flush()
+    detail = {"username": user.username}
+    if not active:  # the owner learns it outside the portal (services.staff_notify)
+        detail["owner_notified"] = tell_owner(ctx, user, "staff.disable")
     record_event(ctx.session, ctx.actor, "staff.enable" if active else "staff.disable",
-                 object_ref=f"staff:{user.id}", detail={"username": user.username})
+                 object_ref=f"staff:{user.id}", detail=detail)
     return user
 
 
@@ -108,8 +112,9 @@ def reset_totp(ctx: ServiceContext, user: StaffUser, *, confirmed: bool = False)
     user.totp_secret = ctx.protector.encrypt(secret)
     user.last_totp_step = 0
     ctx.session.flush()
+    told = tell_owner(ctx, user, "staff.totp_reset")  # the owner learns it outside the portal
     record_event(ctx.session, ctx.actor, "staff.totp_reset", object_ref=f"staff:{user.id}",
-                 detail={"username": user.username})
+                 detail={"username": user.username, "owner_notified": told})
     return NewCredentials(user.username, "", pyotp.TOTP(secret).provisioning_uri(name=user.username,
                                                                                  issuer_name=ISSUER))
 

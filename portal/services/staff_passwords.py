@@ -25,6 +25,7 @@ from .context import ServiceContext
 from .errors import ServiceError
 from .staff import _hasher, _totp_step
 from .staff_accounts import NewCredentials
+from .staff_notify import tell_owner
 
 OWN_ONLY = "只能修改本人的密码；他人的密码请由系统管理员重置。"
 WRONG = "当前密码或动态验证码不正确（每个动态验证码只能使用一次，如刚用于登录，请等待下一个）。"
@@ -105,8 +106,9 @@ def reset_password(ctx: ServiceContext, user: StaffUser, *, confirmed: bool = Fa
         raise ServiceError(RESET_OWN, "staff", 409)
     password = secrets.token_urlsafe(15)  # 20 random characters
     ended = _set_password(ctx, user, password, must_change=True)
+    told = tell_owner(ctx, user, "staff.password_reset")  # the owner learns it outside the portal
     record_event(ctx.session, ctx.actor, "staff.password_reset", object_ref=f"staff:{user.id}",
-                 detail={"username": user.username, "sessions_ended": ended})
+                 detail={"username": user.username, "sessions_ended": ended, "owner_notified": told})
     return NewCredentials(user.username, password, "")
 
 
