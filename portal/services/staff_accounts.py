@@ -22,8 +22,8 @@ from ..permissions import require_admin
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
-from .staff_notify import tell_owner
 from .staff import CHANNEL_CHOICES, CHANNEL_PROVIDER_ONLY, CHANNELS, ISSUER, STAFF_ROLES, _check_roles, create_staff
+from .staff_notify import tell_owner
 
 
 @dataclass(frozen=True)
