@@ -80,16 +80,22 @@ class _SmtpSink(socketserver.StreamRequestHandler):
                 self._reply("250 OK")
 
 
-@pytest.fixture
-def smtp_server():
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpSink)
-    server.daemon_threads = True
-    server.messages = []
+def _serving(server):
+    """Run ``server`` on a thread for the test, then stop it."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A local SMTP server; what it receives lands in ``smtp_server.messages``."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpSink)
+    server.daemon_threads = True
+    server.messages = []
+    yield from _serving(server)
 
 
 class _Gateway(BaseHTTPRequestHandler):
@@ -105,12 +111,9 @@ class _Gateway(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def sms_gateway():
+    """A local SMS gateway (HTTP); the JSON bodies it receives land in ``sms_gateway.received``."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
     server.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    yield from _serving(server)
 
 
