@@ -14,6 +14,9 @@
                  error and p50/p95/p99 per action (bench/soak.py; not in CI)
     import_stall a --rows import in another process while wrk loads the scan page and a client
                  files objections: scan latency and failed writes (bench/import_stall.py)
+    nodes        two gunicorn nodes on one PostgreSQL (--database-url), both search layouts of issue
+                 #17: search p95 per class on node B, scan page vs a bare Flask route, commit on
+                 node A → visible on node B, peak RSS of workers and followers (bench/nodes.py)
     agree        not a figure: the dataset's Whoosh index and --search-url give the same
                  results (total, facets, hits of pages 1, 3 and 50) on sampled queries
 """
@@ -472,7 +475,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", choices=["dataset", "build", "search", "http", "incremental", "all", "agree", "soak",
-                                             "import_stall"])
+                                             "import_stall", "nodes"])
     ap.add_argument("--size", choices=list(datasets.SIZES), default="S")
     ap.add_argument("--force", action="store_true", help="dataset: rebuild the cached dataset")
     ap.add_argument("--backends", default="whoosh", help="build: comma-separated backend schemes or URLs "
@@ -481,12 +484,14 @@ def main(argv: list[str] | None = None) -> None:
                     "(e.g. postgresql+psycopg://user@host:port/db, filled from the dataset when it does not hold "
                     "it), or a bare scheme (tantivy) for the dataset's own index of that backend, built once "
                     "from its database (default: the dataset's Whoosh index)")
-    ap.add_argument("--queries", type=int, default=200, help="search, agree: queries per class")
+    ap.add_argument("--queries", type=int, default=200, help="search, agree, nodes: queries per class")
     ap.add_argument("--repeat", action="store_true", help="search: run the queries a second time (result cache)")
-    ap.add_argument("--duration", type=int, default=10, help="http: seconds per route")
-    ap.add_argument("--connections", type=int, default=4, help="http: concurrent connections")
-    ap.add_argument("--workers", type=int, default=2, help="http, soak (production): gunicorn workers")
-    ap.add_argument("--changes", type=int, default=20, help="incremental: number of changes")
+    ap.add_argument("--duration", type=int, default=10, help="http, nodes: seconds per route")
+    ap.add_argument("--connections", type=int, default=4, help="http, nodes: concurrent connections")
+    ap.add_argument("--workers", type=int, default=2, help="http, nodes, soak (production): gunicorn workers (per node)")
+    ap.add_argument("--changes", type=int, default=20, help="incremental, nodes: number of changes")
+    ap.add_argument("--layouts", choices=["both", "postgres", "tantivy"], default="both",
+                    help="nodes: which search layout(s) to measure")
     ap.add_argument("--database-url", default=None, help="put the dataset on this PostgreSQL database "
                     "(its own; the name must contain 'bench'); cached as <size>-pg")
     ap.add_argument("--threads", type=int, default=4, help="soak, import_stall: threads of the one gunicorn "
@@ -510,6 +515,11 @@ def main(argv: list[str] | None = None) -> None:
                 "incremental": cmd_incremental}
     if args.command == "agree":
         cmd_agree(args)
+        return
+    if args.command == "nodes":
+        from .nodes import cmd_nodes
+
+        cmd_nodes(args)
         return
     for name in (list(commands) if args.command == "all" else [args.command]):
         commands[name](args)

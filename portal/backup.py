@@ -76,12 +76,25 @@ def _kind(url: str) -> str:
 
 def _libpq(url: str) -> tuple[str, dict[str, str]]:
     """A libpq URI for pg_dump/pg_restore without the password (that goes in PGPASSWORD, not
-    on a command line every user can read in ``ps``)."""
-    u = make_url(url)
+    on a command line every user can read in ``ps``), and without the portal's own URL options
+    (``pgbouncer=1``, ``db.pooler``): libpq refuses parameters it does not know. pg_dump and
+    pg_restore need a direct connection to the server (session state, ``-c`` options): with
+    ``pgbouncer=1`` the URL must still name the server itself, not the pooler (README, backup)."""
+    from .db import pooler
+
+    u, _ = pooler.split(url)
     env = {**os.environ}
     if u.password:
         env["PGPASSWORD"] = str(u.password)
     return u.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
+
+
+def _direct_hint(url: str) -> str:
+    """A failed pg_dump/pg_restore through a URL marked ``pgbouncer=1``: the likely cause."""
+    from .db import pooler
+
+    return ("；DATABASE_URL 标有 pgbouncer=1：备份与恢复须直连 PostgreSQL 服务器（主机和端口指向服务器本身，"
+            "不经 pgbouncer）" if pooler.split(url)[1] else "")
 
 
 def pg_tool(name: str) -> str | None:
@@ -124,7 +137,7 @@ def backup(settings: dict[str, str], engine, dest: Path) -> Manifest:
                                "-f", str(dest / "portal.pgdump"), "-d", uri],
                               env=env, capture_output=True, text=True)
         if done.returncode != 0:
-            raise BackupError(f"pg_dump 失败：{done.stderr.strip()[:500]}")
+            raise BackupError(f"pg_dump 失败：{done.stderr.strip()[:500]}{_direct_hint(settings['DATABASE_URL'])}")
     var = Path(settings["PORTAL_VAR_DIR"])
     for name in VAR_FILES:
         if (var / name).is_file():
@@ -238,5 +251,6 @@ def restore_database(settings: dict[str, str], engine, src: Path, manifest_schem
     finally:
         list_file.unlink(missing_ok=True)
     if done.returncode != 0:
-        raise BackupError(f"pg_restore 失败（未写入任何内容）：{done.stderr.strip()[:500]}")
+        raise BackupError(f"pg_restore 失败（未写入任何内容）：{done.stderr.strip()[:500]}"
+                          f"{_direct_hint(settings['DATABASE_URL'])}")
     engine.dispose()

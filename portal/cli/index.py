@@ -60,12 +60,23 @@ def index_create() -> None:
 
 @index.command("status", help="索引状态")
 def index_status() -> None:
-    from ..services import indexing
+    """Without followers, jobs not yet drained (``done_at``); with followers registered
+    (``index follow``), each node's lag instead: followers never set ``done_at``."""
+    from ..services import index_log, indexing
 
     rt = load_runtime()
     with open_session(rt) as session:
-        click.echo(f"索引文档数：{rt.backend.count()}；待处理任务：{indexing.pending_count(session)}；"
-                   f"最近更新：{indexing.get_state(session, 'index_updated_at') or '—'}")
+        followed = index_log.lag(session)
+        if followed is None:
+            click.echo(f"索引文档数：{rt.backend.count()}；待处理任务：{indexing.pending_count(session)}；"
+                       f"最近更新：{indexing.get_state(session, 'index_updated_at') or '—'}")
+            return
+        click.echo(f"索引文档数（本节点）：{rt.backend.count()}；跟随节点 {len(followed['nodes'])} 个，"
+                   f"日志位置 {followed['head']}，最慢节点 {followed['slowest']} 位于 {followed['min_position']}，"
+                   f"最多待应用 {followed['max_behind']}")
+        for r in followed["nodes"]:
+            click.echo(f"  {r['node']}：待应用 {r['behind']}（位置 {r['position']}），"
+                       f"最近推进 {r['updated_at']:%Y-%m-%d %H:%M:%S}")
 
 
 def _feed_keep_after(rt):

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from ..models import IndexCursor, IndexJob, State, Subject
 
-__all__ = ["IndexCursor", "follow_once", "forget", "head", "nodes", "prune", "pruned_through", "register"]
+__all__ = ["IndexCursor", "follow_once", "forget", "head", "lag", "nodes", "prune", "pruned_through", "register"]
 from ..models.base import utcnow
 
 WATERMARK_KEY = "index_log_pruned_through"  # portal_state: the highest seq ever deleted
@@ -135,3 +135,18 @@ def nodes(session: Session) -> list[dict]:
         out.append({"node": c.node, "position": c.position, "behind": behind, "head": top,
                     "updated_at": c.updated_at})
     return out
+
+
+def lag(session: Session) -> dict | None:
+    """What is still to be applied, when search nodes follow the log: ``None`` without a
+    registered node (then ``indexing.pending_count`` — jobs without ``done_at`` — is the
+    measure, the single writer ``index drain`` sets it). With followers, ``done_at`` is never
+    set (a follower keeps its place in its cursor), so that count only grows; what matters is
+    each node's lag, and the slowest node (the lowest cursor) is how far every search may be
+    behind and what holds the log back from pruning."""
+    rows = nodes(session)
+    if not rows:
+        return None
+    slowest = min(rows, key=lambda r: r["position"])
+    return {"nodes": rows, "head": rows[0]["head"], "min_position": slowest["position"],
+            "slowest": slowest["node"], "max_behind": max(r["behind"] for r in rows)}

@@ -52,9 +52,12 @@ def answers(env) -> dict:
         rt.close()
 
 
-@pytest.fixture(params=DATABASES)
+@pytest.fixture(params=[*DATABASES, "postgresql?pgbouncer=1"])
 def two_places(request, tmp_path):
-    """Settings of the portal backed up (A) and of the fresh place it is restored to (B)."""
+    """Settings of the portal backed up (A) and of the fresh place it is restored to (B).
+    ``postgresql?pgbouncer=1``: both URLs carry the portal's own ``pgbouncer=1`` option (a
+    deployment whose web nodes go through pgbouncer) but name the server directly, as backup and
+    restore need: pg_dump/pg_restore must get the URL without it (libpq refuses it)."""
     def env(name, url):
         return {"PORTAL_VAR_DIR": str(tmp_path / name / "var"), "DATABASE_URL": url,
                 "SEARCH_URL": f"{SEARCH_BACKEND}://{tmp_path / name / 'index'}",
@@ -72,6 +75,9 @@ def two_places(request, tmp_path):
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {fresh}"))
     target = make_url(source).set(database=fresh).render_as_string(hide_password=False)
+    if request.param.endswith("pgbouncer=1"):
+        source, target = (make_url(u).update_query_dict({"pgbouncer": "1"}).render_as_string(hide_password=False)
+                          for u in (source, target))
     try:
         yield env("a", source), env("b", target)
     finally:

@@ -83,3 +83,49 @@ def test_soak_in_production_mode(bench):
     soak = bench("soak", "--minutes", "0.1", "--subjects", "120", "--connections", "2")
     assert soak["mode"].startswith("production") and soak["results"]["all"]["errors"] == 0, soak["error_examples"]
     assert soak["results"]["login"]["n"] > 0 and soak["results"]["objection"]["n"] > 0
+
+
+@pytest.fixture
+def bench_database():
+    """A database of its own on the test server (``python -m bench`` resets the public schema of
+    the database it is given, and wants ``bench`` in its name); dropped afterwards."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from tests.conftest import require_postgres
+
+    base = make_url(require_postgres())
+    name = "bench_smoke_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_two_nodes_both_layouts(bench, bench_database):
+    """``nodes``: two gunicorn nodes on one PostgreSQL, each layout of issue #17; every search
+    answered, every change found on node B, no follower left registered afterwards."""
+    require_tool("wrk", "python -m bench nodes loads the scan page with wrk")
+    out = bench("nodes", "--database-url", bench_database, "--queries", "3", "--changes", "2",
+                "--duration", "1", "--connections", "2", "--workers", "1")
+    assert out["invalid"] == []
+    assert set(out["results"]) == {"postgres", "tantivy"}
+    for layout in out["results"].values():
+        assert {c: s["found"] for c, s in layout["search_on_b"].items()} == dict.fromkeys(
+            ("2-char", "4-char", "full name", "credit code", "2-char + facets"), 3)
+        assert layout["changes"]["commit_to_visible_on_b"]["n"] == 2
+        assert layout["scan page on b"]["requests"] > 0 and layout["bare flask route"]["requests"] > 0
+        assert all(len(w) == 1 for w in layout["worker_peak_rss_mb"].values())
+        assert all(v > 0 for v in layout["follower_peak_rss_mb"].values())
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(bench_database)
+    with engine.connect() as conn:  # the bench's followers unregistered: the log can be pruned
+        assert conn.execute(text("SELECT count(*) FROM index_cursors")).scalar_one() == 0
+    engine.dispose()

@@ -130,3 +130,37 @@ def test_a_failed_apply_moves_no_cursor(rt, session, make_org, tmp_path):
 def test_an_unknown_node_is_refused(rt, session):
     with pytest.raises(LookupError):
         index_log.follow_once(session, "nobody", None, rt.today(), rt.profile)
+
+
+def test_index_status_reports_each_followers_lag(rt, session, make_org, tmp_path, settings):
+    """``index status`` counts jobs without ``done_at`` only while no node follows the log; with
+    followers (which never set ``done_at``) it reports each node's lag and the slowest cursor."""
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    def status() -> str:
+        result = CliRunner().invoke(main, ["index", "status"], env={k: str(v) for k, v in settings.items()})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    org = make_org(name="岳麓区人民医院")
+    session.commit()
+    assert "待处理任务：1" in status()  # no follower: the drain's measure
+    a, b = node_backend(tmp_path, "a"), node_backend(tmp_path, "b")
+    for name, backend in (("node-a", a), ("node-b", b)):
+        index_log.register(session, name)
+        session.commit()
+        indexing.rebuild_index_only(session, backend, rt.today(), rt.profile)
+    commend(rt, session, org.id, "先进集体")
+    commend(rt, session, org.id, "年度优秀表彰")
+    session.commit()
+    follow(rt, session, "node-a", a)
+    out = status()
+    assert "待处理任务" not in out  # the done_at count, 3 and growing, would be wrong here
+    assert "node-a：待应用 0" in out and "node-b：待应用 2" in out
+    assert "最慢节点 node-b" in out and "最多待应用 2" in out
+    follow(rt, session, "node-b", b)
+    assert "node-b：待应用 0" in status() and "最多待应用 0" in status()
+    a.close()
+    b.close()
