@@ -17,6 +17,10 @@ def _canonical(resp) -> list[str]:
 
 
 def test_facility_page_has_one_canonical_url_from_the_base_url(rt, client, make_org, session):
+    from portal.web.public import search_open_counter
+
+    counter = search_open_counter(client.application)
+    counter.timer = False  # no writer thread outliving the test's schema: the test flushes
     rt.settings["PORTAL_BASE_URL"] = BASE  # before the first render: the page is cached per day
     org = make_org(name="天王星口腔诊所", category="clinic")
     session.commit()
@@ -24,6 +28,7 @@ def test_facility_page_has_one_canonical_url_from_the_base_url(rt, client, make_
     for url in (f"/facility/{org.public_id}?from=search", f"/facility/{org.public_id}",
                 f"/facility/{org.public_id}?from=search&utm=x", f"/facility/{org.public_id}?from=search"):
         assert _canonical(client.get(url)) == [plain], url
+    assert counter.pending() == 3 and counter.flush() == 3  # still counted as opened from a search
 
 
 def test_scan_page_stays_noindex_without_a_canonical(rt, client, make_org, ctx, session):
