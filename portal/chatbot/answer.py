@@ -25,6 +25,9 @@ from .llm import LLMClient
 from .normalise import clean, normalise
 from .supervision import pick as supervision_pick
 from .types import Answer, Choice, Citation, Link, Passage, Urls, plain_urls
+from .warning_status import answer_text as warning_status_text
+from .warning_status import asks_warning_status, mentions_it
+from .warning_status import own_refs as warning_status_refs
 
 MAX_QUESTION = 300  # characters considered; longer messages are cut with a notice
 MAX_HISTORY = 10
@@ -94,6 +97,10 @@ class Chatbot:
         text = normalise(raw)
         intent = classify(text, today=env.today, context_topic=context.topic,
                           has_context_facility=bool(context.facility_id))
+        if intent.name != "refusal" and (asked := asks_warning_status(text))[0]:
+            # who is warned or complained about: never public, decided before any lookup
+            name = asked[1] or (context.facility_name if mentions_it(text) else "")
+            intent = Intent("refusal", reason="warning", facility_query=name)
         if intent.name in ("objection", "repair", "grade") and not intent.aspect and context.aspect:
             if re.match(r"^(那|那么|那要是|还有|再问|然后)", text) and len(text) <= 12:
                 intent.aspect = context.aspect  # "那修复呢" after "异议要多久"
@@ -128,6 +135,8 @@ class Chatbot:
             return self._fee(text, env), _with_topic(ctx, "repair", "fee")
         if name == "grade":
             return self._grade(intent.aspect, text, env), _with_topic(ctx, "grade", intent.aspect)
+        if name == "refusal" and intent.reason == "warning":
+            return self._warning_status(intent.facility_query, env), ctx
         if name == "refusal":
             return self._refusal(intent.reason, env), ctx
         if name == "handoff":
@@ -451,6 +460,17 @@ class Chatbot:
                        f"3. 公开的信用信息：在“信用查询”中按机构名称或统一社会信用代码查询。\n如有疑问，可拨打 {p.hotline}。"
         return Answer(text=text, citations=self.citations(rule.refs if rule else (), env),
                       links=self.links(("login", "search"), env), intent="refusal")
+
+    def _warning_status(self, name: str, env: Env) -> Answer:
+        """Whether a facility is warned (淮安 三（二）、四（二）; services.warnings): not public. The
+        same answer for every facility, nothing looked up; cited only where the own document
+        says so (``warning_status.own_refs``)."""
+        links = [Link(LINK_LABELS["search"], env.urls("search", q=name) if name else env.urls("search"))]
+        if self.profile.lists is not None:
+            links.append(Link(LINK_LABELS["list_serious"], env.urls("list_serious")))
+        return Answer(text=warning_status_text(self.profile, name),
+                      citations=self.citations(warning_status_refs(self.profile, self.kb.regulations), env),
+                      links=links, intent="refusal")
 
     def _handoff(self, env: Env) -> Answer:
         p = self.profile

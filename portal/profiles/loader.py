@@ -654,6 +654,8 @@ class _Builder:
                                         REPAIR_REFUSALS, RepairItem),
                    methods=t.str_list("methods", required=False), effects=t.str_list("effects"),
                    forms=t.str_list("forms", required=False),
+                   grade_adjustment=t.str("grade_adjustment", required=False, default="direct",
+                                          choices=("direct", "cycle", "none")),
                    steps=self.steps(t.tables("steps"), roles, "repair"), **t.cited())
         t.done()
         return r

@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 
 from ..domain.plates import verify_token
 from ..runtime import CHINA_TZ
+from ..services import grading as grading_svc
 from ..services import plates as plate_service
 from ..services import public_pages as pages_svc
 from . import abort_with, cached_pages, db, runtime
@@ -62,6 +63,8 @@ def _render_scan(token: str, today, clock_marker: str) -> tuple[str, dict] | Non
         return None
     scope = context.pop("cache_scope")
     profile = rt.profile
+    if context["grade"] is None:  # not evaluated for a finished period (湖南 第十八条): say so, no reason
+        context["grade_absence"] = grading_svc.grade_absence(db(), scope["subject_id"], today, profile)
     html = render_template(
         "facility/scan.html", shown=RECORDS_SHOWN, updated_at=f"{today.isoformat()} {clock_marker}",
         complaint_url="" if profile.complaint_url_is_example else profile.complaint_url, **context)

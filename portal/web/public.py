@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, make_response, redirect, ren
 
 from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
 from ..identity import current_identity
+from ..services import grading as grading_svc
 from ..services import public_pages as pages_svc
 from ..services import search_opens
 from ..services.importer import template_csv, template_xlsx
@@ -106,6 +107,8 @@ def facility_context(subject: Subject) -> dict:
     context = pages_svc.facility_view(db(), rt.profile, subject, rt.today())
     if context is None:
         abort_with(404, "未找到该主体。")
+    if context["grade"] is None:  # not evaluated for a finished period (湖南 第十八条): say so, no reason
+        context["grade_absence"] = grading_svc.grade_absence(db(), subject.id, rt.today(), rt.profile)
     return context
 
 
@@ -116,7 +119,7 @@ def facility(public_id: str):
     marker where the token goes; a logged-in visitor's header differs, so that page is live."""
     if current_identity() is not None:
         subject = _load_subject(public_id)
-        html = render_template("public/facility.html", **facility_context(subject))
+        html = render_template("public/facility.html", canonical_url=_canonical_url(subject), **facility_context(subject))
         _count_search_open(subject.id, subject.kind)
         return _private(make_response(html))
     cache = cached_pages()
@@ -125,7 +128,8 @@ def facility(public_id: str):
     def build():
         subject = _load_subject(public_id)
         context = facility_context(subject)  # 404s propagate and are not cached
-        return (render_template("public/facility.html", csrf_token=lambda: marker, **context),
+        return (render_template("public/facility.html", csrf_token=lambda: marker, canonical_url=_canonical_url(subject),
+                                **context),
                 {"opened_subject": (subject.id, subject.kind)})
 
     page = cache.get_or_build("facility", public_id, runtime().today(), build)
@@ -136,6 +140,12 @@ def facility(public_id: str):
         resp.make_conditional(request)
     _count_search_open(*page.meta["opened_subject"])
     return resp
+
+
+def _canonical_url(subject: Subject) -> str:
+    """The facility page's one URL for search engines: absolute from PORTAL_BASE_URL, without the
+    query string (``?from=search`` and the like make duplicates of the same page)."""
+    return f"{runtime().settings['PORTAL_BASE_URL'].rstrip('/')}/facility/{subject.public_id}"
 
 
 def _private(resp):
