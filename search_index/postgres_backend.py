@@ -12,8 +12,9 @@ goes to libpq. No extension and no superuser: CREATE on the schema is enough.
 
 Objects (``p`` = the prefix): ``p_state`` (one row: token, generation, schema version),
 ``p_entries`` (what matching, ranking and facets read, one narrow row per document),
-``p_docs`` (the document as JSON text, read for the page only) and the SQL function
-``p_tokens_v<version>``, which a GIN expression index calls:
+``p_docs`` (the document as JSON text, read for the page only), ``p_terms`` (counts per
+frequent term, see "Frequent terms" below) and the SQL function ``p_tokens_v<version>``,
+which a GIN expression index calls:
 
 - Python (:mod:`.analysis`, :func:`.document.prepare`) writes ``name_norm`` / ``rest_norm``
   (normalised name; titles + address), ``name_words`` / ``rest_words`` (their letter/digit
@@ -82,6 +83,39 @@ index 17 MB, documents 54 MB; rebuild ~2,000 documents/s (most of it Python's ``
   connections: its start-up (~85 ms) exceeded the queries'. Facets over many matches are the
   rest of the cost; 25,000 materialised matches spill to a temporary file at the default 4 MB
   ``work_mem`` (``options=-cwork_mem=16MB`` in the URL keeps them in memory).
+
+Frequent terms (issue #17). The statement above reads the heap row of every match and
+aggregates the facets over all of them, so its cost grows with the match count: at M (100,000
+subjects) 卫生 matches 38,861 documents and took 75 ms, at L (300,000) 2-character queries had
+p95 122 ms. A one-term query (one CJK run of one or two characters, or one word up to
+WORD_PREFIX_MAX; no filter, the ranking order: ``_one_term``) whose term matched at least
+``term_stats_min`` documents (URL option, default 1,000) when the store was last rebuilt is
+answered without reading its matches:
+
+- ``p_terms`` holds, per such term, its document count (field ``''``), its counts per facet
+  value (``record_types`` per value, which is what the grouped-array rows add up to) and per
+  ranking tier (field ``~tier``: how many matches are the exact name, a name prefix, in the
+  name, elsewhere; query.tier for the query that is this term). Exact, not estimates: every
+  write takes the written/deleted documents' old rows away and adds the new ones (one
+  statement each, over the batch, through the token function) in the write's transaction,
+  under the writer lock; a rebuild computes them for its fresh tables (terms chosen by one
+  pass of the token function, then each term's matches aggregated through the token index)
+  and swaps them in with the rest. The set of frequent terms is fixed until the next
+  rebuild: a term that becomes common later takes the statement's path, still exact.
+- The page is read tier by tier: from the tier counts the page's slice of each tier is
+  known, and each slice is either a walk down ``p_entries_rank`` (``risk_rank DESC,
+  name_len, name_key, id``: the order within a tier) filtered by the tier's condition (exact
+  ``strpos`` / ``starts_with`` tests, no token function) that stops when the slice is full,
+  or, when the tier is too sparse for that (expected rows read ``(offset + n) × documents /
+  tier count`` above ``walk_budget``, default 4,000), the tier's matches gathered through
+  the token index and sorted. Exact and prefix tiers use ``p_entries_name`` (a name_key
+  range). One REPEATABLE READ snapshot for the two statements (counts, page), so they agree.
+- Cost: two index lookups and about ``page / tier share`` rows, whatever the match count;
+  see README "PostgreSQL search: frequent terms" for the figures. Price: ``p_terms`` (tens of
+  MB at M), two btree indexes on ``p_entries``, each write's two extra statements, and the
+  rebuild's statistics pass.
+- Not covered: filtered queries and several terms still run the statement (their matches are
+  fewer: an AND of bigrams, or a facet value), and so do ``sort=region`` pages.
 
 Writes: every write transaction first locks the state row (``lock_timeout``, then
 ``IndexLocked``), so writers are serialised and a rebuild holds them off until its swap;
@@ -591,11 +625,14 @@ class PostgresBackend:
 
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
-            stats = conn.execute(
-                f"SELECT field, value, n FROM {self.terms} WHERE term = %s "
-                "UNION ALL SELECT NULL, NULL, reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
-                [term, self.entries]).fetchall()
-            rows = self._term_page(conn, pq, term, stats, offset, limit)
+            stats = conn.execute(*self.term_stats_sql(term)).fetchall()
+            rows = None
+            if any(field == _TOTAL for field, _, _ in stats):
+                rows, sql, params = self.term_page_sql(pq, term, stats, offset, limit)
+                if sql:
+                    found = conn.execute(sql, params).fetchall()
+                    found.sort(key=lambda r: (r[0], -r[1], r[2], r[3], r[4]))
+                    rows += [(-1, None, None, i, r[5]) for i, r in enumerate(found, 1)]
             conn.execute("COMMIT")
         except BaseException:
             if not conn.broken:
@@ -604,10 +641,18 @@ class PostgresBackend:
             raise
         return rows
 
-    def _term_page(self, conn, pq: ParsedQuery, term: str, stats: list[tuple], offset: int,
-                   limit: int) -> list[tuple] | None:
-        if not any(field == _TOTAL for field, _, _ in stats):
-            return None
+    def term_stats_sql(self, term: str) -> tuple[str, list]:
+        """The statement reading a term's statistics rows ``(field, value, n)`` (none: not a
+        frequent term), and ``(NULL, NULL, documents in the store, estimated)``."""
+        return (f"SELECT field, value, n FROM {self.terms} WHERE term = %s "
+                "UNION ALL SELECT NULL, NULL, reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+                [term, self.entries])
+
+    def term_page_sql(self, pq: ParsedQuery, term: str, stats: list[tuple], offset: int,
+                      limit: int) -> tuple[list[tuple], str, dict]:
+        """``(count rows, page statement, parameters)`` from a frequent term's statistics: the
+        count rows as :meth:`search_sql` has them; the statement (empty if the page is)
+        returns ``(tier, risk_rank, name_len, name_key, id, doc)`` of the page, unordered."""
         rows: list[tuple] = []
         tiers = [0, 0, 0, 0]
         n_docs = 0
@@ -649,22 +694,25 @@ class PostgresBackend:
             branches.append(f"(SELECT {tier_} AS tier, id, risk_rank, name_len, name_key FROM {self.entries} "
                             f"WHERE {cond} ORDER BY risk_rank DESC, name_len, name_key, id "
                             f"LIMIT {hi - lo} OFFSET {lo})")
-        if branches:
-            found = conn.execute(f"SELECT b.tier, b.risk_rank, b.name_len, b.name_key, b.id, d.doc "
-                                 f"FROM ({' UNION ALL '.join(branches)}) AS b JOIN {self.docs} d ON d.id = b.id",
-                                 params).fetchall()
-            found.sort(key=lambda r: (r[0], -r[1], r[2], r[3], r[4]))
-            rows += [(-1, None, None, i, r[5]) for i, r in enumerate(found, 1)]
-        return rows
+        sql = (f"SELECT b.tier, b.risk_rank, b.name_len, b.name_key, b.id, d.doc "
+               f"FROM ({' UNION ALL '.join(branches)}) AS b JOIN {self.docs} d ON d.id = b.id") if branches else ""
+        return rows, sql, params
 
-    def _term_stats_sql(self, suffix: str, where: str) -> str:
+    def _term_stats_sql(self, suffix: str, where: str, one_term: bool = False) -> str:
         """``(term, field, value, n)``: per frequent term (one with a total row in ``p_terms``),
         the documents of ``p_entries`` that satisfy ``where`` (alias ``e``) counted as the page
         counts them: in total (field ''), per facet value and per ranking tier (query.tier for
         the query that is this one term: key = term, in the name = :meth:`_term_page`'s
-        ``in_name``)."""
+        ``in_name``). ``one_term``: only the term ``%(term)s``, its documents found through
+        the token index (no token function call per row)."""
         entries, terms = self._name("entries" + suffix), self._name("terms" + suffix)
         tokens = f"{self._function}(e.name_norm, e.rest_norm, e.name_words, e.rest_words)"
+        if one_term:
+            source = """(SELECT %(term)s::text COLLATE "C") AS x(term)"""
+            where = f"{tokens} @> ARRAY[%(term)s]::text[] AND ({where})"
+        else:
+            source = f"""LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
+            JOIN {terms} h ON h.term = x.term AND h.field = '' AND h.value = ''"""
         in_name = (f"CASE WHEN x.term ~ E'^{_CJK_RUN_LITERAL}$' THEN strpos(e.name_norm, x.term) > 0 "
                    "ELSE strpos(e.name_words, ' ' || x.term) > 0 END")
         tier_sql = (f"CASE WHEN e.name_key = x.term THEN {EXACT_NAME} WHEN starts_with(e.name_key, x.term) "
@@ -672,8 +720,7 @@ class PostgresBackend:
         facets = ", ".join(f"('{f}', e.{f})" for f in _SCALAR_FACETS)
         return f"""SELECT x.term, f.field, f.value, count(*) AS n
             FROM {entries} e
-            CROSS JOIN LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
-            JOIN {terms} h ON h.term = x.term AND h.field = '' AND h.value = ''
+            CROSS JOIN {source}
             CROSS JOIN LATERAL (
                 SELECT v.field, v.value FROM (VALUES ('', ''), {facets},
                     ('{_TIER}', ({tier_sql})::text)) AS v(field, value)
@@ -698,11 +745,13 @@ class PostgresBackend:
         """A rebuild's frequent terms (matching ``term_stats_min`` documents or more) and
         their counts, into the fresh tables."""
         tokens = f"{self._function}(e.name_norm, e.rest_norm, e.name_words, e.rest_words)"
-        conn.execute(f"""INSERT INTO {self._name("terms" + suffix)} (term, field, value, n)
-            SELECT x.term, '', '', 0 FROM {self._name("entries" + suffix)} e
+        hot = conn.execute(f"""SELECT x.term FROM {self._name("entries" + suffix)} e
             CROSS JOIN LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
-            GROUP BY x.term HAVING count(*) >= %s""", [self.term_stats_min])
-        self._add_term_stats(conn, 1, None, suffix)
+            GROUP BY x.term HAVING count(*) >= %s""", [self.term_stats_min]).fetchall()
+        insert = (f'INSERT INTO {self._name("terms" + suffix)} (term, field, value, n) '
+                  + self._term_stats_sql(suffix, "true", one_term=True))
+        for (term,) in hot:  # each through the token index: the token function runs once per row above
+            conn.execute(insert, {"term": term})
 
     def match_sql(self, pq: ParsedQuery, filters: dict[str, str]) -> tuple[str, list[str], dict]:
         """``(WHERE condition, name conditions, parameters)`` for a parsed query and clean filters."""
