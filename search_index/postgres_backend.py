@@ -729,17 +729,26 @@ class PostgresBackend:
             WHERE f.value IS NOT NULL AND ({where})
             GROUP BY 1, 2, 3"""
 
-    def _add_term_stats(self, conn, sign: int, ids: list[str] | None = None, suffix: str = "") -> None:
-        """Add (``sign`` 1) or take away (-1) the documents ``ids`` (all: ``None``) from the
-        frequent terms' counts, in the caller's write transaction."""
-        terms = self._name("terms" + suffix)
-        if ids is not None and conn.execute(f"SELECT NOT EXISTS (SELECT FROM {terms})").fetchone()[0]:
+    def _term_counts(self, conn, ids: list[str]) -> dict[tuple, int] | None:
+        """What the documents ``ids`` add to the frequent terms' counts now (in the caller's
+        write transaction); ``None`` when the store has no frequent terms."""
+        if conn.execute(f"SELECT NOT EXISTS (SELECT FROM {self.terms})").fetchone()[0]:
+            return None
+        rows = conn.execute(self._term_stats_sql("", "e.id = ANY(%(ids)s::text[])"), {"ids": ids}).fetchall()
+        return {(term, field, value): n for term, field, value, n in rows}
+
+    def _add_term_counts(self, conn, after: dict[tuple, int], before: dict[tuple, int]) -> None:
+        """Apply the net change ``after - before``: a rewritten document whose counted
+        fields did not change updates no row (each update leaves a dead row version behind)."""
+        delta = [(k, after.get(k, 0) - before.get(k, 0)) for k in after.keys() | before.keys()]
+        delta = sorted((k, d) for k, d in delta if d)  # one order: writers are serialised anyway
+        if not delta:
             return
-        where = "true" if ids is None else "e.id = ANY(%(ids)s::text[])"
-        conn.execute(f"""INSERT INTO {terms} AS s (term, field, value, n)
-            SELECT term, field, value, %(sign)s * n FROM ({self._term_stats_sql(suffix, where)}) AS d
+        conn.execute(f"""INSERT INTO {self.terms} AS s (term, field, value, n)
+            SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[])
             ON CONFLICT (term, field, value) DO UPDATE SET n = s.n + EXCLUDED.n""",
-                     {"sign": sign, "ids": ids})
+                     [[k[0] for k, _ in delta], [k[1] for k, _ in delta], [k[2] for k, _ in delta],
+                      [d for _, d in delta]])
 
     def _build_term_stats(self, conn, suffix: str) -> None:
         """A rebuild's frequent terms (matching ``term_stats_min`` documents or more) and
@@ -836,10 +845,11 @@ class PostgresBackend:
         self._ensure()
         with self._writing() as conn, conn.cursor() as cur:
             ids = list(rows)
-            self._add_term_stats(conn, -1, ids)  # the documents' old versions, if any
+            before = self._term_counts(conn, ids)  # the documents' old versions, if any
             cur.executemany(f"INSERT INTO {self.entries} ({cols}) VALUES ({values}) "
                             f"ON CONFLICT (id) DO UPDATE SET {updates}", [e for e, _ in rows.values()])
-            self._add_term_stats(conn, 1, ids)
+            if before is not None:
+                self._add_term_counts(conn, self._term_counts(conn, ids), before)
             cur.executemany(f"INSERT INTO {self.docs} (id, doc) VALUES (%s, %s) "
                             "ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
                             [(key, doc) for key, (_, doc) in rows.items()])
@@ -852,7 +862,8 @@ class PostgresBackend:
             return 0
         self._ensure()
         with self._writing() as conn:
-            self._add_term_stats(conn, -1, keys)
+            if (before := self._term_counts(conn, keys)) is not None:
+                self._add_term_counts(conn, {}, before)
             n = conn.execute(f"DELETE FROM {self.entries} WHERE id = ANY(%s::text[])", [keys]).rowcount
             conn.execute(f"DELETE FROM {self.docs} WHERE id = ANY(%s::text[])", [keys])
             if n:
