@@ -96,9 +96,11 @@ answered without reading its matches:
   value (``record_types`` per value, which is what the grouped-array rows add up to) and per
   ranking tier (field ``~tier``: how many matches are the exact name, a name prefix, in the
   name, elsewhere; query.tier for the query that is this term). Exact, not estimates: every
-  write takes the written/deleted documents' old rows away and adds the new ones (one
-  statement each, over the batch, through the token function) in the write's transaction,
-  under the writer lock; a rebuild computes them for its fresh tables (terms chosen by one
+  write reads what the batch's documents count for before and after it (one statement each,
+  through the token function) and applies the net change in one statement, in the write's
+  transaction under the writer lock (an unchanged document updates no row: each update of a
+  hot row leaves a dead version that later lookups step over); a rebuild computes them for
+  its fresh tables (terms chosen by one
   pass of the token function, then each term's matches aggregated through the token index)
   and swaps them in with the rest. The set of frequent terms is fixed until the next
   rebuild: a term that becomes common later takes the statement's path, still exact.
