@@ -999,3 +999,19 @@ def test_postgres_term_statistics_give_the_statements_answers(pg):
     agree()
     walk.clear()
     assert _answer(walk, "卫生", 1) == (0, [], _answer(MemoryBackend(), "卫生", 1)[2])
+
+
+def test_postgres_frequent_term_page_walks_the_rank_index(pg):
+    """A frequent term's page is read down the rank index and stops after the page: neither
+    the token index (every match) nor a sequential scan; its counts come from p_terms."""
+    backend = pg(term_stats_min="100")
+    backend.rebuild(doc(f"d{i}", f"长沙市第{i}诊所", address=f"长沙市{i}号", risk_rank=i % 3) for i in range(3000))
+    pq = parse_query("诊所")
+    with backend._conn() as conn:
+        stats = conn.execute(*backend.term_stats_sql("诊所")).fetchall()
+        assert ("", "", 3000) in stats and ("~tier", "2", 3000) in stats
+        _, sql, params = backend.term_page_sql(pq, "诊所", stats, 0, 20)
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, TIMING OFF) {sql}", params))
+    assert "search_entries_rank" in plan and "Seq Scan" not in plan and "tokens" not in plan, plan
+    r = search(backend, "诊所")
+    assert r.total == 3000 and [h.id for h in r.hits][:2] == ["d2", "d5"]  # riskier first, then shorter
