@@ -13,7 +13,9 @@ then, per query shape, times the match step three ways with EXPLAIN (ANALYZE, TI
   index (only if the extension can be created here; it needs the privilege);
 - ``scan``: no index, the exact ``strpos`` conditions alone (what the memory backend does);
 
-and the backend's whole search statement (matches, facets over all of them, first page).
+and the backend's whole search statement (matches, facets over all of them, first page); for a
+one-term query whose term has statistics (``p_terms``, issue #17) also "terms": the two
+statements that answer it instead (the term's counts, then the page walked down the rank index).
 Prints figures; asserts nothing. Timings on a shared machine are rough.
 """
 from __future__ import annotations
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.search_micro import make_docs  # noqa: E402
 from search_index import SearchQuery  # noqa: E402
 from search_index.base import clean_filters  # noqa: E402
-from search_index.postgres_backend import PostgresBackend  # noqa: E402
+from search_index.postgres_backend import PostgresBackend, _one_term  # noqa: E402
 from search_index.query import parse_query  # noqa: E402
 
 SCHEMA = "bench_pg_explain"
@@ -66,6 +68,21 @@ def explain(conn, sql: str, params, settings: tuple[str, ...] = ()) -> tuple[flo
         if m and m.group(1) + (m.group(2) or "") not in nodes:
             nodes.append(m.group(1) + (f" {m.group(2)}" if m.group(2) else ""))
     return ms, ", ".join(nodes)
+
+
+def term_path_ms(conn, backend: PostgresBackend, pq, filters, repeat: int, limit: int = 20) -> float:
+    """Execution ms of the frequent-term path (statistics + page statement), NaN if the query
+    does not take it."""
+    term = _one_term(pq, filters, "")
+    if term is None:
+        return float("nan")
+    stats_sql, stats_params = backend.term_stats_sql(term)
+    stats = conn.execute(stats_sql, stats_params).fetchall()
+    if not any(field == "" for field, _, _ in stats):
+        return float("nan")
+    _, page_sql, page_params = backend.term_page_sql(pq, term, stats, 0, limit)
+    ms = best_of(repeat, lambda: explain(conn, stats_sql, stats_params))[0]
+    return ms + (best_of(repeat, lambda: explain(conn, page_sql, page_params))[0] if page_sql else 0.0)
 
 
 def best_of(n: int, fn):
@@ -126,7 +143,8 @@ def main() -> None:
         except psycopg.Error as exc:
             print(f"pg_trgm not measured: {exc}".strip())
         print()
-        header = (f"{'query':18} {'matches':>8} {'bigram GIN':>11} {'pg_trgm':>9} {'scan':>8} {'search':>8}"
+        header = (f"{'query':18} {'matches':>8} {'bigram GIN':>11} {'pg_trgm':>9} {'scan':>8} {'search':>8} "
+                  f"{'terms':>8}"
                   "  plan of the match step (bigram GIN)")
         print(header)
         print("-" * len(header))
@@ -155,8 +173,9 @@ def main() -> None:
                 trgm_ms, _ = best_of(args.repeat, lambda w=trgm_where, p=params: explain(
                     admin, f"SELECT count(*) FROM {SCHEMA}.trgm WHERE {w}", p))
             full_ms, _ = best_of(args.repeat, lambda q=sql, p=full_params: explain(admin, q, p))
+            terms_ms = term_path_ms(admin, backend, pq, filters, args.repeat)
             print(f"{label:18} {matches:>8,} {gin_ms:>9.1f}ms {trgm_ms:>7.1f}ms {scan_ms:>6.1f}ms "
-                  f"{full_ms:>6.1f}ms  {plan}")
+                  f"{full_ms:>6.1f}ms {terms_ms:>6.1f}ms  {plan}")
     finally:
         backend.close()
         if not args.keep:

@@ -12,8 +12,9 @@ goes to libpq. No extension and no superuser: CREATE on the schema is enough.
 
 Objects (``p`` = the prefix): ``p_state`` (one row: token, generation, schema version),
 ``p_entries`` (what matching, ranking and facets read, one narrow row per document),
-``p_docs`` (the document as JSON text, read for the page only) and the SQL function
-``p_tokens_v<version>``, which a GIN expression index calls:
+``p_docs`` (the document as JSON text, read for the page only), ``p_terms`` (counts per
+frequent term, see "Frequent terms" below) and the SQL function ``p_tokens_v<version>``,
+which a GIN expression index calls:
 
 - Python (:mod:`.analysis`, :func:`.document.prepare`) writes ``name_norm`` / ``rest_norm``
   (normalised name; titles + address), ``name_words`` / ``rest_words`` (their letter/digit
@@ -83,6 +84,41 @@ index 17 MB, documents 54 MB; rebuild ~2,000 documents/s (most of it Python's ``
   rest of the cost; 25,000 materialised matches spill to a temporary file at the default 4 MB
   ``work_mem`` (``options=-cwork_mem=16MB`` in the URL keeps them in memory).
 
+Frequent terms (issue #17). The statement above reads the heap row of every match and
+aggregates the facets over all of them, so its cost grows with the match count: at M (100,000
+subjects) 卫生 matches 38,861 documents and took 75 ms, at L (300,000) 2-character queries had
+p95 122 ms. A one-term query (one CJK run of one or two characters, or one word up to
+WORD_PREFIX_MAX; no filter, the ranking order: ``_one_term``) whose term matched at least
+``term_stats_min`` documents (URL option, default 1,000) when the store was last rebuilt is
+answered without reading its matches:
+
+- ``p_terms`` holds, per such term, its document count (field ``''``), its counts per facet
+  value (``record_types`` per value, which is what the grouped-array rows add up to) and per
+  ranking tier (field ``~tier``: how many matches are the exact name, a name prefix, in the
+  name, elsewhere; query.tier for the query that is this term). Exact, not estimates: every
+  write reads what the batch's documents count for before and after it (one statement each,
+  through the token function) and applies the net change in one statement, in the write's
+  transaction under the writer lock (an unchanged document updates no row: each update of a
+  hot row leaves a dead version that later lookups step over); a rebuild computes them for
+  its fresh tables (terms chosen by one
+  pass of the token function, then each term's matches aggregated through the token index)
+  and swaps them in with the rest. The set of frequent terms is fixed until the next
+  rebuild: a term that becomes common later takes the statement's path, still exact.
+- The page is read tier by tier: from the tier counts the page's slice of each tier is
+  known, and each slice is either a walk down ``p_entries_rank`` (``risk_rank DESC,
+  name_len, name_key, id``: the order within a tier) filtered by the tier's condition (exact
+  ``strpos`` / ``starts_with`` tests, no token function) that stops when the slice is full,
+  or, when the tier is too sparse for that (expected rows read ``(offset + n) × documents /
+  tier count`` above ``walk_budget``, default 4,000), the tier's matches gathered through
+  the token index and sorted. Exact and prefix tiers use ``p_entries_name`` (a name_key
+  range). One REPEATABLE READ snapshot for the two statements (counts, page), so they agree.
+- Cost: two index lookups and about ``page / tier share`` rows, whatever the match count;
+  see README "PostgreSQL search: frequent terms" for the figures. Price: ``p_terms`` (tens of
+  MB at M), two btree indexes on ``p_entries``, each write's two extra statements, and the
+  rebuild's statistics pass.
+- Not covered: filtered queries and several terms still run the statement (their matches are
+  fewer: an AND of bigrams, or a facet value), and so do ``sort=region`` pages.
+
 Writes: every write transaction first locks the state row (``lock_timeout``, then
 ``IndexLocked``), so writers are serialised and a rebuild holds them off until its swap;
 searches never wait for writers. ``upsert`` is ``INSERT ... ON CONFLICT DO UPDATE`` on both
@@ -132,11 +168,18 @@ from .query import (
 )
 
 #: Bump when the tables, the token function or the token rules change: the store then needs a rebuild.
-SCHEMA_VERSION = 2  # 2: risk_rank (issue #13)
+SCHEMA_VERSION = 3  # 2: risk_rank (issue #13); 3: term statistics, rank and name indexes (#17)
 #: Word prefixes indexed as tokens; a longer query word is confirmed with ``strpos``.
 WORD_PREFIX_MAX = 10
 DEFAULT_PREFIX = "search_"
-URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout", "pgbouncer", "cache_size")
+URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout", "pgbouncer", "cache_size", "term_stats_min",
+               "walk_budget")
+#: A term matching at least this many documents when the store is rebuilt gets exact totals,
+#: facet and tier counts in ``p_terms`` (``term_stats_min``): see "Frequent terms" above.
+DEFAULT_TERM_STATS_MIN = 1000
+#: Index rows a walk down the rank index may be expected to read for one tier of a page;
+#: beyond it the tier's matches are gathered through the token index instead.
+WALK_BUDGET = 4000
 #: Result sets kept per process (``cache_size``); each is a page of documents plus facet rows,
 #: tens of kB at most.
 DEFAULT_CACHE_SIZE = 512
@@ -147,7 +190,10 @@ _SCALAR_FACETS = tuple(f for f in FACETS if f != "record_types")
 #: GROUPING(kind, category, region_code, grade, record_types) of each grouping set -> its field
 #: (the bit of a grouped column is 0; the empty set, all ones, is the total).
 _GROUPINGS = {(1 << len(FACETS)) - 1 - (1 << (len(FACETS) - 1 - i)): f for i, f in enumerate(FACETS)}
-_INDEXES = {"entries": ("pkey", "tokens", "codes"), "docs": ("pkey",)}
+_INDEXES = {"entries": ("pkey", "tokens", "codes", "rank", "name"), "docs": ("pkey",), "terms": ("pkey",)}
+#: ``p_terms.field`` of a term's document count and of its counts per ranking tier.
+_TOTAL, _TIER = "", "~tier"
+_FIELD_GROUPING = {f: g for g, f in _GROUPINGS.items()} | {_TOTAL: (1 << len(FACETS)) - 1}
 
 ENTRY_COLUMNS = ("id", "name_key", "name_len", "name_norm", "rest_norm", "name_words", "rest_words",
                  "codes", "kind", "category", "region_code", "grade", "record_types", "risk_rank")
@@ -227,10 +273,32 @@ def _ident(value: str, what: str) -> str:
     return value
 
 
+def _one_term(pq: ParsedQuery, filters: dict[str, str], sort: str) -> str | None:
+    """The term of a query that is one token of the token index and nothing else (no filter,
+    the ranking order): one CJK run of one or two characters or one word up to
+    WORD_PREFIX_MAX. Only such a query can be answered from ``p_terms``."""
+    if filters or sort or pq.codes or len(pq.cjk) + len(pq.words) != 1:
+        return None
+    term = pq.cjk[0] if pq.cjk else pq.words[0]
+    if len(term) > (2 if pq.cjk else WORD_PREFIX_MAX) or _safe(term) != term or term != pq.key:
+        return None
+    return term
+
+
+def _successor(prefix: str) -> str | None:
+    """The least string above every string starting with ``prefix`` (code point order), or
+    ``None`` when there is no such storable string."""
+    nxt = ord(prefix[-1]) + 1
+    if nxt > 0x10FFFF or 0xD800 <= nxt <= 0xDFFF:
+        return None
+    return prefix[:-1] + chr(nxt)
+
+
 class PostgresBackend:
     def __init__(self, url, *, table_prefix: str = DEFAULT_PREFIX, schema: str | None = None,
                  pool_size: int = 5, lock_timeout: float = 30.0, pgbouncer: bool = False,
-                 cache_size: int = DEFAULT_CACHE_SIZE) -> None:
+                 cache_size: int = DEFAULT_CACHE_SIZE, term_stats_min: int = DEFAULT_TERM_STATS_MIN,
+                 walk_budget: int = WALK_BUDGET) -> None:
         from sqlalchemy.engine import make_url
 
         url = make_url(url)
@@ -247,7 +315,10 @@ class PostgresBackend:
         self.schema = _ident(schema, "schema") if schema else None
         self.pool_size = max(int(pool_size), 1)
         self.lock_timeout = float(lock_timeout)
-        self.entries, self.docs, self.state = (self._name(t) for t in ("entries", "docs", "state"))
+        self.entries, self.docs, self.state, self.terms = (
+            self._name(t) for t in ("entries", "docs", "state", "terms"))
+        self.term_stats_min = max(int(term_stats_min), 1)
+        self.walk_budget = max(int(walk_budget), 0)
         self._function = self._name(f"tokens_v{SCHEMA_VERSION}")
         self._tokens_sql = f"{self._function}(name_norm, rest_norm, name_words, rest_words)"
         self._engine = None
@@ -276,6 +347,8 @@ class PostgresBackend:
                 "pool_size": int(opts.get("pool_size", 5)),
                 "lock_timeout": float(opts.get("lock_timeout", 30)),
                 "cache_size": int(opts.get("cache_size", DEFAULT_CACHE_SIZE)),
+                "term_stats_min": int(opts.get("term_stats_min", DEFAULT_TERM_STATS_MIN)),
+                "walk_budget": int(opts.get("walk_budget", WALK_BUDGET)),
                 "pgbouncer": opts.get("pgbouncer", os.environ.get(PGBOUNCER_ENV, "")).strip().lower()
                 in ("1", "true", "yes", "on", "transaction"),
             }
@@ -381,6 +454,14 @@ class PostgresBackend:
                 record_types text[] COLLATE "C" NOT NULL,
                 risk_rank integer NOT NULL DEFAULT 0)""",
             f'CREATE TABLE {self._name("docs" + suffix)} (id {text} NOT NULL, doc text NOT NULL)',
+            # A frequent term's document count (field ''), counts per facet value and per ranking
+            # tier (field '~tier', value '0'..'3'); maintained by every write (_term_deltas).
+            f"""CREATE TABLE {self._name("terms" + suffix)} (
+                term {text} NOT NULL,
+                field {text} NOT NULL,
+                value {text} NOT NULL,
+                n bigint NOT NULL,
+                CONSTRAINT "{self.prefix}terms{suffix}_pkey" PRIMARY KEY (term, field, value))""",
         ]
 
     def _indexes_ddl(self, suffix: str = "") -> list[str]:
@@ -396,6 +477,12 @@ class PostgresBackend:
             f'ALTER INDEX {self._name(f"entries{suffix}_tokens")} ALTER COLUMN 1 SET STATISTICS 0',
             f'CREATE INDEX "{self.prefix}entries{suffix}_codes" ON {entries} USING gin (codes) '
             "WITH (fastupdate = off)",
+            # The ranking order of a query's tier (query.sort_key without the tier): a page of a
+            # frequent term walks it and stops after the page (_page_sql).
+            f'CREATE INDEX "{self.prefix}entries{suffix}_rank" ON {entries} '
+            "(risk_rank DESC, name_len, name_key, id)",
+            # Exact-name and name-prefix tiers: a range of name_key.
+            f'CREATE INDEX "{self.prefix}entries{suffix}_name" ON {entries} (name_key)',
         ]
 
     def create(self) -> bool:
@@ -422,6 +509,7 @@ class PostgresBackend:
 
     def _create_objects(self, conn) -> None:
         self._ensure_function(conn)
+        conn.execute(f"DROP TABLE IF EXISTS {self.terms}")  # counts of documents no longer there
         for ddl in self._tables_ddl() + self._indexes_ddl():
             conn.execute(ddl)
 
@@ -470,7 +558,9 @@ class PostgresBackend:
         sql, params = self.search_sql(pq, filters, limit=min(per_page, MAX_WINDOW - start), offset=start,
                                       sort=search_sort(q))
         self._ensure()
-        rows = self._cached_rows(sql, params)
+        term = _one_term(pq, filters, search_sort(q))
+        rows = self._cached_rows(sql, params, None if term is None else (
+            lambda conn: self._term_rows(conn, pq, term, start, min(per_page, MAX_WINDOW - start))))
         counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
         total, docs = 0, []
         for grouping, value, record_types, n, doc in rows:
@@ -487,16 +577,21 @@ class PostgresBackend:
         hits = [make_hit(json.loads(doc), pq) for _, doc in sorted(docs)]
         return SearchResults(total, page, per_page, page_count(total, per_page), hits, sorted_facets(counts))
 
-    def _cached_rows(self, sql: str, params: dict) -> list[tuple]:
+    def _cached_rows(self, sql: str, params: dict, fast: Callable | None = None) -> list[tuple]:
         """The rows of the search statement, from this process's result cache while the store's
         generation (bumped in the same transaction as every write, so exact) is the one they
         were read under; one primary-key read of the state row decides. Repeated queries (the
         common names: 医院, 诊所, 药房 match a quarter of a province) then cost that read only.
         Every node checks the shared generation, so no node serves results older than its last
-        search's check."""
+        search's check. ``fast(conn)``, if given, is tried first (a frequent term: _term_rows);
+        ``None`` from it means the statement answers."""
+        def fetch(conn) -> list[tuple]:
+            rows = fast(conn) if fast is not None else None
+            return conn.execute(sql, params).fetchall() if rows is None else rows
+
         if not self.cache_size:
             with self._conn() as conn:
-                return conn.execute(sql, params).fetchall()
+                return fetch(conn)
         key = (sql, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items())))
         with self._conn() as conn:
             generation = conn.execute(f"SELECT token, generation FROM {self.state} WHERE id = 1").fetchone()
@@ -509,7 +604,7 @@ class PostgresBackend:
                     self._cache.move_to_end(key)
                     self.cache_hits += 1
                     return rows
-            rows = conn.execute(sql, params).fetchall()
+            rows = fetch(conn)
         with self._lock:
             self.cache_misses += 1
             if self._cache_generation == generation:  # not cleared meanwhile by a newer one
@@ -517,6 +612,157 @@ class PostgresBackend:
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         return rows
+
+    # -- frequent terms -------------------------------------------------------------------
+
+    def _term_rows(self, conn, pq: ParsedQuery, term: str, offset: int, limit: int) -> list[tuple] | None:
+        """The rows of :meth:`search_sql` for a one-term query (``_one_term``) whose term has
+        statistics in ``p_terms``, without reading every match: the total and facet counts are
+        that table's rows, the page is read tier by tier (query.tier) from the tiers' counts,
+        each either walking the rank index until the page is full or, when the tier is too
+        sparse for that (``walk_budget``), gathering its matches through the token index.
+        ``None`` when the term has no statistics. One snapshot (REPEATABLE READ) for both
+        statements, so the counts and the page agree."""
+        import psycopg
+
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            stats = conn.execute(*self.term_stats_sql(term)).fetchall()
+            rows = None
+            if any(field == _TOTAL for field, _, _ in stats):
+                rows, sql, params = self.term_page_sql(pq, term, stats, offset, limit)
+                if sql:
+                    found = conn.execute(sql, params).fetchall()
+                    found.sort(key=lambda r: (r[0], -r[1], r[2], r[3], r[4]))
+                    rows += [(-1, None, None, i, r[5]) for i, r in enumerate(found, 1)]
+            conn.execute("COMMIT")
+        except BaseException:
+            if not conn.broken:
+                with contextlib.suppress(psycopg.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        return rows
+
+    def term_stats_sql(self, term: str) -> tuple[str, list]:
+        """The statement reading a term's statistics rows ``(field, value, n)`` (none: not a
+        frequent term), and ``(NULL, NULL, documents in the store, estimated)``."""
+        return (f"SELECT field, value, n FROM {self.terms} WHERE term = %s "
+                "UNION ALL SELECT NULL, NULL, reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",
+                [term, self.entries])
+
+    def term_page_sql(self, pq: ParsedQuery, term: str, stats: list[tuple], offset: int,
+                      limit: int) -> tuple[list[tuple], str, dict]:
+        """``(count rows, page statement, parameters)`` from a frequent term's statistics: the
+        count rows as :meth:`search_sql` has them; the statement (empty if the page is)
+        returns ``(tier, risk_rank, name_len, name_key, id, doc)`` of the page, unordered."""
+        rows: list[tuple] = []
+        tiers = [0, 0, 0, 0]
+        n_docs = 0
+        for field, value, n in stats:
+            if field is None:
+                n_docs = n
+            elif n <= 0:
+                continue
+            elif field == _TIER:
+                tiers[int(value)] = n
+            elif field == "record_types":
+                rows.append((_FIELD_GROUPING[field], None, [value], n, None))
+            else:
+                rows.append((_FIELD_GROUPING[field], None if field == _TOTAL else value, None, n, None))
+        n_docs = max(n_docs, sum(tiers), 1)
+        params = {"t": term, "w": " " + term}
+        if pq.cjk:
+            in_name = "strpos(name_norm, %(t)s) > 0"
+            match = "(strpos(name_norm, %(t)s) > 0 OR strpos(rest_norm, %(t)s) > 0)"
+        else:
+            in_name = "strpos(name_words, %(w)s) > 0"
+            match = "(strpos(name_words, %(w)s) > 0 OR strpos(rest_words, %(w)s) > 0)"
+        prefix = "name_key > %(t)s AND starts_with(name_key, %(t)s)"
+        if (upper := _successor(term)) is not None:
+            prefix += " AND name_key < %(up)s"
+            params["up"] = upper
+        where = {0: "name_key = %(t)s", 1: prefix,
+                 2: f"NOT starts_with(name_key, %(t)s) AND {in_name}",
+                 3: f"NOT starts_with(name_key, %(t)s) AND NOT {in_name}"}
+        branches, start = [], 0
+        for tier_, count in enumerate(tiers):
+            lo, hi = max(offset - start, 0), min(offset + limit - start, count)
+            start += count
+            if hi <= lo:
+                continue
+            cond = f"{where[tier_]} AND {match}"
+            if tier_ >= ALL_IN_NAME and (lo + hi - lo) * n_docs / count > self.walk_budget:
+                cond = f"{self._tokens_sql} @> ARRAY[%(t)s]::text[] AND {cond}"  # gather
+            branches.append(f"(SELECT {tier_} AS tier, id, risk_rank, name_len, name_key FROM {self.entries} "
+                            f"WHERE {cond} ORDER BY risk_rank DESC, name_len, name_key, id "
+                            f"LIMIT {hi - lo} OFFSET {lo})")
+        sql = (f"SELECT b.tier, b.risk_rank, b.name_len, b.name_key, b.id, d.doc "
+               f"FROM ({' UNION ALL '.join(branches)}) AS b JOIN {self.docs} d ON d.id = b.id") if branches else ""
+        return rows, sql, params
+
+    def _term_stats_sql(self, suffix: str, where: str, one_term: bool = False) -> str:
+        """``(term, field, value, n)``: per frequent term (one with a total row in ``p_terms``),
+        the documents of ``p_entries`` that satisfy ``where`` (alias ``e``) counted as the page
+        counts them: in total (field ''), per facet value and per ranking tier (query.tier for
+        the query that is this one term: key = term, in the name = :meth:`_term_page`'s
+        ``in_name``). ``one_term``: only the term ``%(term)s``, its documents found through
+        the token index (no token function call per row)."""
+        entries, terms = self._name("entries" + suffix), self._name("terms" + suffix)
+        tokens = f"{self._function}(e.name_norm, e.rest_norm, e.name_words, e.rest_words)"
+        if one_term:
+            source = """(SELECT %(term)s::text COLLATE "C") AS x(term)"""
+            where = f"{tokens} @> ARRAY[%(term)s]::text[] AND ({where})"
+        else:
+            source = f"""LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
+            JOIN {terms} h ON h.term = x.term AND h.field = '' AND h.value = ''"""
+        in_name = (f"CASE WHEN x.term ~ E'^{_CJK_RUN_LITERAL}$' THEN strpos(e.name_norm, x.term) > 0 "
+                   "ELSE strpos(e.name_words, ' ' || x.term) > 0 END")
+        tier_sql = (f"CASE WHEN e.name_key = x.term THEN {EXACT_NAME} WHEN starts_with(e.name_key, x.term) "
+                    f"THEN {NAME_PREFIX} WHEN {in_name} THEN {ALL_IN_NAME} ELSE {ELSEWHERE} END")
+        facets = ", ".join(f"('{f}', e.{f})" for f in _SCALAR_FACETS)
+        return f"""SELECT x.term, f.field, f.value, count(*) AS n
+            FROM {entries} e
+            CROSS JOIN {source}
+            CROSS JOIN LATERAL (
+                SELECT v.field, v.value FROM (VALUES ('', ''), {facets},
+                    ('{_TIER}', ({tier_sql})::text)) AS v(field, value)
+                UNION ALL SELECT 'record_types', r FROM unnest(e.record_types) AS r
+            ) AS f(field, value)
+            WHERE f.value IS NOT NULL AND ({where})
+            GROUP BY 1, 2, 3"""
+
+    def _term_counts(self, conn, ids: list[str]) -> dict[tuple, int] | None:
+        """What the documents ``ids`` add to the frequent terms' counts now (in the caller's
+        write transaction); ``None`` when the store has no frequent terms."""
+        if conn.execute(f"SELECT NOT EXISTS (SELECT FROM {self.terms})").fetchone()[0]:
+            return None
+        rows = conn.execute(self._term_stats_sql("", "e.id = ANY(%(ids)s::text[])"), {"ids": ids}).fetchall()
+        return {(term, field, value): n for term, field, value, n in rows}
+
+    def _add_term_counts(self, conn, after: dict[tuple, int], before: dict[tuple, int]) -> None:
+        """Apply the net change ``after - before``: a rewritten document whose counted
+        fields did not change updates no row (each update leaves a dead row version behind)."""
+        delta = [(k, after.get(k, 0) - before.get(k, 0)) for k in after.keys() | before.keys()]
+        delta = sorted((k, d) for k, d in delta if d)  # one order: writers are serialised anyway
+        if not delta:
+            return
+        conn.execute(f"""INSERT INTO {self.terms} AS s (term, field, value, n)
+            SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[])
+            ON CONFLICT (term, field, value) DO UPDATE SET n = s.n + EXCLUDED.n""",
+                     [[k[0] for k, _ in delta], [k[1] for k, _ in delta], [k[2] for k, _ in delta],
+                      [d for _, d in delta]])
+
+    def _build_term_stats(self, conn, suffix: str) -> None:
+        """A rebuild's frequent terms (matching ``term_stats_min`` documents or more) and
+        their counts, into the fresh tables."""
+        tokens = f"{self._function}(e.name_norm, e.rest_norm, e.name_words, e.rest_words)"
+        hot = conn.execute(f"""SELECT x.term FROM {self._name("entries" + suffix)} e
+            CROSS JOIN LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
+            GROUP BY x.term HAVING count(*) >= %s""", [self.term_stats_min]).fetchall()
+        insert = (f'INSERT INTO {self._name("terms" + suffix)} (term, field, value, n) '
+                  + self._term_stats_sql(suffix, "true", one_term=True))
+        for (term,) in hot:  # each through the token index: the token function runs once per row above
+            conn.execute(insert, {"term": term})
 
     def match_sql(self, pq: ParsedQuery, filters: dict[str, str]) -> tuple[str, list[str], dict]:
         """``(WHERE condition, name conditions, parameters)`` for a parsed query and clean filters."""
@@ -600,8 +846,12 @@ class PostgresBackend:
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ENTRY_COLUMNS[1:])
         self._ensure()
         with self._writing() as conn, conn.cursor() as cur:
+            ids = list(rows)
+            before = self._term_counts(conn, ids)  # the documents' old versions, if any
             cur.executemany(f"INSERT INTO {self.entries} ({cols}) VALUES ({values}) "
                             f"ON CONFLICT (id) DO UPDATE SET {updates}", [e for e, _ in rows.values()])
+            if before is not None:
+                self._add_term_counts(conn, self._term_counts(conn, ids), before)
             cur.executemany(f"INSERT INTO {self.docs} (id, doc) VALUES (%s, %s) "
                             "ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc",
                             [(key, doc) for key, (_, doc) in rows.items()])
@@ -614,6 +864,8 @@ class PostgresBackend:
             return 0
         self._ensure()
         with self._writing() as conn:
+            if (before := self._term_counts(conn, keys)) is not None:
+                self._add_term_counts(conn, {}, before)
             n = conn.execute(f"DELETE FROM {self.entries} WHERE id = ANY(%s::text[])", [keys]).rowcount
             conn.execute(f"DELETE FROM {self.docs} WHERE id = ANY(%s::text[])", [keys])
             if n:
@@ -623,7 +875,7 @@ class PostgresBackend:
     def clear(self) -> None:
         self._ensure()
         with self._writing() as conn:
-            conn.execute(f"TRUNCATE {self.entries}, {self.docs}")
+            conn.execute(f"TRUNCATE {self.entries}, {self.docs}, {self.terms}")
             self._bump(conn)
 
     def rebuild(self, docs: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
@@ -658,6 +910,7 @@ class PostgresBackend:
                 self._copy(cur, suffix, entries, bodies)
             for ddl in self._indexes_ddl(suffix):
                 conn.execute(ddl)
+            self._build_term_stats(conn, suffix)
             # The swap: ACCESS EXCLUSIVE for a moment, committed with everything above.
             self._lock_live_tables(conn)
             for table in _INDEXES:
@@ -676,7 +929,7 @@ class PostgresBackend:
         # column's statistics target of 0 (PostgreSQL 15). Until then the planner has no
         # statistics, which gives the same default estimate.
         with self._conn() as conn:
-            conn.execute(f"ANALYZE {self.entries}, {self.docs}")
+            conn.execute(f"ANALYZE {self.entries}, {self.docs}, {self.terms}")
         return len(seen)
 
     def _lock_live_tables(self, conn) -> None:
@@ -688,7 +941,7 @@ class PostgresBackend:
         not starve; it never waits long while holding one table."""
         import psycopg
 
-        live = [t for t in (self.entries, self.docs)
+        live = [t for t in (self.terms, self.entries, self.docs)
                 if conn.execute("SELECT to_regclass(%s)", [t]).fetchone()[0] is not None]
         if not live:
             return
@@ -728,12 +981,12 @@ class PostgresBackend:
         """Disk used by the store's tables and their indexes."""
         with self._conn() as conn:
             return conn.execute("SELECT coalesce(sum(pg_total_relation_size(to_regclass(t))), 0)::bigint "
-                                "FROM unnest(%s::text[]) AS t", [[self.entries, self.docs, self.state]]).fetchone()[0]
+                                "FROM unnest(%s::text[]) AS t", [[self.entries, self.docs, self.terms, self.state]]).fetchone()[0]
 
     def drop(self) -> None:
         """Remove the store (tables and token function), e.g. a scratch one; next use recreates it."""
         with self._conn() as conn, conn.transaction():
-            conn.execute(f"DROP TABLE IF EXISTS {self.entries}, {self.docs}, {self.state}")
+            conn.execute(f"DROP TABLE IF EXISTS {self.entries}, {self.docs}, {self.terms}, {self.state}")
             conn.execute(f"DROP FUNCTION IF EXISTS {self._function}(text,text,text,text)")
         self._ready = False
 

@@ -78,7 +78,7 @@ def oracle(text: str) -> set[str]:
 
 
 FILE_BACKENDS = {"whoosh": WhooshBackend, "tantivy": TantivyBackend}
-BACKENDS = ["memory", *FILE_BACKENDS, "postgresql"]
+BACKENDS = ["memory", *FILE_BACKENDS, "postgresql", "postgresql-terms"]
 OTHER_BACKENDS = [k for k in BACKENDS if k != "memory"]
 
 
@@ -95,6 +95,8 @@ def opener(kind: str, request, tmp_path):
     if kind in FILE_BACKENDS:
         return lambda sub: FILE_BACKENDS[kind](tmp_path / sub)
     url = request.getfixturevalue("pg_schema_url")  # skips / fails without a server
+    if kind == "postgresql-terms":  # every term frequent: one-term queries read p_terms (#17)
+        return lambda sub: open_backend(pg_url(url, table_prefix=f"{sub}_", term_stats_min="1"))
     return lambda sub: open_backend(pg_url(url, table_prefix=f"{sub}_"))
 
 
@@ -108,6 +110,7 @@ def make_backend(request, tmp_path):
         opened.append(b)
         return b
 
+    make.kind = request.param
     yield make
     for b in opened:
         b.close()
@@ -116,7 +119,10 @@ def make_backend(request, tmp_path):
 @pytest.fixture
 def backend(make_backend):
     b = make_backend()
-    assert b.upsert(DOCS) == len(DOCS)
+    if make_backend.kind == "postgresql-terms":  # term statistics are chosen by a rebuild
+        assert b.rebuild(DOCS) == len(DOCS)
+    else:
+        assert b.upsert(DOCS) == len(DOCS)
     return b
 
 
@@ -801,7 +807,7 @@ def test_postgres_two_nodes_share_one_store(pg):
     b.close()
     assert search(a, "湘雅").total == 2  # reopens after close
     a.rebuild([doc("r3", "湘雅三医院")])
-    assert pg_tables(a) == {"search_state", "search_entries", "search_docs"}  # nothing left over
+    assert pg_tables(a) == {"search_state", "search_entries", "search_docs", "search_terms"}  # nothing left over
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -843,7 +849,7 @@ def test_postgres_failed_rebuild_keeps_the_old_index(pg):
         backend.rebuild(docs())
     assert backend.count() == len(DOCS) and backend.generation() == gen
     assert search(backend, "人民医院").total == 3
-    assert pg_tables(backend) == {"search_state", "search_entries", "search_docs"}
+    assert pg_tables(backend) == {"search_state", "search_entries", "search_docs", "search_terms"}
 
 
 def test_postgres_rebuild_holds_writers_off_not_readers(pg):
@@ -978,3 +984,83 @@ def test_open_backend_postgres_urls():
 def test_open_backend_rejects(url):
     with pytest.raises(ValueError):
         open_backend(url)
+
+
+def _random_docs(rng, n: int, start: int = 0) -> list[dict]:
+    """Names, titles and addresses from a few characters and words, so that one-term queries
+    match many documents in every ranking tier (exact, prefix, in the name, elsewhere)."""
+    chars, words = "卫生院医诊所药房长沙市", ["ab", "abc", "abd", "x1", "x12"]
+    cats = [("hospital", "医院"), ("clinic", "诊所、门诊部"), ("pharmacy", "药店")]
+    out = []
+    for i in range(start, start + n):
+        name = "".join(rng.choice(chars) for _ in range(rng.randint(1, 5)))
+        if rng.random() < 0.3:
+            name += " " + rng.choice(words)
+        cat, label = rng.choice(cats)
+        out.append(doc(f"r{i}", name, category=cat, category_label=label,
+                       region_code=rng.choice(["430102", "430103", "320106"]),
+                       grade=rng.choice(["", "A", "B"]), risk_rank=rng.choice([0, 0, 0, 1, 3]),
+                       record_types=rng.sample(["penalty", "commendation", "inspection"], rng.randint(0, 2)),
+                       titles=["".join(rng.choice(chars) for _ in range(3))] if rng.random() < 0.5 else [],
+                       address=rng.choice(["", "长沙市卫生路", "ab路 x12号"])))
+    return out
+
+
+def _answer(backend, text: str, page: int) -> tuple:
+    r = search(backend, text, page=page, per_page=7)
+    return r.total, [h.id for h in r.hits], r.facets
+
+
+def test_postgres_term_statistics_give_the_statements_answers(pg):
+    """One-term queries answered from p_terms (counts) and the rank index (page), walking or
+    gathering each tier, equal the memory backend's answers, also after upserts that change
+    names, facets and ranks, new documents and deletes (the counts are kept by every write)."""
+    import random
+
+    rng = random.Random(17)
+    docs = _random_docs(rng, 300)
+    walk, gather = pg(term_stats_min="5"), pg(term_stats_min="5", walk_budget="0")
+    ref = MemoryBackend()
+    walk.rebuild(docs)
+    ref.upsert(docs)
+    terms = ["卫", "卫生", "生院", "医", "诊所", "长沙", "市", "ab", "abc", "x1", "x12", "路", "院医"]
+    with walk._conn() as conn:  # these are frequent: the statistics answer them
+        for t in ("卫生", "ab", "市"):
+            assert walk._term_rows(conn, parse_query(t), t, 0, 7) is not None, t
+
+    def agree() -> None:
+        for t in terms:
+            for page in (1, 2, 5, 40):
+                want = _answer(ref, t, page)
+                assert _answer(walk, t, page) == want, (t, page)
+                assert _answer(gather, t, page) == want, (t, page)
+
+    agree()
+    changed = [d | {"name": d["name"][::-1], "grade": "C", "risk_rank": 2} for d in docs[:40]]
+    changed += [d | {"category": "hotel", "category_label": "住宿场所", "record_types": ["penalty"]}
+                for d in docs[40:60]]
+    changed += _random_docs(rng, 30, start=300)
+    for b in (walk, ref):
+        assert b.upsert(changed) == len(changed)
+        assert b.delete([d["id"] for d in docs[100:130]]) == 30
+    agree()
+    walk.upsert(changed[:5])  # the same documents again: counts unchanged
+    agree()
+    walk.clear()
+    assert _answer(walk, "卫生", 1) == (0, [], _answer(MemoryBackend(), "卫生", 1)[2])
+
+
+def test_postgres_frequent_term_page_walks_the_rank_index(pg):
+    """A frequent term's page is read down the rank index and stops after the page: neither
+    the token index (every match) nor a sequential scan; its counts come from p_terms."""
+    backend = pg(term_stats_min="100")
+    backend.rebuild(doc(f"d{i}", f"长沙市第{i}诊所", address=f"长沙市{i}号", risk_rank=i % 3) for i in range(3000))
+    pq = parse_query("诊所")
+    with backend._conn() as conn:
+        stats = conn.execute(*backend.term_stats_sql("诊所")).fetchall()
+        assert ("", "", 3000) in stats and ("~tier", "2", 3000) in stats
+        _, sql, params = backend.term_page_sql(pq, "诊所", stats, 0, 20)
+        plan = "\n".join(r[0] for r in conn.execute(f"EXPLAIN (ANALYZE, TIMING OFF) {sql}", params))
+    assert "search_entries_rank" in plan and "Seq Scan" not in plan and "tokens" not in plan, plan
+    r = search(backend, "诊所")
+    assert r.total == 3000 and [h.id for h in r.hits][:2] == ["d2", "d5"]  # riskier first, then shorter
