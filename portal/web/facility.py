@@ -18,7 +18,7 @@ from ..domain.plates import verify_token
 from ..runtime import CHINA_TZ
 from ..services import plates as plate_service
 from ..services import public_pages as pages_svc
-from . import abort_with, cached_pages, db, runtime
+from . import abort_with, cached_pages, data_time, db, runtime
 from .common import private_headers
 from .page_cache import tag
 
@@ -61,6 +61,7 @@ def _render_scan(token: str, today, clock_marker: str) -> tuple[str, dict] | Non
     if context is None:
         return None
     scope = context.pop("cache_scope")
+    context["data_updated_at"] = data_time(context.pop("data_changed_at"))  # read with the rest
     profile = rt.profile
     html = render_template(
         "facility/scan.html", shown=RECORDS_SHOWN, updated_at=f"{today.isoformat()} {clock_marker}",

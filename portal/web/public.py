@@ -14,7 +14,7 @@ from ..services import search_opens
 from ..services.importer import template_csv, template_xlsx
 from ..services.list_filters import clean_list_filters, list_csv
 from ..services.search import SORT_LABELS, clean_filters, parse_page, parse_sort, search_public
-from . import abort_with, cached_pages, db, is_htmx, runtime
+from . import abort_with, cached_pages, data_time, db, is_htmx, runtime
 from .common import private_headers
 from .csrf import csrf_token
 from .facility import _is_prefetch  # a browser's prefetch is no visit (as for scans)
@@ -109,24 +109,41 @@ def facility_context(subject: Subject) -> dict:
     return context
 
 
+def _facility_page(public_id: str) -> tuple[dict, dict]:
+    """The facility page's template context and its cache scope, read in one statement
+    (``services.public_pages.facility_page``); 404 when there is nothing to show."""
+    if not (1 <= len(public_id) <= 16) or not public_id.replace("-", "").replace("_", "").isalnum():
+        abort_with(404, "未找到该主体。请检查链接是否完整。")
+    rt = runtime()
+    try:
+        context = pages_svc.facility_page(db(), rt.profile, public_id, rt.today())
+    except pages_svc.NotShown:
+        abort_with(404, "未找到该主体。")
+    if context is None:
+        abort_with(404, "未找到该主体。请检查链接是否完整。")
+    scope = context.pop("cache_scope")
+    return {**context, "data_updated_at": data_time(context.pop("data_changed_at"))}, scope
+
+
 @bp.get("/facility/<public_id>")
 def facility(public_id: str):
     """The facility page. For visitors without a login it is the same page for everyone but the
     CSRF token, so it is rendered once per public data version and day (``page_cache``) with a
     marker where the token goes; a logged-in visitor's header differs, so that page is live."""
     if current_identity() is not None:
-        subject = _load_subject(public_id)
-        html = render_template("public/facility.html", **facility_context(subject))
-        _count_search_open(subject.id, subject.kind)
+        context, scope = _facility_page(public_id)
+        html = render_template("public/facility.html", **context)
+        _count_search_open(scope["subject_id"], context["subject"]["kind"])
         return _private(make_response(html))
     cache = cached_pages()
     marker = cache.marker("csrf")
 
     def build():
-        subject = _load_subject(public_id)
-        context = facility_context(subject)  # 404s propagate and are not cached
+        context, scope = _facility_page(public_id)  # 404s propagate and are not cached
+        # the subject and its stamp (read with the content): the page survives changes scoped to
+        # other subjects (web.page_cache)
         return (render_template("public/facility.html", csrf_token=lambda: marker, **context),
-                {"opened_subject": (subject.id, subject.kind)})
+                {"opened_subject": (scope["subject_id"], context["subject"]["kind"]), **scope})
 
     page = cache.get_or_build("facility", public_id, runtime().today(), build)
     token = csrf_token()  # this visitor's (a new visitor also gets the seed cookie, as before)
