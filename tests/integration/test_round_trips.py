@@ -92,6 +92,23 @@ def wire(rt):
     w.close()
 
 
+@pytest.fixture
+def clock(app):
+    """The page cache's clock, moved by hand: ``due()`` makes the next request's version check
+    due (a cold render pays for it; without it a render within a second of the last check would
+    not), so the figures do not depend on how fast the machine is."""
+    from portal.web.page_cache import CHECK_SECONDS
+
+    cache = app.extensions["portal.page_cache"]
+    now = [1000.0]
+    cache.clock = lambda: now[0]
+
+    def due():
+        now[0] += CHECK_SECONDS
+
+    return due
+
+
 def _render(client, statements, wire, url: str) -> dict:
     """One request: its statements, its round trips (ReadyForQuery from the server) and the
     transaction commands sent on the wire."""
@@ -140,34 +157,45 @@ def _more_rows(ctx, session, org, make_record, reindex):
 
 @pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
 def test_round_trips_per_cold_and_warm_render(app, client, ctx, session, make_org, make_record, reindex,
-                                              statements, wire):
+                                              statements, wire, clock):
     org, facility, scan = _pages(ctx, session, make_org, make_record, reindex)
 
-    cold = {"facility": _render(client, statements, wire, facility), "scan": _render(client, statements, wire, scan)}
-    for page, seen in cold.items():
-        assert seen["round_trips"] <= COLD, (page, seen)
-        assert seen["statements"] <= COLD, (page, seen)
-        assert seen["transaction_commands"] == [], (page, seen)  # no BEGIN, no ROLLBACK on the wire
+    def cold_renders():
+        out = {}
+        for page, url in (("facility", facility), ("scan", scan)):
+            clock()  # the version check is due: counted
+            out[page] = _render(client, statements, wire, url)
+        return out
+
+    cold = cold_renders()
+    for page, seen in cold.items():  # the version check + the page's statement, nothing else
+        assert seen == {"statements": COLD, "round_trips": COLD, "transaction_commands": []}, (page, seen)
     warm = {"facility": _render(client, statements, wire, facility), "scan": _render(client, statements, wire, scan)}
     assert all(seen == {"statements": WARM, "round_trips": WARM, "transaction_commands": []}
                for seen in warm.values()), warm
 
     _more_rows(ctx, session, org, make_record, reindex)
-    again = {"facility": _render(client, statements, wire, facility), "scan": _render(client, statements, wire, scan)}
-    assert again == cold  # the same figures with more rows
+    assert cold_renders() == cold  # the same figures with more rows
 
 
-def test_statements_per_render(app, client, ctx, session, make_org, make_record, reindex, statements):
+def test_statements_per_render(app, client, ctx, session, make_org, make_record, reindex, statements, clock):
     """The statements alone, on every database the suite runs (SQLite too): the version check and
     one statement per cold page, none warm, and no growth with rows."""
     org, facility, scan = _pages(ctx, session, make_org, make_record, reindex)
-    cold = {"facility": _statements(client, statements, facility), "scan": _statements(client, statements, scan)}
-    assert cold["facility"] <= COLD and cold["scan"] <= COLD, cold
+
+    def cold_renders():
+        out = {}
+        for page, url in (("facility", facility), ("scan", scan)):
+            clock()
+            out[page] = _statements(client, statements, url)
+        return out
+
+    cold = cold_renders()
+    assert cold == {"facility": COLD, "scan": COLD}, cold
     assert _statements(client, statements, facility) == WARM
     assert _statements(client, statements, scan) == WARM
     _more_rows(ctx, session, org, make_record, reindex)
-    assert {"facility": _statements(client, statements, facility),
-            "scan": _statements(client, statements, scan)} == cold
+    assert cold_renders() == cold
 
 
 @pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
