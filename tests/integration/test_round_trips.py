@@ -196,6 +196,8 @@ def test_statements_per_render(app, client, ctx, session, make_org, make_record,
     assert _statements(client, statements, scan) == WARM
     _more_rows(ctx, session, org, make_record, reindex)
     assert cold_renders() == cold
+    page = client.get(facility).get_data(as_text=True)  # the rows did reach the page (one statement)
+    assert "第5次监督检查发现问题" in page and case_svc.MARKERS[case_svc.OBJECTION] in page
 
 
 @pytest.mark.parametrize("settings", ["postgresql"], indirect=True)
