@@ -68,6 +68,7 @@ def _json_rows_pg(element, compiler, **kw):
 
 
 def _object(columns) -> json_row:
+    # PostgreSQL takes at most 100 arguments (50 columns) per json_build_object
     return json_row(*chain.from_iterable((literal_column(f"'{c.key}'"), c) for c in columns))
 
 
@@ -157,7 +158,7 @@ def _run(session, statement, params: dict):
         session.rollback()  # nothing to undo: hands the AUTOCOMMIT connection back before any write
 
 
-def _page(row, today: date) -> SimpleNamespace:
+def _page(row) -> SimpleNamespace:
     m = row._mapping
     grade = _json(m["grade"])
     changed = public_version.parse_changed_at(m["changed_at"])
@@ -179,7 +180,7 @@ def facility_rows(session, public_id: str, today: date) -> SimpleNamespace | Non
     if not (1 <= len(public_id or "") <= 16):
         return None
     row = _run(session, FACILITY, {"public_id": public_id, "year": today.year, "today": today})
-    return _page(row, today) if row is not None else None
+    return _page(row) if row is not None else None
 
 
 def scan_rows(session, token: str, today: date) -> SimpleNamespace | None:
@@ -188,7 +189,7 @@ def scan_rows(session, token: str, today: date) -> SimpleNamespace | None:
     row = _run(session, SCAN, {"token": token, "year": today.year, "today": today})
     if row is None:
         return None
-    page = _page(row, today)
+    page = _page(row)
     m = row._mapping
     page.plate = SimpleNamespace(**{c.key: m[f"p_{c.key}"] for c in PLATE_COLUMNS})
     current = _json(m["current_plate"])

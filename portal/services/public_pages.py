@@ -24,7 +24,7 @@ LIST_TYPES = {
 }
 LIST_PER_PAGE = 50
 NOTICES_SHOWN = 200
-# Built once: the facility and QR pages run them on every cache miss.
+# Built once (the subject page, the public report).
 _SUBJECT_BY_PUBLIC_ID = select(Subject).where(Subject.public_id == bindparam("public_id"))
 
 
