@@ -192,6 +192,8 @@ def test_statements_per_render(app, client, ctx, session, make_org, make_record,
 
     cold = cold_renders()
     assert cold == {"facility": COLD, "scan": COLD}, cold
+    read = statements[-1]  # the scan page's one statement: never the ID number or a grade's explanation
+    assert "subjects.public_stamp" in read and "code_cipher" not in read and "explanation" not in read
     assert _statements(client, statements, facility) == WARM
     assert _statements(client, statements, scan) == WARM
     _more_rows(ctx, session, org, make_record, reindex)
