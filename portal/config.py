@@ -33,6 +33,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORTAL_INDEX_MODE", "inline", "inline：请求结束后由本进程写索引；worker：只写任务表，由 credit-portal index drain 单独写入"),
     Setting("PORTAL_TODAY", "", "固定“今天”（YYYY-MM-DD），仅用于演示和测试；留空为系统日期"),
     Setting("PORTAL_PAGE_SIZE", "20", "搜索结果每页条数"),
+    Setting("PORTAL_FEED_KEEP_HOURS", "72", "索引任务日志至少保留的小时数：各索引节点均已应用、且早于此的任务才被清理（index follow / index forget），政务共享增量数据（/api/v1/feed）的使用方在此期间内可断点续传，游标更早的须先全量同步（/api/v1/feed/snapshot）"),
     # Login (portal.auth): any OpenID Connect provider; empty issuer = the embedded development IdP.
     Setting("PORTAL_OIDC_ISSUER", "", "统一身份认证平台（OpenID Connect）的 issuer；留空则使用内置开发身份提供方 PORTAL_BASE_URL/dev-idp（production 下拒绝）"),
     Setting("PORTAL_DEV_IDP", "auto", "内置开发身份提供方：auto 仅在未配置 PORTAL_OIDC_ISSUER 且 PORTAL_BASE_URL 为本机地址（127.0.0.1、localhost）时启用；on 在其他地址也启用（仅限合成数据的演示环境）；production 下一律拒绝"),

@@ -7,6 +7,8 @@ Per request and per search, counted in the process that served it:
 * ``portal_search_duration_seconds{backend}``: one ``search_public`` call (tantivy, whoosh,
   postgres, memory);
 * ``portal_scan_buffer``: scans counted in memory and not yet written (``ScanCounter``).
+* ``portal_search_open_buffer``: facility pages opened from a search result, counted in memory
+  and not yet written (``services.search_opens``, the same buffer kind as scans).
 
 Read from the database when scraped (the same for every node, so any worker can answer):
 
@@ -56,6 +58,10 @@ SEARCH_SECONDS = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5))
 SCAN_BUFFER = Gauge(
     "portal_scan_buffer", "Plate scans counted in memory and not yet written to the database",
+    registry=PROCESS, multiprocess_mode="livesum")
+SEARCH_OPEN_BUFFER = Gauge(
+    "portal_search_open_buffer",
+    "Facility pages opened from a search result, counted in memory and not yet written to the database",
     registry=PROCESS, multiprocess_mode="livesum")
 
 

@@ -31,8 +31,10 @@ from sqlalchemy.orm import Session
 from .models import State
 from .models.base import utcnow
 
-PUBLIC_TABLES = frozenset({"subjects", "credit_records", "grades", "plates", "cases", "portal_state"})
-SCOPED_TABLES = frozenset({"credit_records", "grades", "plates", "cases"})  # rows with a subject_id
+# grading_exclusions: an exclusion ends an older grade in force (services.indexing.grade_in_force)
+PUBLIC_TABLES = frozenset({"subjects", "credit_records", "grades", "grading_exclusions", "plates", "cases",
+                           "portal_state"})
+SCOPED_TABLES = frozenset({"credit_records", "grades", "grading_exclusions", "plates", "cases"})  # with a subject_id
 KEY = "public_version"
 KEY_GLOBAL = "public_version_global"  # moves only with changes not scoped to known subjects
 KEY_AT = "public_version_at"  # when it last changed (UTC, ISO 8601): the pages' "数据更新时间"

@@ -120,3 +120,13 @@ def code_variants(code: str) -> set[str]:
         out.add(code[head:])
     return out
 
+
+def name_codes(name: str | None) -> set[str]:
+    """What a name is also found by as a code: a query shaped like a code (8+ characters, 6+
+    digits, e.g. "某某诊所12345678" or "仁和堂大药房（20250001）") is matched against ``codes``
+    only, so a name of that shape, its whitespace-separated parts and its letter/digit runs of
+    that shape are indexed as codes too: the full name typed as it is printed finds the unit."""
+    norm = normalize(name)
+    candidates = {compact(norm)} | {compact(part) for part in norm.split()}
+    candidates |= {run for kind, _, run in runs(norm) if kind == WORD}
+    return {c for c in candidates if looks_like_code(c)}

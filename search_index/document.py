@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .analysis import code_variants, compact, normalize, normalize_code
+from .analysis import code_variants, compact, name_codes, normalize, normalize_code
 from .base import FACETS, clean_risk_rank
 
 
@@ -52,7 +52,8 @@ def prepare(doc: dict) -> Prepared:
         name=name,
         titles="\n".join(_strings(doc.get("titles"))),
         extra=" ".join(_strings([doc.get("category_label"), doc.get("region_name"), doc.get("address")])),
-        codes=tuple(sorted({v for c in map(normalize_code, _strings(doc.get("codes"))) if c for v in code_variants(c)})),
+        codes=tuple(sorted({v for c in map(normalize_code, _strings(doc.get("codes"))) if c for v in code_variants(c)}
+                           | name_codes(name))),  # a name ending in digits is typed as a code
         name_key=compact(normalize(name)),
         facets=facets,
         risk=clean_risk_rank(doc.get("risk_rank")),

@@ -9,8 +9,8 @@ exact substring of the normalised field text kept in a column (what a bigram phr
 does, without Whoosh's slow span matching). Ranking and facet counts read one ``meta``
 column per matching document and share their rules with the memory backend.
 
-Searchers are not thread-safe and cost 60–100 ms to open: one per thread, refreshed
-(reusing unchanged segments) when the index changed. Writes take a thread lock and an
+Searchers are not thread-safe and cost 60–100 ms to open: one per thread, reopened when the
+index changed (not ``refresh()``ed: Whoosh's segment reuse shows deleted and merged-away copies). Writes take a thread lock and an
 ``flock`` on ``write.lock``: one writer at a time across processes, by design.
 """
 from __future__ import annotations
@@ -216,11 +216,13 @@ class WhooshBackend:
         """This thread's searcher on the live index, refreshed if the index changed."""
         name = self._current()
         state = getattr(self._local, "state", None)
-        if state is not None and state[0] == name and state[1] == self._epoch:
+        if state is not None and state[0] == name and state[1] == self._epoch and state[2].up_to_date():
             searcher = state[2]
-            if not searcher.up_to_date():
-                searcher = searcher.refresh()
         else:
+            # Never ``searcher.refresh()``: Whoosh's reader reuse keys segments by id only, so a
+            # reused segment reader misses deletions made since (an upserted document's old copy
+            # stays visible), and it appends the old segments that a merge replaced (every
+            # document twice). A fresh searcher reads the committed TOC as it is.
             if state is not None:
                 with contextlib.suppress(Exception):
                     state[2].close()

@@ -71,22 +71,42 @@ def pg_schema_url():
 SEARCH_BACKEND = os.environ.get("TEST_SEARCH_BACKEND", "tantivy")
 
 
-@pytest.fixture(params=DATABASES)
-def settings(request, tmp_path):
-    """Every test that builds the app runs on SQLite and on PostgreSQL (DESIGN.md: a real
-    server, tested in CI). SEARCH_ON_POSTGRES also puts the search index in that PostgreSQL
-    schema (SEARCH_URL = DATABASE_URL: several web nodes share it)."""
-    values = {
+def settings_values(tmp_path, *, profile: str = "hunan", today: date = TODAY) -> dict:
+    """The settings of a test app on SQLite under ``tmp_path`` (the fixtures add the database)."""
+    return {
         "PORTAL_VAR_DIR": str(tmp_path / "var"),
-        "PORTAL_TODAY": TODAY.isoformat(),
+        "PORTAL_TODAY": today.isoformat(),
         "SEARCH_URL": f"{SEARCH_BACKEND}://{tmp_path / 'index'}",
-        "PORTAL_PROFILE": "hunan",
+        "PORTAL_PROFILE": profile,
         "PORTAL_BASE_URL": "http://127.0.0.1:5000",
         # Every test client is one address: limits high enough never to slow or flake a test
         # (tests/integration/test_rate_limits.py lowers them to see the 429).
         "PORTAL_RATELIMIT_SEARCH": "100000/minute",
         "PORTAL_RATELIMIT_LOGIN": "100000/minute",
     }
+
+
+def profile_settings(profiles, today: date):
+    """A ``settings`` fixture for a test module: each of ``profiles`` on each database (ids like
+    ``hainan-postgresql``), the public pages' day ``today``. Assign it: ``settings = profile_settings(…)``."""
+
+    @pytest.fixture(params=[(db, p) for p in profiles for db in DATABASES], ids=lambda v: f"{v[1]}-{v[0]}")
+    def settings(request, tmp_path):
+        database, profile = request.param
+        values = settings_values(tmp_path, profile=profile, today=today)
+        if database == "postgresql":
+            values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
+        return values
+
+    return settings
+
+
+@pytest.fixture(params=DATABASES)
+def settings(request, tmp_path):
+    """Every test that builds the app runs on SQLite and on PostgreSQL (DESIGN.md: a real
+    server, tested in CI). SEARCH_ON_POSTGRES also puts the search index in that PostgreSQL
+    schema (SEARCH_URL = DATABASE_URL: several web nodes share it)."""
+    values = settings_values(tmp_path)
     if request.param in ("postgresql", SEARCH_ON_POSTGRES):
         values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
     if request.param == SEARCH_ON_POSTGRES:

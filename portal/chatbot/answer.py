@@ -25,6 +25,9 @@ from .llm import LLMClient
 from .normalise import clean, normalise
 from .supervision import pick as supervision_pick
 from .types import Answer, Choice, Citation, Link, Passage, Urls, plain_urls
+from .warning_status import answer_text as warning_status_text
+from .warning_status import asks_warning_status, mentions_it
+from .warning_status import own_refs as warning_status_refs
 
 MAX_QUESTION = 300  # characters considered; longer messages are cut with a notice
 MAX_HISTORY = 10
@@ -94,6 +97,10 @@ class Chatbot:
         text = normalise(raw)
         intent = classify(text, today=env.today, context_topic=context.topic,
                           has_context_facility=bool(context.facility_id))
+        if intent.name != "refusal" and (asked := asks_warning_status(text))[0]:
+            # who is warned or complained about: never public, decided before any lookup
+            name = asked[1] or (context.facility_name if mentions_it(text) else "")
+            intent = Intent("refusal", reason="warning", facility_query=name)
         if intent.name in ("objection", "repair", "grade") and not intent.aspect and context.aspect:
             if re.match(r"^(那|那么|那要是|还有|再问|然后)", text) and len(text) <= 12:
                 intent.aspect = context.aspect  # "那修复呢" after "异议要多久"
@@ -128,6 +135,8 @@ class Chatbot:
             return self._fee(text, env), _with_topic(ctx, "repair", "fee")
         if name == "grade":
             return self._grade(intent.aspect, text, env), _with_topic(ctx, "grade", intent.aspect)
+        if name == "refusal" and intent.reason == "warning":
+            return self._warning_status(intent.facility_query, env), ctx
         if name == "refusal":
             return self._refusal(intent.reason, env), ctx
         if name == "handoff":
@@ -148,10 +157,11 @@ class Chatbot:
         Only the active jurisdiction's own regulation (and national notices) is cited: a profile
         value resting on another jurisdiction's article (湖南 deployments once cited 海南 第四十一条
         for "repair is free") is cited as what it is, a point the own document leaves open and the
-        platform fills with its default."""
+        platform fills with its default. A profile's note that a value is the platform's editable
+        default ("预警规则：办法未作规定，为本平台可编辑默认值") is not a document: it is cited the same way."""
         own = self._own_documents()
-        foreign = any(r.doc_id and r.doc_id not in own for r in refs)
-        refs = [r for r in refs if not r.doc_id or r.doc_id in own]
+        foreign = any((r.doc_id and r.doc_id not in own) or _default_note(r) for r in refs)
+        refs = [r for r in refs if (not r.doc_id and not _default_note(r)) or r.doc_id in own]
         details: dict[tuple, set[str]] = {}
         order: list[tuple[tuple, Ref]] = []
         for r in refs:
@@ -451,6 +461,17 @@ class Chatbot:
         return Answer(text=text, citations=self.citations(rule.refs if rule else (), env),
                       links=self.links(("login", "search"), env), intent="refusal")
 
+    def _warning_status(self, name: str, env: Env) -> Answer:
+        """Whether a facility is warned (淮安 三（二）、四（二）; services.warnings): not public. The
+        same answer for every facility, nothing looked up; cited only where the own document
+        says so (``warning_status.own_refs``)."""
+        links = [Link(LINK_LABELS["search"], env.urls("search", q=name) if name else env.urls("search"))]
+        if self.profile.lists is not None:
+            links.append(Link(LINK_LABELS["list_serious"], env.urls("list_serious")))
+        return Answer(text=warning_status_text(self.profile, name),
+                      citations=self.citations(warning_status_refs(self.profile, self.kb.regulations), env),
+                      links=links, intent="refusal")
+
     def _handoff(self, env: Env) -> Answer:
         p = self.profile
         lines = [f"如需人工服务，可拨打政务服务便民热线 {p.hotline}（可转接{p.authority}）。"]
@@ -582,3 +603,8 @@ def _record_blocks(doc: dict, details: dict) -> tuple[list, list[str], list[str]
 def _with_topic(ctx: Context, topic: str, aspect: str) -> Context:
     return Context(facility_id=ctx.facility_id, facility_name=ctx.facility_name, topic=topic or ctx.topic,
                    aspect=aspect or "", history=ctx.history)
+
+
+def _default_note(ref: Ref) -> bool:
+    """A citation part that names no document and marks a value as this portal's editable default."""
+    return not ref.doc_id and "默认" in ref.doc_name

@@ -7,21 +7,37 @@ import click
 from .common import load_runtime, open_session
 
 
-@click.group(invoke_without_command=True, help="信用评价：grade run 运行评价周期（供定时任务调用）；"
-             "grade --year Y 直接写入某年度正式等级（仅用于历史数据迁移，不经初评和异议期）")
-@click.option("--year", type=int, default=None, help="直接评定的年度（不经初评，仅用于历史数据迁移）")
+@click.group(invoke_without_command=True, help="信用评价：grade run 运行评价周期（供定时任务调用，初评 → 异议期 → 正式结果）；"
+             "grade --load-historical --year Y 仅用于迁移历史年度的正式等级（不经初评和异议期，评价周期管理的年度一律拒绝）")
+@click.option("--load-historical", "load_historical", is_flag=True, default=False,
+              help="迁移历史数据：直接写入 --year 年度的正式等级（不经初评和异议期；上一年度及以后、已有评价周期的年度拒绝）")
+@click.option("--year", type=int, default=None, help="与 --load-historical 一起使用：要迁移的历史年度")
 @click.pass_context
-def grade(click_ctx: click.Context, year: int | None) -> None:
+def grade(click_ctx: click.Context, load_historical: bool, year: int | None) -> None:
+    # Plain ``credit-portal grade`` used to write last year's FORMAL grades directly (a yearly timer
+    # ran it every 1 January), skipping the 初评 and the objection window (湖南医保 第十九条;
+    # 阳山 四（三）). It now only prints help; formal grades come from ``grade run``.
     if click_ctx.invoked_subcommand is not None:
         return
-    from ..services.grading import compute_grades
+    if not load_historical:
+        if year is not None:
+            raise click.UsageError("grade --year 不再直接写入正式等级：评价由 credit-portal grade run 按周期完成"
+                                   "（初评 → 异议期 → 正式结果）；迁移历史数据请加 --load-historical")
+        click.echo(click_ctx.get_help())
+        return
+    if year is None:
+        raise click.UsageError("--load-historical 需要 --year：要迁移的历史年度")
+    from ..services.errors import ServiceError
+    from ..services.grading import load_historical_grades
 
     rt = load_runtime()
-    year = year or rt.today().year - 1
     with open_session(rt) as session:
-        n = compute_grades(rt.context(session, "cli:grade"), year)
+        try:
+            n = load_historical_grades(rt.context(session, "cli:grade-load-historical"), year)
+        except ServiceError as err:
+            raise click.ClickException(str(err)) from err
         session.commit()
-    click.echo(f"已评定 {year} 年度信用等级：{n} 个主体")
+    click.echo(f"已迁移 {year} 年度历史信用等级（正式，不经初评）：{n} 个主体")
 
 
 @grade.command("run", help="运行信用评价周期一次（幂等，每天由定时任务运行）：到期的初评结果形成正式结果；"

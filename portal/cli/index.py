@@ -68,6 +68,18 @@ def index_status() -> None:
                    f"最近更新：{indexing.get_state(session, 'index_updated_at') or '—'}")
 
 
+def _feed_keep_after(rt):
+    """Jobs created since then stay in the log for the sharing feed's consumers."""
+    from datetime import timedelta
+
+    from ..models.base import utcnow
+
+    raw = rt.settings["PORTAL_FEED_KEEP_HOURS"].strip()
+    if not raw.isascii() or not raw.isdigit() or int(raw) > 24 * 366:
+        raise click.ClickException(f"PORTAL_FEED_KEEP_HOURS 须为 0–{24 * 366} 之间的整数（小时），当前为 {raw!r}")
+    return utcnow() - timedelta(hours=int(raw))
+
+
 @index.command("follow", help="本节点的索引按自己的游标跟随数据库的索引任务日志（每个节点一个，SEARCH_URL 指向本节点的索引）")
 @click.option("--node", required=True, help="节点名称（每个 Web 节点唯一，如主机名）")
 @click.option("--once", is_flag=True, help="追上日志后退出（供 systemd 定时器或 cron 运行）")
@@ -99,7 +111,7 @@ def index_follow(node: str, once: bool, interval: float) -> None:
             applied += n
             if n:
                 continue
-            index_log.prune(session)
+            index_log.prune(session, _feed_keep_after(rt))
             if once:
                 break
             time.sleep(interval)
@@ -128,7 +140,7 @@ def index_forget(node: str) -> None:
     with open_session(rt) as session:
         gone = index_log.forget(session, node)
         session.commit()
-        pruned = index_log.prune(session)
+        pruned = index_log.prune(session, _feed_keep_after(rt))
     click.echo(f"已注销节点 {node}，清理任务 {pruned} 个" if gone else f"没有名为 {node} 的节点")
 
 

@@ -119,6 +119,16 @@ def reset_password_cmd(username: str) -> None:
     _run(reset_password, username, f"已重置 {username} 的密码", confirmed=True)
 
 
+@staff.command("set-contact", help="设置账号安全通知的联系方式（电子邮箱或手机号码；重置密码、重置动态验证码、停用账号时告知本人）；"
+                                  "空字符串为删除")
+@click.argument("username")
+@click.argument("contact")
+def set_contact_cmd(username: str, contact: str) -> None:
+    from ..services.staff_notify import set_contact
+
+    _run(set_contact, username, f"已设置 {username} 的联系方式", text=contact)
+
+
 @staff.command("set-roles", help="修改角色、所属单位和管辖区划（整体替换）")
 @click.argument("username")
 @click.option("--role", "roles", multiple=True, required=True, type=click.Choice(STAFF_ROLES))

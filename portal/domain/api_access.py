@@ -49,6 +49,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "invalid_field": (400, "字段 {field} 不合法：{reason}"),
     "validation_failed": (400, "{reason}"),
     "invalid_parameter": (400, "参数 {field} 不合法：{reason}"),
+    "cursor_expired": (410, "该游标之前的变更记录已清理，请先全量同步（/api/v1/feed/snapshot）再从返回的游标继续"),
     "idempotency_key_required": (400, "写操作须带 Idempotency-Key 请求头（8–100 位字母、数字、点、下划线或连字符）"),
     "idempotency_key_reused": (409, "该 Idempotency-Key 已用于内容不同的请求"),
     "conflict": (409, "{reason}"),

@@ -32,14 +32,17 @@ def valid_until(signed_on: date, months: int, asked: date | None = None) -> date
     return asked if asked is not None else add_months(signed_on, months)
 
 
-def restriction(ctype: str, records: list[Any], commitments: list[Any]) -> str | None:
-    """Why a subject may not make this commitment (海南 第十一条), or ``None``."""
+def restriction(ctype: str, records: list[Any], commitments: list[Any], basis: str = "海南 第十一条") -> str | None:
+    """Why a subject may not make this commitment (海南 第十一条), or ``None``. ``basis``: the citation
+    the active profile may show (the caller passes "" where 海南's draft is not the own document:
+    the message then says it is this platform's practice instead of citing another province)."""
     if ctype not in RESTRICTED_TYPES:
         return None
+    why = f"（{basis}）" if basis else "（本平台执行的做法）"
     if any(_get(r, "info_class") == "serious" and _get(r, "status") == "active" for r in records):
-        return "有严重失信行为的信用主体，不适用审批替代型和证明事项告知型信用承诺（海南 第十一条）"
+        return "有严重失信行为的信用主体，不适用审批替代型和证明事项告知型信用承诺" + why
     if any(_get(c, "status") == "broken" for c in commitments):
-        return "曾作出虚假承诺或违反承诺的信用主体，不适用审批替代型和证明事项告知型信用承诺（海南 第十一条）"
+        return "曾作出虚假承诺或违反承诺的信用主体，不适用审批替代型和证明事项告知型信用承诺" + why
     return None
 
 

@@ -128,7 +128,8 @@ def _skip_reason(record: Any, profile, start: date, end: date) -> str | None:
     status = _get(record, "status") or RecordStatus.ACTIVE
     if status != RecordStatus.ACTIVE:
         return {
-            RecordStatus.REPAIRED: "已完成信用修复（湖南 第三十一条：按规定调整信用等级）",
+            # the profile's own article on repair effects (湖南 第三十一条, 海南 第四十二条（五）…), not 湖南's for all
+            RecordStatus.REPAIRED: f"已完成信用修复（{profile.repair.article_for('effects')}：按规定调整信用等级）",
             RecordStatus.WITHDRAWN: "已撤销公示",
             RecordStatus.DELETED: "已删除",
             RecordStatus.SUPERSEDED: "已被更正后的版本取代",

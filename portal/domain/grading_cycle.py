@@ -148,3 +148,26 @@ def state_label(formal_on: date | None, open_count: int, objected: int, until: d
     if publish_by is not None and today > publish_by:
         text += f"；已超过公布日期 {publish_by.isoformat()}"
     return text
+
+
+def may_load_historical(year: int, today: date, has_cycle: bool) -> bool:
+    """Direct formal grades (``credit-portal grade --load-historical``) only for years no grading
+    cycle manages: before last year (湖南 第十八条: last year's result is the cycle's to determine;
+    阳山 四（三） 1-20 / 1-25) and without a cycle or a cycle's formal grade of their own."""
+    return year < today.year - 1 and not has_cycle
+
+
+DIRECT, CYCLE, NONE = "direct", "cycle", "none"
+
+
+def repair_grade_mode(profile) -> str:
+    """How a decided credit repair changes the grade (``repair.grade_adjustment`` of the profile).
+    A rolling profile always goes through a new preliminary result: 湖南医保 第十九条 makes every
+    formal result pass the 初评 and its objection window, and 第二十五条第三款 gives the repair no
+    grade effect of its own. Yearly: "direct" (湖南 第三十一条（三）"按规定调整信用等级", the
+    repair decision having passed its own public notice, 第三十条（三）（四）) or "none"
+    (海南 第四十二条（五） lists no grade effect)."""
+    if profile.grading.period == ROLLING:
+        return CYCLE
+    mode = profile.repair.grade_adjustment
+    return DIRECT if mode == CYCLE else mode  # a yearly cycle has no 初评 between its periods

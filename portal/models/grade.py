@@ -21,7 +21,7 @@ class Grade(Base):
     profile_id: Mapped[str] = mapped_column(String(40))
     computed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # The day a grading cycle made it formal (湖南医保 第十九条); ``None`` for grades written directly
-    # (demo data, the regrade after a repair). A rolling formal grade is in force from that day.
+    # (demo data, `grade --load-historical`, a direct repair adjustment). A rolling formal grade is in force from that day.
     formal_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (UniqueConstraint("subject_id", "year", name="uq_grades_subject_year"),)

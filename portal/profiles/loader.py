@@ -43,6 +43,7 @@ from .model import (
     Match,
     Objection,
     ObjectionGround,
+    Privacy,
     Profile,
     Provision,
     Publication,
@@ -318,11 +319,12 @@ class _Builder:
                        "warnings": build_warnings(t.table("warnings", required=False)),
                        "commitments": build_commitments(t.table("commitments", required=False))}
         provision = self.provision(t.table("provision", required=False))
+        privacy = self.privacy(t.table("privacy", required=False))
         t.done()
         return Profile(**head, default_region=default_region, regions=regions, roles=roles, grading=grading,
                        grades=grades, scoring=scoring, inspection=inspection, publication=publication,
                        objection=objection, repair=repair, display=display, dishonesty=dishonesty,
-                       provision=provision, **supervision)
+                       provision=provision, privacy=privacy, **supervision)
 
     # -- regions -------------------------------------------------------------------------
     def regions(self, tables: list[_Table]) -> tuple[Region, ...]:
@@ -652,6 +654,8 @@ class _Builder:
                                         REPAIR_REFUSALS, RepairItem),
                    methods=t.str_list("methods", required=False), effects=t.str_list("effects"),
                    forms=t.str_list("forms", required=False),
+                   grade_adjustment=t.str("grade_adjustment", required=False, default="direct",
+                                          choices=("direct", "cycle", "none")),
                    steps=self.steps(t.tables("steps"), roles, "repair"), **t.cited())
         t.done()
         return r
@@ -688,6 +692,17 @@ class _Builder:
             e.done()
             entries.append(entry)
         p = Provision(approval_required=t.bool("approval_required"), catalogue=tuple(entries), **t.cited())
+        t.done()
+        return p
+
+    def privacy(self, t: _Table | None) -> Privacy | None:
+        """``[privacy] article = "湖南 第四条"``: only ``article`` (required), nothing else."""
+        if t is None:
+            return None
+        p = Privacy(**t.cited())
+        if p.defaults:
+            t.fail("default", "a privacy article is the document's own, never an editable default",
+                   "隐私条款须为本地文件的条款，不能是可编辑默认值")
         t.done()
         return p
 

@@ -321,6 +321,12 @@ class Repair(StepMachine):
     methods: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     forms: tuple[str, ...] = ()
+    # What a decided repair does to the grade (services.grade_adjust): "direct" — the formal grade
+    # is adjusted at once (湖南 第三十一条（三）: the repair decision itself passed a public notice,
+    # 第三十条（三）（四）); "cycle" — a new preliminary result with its objection window (湖南医保
+    # 第十六、十九条); "none" — the document lists no grade effect: the next period grades the
+    # repaired record (海南 第四十二条（五）). A rolling profile is always "cycle".
+    grade_adjustment: str = "direct"
 
     def min_months(self, severity: str) -> int:
         return next(p.months for p in self.min_periods if p.severity == severity)
@@ -332,6 +338,15 @@ class Display(Cited):
     case_markers: bool
     assurance_level_for_private: str
     interim_notice: bool = False  # "评定后有新增失信信息" beside the grade (issue #13)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Privacy(Cited):
+    """``[privacy]``: the profile's own article that forbids disclosing personal privacy and other
+    non-public information (湖南 第四条, 海南 第五条, 湖南医保 第五条, 阳山 四（七）). It is cited when
+    a repair notice is not held because it would disclose such information. A profile whose
+    document has no such article (淮安's plan) leaves the table out and cites none: never another
+    province's."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -397,7 +412,13 @@ class Profile:
     lists: Any = None
     warnings: Any = None
     commitments: Any = None
+    privacy: Privacy | None = None  # [privacy]; None: the document has no privacy article of its own
     source: Path | None = field(default=None, compare=False)
+
+    @property
+    def privacy_article(self) -> str | None:
+        """The profile's own privacy article, or None when its document has none."""
+        return self.privacy.article if self.privacy is not None else None
 
     # -- regions -------------------------------------------------------------------------
     def region(self, code: str | None) -> Region | None:

@@ -12,9 +12,14 @@ subject; ``"subject": null`` means nothing of it is public any more (remove it).
 is harmless, which makes the feed resumable: keep the ``next_cursor`` of the last page you stored
 and ask again from there.
 
-A client registered for a region gets the subjects of its region only. Jobs are pruned only
-after every registered search node passed them (``index_log.prune``); a consumer that resumes
-from a cursor older than the oldest job kept should pull from 0 again (lines are idempotent).
+A client registered for a region gets the subjects of its region only. Jobs are pruned once
+every registered search node passed them (``index_log.prune``); feed consumers are not nodes and
+do not hold the log back. A request whose cursor is below the prune watermark
+(``index_log.pruned_through``, raised in the same transaction as the deletion) may have lost jobs
+after it, so it gets HTTP 410 ``cursor_expired``, never a page with a silent gap. Pulling from 0
+again would not help (after a prune it gives only the subjects with jobs still kept): the
+consumer takes a full snapshot (``snapshot_page``, ``/api/v1/feed/snapshot``) and continues the
+feed from the cursor the snapshot returns. A new consumer starts the same way.
 
 Signature: the body's last line is ``{"type": "signature", …}``; ``signature`` is Ed25519 over the
 exact bytes of every line before it (newlines included), base64. The key pair is derived from
@@ -36,8 +41,9 @@ from ..domain import api_access as rules
 from ..domain.disclosure import public_subject, public_view
 from ..domain.vocab import SubjectKind
 from ..models import CreditRecord, IndexJob, Subject
-from .api_data import _jsonable, require_scope
+from .api_data import ApiError, _jsonable, require_scope
 from .context import ServiceContext
+from .index_log import head, pruned_through
 from .indexing import latest_grade
 from .public_pages import grade_view
 
@@ -79,6 +85,7 @@ def feed_page(ctx: ServiceContext, data_key_b64: str, cursor: int, limit: int) -
     limit = max(1, min(limit, MAX_LIMIT))
     jobs = ctx.session.execute(select(IndexJob.seq, IndexJob.subject_id).where(IndexJob.seq > cursor)
                                .order_by(IndexJob.seq).limit(limit)).all()
+    _require_unexpired(ctx, cursor)
     last_seq: dict[int, int] = {}
     for job_id, subject_id in jobs:
         last_seq[subject_id] = job_id  # one line per subject, at its newest job in the page
@@ -93,11 +100,65 @@ def feed_page(ctx: ServiceContext, data_key_b64: str, cursor: int, limit: int) -
         body += _line({"type": "subject", "seq": seq, "public_id": subject.public_id,
                        **(state or {"subject": None, "records": [], "grade": None})})
     next_cursor = jobs[-1][0] if jobs else cursor
-    trailer = {"type": "signature", "cursor": cursor, "next_cursor": next_cursor, "lines": body.count(b"\n"),
-               "more": len(jobs) == limit, "generated_on": ctx.today.isoformat(), "alg": "Ed25519",
-               "sha256": hashlib.sha256(bytes(body)).hexdigest(),
+    return _signed(body, {"cursor": cursor, "next_cursor": next_cursor, "more": len(jobs) == limit},
+                   ctx, data_key_b64)
+
+
+def _require_unexpired(ctx: ServiceContext, cursor: int) -> None:
+    """410 when jobs after ``cursor`` may have been pruned. Read *after* the jobs: a prune that
+    committed before the job read has raised the watermark by now (same transaction as its
+    deletion), so a page with a gap is never answered; one that commits later took nothing the
+    page needed."""
+    if cursor < pruned_through(ctx.session):
+        raise ApiError("cursor_expired", "cursor")
+
+
+def _signed(body: bytearray, fields: dict, ctx: ServiceContext, data_key_b64: str) -> bytes:
+    trailer = {"type": "signature", **fields, "lines": body.count(b"\n"), "generated_on": ctx.today.isoformat(),
+               "alg": "Ed25519", "sha256": hashlib.sha256(bytes(body)).hexdigest(),
                "signature": base64.b64encode(signing_key(data_key_b64).sign(bytes(body))).decode("ascii")}
     return bytes(body) + _line(trailer)
+
+
+def snapshot_page(ctx: ServiceContext, data_key_b64: str, after: int, cursor: int | None, limit: int) -> bytes:
+    """One signed page of the full public state, by subject id: a line per subject of the
+    client's region that the public may see now (``subject_state``, the same lines and privacy
+    boundary as the feed; a subject nothing of which is public has no line), and in the trailer
+    ``next_after`` (ask again with ``after=next_after``), ``more``, and ``cursor``: the feed
+    position to continue from once the last page is stored.
+
+    ``cursor`` is the log's head read *before* the first page read any subject, carried through
+    the paging (the client passes it back; it may not be above the head, nor below the prune
+    watermark: then the snapshot is already stale, 410). Why that is enough: every change writes
+    its job in its own transaction, and ``seq`` follows commit order (``index_log``). A change the
+    snapshot's line for S does not show committed after that line was read, so after the head was
+    read, so its job is above ``cursor``: the feed from ``cursor`` brings a line for S again. A
+    change committed before the head was read is already in the snapshot's lines, and the feed
+    may bring it once more: a line is the subject's whole state, so replaying it changes
+    nothing. A subject that stopped being public while the snapshot ran comes in the feed as
+    ``"subject": null``. The consumer replaces its copy with the snapshot (what it holds but the
+    snapshot lacks, it removes), then follows the feed from ``cursor``."""
+    client = require_scope(ctx, rules.FEED)
+    limit = max(1, min(limit, MAX_LIMIT))
+    top = head(ctx.session)
+    if cursor is None:
+        if after:
+            raise ApiError("invalid_parameter", "cursor", reason="续页须带上一页返回的 cursor")
+        cursor = top  # before any subject is read
+    elif cursor > top:
+        raise ApiError("invalid_parameter", "cursor", reason="不能大于增量数据当前位置，须为上一页返回的 cursor")
+    _require_unexpired(ctx, cursor)
+    subjects = ctx.session.execute(select(Subject).where(Subject.id > after).order_by(Subject.id).limit(limit)
+                                   ).scalars().all()
+    body = bytearray()
+    for subject in subjects:
+        if not rules.covers_region(client.region_code, subject.region_code):
+            continue
+        state = subject_state(ctx, subject)
+        if state is not None:
+            body += _line({"type": "subject", "public_id": subject.public_id, **state})
+    return _signed(body, {"snapshot": True, "after": after, "next_after": subjects[-1].id if subjects else after,
+                          "more": len(subjects) == limit, "cursor": cursor}, ctx, data_key_b64)
 
 
 def verify_page(page: bytes, public_key_pem_text: str) -> tuple[list[dict], dict]:

@@ -28,27 +28,26 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from ..documents.case_pdf import render, verify_url
 from ..documents.citations import profile_cite
 from ..documents.content import DocumentContent, Section
+from ..documents.content import subject_rows as _subject_rows
 from ..domain.disclosure import unpublished_severities
 from ..domain.eligibility import DISHONEST
 from ..domain.identity import ACR_FACE, ACR_PASSWORD
 from ..domain.private_view import own_values, subject_text
-from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, Scope, SubjectKind, record_type_label
+from ..domain.vocab import RECORD_STATUS_LABELS, SEVERITY_LABELS, Scope, record_type_label
 from ..domain.windows import add_months
 from ..models import Case, CaseDocument, CaseEvent, CreditRecord, Subject
-from ..models.base import utcnow
 from ..permissions import VIA_LABELS
 from .calendar import load_calendar
 from .cases import KIND_LABELS as CASE_KIND_LABELS
 from .cases import OBJECTION, REPAIR, REPAIRED_STEP, UPHELD_STEPS, _staff_of, machine_for
 from .context import ServiceContext
+from .document_issue import issue_once
 from .errors import ServiceError
-from .repair_notice import NOTICE_STEP, PRIVACY_ARTICLES, notice_periods, why_not_shown
-from .verifiable import china_time, new_number, new_token, sha256
+from .repair_notice import NOTICE_STEP, notice_periods, why_not_shown
+from .verifiable import china_time
 
 OBJECTION_APPLICATION = "objection_application"
 OBJECTION_RESULT = "objection_result"
@@ -148,14 +147,6 @@ def title_for(profile, kind: str) -> str:
 
 
 # --- content --------------------------------------------------------------------------------------
-
-def _subject_rows(subject: Subject) -> list[tuple[str, str]]:
-    """Name and code; a person's ID number only masked, even in the applicant's own copy."""
-    if subject.kind == SubjectKind.ORG:
-        return [("名称", subject.name), ("统一社会信用代码", subject.credit_code or subject.code_masked),
-                ("法定代表人（负责人）", subject.legal_rep or "—")]
-    return [("姓名", subject.name), ("公民身份号码", subject.code_masked)]
-
 
 def _record_of(ctx: ServiceContext, case: Case) -> CreditRecord | None:
     """The version the application was about (older cases: the current version)."""
@@ -455,7 +446,7 @@ def notice_sentences(ctx: ServiceContext, case: Case, events: list[CaseEvent], r
             if step.min_workdays else f"（{profile_cite(ctx.profile, step.article)}）")
     for p in periods:
         if p.waived:  # no notice was held (services.repair_notice.waive_if_not_public)
-            privacy = PRIVACY_ARTICLES.get(ctx.profile.id)  # none of another province's
+            privacy = ctx.profile.privacy_article  # the profile's own [privacy]; none of another province's
             basis = f"依据{profile_cite(ctx.profile, privacy)}，" if privacy else ""
             out.append(f"本案于 {p.entered_on} 审核通过时，{why_not_shown(record, subject, p.entered_on, ctx.profile)}，"
                        f"修复公示将披露非公开信息，{basis}本案不予公示，"
@@ -500,22 +491,10 @@ def _issue(ctx: ServiceContext, case: Case, kind: str, *, base_url: str) -> Case
     if event is None:
         raise ServiceError(f"{title_for(ctx.profile, kind)}尚未出具：" +
                            ("作出处理决定后出具。" if kind == OBJECTION_RESULT else "作出修复决定后出具。"), "kind", 404)
-    q = select(CaseDocument).where(CaseDocument.case_id == case.id, CaseDocument.kind == kind,
-                                   CaseDocument.event_id == event.id)
-    existing = ctx.session.execute(q).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    doc = CaseDocument(doc_no=new_number(PREFIX[kind], ctx.today), case_id=case.id, kind=kind, event_id=event.id,
-                       issued_on=ctx.today, generated_at=utcnow(), issued_by=ctx.actor[:120],
-                       verify_token=new_token(), sha256="", pdf=b"")
-    pdf = render(_content(ctx, case, kind, event), doc, verify_url(base_url, doc), ctx.profile.portal_name,
-                 ctx.profile.authority)
-    doc.pdf, doc.sha256 = pdf, sha256(pdf)
-    try:
-        with ctx.session.begin_nested():  # two first downloads at once: the second takes the first's
-            ctx.session.add(doc)
-    except IntegrityError:
-        return ctx.session.execute(q).scalar_one()
+    doc, new = issue_once(ctx, CaseDocument, prefix=PREFIX[kind], case_id=case.id, kind=kind, event_id=event.id,
+                          content=lambda: _content(ctx, case, kind, event), base_url=base_url)
+    if not new:
+        return doc
     from .audit import record_event
 
     record_event(ctx.session, ctx.actor, "case.document", subject_id=case.subject_id,

@@ -20,7 +20,7 @@ from ..domain.eligibility import Eligibility, repair_eligibility
 from ..domain.identity import person_actor
 from ..domain.vocab import RecordStatus
 from ..domain.workdays import WorkCalendar, fallback_warning
-from ..models import Case, CaseEvent, CreditRecord, Grade, Notification, StaffUser, Subject
+from ..models import Case, CaseEvent, CreditRecord, Notification, StaffUser, Subject
 from ..permissions import require_applicant, require_case_role, require_subject_manager
 from . import notify as notify_outside
 from . import repair_notice
@@ -28,7 +28,7 @@ from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
 from .errors import ServiceError
-from .grading import compute_grades
+from .grade_adjust import adjust_after_repair
 from .indexing import enqueue
 from .lookup_code import issue_lookup_code
 from .records import correct_record, current_version, set_record_status
@@ -317,10 +317,10 @@ def _effects(ctx: ServiceContext, case: Case, record: CreditRecord, reason: str,
 
 
 def regrade(ctx: ServiceContext, subject_id: int) -> None:
-    """Recompute the subject's stored grades (湖南 第三十一条（三）: 按规定调整信用等级)."""
-    years = ctx.session.execute(select(Grade.year).where(Grade.subject_id == subject_id).distinct()).scalars().all()
-    for year in sorted(years):
-        compute_grades(ctx, year, [subject_id])
+    """湖南 第三十一条（三） "按规定调整信用等级": as the profile's document says — directly, through a
+    new 初评, or not until the next period — never over a pending 初评 or objection
+    (``services.grade_adjust``)."""
+    adjust_after_repair(ctx, subject_id)
 
 
 def decide_objection(ctx: ServiceContext, case: Case, action: str, *, role: str, reason: str = "",

@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from ..documents.citations import own_parts
 from ..domain import commitments as rules
 from ..domain.vocab import RecordStatus, Scope
 from ..models import Commitment, CreditRecord, SelfDeclaration, StaffUser, Subject
@@ -75,7 +76,7 @@ def _make(ctx: ServiceContext, subject: Subject, ctype: str, text: str, *, signe
     records = ctx.session.execute(select(CreditRecord).where(CreditRecord.subject_id == subject.id,
                                                              CreditRecord.is_current.is_(True))).scalars().all()
     earlier = ctx.session.execute(select(Commitment).where(Commitment.subject_id == subject.id)).scalars().all()
-    refusal = rules.restriction(ctype, list(records), list(earlier))
+    refusal = rules.restriction(ctype, list(records), list(earlier), own_parts("海南 第十一条", ctx.profile.document))
     if refusal:
         raise ServiceError(refusal, "ctype", 409)
     row = Commitment(number=_number(ctx), subject_id=subject.id, ctype=ctype, text=text, signed_on=signed_on,

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, is_dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from ..documents.citations import own_note
 from ..domain.grading import grade_subject
 from ..domain.grading_cycle import OPEN_STATUSES, SUPERSEDED
 from ..models import CreditRecord, Grade, GradingCycle, GradingExclusion, GradingResult, Subject
@@ -29,9 +30,13 @@ def explanation_json(result) -> list[dict]:
     return json.loads(json.dumps(rows, ensure_ascii=False, default=str))
 
 
-def compute_grades(ctx: ServiceContext, year: int, subject_ids: list[int] | None = None) -> int:
-    """Grade every subject (or the given ones) for ``year``; re-grading replaces that year's row
-    and the change is audited."""
+def compute_grades(ctx: ServiceContext, year: int, subject_ids: list[int] | None = None, *,
+                   overwrite_formal: bool = False) -> int:
+    """Grade every subject (or the given ones) for ``year`` directly, without 初评 or objection
+    window: demo data, bulk loads of history, and :func:`load_historical_grades`. Re-grading replaces
+    that year's row and the change is audited. A grade a grading cycle made formal (``formal_on``
+    set) is left as it is unless ``overwrite_formal`` (the repair adjustment of
+    ``services.grade_adjust``, which checks for pending results itself)."""
     session = ctx.session
     ids = subject_ids if subject_ids is not None else list(session.execute(select(Subject.id).order_by(Subject.id)).scalars())
     excluded = set(session.execute(select(GradingExclusion.subject_id).where(GradingExclusion.year == year)).scalars())
@@ -52,6 +57,8 @@ def compute_grades(ctx: ServiceContext, year: int, subject_ids: list[int] | None
             result = grade_subject(records[sid], ctx.profile, when)
             explanation = explanation_json(result)
             grade = existing.get(sid)
+            if grade is not None and grade.formal_on is not None and not overwrite_formal:
+                continue  # a cycle's formal result (湖南医保 第十九条) is changed only through the cycle
             if grade is None:
                 session.add(Grade(subject_id=sid, year=year, letter=result.letter, score=result.score,
                                   explanation=explanation, profile_id=ctx.profile.id))
@@ -69,6 +76,31 @@ def compute_grades(ctx: ServiceContext, year: int, subject_ids: list[int] | None
     return count
 
 
+HISTORICAL_ONLY = ("{year} 年度的信用等级由评价周期管理（初评 → 异议期 → 正式结果，{article}），"
+                   "不能直接写入：请使用 credit-portal grade run")
+
+
+def load_historical_grades(ctx: ServiceContext, year: int) -> int:
+    """``credit-portal grade --load-historical --year Y``: write formal grades for a past year
+    directly, without 初评 or objection window — only to migrate grades that were already formal
+    in an earlier system. Refused for any year the grading cycle manages (湖南 第十八条: the previous
+    year's result is determined every year; 湖南医保 第十九条: a result is formal only after its
+    objection window): the last year and later, and any year that has a cycle or a formal grade a
+    cycle wrote. Audited as ``grade.load_historical``."""
+    from ..domain.grading_cycle import may_load_historical
+
+    session = ctx.session
+    has_cycle = session.execute(select(GradingCycle.id).where(GradingCycle.year == year).limit(1)).first() is not None
+    has_cycle = has_cycle or session.execute(select(Grade.id).where(Grade.year == year, Grade.formal_on.is_not(None))
+                                             .limit(1)).first() is not None
+    if not may_load_historical(year, ctx.today, has_cycle):
+        raise ServiceError(HISTORICAL_ONLY.format(year=year, article=ctx.profile.grading.article), "year", 409)
+    count = compute_grades(ctx, year)
+    record_event(session, ctx.actor, "grade.load_historical",
+                 detail={"year": year, "graded": count, "profile": ctx.profile.id})
+    return count
+
+
 REASON_LIMIT = 500
 
 
@@ -78,7 +110,8 @@ def exclude_from_grading(ctx: ServiceContext, subject: Subject, year: int, reaso
     the letter it had)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ServiceError("请说明不参加本期评价的依据（湖南 第十八条：根据有关规定不参加本期评价）", "reason")
+        raise ServiceError("请说明不参加本期评价的依据"
+                           + own_note("湖南 第十八条：根据有关规定不参加本期评价", ctx.profile.document), "reason")
     if len(reason) > REASON_LIMIT:
         raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
     if not 2000 <= year <= ctx.today.year:
@@ -101,11 +134,43 @@ def exclude_from_grading(ctx: ServiceContext, subject: Subject, year: int, reaso
     if old is not None:
         detail["withdrawn_grade"] = old.letter
         session.delete(old)
-        enqueue(session, subject.id, "grade")
+    enqueue(session, subject.id, "grade")  # an older grade may no longer be in force (indexing.grade_in_force)
     session.flush()
     record_event(session, ctx.actor, "grade.exclude", subject_id=subject.id, object_ref=f"subject:{subject.public_id}",
                  detail=detail)
     return row
+
+
+def grade_absence(session, subject_id: int, today, profile) -> dict | None:
+    """What the public pages show where the grade would be when no grade is in force because the
+    subject did not take part in a finished period (``indexing.grade_in_force``; 湖南 第十八条
+    "根据有关规定不参加本期评价的除外"): the year and the article, never the reason — it is free text
+    typed by staff (停业整顿, 立案调查 …) and not public. ``None`` when a grade is in force or the
+    subject was simply never graded."""
+    from .indexing import latest_grade
+
+    if latest_grade(session, subject_id, today) is not None:
+        return None
+    year = session.execute(last_exclusion_year(subject_id, today.year)).scalar()
+    newest = session.execute(select(func.max(Grade.year)).where(Grade.subject_id == subject_id)).scalar()
+    return absence_from(year, newest, profile)
+
+
+def last_exclusion_year(subject_id, year):
+    """The newest finished period the subject did not take part in (a statement; ``subject_id``
+    a value or a correlated column, as in ``services.public_page_read``)."""
+    return select(func.max(GradingExclusion.year)).where(GradingExclusion.subject_id == subject_id,
+                                                         GradingExclusion.year < year)
+
+
+def absence_from(year: int | None, newest_grade_year: int | None, profile) -> dict | None:
+    """:func:`grade_absence` from the values read (no grade in force): the newest excluded
+    finished period, and the subject's newest grade year (a grade for a later year means the
+    exclusion is not why there is none)."""
+    if year is None or (newest_grade_year is not None and newest_grade_year > year):
+        return None
+    return {"year": year, "text": f"{year} 年度未参加信用评价（根据有关规定不参加本期评价），暂无现行信用等级"
+                                  f"（{profile.grading.article}）。"}
 
 
 def grading_exclusions(ctx: ServiceContext, year: int) -> list[tuple[GradingExclusion, Subject]]:

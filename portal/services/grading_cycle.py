@@ -18,6 +18,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from ..documents.citations import own_note
 from ..domain import grading_cycle as rules
 from ..domain.grading import grade_subject
 from ..domain.identity import Identity
@@ -161,13 +162,16 @@ def _open_yearly(ctx: ServiceContext, year: int, calendar: WorkCalendar) -> int:
     return len(ids)
 
 
-def _run_rolling(ctx: ServiceContext, calendar: WorkCalendar) -> tuple[int, str | None]:
-    """湖南医保 第十六条 动态考评: today's result for everyone; a new preliminary result where it
-    differs from the pending one (which it replaces) or, without one, from the formal grade."""
+def _run_rolling(ctx: ServiceContext, calendar: WorkCalendar,
+                 subject_ids: list[int] | None = None) -> tuple[int, str | None]:
+    """湖南医保 第十六条 动态考评: today's result for everyone (or the given subjects); a new
+    preliminary result where it differs from the pending one (which it replaces) or, without one,
+    from the formal grade."""
     key = f"rolling:{ctx.today.isoformat()}"
     cycle = _cycle_by_key(ctx, key)
     excluded = _excluded(ctx, ctx.today.year)
-    ids = [i for i in ctx.session.execute(select(Subject.id).order_by(Subject.id)).scalars() if i not in excluded]
+    everyone = subject_ids if subject_ids is not None else ctx.session.execute(select(Subject.id).order_by(Subject.id)).scalars()
+    ids = [i for i in everyone if i not in excluded]
     generated = superseded = 0
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
@@ -203,6 +207,59 @@ def _run_rolling(ctx: ServiceContext, calendar: WorkCalendar) -> tuple[int, str 
                              "excluded": len(excluded), "objection_until": cycle.objection_until.isoformat(),
                              "provisional": cycle.provisional, "profile": ctx.profile.id})
     return generated, key if generated else None
+
+
+def reissue_for_subject(ctx: ServiceContext, subject_id: int) -> dict:
+    """After a credit repair (services.grade_adjust): the subject's results that are not formal yet
+    follow the records as they now stand, each through a new preliminary result with its own
+    objection window (湖南医保 第十九条) — never straight into ``grades``.
+
+    Rolling: today's dynamic result, as :func:`run_cycle` would issue it (a pending result is
+    replaced; one under objection is left to the decision). Yearly: a pending preliminary result of
+    a cycle is recomputed for its year and, if it changed, reissued in place with a fresh window;
+    one under objection is left to the decision (异议成立 recomputes from the records as they then
+    stand). Returns {"issued": n, "held": [grade years under objection]}."""
+    calendar = load_calendar(ctx.session, ctx.profile)
+    if ctx.profile.grading.period == rules.ROLLING:
+        objected = ctx.session.execute(select(GradingResult.id).where(GradingResult.subject_id == subject_id,
+                                                                      GradingResult.status == rules.OBJECTED)).first()
+        issued, _ = _run_rolling(ctx, calendar, [subject_id])
+        return {"issued": issued, "held": [ctx.today.year] if objected else []}
+    issued, held = 0, []
+    rows = ctx.session.execute(select(GradingResult, GradingCycle).join(GradingCycle, GradingCycle.id == GradingResult.cycle_id)
+                               .where(GradingResult.subject_id == subject_id,
+                                      GradingResult.status.in_(rules.OPEN_STATUSES))).all()
+    for result, cycle in rows:
+        if result.status == rules.OBJECTED:
+            held.append(_grade_year(cycle))
+            continue
+        again = grade_subject(_records(ctx, [subject_id])[subject_id], ctx.profile, cycle.year)
+        if not rules.changed((again.letter, again.score), (result.letter, result.score)):
+            continue
+        # One result per subject and cycle (uq_grading_results_cycle_subject): the pending result
+        # is recomputed in place and its window starts again, audited with the letter it had.
+        until = rules.objection_until(ctx.today, ctx.profile, calendar)
+        record_event(ctx.session, ctx.actor, "grade.preliminary.reissue", subject_id=subject_id,
+                     object_ref=f"grading-result:{result.id}",
+                     detail={"cycle": cycle.key, "from": result.letter, "to": again.letter,
+                             "objection_until": until.isoformat()})
+        result.letter, result.score, result.explanation = again.letter, again.score, explanation_json(again)
+        result.objection_until = until
+        _notify(ctx, subject_id, f"信用修复后重新计算的 {cycle.year} 年度信用评价初评结果：{again.letter}级（{again.score} 分）。"
+                                 f"对初评结果有异议的，请于 {until.isoformat()} 前在“我的”页面提出；无异议的，期满后形成正式评价结果"
+                                 f"（{ctx.profile.grading.article_for('objection_workdays')}）。")
+        issued += 1
+    ctx.session.flush()
+    return {"issued": issued, "held": held}
+
+
+def open_grade_years(ctx: ServiceContext, subject_id: int) -> set[int]:
+    """The ``grades`` years a pending preliminary result or an objection of the subject is about:
+    a direct adjustment must not write them (the cycle makes them formal)."""
+    rows = ctx.session.execute(select(GradingCycle).join(GradingResult, GradingResult.cycle_id == GradingCycle.id)
+                               .where(GradingResult.subject_id == subject_id,
+                                      GradingResult.status.in_(rules.OPEN_STATUSES))).scalars().all()
+    return {_grade_year(c) for c in rows}
 
 
 # --- formal results ---------------------------------------------------------------------------
@@ -263,7 +320,8 @@ def file_grade_objection(ctx: ServiceContext, result: GradingResult, statement: 
     require_subject_manager(ctx, subject)
     statement = (statement or "").replace("\x00", "").strip()
     if not statement:
-        raise ServiceError("请说明对初评结果有异议的理由（湖南医保 第十七条：说明理由并提供相关证明材料）", "statement")
+        raise ServiceError("请说明对初评结果有异议的理由"
+                           + own_note("湖南医保 第十七条：说明理由并提供相关证明材料", ctx.profile.document), "statement")
     if len(statement) > STATEMENT_LIMIT:
         raise ServiceError(f"理由不能超过 {STATEMENT_LIMIT} 字", "statement")
     refused = rules.may_object(result.status, result.objection_until, ctx.today)

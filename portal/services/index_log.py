@@ -20,18 +20,24 @@ as it is now (documents are keyed by the subject's public id, so applying one tw
 nothing), and moves its cursor only after its index committed: a crash re-applies, never skips.
 Jobs are pruned only when every registered node has passed them (``prune``); a node that leaves
 for good is removed with ``forget`` (else the log grows, and ``index nodes`` shows its lag).
+``prune`` is the only place jobs are deleted (the single-writer ``indexing.drain`` marks them done,
+``expire`` adds them); in the same transaction it raises the prune watermark (``pruned_through``):
+a reader that is not a registered node (the sharing feed, ``api_feed``) compares its cursor with
+it to know whether jobs after its cursor are gone, instead of silently skipping them.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from ..models import IndexCursor, IndexJob, Subject
+from ..models import IndexCursor, IndexJob, State, Subject
 
-__all__ = ["IndexCursor", "follow_once", "forget", "head", "nodes", "prune", "register"]
+__all__ = ["IndexCursor", "follow_once", "forget", "head", "nodes", "prune", "pruned_through", "register"]
 from ..models.base import utcnow
+
+WATERMARK_KEY = "index_log_pruned_through"  # portal_state: the highest seq ever deleted
 
 
 def head(session: Session) -> int:
@@ -80,14 +86,43 @@ def follow_once(session: Session, node: str, backend, today: date, profile, limi
     return len(rows)
 
 
-def prune(session: Session) -> int:
-    """Delete the jobs every registered node has passed (none while no node is registered)."""
+def prune(session: Session, keep_after: datetime | None = None) -> int:
+    """Delete the jobs every registered node has passed (none while no node is registered), but
+    none created at or after ``keep_after`` (nor any after those): feed consumers, which are no
+    nodes, resume within that window (``PORTAL_FEED_KEEP_HOURS``) instead of resyncing."""
     low = session.execute(select(func.min(IndexCursor.position))).scalar_one()
     if low is None:
         return 0
+    if keep_after is not None:
+        recent = session.execute(select(func.min(IndexJob.seq)).where(IndexJob.created_at >= keep_after)).scalar_one()
+        if recent is not None:
+            low = min(low, recent - 1)
+    # The newest job stays: SQLite numbers a job max(id) + 1 (``seq = id``), so an emptied table
+    # would number the next job 1 again, below every cursor and the watermark.
+    low = min(low, head(session) - 1)
+    top = session.execute(select(func.max(IndexJob.seq)).where(IndexJob.seq <= low)).scalar_one()
     deleted = session.execute(delete(IndexJob).where(IndexJob.seq <= low)).rowcount
+    if top is not None:
+        _raise_watermark(session, top)
     session.commit()
     return deleted
+
+
+def pruned_through(session: Session) -> int:
+    """The highest ``seq`` ever deleted from the log (0: none yet). A cursor below it may have
+    missed jobs; a cursor at or above it has missed none."""
+    value = session.execute(select(State.value).where(State.key == WATERMARK_KEY)).scalar_one_or_none()
+    return int(value) if value else 0
+
+
+def _raise_watermark(session: Session, seq: int) -> None:
+    """In the prune's own transaction, never lowered (two prunes may commit in any order). On the
+    bare connection: the watermark is no public data, so the public version (``public_version``,
+    which watches ORM writes to ``portal_state``) must not move with it."""
+    conn = session.connection()
+    params = {"k": WATERMARK_KEY, "v": str(seq), "n": seq}
+    conn.execute(text("INSERT INTO portal_state (key, value) VALUES (:k, '0') ON CONFLICT (key) DO NOTHING"), params)
+    conn.execute(text("UPDATE portal_state SET value = :v WHERE key = :k AND CAST(value AS BIGINT) < :n"), params)
 
 
 def nodes(session: Session) -> list[dict]:

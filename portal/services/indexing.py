@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 
-from sqlalchemy import bindparam, func, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from ..domain.disclosure import public_subject, public_view
 from ..domain.risk import risk_summary, search_rank
 from ..domain.vocab import SubjectKind
-from ..models import CreditRecord, Grade, IndexJob, State, Subject
+from ..models import CreditRecord, Grade, GradingExclusion, IndexJob, State, Subject
 from ..models.base import utcnow
 
 TITLES_PER_DOC = 8
@@ -28,8 +28,22 @@ def enqueue(session: Session, subject_id: int, reason: str = "") -> None:
 def grade_in_force(year, today):
     """A grade is in force: one for a year before this one (湖南 第十八条), or a formal result of a
     rolling evaluation from the day it became formal (湖南医保 第十六、十九条). Only formal results
-    are ever written to ``grades`` (services.grading_cycle); preliminary ones never are."""
-    return or_(Grade.year < year, Grade.formal_on <= today)
+    are ever written to ``grades`` (services.grading_cycle); preliminary ones never are.
+
+    An exclusion ends an older grade (湖南 第十八条 "评价周期为一年，于每年定期确定上一年度信用评定
+    结果，根据有关规定不参加本期评价的除外"): a grade is the result of one yearly period and stands
+    until the next period's result; a subject that did not take part in a later, finished period
+    (exclusion year after the grade's and before this one) has no result for it, so no grade is in
+    force — its public page says it was not evaluated (``grading.grade_absence``) and a 双随机 draw
+    counts it 未评级. No other profile's document lets an older result stand for a period it was not
+    evaluated in (海南 第二十八条、第三十条, 阳山 四（三）, 淮安 三（三） grade each year; 湖南医保
+    第十六条 is a dynamic evaluation). An exclusion for the year still running does not end last
+    year's grade: that year's result is determined only next year."""
+    later_exclusion = (select(GradingExclusion.id)
+                       .where(GradingExclusion.subject_id == Grade.subject_id, GradingExclusion.year > Grade.year,
+                              GradingExclusion.year < year)
+                       .correlate(Grade).exists())
+    return and_(or_(Grade.year < year, Grade.formal_on <= today), ~later_exclusion)
 
 
 def grade_in_force_query(subject_id, year, today, *columns):
@@ -220,7 +234,12 @@ def expire(session: Session, today: date) -> int:
     began = select(CreditRecord.subject_id).where(CreditRecord.is_current.is_(True),
                                                   CreditRecord.publish_from > since_d,
                                                   CreditRecord.publish_from <= today)
-    ids = set(session.execute(ended).scalars()) | set(session.execute(began).scalars())
+    # A new year ends an older grade of a subject excluded from a period that has now ended
+    # (grade_in_force, 湖南 第十八条): its document drops that grade.
+    excluded = select(GradingExclusion.subject_id).where(GradingExclusion.year >= since_d.year,
+                                                         GradingExclusion.year < today.year)
+    ids = (set(session.execute(ended).scalars()) | set(session.execute(began).scalars())
+           | set(session.execute(excluded).scalars()))
     for sid in sorted(ids):
         enqueue(session, sid, "window")
     set_state(session, "expire_checked_on", today.isoformat())

@@ -9,28 +9,19 @@ once per (case, kind, event) and kept byte for byte; the public verify page
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from ..documents.case_pdf import render, verify_url
 from ..documents.citations import profile_cite
 from ..documents.content import DocumentContent, Section
+from ..documents.content import subject_rows as _subject_rows
 from ..domain import lists as rules
 from ..domain.vocab import SubjectKind
 from ..models import ListCase, ListDocument, ListEvent, Subject
-from ..models.base import utcnow
 from .audit import record_event
 from .context import ServiceContext
-from .verifiable import new_number, new_token, sha256
+from .document_issue import issue_once
 
 KIND_LABELS = {"notice_letter": "列入名单事先告知书", "decision": "列入名单认定决定书"}
 PREFIX = {"notice_letter": "MDGZ", "decision": "MDJD"}
-
-
-def _subject_rows(subject: Subject) -> list[tuple[str, str]]:
-    if subject.kind == SubjectKind.ORG:
-        return [("名称", subject.name), ("统一社会信用代码", subject.credit_code or subject.code_masked),
-                ("法定代表人（负责人）", subject.legal_rep or "—")]
-    return [("姓名", subject.name), ("公民身份号码", subject.code_masked)]
 
 
 def _title(case: ListCase, kind: str) -> str:
@@ -70,22 +61,10 @@ def content(ctx: ServiceContext, case: ListCase, kind: str) -> DocumentContent:
 
 
 def issue(ctx: ServiceContext, case: ListCase, kind: str, event: ListEvent, *, base_url: str) -> ListDocument:
-    q = select(ListDocument).where(ListDocument.case_id == case.id, ListDocument.kind == kind,
-                                   ListDocument.event_id == event.id)
-    existing = ctx.session.execute(q).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    doc = ListDocument(doc_no=new_number(PREFIX[kind], ctx.today), case_id=case.id, kind=kind, event_id=event.id,
-                       issued_on=ctx.today, generated_at=utcnow(), issued_by=ctx.actor[:120],
-                       verify_token=new_token(), sha256="", pdf=b"")
-    pdf = render(content(ctx, case, kind), doc, verify_url(base_url, doc), ctx.profile.portal_name,
-                 ctx.profile.authority)
-    doc.pdf, doc.sha256 = pdf, sha256(pdf)
-    try:
-        with ctx.session.begin_nested():
-            ctx.session.add(doc)
-    except IntegrityError:
-        return ctx.session.execute(q).scalar_one()
+    doc, new = issue_once(ctx, ListDocument, prefix=PREFIX[kind], case_id=case.id, kind=kind, event_id=event.id,
+                          content=lambda: content(ctx, case, kind), base_url=base_url)
+    if not new:
+        return doc
     record_event(ctx.session, ctx.actor, "list.document", subject_id=case.subject_id,
                  object_ref=f"document:{doc.doc_no}",
                  detail={"case": case.case_no, "kind": kind, "event": event.id, "sha256": doc.sha256})

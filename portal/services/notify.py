@@ -203,9 +203,12 @@ def send_pending(session, protector, settings: dict, portal_name: str, *, sender
         note = session.get(Notification, row.notification_id)
         case = session.get(Case, note.case_id) if note.case_id else None
         text = message_text(portal_name, base_url, case.case_no if case else "")
+        title = f"【{portal_name}】办理通知"
+        if note.staff_id is not None:  # a staff account notice (services.staff_notify): its own words, no secret
+            text, title = f"【{portal_name}】{note.text}", f"【{portal_name}】账号安全通知"
         try:
             if row.channel == "email":
-                senders["email"].send(protector.decrypt(contact.email_enc), f"【{portal_name}】办理通知", text)
+                senders["email"].send(protector.decrypt(contact.email_enc), title, text)
             else:
                 senders["sms"].send(protector.decrypt(contact.phone_enc), text)
         except NotConfigured:

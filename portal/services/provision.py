@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, or_, select
 
+from ..documents.citations import own_note
 from ..domain import provision as rules
 from ..domain.permissions import in_region
 from ..domain.vocab import RecordStatus
@@ -54,7 +55,8 @@ def require_provider(ctx: ServiceContext, *, official: bool = False):
     if not rules.is_provider(user):
         _refuse(rules.NOT_PROVIDER)
     if official and rules.channel_of(user) != rules.OFFICIAL:
-        _refuse("行业协会、第三方信用服务机构请逐条报送，信息经审核后发布（海南 第二十二条）。")
+        _refuse("行业协会、第三方信用服务机构请逐条报送，信息经审核后发布"
+                + own_note("海南 第二十二条", ctx.profile.document) + "。")
     return user
 
 

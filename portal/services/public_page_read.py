@@ -24,13 +24,14 @@ from datetime import date, datetime
 from itertools import chain
 from types import SimpleNamespace
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, bindparam, literal_column, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, bindparam, func, literal_column, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from .. import public_version
 from ..models import Case, CreditRecord, Grade, Plate, State, Subject
 from .cases import open_cases_query
+from .grading import last_exclusion_year
 from .indexing import grade_in_force_query
 from .plates import MAX_CHAIN
 
@@ -90,12 +91,16 @@ def _subject_parts() -> list:
     cases = open_cases_query(_S.c.id, json_rows(_object(CASE_COLUMNS))).order_by(None)  # ordered in Python
     grade = grade_in_force_query(_S.c.id, bindparam("year", type_=Integer), bindparam("today", type_=Date),
                                  _object(GRADE_COLUMNS))
+    # why no grade is in force, if so (services.grading.grade_absence: the same statements' values)
+    excluded = last_exclusion_year(_S.c.id, bindparam("year", type_=Integer)).scalar_subquery()
+    newest_grade = select(func.max(Grade.year)).where(Grade.subject_id == _S.c.id).scalar_subquery()
     state = {key: select(State.value).where(State.key == key).scalar_subquery()
              for key in (public_version.KEY_AT, INDEX_UPDATED_AT)}
     return [*(c.label(f"s_{c.key}") for c in SUBJECT_COLUMNS),
             select(_EMPLOYER.c.name).where(_EMPLOYER.c.id == _S.c.employer_id).scalar_subquery().label("employer"),
             records.scalar_subquery().label("records"), cases.scalar_subquery().label("cases"),
             grade.scalar_subquery().label("grade"),
+            excluded.label("excluded_year"), newest_grade.label("newest_grade_year"),
             state[public_version.KEY_AT].label("changed_at"), state[INDEX_UPDATED_AT].label("index_updated_at")]
 
 
@@ -169,6 +174,7 @@ def _page(row) -> SimpleNamespace:
         open_cases=[(c["record_lineage_id"], c["kind"], c["state"], c["due_on"]) for c in sorted(
             (_typed(CASE_COLUMNS, c) for c in _json(m["cases"]) or ()), key=lambda c: c["id"])],
         grade=SimpleNamespace(**_typed(GRADE_COLUMNS, grade)) if grade else None,
+        excluded_year=m["excluded_year"], newest_grade_year=m["newest_grade_year"],
         changed_at=changed,
         # the footer's "数据更新时间" (services.public_pages.data_changed_at, same rule)
         data_changed_at=changed.isoformat() if changed else m["index_updated_at"])

@@ -80,6 +80,7 @@ def _public_context(profile, rows, today: date) -> dict | None:
     """The page's content from the rows read (``public_page_read``), through the privacy
     boundary (``public_subject`` / ``public_view``); ``None`` when nothing may be shown."""
     from .cases import markers_from_open_cases  # "异议处理中" / "信用修复中" (profile display.case_markers)
+    from .grading import absence_from
 
     subject = rows.subject
     view = public_subject(subject, today, rows.employer)
@@ -105,6 +106,8 @@ def _public_context(profile, rows, today: date) -> dict | None:
             "grade": grade_view(grade), "grade_info": profile.grade(grade.letter) if grade else None,
             "region": profile.region(subject["region_code"]),
             "risk": public_risk(None, view, public, grade, today, profile, changed=rows.changed_at),  # (#13)
+            # not evaluated for a finished period (湖南 第十八条): say so, never the reason
+            "grade_absence": absence_from(rows.excluded_year, rows.newest_grade_year, profile) if grade is None else None,
             "data_changed_at": rows.data_changed_at}  # the footer's "数据更新时间", read with the rest
 
 

@@ -10,8 +10,9 @@ notice nobody could see.
 
 A record that is not public on the day the notice step would start (its publication window has
 ended, it is not public, it is about a minor) gets no notice at all (:func:`waive_if_not_public`):
-listing it would disclose non-public information, and the privacy articles (湖南 第四条; 海南
-第五条; 湖南医保 第五条; 阳山 四（七）) outrank the notice. The case records a ``notice_waived``
+listing it would disclose non-public information, and the privacy rule outranks the notice (cited
+from the profile's own ``[privacy] article``: 湖南 第四条, 海南 第五条, 湖南医保 第五条, 阳山 四（七）;
+淮安's plan has none, so jiangsu cites only the repair step). The case records a ``notice_waived``
 event saying so, has no notice period and goes to the decision at once; the pages and letters
 say exactly that.
 """
@@ -29,10 +30,6 @@ WAIVED = "notice_waived"  # the event: the notice step was entered without a pub
 WAIVED_LABEL = "不予公示（该信息已不再公示），待作出信用修复决定"
 APPROVED_WAIVED = "符合修复条件（依规不予公示）"  # the approval that entered a notice not held
 WAIVED_DECISION = "未经公示（依规不予公示），作出信用修复决定"  # the forward action's wording then
-# The profile's own privacy article that forbids the disclosure (cited in the event and the letter).
-# jiangsu's own document has no privacy article: it cites none rather than another province's.
-PRIVACY_ARTICLES = {"hunan": "湖南 第四条", "hainan": "海南 第五条", "hunan-mi": "湖南医保 第五条",
-                    "guangdong": "阳山 四（七）"}
 
 
 def shown_on_notice_page(record: Any, subject: Any, day: date, profile) -> bool:
@@ -117,7 +114,7 @@ def why_not_shown(record: Any, subject: Any, day: date, profile) -> str:
 
 def waiver_reason(record: Any, subject: Any, day: date, profile, step) -> str:
     """The ``notice_waived`` event's text: why, and under which articles (the profile's own)."""
-    privacy = PRIVACY_ARTICLES.get(profile.id)
+    privacy = profile.privacy_article  # [privacy] of the profile; None: its document has none
     basis = f"{privacy}（不得泄露个人隐私等非公开信息）及{step.article}" if privacy else step.article
     return (f"{why_not_shown(record, subject, day, profile)}，修复公示将披露非公开信息，"
             f"依{basis}，不予公示，"

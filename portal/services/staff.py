@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select
 
+from ..documents.citations import own_note
 from ..domain import passwords, throttle
 from ..domain import permissions as rules
 from ..models import Case, LoginThrottle, Notification, StaffUser
@@ -57,6 +58,8 @@ ISSUER = "医疗卫生信用信息公示平台"
 CHANNELS = ("", "association", "third_party")  # official unit, 行业协会, 第三方信用服务机构 (海南 第二十二条)
 CHANNEL_CHOICES = "报送渠道须为：行业协会（association）或第三方信用服务机构（third_party）"
 CHANNEL_PROVIDER_ONLY = "报送渠道只适用于信息提供单位账号（海南 第二十二条）"
+# Information security of each regulation; own_note keeps the active profile's part.
+SECURITY_ARTICLES = "海南 第五十一条；湖南 第三十三条；湖南医保 第二十六条（一）；阳山 四（七）"
 
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not-a-real-password-0000")
@@ -195,7 +198,7 @@ def _fail(ctx: ServiceContext, user: StaffUser | None, username: str, now: datet
             ctx.session.add(Notification(staff_id=user.id, text=(
                 f"您的工作人员账号在 {china_time(now):%Y-%m-%d %H:%M} 前后连续 {NOTIFY_AT} 次登录失败，"
                 "系统已对继续尝试的来源逐次延长等待时间。如非本人操作，请立即联系系统管理员并修改密码"
-                "（海南 第五十一条）。")))
+                + own_note(SECURITY_ARTICLES, ctx.profile.document) + "。")))
             record_event(ctx.session, "system", "staff.login_owner_notified", object_ref=f"staff:{user.id}",
                          detail={"failures": counts["account"]})
         ctx.session.flush()

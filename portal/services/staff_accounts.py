@@ -14,15 +14,16 @@ import secrets
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..domain import permissions as rules
-from ..models import StaffUser
+from ..models import StaffUser, WebSession
 from ..permissions import require_admin
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
 from .staff import CHANNEL_CHOICES, CHANNEL_PROVIDER_ONLY, CHANNELS, ISSUER, STAFF_ROLES, _check_roles, create_staff
+from .staff_notify import tell_owner
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,14 @@ def _self(ctx: ServiceContext, user: StaffUser) -> bool:
 def _active_admin_ids(ctx: ServiceContext) -> set[int]:
     rows = ctx.session.execute(select(StaffUser.id, StaffUser.roles).where(StaffUser.active.is_(True))).all()
     return {uid for uid, roles in rows if rules.ADMIN in (roles or ())}
+
+
+def end_sessions(ctx: ServiceContext, user: StaffUser) -> int:
+    """Delete every web session logged in as ``user`` (server-side sessions, ``auth.sessions``);
+    returns how many ended."""
+    result = ctx.session.execute(delete(WebSession).where(WebSession.data["staff_id"].as_integer() == user.id)
+                                 .execution_options(synchronize_session=False))
+    return result.rowcount or 0
 
 
 def list_accounts(ctx: ServiceContext) -> list[dict]:
@@ -79,8 +88,9 @@ def create_account(ctx: ServiceContext, username: str, roles, *, authority: str 
 
 
 def set_active(ctx: ServiceContext, user: StaffUser, active: bool) -> StaffUser:
-    """Disable (the account can no longer log in; a running session ends at its next request,
-    ``staff_desk.staff_account``) or enable again."""
+    """Disable (the account can no longer log in and its web sessions are deleted at once, so that
+    enabling it again does not revive an old cookie; a request already past its session check
+    is refused at the next one, ``staff_desk.staff_account``) or enable again."""
     _require(ctx)
     if user.active == active:
         return user
@@ -92,8 +102,12 @@ def set_active(ctx: ServiceContext, user: StaffUser, active: bool) -> StaffUser:
     if active:
         user.failed_logins, user.locked_until = 0, None
     ctx.session.flush()
+    detail = {"username": user.username}
+    if not active:  # the owner learns it outside the portal (services.staff_notify)
+        detail["sessions_ended"] = end_sessions(ctx, user)
+        detail["owner_notified"] = tell_owner(ctx, user, "staff.disable")
     record_event(ctx.session, ctx.actor, "staff.enable" if active else "staff.disable",
-                 object_ref=f"staff:{user.id}", detail={"username": user.username})
+                 object_ref=f"staff:{user.id}", detail=detail)
     return user
 
 
@@ -108,8 +122,9 @@ def reset_totp(ctx: ServiceContext, user: StaffUser, *, confirmed: bool = False)
     user.totp_secret = ctx.protector.encrypt(secret)
     user.last_totp_step = 0
     ctx.session.flush()
+    told = tell_owner(ctx, user, "staff.totp_reset")  # the owner learns it outside the portal
     record_event(ctx.session, ctx.actor, "staff.totp_reset", object_ref=f"staff:{user.id}",
-                 detail={"username": user.username})
+                 detail={"username": user.username, "owner_notified": told})
     return NewCredentials(user.username, "", pyotp.TOTP(secret).provisioning_uri(name=user.username,
                                                                                  issuer_name=ISSUER))
 
@@ -146,5 +161,5 @@ def change_access(ctx: ServiceContext, user: StaffUser, roles, *, authority: str
     return user
 
 
-__all__ = ["STAFF_ROLES", "NewCredentials", "change_access", "create_account", "get_account", "list_accounts",
-           "reset_totp", "set_active"]
+__all__ = ["STAFF_ROLES", "NewCredentials", "change_access", "create_account", "end_sessions", "get_account",
+           "list_accounts", "reset_totp", "set_active"]

@@ -13,18 +13,18 @@ import secrets
 from datetime import datetime
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete
 
 from ..domain import passwords
 from ..domain import permissions as rules
-from ..models import StaffUser, WebSession
+from ..models import StaffUser
 from ..models.base import utcnow
 from ..permissions import require_admin
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
 from .staff import _hasher, _totp_step
-from .staff_accounts import NewCredentials
+from .staff_accounts import NewCredentials, end_sessions
+from .staff_notify import tell_owner
 
 OWN_ONLY = "只能修改本人的密码；他人的密码请由系统管理员重置。"
 WRONG = "当前密码或动态验证码不正确（每个动态验证码只能使用一次，如刚用于登录，请等待下一个）。"
@@ -34,14 +34,6 @@ TOO_MANY = "当前密码或动态验证码连续多次不正确，已退出登�
 CONFIRM_RESET = "重置密码须勾选确认：该账号现有的密码立即失效，已登录的会话随即结束。"
 RESET_OWN = "不能重置自己的密码，请在“修改密码”页修改。"
 MAX_WRONG = 5  # wrong current passwords or codes in a row end the account's sessions
-
-
-def end_sessions(ctx: ServiceContext, user: StaffUser) -> int:
-    """Delete every web session logged in as ``user`` (server-side sessions, ``auth.sessions``);
-    returns how many ended."""
-    result = ctx.session.execute(delete(WebSession).where(WebSession.data["staff_id"].as_integer() == user.id)
-                                 .execution_options(synchronize_session=False))
-    return result.rowcount or 0
 
 
 def _set_password(ctx: ServiceContext, user: StaffUser, password: str, *, must_change: bool) -> int:
@@ -105,8 +97,9 @@ def reset_password(ctx: ServiceContext, user: StaffUser, *, confirmed: bool = Fa
         raise ServiceError(RESET_OWN, "staff", 409)
     password = secrets.token_urlsafe(15)  # 20 random characters
     ended = _set_password(ctx, user, password, must_change=True)
+    told = tell_owner(ctx, user, "staff.password_reset")  # the owner learns it outside the portal
     record_event(ctx.session, ctx.actor, "staff.password_reset", object_ref=f"staff:{user.id}",
-                 detail={"username": user.username, "sessions_ended": ended})
+                 detail={"username": user.username, "sessions_ended": ended, "owner_notified": told})
     return NewCredentials(user.username, password, "")
 
 

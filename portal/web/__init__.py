@@ -8,6 +8,7 @@ from datetime import UTC
 from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..documents.citations import own_note
 from ..domain.vocab import CATEGORIES, INFO_CLASS_LABELS, SEVERITY_LABELS, record_type_label
 from ..runtime import Runtime
 from ..services import indexing
@@ -111,6 +112,8 @@ def init_app(app: Flask) -> None:
             "INFO_CLASS_LABELS": INFO_CLASS_LABELS,
             "SEVERITY_LABELS": SEVERITY_LABELS,
             "record_type_label": record_type_label,
+            # （湖南 第三十三条） under 湖南, nothing under a profile whose document the citation is not
+            "own_cite": lambda article: own_note(article, rt.profile.document),
         }
 
     @app.errorhandler(HTTPException)

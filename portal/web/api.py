@@ -288,6 +288,16 @@ def feed():
     return Response(page, mimetype="application/x-ndjson", headers={"Cache-Control": "no-store"})
 
 
+@bp.get("/feed/snapshot")
+def feed_snapshot():
+    after = _int_arg("after", 0, 0, 2**31 - 1)
+    cursor = _int_arg("cursor", -1, 0, 2**31 - 1)
+    limit = _int_arg("limit", 500, 1, api_feed.MAX_LIMIT)
+    page = api_feed.snapshot_page(_ctx(), runtime().settings["PORTAL_DATA_KEY"], after,
+                                  None if cursor < 0 else cursor, limit)
+    return Response(page, mimetype="application/x-ndjson", headers={"Cache-Control": "no-store"})
+
+
 @bp.get("/feed/key")
 def feed_key():
     return Response(api_feed.public_key_pem(runtime().settings["PORTAL_DATA_KEY"]), mimetype="application/x-pem-file")

@@ -55,6 +55,7 @@ IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": True,
                "schema": {"type": "string", "pattern": "^[A-Za-z0-9._-]{8,100}$"}}
 READ_ERRORS = (400, 401, 403, 404, 429)
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 429)
+FEED_ERRORS = (*READ_ERRORS, 410)  # 410: the cursor is below the pruned part of the log
 
 RECORD_OUT = {"type": "object", "required": ["id", "record_type", "title", "decided_on"], "properties": {
     "id": {"type": "integer"}, "version": {"type": "integer"}, "record_type": STR, "type_label": STR,
@@ -165,7 +166,8 @@ def document(base_url: str) -> dict:
                               **_errors(*WRITE_ERRORS)}}},
             "/feed": {"get": {
                 "operationId": "getFeed",
-                "summary": "公开信息增量数据（JSON Lines，Ed25519 签名，按游标续传）", "security": bearer,
+                "summary": ("公开信息增量数据（JSON Lines，Ed25519 签名，按游标续传）；"
+                            "游标早于已清理的记录时返回 410 cursor_expired，须先全量同步"), "security": bearer,
                 "parameters": [
                     {"name": "cursor", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
@@ -173,7 +175,23 @@ def document(base_url: str) -> dict:
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
                 "responses": {"200": {"description": "每行一个主体的公开状态，末行为签名",
                                       "content": {"application/x-ndjson": {"schema": STR}}},
-                              **_errors(*READ_ERRORS)}}},
+                              **_errors(*FEED_ERRORS)}}},
+            "/feed/snapshot": {"get": {
+                "operationId": "getFeedSnapshot",
+                "summary": ("公开信息全量数据（JSON Lines，Ed25519 签名，按主体分页）：首页不带 cursor，"
+                            "续页带上一页末行的 next_after 与 cursor；末页之后从 cursor 拉取增量数据"),
+                "security": bearer,
+                "parameters": [
+                    {"name": "after", "in": "query", "required": False, "description": "上一页末行的 next_after",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
+                    {"name": "cursor", "in": "query", "required": False,
+                     "description": "首页返回的 cursor（续页必带，不得大于增量数据当前位置）",
+                     "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+                "responses": {"200": {"description": "每行一个公开主体的全部公开信息，末行为签名",
+                                      "content": {"application/x-ndjson": {"schema": STR}}},
+                              **_errors(*FEED_ERRORS)}}},
             "/feed/key": {"get": {
                 "operationId": "getFeedKey", "summary": "增量数据签名公钥（PEM）", "security": [],
                 "responses": {"200": {"description": "Ed25519 公钥",

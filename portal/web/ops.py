@@ -14,9 +14,13 @@ def route_label() -> str:
 
 
 def update_scan_buffer() -> None:
+    """The in-memory buffers' gauges: plate scans and search-result opens (both ``ScanCounter``)."""
     counter = current_app.extensions.get("portal.scan_counter")
     if counter is not None:
         metrics.SCAN_BUFFER.set(counter.pending())
+    opens = current_app.extensions.get("portal.search_open_counter")
+    if opens is not None:
+        metrics.SEARCH_OPEN_BUFFER.set(opens.pending())
 
 
 def init_app(app: Flask) -> None:

@@ -109,7 +109,9 @@ def _in_background(app, user_id: int, upload_id: str, verb) -> None:
         rt = app.extensions["portal"]
         session = rt.sessions()
         try:
-            user = desk.staff_account(session, user_id)
+            user = desk.staff_account(session, user_id)  # re-checked in this thread's session
+            if user is None:  # disabled since the upload was started: refused, the upload fails
+                raise ServiceError("账号已停用", "staff", 403)
             c = rt.context(session, f"staff:{user.username}", caller=user)
             verb(c, upload_id)
             session.commit()

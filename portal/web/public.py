@@ -132,7 +132,7 @@ def facility(public_id: str):
     marker where the token goes; a logged-in visitor's header differs, so that page is live."""
     if current_identity() is not None:
         context, scope = _facility_page(public_id)
-        html = render_template("public/facility.html", **context)
+        html = render_template("public/facility.html", canonical_url=_canonical_url(public_id), **context)
         _count_search_open(scope["subject_id"], context["subject"]["kind"])
         return _private(make_response(html))
     cache = cached_pages()
@@ -142,7 +142,8 @@ def facility(public_id: str):
         context, scope = _facility_page(public_id)  # 404s propagate and are not cached
         # the subject and its stamp (read with the content): the page survives changes scoped to
         # other subjects (web.page_cache)
-        return (render_template("public/facility.html", csrf_token=lambda: marker, **context),
+        return (render_template("public/facility.html", csrf_token=lambda: marker, canonical_url=_canonical_url(public_id),
+                                **context),
                 {"opened_subject": (scope["subject_id"], context["subject"]["kind"]), **scope})
 
     page = cache.get_or_build("facility", public_id, runtime().today(), build)
@@ -153,6 +154,12 @@ def facility(public_id: str):
         resp.make_conditional(request)
     _count_search_open(*page.meta["opened_subject"])
     return resp
+
+
+def _canonical_url(public_id: str) -> str:
+    """The facility page's one URL for search engines: absolute from PORTAL_BASE_URL, without the
+    query string (``?from=search`` and the like make duplicates of the same page)."""
+    return f"{runtime().settings['PORTAL_BASE_URL'].rstrip('/')}/facility/{public_id}"
 
 
 def _private(resp):

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from ..documents.qr import encode_qr, qr_png
 from ..domain import permissions as rules
 from ..services import staff_accounts as svc
+from ..services import staff_notify as notify_svc
 from ..services import staff_passwords as passwords_svc
 from ..services.errors import ServiceError
 from . import abort_with, commit, db, runtime
@@ -85,7 +86,7 @@ def create():
 def _account_page(user, account, error: str | None = None, status: int = 200, reset=None):
     return render_template("staff/account.html", user=user, account=account, roles=_roles_options(),
                            regions=runtime().profile.regions, error=error, reset=_credentials(reset),
-                           channels=CHANNEL_OPTIONS,
+                           channels=CHANNEL_OPTIONS, contact=notify_svc.masked_contact(_ctx(user), account),
                            is_self=account.id == user.id, is_admin=True), status
 
 
@@ -147,3 +148,10 @@ def password(staff_id: int):
     """A new random password, shown once; the owner must choose their own at the next login."""
     confirmed = request.form.get("confirm") == "yes"
     return _post(staff_id, lambda c, account: passwords_svc.reset_password(c, account, confirmed=confirmed))
+
+
+@bp.post("/<int:staff_id>/contact", endpoint="contact")
+def contact(staff_id: int):
+    """The e-mail address or mobile number for the account's security notices (services.staff_notify)."""
+    text = request.form.get("contact", "")[:300]
+    return _post(staff_id, lambda c, account: notify_svc.set_contact(c, account, text))

@@ -375,9 +375,10 @@ def test_api_access_matrix(world_app, api_tokens, client, target, endpoint):
         [(subject.id, "用途 api_shared", "api")] if logged else [])
 
 
-def test_api_feed_carries_no_canary(world_app, api_tokens):
+@pytest.mark.parametrize("url", ["/api/v1/feed?limit=1000", "/api/v1/feed/snapshot?limit=1000"])
+def test_api_feed_carries_no_canary(world_app, api_tokens, url):
     app, _world = world_app
-    body = app.test_client().get("/api/v1/feed?limit=1000",
+    body = app.test_client().get(url,
                                  headers={"Authorization": f"Bearer {api_tokens['api_writer']}"})
     assert body.status_code == 200
     text = body.get_data(as_text=True)

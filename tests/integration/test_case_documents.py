@@ -15,13 +15,16 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
+from portal.documents.content import subject_rows
 from portal.domain.identifiers import make_resident_id
 from portal.models import AuditEvent, CaseDocument
 from portal.services import case_documents as docs
 from portal.services import cases
 from portal.services import staff as staff_svc
 from portal.services.authorisations import grant_authorisation
+from portal.services.document_issue import issue_once
 from portal.services.errors import ServiceError
+from portal.services.verifiable import sha256
 
 from .pdf_tools import blank_pdf, flat, pdf_text, qr_codes
 from .subject_world import identity
@@ -113,7 +116,7 @@ def test_objection_application_pdf(client, ctx, session, login_as, world, tmp_pa
                    "信息与事实不符，存在关键信息记载错误或者遗漏", "处罚决定书.pdf", "2026-11-20", "2026-11-25",
                    "《湖南省卫生健康信用信息管理办法（试行）》第二十八条第一、二款", "真实、准确、完整"):
         assert wanted in text, wanted
-    assert doc.sha256 == docs.sha256(pdf) and doc.case_id == case.id
+    assert doc.sha256 == sha256(pdf) and doc.case_id == case.id
     # the same document on every download: number, bytes and hash
     assert get_pdf(client, links["objection_application"]) == pdf
     assert session.execute(select(func.count()).select_from(CaseDocument)).scalar_one() == 1
@@ -450,3 +453,32 @@ def test_other_profiles_render_their_documents(pid, tmp_path):
     finally:
         session.close()
         rt.engine.dispose()
+
+
+# --- the issuing helper shared with the list procedure documents (services.document_issue) ---------
+# One (case, kind, event) is drawn once, numbered and hashed; later calls return the stored bytes;
+# the party block (documents.content.subject_rows) and the verification header are one drawing.
+
+def test_issue_once_draws_once_and_every_later_call_returns_the_stored_bytes(ctx, session, world, tmp_path):
+    case = objection(ctx, world)
+    session.commit()
+    event = docs.filing_event(ctx, case)
+    drawn = []
+
+    def content():
+        drawn.append(1)
+        return docs.objection_application_content(ctx, case)
+
+    kw = dict(prefix=docs.PREFIX[docs.OBJECTION_APPLICATION], case_id=case.id, kind=docs.OBJECTION_APPLICATION,
+              event_id=event.id, content=content, base_url=BASE)
+    first, new = issue_once(ctx, CaseDocument, **kw)
+    session.commit()
+    again, new_again = issue_once(ctx, CaseDocument, **kw)
+    assert (new, new_again) == (True, False) and drawn == [1]
+    assert again.id == first.id and again.pdf == first.pdf and first.sha256 == sha256(first.pdf)
+    # the case documents' own verb hands out the same stored row
+    assert docs.case_document(ctx, case, docs.OBJECTION_APPLICATION, base_url=BASE).id == first.id
+    text = flat(pdf_text(first.pdf, tmp_path))
+    for label, value in subject_rows(world.org):
+        assert flat(label) in text and flat(value) in text
+    assert ORG in text and first.doc_no in text and "扫描二维码或访问核验网址可核验本文书真伪" in text

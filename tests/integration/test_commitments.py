@@ -7,33 +7,21 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from portal.domain.identifiers import make_resident_id
 from portal.models import AuditEvent, Commitment, CreditRecord, Notification, SelfDeclaration
-from portal.services import staff as staff_svc
 from portal.services.audit import verify_chain
 
-from ..conftest import DATABASES, SEARCH_BACKEND
+from ..conftest import profile_settings
 from .subject_world import identity
-from .test_staff_auth import PASSWORD, _secret, web_login
 
 TODAY = date(2027, 2, 26)
 REGION = {"hainan": "460105", "guangdong": "441823"}
 CANARY = "CANARY-DECLARATION-5c1e 未核实的申报"
 
 
-@pytest.fixture(params=[(db, p) for p in ("hainan", "guangdong") for db in DATABASES], ids=lambda v: f"{v[1]}-{v[0]}")
-def settings(request, tmp_path):
-    database, profile = request.param
-    values = {"PORTAL_VAR_DIR": str(tmp_path / "var"), "PORTAL_TODAY": TODAY.isoformat(),
-              "SEARCH_URL": f"{SEARCH_BACKEND}://{tmp_path / 'index'}", "PORTAL_PROFILE": profile,
-              "PORTAL_BASE_URL": "http://127.0.0.1:5000",
-              "PORTAL_RATELIMIT_SEARCH": "100000/minute", "PORTAL_RATELIMIT_LOGIN": "100000/minute"}
-    if database == "postgresql":
-        values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
-    return values
+settings = profile_settings(("hainan", "guangdong"), TODAY)
 
 
 def _facility(client, subject) -> str:
@@ -42,10 +30,11 @@ def _facility(client, subject) -> str:
     return response.get_data(as_text=True)
 
 
-def test_commitments_and_declarations_whole_life(app, client, rt, ctx, session, make_org, make_record, login_as):
+def test_commitments_and_declarations_whole_life(app, client, rt, ctx, session, make_org, make_record, login_as,
+                                                 make_staff):
     region = REGION[ctx.profile.id]
     org = make_org(name="承诺示范诊所", category="clinic", region_code=region, legal_rep="孙法人")
-    _, uri = staff_svc.create_staff(ctx, "dept.cn", PASSWORD, ["department"], region_code=region)
+    dept = make_staff("dept.cn", region_code=region)
     session.commit()
     rep = identity(rt, "孙法人", resident_id=make_resident_id("430102", date(1972, 3, 3), 15),
                    legal_rep_of=org.credit_code, sub="sub-cn-rep")
@@ -68,7 +57,7 @@ def test_commitments_and_declarations_whole_life(app, client, rt, ctx, session, 
 
     # Staff register a paper one (another type).
     staff = app.test_client()  # a CsrfClient (the client fixture set the class); one TOTP login
-    web_login(staff, "dept.cn", _secret(uri))
+    dept.login(staff)
     made = staff.post("/staff/commitments", data={"code": org.credit_code, "ctype": "licensing", "text": "告知承诺",
                                                    "signer": "孙法人", "signed_on": "2027-02-20"})
     assert made.status_code == 302

@@ -54,14 +54,15 @@ def _world(ctx, session, make_org, make_person):
     new = [make_org(name=f"新设诊所{i}", category="clinic", region_code=region) for i in range(UNGRADED_UNITS - 1)]
     excluded = make_org(name="停业整顿诊所", category="clinic", region_code=region)
     session.add(Grade(subject_id=excluded.id, year=year - 1, letter="A", score=99, explanation=[],
-                      profile_id=ctx.profile.id))  # its older grade is still the one in force
+                      profile_id=ctx.profile.id))  # an older grade, ended by the exclusion
     session.flush()
     exclude_from_grading(ctx, excluded, year, "停业整顿，依规定不参加本期评价")
     for org in new:
         units[org.credit_code] = algo.UNGRADED
-    # Not graded for last year (湖南 第十八条), so the grade in force — the one its public page
-    # shows (services.indexing.grade_in_force) — is the older A: the draw uses that same rule.
-    units[excluded.credit_code] = "A"
+    # Not graded for last year (湖南 第十八条: a yearly period; not taking part = no result for it),
+    # so no grade is in force — its public page shows none (services.indexing.grade_in_force) —
+    # and the draw counts it 未评级 by that same rule, not by the older A.
+    units[excluded.credit_code] = algo.UNGRADED
     outside = [make_org(name="邻县诊所", category="clinic", region_code=sibling),
                make_org(name="同县医院", category="hospital", region_code=region)]
     person = make_person(name="李医生", category="doctor", region_code=region)
@@ -119,15 +120,15 @@ def test_draw_whole_life(client, rt, ctx, session, make_org, make_person):
     # The ratios per grade, ceil(n × percent / 100); the ungraded stratum at the profile's value.
     percent = {r.grade: r.percent for r in profile.inspection.ratios} | {algo.UNGRADED: profile.inspection.ungraded_percent}
     counts = {c["stratum"]: (c["population"], c["drawn"]) for c in draw.counts}
-    expected = dict(per_grade) | {"A": per_grade["A"] + 1, algo.UNGRADED: UNGRADED_UNITS - 1}
+    expected = dict(per_grade) | {algo.UNGRADED: UNGRADED_UNITS}  # the excluded unit is 未评级 (湖南 第十八条)
     assert {s: n for s, (n, _) in counts.items()} == expected
     for stratum, (n, k) in counts.items():
         assert k == math.ceil(n * percent[stratum] / 100)
-    assert counts["A"] == (22, 2) and counts["B"] == (6, 2) and counts["C"] == (3, 2)
+    assert counts["A"] == (21, 2) and counts["B"] == (6, 2) and counts["C"] == (3, 2)
     if profile.id == "guangdong":
         assert percent == {"A": 5, "B": 20, "C": 50, "D": 100, "E": 100, algo.UNGRADED: 50}
         assert counts["E"] == (2, 2)
-    assert counts[algo.UNGRADED] == (2, 1)
+    assert counts[algo.UNGRADED] == (3, 2)  # two new units and the excluded one
     population_codes = {code for code, _, _ in draw.population}
     assert population_codes == set(units)  # no other county, no other category, no person
     assert all(o.credit_code not in population_codes for o in outside)

@@ -14,29 +14,18 @@ from sqlalchemy import select
 
 from portal.cli import main
 from portal.models import AuditEvent, EarlyWarning, Grade, Notification
-from portal.services import staff as staff_svc
 from portal.services import warnings as svc
 from portal.services.audit import verify_chain
 from portal.services.errors import ServiceError
 
-from ..conftest import DATABASES, SEARCH_BACKEND
-from .test_staff_auth import PASSWORD, _secret, web_login
+from ..conftest import profile_settings
 
 TODAY = date(2027, 2, 26)
 REGION = {"jiangsu": "320803", "hainan": "460105"}
 OTHER = {"jiangsu": "320826", "hainan": "460202"}
 
 
-@pytest.fixture(params=[(db, p) for p in ("jiangsu", "hainan") for db in DATABASES], ids=lambda v: f"{v[1]}-{v[0]}")
-def settings(request, tmp_path):
-    database, profile = request.param
-    values = {"PORTAL_VAR_DIR": str(tmp_path / "var"), "PORTAL_TODAY": TODAY.isoformat(),
-              "SEARCH_URL": f"{SEARCH_BACKEND}://{tmp_path / 'index'}", "PORTAL_PROFILE": profile,
-              "PORTAL_BASE_URL": "http://127.0.0.1:5000",
-              "PORTAL_RATELIMIT_SEARCH": "100000/minute", "PORTAL_RATELIMIT_LOGIN": "100000/minute"}
-    if database == "postgresql":
-        values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
-    return values
+settings = profile_settings(("jiangsu", "hainan"), TODAY)
 
 
 def _run(settings) -> str:
@@ -45,7 +34,7 @@ def _run(settings) -> str:
     return result.output
 
 
-def test_early_warning_whole_life(settings, app, client, ctx, session, make_org, make_record):
+def test_early_warning_whole_life(settings, app, client, ctx, session, make_org, make_record, make_staff):
     pid, region = ctx.profile.id, REGION[ctx.profile.id]
     r = ctx.profile.warnings
     ctx = replace(ctx, today=TODAY)
@@ -64,8 +53,9 @@ def test_early_warning_whole_life(settings, app, client, ctx, session, make_org,
     for subject, (old, new) in ((dropped, ("A", "C")), (slipped, ("A", "B"))):
         session.add_all([Grade(subject_id=subject.id, year=2025, letter=old, score=99, explanation=[], profile_id=pid),
                          Grade(subject_id=subject.id, year=2026, letter=new, score=80, explanation=[], profile_id=pid)])
-    dept, uri = staff_svc.create_staff(ctx, "dept.warn", PASSWORD, ["department"], region_code=region)
-    far, far_uri = staff_svc.create_staff(ctx, "dept.warnfar", PASSWORD, ["department"], region_code=OTHER[pid])
+    dept_account = make_staff("dept.warn", region_code=region)
+    far_account = make_staff("dept.warnfar", region_code=OTHER[pid])
+    dept, far = dept_account.user, far_account.user
     noisy = make_org(name="投诉较多诊所", category="clinic", region_code=region)
     for i in range(r.complaints_count):
         svc.register_complaint(replace(ctx, caller=dept), noisy, TODAY - timedelta(days=10 * i),
@@ -93,11 +83,11 @@ def test_early_warning_whole_life(settings, app, client, ctx, session, make_org,
     assert told == {w.subject_id for w in rows if w.rule in r.to_subject} == {expiring.id, twice.id}
 
     # The staff queue of the region; the other region sees none of it.
-    web_login(client, "dept.warn", _secret(uri))
+    dept_account.login(client)
     soup = BeautifulSoup(client.get("/staff/warnings").get_data(as_text=True), "html.parser")
     assert len(soup.select("tr.warning-row")) == 4
     other = client.application.test_client()
-    web_login(other, "dept.warnfar", _secret(far_uri))
+    far_account.login(other)
     assert BeautifulSoup(other.get("/staff/warnings").get_data(as_text=True), "html.parser").select("tr.warning-row") == []
     target = by_rule["grade_drop"]
     assert other.post(f"/staff/warnings/{target.id}/close", data={"note": "外区关闭"}).status_code == 403

@@ -298,7 +298,7 @@ def test_yearly_schedule_is_pure_and_counts_holidays():
 
 
 def test_cli_grade_run_is_idempotent(settings, monkeypatch, rt, session, make_org, tmp_path):
-    """``credit-portal grade run`` for the scheduler; ``grade --year`` still loads history."""
+    """``credit-portal grade run`` for the scheduler; history loads only with ``--load-historical``."""
     from click.testing import CliRunner
 
     from portal.cli import main
@@ -318,8 +318,8 @@ def test_cli_grade_run_is_idempotent(settings, monkeypatch, rt, session, make_or
     out = tmp_path / "s.xlsx"
     assert runner.invoke(main, ["grade", "summary", "--year", "2027", "-o", str(out)]).exit_code == 0
     assert out.read_bytes()[:2] == b"PK"
-    legacy = runner.invoke(main, ["grade", "--year", "2025"])
-    assert legacy.exit_code == 0 and "已评定 2025 年度信用等级" in legacy.output
+    legacy = runner.invoke(main, ["grade", "--load-historical", "--year", "2025"])
+    assert legacy.exit_code == 0 and "已迁移 2025 年度历史信用等级" in legacy.output
 
 
 def test_rolling_supersede_and_upheld_objection(rt, session, make_org):

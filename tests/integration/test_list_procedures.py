@@ -19,12 +19,10 @@ from sqlalchemy import select
 from portal.domain import lists as rules
 from portal.models import AuditEvent, CreditRecord, Grade, ListCase
 from portal.services import lists as svc
-from portal.services import staff as staff_svc
 from portal.services.audit import verify_chain
 from portal.services.errors import ServiceError
 
-from ..conftest import DATABASES, SEARCH_BACKEND
-from .test_staff_auth import PASSWORD  # web_login signs in with it
+from ..conftest import profile_settings
 
 PUBLIC_TODAY = date(2027, 2, 26)  # the public pages' day (PORTAL_TODAY)
 REGION = {"hainan": "460105", "hunan-mi": "430102"}
@@ -33,16 +31,7 @@ CANARY_REASON = "CANARY-LIST-REASON-7f3a 内部核查笔录"
 CANARY_DEFENCE = "CANARY-LIST-DEFENCE-91bd 陈述申辩内容"
 
 
-@pytest.fixture(params=[(db, p) for p in ("hainan", "hunan-mi") for db in DATABASES], ids=lambda v: f"{v[1]}-{v[0]}")
-def settings(request, tmp_path):
-    database, profile = request.param
-    values = {"PORTAL_VAR_DIR": str(tmp_path / "var"), "PORTAL_TODAY": PUBLIC_TODAY.isoformat(),
-              "SEARCH_URL": f"{SEARCH_BACKEND}://{tmp_path / 'index'}", "PORTAL_PROFILE": profile,
-              "PORTAL_BASE_URL": "http://127.0.0.1:5000",
-              "PORTAL_RATELIMIT_SEARCH": "100000/minute", "PORTAL_RATELIMIT_LOGIN": "100000/minute"}
-    if database == "postgresql":
-        values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
-    return values
+settings = profile_settings(("hainan", "hunan-mi"), PUBLIC_TODAY)
 
 
 def on(ctx, day: date, caller=None):
@@ -58,14 +47,12 @@ def _public_text(client, subject) -> str:
     return "\n".join(p.get_data(as_text=True) for p in pages)
 
 
-def test_serious_list_whole_life(client, rt, ctx, session, make_org):
+def test_serious_list_whole_life(client, rt, ctx, session, make_org, make_staff):
     pid = ctx.profile.id
     region = REGION[pid]
     org = make_org(name="失信测试诊所", category="clinic", region_code=region)
-    dept, _ = staff_svc.create_staff(ctx, "dept.lists", PASSWORD, ["department"], region_code=region,
-                                     display_name="认定科")
-    far, _ = staff_svc.create_staff(ctx, "dept.far", PASSWORD, ["department"], region_code=OTHER[pid],
-                                    display_name="邻区")
+    dept = make_staff("dept.lists", region_code=region, display_name="认定科").user
+    far = make_staff("dept.far", region_code=OTHER[pid], display_name="邻区").user
     session.commit()
 
     # Propose on Friday 2027-01-29: 告知 due 5 working days later, across 春节 (02-05 … 02-08).
@@ -155,7 +142,7 @@ def test_serious_list_whole_life(client, rt, ctx, session, make_org):
     assert verify_chain(session) == []
 
 
-def test_red_list_and_escalation_whole_life(client, rt, ctx, session, make_org, make_record):
+def test_red_list_and_escalation_whole_life(client, rt, ctx, session, make_org, make_record, make_staff):
     pid = ctx.profile.id
     region = REGION[pid]
     good = make_org(name="守信示范医院", category="hospital", region_code=region)
@@ -163,7 +150,7 @@ def test_red_list_and_escalation_whole_life(client, rt, ctx, session, make_org, 
     for subject, letter in ((good, "A"), (plain, "B")):
         session.add(Grade(subject_id=subject.id, year=2026, letter=letter, score=99, explanation=[],
                           profile_id=pid))
-    dept, _ = staff_svc.create_staff(ctx, "dept.red", PASSWORD, ["department"], region_code=region)
+    dept = make_staff("dept.red", region_code=region).user
     session.commit()
     day = on(ctx, date(2027, 1, 29), dept)
 
@@ -219,21 +206,20 @@ def test_red_list_and_escalation_whole_life(client, rt, ctx, session, make_org, 
     assert verify_chain(session) == []
 
 
-def test_serious_list_through_the_pages(app, client, rt, ctx, session, make_org, login_as):
+def test_serious_list_through_the_pages(app, client, rt, ctx, session, make_org, login_as, make_staff):
     """The same procedure through the staff pages and the subject's /me page: the subject states its
     defence online after real-name login; strangers and other regions are refused; nothing half-written."""
     from portal.domain.identifiers import make_resident_id
     from portal.models import Notification
 
     from .subject_world import identity
-    from .test_staff_auth import _secret, web_login
 
     pid = ctx.profile.id
     org = make_org(name="网页流程诊所", category="clinic", region_code=REGION[pid], legal_rep="钱法人")
-    _, uri = staff_svc.create_staff(ctx, "dept.web", PASSWORD, ["department"], region_code=REGION[pid])
-    _, far_uri = staff_svc.create_staff(ctx, "dept.webfar", PASSWORD, ["department"], region_code=OTHER[pid])
+    dept = make_staff("dept.web", region_code=REGION[pid])
+    far = make_staff("dept.webfar", region_code=OTHER[pid])
     session.commit()
-    login = web_login(client, "dept.web", _secret(uri))
+    login = dept.login(client)
     assert login.status_code == 302, login.get_data(as_text=True)[-3000:]
     assert client.get("/staff/lists").status_code == 200
 
@@ -292,7 +278,7 @@ def test_serious_list_through_the_pages(app, client, rt, ctx, session, make_org,
 
     # Another region's department sees nothing and may do nothing.
     other = app.test_client()  # a CsrfClient too (the client fixture set the class)
-    web_login(other, "dept.webfar", _secret(far_uri))
+    far.login(other)
     assert other.get(f"/staff/lists/{case.case_no}").status_code == 403
     assert other.post(f"/staff/lists/{case.case_no}/act", data={"op": "report"}).status_code == 403
     assert case.case_no not in other.get("/staff/lists").get_data(as_text=True)

@@ -6,13 +6,7 @@ Also the inbox itself: opening a notice marks it read, the header shows the unre
 from __future__ import annotations
 
 import dataclasses
-import email
-import json
-import socketserver
-import threading
 from datetime import date
-from email import policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from bs4 import BeautifulSoup
@@ -30,76 +24,6 @@ REQUEST = "请补充执业许可证副本"
 REP_ID = make_resident_id("430102", date(1970, 1, 1), 11)
 EMAIL = "qian.faren@example.test"
 PHONE = "13912345678"
-
-
-class _SmtpSink(socketserver.StreamRequestHandler):
-    """Just enough SMTP (RFC 5321) to receive a message from smtplib: greeting, EHLO, MAIL, RCPT,
-    DATA with dot-unstuffing, QUIT. Messages land in ``server.messages``."""
-
-    def _reply(self, text: str) -> None:
-        self.wfile.write(text.encode("ascii") + b"\r\n")
-
-    def handle(self) -> None:
-        self._reply("220 sink ESMTP")
-        envelope = {"from": "", "to": []}
-        while line := self.rfile.readline():
-            cmd = line.decode("ascii", "replace").strip()
-            verb = cmd[:4].upper()
-            if verb in ("EHLO", "HELO"):
-                self._reply("250 sink")
-            elif verb == "MAIL":
-                envelope = {"from": cmd.split(":", 1)[1].strip(), "to": []}
-                self._reply("250 OK")
-            elif verb == "RCPT":
-                envelope["to"].append(cmd.split(":", 1)[1].strip().strip("<>"))
-                self._reply("250 OK")
-            elif verb == "DATA":
-                self._reply("354 end with .")
-                data = []
-                while (raw := self.rfile.readline()) not in (b".\r\n", b""):
-                    data.append(raw[1:] if raw.startswith(b"..") else raw)
-                self.server.messages.append({**envelope, "message": email.message_from_bytes(
-                    b"".join(data), policy=policy.default)})
-                self._reply("250 queued")
-            elif verb == "QUIT":
-                self._reply("221 bye")
-                return
-            else:
-                self._reply("250 OK")
-
-
-@pytest.fixture
-def smtp_server():
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpSink)
-    server.daemon_threads = True
-    server.messages = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-class _Gateway(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.received.append({"auth": self.headers.get("Authorization"), "body": json.loads(body)})
-        self.send_response(202)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture
-def sms_gateway():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
-    server.received = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

@@ -82,6 +82,27 @@ def test_scan_buffer_gauge(app, client, ctx, session, make_org):
     assert scrape(client)[("portal_scan_buffer", ())] == 3.0
 
 
+def test_search_open_buffer_gauge(app, client, make_org, session):
+    """The "top searched facilities" buffer (services.search_opens) is watched like the scan buffer:
+    opens from a search result wait in memory until the writer flushes them."""
+    from portal.web.public import search_open_counter
+
+    org = make_org(name="长沙市搜索指标医院")
+    session.commit()
+    counter = search_open_counter(app)
+    counter.timer = False  # nothing flushes behind the test's back
+    assert scrape(client)[("portal_search_open_buffer", ())] == 0.0
+    for _ in range(2):
+        assert client.get(f"/facility/{org.public_id}?from=search").status_code == 200
+    assert client.get(f"/facility/{org.public_id}").status_code == 200  # not from a search: not counted
+    assert counter.pending() == 2
+    assert scrape(client)[("portal_search_open_buffer", ())] == 2.0
+    assert counter.flush() == 2
+    assert scrape(client)[("portal_search_open_buffer", ())] == 0.0
+    # under gunicorn every worker holds its own buffer: the scrape adds up the live ones, as for scans
+    assert metrics.SEARCH_OPEN_BUFFER._multiprocess_mode == metrics.SCAN_BUFFER._multiprocess_mode == "livesum"
+
+
 @pytest.mark.parametrize("headers,addr,expected", [
     ({}, "10.1.2.3", 404),                                    # not in the allow list
     ({"X-Forwarded-For": "203.0.113.9"}, "127.0.0.1", 404),    # through a proxy without ProxyFix

@@ -16,13 +16,11 @@ from sqlalchemy import select
 from portal.domain.vocab import RecordStatus, Scope
 from portal.models import AuditEvent, Grade, PublicNotice
 from portal.services import public_notices as svc
-from portal.services import staff as staff_svc
 from portal.services.audit import verify_chain
 from portal.services.errors import ServiceError
 from portal.services.records import set_record_status
 
-from ..conftest import DATABASES, SEARCH_BACKEND
-from .test_staff_auth import PASSWORD, _secret, web_login
+from ..conftest import profile_settings
 
 TODAY = date(2026, 12, 1)
 REGION = {"hainan": "460105", "guangdong": "441823"}
@@ -30,16 +28,7 @@ OTHER = {"hainan": "460202", "guangdong": "441802"}
 CANARY = "CANARY-NOTICE-PRIVATE-5c1e 内部核查"
 
 
-@pytest.fixture(params=[(db, p) for p in ("hainan", "guangdong") for db in DATABASES], ids=lambda v: f"{v[1]}-{v[0]}")
-def settings(request, tmp_path):
-    database, profile = request.param
-    values = {"PORTAL_VAR_DIR": str(tmp_path / "var"), "PORTAL_TODAY": TODAY.isoformat(),
-              "SEARCH_URL": f"{SEARCH_BACKEND}://{tmp_path / 'index'}", "PORTAL_PROFILE": profile,
-              "PORTAL_BASE_URL": "http://127.0.0.1:5000",
-              "PORTAL_RATELIMIT_SEARCH": "100000/minute", "PORTAL_RATELIMIT_LOGIN": "100000/minute"}
-    if database == "postgresql":
-        values["DATABASE_URL"] = request.getfixturevalue("pg_schema_url")
-    return values
+settings = profile_settings(("hainan", "guangdong"), TODAY)
 
 
 def _as(ctx, user):
@@ -50,7 +39,7 @@ def _soup(resp):
     return BeautifulSoup(resp.get_data(as_text=True), "html.parser")
 
 
-def test_notice_whole_life(client, ctx, session, make_org, make_record):
+def test_notice_whole_life(client, ctx, session, make_org, make_record, make_staff):
     pid = ctx.profile.id
     region = REGION[pid]
     best = ctx.profile.grades[0].letter
@@ -61,10 +50,11 @@ def test_notice_whole_life(client, ctx, session, make_org, make_record):
                      Grade(subject_id=plain.id, year=2025, letter="B", score=80, explanation=[], profile_id=pid)])
     penalty = make_record(bad, title="超范围执业", decided_on=date(2026, 11, 2), doc_no="罚字〔2026〕1号")
     hidden = make_record(bad, title=CANARY, decided_on=date(2026, 11, 3), scope=Scope.SHARED)
-    author, _ = staff_svc.create_staff(ctx, "dept.author", PASSWORD, ["department"], region_code=region)
-    second, uri = staff_svc.create_staff(ctx, "dept.second", PASSWORD, ["department"], region_code=region)
-    far, _ = staff_svc.create_staff(ctx, "dept.far", PASSWORD, ["department"], region_code=OTHER[pid])
-    operator, _ = staff_svc.create_staff(ctx, "op.notices", PASSWORD, ["operator"], region_code=region)
+    author = make_staff("dept.author", region_code=region).user
+    second_account = make_staff("dept.second", region_code=region)
+    second = second_account.user
+    far = make_staff("dept.far", region_code=OTHER[pid]).user
+    operator = make_staff("op.notices", "operator", region_code=region).user
     session.commit()
 
     # A-grade commendation from the formal grades of 2025 (阳山 四（五）).
@@ -129,7 +119,7 @@ def test_notice_whole_life(client, ctx, session, make_org, make_record):
     assert _soup(client.get(f"/notices/{case.number}")).select("#links .link") == []
 
     # Withdraw through the staff page, with a reason: the public page is gone, staff keep the reason.
-    assert web_login(client, "dept.second", _secret(uri)).status_code == 302
+    assert second_account.login(client).status_code == 302
     assert client.post(f"/staff/notices/{praise.number}/act", data={"op": "withdraw", "reason": ""}).status_code == 400
     assert client.post(f"/staff/notices/{praise.number}/act", data={"op": "publish"}).status_code == 409
     assert client.post(f"/staff/notices/{praise.number}/act",
@@ -146,12 +136,12 @@ def test_notice_whole_life(client, ctx, session, make_org, make_record):
     assert verify_chain(session) == []
 
 
-def test_notice_pages_refuse_hostile_input(client, ctx, session):
+def test_notice_pages_refuse_hostile_input(client, ctx, session, make_staff):
     region = REGION[ctx.profile.id]
-    _, uri = staff_svc.create_staff(ctx, "dept.pages", PASSWORD, ["department"], region_code=region)
+    dept = make_staff("dept.pages", region_code=region)
     session.commit()
     assert client.get("/staff/notices").status_code in (302, 401, 403)  # not logged in
-    assert web_login(client, "dept.pages", _secret(uri)).status_code == 302
+    assert dept.login(client).status_code == 302
     assert client.get("/staff/notices").status_code == 200
     for data, status in (({"kind": "nope", "title": "t", "body": "b"}, 400),
                          ({"kind": "commendation", "title": "", "body": "b"}, 400),

@@ -30,6 +30,7 @@ from portal.services import plates as plate_svc
 from portal.services import public_notices as notice_svc
 from portal.services import staff as staff_svc
 from portal.services import staff_accounts as accounts_svc
+from portal.services import staff_notify as staff_notify_svc
 from portal.services import staff_passwords as passwords_svc
 from portal.services import warnings as warning_svc
 from portal.services.errors import ServiceError
@@ -376,6 +377,8 @@ def _refusals(w, ctx, tmp_path):
         "/staff/accounts/<int:staff_id>/totp": lambda: accounts_svc.reset_totp(_as(ctx, rep), far, confirmed=True),
         "/staff/accounts/<int:staff_id>/password": lambda: passwords_svc.reset_password(_as(ctx, dept), far,
                                                                                           confirmed=True),
+        "/staff/accounts/<int:staff_id>/contact": lambda: staff_notify_svc.set_contact(_as(ctx, dept), far,
+                                                                                       "13912345678"),
         # 修改密码: only one's own (here a department account tries another's, with its password)
         "/staff/password": lambda: passwords_svc.change_own_password(_as(ctx, dept), far, "x" * 12, "000000",
                                                                        "y" * 13, "y" * 13),

@@ -90,7 +90,8 @@ def test_every_profile_citation_points_at_a_real_article(regs, profile_id):
     for article in _all_articles(profile):
         for ref in parse_refs(article, regs):
             if ref.doc_id is None:
-                assert ref.doc_name.startswith("国办发"), (article, ref)
+                # a national document, or the mark of a value the own document leaves open
+                assert ref.doc_name.startswith("国办发") or "本平台可编辑默认值" in ref.doc_name, (article, ref)
                 continue
             assert ref.label, (article, ref)
             assert regs.article(ref.doc_id, ref.label) is not None, (profile_id, article, ref)

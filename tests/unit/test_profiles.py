@@ -333,6 +333,10 @@ BROKEN = [
     # 民法典 第二百零一条 or the regulation's own rule: nothing else
     ([(("receipt_on_non_working_day",), "monday")], "receipt_on_non_working_day", "unknown value"),
     ([(("receipt_on_non_working_day",), 1)], "receipt_on_non_working_day", "expected a string"),
+    # [privacy]: the document's own article, nothing else (services/repair_notice.py cites it)
+    ([(("privacy", "text"), "x")], "privacy.text", "unknown key"),
+    ([(("privacy", "article"), DELETE)], "privacy.article", "missing required key"),
+    ([(("privacy", "default"), True)], "privacy.default", "never an editable default"),
 ]
 
 

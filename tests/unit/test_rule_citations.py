@@ -2,15 +2,25 @@
 quotations of 湖南 第二十八条 match the original text."""
 from __future__ import annotations
 
+import dataclasses
+import re
+import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 import portal.domain
-from portal.profiles import load_profile
+from portal.chatbot import Chatbot, Context, Env
+from portal.chatbot.kb import KnowledgeBase
+from portal.documents.citations import _parts, foreign_citations, own_parts, own_shorthand
+from portal.domain.workdays import WorkCalendar
+from portal.profiles import PROFILE_DIR, load_profile
+from portal.services.repair_notice import NOTICE_STEP, waiver_reason
 
 OWN = {"hunan": "湖南 ", "hunan-mi": "湖南医保 ", "hainan": "海南 ", "guangdong": "阳山 ", "jiangsu": "淮安 "}
 POLICIES = Path(__file__).resolve().parents[3] / "shared" / "policies"  # ../shared beside the checkout
+EVAL = Path(__file__).resolve().parents[1] / "data" / "chatbot_eval.toml"
 
 
 @pytest.mark.parametrize("name", sorted(OWN))
@@ -36,3 +46,160 @@ def test_hunan_28_quotation_has_no_quarantine():
     if text.exists():
         body = text.read_text(encoding="utf-8")
         assert "检验、检测、鉴定或者专家评审" in body and "检疫" not in body
+
+
+# -- a citation names the active jurisdiction's own regulation ---------------------------------
+# Every string of a loaded profile, every passage of its chatbot knowledge base, every chatbot answer to
+# the evaluation questions and the waived-notice text of its repair letters may cite (in shorthand)
+# only the profile's own document, derived from the profile itself (its ``document``: 湖南/湖南医保/海南/
+# 阳山/淮安, portal.documents.citations.own_shorthand). A point the own document leaves open is marked
+# "本平台可编辑默认值", never "参照" another province's article. Not in the shorthand (so allowed): national
+# documents (国办发〔2025〕22号 — not in shared/policies/, a State Council rule that applies everywhere,
+# DOMAIN.md) and the document numbers the profile's own ``document`` names (粤卫规〔2022〕4号 for 阳山).
+
+def _strings(obj, path: str = ""):
+    """(key path, string) for every string inside a loaded profile (dataclasses, tuples, dicts)."""
+    if isinstance(obj, str):
+        yield path, obj
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            yield from _strings(getattr(obj, f.name), f"{path}.{f.name}".lstrip("."))
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _strings(k, f"{path}[{k!r}]")
+            yield from _strings(v, f"{path}[{k!r}]")
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        for i, v in enumerate(obj):
+            yield from _strings(v, f"{path}[{i}]")
+
+
+def _borrowed(profile) -> list[str]:
+    return [f"{path}: {text}" for path, text in _strings(profile) if foreign_citations(text, profile.document)]
+
+
+def _cited_parts(profile):
+    """Every "；"-separated part of every article the profile cites."""
+    for path, text in _strings(profile):
+        if path == "article" or path.endswith(".article") or re.search(r"key_articles\[\d+\]\[1\]$", path):
+            for part in _parts(text):
+                if part.strip():
+                    yield path, part.strip()
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_profile_cites_no_other_jurisdiction(name):
+    """Before: guangdong cited 湖南 第二十六–三十一条（参照）, jiangsu 湖南 第十七条（参照）, every profile
+    淮安 三（二） for warnings and 海南 第九条/阳山 四（一）/淮安 三（六） for commitments."""
+    profile = load_profile(name)
+    assert own_shorthand(profile.document) == OWN[name].strip()
+    assert _borrowed(profile) == []
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_every_cited_part_is_own_national_or_a_marked_default(name):
+    """A part that is not the own shorthand is a national document (国办发…), a document number the
+    profile's own ``document`` names, or the mark of an editable default — nothing else."""
+    profile = load_profile(name)
+    for path, part in _cited_parts(profile):
+        if part.startswith(OWN[name]) or part.startswith("国办发") or "可编辑默认值" in part:
+            continue
+        number = re.match(r"^[^\s（〔]+〔\d{4}〕\d+号", part)
+        assert number and number.group(0) in profile.document, (path, part)
+
+
+def test_the_check_catches_a_borrowed_citation(tmp_path):
+    """The check above fails on the citation guangdong had before (and on "参照湖南" in prose)."""
+    text = (PROFILE_DIR / "guangdong.toml").read_text(encoding="utf-8")
+    text = text.replace('effects_article = "阳山 四（六）（修复效果未作规定，为本平台可编辑默认值）"',
+                        'effects_article = "湖南 第三十一条（参照，可编辑默认值）"')
+    copy = tmp_path / "guangdong.toml"
+    copy.write_text(text, encoding="utf-8")
+    assert _borrowed(load_profile(copy)) == ["repair.key_articles[0][1]: 湖南 第三十一条（参照，可编辑默认值）"]
+    document = load_profile("guangdong").document
+    assert foreign_citations("阳山 四（七）；时限参照湖南 第二十八条", document) == ["湖南"]
+    assert foreign_citations("淮安 二、三（一）", document) == ["淮安"]
+    assert foreign_citations("湖南省医疗保障局；国办发〔2025〕22号；阳山 四（七）", document) == []
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_chatbot_cites_no_other_jurisdiction(name):
+    """Every passage the chatbot can answer from, and its answers (text and citations) to the whole
+    evaluation set, under this profile."""
+    profile = load_profile(name)
+    kb = KnowledgeBase.build(profile)
+    bad = [f"{p.id}: {line}" for p in kb.passages for line in f"{p.title}\n{p.text}".splitlines()
+           if foreign_citations(line, profile.document)]
+    assert bad == []
+    bot = Chatbot(profile)
+    env = Env(today=date(2026, 11, 20), calendar=WorkCalendar(), facilities=_NoFacilities())
+    cases = tomllib.loads(EVAL.read_text(encoding="utf-8"))["case"]
+    for q in dict.fromkeys(c["q"] for c in cases):
+        answer, _ = bot.answer(q, Context(), env)
+        lines = [*answer.text.splitlines(), *(f"{c.doc}{c.article}{c.detail}" for c in answer.citations)]
+        assert [line for line in lines if foreign_citations(line, profile.document)] == [], q
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_waived_repair_notice_cites_the_profiles_own_privacy_article(name):
+    """The notice_waived event and the repair decision letter cite the profile's [privacy] article;
+    jiangsu's plan has none, so it cites only its repair step (never 湖南 第四条（参照）)."""
+    profile = load_profile(name)
+    step = next((s for s in profile.repair.steps if s.id == NOTICE_STEP), None)
+    if step is None:
+        pytest.skip(f"{name}: no public repair notice step")
+    text = waiver_reason(None, None, date(2026, 11, 20), profile, step)
+    assert foreign_citations(text, profile.document) == []
+    if name == "jiangsu":
+        assert profile.privacy_article is None and "不得泄露" not in text
+    else:
+        assert profile.privacy_article.startswith(OWN[name])
+        assert f"依{profile.privacy_article}（不得泄露个人隐私等非公开信息）" in text
+
+
+class _NoFacilities:
+    def search(self, text: str, limit: int = 10) -> list[dict]:
+        return []
+
+    def details(self, public_id: str) -> dict | None:
+        return None
+
+
+def test_pages_show_only_the_own_part_of_a_citation():
+    """``own_cite`` (templates): "（海南 第五十一条；湖南 第三十三条）" under 湖南 is "湖南 第三十三条", under 阳山
+    nothing; national parts stay; editable-default notes are not shown as citations."""
+    hunan, yangshan = load_profile("hunan").document, load_profile("guangdong").document
+    assert own_parts("海南 第五十一条；湖南 第三十三条", hunan) == "湖南 第三十三条"
+    assert own_parts("海南 第五十一条；湖南 第三十三条", yangshan) == ""
+    assert own_parts("海南 第二十七条；《征信业管理条例》第十八条", yangshan) == "《征信业管理条例》第十八条"
+    assert own_parts("阳山 四（五）；淮安 三（五）", yangshan) == "阳山 四（五）"
+    assert own_parts("湖南医保 第十九条", hunan) == ""
+    assert own_parts("预警规则：办法未作规定，为本平台可编辑默认值", hunan) == ""
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+_OWN_CITE = re.compile(r"own_cite\((?:[^()]|\([^()]*\))*\)")
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+
+
+def test_templates_cite_a_jurisdiction_only_through_own_cite():
+    """A page is rendered under every profile: a literal "（海南 第二十七条）" in a template would show 海南's
+    draft to 湖南 visitors. Citations go through ``own_cite(...)``, which keeps the active one's part."""
+    bad = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = _OWN_CITE.sub("", _JINJA_COMMENT.sub("", path.read_text(encoding="utf-8")))
+        bad += [f"{path.relative_to(TEMPLATES)}:{n}: {line.strip()}" for n, line in enumerate(text.splitlines(), 1)
+                if foreign_citations(line, "")]
+    assert bad == []
+
+
+def test_commitment_restriction_cites_hainan_only_under_hainan():
+    """海南 第十一条 limits 审批替代型 commitments; under another profile the message says it is this
+    platform's practice (services.commitments passes the own part of the citation)."""
+    from portal.domain.commitments import restriction
+
+    serious = [{"info_class": "serious", "status": "active"}]
+    for name in sorted(OWN):
+        document = load_profile(name).document
+        text = restriction("licensing", serious, [], own_parts("海南 第十一条", document))
+        assert foreign_citations(text, document) == []
+        assert text.endswith("（海南 第十一条）" if name == "hainan" else "（本平台执行的做法）"), text

@@ -240,6 +240,27 @@ def test_every_licence_format_is_found(make_backend, text, expected):
     assert ids(search(b, text)) == [expected]
 
 
+DIGIT_NAMES = [doc("d1", "某某诊所12345678"), doc("d2", "仁和堂大药房（20250001）", category="pharmacy"),
+               doc("d3", "康宁门诊部 88886666"), doc("d4", "Clinic20251234"), doc("d5", "某某诊所"),
+               doc("d6", "持证诊所", codes=[LICENCE]), doc("d7", "第12345678号卫生室")]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("某某诊所12345678", ["d1"]), ("  某某诊所１２３４５６７８ ", ["d1"]), ("某某诊所 12345678", ["d1"]),
+    ("仁和堂大药房（20250001）", ["d2"]), ("仁和堂大药房(20250001)", ["d2"]), ("仁和堂大药房20250001", ["d2"]),
+    ("康宁门诊部 88886666", ["d3"]), ("康宁门诊部88886666", ["d3"]), ("clinic20251234", ["d4"]),
+    ("第12345678号卫生室", ["d7"]),
+    (LICENCE, ["d6"]), ("PDY-12345-X43010217A1001", ["d6"]),  # code lookups keep working
+    ("某某诊所", ["d5", "d1"]), ("某某诊所87654321", []), ("12345679", []),
+])
+def test_a_name_ending_in_digits_is_found_by_its_full_name(make_backend, text, expected):
+    """A query shaped like a code (8+ characters, 6+ digits) is matched against codes: a unit
+    whose name has that shape is found by its full name as printed, on every backend."""
+    b = make_backend()
+    b.upsert(DIGIT_NAMES)
+    assert ids(search(b, text)) == expected
+
+
 @pytest.mark.parametrize("n", [8, 9, 12, 17, 18])
 def test_uscc_by_its_first_characters(make_backend, n):
     other = "91430200MA4L99999Y"
@@ -361,6 +382,34 @@ def test_upsert_same_id_twice_in_one_batch_keeps_the_last(backend):
     assert backend.upsert([doc("n1", "甲诊所"), doc("n1", "乙诊所")]) == 1
     assert search(backend, "甲诊所").total == 0
     assert ids(search(backend, "乙诊所")) == ["n1"]
+
+
+@pytest.mark.parametrize("second_view", [False, True])
+def test_upsert_same_id_again_and_again_is_found_once_with_the_newest_values(make_backend, second_view):
+    """An upsert of an existing id between searches (a grade becoming formal, a record going
+    public) replaces the document for every reader: Whoosh's searcher refresh used to keep the
+    old copy visible beside the new one (deletions missed, merged-away segments re-read)."""
+    writer = make_backend("up")
+    if second_view and isinstance(writer, MemoryBackend):
+        pytest.skip("the memory backend has no second view of one index")
+    reader = make_backend("up") if second_view else writer  # another process's view of the index
+    writer.upsert([doc("u1", "木星口腔诊所", category="clinic", region_code="430102"), doc("u2", "木星医院")])
+    assert search(reader, "木星").total == 2
+    grades = "ABCDABCDABCD"
+    for n, grade in enumerate(grades):
+        writer.upsert([doc("u1", "木星口腔诊所", category="clinic", region_code="430102", grade=grade,
+                           titles=[f"第{n}次"])])
+        got = search(reader, "木星", per_page=50)
+        assert sorted(ids(got)) == ["u1", "u2"] and got.total == 2, (n, ids(got))
+        assert [h.doc["grade"] for h in got.hits if h.id == "u1"] == [grade]
+        assert dict(got.facets["grade"]) == {grade: 1}
+        assert dict(got.facets["category"]) == {"clinic": 1, "hospital": 1}
+        assert search(reader, "木星口腔诊所").total == 1
+        assert search(reader, "", filters={"grade": grade}).total == 1
+        assert reader.count() == 2
+    assert search(reader, f"第{len(grades) - 1}次").total == 1 and search(reader, "第0次").total == 0
+    assert writer.delete(["u1"]) == 1
+    assert ids(search(reader, "木星")) == ["u2"] and reader.count() == 1
 
 
 def test_upsert_rejects_documents_without_id(backend):

@@ -1,0 +1,133 @@
+"""A decided credit repair and the grade (湖南 第三十一条（三） "按规定调整信用等级"), per profile
+(``repair.grade_adjustment``): hunan adjusts the formal grade directly (the repair decision passed
+its own public notice, 第三十条（三）（四）) but never a year a pending 初评 or objection is about;
+hunan-mi issues a new preliminary result with its window (湖南医保 第十六、十九条) and leaves the
+formal grade alone; hainan lists no grade effect (海南 第四十二条（五））."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.domain import grading_cycle as rules
+from portal.models import AuditEvent, Grade, GradingResult
+from portal.services import grading_cycle as cycle_svc
+from portal.services import indexing
+from portal.services.cases import regrade
+from portal.services.records import add_record, set_record_status
+
+PROFILES = {"test_rolling_repair_goes_through_a_preliminary_result": "hunan-mi",
+            "test_hainan_repair_leaves_the_formal_grade": "hainan"}
+
+
+@pytest.fixture
+def settings(settings, request):
+    return {**settings, "PORTAL_PROFILE": PROFILES.get(request.function.__name__, "hunan")}
+
+
+def _at(rt, session, day: date):
+    rt.settings["PORTAL_TODAY"] = day.isoformat()
+    return rt.context(session, "test")
+
+
+def _letter(session, subject_id: int, year: int) -> str | None:
+    session.expire_all()
+    return session.execute(select(Grade.letter).where(Grade.subject_id == subject_id, Grade.year == year)).scalar()
+
+
+def _audit(session) -> dict:
+    return session.execute(select(AuditEvent).where(AuditEvent.action == "grade.repair_adjust")).scalars().all()[-1].detail
+
+
+def test_rolling_repair_goes_through_a_preliminary_result(rt, session, make_org):
+    org = make_org(name="长沙市雨花区某药店", category="pharmacy", region_code="430111")
+    record = add_record(_at(rt, session, date(2027, 3, 1)), org, record_type="penalty", severity="general",
+                        title="串换药品", decided_on=date(2027, 2, 26), authority="长沙市医疗保障局")
+    cycle_svc.run_cycle(_at(rt, session, date(2027, 3, 1)))
+    session.commit()
+    assert cycle_svc.run_cycle(_at(rt, session, date(2027, 3, 10)))["formal"] == 1
+    session.commit()
+    formal = _letter(session, org.id, 2027)
+    assert formal == "B"
+
+    ctx = _at(rt, session, date(2027, 4, 1))
+    set_record_status(ctx, record, "repaired", "信用修复 XF-1")
+    regrade(ctx, org.id)
+    session.commit()
+    assert _letter(session, org.id, 2027) == "B"  # the formal grade is not rewritten
+    assert indexing.latest_grade(session, org.id, ctx.today).letter == "B"  # public: still the formal B
+    pending = session.execute(select(GradingResult).where(GradingResult.subject_id == org.id,
+                                                          GradingResult.status == rules.PRELIMINARY)).scalar_one()
+    assert pending.letter == "A" and pending.objection_until > ctx.today
+    assert _audit(session)["mode"] == "cycle" and _audit(session)["preliminary_issued"] == 1
+    # the window passes unused: the repaired result becomes formal through the cycle (第十九条)
+    cycle_svc.run_cycle(_at(rt, session, date(2027, 4, 20)))
+    session.commit()
+    assert _letter(session, org.id, 2027) == "A"
+
+
+
+
+def _yearly_world(rt, session, make_org):
+    """hunan: a formal 2025 grade loaded before the cycle, a serious 2025/2026 record, and the 2026
+    cycle's preliminary results generated on 2027-01-20."""
+    org = make_org(name="长沙市开福区某诊所", category="clinic", region_code="430105")
+    ctx = _at(rt, session, date(2026, 6, 2))
+    record = add_record(ctx, org, record_type="penalty", severity="serious", title="出租承包科室",
+                        decided_on=date(2026, 6, 1), publish_until=date(2029, 5, 31))
+    session.add(Grade(subject_id=org.id, year=2025, letter="A", score=100, explanation=[], profile_id="hunan"))
+    session.commit()
+    cycle_svc.run_cycle(_at(rt, session, date(2027, 1, 20)))
+    session.commit()
+    result = session.execute(select(GradingResult).where(GradingResult.subject_id == org.id)).scalar_one()
+    assert result.status == rules.PRELIMINARY and result.letter != "A"
+    return org, record, result
+
+
+def test_yearly_direct_adjustment_reissues_a_pending_preliminary_result(rt, session, make_org):
+    org, record, result = _yearly_world(rt, session, make_org)
+    before = result.letter
+    ctx = _at(rt, session, date(2027, 1, 22))
+    set_record_status(ctx, record, "repaired", "信用修复 XF-2")
+    regrade(ctx, org.id)
+    session.commit()
+    assert _letter(session, org.id, 2026) is None  # never written around the window (第十九条)
+    session.expire_all()
+    fresh = session.get(GradingResult, result.id)
+    assert fresh.status == rules.PRELIMINARY and fresh.letter != before
+    assert fresh.objection_until > ctx.today and fresh.objection_until > date(2027, 1, 27)  # a new window
+    reissue = session.execute(select(AuditEvent).where(AuditEvent.action == "grade.preliminary.reissue")).scalar_one()
+    assert reissue.detail["from"] == before and reissue.detail["to"] == fresh.letter
+    assert _letter(session, org.id, 2025) == "A"  # the formal 2025 grade, recomputed: no record in 2025
+    detail = _audit(session)
+    assert detail["mode"] == "direct" and detail["held_years"] == [2026] and "第三十一条" in detail["article"]
+
+
+def test_yearly_direct_adjustment_never_touches_a_grade_under_objection(rt, session, make_org):
+    org, record, result = _yearly_world(rt, session, make_org)
+    result.status = rules.OBJECTED  # the subject objected within the window (file_grade_objection)
+    session.commit()
+    ctx = _at(rt, session, date(2027, 1, 22))
+    set_record_status(ctx, record, "repaired", "信用修复 XF-3")
+    regrade(ctx, org.id)
+    session.commit()
+    session.expire_all()
+    assert session.get(GradingResult, result.id).status == rules.OBJECTED  # left to the decision
+    assert _letter(session, org.id, 2026) is None
+    assert _audit(session)["held_years"] == [2026]
+
+
+def test_hainan_repair_leaves_the_formal_grade(rt, session, make_org):
+    org = make_org(name="海口市某诊所", category="clinic", region_code="460105")
+    ctx = _at(rt, session, date(2026, 6, 2))
+    record = add_record(ctx, org, record_type="penalty", severity="serious", title="出租承包科室",
+                        decided_on=date(2025, 6, 1), publish_until=date(2028, 5, 31))
+    session.add(Grade(subject_id=org.id, year=2025, letter="D", score=40, explanation=[], profile_id="hainan",
+                      formal_on=date(2026, 1, 28)))
+    session.commit()
+    set_record_status(ctx, record, "repaired", "信用修复 XF-4")
+    regrade(ctx, org.id)
+    session.commit()
+    assert _letter(session, org.id, 2025) == "D"  # 第四十二条（五）: no grade effect; the next period
+    assert _audit(session)["mode"] == "none"
