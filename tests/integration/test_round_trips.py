@@ -217,3 +217,13 @@ def test_wire_trace_sees_transaction_commands(rt):
     finally:
         w.close()
 
+
+
+def test_an_ungraded_subjects_page_costs_the_same(app, client, make_org, make_record, reindex, statements, clock):
+    """No grade in force: why (an excluded period, 湖南 第十八条) is read in the same statement,
+    not by extra queries."""
+    org = make_org(name="岳麓区未评级诊所", category="clinic", region_code="430104")
+    make_record(org, title="未按规定公示收费标准")
+    reindex()
+    clock()
+    assert _statements(client, statements, f"/facility/{org.public_id}") == COLD
