@@ -67,11 +67,22 @@ def subject_stamp(connection, subject_id: int) -> str:
 
 def changed_at(connection) -> datetime | None:
     """When the public data last changed (naive UTC), ``None`` before the first change."""
-    value = connection.execute(_READ_AT).scalar()
+    return parse_changed_at(connection.execute(_READ_AT).scalar())
+
+
+def parse_changed_at(value: str | None) -> datetime | None:
+    """The stored ``KEY_AT`` value as a naive UTC datetime; ``None`` if absent or unreadable."""
     try:
         return datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def read_options(connection) -> dict:
+    """Execution options for a single read-only statement: on PostgreSQL ``AUTOCOMMIT``, so that
+    psycopg sends no BEGIN before it and no ROLLBACK after it (two round trips saved; one
+    statement is its own consistent snapshot). Nothing on other databases."""
+    return {"isolation_level": "AUTOCOMMIT"} if connection.dialect.name == "postgresql" else {}
 
 
 def local_commits() -> int:

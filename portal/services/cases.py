@@ -591,8 +591,14 @@ def recalculate_due_dates(ctx: ServiceContext, changed: date) -> list[Case]:
     return moved
 
 
-_OPEN_CASES = (select(Case.record_lineage_id, Case.kind, Case.state, Case.due_on)
-               .where(Case.subject_id == bindparam("subject_id"), Case.closed_on.is_(None)).order_by(Case.id))
+def open_cases_query(subject_id, *columns):
+    """A subject's open cases (what :func:`case_markers` reads); ``subject_id`` a bind parameter
+    or a correlated column (``services.public_page_read``), ``columns`` what to select."""
+    return (select(*(columns or (Case.record_lineage_id, Case.kind, Case.state, Case.due_on)))
+            .where(Case.subject_id == subject_id, Case.closed_on.is_(None)).order_by(Case.id))
+
+
+_OPEN_CASES = open_cases_query(bindparam("subject_id"))
 
 
 def case_markers(session, profile, subject_id: int, today: date | None = None) -> dict[int, str]:
@@ -601,7 +607,14 @@ def case_markers(session, profile, subject_id: int, today: date | None = None) -
     shows no marker even before the daily sweep closed it."""
     if not profile.display.case_markers:
         return {}
-    rows = session.execute(_OPEN_CASES, {"subject_id": subject_id}).all()
+    return markers_from_open_cases(profile, session.execute(_OPEN_CASES, {"subject_id": subject_id}).all(), today)
+
+
+def markers_from_open_cases(profile, rows, today: date | None = None) -> dict[int, str]:
+    """:func:`case_markers` from the subject's open cases already read, ``(lineage id, kind,
+    state, due_on)`` in case id order (the public page reads them in its one statement)."""
+    if not profile.display.case_markers:
+        return {}
     out = {}
     for lineage, kind, state, due_on in rows:
         step = machine_for(profile, kind).step(state)

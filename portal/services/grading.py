@@ -151,10 +151,23 @@ def grade_absence(session, subject_id: int, today, profile) -> dict | None:
 
     if latest_grade(session, subject_id, today) is not None:
         return None
-    year = session.execute(select(func.max(GradingExclusion.year)).where(GradingExclusion.subject_id == subject_id,
-                                                                         GradingExclusion.year < today.year)).scalar()
-    if year is None or session.execute(select(Grade.id).where(Grade.subject_id == subject_id, Grade.year > year)
-                                       .limit(1)).first() is not None:
+    year = session.execute(last_exclusion_year(subject_id, today.year)).scalar()
+    newest = session.execute(select(func.max(Grade.year)).where(Grade.subject_id == subject_id)).scalar()
+    return absence_from(year, newest, profile)
+
+
+def last_exclusion_year(subject_id, year):
+    """The newest finished period the subject did not take part in (a statement; ``subject_id``
+    a value or a correlated column, as in ``services.public_page_read``)."""
+    return select(func.max(GradingExclusion.year)).where(GradingExclusion.subject_id == subject_id,
+                                                         GradingExclusion.year < year)
+
+
+def absence_from(year: int | None, newest_grade_year: int | None, profile) -> dict | None:
+    """:func:`grade_absence` from the values read (no grade in force): the newest excluded
+    finished period, and the subject's newest grade year (a grade for a later year means the
+    exclusion is not why there is none)."""
+    if year is None or (newest_grade_year is not None and newest_grade_year > year):
         return None
     return {"year": year, "text": f"{year} 年度未参加信用评价（根据有关规定不参加本期评价），暂无现行信用等级"
                                   f"（{profile.grading.article}）。"}

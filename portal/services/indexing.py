@@ -46,9 +46,15 @@ def grade_in_force(year, today):
     return and_(or_(Grade.year < year, Grade.formal_on <= today), ~later_exclusion)
 
 
-_LATEST_GRADE = (select(Grade).where(Grade.subject_id == bindparam("subject_id"),
-                                     grade_in_force(bindparam("year"), bindparam("today")))
-                 .order_by(Grade.year.desc()).limit(1))  # built once: the QR page asks on every miss
+def grade_in_force_query(subject_id, year, today, *columns):
+    """The formal grade in force of one subject (:func:`grade_in_force`, the newest first) as a
+    statement: ``subject_id`` a value, bind parameter or a correlated column (the public page's
+    one-statement read, ``services.public_page_read``); ``columns``: what to select (the row)."""
+    return (select(*(columns or (Grade,))).where(Grade.subject_id == subject_id, grade_in_force(year, today))
+            .order_by(Grade.year.desc()).limit(1))
+
+
+_LATEST_GRADE = grade_in_force_query(bindparam("subject_id"), bindparam("year"), bindparam("today"))  # built once
 
 
 def latest_grade(session: Session, subject_id: int, today: date) -> Grade | None:

@@ -14,8 +14,8 @@ from ..domain.disclosure import public_subject, public_view, publishable, subjec
 from ..domain.plates import REVOKE_REASONS, PlateStatus
 from ..domain.repair import repair_possible_from
 from ..domain.vocab import InfoClass, SubjectKind, SubjectStatus
-from ..models import Case, CreditRecord, Plate, Subject
-from .indexing import latest_grade
+from ..models import Case, CreditRecord, Subject
+from . import public_page_read
 from .risk import public_risk
 
 LIST_TYPES = {
@@ -24,12 +24,8 @@ LIST_TYPES = {
 }
 LIST_PER_PAGE = 50
 NOTICES_SHOWN = 200
-# Built once: the facility and QR pages run them on every cache miss.
+# Built once (the subject page, the public report).
 _SUBJECT_BY_PUBLIC_ID = select(Subject).where(Subject.public_id == bindparam("public_id"))
-_CURRENT_RECORDS = select(CreditRecord).where(CreditRecord.subject_id == bindparam("subject_id"),
-                                              CreditRecord.is_current.is_(True))
-_PLATE_AND_SUBJECT = (select(Plate, Subject).join(Subject, Subject.id == Plate.subject_id)
-                      .where(Plate.token == bindparam("token")))
 
 
 def subject_by_public_id(session, public_id: str) -> Subject | None:
@@ -44,6 +40,11 @@ def public_id_by_credit_code(session, credit_code: str) -> str | None:
     return session.execute(select(Subject.public_id).where(Subject.credit_code == credit_code)).scalar_one_or_none()
 
 
+class NotShown(Exception):
+    """The subject behind a page (a plate, a public id) may not be shown (a minor, a person
+    without public records …)."""
+
+
 def grade_view(grade) -> dict | None:
     """The public part of a stored grade: letter and year. Never the score's explanation,
     which names records, some of them not public."""
@@ -53,19 +54,45 @@ def grade_view(grade) -> dict | None:
 def facility_view(session, profile, subject: Subject, today: date) -> dict | None:
     """Everything the public may see about one subject (facility page and QR page share it);
     ``None`` when nothing may be shown (a minor, a person without public records …)."""
-    from .cases import case_markers  # "异议处理中" / "信用修复中" (profile display.case_markers)
+    rows = public_page_read.facility_rows(session, subject.public_id, today)
+    return _public_context(profile, rows, today) if rows is not None else None
 
-    employer = session.get(Subject, subject.employer_id).name if subject.employer_id else ""
-    view = public_subject(subject, today, employer)
+
+def facility_page(session, profile, public_id: str, today: date) -> dict | None:
+    """The facility page of ``public_id`` from one statement (``services.public_page_read``);
+    ``None`` if no subject has this public id. Raises ``NotShown`` when it may not be shown.
+    ``cache_scope`` is for the page cache, not the page: the subject and its public stamp, read
+    in the same statement as the content (web.page_cache)."""
+    rows = public_page_read.facility_rows(session, public_id, today)
+    if rows is None:
+        return None
+    context = _public_context(profile, rows, today)
+    if context is None:
+        raise NotShown(public_id)
+    return {**context, "cache_scope": _cache_scope(rows)}
+
+
+def _cache_scope(rows) -> dict:
+    return {"subject_id": rows.subject["id"], "stamp": rows.subject["public_stamp"] or ""}
+
+
+def _public_context(profile, rows, today: date) -> dict | None:
+    """The page's content from the rows read (``public_page_read``), through the privacy
+    boundary (``public_subject`` / ``public_view``); ``None`` when nothing may be shown."""
+    from .cases import markers_from_open_cases  # "异议处理中" / "信用修复中" (profile display.case_markers)
+    from .grading import absence_from
+
+    subject = rows.subject
+    view = public_subject(subject, today, rows.employer)
     if view is None:
         return None
-    markers = case_markers(session, profile, subject.id, today)
+    markers = markers_from_open_cases(profile, rows.open_cases, today)
     public = []
-    for r in session.execute(_CURRENT_RECORDS, {"subject_id": subject.id}).scalars():
-        v = public_view(r, today, subject.birth_on, profile=profile)
+    for r in rows.records:
+        v = public_view(r, today, subject["birth_on"], profile=profile)
         if v is None:
             continue
-        v["case_marker"] = markers.get(r.lineage_id)
+        v["case_marker"] = markers.get(r["lineage_id"])
         if v["info_class"] in (InfoClass.DISHONEST, InfoClass.SERIOUS):
             v["repair_from"] = repair_possible_from(r, profile)
             # "已可申请" once the day has come, not a date in the past (issue #13)
@@ -74,14 +101,17 @@ def facility_view(session, profile, subject: Subject, today: date) -> dict | Non
     public.sort(key=lambda v: v["decided_on"], reverse=True)
     if view["kind"] == "person" and not public:
         return None
-    grade = latest_grade(session, subject.id, today)
+    grade = rows.grade  # the formal grade in force (indexing.grade_in_force_query)
     return {"subject": view, "groups": {c: [v for v in public if v["info_class"] == c] for c in InfoClass},
             "grade": grade_view(grade), "grade_info": profile.grade(grade.letter) if grade else None,
-            "region": profile.region(subject.region_code),
-            "risk": public_risk(session, view, public, grade, today, profile)}  # what the page says first (#13)
+            "region": profile.region(subject["region_code"]),
+            "risk": public_risk(None, view, public, grade, today, profile, changed=rows.changed_at),  # (#13)
+            # not evaluated for a finished period (湖南 第十八条): say so, never the reason
+            "grade_absence": absence_from(rows.excluded_year, rows.newest_grade_year, profile) if grade is None else None,
+            "data_changed_at": rows.data_changed_at}  # the footer's "数据更新时间", read with the rest
 
 
-def _banners(plate: Plate, current: Plate | None, subject: Subject) -> list[dict]:
+def _banners(plate, current, subject: dict) -> list[dict]:
     out = []
     if plate.status == PlateStatus.REVOKED:
         reason = REVOKE_REASONS.get(plate.revoked_reason, "")
@@ -94,40 +124,35 @@ def _banners(plate: Plate, current: Plate | None, subject: Subject) -> list[dict
     if current is not None and current.id != plate.id:
         out.append({"id": "banner-current", "level": "info", "link": current.token,
                     "text": f"该单位现行身份牌编号 {current.plate_no}"})
-    if subject.status == SubjectStatus.CLOSED:
+    if subject["status"] == SubjectStatus.CLOSED:
         out.append({"id": "banner-closed", "level": "bad",
                     "text": "该单位已注销或停业，此身份牌已失效。以下为其历史信用信息。"})
-    elif subject.status == SubjectStatus.LICENCE_REVOKED:
+    elif subject["status"] == SubjectStatus.LICENCE_REVOKED:
         out.append({"id": "banner-licence-revoked", "level": "bad",
                     "text": "该单位的许可已被吊销，此身份牌已失效，不得继续执业或经营。"})
     return out
 
 
-class NotShown(Exception):
-    """The subject behind a plate may not be shown (``facility_view`` said no)."""
-
-
 def scan_view(session, profile, token: str, today: date) -> dict | None:
-    """The QR scan page of a plate from public views only; ``None`` if no plate has this token.
-    Raises ``NotShown`` when the plate's subject may not be shown."""
-    from .plates import current_plate
-
-    row = session.execute(_PLATE_AND_SUBJECT, {"token": token}).first()
-    if row is None:
+    """The QR scan page of a plate from public views only, read in one statement
+    (``services.public_page_read``); ``None`` if no plate has this token. Raises ``NotShown``
+    when the plate's subject may not be shown."""
+    rows = public_page_read.scan_rows(session, token, today)
+    if rows is None:
         return None
-    plate, subject = row
-    context = facility_view(session, profile, subject, today)
+    context = _public_context(profile, rows, today)
     if context is None:
         raise NotShown(token)
-    current = current_plate(session, plate) if plate.replaced_by_id else None
+    plate, subject = rows.plate, rows.subject
+    current = rows.current_plate if plate.replaced_by_id else None
     view = context["subject"]
     return {**context,
-            # for the page cache, not the page: the subject and its public stamp, read in the first
-            # query, before the page's content (web.page_cache)
-            "cache_scope": {"subject_id": subject.id, "stamp": subject.public_stamp or ""},
+            # for the page cache, not the page: the subject and its public stamp, read in the same
+            # statement as the page's content (web.page_cache)
+            "cache_scope": _cache_scope(rows),
             "plate": {"id": plate.id, "plate_no": plate.plate_no, "issued_on": plate.issued_on},
             "banners": _banners(plate, current, subject),
-            "valid": plate.status == PlateStatus.ACTIVE and subject.status == SubjectStatus.ACTIVE,
+            "valid": plate.status == PlateStatus.ACTIVE and subject["status"] == SubjectStatus.ACTIVE,
             "licence_expired": bool(view.get("licence_valid_until") and view["licence_valid_until"] < today)}
 
 

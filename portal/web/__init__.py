@@ -137,12 +137,23 @@ def init_app(app: Flask) -> None:
 def _data_updated_at() -> str:
     """When the public data last changed (``services.public_pages.data_changed_at``), in Beijing
     time (stored as UTC)."""
+    from ..services.public_pages import data_changed_at
+
+    return _beijing_minute(data_changed_at(db()))
+
+
+def data_time(value: str | None):
+    """The templates' ``data_updated_at()`` for a page whose read already fetched the value
+    (the facility and scan pages' one statement, issue #17): no second read."""
+    shown = _beijing_minute(value)
+    return lambda: shown
+
+
+def _beijing_minute(value: str | None) -> str:
     from datetime import datetime
 
     from ..runtime import CHINA_TZ
-    from ..services.public_pages import data_changed_at
 
-    value = data_changed_at(db())
     if not value:
         return "—"
     stamp = datetime.fromisoformat(value).replace(tzinfo=UTC).astimezone(CHINA_TZ)

@@ -16,10 +16,9 @@ from flask import Blueprint, current_app, make_response, render_template, reques
 
 from ..domain.plates import verify_token
 from ..runtime import CHINA_TZ
-from ..services import grading as grading_svc
 from ..services import plates as plate_service
 from ..services import public_pages as pages_svc
-from . import abort_with, cached_pages, db, runtime
+from . import abort_with, cached_pages, data_time, db, runtime
 from .common import private_headers
 from .page_cache import tag
 
@@ -62,9 +61,8 @@ def _render_scan(token: str, today, clock_marker: str) -> tuple[str, dict] | Non
     if context is None:
         return None
     scope = context.pop("cache_scope")
+    context["data_updated_at"] = data_time(context.pop("data_changed_at"))  # read with the rest
     profile = rt.profile
-    if context["grade"] is None:  # not evaluated for a finished period (湖南 第十八条): say so, no reason
-        context["grade_absence"] = grading_svc.grade_absence(db(), scope["subject_id"], today, profile)
     html = render_template(
         "facility/scan.html", shown=RECORDS_SHOWN, updated_at=f"{today.isoformat()} {clock_marker}",
         complaint_url="" if profile.complaint_url_is_example else profile.complaint_url, **context)

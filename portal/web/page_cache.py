@@ -11,7 +11,7 @@ A cached page is served only while all of these hold:
   in force changes on 1 January);
 * it is younger than ``MAX_AGE_SECONDS``, a backstop for writes that bypass the ORM session.
 
-A page whose build reported its subject (``meta["subject_id"]`` and ``meta["stamp"]``, the
+A page whose build reported its subject (the scan page and the facility page) (``meta["subject_id"]`` and ``meta["stamp"]``, the
 subject's ``public_stamp`` read in the build's *first* query, before anything on the page) also
 survives a new version when the change was scoped to other subjects: the global version is the
 one it was built under and its subject's stamp has not moved (one primary-key read, then it is
@@ -83,7 +83,7 @@ class PageCache:
         now = self.clock()
         commits = public_version.local_commits()
         if commits != self._seen_commits or now - self._checked_at >= self.check_seconds:
-            with self.engine.connect() as conn:
+            with self._read() as conn:
                 value, global_value = public_version.read_both(conn)
             with self._lock:
                 self._checked_at, self._seen_commits = now, commits
@@ -97,8 +97,14 @@ class PageCache:
         sid = page.meta.get("subject_id")
         if not isinstance(sid, int) or "stamp" not in page.meta or page.global_version != global_version:
             return False
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             return public_version.subject_stamp(conn, sid) == page.meta["stamp"]
+
+    def _read(self):
+        """A connection for one read-only statement: AUTOCOMMIT on PostgreSQL, so the version
+        check is one round trip, not BEGIN + SELECT + ROLLBACK (issue #17)."""
+        conn = self.engine.connect()
+        return conn.execution_options(**public_version.read_options(conn))
 
     def get_or_build(self, kind: str, ident: str, today: date,
                      build: Callable[[], tuple[str, dict] | None]) -> Page | None:

@@ -9,13 +9,12 @@ from flask import Blueprint, Response, current_app, make_response, redirect, ren
 
 from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
 from ..identity import current_identity
-from ..services import grading as grading_svc
 from ..services import public_pages as pages_svc
 from ..services import search_opens
 from ..services.importer import template_csv, template_xlsx
 from ..services.list_filters import clean_list_filters, list_csv
 from ..services.search import SORT_LABELS, clean_filters, parse_page, parse_sort, search_public
-from . import abort_with, cached_pages, db, is_htmx, runtime
+from . import abort_with, cached_pages, data_time, db, is_htmx, runtime
 from .common import private_headers
 from .csrf import csrf_token
 from .facility import _is_prefetch  # a browser's prefetch is no visit (as for scans)
@@ -107,9 +106,23 @@ def facility_context(subject: Subject) -> dict:
     context = pages_svc.facility_view(db(), rt.profile, subject, rt.today())
     if context is None:
         abort_with(404, "未找到该主体。")
-    if context["grade"] is None:  # not evaluated for a finished period (湖南 第十八条): say so, no reason
-        context["grade_absence"] = grading_svc.grade_absence(db(), subject.id, rt.today(), rt.profile)
     return context
+
+
+def _facility_page(public_id: str) -> tuple[dict, dict]:
+    """The facility page's template context and its cache scope, read in one statement
+    (``services.public_pages.facility_page``); 404 when there is nothing to show."""
+    if not (1 <= len(public_id) <= 16) or not public_id.replace("-", "").replace("_", "").isalnum():
+        abort_with(404, "未找到该主体。请检查链接是否完整。")
+    rt = runtime()
+    try:
+        context = pages_svc.facility_page(db(), rt.profile, public_id, rt.today())
+    except pages_svc.NotShown:
+        abort_with(404, "未找到该主体。")
+    if context is None:
+        abort_with(404, "未找到该主体。请检查链接是否完整。")
+    scope = context.pop("cache_scope")
+    return {**context, "data_updated_at": data_time(context.pop("data_changed_at"))}, scope
 
 
 @bp.get("/facility/<public_id>")
@@ -118,19 +131,20 @@ def facility(public_id: str):
     CSRF token, so it is rendered once per public data version and day (``page_cache``) with a
     marker where the token goes; a logged-in visitor's header differs, so that page is live."""
     if current_identity() is not None:
-        subject = _load_subject(public_id)
-        html = render_template("public/facility.html", canonical_url=_canonical_url(subject), **facility_context(subject))
-        _count_search_open(subject.id, subject.kind)
+        context, scope = _facility_page(public_id)
+        html = render_template("public/facility.html", canonical_url=_canonical_url(public_id), **context)
+        _count_search_open(scope["subject_id"], context["subject"]["kind"])
         return _private(make_response(html))
     cache = cached_pages()
     marker = cache.marker("csrf")
 
     def build():
-        subject = _load_subject(public_id)
-        context = facility_context(subject)  # 404s propagate and are not cached
-        return (render_template("public/facility.html", csrf_token=lambda: marker, canonical_url=_canonical_url(subject),
+        context, scope = _facility_page(public_id)  # 404s propagate and are not cached
+        # the subject and its stamp (read with the content): the page survives changes scoped to
+        # other subjects (web.page_cache)
+        return (render_template("public/facility.html", csrf_token=lambda: marker, canonical_url=_canonical_url(public_id),
                                 **context),
-                {"opened_subject": (subject.id, subject.kind)})
+                {"opened_subject": (scope["subject_id"], context["subject"]["kind"]), **scope})
 
     page = cache.get_or_build("facility", public_id, runtime().today(), build)
     token = csrf_token()  # this visitor's (a new visitor also gets the seed cookie, as before)
@@ -142,10 +156,10 @@ def facility(public_id: str):
     return resp
 
 
-def _canonical_url(subject: Subject) -> str:
+def _canonical_url(public_id: str) -> str:
     """The facility page's one URL for search engines: absolute from PORTAL_BASE_URL, without the
     query string (``?from=search`` and the like make duplicates of the same page)."""
-    return f"{runtime().settings['PORTAL_BASE_URL'].rstrip('/')}/facility/{subject.public_id}"
+    return f"{runtime().settings['PORTAL_BASE_URL'].rstrip('/')}/facility/{public_id}"
 
 
 def _private(resp):

@@ -193,6 +193,42 @@ def test_a_change_to_one_subject_keeps_other_subjects_pages(rt, client, ctx, ses
         assert public_version.subject_stamp(conn, other.id) != _version(rt)
 
 
+def test_a_change_to_one_subject_keeps_other_subjects_facility_pages(rt, client, ctx, session, clinic, make_org,
+                                                                     make_record):
+    """The facility page has the same per-subject scope as the scan page (issue #17): a change
+    scoped to one subject rebuilds that subject's facility page only."""
+    other = make_org(name="星辰社区诊所", category="clinic")
+    make_record(other, title="公开处罚：未按规定登记")
+    session.commit()
+    builds = []
+
+    def listener(conn, cursor, statement, params, context, executemany):
+        if "WHERE subjects.public_id =" in statement:  # the facility page's one statement
+            builds.append(params)
+
+    event.listen(rt.engine, "before_cursor_execute", listener)
+    try:
+        def page(subject):
+            resp = client.get(f"/facility/{subject.public_id}")
+            assert resp.status_code == 200
+            return resp.get_data(as_text=True)
+
+        page(clinic), page(other)
+        assert len(builds) == 2
+        make_record(clinic, title="新增处罚：超范围执业")  # scoped to the clinic
+        session.commit()
+        assert "新增处罚：超范围执业" in page(clinic)
+        assert len(builds) == 3  # the clinic's page was rebuilt
+        assert "未按规定登记" in page(other)
+        assert len(builds) == 3  # the other one was not: its stamp has not moved
+        other.address = "长沙市芙蓉区五一大道9号"  # a subject row: global, every page again
+        session.commit()
+        assert "五一大道9号" in page(other)
+        assert len(builds) == 4
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", listener)
+
+
 def test_a_change_to_a_subject_row_re_renders_every_page(rt, client, ctx, session, clinic, plate, make_org,
                                                          make_record):
     """A subject row's change is global (a name shows on its employees' pages), and so is a
