@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,6 +99,9 @@ def oidc_accounts(env: dict) -> dict:
     return out
 
 
+START_SECONDS = 120.0
+
+
 def start_provider(base_url: str, accounts: dict, cert: Path, key: Path, log: Path) -> Provider:
     node = shutil.which("node")
     if node is None or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
@@ -115,12 +119,20 @@ def start_provider(base_url: str, accounts: dict, cert: Path, key: Path, log: Pa
     ready: dict = {}
     reader = threading.Thread(target=lambda: ready.update(json.loads(proc.stdout.readline() or "{}")), daemon=True)
     reader.start()
-    reader.join(30)
+    # Its first line says it listens; on a loaded machine (a CI run) starting Node and loading the
+    # provider's modules has taken longer than 30 s once, so wait longer, and stop waiting as soon
+    # as the process has ended.
+    deadline = time.monotonic() + START_SECONDS
+    while reader.is_alive() and proc.poll() is None and time.monotonic() < deadline:
+        reader.join(0.2)
+    reader.join(1)
     if "issuer" not in ready:
         proc.kill()
         proc.wait(10)
+        proc.stdout.close()  # else an unclosed pipe surfaces as a ResourceWarning in a later test
         err.close()
-        raise SystemExit("node-oidc-provider did not start: " + log.read_text()[-2000:])
+        raise SystemExit(f"node-oidc-provider did not start (exit code {proc.returncode}): "
+                         + log.read_text()[-2000:])
     return Provider(ready["issuer"], proc, {role: role for role in accounts}, err)
 
 
