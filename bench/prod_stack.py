@@ -102,6 +102,21 @@ def oidc_accounts(env: dict) -> dict:
 START_SECONDS = 120.0
 
 
+def read_ready_line(proc: subprocess.Popen) -> dict:
+    """node-oidc-provider's first stdout line (JSON: it listens, and its issuer), or ``{}``.
+    On a loaded machine (a CI run) starting Node and loading the provider's modules has taken
+    longer than 30 s once, so wait up to ``START_SECONDS``, and stop as soon as it has ended.
+    Also used by tests/integration/test_oidc_interop.py."""
+    ready: dict = {}
+    reader = threading.Thread(target=lambda: ready.update(json.loads(proc.stdout.readline() or "{}")), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + START_SECONDS
+    while reader.is_alive() and proc.poll() is None and time.monotonic() < deadline:
+        reader.join(0.2)
+    reader.join(1)
+    return ready
+
+
 def start_provider(base_url: str, accounts: dict, cert: Path, key: Path, log: Path) -> Provider:
     node = shutil.which("node")
     if node is None or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
@@ -116,16 +131,7 @@ def start_provider(base_url: str, accounts: dict, cert: Path, key: Path, log: Pa
     proc = subprocess.Popen([node, "provider.mjs"], cwd=OIDC_DIR, stdout=subprocess.PIPE, stderr=err,
                             env={**os.environ, "OIDC_TEST_CONFIG": json.dumps(config),
                                  "OIDC_TLS_CERT": str(cert), "OIDC_TLS_KEY": str(key)}, text=True)
-    ready: dict = {}
-    reader = threading.Thread(target=lambda: ready.update(json.loads(proc.stdout.readline() or "{}")), daemon=True)
-    reader.start()
-    # Its first line says it listens; on a loaded machine (a CI run) starting Node and loading the
-    # provider's modules has taken longer than 30 s once, so wait longer, and stop waiting as soon
-    # as the process has ended.
-    deadline = time.monotonic() + START_SECONDS
-    while reader.is_alive() and proc.poll() is None and time.monotonic() < deadline:
-        reader.join(0.2)
-    reader.join(1)
+    ready = read_ready_line(proc)
     if "issuer" not in ready:
         proc.kill()
         proc.wait(10)

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import subprocess
-import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,7 @@ import requests
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
+from bench.prod_stack import read_ready_line
 from portal.auth.oidc import PortalOAuthApp
 from portal.domain.identifiers import make_resident_id, make_uscc
 from portal.identity import ACR_FACE, ACR_PASSWORD, SESSION_KEY
@@ -74,10 +74,7 @@ def provider(tmp_path_factory):
     log = (tmp_path_factory.mktemp("oidc") / "provider.log").open("w")
     process = subprocess.Popen([node, "provider.mjs"], cwd=OIDC_DIR, stdout=subprocess.PIPE, stderr=log,
                                env={**os.environ, "OIDC_TEST_CONFIG": json.dumps(config)}, text=True)
-    ready: dict = {}
-    reader = threading.Thread(target=lambda: ready.update(json.loads(process.stdout.readline() or "{}")))
-    reader.start()
-    reader.join(30)
+    ready = read_ready_line(process)  # the bench's production soak starts it the same way
     if "issuer" not in ready:
         process.kill()
         process.wait(10)
