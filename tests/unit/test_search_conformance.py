@@ -267,6 +267,22 @@ def test_a_name_ending_in_digits_is_found_by_its_full_name(make_backend, text, e
     assert ids(search(b, text)) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("诊所12345678", ["d1"]), ("某诊所12345678", ["d1"]), ("所１２３４５６７８", ["d1"]), ("诊所-12345678", ["d1"]),
+    ("大药房（20250001）", ["d2"]), ("药房20250001", ["d2"]), ("门诊部88886666", ["d3"]),
+    ("12345678号卫生室", ["d7"]), ("第12345678号", ["d7"]), ("12345678号", ["d7"]),
+    ("12345678", ["d1", "d7"]),
+    # a number or a word is never cut: another number, another word
+    ("诊所1234567", []), ("诊所23456789", []), ("c20251234", []), ("诊所12345678号", []), ("药店20250001", []),
+])
+def test_a_part_of_a_name_with_digits_is_found(make_backend, text, expected):
+    """A part of such a name typed as one chunk ("诊所12345678") is code-shaped too and is found
+    like the full name (issue #17), on every backend; the number in it is matched whole."""
+    b = make_backend()
+    b.upsert(DIGIT_NAMES)
+    assert ids(search(b, text)) == expected
+
+
 @pytest.mark.parametrize("n", [8, 9, 12, 17, 18])
 def test_uscc_by_its_first_characters(make_backend, n):
     other = "91430200MA4L99999Y"
