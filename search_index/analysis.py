@@ -16,6 +16,12 @@ from collections.abc import Iterator
 CJK = "cjk"
 WORD = "word"
 
+#: Bump when what an index holds for a document changes (tokens, codes: anything ``prepare``
+#: derives). An index built by an older version still answers, but documents indexed before miss
+#: the new terms until re-indexed: ``credit-portal index status`` says so (:func:`stale_index`).
+#: 1: until 2026-12; 2: ``name_codes`` indexes parts of a name with digits (诊所12345678, #17).
+ANALYSIS_VERSION = 2
+
 _CJK_CLASS = (
     "\u3007"  # 〇
     "\u3400-\u4dbf"  # Extension A
@@ -146,3 +152,13 @@ def name_codes(name: str | None) -> set[str]:
     cuts.append(offset)
     return {text[i:j] for n, i in enumerate(cuts) for j in cuts[n + 1:]
             if j - i <= _MAX_CODE_CHARS and looks_like_code(text[i:j])}
+
+
+def stale_index(backend) -> int | None:
+    """The older :data:`ANALYSIS_VERSION` ``backend``'s live index was built with, or None when it
+    is current or the backend does not record it (memory: always current; PostgreSQL records its
+    ``SCHEMA_VERSION`` only and refuses a store of another one until rebuilt, so a change of
+    analysis that must reach its stores bumps that too)."""
+    version = getattr(backend, "analysis_version", None)
+    built = version() if version is not None else None
+    return built if built is not None and built < ANALYSIS_VERSION else None

@@ -23,9 +23,10 @@ from search_index import (
     SearchResults,
     open_backend,
 )
-from search_index.analysis import normalize
+from search_index.analysis import ANALYSIS_VERSION, normalize, stale_index
 from search_index.postgres_backend import PostgresBackend
 from search_index.query import parse_query
+from search_index.storage import ANALYSIS_FILE
 from search_index.tantivy_backend import TantivyBackend
 from search_index.whoosh_backend import WhooshBackend
 
@@ -281,6 +282,24 @@ def test_a_part_of_a_name_with_digits_is_found(make_backend, text, expected):
     b = make_backend()
     b.upsert(DIGIT_NAMES)
     assert ids(search(b, text)) == expected
+
+
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_an_index_built_with_older_analysis_rules_is_reported(kind, tmp_path):
+    """A file index records the analysis version it was built with; one built before (no record:
+    version 1) still answers, is reported stale until rebuilt (``index status`` says so,
+    ``bootstrap`` rebuilds it), and any view of the directory sees the same."""
+    b = FILE_BACKENDS[kind](tmp_path / "ix")
+    b.upsert(DIGIT_NAMES)
+    assert b.analysis_version() == ANALYSIS_VERSION and stale_index(b) is None
+    (tmp_path / "ix" / (tmp_path / "ix" / "CURRENT").read_text().strip() / ANALYSIS_FILE).unlink()
+    assert stale_index(b) == 1 and stale_index(FILE_BACKENDS[kind](tmp_path / "ix")) == 1
+    assert ids(search(b, "某某诊所12345678")) == ["d1"]  # still answers
+    b.upsert(DIGIT_NAMES)  # a change does not make the older documents current
+    assert stale_index(b) == 1
+    b.rebuild(DIGIT_NAMES)
+    assert stale_index(b) is None and ids(search(b, "诊所12345678")) == ["d1"]
+    assert stale_index(MemoryBackend()) is None
 
 
 @pytest.mark.parametrize("n", [8, 9, 12, 17, 18])
