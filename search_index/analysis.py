@@ -36,8 +36,9 @@ _CJK_RE = re.compile(f"[{_CJK_CLASS}]")
 # A credit code (USCC, 18 chars, or its first 8+), a licence / certificate number (PDY…, 15-digit
 # practising numbers) or one with Chinese characters (湘DA7390008, 湘芙卫公证字〔2025〕第0001号 once
 # compacted): 8–40 letters, digits and CJK, of which at least 6 are digits.
-_MAX_CODE_CHARS = 40
-_CODE_RE = re.compile(f"[{_CJK_CLASS}0-9a-z]{{8,{_MAX_CODE_CHARS}}}")
+_MIN_CODE_CHARS, _MAX_CODE_CHARS = 8, 40
+_CODE_CHAR_RE = re.compile(f"[{_CJK_CLASS}0-9a-z]")
+_CODE_RE = re.compile(f"{_CODE_CHAR_RE.pattern}{{{_MIN_CODE_CHARS},{_MAX_CODE_CHARS}}}")
 _MIN_CODE_DIGITS = 6
 _USCC_RE = re.compile(r"[0-9a-z]{18}")
 _MIN_CODE_PREFIX = 8
@@ -142,7 +143,11 @@ def name_codes(name: str | None) -> set[str]:
     character limit of a code bounds how many (a few hundred for the longest names)."""
     pieces = list(runs(normalize(name)))
     text = "".join(run for _, _, run in pieces)
-    if sum("0" <= c <= "9" for c in text) < _MIN_CODE_DIGITS:
+    digits, others = [0], [0]  # of text[:k]: how many are digits, how many cannot be in a code
+    for c in text:
+        digits.append(digits[-1] + ("0" <= c <= "9"))
+        others.append(others[-1] + (not _CODE_CHAR_RE.match(c)))
+    if digits[-1] < _MIN_CODE_DIGITS:
         return set()
     cuts: list[int] = []  # where a stretch may start or end, in ``text`` offsets
     offset = 0
@@ -150,8 +155,14 @@ def name_codes(name: str | None) -> set[str]:
         cuts.extend(range(offset, offset + len(run)) if kind == CJK else [offset])
         offset += len(run)
     cuts.append(offset)
-    return {text[i:j] for n, i in enumerate(cuts) for j in cuts[n + 1:]
-            if j - i <= _MAX_CODE_CHARS and looks_like_code(text[i:j])}
+    out: set[str] = set()
+    for n, i in enumerate(cuts):
+        for j in cuts[n + 1:]:
+            if j - i > _MAX_CODE_CHARS:
+                break
+            if j - i >= _MIN_CODE_CHARS and digits[j] - digits[i] >= _MIN_CODE_DIGITS and others[j] == others[i]:
+                out.add(text[i:j])  # looks_like_code(text[i:j]), from the counts
+    return out
 
 
 def stale_index(backend) -> int | None:
