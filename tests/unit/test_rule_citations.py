@@ -192,6 +192,21 @@ def test_templates_cite_a_jurisdiction_only_through_own_cite():
     assert bad == []
 
 
+_TABLE_IN_TEMPLATE = re.compile(r"\{\{[^}]*\b[A-Z_]*(?:ARTICLES?|BASIS)\b[^}]*\}\}")
+
+
+def test_templates_show_python_citation_tables_only_through_own_cite():
+    """A citation table from Python (``rules.CHANNEL_ARTICLE`` = "海南 第二十二条；阳山 四（二）") printed as
+    ``{{ rules.CHANNEL_ARTICLE }}`` shows every province's article; ``own_cite(...)`` keeps the own one.
+    Before: provider/index.html and provider/review.html printed it bare under every profile."""
+    bad = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = _JINJA_COMMENT.sub("", path.read_text(encoding="utf-8"))
+        bad += [f"{path.relative_to(TEMPLATES)}: {m.group(0)}" for m in _TABLE_IN_TEMPLATE.finditer(text)
+                if "own_cite(" not in m.group(0)]
+    assert bad == []
+
+
 def test_commitment_restriction_cites_hainan_only_under_hainan():
     """海南 第十一条 limits 审批替代型 commitments; under another profile the message says it is this
     platform's practice (services.commitments passes the own part of the citation)."""
