@@ -49,6 +49,7 @@ from .public_pages import grade_view
 
 FEED_LABEL = b"portal-feed-ed25519-v1"
 MAX_LIMIT = 1000
+SEQ_MAX = 2**63 - 1  # IndexJob.seq is a BIGINT: every cursor the log can give
 
 
 def signing_key(data_key_b64: str) -> Ed25519PrivateKey:

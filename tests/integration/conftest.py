@@ -1,5 +1,6 @@
-"""Fixtures shared by the integration tests: staff accounts that log in through the web, and the
-local servers that receive the notices sent outside the portal (an SMTP sink, an SMS gateway)."""
+"""Fixtures shared by the integration tests: staff accounts that log in through the web, the
+local servers that receive the notices sent outside the portal (an SMTP sink, an SMS gateway),
+and the sharing API's world, client and feed key (``test_api``, ``test_api_feed_sync``)."""
 from __future__ import annotations
 
 import email
@@ -15,6 +16,7 @@ import pytest
 from portal.models import StaffUser
 from portal.services import staff as staff_svc
 
+from .api_world import build_api_world
 from .test_staff_auth import PASSWORD, _secret, web_login
 
 
@@ -117,3 +119,21 @@ def sms_gateway():
     yield from _serving(server)
 
 
+
+
+@pytest.fixture
+def api_world(ctx, session, make_org, make_record):
+    """The sharing API's registered clients and subjects (``api_world.build_api_world``)."""
+    return build_api_world(ctx, session, make_org, make_record)
+
+
+@pytest.fixture
+def api(app):
+    """A plain client: no CSRF token, no cookies of a page (a department's server)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def feed_key(api):
+    """The feed's Ed25519 public key (PEM), as a consumer fetches it."""
+    return api.get("/api/v1/feed/key").get_data(as_text=True)
