@@ -7,14 +7,21 @@ state, every page verified with ``verify_page``."""
 from __future__ import annotations
 
 import json
+import threading
+from datetime import date
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from portal.models import AuditEvent, IndexJob, State, Subject
+from portal.domain.api_access import covers_region
+from portal.domain.disclosure import public_subject, public_view
+from portal.models import AuditEvent, CreditRecord, Grade, IndexJob, State, Subject
 from portal.services import api_feed, index_log
+from portal.services.indexing import latest_grade
+from portal.services.public_pages import grade_view
 from search_index import open_backend
+from tests.conftest import TODAY
 
 from .api_world import ONREQ_CANARY, SHARED_CANARY, UNIT, bearer, token
 
@@ -88,8 +95,6 @@ def _follow(api, tok, feed_key, copy: dict[str, dict], cursor: int):
 
 def _public_state(rt, session, region: str) -> dict[str, dict]:
     """What the public may see now of every subject of the region (the expected copy)."""
-    from portal.domain.api_access import covers_region
-
     session.expire_all()
     ctx = rt.context(session, "test")
     out = {}
@@ -349,3 +354,82 @@ def test_recent_jobs_stay_for_the_feed_consumers(api, api_world, rt, session, fe
     for bad in ("-1", "abc", "9" * 12, "１２"):
         with pytest.raises(click.ClickException, match="PORTAL_FEED_KEEP_HOURS"):
             _feed_keep_after(type("Rt", (), {"settings": {"PORTAL_FEED_KEEP_HOURS": bad}})())
+
+
+@pytest.fixture
+def statements(rt):
+    """The SQL statements the request (served in this thread) sends, on either database."""
+    seen: list[str] = []
+    thread = threading.get_ident()
+
+    def listener(conn, cursor, statement, params, context, executemany):
+        if threading.get_ident() == thread:
+            seen.append(statement)
+
+    event.listen(rt.engine, "before_cursor_execute", listener)
+    yield seen
+    event.remove(rt.engine, "before_cursor_execute", listener)
+
+
+def _one_by_one(ctx, subject) -> dict | None:
+    """The public state of one subject read the plain way (a records query, ``latest_grade``):
+    the oracle the batched pages are compared with."""
+    view = public_subject(subject, ctx.today)
+    if view is None:
+        return None
+    records = [v for r in ctx.session.execute(select(CreditRecord).where(
+        CreditRecord.subject_id == subject.id, CreditRecord.is_current.is_(True)).order_by(CreditRecord.id)).scalars()
+        if (v := public_view(r, ctx.today, subject.birth_on, profile=ctx.profile)) is not None]
+    if subject.kind == "person" and not records:
+        return None
+    return json.loads(json.dumps(api_feed._jsonable({"subject": view, "records": records,
+                                                     "grade": grade_view(latest_grade(ctx.session, subject.id,
+                                                                                      ctx.today))}),
+                                 ensure_ascii=False))
+
+
+def test_a_page_costs_the_same_statements_whatever_its_size(api, api_world, rt, ctx, session, feed_key, make_org,
+                                                            make_person, make_record, statements):
+    """Snapshot and feed pages read their subjects' records and grades in a fixed number of
+    statements (they ran two per subject: 10 subjects, 20 more statements), with the same
+    lines a subject-by-subject read gives and nothing non-public."""
+    subjects = []
+    for i in range(110):
+        org = make_org(name=f"长沙第{i}诊所", category="clinic")
+        make_record(org, title=f"公开处罚 {i}")
+        if i % 3 == 0:
+            make_record(org, title=f"PERSON-CANARY-5d2c 共享 {i}", scope="shared", authority=UNIT)
+        if i % 4 == 0:
+            session.add(Grade(subject_id=org.id, year=TODAY.year - 1, letter="A" if i % 8 else "C", score=90,
+                              explanation=[], profile_id="hunan"))
+        subjects.append(org)
+    doctor = make_person(name="王医生", region_code="430102")
+    make_record(doctor, title="医师公开处罚", decided_on=date(2026, 6, 1))
+    hidden = make_person(name="李四", region_code="430102")
+    make_record(hidden, title="PERSON-CANARY-5d2c 政务共享", scope="shared", authority=UNIT)
+    session.commit()
+    tok = token(api, api_world, "write.cs")
+
+    def cost(fetch, n) -> tuple[int, list[dict]]:
+        statements.clear()
+        resp = fetch(n)
+        assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+        lines, _ = api_feed.verify_page(resp.get_data(), feed_key)
+        return len(statements), lines
+
+    for name, fetch in (("snapshot", lambda n: _snapshot(api, tok, limit=n)),
+                        ("feed", lambda n: _feed(api, tok, 0, n))):
+        small, small_lines = cost(fetch, 10)
+        large, large_lines = cost(fetch, 100)
+        assert len(large_lines) >= 5 * len(small_lines) > 0, name
+        assert small == large, (name, small, large)
+    # the lines are those of a subject-by-subject read
+    _, lines = cost(lambda n: _snapshot(api, tok, limit=n), 1000)
+    session.expire_all()
+    ctx = rt.context(session, "test")
+    expected = {s.public_id: state for s in session.execute(select(Subject).order_by(Subject.id)).scalars()
+                if covers_region("430100", s.region_code) and (state := _one_by_one(ctx, s)) is not None}
+    assert _strip({line["public_id"]: line for line in lines}) == expected
+    assert doctor.public_id in expected and hidden.public_id not in expected
+    assert sum(1 for line in lines if line["grade"]) >= 20
+    assert not any(canary in json.dumps(lines, ensure_ascii=False) for canary in CANARIES)
