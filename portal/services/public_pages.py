@@ -258,7 +258,7 @@ def data_changed_at(session) -> str | None:
 
     try:
         changed = public_version.changed_at(session.connection())
-        return changed.isoformat() if changed else get_state(session, "index_updated_at")
+        return public_version.data_time_value(changed, None if changed else get_state(session, "index_updated_at"))
     except SQLAlchemyError:
         session.rollback()
         return None
