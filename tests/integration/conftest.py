@@ -12,6 +12,7 @@ from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from sqlalchemy import event
 
 from portal.models import StaffUser
 from portal.services import staff as staff_svc
@@ -137,3 +138,20 @@ def api(app):
 def feed_key(api):
     """The feed's Ed25519 public key (PEM), as a consumer fetches it."""
     return api.get("/api/v1/feed/key").get_data(as_text=True)
+
+
+@pytest.fixture
+def statements(rt):
+    """The SQL statements a request sends (``before_cursor_execute``, either database): those of
+    this thread only, where the test client serves the request (not the scan counter's flush
+    thread)."""
+    seen: list[str] = []
+    request_thread = threading.get_ident()
+
+    def listener(conn, cursor, statement, params, context, executemany):
+        if threading.get_ident() == request_thread:
+            seen.append(statement)
+
+    event.listen(rt.engine, "before_cursor_execute", listener)
+    yield seen
+    event.remove(rt.engine, "before_cursor_execute", listener)

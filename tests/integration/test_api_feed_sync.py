@@ -7,12 +7,11 @@ state, every page verified with ``verify_page``."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date
 
 import pytest
 from cryptography.exceptions import InvalidSignature
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.domain.api_access import covers_region
 from portal.domain.disclosure import public_subject, public_view
@@ -354,21 +353,6 @@ def test_recent_jobs_stay_for_the_feed_consumers(api, api_world, rt, session, fe
     for bad in ("-1", "abc", "9" * 12, "１２"):
         with pytest.raises(click.ClickException, match="PORTAL_FEED_KEEP_HOURS"):
             _feed_keep_after(type("Rt", (), {"settings": {"PORTAL_FEED_KEEP_HOURS": bad}})())
-
-
-@pytest.fixture
-def statements(rt):
-    """The SQL statements the request (served in this thread) sends, on either database."""
-    seen: list[str] = []
-    thread = threading.get_ident()
-
-    def listener(conn, cursor, statement, params, context, executemany):
-        if threading.get_ident() == thread:
-            seen.append(statement)
-
-    event.listen(rt.engine, "before_cursor_execute", listener)
-    yield seen
-    event.remove(rt.engine, "before_cursor_execute", listener)
 
 
 def _one_by_one(ctx, subject) -> dict | None:

@@ -31,21 +31,6 @@ COLD = 2  # the version check + the page's one statement
 WARM = 0
 
 
-@pytest.fixture
-def statements(rt):
-    seen: list[str] = []
-
-    request_thread = threading.get_ident()  # the test client serves the request in this thread
-
-    def listener(conn, cursor, statement, params, context, executemany):
-        if threading.get_ident() == request_thread:  # not the scan counter's flush thread
-            seen.append(statement)
-
-    event.listen(rt.engine, "before_cursor_execute", listener)
-    yield seen
-    event.remove(rt.engine, "before_cursor_execute", listener)
-
-
 class Wire:
     """libpq's trace of every connection checked out while ``watching``: the messages psycopg
     exchanged with the server, whoever sent them (SQLAlchemy, psycopg's own BEGIN / ROLLBACK)."""
