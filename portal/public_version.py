@@ -25,7 +25,7 @@ import secrets
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import bindparam, event, insert, inspect, select, text, update
+from sqlalchemy import DateTime, bindparam, event, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from .models import State
@@ -37,7 +37,8 @@ PUBLIC_TABLES = frozenset({"subjects", "credit_records", "grades", "grading_excl
 SCOPED_TABLES = frozenset({"credit_records", "grades", "grading_exclusions", "plates", "cases"})  # with a subject_id
 KEY = "public_version"
 KEY_GLOBAL = "public_version_global"  # moves only with changes not scoped to known subjects
-KEY_AT = "public_version_at"  # when it last changed (UTC, ISO 8601): the pages' "数据更新时间"
+KEY_AT = "public_version_at"  # when it last changed (UTC, ISO 8601): the site's "数据更新时间"
+KEY_GLOBAL_AT = "public_version_global_at"  # when the global version last moved (a subject page's time: subject_changed_at)
 _MARK = "portal.public_version"  # session.info: True = changed, "written" = new value written
 _SCOPE = "portal.public_version.subjects"  # session.info: subject ids, or None = not scoped
 
@@ -76,6 +77,22 @@ def parse_changed_at(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def subject_changed_at(global_at: datetime | None, subject_at: datetime | None) -> datetime | None:
+    """When one subject's public data last changed: a change scoped to it (its stamp's time,
+    ``subjects.public_changed_at``) or one not scoped to any subject (``KEY_GLOBAL_AT``), the
+    later of the two. Another subject's change moves neither: its page keeps its time, as its
+    cached copy (kept under the same global version and stamp, ``web.page_cache``) does."""
+    return max((t for t in (global_at, subject_at) if t is not None), default=None)
+
+
+def data_time_value(changed: datetime | None, index_updated_at: str | None) -> str | None:
+    """The "数据更新时间" as stored (UTC ISO): the data's change time, or before the first versioned
+    change the time the search index was built (``index_updated_at``); ``None`` when neither is known.
+    The one rule behind the site footer (``public_pages.data_changed_at``) and the subject pages
+    (``public_page_read``)."""
+    return changed.isoformat() if changed else index_updated_at
 
 
 def read_options(connection) -> dict:
@@ -119,14 +136,16 @@ def _write(connection, subjects: set[int] | None = None) -> None:
     The time of the change goes with it (``changed_at``). ``subjects``: the change is scoped to
     them (their stamps take the value); ``None``: the global version moves too."""
     version = secrets.token_hex(8)
-    pairs = [(KEY, version), (KEY_AT, utcnow().isoformat(timespec="seconds"))]
+    now = utcnow().replace(microsecond=0)
+    pairs = [(KEY, version), (KEY_AT, now.isoformat())]
     if subjects is None:
-        pairs.append((KEY_GLOBAL, version))
+        pairs += [(KEY_GLOBAL, version), (KEY_GLOBAL_AT, now.isoformat())]
     else:
         ids = sorted(subjects)
         for i in range(0, len(ids), 500):
-            connection.execute(text("UPDATE subjects SET public_stamp = :v WHERE id IN :ids")
-                               .bindparams(bindparam("ids", expanding=True)), {"v": version, "ids": ids[i:i + 500]})
+            connection.execute(text("UPDATE subjects SET public_stamp = :v, public_changed_at = :at WHERE id IN :ids")
+                               .bindparams(bindparam("ids", expanding=True), bindparam("at", type_=DateTime)),
+                               {"v": version, "at": now, "ids": ids[i:i + 500]})
     for key, value in pairs:
         dialect = connection.dialect.name
         if dialect in ("sqlite", "postgresql"):

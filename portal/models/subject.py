@@ -39,6 +39,9 @@ class Subject(Base):
     # plates, cases): a cached page of it stays valid across other subjects' changes
     # (``public_version``, ``web.page_cache``). Written on a bare connection, never by the ORM.
     public_stamp: Mapped[str | None] = mapped_column(String(16))
+    # When that change was committed (naive UTC): the subject pages' "数据更新时间"
+    # (``public_version.subject_changed_at``). Written with the stamp, never by the ORM.
+    public_changed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     employer: Mapped[Subject | None] = relationship(remote_side=[id])
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections import defaultdict
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -44,11 +45,12 @@ from ..models import CreditRecord, IndexJob, Subject
 from .api_data import ApiError, _jsonable, require_scope
 from .context import ServiceContext
 from .index_log import head, pruned_through
-from .indexing import latest_grade
+from .indexing import grades_in_force
 from .public_pages import grade_view
 
 FEED_LABEL = b"portal-feed-ed25519-v1"
 MAX_LIMIT = 1000
+SEQ_MAX = 2**63 - 1  # IndexJob.seq is a BIGINT: every cursor the log can give
 
 
 def signing_key(data_key_b64: str) -> Ed25519PrivateKey:
@@ -66,17 +68,37 @@ def _line(obj: dict) -> bytes:
 
 def subject_state(ctx: ServiceContext, subject: Subject) -> dict | None:
     """What the public may see of a subject now, or ``None``."""
-    view = public_subject(subject, ctx.today)
-    if view is None:
-        return None
-    records = [v for v in (public_view(r, ctx.today, subject.birth_on, profile=ctx.profile) for r in
-                           ctx.session.execute(select(CreditRecord).where(
-                               CreditRecord.subject_id == subject.id, CreditRecord.is_current.is_(True))
-                               .order_by(CreditRecord.id)).scalars()) if v is not None]
-    if subject.kind == SubjectKind.PERSON and not records:
-        return None
-    return _jsonable({"subject": view, "records": records,
-                      "grade": grade_view(latest_grade(ctx.session, subject.id, ctx.today))})
+    return subject_states(ctx, [subject])[subject.id]
+
+
+def subject_states(ctx: ServiceContext, subjects: list[Subject]) -> dict[int, dict | None]:
+    """``subject_state`` of many subjects in two statements, whatever their number: the current
+    records of every subject the public may see (one ``IN``), and their grades in force
+    (``indexing.grades_in_force``, the statement ``latest_grade`` runs for one). The rules are
+    the same pure functions, applied per subject in Python: ``public_subject``, ``public_view``
+    (a record the public may not see is read and dropped here, never written), ``grade_view``;
+    a person with no public record has no state (湖南 第四条: 不得泄露个人隐私)."""
+    out: dict[int, dict | None] = {s.id: None for s in subjects}
+    views = {s.id: v for s in subjects if (v := public_subject(s, ctx.today)) is not None}
+    if not views:
+        return out
+    ids = list(views)  # at most MAX_LIMIT: one IN list (SQLite takes 32766 variables)
+    records: dict[int, list[CreditRecord]] = defaultdict(list)
+    for r in ctx.session.execute(select(CreditRecord).where(CreditRecord.subject_id.in_(ids),
+                                                            CreditRecord.is_current.is_(True))
+                                 .order_by(CreditRecord.subject_id, CreditRecord.id)).scalars():
+        records[r.subject_id].append(r)
+    grades = grades_in_force(ctx.session, ids, ctx.today)
+    for subject in subjects:
+        if subject.id not in views:
+            continue
+        shown = [v for v in (public_view(r, ctx.today, subject.birth_on, profile=ctx.profile)
+                             for r in records[subject.id]) if v is not None]
+        if subject.kind == SubjectKind.PERSON and not shown:
+            continue
+        out[subject.id] = _jsonable({"subject": views[subject.id], "records": shown,
+                                     "grade": grade_view(grades.get(subject.id))})
+    return out
 
 
 def feed_page(ctx: ServiceContext, data_key_b64: str, cursor: int, limit: int) -> bytes:
@@ -91,12 +113,15 @@ def feed_page(ctx: ServiceContext, data_key_b64: str, cursor: int, limit: int) -
         last_seq[subject_id] = job_id  # one line per subject, at its newest job in the page
     subjects = {s.id: s for s in ctx.session.execute(select(Subject).where(Subject.id.in_(list(last_seq))))
                 .scalars()} if last_seq else {}
+    # a region-bound client's feed holds its region only (the cursor still moves on)
+    subjects = {i: s for i, s in subjects.items() if rules.covers_region(client.region_code, s.region_code)}
+    states = subject_states(ctx, list(subjects.values()))
     body = bytearray()
     for subject_id, seq in sorted(last_seq.items(), key=lambda item: item[1]):
         subject = subjects.get(subject_id)
-        if subject is None or not rules.covers_region(client.region_code, subject.region_code):
-            continue  # a region-bound client's feed holds its region only (the cursor still moves on)
-        state = subject_state(ctx, subject)
+        if subject is None:
+            continue
+        state = states[subject_id]
         body += _line({"type": "subject", "seq": seq, "public_id": subject.public_id,
                        **(state or {"subject": None, "records": [], "grade": None})})
     next_cursor = jobs[-1][0] if jobs else cursor
@@ -150,11 +175,10 @@ def snapshot_page(ctx: ServiceContext, data_key_b64: str, after: int, cursor: in
     _require_unexpired(ctx, cursor)
     subjects = ctx.session.execute(select(Subject).where(Subject.id > after).order_by(Subject.id).limit(limit)
                                    ).scalars().all()
+    states = subject_states(ctx, [s for s in subjects if rules.covers_region(client.region_code, s.region_code)])
     body = bytearray()
     for subject in subjects:
-        if not rules.covers_region(client.region_code, subject.region_code):
-            continue
-        state = subject_state(ctx, subject)
+        state = states.get(subject.id)
         if state is not None:
             body += _line({"type": "subject", "public_id": subject.public_id, **state})
     return _signed(body, {"snapshot": True, "after": after, "next_after": subjects[-1].id if subjects else after,

@@ -95,13 +95,15 @@ def _subject_parts() -> list:
     excluded = last_exclusion_year(_S.c.id, bindparam("year", type_=Integer)).scalar_subquery()
     newest_grade = select(func.max(Grade.year)).where(Grade.subject_id == _S.c.id).scalar_subquery()
     state = {key: select(State.value).where(State.key == key).scalar_subquery()
-             for key in (public_version.KEY_AT, INDEX_UPDATED_AT)}
+             for key in (public_version.KEY_GLOBAL, public_version.KEY_GLOBAL_AT, INDEX_UPDATED_AT)}
     return [*(c.label(f"s_{c.key}") for c in SUBJECT_COLUMNS),
             select(_EMPLOYER.c.name).where(_EMPLOYER.c.id == _S.c.employer_id).scalar_subquery().label("employer"),
             records.scalar_subquery().label("records"), cases.scalar_subquery().label("cases"),
             grade.scalar_subquery().label("grade"),
             excluded.label("excluded_year"), newest_grade.label("newest_grade_year"),
-            state[public_version.KEY_AT].label("changed_at"), state[INDEX_UPDATED_AT].label("index_updated_at")]
+            state[public_version.KEY_GLOBAL].label("global_version"),  # the public report's version key
+            state[public_version.KEY_GLOBAL_AT].label("global_changed_at"),
+            state[INDEX_UPDATED_AT].label("index_updated_at")]
 
 
 def _plate_line():
@@ -163,10 +165,19 @@ def _run(session, statement, params: dict):
         session.rollback()  # nothing to undo: hands the AUTOCOMMIT connection back before any write
 
 
+def read_one(session, statement, params: dict):
+    """The first row of a read-only ``statement`` of plain columns (no ORM entities: the session
+    is rolled back after it on PostgreSQL), on the same path as the page's statement (``_run``)."""
+    return _run(session, statement, params)
+
+
 def _page(row) -> SimpleNamespace:
     m = row._mapping
     grade = _json(m["grade"])
-    changed = public_version.parse_changed_at(m["changed_at"])
+    # this subject's data, not the last change anywhere: a page kept across another subject's
+    # change shows the same time as a fresh one (public_version.subject_changed_at)
+    changed = public_version.subject_changed_at(public_version.parse_changed_at(m["global_changed_at"]),
+                                                m["s_public_changed_at"])
     return SimpleNamespace(
         subject={c.key: m[f"s_{c.key}"] for c in SUBJECT_COLUMNS},
         employer=m["employer"] or "",
@@ -175,9 +186,8 @@ def _page(row) -> SimpleNamespace:
             (_typed(CASE_COLUMNS, c) for c in _json(m["cases"]) or ()), key=lambda c: c["id"])],
         grade=SimpleNamespace(**_typed(GRADE_COLUMNS, grade)) if grade else None,
         excluded_year=m["excluded_year"], newest_grade_year=m["newest_grade_year"],
-        changed_at=changed,
-        # the footer's "数据更新时间" (services.public_pages.data_changed_at, same rule)
-        data_changed_at=changed.isoformat() if changed else m["index_updated_at"])
+        changed_at=changed, global_version=m["global_version"] or "",
+        data_changed_at=public_version.data_time_value(changed, m["index_updated_at"]))  # "数据更新时间"
 
 
 def facility_rows(session, public_id: str, today: date) -> SimpleNamespace | None:

@@ -24,7 +24,7 @@ LIST_TYPES = {
 }
 LIST_PER_PAGE = 50
 NOTICES_SHOWN = 200
-# Built once (the subject page, the public report).
+# Built once (the subject page).
 _SUBJECT_BY_PUBLIC_ID = select(Subject).where(Subject.public_id == bindparam("public_id"))
 
 
@@ -51,22 +51,25 @@ def grade_view(grade) -> dict | None:
     return {"letter": grade.letter, "year": grade.year} if grade is not None else None
 
 
-def facility_view(session, profile, subject: Subject, today: date) -> dict | None:
-    """Everything the public may see about one subject (facility page and QR page share it);
-    ``None`` when nothing may be shown (a minor, a person without public records …)."""
-    rows = public_page_read.facility_rows(session, subject.public_id, today)
-    return _public_context(profile, rows, today) if rows is not None else None
+def facility_read(session, profile, public_id: str, today: date):
+    """``(rows, content)`` of the facility page of ``public_id`` from its one statement
+    (``services.public_page_read``): the rows as read and the page's content through the privacy
+    boundary (``None`` when nothing may be shown); ``None`` if no subject has this public id. For
+    the readers that need the rows too (the public report's version key)."""
+    rows = public_page_read.facility_rows(session, public_id, today)
+    return (rows, _public_context(profile, rows, today)) if rows is not None else None
 
 
 def facility_page(session, profile, public_id: str, today: date) -> dict | None:
     """The facility page of ``public_id`` from one statement (``services.public_page_read``);
     ``None`` if no subject has this public id. Raises ``NotShown`` when it may not be shown.
     ``cache_scope`` is for the page cache, not the page: the subject and its public stamp, read
-    in the same statement as the content (web.page_cache)."""
-    rows = public_page_read.facility_rows(session, public_id, today)
-    if rows is None:
+    in the same statement as the content (web.page_cache). The chatbot's facility details are
+    this too (one statement, no subject loaded before it)."""
+    read = facility_read(session, profile, public_id, today)
+    if read is None:
         return None
-    context = _public_context(profile, rows, today)
+    rows, context = read
     if context is None:
         raise NotShown(public_id)
     return {**context, "cache_scope": _cache_scope(rows)}
@@ -258,7 +261,7 @@ def data_changed_at(session) -> str | None:
 
     try:
         changed = public_version.changed_at(session.connection())
-        return changed.isoformat() if changed else get_state(session, "index_updated_at")
+        return public_version.data_time_value(changed, None if changed else get_state(session, "index_updated_at"))
     except SQLAlchemyError:
         session.rollback()
         return None

@@ -2,7 +2,7 @@
 information only, for anyone, without login, with the same number + QR verification as the
 subject's own report (``services.reports``: ``/verify/report/<no>``).
 
-The content is exactly what the public facility page shows (``public_pages.facility_view``:
+The content is exactly what the public facility page shows (``public_pages.facility_read``:
 public views through the privacy boundary, never a record the public may not see). A report is
 issued per version of this organisation's public data and day (``portal.public_version``: the
 global version and the organisation's own stamp; a publication window can end
@@ -13,17 +13,17 @@ document about a person travels further than a page (湖南 第四条: 不得泄
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import public_version
 from ..documents.citations import profile_cite
 from ..domain.vocab import InfoClass, SubjectKind
-from ..models import Report, Subject
+from ..models import Report
 from ..models.base import utcnow
 from .context import ServiceContext
 from .errors import ServiceError
-from .public_pages import facility_view
+from .public_page_read import read_one
+from .public_pages import facility_read
 from .reports import new_report_no, verify_url
 from .verifiable import build_pdf, china_time, facts_table, new_token, sha256, styles, verify_header
 
@@ -34,33 +34,45 @@ SECTIONS = ((InfoClass.SERIOUS, "严重失信信息"), (InfoClass.DISHONEST, "�
             (InfoClass.POSITIVE, "表彰奖励与增信信息"), (InfoClass.BASIC, "许可、承诺与基础信息"))
 
 
-def _version_key(ctx: ServiceContext, subject: Subject) -> str:
+NOT_FOUND = "未找到该主体。请检查链接是否完整。"
+
+
+def _read(ctx: ServiceContext, public_id: str):
+    """``(rows, content)`` of the organisation's facility page, from the page's one statement
+    (``public_pages.facility_read``): no subject loaded before it; 404 for an unknown public id."""
+    read = facility_read(ctx.session, ctx.profile, public_id[:16], ctx.today)
+    if read is None:
+        raise ServiceError(NOT_FOUND, "subject", 404)
+    return read
+
+
+def _version_key(rows, today) -> str:
     """What this organisation's public data depends on: the global public data version (its own
     row, anything not scoped), its own stamp (its records, grades, plates, cases) and the day;
-    a change to another organisation keeps its report (``public_version``: scoped changes)."""
-    conn = ctx.session.connection()
-    _, global_version = public_version.read_both(conn)
-    stamp = public_version.subject_stamp(conn, subject.id)
-    return f"{global_version or '-'}:{stamp or '-'}@{ctx.today.isoformat()}"
+    a change to another organisation keeps its report (``public_version``: scoped changes). Both
+    are read by the statement that reads the content, so the key is the content's."""
+    return f"{rows.global_version or '-'}:{rows.subject['public_stamp'] or '-'}@{today.isoformat()}"
 
 
-def _issued(ctx: ServiceContext, subject: Subject, key: str) -> Report | None:
-    return ctx.session.execute(select(Report).where(Report.subject_id == subject.id,
+def _issued(ctx: ServiceContext, subject_id: int, key: str) -> Report | None:
+    return ctx.session.execute(select(Report).where(Report.subject_id == subject_id,
                                                     Report.public_version == key)).scalar_one_or_none()
 
 
-def public_report(ctx: ServiceContext, subject: Subject, base_url: str) -> Report:
-    """The organisation's public report for today's public data (issued on first request)."""
-    if subject.kind != SubjectKind.ORG:
+def public_report(ctx: ServiceContext, public_id: str, base_url: str) -> Report:
+    """The public report of the organisation ``public_id`` for today's public data (issued on
+    first request)."""
+    rows, view = _read(ctx, public_id)
+    if rows.subject["kind"] != SubjectKind.ORG:
         raise ServiceError(NO_PERSON_REPORT, "subject", 404)
-    key = _version_key(ctx, subject)  # before the view: a change in between gives a newer key next time
-    view = facility_view(ctx.session, ctx.profile, subject, ctx.today)
     if view is None:
         raise ServiceError("未找到该主体。", "subject", 404)
-    found = _issued(ctx, subject, key)
+    key = _version_key(rows, ctx.today)
+    subject_id = rows.subject["id"]
+    found = _issued(ctx, subject_id, key)
     if found is not None:
         return found
-    report = Report(report_no=new_report_no(ctx.today), subject_id=subject.id, requested_by=PUBLIC_REQUESTER,
+    report = Report(report_no=new_report_no(ctx.today), subject_id=subject_id, requested_by=PUBLIC_REQUESTER,
                     requester_name="", via=PUBLIC_REQUESTER, generated_at=utcnow(), verify_token=new_token(),
                     sha256="", public_version=key)
     report.pdf = render_public_pdf(ctx.profile, view, report, verify_url(base_url, report), ctx.today)
@@ -70,7 +82,7 @@ def public_report(ctx: ServiceContext, subject: Subject, base_url: str) -> Repor
             ctx.session.add(report)
             ctx.session.flush()
     except IntegrityError:  # another request issued it a moment ago: that one is the report
-        found = _issued(ctx, subject, key)
+        found = _issued(ctx, subject_id, key)
         if found is None:
             raise
         return found
@@ -80,17 +92,25 @@ def public_report(ctx: ServiceContext, subject: Subject, base_url: str) -> Repor
 REPORT_GONE = "该报告所依据的公开信息已更新或已过当日，原报告不再提供下载；可在公示页面重新生成，报告真伪仍可凭编号核验。"
 
 
-def issued_public_report(ctx: ServiceContext, subject: Subject, report_no: str) -> Report:
+def issued_public_report(ctx: ServiceContext, public_id: str, report_no: str):
     """A public report by its number, for anyone: only while it still shows today's public data
     (the same version key it was issued for). An older one may show a record that has since been
     repaired or withdrawn (湖南 第三十一条: after 信用修复 the record is no longer disclosed), so it is not handed out
-    again; its number and hash stay verifiable at /verify/report."""
-    report = ctx.session.execute(select(Report).where(Report.report_no == report_no[:32])).scalar_one_or_none()
-    if report is None or report.subject_id != subject.id or report.via != PUBLIC_REQUESTER or report.pdf is None:
+    again; its number and hash stay verifiable at /verify/report. Two read-only statements (the
+    page's and the report's), on PostgreSQL outside a transaction; returns the report's
+    ``report_no`` and ``pdf``."""
+    rows, _ = _read(ctx, public_id)
+    report = read_one(ctx.session, _ISSUED_BY_NO, {"report_no": report_no[:32]})
+    if report is None or report.subject_id != rows.subject["id"] or report.via != PUBLIC_REQUESTER or report.pdf is None:
         raise ServiceError("未找到该公共信用信息报告。", "report", 404)
-    if subject.kind != SubjectKind.ORG or report.public_version != _version_key(ctx, subject):
+    if rows.subject["kind"] != SubjectKind.ORG or report.public_version != _version_key(rows, ctx.today):
         raise ServiceError(REPORT_GONE, "report", 410)
     return report
+
+
+# columns, not the entity: read on the pages' AUTOCOMMIT path (public_page_read.read_one)
+_ISSUED_BY_NO = select(Report.report_no, Report.subject_id, Report.via, Report.public_version, Report.pdf).where(
+    Report.report_no == bindparam("report_no"))
 
 
 def _subject_rows(view: dict) -> list[tuple[str, str]]:

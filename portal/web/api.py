@@ -24,6 +24,7 @@ from ..services.api_data import ApiCaller, ApiError
 from ..services.errors import ServiceError
 from . import commit, db, runtime
 from .csrf import exempt
+from .hygiene import ID_MAX, sent_arg
 from .ratelimit import client_address, hit
 
 log = logging.getLogger(__name__)
@@ -267,10 +268,13 @@ def subject_grades(code: str):
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
+    """An integer query parameter, checked as the client sent it (``hygiene.sent_arg``: "1\\x00"
+    is refused as ``name``, not cleaned to "1" and refused later under another parameter's name)."""
+    raw = sent_arg(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or not (low <= int(raw) <= high):
+    if (not raw.isascii() or not raw.isdigit() or len(raw) > len(str(high))  # no 5000-digit int()
+            or not (low <= int(raw) <= high)):
         raise ApiError("invalid_parameter", name, reason=f"须为 {low}–{high} 之间的整数")
     return int(raw)
 
@@ -282,7 +286,7 @@ def public_list(name: str):
 
 @bp.get("/feed")
 def feed():
-    cursor = _int_arg("cursor", 0, 0, 2**31 - 1)
+    cursor = _int_arg("cursor", 0, 0, api_feed.SEQ_MAX)
     limit = _int_arg("limit", 500, 1, api_feed.MAX_LIMIT)
     page = api_feed.feed_page(_ctx(), runtime().settings["PORTAL_DATA_KEY"], cursor, limit)
     return Response(page, mimetype="application/x-ndjson", headers={"Cache-Control": "no-store"})
@@ -290,8 +294,8 @@ def feed():
 
 @bp.get("/feed/snapshot")
 def feed_snapshot():
-    after = _int_arg("after", 0, 0, 2**31 - 1)
-    cursor = _int_arg("cursor", -1, 0, 2**31 - 1)
+    after = _int_arg("after", 0, 0, ID_MAX)  # a subject id (INTEGER)
+    cursor = _int_arg("cursor", -1, 0, api_feed.SEQ_MAX)
     limit = _int_arg("limit", 500, 1, api_feed.MAX_LIMIT)
     page = api_feed.snapshot_page(_ctx(), runtime().settings["PORTAL_DATA_KEY"], after,
                                   None if cursor < 0 else cursor, limit)

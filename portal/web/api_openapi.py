@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..documents.citations import own_note
 from ..domain.api_access import ERRORS, SCOPES
 from ..domain.api_fields import NEW_RECORD, NEW_RECORD_REQUIRED, REASON, RECORD_FIELDS, Field
+from ..services.api_feed import SEQ_MAX
 from ..services.public_pages import LIST_TYPES
 
 STR = {"type": "string"}
@@ -179,7 +180,7 @@ def document(base_url: str, document_name: str = "") -> dict:
                             "游标早于已清理的记录时返回 410 cursor_expired，须先全量同步"), "security": bearer,
                 "parameters": [
                     {"name": "cursor", "in": "query", "required": False,
-                     "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
+                     "schema": {"type": "integer", "minimum": 0, "maximum": SEQ_MAX}},
                     {"name": "limit", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
                 "responses": {"200": {"description": "每行一个主体的公开状态，末行为签名",
@@ -195,7 +196,7 @@ def document(base_url: str, document_name: str = "") -> dict:
                      "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
                     {"name": "cursor", "in": "query", "required": False,
                      "description": "首页返回的 cursor（续页必带，不得大于增量数据当前位置）",
-                     "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
+                     "schema": {"type": "integer", "minimum": 0, "maximum": SEQ_MAX}},
                     {"name": "limit", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
                 "responses": {"200": {"description": "每行一个公开主体的全部公开信息，末行为签名",

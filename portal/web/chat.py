@@ -18,12 +18,12 @@ import hashlib
 import secrets
 
 from flask import Blueprint, Response, current_app, render_template, request, session, url_for
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from ..chatbot import Chatbot, Context, Env, LLMClient, SearchFacilities
 from ..chatbot.normalise import clean
 from ..domain.identifiers import scrub_personal_data
+from ..services import public_pages as pages_svc
 from ..services.search import search_public
 from . import abort_with, db, is_htmx, ratelimit, runtime
 
@@ -94,13 +94,16 @@ def _url(name: str, **params: str) -> str:
 
 
 def _facility_details(public_id: str) -> dict | None:
-    """The facility page's own public-view context (public views only)."""
-    from .public import _load_subject, facility_context
-
+    """The facility page's own public-view context (public views only), read in the page's one
+    statement (``public_pages.facility_page``); ``None`` when there is nothing to show."""
+    rt = runtime()
     try:
-        return facility_context(_load_subject(public_id))
-    except HTTPException:
+        context = pages_svc.facility_page(db(), rt.profile, public_id, rt.today())
+    except pages_svc.NotShown:
         return None
+    if context is not None:
+        context.pop("cache_scope")
+    return context
 
 
 def _env() -> Env:

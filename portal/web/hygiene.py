@@ -34,6 +34,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: Lone surrogates cannot be encoded to UTF-8 for the database or a response.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 MESSAGE = "请求地址或 Cookie 中含有不允许的控制字符，请检查链接后重试。"
+SENT_ARGS = "portal.sent_args"  # request.environ: the query fields as sent, when some were cleaned
 ID_MAX = 2**31 - 1  # the id columns are INTEGER (32-bit on PostgreSQL)
 
 
@@ -60,6 +61,7 @@ def check_request() -> None:
     if bad_text(request.path) or any(bad_text(k) or bad_text(v) for k, v in request.cookies.items(multi=True)):
         abort_with(400, MESSAGE)
     if (args := _stripped(request.args)) is not None:
+        request.environ[SENT_ARGS] = request.args
         request.args = args
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         if (form := _stripped(request.form)) is not None:
@@ -68,6 +70,13 @@ def check_request() -> None:
             if upload.filename and bad_text(upload.filename):
                 upload.filename = strip_text(upload.filename)
     request.__dict__.pop("values", None)  # CombinedMultiDict of the cleaned args and form
+
+
+def sent_arg(name: str) -> str | None:
+    """A query field as the client sent it, control characters included: a view that refuses a
+    malformed value (an integer parameter) refuses the value the client sent, under its name,
+    instead of the cleaned one failing some later rule."""
+    return request.environ.get(SENT_ARGS, request.args).get(name)
 
 
 class RawQueryMiddleware:

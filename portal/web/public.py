@@ -3,8 +3,6 @@
 Everything here reads public views only (DESIGN.md, the privacy boundary)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, url_for
 
 from ..domain.identifiers import classify_code, normalize_code, scrub_personal_data
@@ -19,9 +17,6 @@ from .common import private_headers
 from .csrf import csrf_token
 from .facility import _is_prefetch  # a browser's prefetch is no visit (as for scans)
 from .page_cache import tag
-
-if TYPE_CHECKING:
-    from ..models import Subject
 
 bp = Blueprint("public", __name__)
 
@@ -88,25 +83,6 @@ def search():
         resp.headers["HX-Replace-Url"] = "false"  # (typing replaces the entry: _search_form.html)
         resp.headers["Cache-Control"] = "no-store"
     return resp
-
-
-def _load_subject(public_id: str) -> Subject:
-    if not (1 <= len(public_id) <= 16) or not public_id.replace("-", "").replace("_", "").isalnum():
-        abort_with(404, "未找到该主体。请检查链接是否完整。")
-    subject = pages_svc.subject_by_public_id(db(), public_id)
-    if subject is None:
-        abort_with(404, "未找到该主体。请检查链接是否完整。")
-    return subject
-
-
-def facility_context(subject: Subject) -> dict:
-    """Everything the public may see about one subject, as plain values
-    (``services.public_pages.facility_view``)."""
-    rt = runtime()
-    context = pages_svc.facility_view(db(), rt.profile, subject, rt.today())
-    if context is None:
-        abort_with(404, "未找到该主体。")
-    return context
 
 
 def _facility_page(public_id: str) -> tuple[dict, dict]:

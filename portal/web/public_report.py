@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, url_for
 
-from ..services import public_pages as pages_svc
 from ..services.public_report import issued_public_report, public_report
-from . import abort_with, ctx, db, runtime
+from . import ctx, db, runtime
 
 bp = Blueprint("public_report", __name__)
 
 
 @bp.post("/facility/<public_id>/report.pdf")
 def report(public_id: str):
-    subject = pages_svc.subject_by_public_id(db(), public_id[:16])
-    if subject is None:
-        abort_with(404, "未找到该主体。请检查链接是否完整。")
-    issued = public_report(ctx(), subject, runtime().settings["PORTAL_BASE_URL"])
+    issued = public_report(ctx(), public_id, runtime().settings["PORTAL_BASE_URL"])
     db().commit()  # a report row only: no index work (``commit()`` would start a drain)
     return _pdf(issued, public_id)
 
@@ -25,10 +21,7 @@ def report(public_id: str):
 @bp.get("/facility/<public_id>/reports/<report_no>.pdf")
 def issued(public_id: str, report_no: str):
     """An issued public report by its number, for anyone, while it shows today's public data."""
-    subject = pages_svc.subject_by_public_id(db(), public_id[:16])
-    if subject is None:
-        abort_with(404, "未找到该主体。请检查链接是否完整。")
-    return _pdf(issued_public_report(ctx(), subject, report_no), public_id)
+    return _pdf(issued_public_report(ctx(), public_id, report_no), public_id)
 
 
 def _pdf(report, public_id: str) -> Response:

@@ -1,5 +1,6 @@
-"""Fixtures shared by the integration tests: staff accounts that log in through the web, and the
-local servers that receive the notices sent outside the portal (an SMTP sink, an SMS gateway)."""
+"""Fixtures shared by the integration tests: staff accounts that log in through the web, the
+local servers that receive the notices sent outside the portal (an SMTP sink, an SMS gateway),
+and the sharing API's world, client and feed key (``test_api``, ``test_api_feed_sync``)."""
 from __future__ import annotations
 
 import email
@@ -11,10 +12,12 @@ from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from sqlalchemy import event
 
 from portal.models import StaffUser
 from portal.services import staff as staff_svc
 
+from .api_world import build_api_world
 from .test_staff_auth import PASSWORD, _secret, web_login
 
 
@@ -117,3 +120,38 @@ def sms_gateway():
     yield from _serving(server)
 
 
+
+
+@pytest.fixture
+def api_world(ctx, session, make_org, make_record):
+    """The sharing API's registered clients and subjects (``api_world.build_api_world``)."""
+    return build_api_world(ctx, session, make_org, make_record)
+
+
+@pytest.fixture
+def api(app):
+    """A plain client: no CSRF token, no cookies of a page (a department's server)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def feed_key(api):
+    """The feed's Ed25519 public key (PEM), as a consumer fetches it."""
+    return api.get("/api/v1/feed/key").get_data(as_text=True)
+
+
+@pytest.fixture
+def statements(rt):
+    """The SQL statements a request sends (``before_cursor_execute``, either database): those of
+    this thread only, where the test client serves the request (not the scan counter's flush
+    thread)."""
+    seen: list[str] = []
+    request_thread = threading.get_ident()
+
+    def listener(conn, cursor, statement, params, context, executemany):
+        if threading.get_ident() == request_thread:
+            seen.append(statement)
+
+    event.listen(rt.engine, "before_cursor_execute", listener)
+    yield seen
+    event.remove(rt.engine, "before_cursor_execute", listener)

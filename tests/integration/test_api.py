@@ -22,20 +22,8 @@ from .api_world import (
     UNIT,
     basic,
     bearer,
-    build_api_world,
     token,
 )
-
-
-@pytest.fixture
-def world(ctx, session, make_org, make_record):
-    return build_api_world(ctx, session, make_org, make_record)
-
-
-@pytest.fixture
-def api(app):
-    """A plain client: no CSRF token, no cookies of a page (a department's server)."""
-    return app.test_client()
 
 
 def _code(resp) -> str:
@@ -69,9 +57,9 @@ def _post(api, url, tok, body, key="key-00000001", **headers):
 
 # --- tokens ---------------------------------------------------------------------------------------
 
-def test_token_by_client_credentials_and_its_refusals(api, world, session):
+def test_token_by_client_credentials_and_its_refusals(api, api_world, session):
     ok = api.post("/api/v1/token", data={"grant_type": "client_credentials"},
-                  headers=basic("share.cs", world.secrets["share.cs"]))
+                  headers=basic("share.cs", api_world.secrets["share.cs"]))
     body = ok.get_json()
     assert ok.status_code == 200 and body["token_type"].lower() == "bearer" and body["expires_in"] == 3600
     assert set(body["scope"].split()) == {"records:read:public", "records:read:shared"}
@@ -80,23 +68,23 @@ def test_token_by_client_credentials_and_its_refusals(api, world, session):
     assert stored.token_hash != body["access_token"] and body["access_token"] not in stored.token_hash
     # client_secret_post works too, and a narrower scope gives a narrower token
     narrow = api.post("/api/v1/token", data={"grant_type": "client_credentials", "scope": "records:read:public",
-                                             "client_id": "share.cs", "client_secret": world.secrets["share.cs"]})
+                                             "client_id": "share.cs", "client_secret": api_world.secrets["share.cs"]})
     assert narrow.status_code == 200 and narrow.get_json()["scope"] == "records:read:public"
     wrong = api.post("/api/v1/token", data={"grant_type": "client_credentials"}, headers=basic("share.cs", "x" * 40))
     assert wrong.status_code == 401 and wrong.get_json()["code"] == "oauth_invalid_client"
     assert "密钥错误" in wrong.get_json()["message"]
     unknown = api.post("/api/v1/token", data={"grant_type": "client_credentials", "scope": "records:delete"},
-                       headers=basic("share.cs", world.secrets["share.cs"]))
+                       headers=basic("share.cs", api_world.secrets["share.cs"]))
     assert unknown.status_code == 400 and unknown.get_json()["code"] == "oauth_invalid_scope"
     nobody = api.post("/api/v1/token", data={"grant_type": "client_credentials"}, headers=basic("nobody.x", "x" * 40))
     assert (nobody.status_code, nobody.get_json()["code"]) == (401, "oauth_invalid_client")  # like a wrong secret
     grant = api.post("/api/v1/token", data={"grant_type": "password"},
-                     headers=basic("share.cs", world.secrets["share.cs"]))
+                     headers=basic("share.cs", api_world.secrets["share.cs"]))
     assert grant.status_code == 400 and grant.get_json()["code"].startswith("oauth_")
 
 
-def test_no_token_or_a_bad_one_is_refused_in_json(api, world):
-    org = world.org.credit_code
+def test_no_token_or_a_bad_one_is_refused_in_json(api, api_world):
+    org = api_world.org.credit_code
     for headers in ({}, bearer("not-a-token"), {"Authorization": "Basic abc"}):
         resp = api.get(f"/api/v1/subjects/{org}", headers=headers)
         assert resp.status_code == 401 and _code(resp) == "invalid_token"
@@ -106,55 +94,55 @@ def test_no_token_or_a_bad_one_is_refused_in_json(api, world):
 
 # --- the privacy boundary, three clients ----------------------------------------------------------
 
-def test_public_client_sees_public_views_only(api, world, session):
-    tok = token(api, world, "pub.dept")
-    resp = api.get(f"/api/v1/subjects/{world.org.credit_code}/records", headers=bearer(tok))
+def test_public_client_sees_public_views_only(api, api_world, session):
+    tok = token(api, api_world, "pub.dept")
+    resp = api.get(f"/api/v1/subjects/{api_world.org.credit_code}/records", headers=bearer(tok))
     body = resp.get_json()
     assert resp.status_code == 200 and body["access"] == "public"
     titles = [r["title"] for r in body["records"]]
     assert titles == [PUBLIC_TITLE]
     text = resp.get_data(as_text=True)
     assert SHARED_CANARY.split()[0] not in text and ONREQ_CANARY.split()[0] not in text
-    assert _private_views(session, world.org.id) == []  # nothing non-public was read
+    assert _private_views(session, api_world.org.id) == []  # nothing non-public was read
 
 
-def test_shared_client_sees_shared_records_and_the_subject_sees_who(api, world, session):
-    tok = token(api, world, "share.cs")
-    resp = api.get(f"/api/v1/subjects/{world.org.credit_code}/records", headers=bearer(tok))
+def test_shared_client_sees_shared_records_and_the_subject_sees_who(api, api_world, session):
+    tok = token(api, api_world, "share.cs")
+    resp = api.get(f"/api/v1/subjects/{api_world.org.credit_code}/records", headers=bearer(tok))
     body = resp.get_json()
     assert resp.status_code == 200 and body["access"] == "shared"
     by_title = {r["title"]: r for r in body["records"]}
     assert set(by_title) == {PUBLIC_TITLE, SHARED_CANARY}  # 申请查询 is never shared through the API
     assert by_title[SHARED_CANARY]["public"] is False and by_title[PUBLIC_TITLE]["public"] is True
     assert ONREQ_CANARY.split()[0] not in resp.get_data(as_text=True)
-    [event] = _private_views(session, world.org.id)
+    [event] = _private_views(session, api_world.org.id)
     assert event.actor == "api:share.cs" and event.purpose == PURPOSE and event.detail["via"] == "api"
-    entries, total = access_entries(session, world.org.id)
+    entries, total = access_entries(session, api_world.org.id)
     assert total == 1 and entries[0].viewer_name == "长沙市医疗保障局" and entries[0].purpose == PURPOSE
 
 
-def test_narrow_token_of_a_shared_client_sees_public_only(api, world, session):
-    tok = token(api, world, "share.cs", scope="records:read:public")
-    resp = api.get(f"/api/v1/subjects/{world.org.credit_code}/records", headers=bearer(tok))
+def test_narrow_token_of_a_shared_client_sees_public_only(api, api_world, session):
+    tok = token(api, api_world, "share.cs", scope="records:read:public")
+    resp = api.get(f"/api/v1/subjects/{api_world.org.credit_code}/records", headers=bearer(tok))
     assert resp.get_json()["access"] == "public" and SHARED_CANARY.split()[0] not in resp.get_data(as_text=True)
 
 
-def test_writer_without_shared_scope_never_sees_shared(api, world):
-    tok = token(api, world, "write.cs")
-    resp = api.get(f"/api/v1/subjects/{world.org.credit_code}/records", headers=bearer(tok))
+def test_writer_without_shared_scope_never_sees_shared(api, api_world):
+    tok = token(api, api_world, "write.cs")
+    resp = api.get(f"/api/v1/subjects/{api_world.org.credit_code}/records", headers=bearer(tok))
     assert resp.status_code == 200 and SHARED_CANARY.split()[0] not in resp.get_data(as_text=True)
 
 
-def test_region_and_scope_refusals(api, world, session):
-    share = token(api, world, "share.cs")
-    far = api.get(f"/api/v1/subjects/{world.far.credit_code}/records", headers=bearer(share))
+def test_region_and_scope_refusals(api, api_world, session):
+    share = token(api, api_world, "share.cs")
+    far = api.get(f"/api/v1/subjects/{api_world.far.credit_code}/records", headers=bearer(share))
     assert far.status_code == 403 and _code(far) == "out_of_region"
     assert "行政区划" in far.get_json()["error"]["message"]
     # the whole-jurisdiction public client reads it
-    pub = token(api, world, "pub.dept")
-    assert api.get(f"/api/v1/subjects/{world.far.credit_code}", headers=bearer(pub)).status_code == 200
+    pub = token(api, api_world, "pub.dept")
+    assert api.get(f"/api/v1/subjects/{api_world.far.credit_code}", headers=bearer(pub)).status_code == 200
     before = _records(session)
-    write = _post(api, "/api/v1/records", pub, _new_record(world.org.credit_code))
+    write = _post(api, "/api/v1/records", pub, _new_record(api_world.org.credit_code))
     assert write.status_code == 403 and _code(write) == "insufficient_scope"
     assert "records:write" in write.get_json()["error"]["message"]
     feed = api.get("/api/v1/feed", headers=bearer(share))
@@ -162,11 +150,11 @@ def test_region_and_scope_refusals(api, world, session):
     assert _records(session) == before
 
 
-def test_reads_subject_grades_lists_and_unknowns(api, world):
-    tok = token(api, world, "pub.dept")
-    subject = api.get(f"/api/v1/subjects/{world.org.credit_code}", headers=bearer(tok)).get_json()
-    assert subject["name"] == "长沙市某某医院" and subject["credit_code"] == world.org.credit_code
-    grades = api.get(f"/api/v1/subjects/{world.org.credit_code}/grades", headers=bearer(tok))
+def test_reads_subject_grades_lists_and_unknowns(api, api_world):
+    tok = token(api, api_world, "pub.dept")
+    subject = api.get(f"/api/v1/subjects/{api_world.org.credit_code}", headers=bearer(tok)).get_json()
+    assert subject["name"] == "长沙市某某医院" and subject["credit_code"] == api_world.org.credit_code
+    grades = api.get(f"/api/v1/subjects/{api_world.org.credit_code}/grades", headers=bearer(tok))
     assert grades.status_code == 200 and grades.get_json()["grades"] == []
     lst = api.get("/api/v1/lists/serious?page=1", headers=bearer(tok))
     assert lst.status_code == 200 and lst.get_json()["total"] == 0
@@ -181,16 +169,16 @@ def test_reads_subject_grades_lists_and_unknowns(api, world):
 
     missing = api.get(f"/api/v1/subjects/{make_uscc('12', '430102', '99999999')}", headers=bearer(tok))
     assert missing.status_code == 404 and _code(missing) == "unknown_subject"
-    wrong_method = api.delete(f"/api/v1/subjects/{world.org.credit_code}", headers=bearer(tok))
+    wrong_method = api.delete(f"/api/v1/subjects/{api_world.org.credit_code}", headers=bearer(tok))
     assert wrong_method.status_code == 405 and _code(wrong_method) == "method_not_allowed"
 
 
 # --- writes ---------------------------------------------------------------------------------------
 
-def test_write_is_idempotent_and_goes_through_the_record_rules(api, world, session):
-    tok = token(api, world, "write.cs")
+def test_write_is_idempotent_and_goes_through_the_record_rules(api, api_world, session):
+    tok = token(api, api_world, "write.cs")
     before = _records(session)
-    body = _new_record(world.org.credit_code)
+    body = _new_record(api_world.org.credit_code)
     first = _post(api, "/api/v1/records", tok, body, key="submit-0001")
     assert first.status_code == 201, first.get_data(as_text=True)
     record = first.get_json()["record"]
@@ -223,11 +211,11 @@ BAD_BODIES = [
 
 
 @pytest.mark.parametrize(("change", "code", "field"), BAD_BODIES, ids=[b[2] + "-" + b[1] for b in BAD_BODIES])
-def test_bad_bodies_are_refused_and_nothing_is_written(api, world, session, change, code, field):
-    tok = token(api, world, "write.cs")
+def test_bad_bodies_are_refused_and_nothing_is_written(api, api_world, session, change, code, field):
+    tok = token(api, api_world, "write.cs")
     before, events = _records(session), session.execute(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action == "record.add")).scalar_one()
-    resp = _post(api, "/api/v1/records", tok, _new_record(world.org.credit_code, **change))
+    resp = _post(api, "/api/v1/records", tok, _new_record(api_world.org.credit_code, **change))
     assert resp.status_code == 400, resp.get_data(as_text=True)
     err = resp.get_json()["error"]
     assert err["code"] == code and err["field"] == field and any("\u4e00" <= ch <= "\u9fff" for ch in err["message"])
@@ -236,11 +224,11 @@ def test_bad_bodies_are_refused_and_nothing_is_written(api, world, session, chan
         AuditEvent.action == "record.add")).scalar_one() == events
 
 
-def test_malformed_requests(api, world, session):
-    tok = token(api, world, "write.cs")
+def test_malformed_requests(api, api_world, session):
+    tok = token(api, api_world, "write.cs")
     before = _records(session)
     url = "/api/v1/records"
-    body = _new_record(world.org.credit_code)
+    body = _new_record(api_world.org.credit_code)
     cases = [
         (lambda: _post(api, url, tok, "{not json"), 400, "invalid_json"),
         (lambda: _post(api, url, tok, "[1, 2]"), 400, "invalid_field"),
@@ -251,7 +239,7 @@ def test_malformed_requests(api, world, session):
         (lambda: _post(api, url, tok, {**body, "content": "长" * 40_000}, key="key-huge-001"), 413, "body_too_large"),
         (lambda: _post(api, url, tok, {k: v for k, v in body.items() if k != "title"}, key="key-notitle"),
          400, "invalid_field"),
-        (lambda: _post(api, url, tok, _new_record(world.far.credit_code), key="key-far-0001"), 403, "out_of_region"),
+        (lambda: _post(api, url, tok, _new_record(api_world.far.credit_code), key="key-far-0001"), 403, "out_of_region"),
         (lambda: _post(api, url, tok, _new_record("91430102MA4L3C4X5Y"), key="key-badcode"), 400,
          "invalid_parameter"),
     ]
@@ -261,10 +249,10 @@ def test_malformed_requests(api, world, session):
     assert _records(session) == before
 
 
-def test_new_subject_is_registered_with_its_record(api, world, session):
+def test_new_subject_is_registered_with_its_record(api, api_world, session):
     from portal.domain.identifiers import make_uscc
 
-    tok = token(api, world, "write.cs")
+    tok = token(api, api_world, "write.cs")
     code = make_uscc("12", "430104", "55550001")
     unknown = _post(api, "/api/v1/records", tok, _new_record(code), key="key-new-0001")
     assert unknown.status_code == 404 and _code(unknown) == "unknown_subject"
@@ -279,9 +267,9 @@ def test_new_subject_is_registered_with_its_record(api, world, session):
     assert far.status_code == 403 and _code(far) == "out_of_region"
 
 
-def test_correction_and_withdrawal_keep_history(api, world, session):
-    tok = token(api, world, "write.cs")
-    lineage = world.public_record.lineage_id
+def test_correction_and_withdrawal_keep_history(api, api_world, session):
+    tok = token(api, api_world, "write.cs")
+    lineage = api_world.public_record.lineage_id
     fixed = _post(api, f"/api/v1/records/{lineage}/corrections", tok,
                   {"reason": "文书号录入错误", "changes": {"doc_no": "长卫罚〔2026〕12号"}}, key="corr-000001")
     assert fixed.status_code == 201, fixed.get_data(as_text=True)
@@ -300,10 +288,10 @@ def test_correction_and_withdrawal_keep_history(api, world, session):
     assert unknown.status_code == 404 and _code(unknown) == "unknown_record"
 
 
-def test_only_own_units_records_are_corrected(api, world, session, ctx, make_record):
-    other = make_record(world.org, title="区卫健局的处罚", authority="芙蓉区卫生健康局")
+def test_only_own_units_records_are_corrected(api, api_world, session, ctx, make_record):
+    other = make_record(api_world.org, title="区卫健局的处罚", authority="芙蓉区卫生健康局")
     session.commit()
-    tok = token(api, world, "write.cs")
+    tok = token(api, api_world, "write.cs")
     resp = _post(api, f"/api/v1/records/{other.lineage_id}/withdrawal", tok, {"reason": "越权撤销"})
     assert resp.status_code == 403 and _code(resp) == "not_your_record"
     session.expire_all()
@@ -312,18 +300,18 @@ def test_only_own_units_records_are_corrected(api, world, session, ctx, make_rec
 
 # --- clients: rotation, disabling, limits ---------------------------------------------------------
 
-def test_rotation_and_disabling_end_old_credentials(api, world, session, ctx):
-    old_token = token(api, world, "pub.dept")
+def test_rotation_and_disabling_end_old_credentials(api, api_world, session, ctx):
+    old_token = token(api, api_world, "pub.dept")
     client = api_clients.find_client(session, "pub.dept")
     new_secret = api_clients.rotate_secret(ctx, client)
     session.commit()
-    url = f"/api/v1/subjects/{world.org.credit_code}"
+    url = f"/api/v1/subjects/{api_world.org.credit_code}"
     assert api.get(url, headers=bearer(old_token)).status_code == 401
     old = api.post("/api/v1/token", data={"grant_type": "client_credentials"},
-                   headers=basic("pub.dept", world.secrets["pub.dept"]))
+                   headers=basic("pub.dept", api_world.secrets["pub.dept"]))
     assert old.status_code == 401
-    world.secrets["pub.dept"] = new_secret
-    fresh = token(api, world, "pub.dept")
+    api_world.secrets["pub.dept"] = new_secret
+    fresh = token(api, api_world, "pub.dept")
     assert api.get(url, headers=bearer(fresh)).status_code == 200
     api_clients.disable_client(ctx, client, "合作终止")
     session.commit()
@@ -335,22 +323,22 @@ def test_rotation_and_disabling_end_old_credentials(api, world, session, ctx):
     assert {"api_client.create", "api_client.rotate", "api_client.disable"} <= actions
 
 
-def test_per_client_rate_limit(api, world, session):
+def test_per_client_rate_limit(api, api_world, session):
     client = api_clients.find_client(session, "pub.dept")
     client.rate_limit = "3/minute"
     session.commit()
-    tok = token(api, world, "pub.dept")
-    other = token(api, world, "share.cs")
-    url = f"/api/v1/subjects/{world.org.credit_code}"
+    tok = token(api, api_world, "pub.dept")
+    other = token(api, api_world, "share.cs")
+    url = f"/api/v1/subjects/{api_world.org.credit_code}"
     assert [api.get(url, headers=bearer(tok)).status_code for _ in range(3)] == [200, 200, 200]
     over = api.get(url, headers=bearer(tok))
     assert over.status_code == 429 and _code(over) == "rate_limited" and int(over.headers["Retry-After"]) >= 1
     assert api.get(url, headers=bearer(other)).status_code == 200  # another client's own budget
 
 
-def test_every_call_is_in_the_audit_log(api, world, session):
-    tok = token(api, world, "pub.dept")
-    api.get(f"/api/v1/subjects/{world.org.credit_code}", headers=bearer(tok))
+def test_every_call_is_in_the_audit_log(api, api_world, session):
+    tok = token(api, api_world, "pub.dept")
+    api.get(f"/api/v1/subjects/{api_world.org.credit_code}", headers=bearer(tok))
     api.get("/api/v1/lists/nope", headers=bearer(tok))
     session.expire_all()
     calls = session.execute(select(AuditEvent).where(AuditEvent.action == "api.call",
@@ -363,21 +351,21 @@ def test_every_call_is_in_the_audit_log(api, world, session):
 
 # --- CSRF: not on the bearer API, still on the site ---------------------------------------------
 
-def test_csrf_applies_to_the_site_but_not_to_the_bearer_api(api, world, session):
-    tok = token(api, world, "write.cs")  # the token endpoint itself takes no CSRF token
-    resp = _post(api, "/api/v1/records", tok, _new_record(world.org.credit_code), key="csrf-test-01")
+def test_csrf_applies_to_the_site_but_not_to_the_bearer_api(api, api_world, session):
+    tok = token(api, api_world, "write.cs")  # the token endpoint itself takes no CSRF token
+    resp = _post(api, "/api/v1/records", tok, _new_record(api_world.org.credit_code), key="csrf-test-01")
     assert resp.status_code == 201
     site = api.post("/progress", data={"case_no": "X", "code": "Y"})
     assert site.status_code == 400 and "页面已过期" in site.get_data(as_text=True)
     # a cookie does not authenticate the API: without the bearer token it is refused
-    refused = api.post("/api/v1/records", data=json.dumps(_new_record(world.org.credit_code)),
+    refused = api.post("/api/v1/records", data=json.dumps(_new_record(api_world.org.credit_code)),
                        content_type="application/json", headers={"Idempotency-Key": "csrf-test-02"})
     assert refused.status_code == 401
 
 
 # --- the document ---------------------------------------------------------------------------------
 
-def test_openapi_document_and_page(api, world):
+def test_openapi_document_and_page(api, api_world):
     doc = api.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.") and set(doc["components"]["securitySchemes"]["oauth2"]["flows"]
                                                    ["clientCredentials"]["scopes"]) >= {
@@ -400,11 +388,11 @@ def _pull(api, tok, cursor, limit):
     return resp.get_data()
 
 
-def test_feed_is_signed_and_resumes_from_a_cursor(api, world, session, ctx, make_org, make_record, reindex):
+def test_feed_is_signed_and_resumes_from_a_cursor(api, api_world, session, ctx, make_org, make_record, reindex):
     for i in range(4):
         make_record(make_org(name=f"长沙第{i}诊所", category="clinic"), title=f"公开处罚 {i}")
     reindex()
-    tok = token(api, world, "write.cs")
+    tok = token(api, api_world, "write.cs")
     key = api.get("/api/v1/feed/key").get_data(as_text=True)
     assert key.startswith("-----BEGIN PUBLIC KEY-----")
     seen: dict[str, dict] = {}
@@ -421,19 +409,19 @@ def test_feed_is_signed_and_resumes_from_a_cursor(api, world, session, ctx, make
         cursor = trailer["next_cursor"]
     assert pages >= 3
     # the writer is registered for 长沙 (430100): 株洲's subject is not in its feed
-    assert world.org.public_id in seen and world.far.public_id not in seen and len(seen) == 5
+    assert api_world.org.public_id in seen and api_world.far.public_id not in seen and len(seen) == 5
     text = json.dumps(seen, ensure_ascii=False)
     assert SHARED_CANARY.split()[0] not in text and ONREQ_CANARY.split()[0] not in text
-    assert [r["title"] for r in seen[world.org.public_id]["records"]] == [PUBLIC_TITLE]
+    assert [r["title"] for r in seen[api_world.org.public_id]["records"]] == [PUBLIC_TITLE]
     # nothing new: an empty signed page that keeps the cursor
     lines, trailer = api_feed.verify_page(_pull(api, tok, cursor, 2), key)
     assert lines == [] and trailer["next_cursor"] == cursor
     # a withdrawal is a change: the subject comes again, without the record
-    _post(api, f"/api/v1/records/{world.public_record.lineage_id}/withdrawal", tok, {"reason": "撤销"},
+    _post(api, f"/api/v1/records/{api_world.public_record.lineage_id}/withdrawal", tok, {"reason": "撤销"},
           key="feed-wd-001")
     reindex()
     lines, trailer = api_feed.verify_page(_pull(api, tok, cursor, 100), key)
-    assert [(line["public_id"], line["records"]) for line in lines] == [(world.org.public_id, [])]
+    assert [(line["public_id"], line["records"]) for line in lines] == [(api_world.org.public_id, [])]
     # a tampered page fails verification
     page = _pull(api, tok, 0, 100)
     assert "长沙第0诊所".encode() in page
@@ -441,16 +429,16 @@ def test_feed_is_signed_and_resumes_from_a_cursor(api, world, session, ctx, make
         api_feed.verify_page(page.replace("长沙第0诊所".encode(), "长沙第9诊所".encode()), key)
 
 
-def test_feed_follows_the_commit_ordered_log(api, world, session, make_record, reindex):
+def test_feed_follows_the_commit_ordered_log(api, api_world, session, make_record, reindex):
     """The cursor is the log's ``seq`` (commit order, ``services.index_log``): a committed change
     is in the feed whether or not the search index has taken it yet."""
     reindex()
-    tok = token(api, world, "write.cs")
+    tok = token(api, api_world, "write.cs")
     key = api.get("/api/v1/feed/key").get_data(as_text=True)
     _, trailer = api_feed.verify_page(_pull(api, tok, 0, 1000), key)
     head = trailer["next_cursor"]
-    make_record(world.org, title="尚未写入索引的处罚", authority=UNIT)
+    make_record(api_world.org, title="尚未写入索引的处罚", authority=UNIT)
     session.commit()  # queued, not drained
     lines, trailer = api_feed.verify_page(_pull(api, tok, head, 1000), key)
-    assert trailer["next_cursor"] > head and [line["public_id"] for line in lines] == [world.org.public_id]
+    assert trailer["next_cursor"] > head and [line["public_id"] for line in lines] == [api_world.org.public_id]
     assert "尚未写入索引的处罚" in [r["title"] for r in lines[0]["records"]]

@@ -65,7 +65,7 @@ def test_same_public_data_same_report(client, rt, world, session):
     # the next day (a publication window may end at midnight without any write): a new report
     session.expire_all()
     tomorrow = dataclasses.replace(rt.context(session, "test"), today=rt.today() + timedelta(days=1))
-    later = public_report(tomorrow, world.org, "http://127.0.0.1:5000")
+    later = public_report(tomorrow, world.org.public_id, "http://127.0.0.1:5000")
     assert later.report_no not in numbers
 
 

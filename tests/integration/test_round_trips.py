@@ -31,21 +31,6 @@ COLD = 2  # the version check + the page's one statement
 WARM = 0
 
 
-@pytest.fixture
-def statements(rt):
-    seen: list[str] = []
-
-    request_thread = threading.get_ident()  # the test client serves the request in this thread
-
-    def listener(conn, cursor, statement, params, context, executemany):
-        if threading.get_ident() == request_thread:  # not the scan counter's flush thread
-            seen.append(statement)
-
-    event.listen(rt.engine, "before_cursor_execute", listener)
-    yield seen
-    event.remove(rt.engine, "before_cursor_execute", listener)
-
-
 class Wire:
     """libpq's trace of every connection checked out while ``watching``: the messages psycopg
     exchanged with the server, whoever sent them (SQLAlchemy, psycopg's own BEGIN / ROLLBACK)."""
@@ -227,3 +212,41 @@ def test_an_ungraded_subjects_page_costs_the_same(app, client, make_org, make_re
     reindex()
     clock()
     assert _statements(client, statements, f"/facility/{org.public_id}") == COLD
+
+
+def _reads_of_subjects(statements) -> int:
+    return sum(1 for s in statements if "FROM subjects" in s)
+
+
+def test_chat_and_public_report_read_the_facility_in_the_pages_one_statement(app, client, rt, ctx, session, make_org,
+                                                                             make_record, reindex, statements):
+    """The chatbot's facility details and the public report read the facility page's one
+    statement, no subject loaded before it (they did: the subject first, and the report its
+    version and stamp in two more reads: a repeated report was 6 statements, a download by
+    number 4). A download by number is that statement and the report's own: 2, and on
+    PostgreSQL 2 round trips, no BEGIN / ROLLBACK, like a cold facility page."""
+    from .test_chat import Chat
+
+    _org, facility, _scan = _pages(ctx, session, make_org, make_record, reindex)
+    statements.clear()
+    assert "未按规定公示收费标准" in Chat(client).answer_text("洞庭湖区康复医院有什么处罚")
+    assert _reads_of_subjects(statements) == 1
+    resp = client.post(f"{facility}/report.pdf")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    statements.clear()
+    again = client.post(f"{facility}/report.pdf")
+    assert again.data == resp.data
+    # the visitor's session (CSRF), the page's statement, the issued report of this version
+    assert len(statements) == 3 and _reads_of_subjects(statements) == 1 and "web_sessions" in statements[0]
+    plain = app.test_client()  # no session: a link to the report opened anywhere
+    statements.clear()
+    if rt.engine.dialect.name == "postgresql":
+        wire = Wire(rt.engine)
+        try:
+            seen = _render(plain, statements, wire, resp.headers["Content-Location"])
+        finally:
+            wire.close()
+        assert seen == {"statements": 2, "round_trips": 2, "transaction_commands": []}, seen
+    else:
+        assert _statements(plain, statements, resp.headers["Content-Location"]) == 2
+    assert plain.get(resp.headers["Content-Location"]).data == resp.data
