@@ -168,9 +168,17 @@ from .query import (
 )
 
 #: Bump when the tables, the token function or the token rules change: the store then needs a rebuild.
-SCHEMA_VERSION = 3  # 2: risk_rank (issue #13); 3: term statistics, rank and name indexes (#17)
+SCHEMA_VERSION = 4  # 2: risk_rank (#13); 3: term statistics, rank and name indexes (#17); 4: facet tokens (#17)
 #: Word prefixes indexed as tokens; a longer query word is confirmed with ``strpos``.
 WORD_PREFIX_MAX = 10
+#: Facet tokens (a filter narrows the token index lookup): U+001F (never in a text token, which
+#: is CJK or letters/digits), a letter naming the facet, the value cut to FACET_TOKEN_MAX characters
+#: (GIN keys are limited to ~2.7 kB; the filter's own condition stays and decides exactly).
+FACET_MARK = "\x1f"
+FACET_TOKEN_MAX = 200
+_FACET_CODES = {"kind": "k", "category": "c", "grade": "g", "record_types": "t", "region_code": "r"}
+#: Region filters of a province or city match a two- or four-digit prefix (base.region_prefix).
+_REGION_PREFIX_LENGTHS = (2, 4)
 DEFAULT_PREFIX = "search_"
 URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout", "pgbouncer", "cache_size", "term_stats_min",
                "walk_budget")
@@ -235,9 +243,15 @@ def _words(norm: str) -> str:
     return "".join(" " + run for kind, _, run in runs(norm) if kind != CJK)
 
 
-def python_tokens(name_norm: str, rest_norm: str) -> set[str]:
-    """What the SQL token function returns for a row, computed in Python (the reference)."""
+def python_tokens(name_norm: str, rest_norm: str, facets: dict | None = None) -> set[str]:
+    """What the SQL token function returns for a row, computed in Python (the reference);
+    ``facets``: the row's facet columns (``None`` values and absent ones give no token)."""
     out: set[str] = set()
+    for field, value in (facets or {}).items():
+        for v in (value or []) if field == "record_types" else [] if value is None else [value]:
+            out.add(FACET_MARK + _FACET_CODES[field] + v[:FACET_TOKEN_MAX])
+        if field == "region_code" and value is not None:
+            out.update(FACET_MARK + "p" + value[:n] for n in _REGION_PREFIX_LENGTHS if len(value) >= n)
     for norm in (name_norm, rest_norm):
         for kind, _, run in runs(norm):
             if kind == CJK:
@@ -320,7 +334,7 @@ class PostgresBackend:
         self.term_stats_min = max(int(term_stats_min), 1)
         self.walk_budget = max(int(walk_budget), 0)
         self._function = self._name(f"tokens_v{SCHEMA_VERSION}")
-        self._tokens_sql = f"{self._function}(name_norm, rest_norm, name_words, rest_words)"
+        self._tokens_sql = self.tokens_sql()
         self._engine = None
         self._pid = 0
         self._lock = threading.Lock()
@@ -358,6 +372,13 @@ class PostgresBackend:
 
     def __repr__(self) -> str:
         return f"PostgresBackend({self.url.render_as_string()!r}, {self.entries})"
+
+    def tokens_sql(self, alias: str = "", facets: bool = True) -> str:
+        """The token function over a row of ``p_entries`` (the token index's expression when
+        ``facets``; the text tokens alone otherwise: what term statistics count)."""
+        text = ", ".join(alias + c for c in ("name_norm", "rest_norm", "name_words", "rest_words"))
+        facet = ", ".join(alias + c for c in FACETS) if facets else ", ".join(["NULL"] * len(FACETS))
+        return f"{self._function}({text}, {facet})"
 
     def _name(self, name: str) -> str:
         quoted = f'"{self.prefix}{name}"'
@@ -422,9 +443,13 @@ class PostgresBackend:
     def _function_ddl(self) -> str:
         # IMMUTABLE: an index expression. Expensive to the planner, so that it never prefers
         # evaluating it per row to the index. Everything it calls is in pg_catalog.
+        # Not STRICT: facet values may be NULL (no token). Facet tokens: FACET_MARK, the facet's
+        # letter, the value cut to FACET_TOKEN_MAX; a region code also gives its prefixes.
+        m, cut = f"chr({ord(FACET_MARK)})", FACET_TOKEN_MAX
         return f"""CREATE FUNCTION {self._function}(name_norm text, rest_norm text, name_words text,
-                                                   rest_words text) RETURNS text[]
-            LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT COST 10000 AS $fn$
+                                                   rest_words text, kind text, category text,
+                                                   region_code text, grade text, record_types text[])
+            RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 10000 AS $fn$
             SELECT ARRAY(
                 SELECT substr(r[1], i, n)  -- each character, and the bigram it starts
                 FROM regexp_matches(name_norm || ' ' || rest_norm, E'{_CJK_RUN_LITERAL}', 'g') AS r,
@@ -432,7 +457,18 @@ class PostgresBackend:
                 UNION ALL
                 SELECT left(w, k)  -- word prefixes
                 FROM unnest(string_to_array(ltrim(name_words || rest_words), ' ')) AS w,
-                     generate_series(1, least(length(w), {WORD_PREFIX_MAX})) AS k)
+                     generate_series(1, least(length(w), {WORD_PREFIX_MAX})) AS k
+                UNION ALL
+                SELECT {m} || f || left(v, {cut})  -- facet values
+                FROM (VALUES ('{_FACET_CODES["kind"]}', kind), ('{_FACET_CODES["category"]}', category),
+                             ('{_FACET_CODES["grade"]}', grade), ('{_FACET_CODES["region_code"]}', region_code)
+                      ) AS x(f, v)
+                WHERE v IS NOT NULL
+                UNION ALL
+                SELECT {m} || '{_FACET_CODES["record_types"]}' || left(v, {cut}) FROM unnest(record_types) AS v
+                UNION ALL
+                SELECT {m} || 'p' || left(region_code, n)  -- region prefixes (starts_with)
+                FROM unnest(ARRAY{list(_REGION_PREFIX_LENGTHS)}) AS n WHERE length(region_code) >= n)
             $fn$"""
 
     def _tables_ddl(self, suffix: str = "") -> list[str]:
@@ -514,7 +550,7 @@ class PostgresBackend:
             conn.execute(ddl)
 
     def _ensure_function(self, conn) -> None:
-        signature = f"{self._function}(text,text,text,text)"
+        signature = f"{self._function}(text,text,text,text,text,text,text,text,text[])"
         if conn.execute("SELECT to_regprocedure(%s)", [signature]).fetchone()[0] is None:
             conn.execute(self._function_ddl())
 
@@ -708,12 +744,11 @@ class PostgresBackend:
         ``in_name``). ``one_term``: only the term ``%(term)s``, its documents found through
         the token index (no token function call per row)."""
         entries, terms = self._name("entries" + suffix), self._name("terms" + suffix)
-        tokens = f"{self._function}(e.name_norm, e.rest_norm, e.name_words, e.rest_words)"
         if one_term:
             source = """(SELECT %(term)s::text COLLATE "C") AS x(term)"""
-            where = f"{tokens} @> ARRAY[%(term)s]::text[] AND ({where})"
+            where = f"{self.tokens_sql('e.')} @> ARRAY[%(term)s]::text[] AND ({where})"
         else:
-            source = f"""LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
+            source = f"""LATERAL (SELECT DISTINCT t FROM unnest({self.tokens_sql('e.', facets=False)}) AS t) AS x(term)
             JOIN {terms} h ON h.term = x.term AND h.field = '' AND h.value = ''"""
         in_name = (f"CASE WHEN x.term ~ E'^{_CJK_RUN_LITERAL}$' THEN strpos(e.name_norm, x.term) > 0 "
                    "ELSE strpos(e.name_words, ' ' || x.term) > 0 END")
@@ -755,7 +790,7 @@ class PostgresBackend:
     def _build_term_stats(self, conn, suffix: str) -> None:
         """A rebuild's frequent terms (matching ``term_stats_min`` documents or more) and
         their counts, into the fresh tables."""
-        tokens = f"{self._function}(e.name_norm, e.rest_norm, e.name_words, e.rest_words)"
+        tokens = self.tokens_sql("e.", facets=False)
         hot = conn.execute(f"""SELECT x.term FROM {self._name("entries" + suffix)} e
             CROSS JOIN LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
             GROUP BY x.term HAVING count(*) >= %s""", [self.term_stats_min]).fetchall()
@@ -770,9 +805,6 @@ class PostgresBackend:
         where: list[str] = []
         in_name: list[str] = []
         tokens = _query_tokens(pq)
-        if tokens:
-            where.append(f"{self._tokens_sql} @> %(tokens)s::text[]")
-            params["tokens"] = tokens
         if pq.codes:
             where.append("codes @> %(codes)s::text[]")
             params["codes"] = list(pq.codes)
@@ -786,16 +818,24 @@ class PostgresBackend:
             in_name.append(f"strpos(name_words, %(w{i})s) > 0")
             if len(word) > WORD_PREFIX_MAX:
                 where.append(f"(strpos(name_words, %(w{i})s) > 0 OR strpos(rest_words, %(w{i})s) > 0)")
+        facet_tokens = []
         for field, value in filters.items():
             value = _safe(value)
+            code = _FACET_CODES[field]
             if field == "record_types":
                 where.append("record_types @> ARRAY[%(f_record_types)s]::text[]")
             elif field == "region_code" and (prefix := region_prefix(value)) != value:
                 where.append("starts_with(region_code, %(f_region_code)s)")
                 value = prefix
+                code = "p" if len(prefix) in _REGION_PREFIX_LENGTHS else ""
             else:
                 where.append(f"{field} = %(f_{field})s")
             params[f"f_{field}"] = value
+            if code:  # a necessary condition in the token index; the one above decides
+                facet_tokens.append(FACET_MARK + code + value[:FACET_TOKEN_MAX])
+        if tokens or facet_tokens:  # one GIN lookup intersects text and filters
+            where.insert(0, f"{self._tokens_sql} @> %(tokens)s::text[]")
+            params["tokens"] = tokens + sorted(facet_tokens)
         return " AND ".join(where), in_name, params
 
     def search_sql(self, pq: ParsedQuery, filters: dict[str, str], limit: int, offset: int,
@@ -923,7 +963,7 @@ class PostgresBackend:
                     conn.execute(f'ALTER INDEX {self._name(f"{table}{suffix}_{index}")} '
                                  f'RENAME TO "{self.prefix}{table}_{index}"')
             if old_version != SCHEMA_VERSION:
-                conn.execute(f"DROP FUNCTION IF EXISTS {self._name(f'tokens_v{old_version}')}(text,text,text,text)")
+                conn.execute(f"DROP FUNCTION IF EXISTS {self._name(f'tokens_v{old_version}')}")  # one signature
             self._bump(conn, built=True)
         # After the commit: inside the transaction that set it, ANALYZE ignores the token
         # column's statistics target of 0 (PostgreSQL 15). Until then the planner has no
@@ -987,7 +1027,7 @@ class PostgresBackend:
         """Remove the store (tables and token function), e.g. a scratch one; next use recreates it."""
         with self._conn() as conn, conn.transaction():
             conn.execute(f"DROP TABLE IF EXISTS {self.entries}, {self.docs}, {self.terms}, {self.state}")
-            conn.execute(f"DROP FUNCTION IF EXISTS {self._function}(text,text,text,text)")
+            conn.execute(f"DROP FUNCTION IF EXISTS {self._function}")
         self._ready = False
 
     def close(self) -> None:

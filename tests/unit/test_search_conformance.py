@@ -24,6 +24,7 @@ from search_index import (
     open_backend,
 )
 from search_index.analysis import normalize
+from search_index.base import FACETS
 from search_index.postgres_backend import PostgresBackend
 from search_index.query import parse_query
 from search_index.tantivy_backend import TantivyBackend
@@ -783,13 +784,20 @@ def test_postgres_token_function_matches_python(pg):
 
     backend = pg()
     backend.count()  # creates the schema
+    facet_samples = [dict.fromkeys(FACETS), {"kind": "org", "category": "hospital", "region_code": "430102",
+                                             "grade": "", "record_types": ["penalty", "医院" * 150]},
+                     {"kind": "x" * 300, "category": None, "region_code": "4", "grade": "A", "record_types": []},
+                     {"kind": None, "category": "c", "region_code": "4301", "grade": None, "record_types": None}]
     with backend._conn() as conn:
-        for name in TOKEN_SAMPLES:
+        for i, name in enumerate(TOKEN_SAMPLES):
+            facets = facet_samples[i % len(facet_samples)]
             for rest in ("", "超范围执业 行政处罚\n长沙市芙蓉区 61号", name):
                 n, r = normalize(name), normalize(rest)
-                (got,) = conn.execute(f"SELECT {backend._tokens_sql} FROM (SELECT %s AS name_norm, %s AS rest_norm, "
-                                      "%s AS name_words, %s AS rest_words) t", [n, r, _words(n), _words(r)]).fetchone()
-                assert set(got) == python_tokens(n, r), (name, rest)
+                (got,) = conn.execute(
+                    f"SELECT {backend._tokens_sql} FROM (SELECT %s AS name_norm, %s AS rest_norm, %s AS name_words, "
+                    "%s AS rest_words, %s AS kind, %s AS category, %s AS region_code, %s AS grade, "
+                    "%s::text[] AS record_types) t", [n, r, _words(n), _words(r), *facets.values()]).fetchone()
+                assert set(got) == python_tokens(n, r, facets), (name, rest, facets)
 
 
 def test_postgres_two_nodes_share_one_store(pg):
@@ -1064,3 +1072,38 @@ def test_postgres_frequent_term_page_walks_the_rank_index(pg):
     assert "search_entries_rank" in plan and "Seq Scan" not in plan and "tokens" not in plan, plan
     r = search(backend, "诊所")
     assert r.total == 3000 and [h.id for h in r.hits][:2] == ["d2", "d5"]  # riskier first, then shorter
+
+
+def test_postgres_filters_narrow_the_token_index_lookup(pg):
+    """A filter is a facet token in the same GIN lookup as the text (issue #17): only the rows
+    that match both are read, and the answers stay the memory backend's (region prefixes of a
+    province / city, exact districts and odd codes, record types, filter-only queries)."""
+    import random
+
+    rng = random.Random(5)
+    docs = [doc(f"d{i}", f"长沙市第{i}{rng.choice(['诊所', '医院', '药房'])}",
+                category=rng.choice(["clinic", "hospital", "pharmacy"]), grade=rng.choice(["", "A", "B"]),
+                region_code=rng.choice(["430102", "430103", "430211", "320106", "4301", "43", "x" * 250]),
+                record_types=rng.sample(["penalty", "commendation"], rng.randint(0, 2)))
+            for i in range(2000)]
+    backend, ref = pg(), MemoryBackend()
+    backend.rebuild(docs)
+    ref.upsert(docs)
+    filters = [{"category": "clinic"}, {"category": "clinic", "region_code": "430100"},
+               {"region_code": "430000"}, {"region_code": "430102"}, {"region_code": "4301"},
+               {"region_code": "43"}, {"region_code": "x" * 250}, {"grade": ""}, {"grade": "A", "kind": "org"},
+               {"record_types": "penalty", "region_code": "430200"}, {"kind": "person"}]
+    for f in filters:
+        for text in ("", "诊所", "医", "长沙市第1", "1"):
+            want, got = search(ref, text, f, per_page=7, page=2), search(backend, text, f, per_page=7, page=2)
+            assert (got.total, [h.id for h in got.hits], got.facets) == (
+                want.total, [h.id for h in want.hits], want.facets), (text, f)
+    pq = parse_query("诊所")
+    where, _, params = backend.match_sql(pq, {"category": "clinic", "region_code": "430100"})
+    assert "\x1fcclinic" in params["tokens"] and "\x1fp4301" in params["tokens"]
+    with backend._conn() as conn:
+        plan = "\n".join(r[0] for r in conn.execute(
+            f"EXPLAIN (ANALYZE, TIMING OFF) SELECT id FROM {backend.entries} WHERE {where}", params))
+    want = search(ref, "诊所", {"category": "clinic", "region_code": "430100"}).total
+    # The bitmap holds only the rows of both the text and the filters: no row is read and dropped.
+    assert "Bitmap Heap Scan" in plan and f"rows={want} " in plan and "Rows Removed" not in plan, plan
