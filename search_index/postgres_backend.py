@@ -185,6 +185,8 @@ URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout", "pgbouncer
 #: A term matching at least this many documents when the store is rebuilt gets exact totals,
 #: facet and tier counts in ``p_terms`` (``term_stats_min``): see "Frequent terms" above.
 DEFAULT_TERM_STATS_MIN = 1000
+#: The longest frequent phrase (CJK characters) a rebuild looks for in the names.
+PHRASE_MAX = 6
 #: Index rows a walk down the rank index may be expected to read for one tier of a page;
 #: beyond it the tier's matches are gathered through the token index instead.
 WALK_BUDGET = 4000
@@ -198,7 +200,8 @@ _SCALAR_FACETS = tuple(f for f in FACETS if f != "record_types")
 #: GROUPING(kind, category, region_code, grade, record_types) of each grouping set -> its field
 #: (the bit of a grouped column is 0; the empty set, all ones, is the total).
 _GROUPINGS = {(1 << len(FACETS)) - 1 - (1 << (len(FACETS) - 1 - i)): f for i, f in enumerate(FACETS)}
-_INDEXES = {"entries": ("pkey", "tokens", "codes", "rank", "name"), "docs": ("pkey",), "terms": ("pkey",)}
+_INDEXES = {"entries": ("pkey", "tokens", "codes", "rank", "name"), "docs": ("pkey",), "terms": ("pkey",),
+            "phrases": ("pkey",)}
 #: ``p_terms.field`` of a term's document count and of its counts per ranking tier.
 _TOTAL, _TIER = "", "~tier"
 _FIELD_GROUPING = {f: g for g, f in _GROUPINGS.items()} | {_TOTAL: (1 << len(FACETS)) - 1}
@@ -288,13 +291,13 @@ def _ident(value: str, what: str) -> str:
 
 
 def _one_term(pq: ParsedQuery, filters: dict[str, str], sort: str) -> str | None:
-    """The term of a query that is one token of the token index and nothing else (no filter,
-    the ranking order): one CJK run of one or two characters or one word up to
+    """The term of a query that is one term and nothing else (no filter, the ranking order):
+    one CJK run (one or two characters: a token; longer: a phrase) or one word up to
     WORD_PREFIX_MAX. Only such a query can be answered from ``p_terms``."""
     if filters or sort or pq.codes or len(pq.cjk) + len(pq.words) != 1:
         return None
     term = pq.cjk[0] if pq.cjk else pq.words[0]
-    if len(term) > (2 if pq.cjk else WORD_PREFIX_MAX) or _safe(term) != term or term != pq.key:
+    if (not pq.cjk and len(term) > WORD_PREFIX_MAX) or _safe(term) != term or term != pq.key:
         return None
     return term
 
@@ -329,8 +332,8 @@ class PostgresBackend:
         self.schema = _ident(schema, "schema") if schema else None
         self.pool_size = max(int(pool_size), 1)
         self.lock_timeout = float(lock_timeout)
-        self.entries, self.docs, self.state, self.terms = (
-            self._name(t) for t in ("entries", "docs", "state", "terms"))
+        self.entries, self.docs, self.state, self.terms, self.phrases = (
+            self._name(t) for t in ("entries", "docs", "state", "terms", "phrases"))
         self.term_stats_min = max(int(term_stats_min), 1)
         self.walk_budget = max(int(walk_budget), 0)
         self._function = self._name(f"tokens_v{SCHEMA_VERSION}")
@@ -498,6 +501,10 @@ class PostgresBackend:
                 value {text} NOT NULL,
                 n bigint NOT NULL,
                 CONSTRAINT "{self.prefix}terms{suffix}_pkey" PRIMARY KEY (term, field, value))""",
+            # The frequent phrases among them (CJK runs of three or more characters), which no
+            # token stands for: a write finds a document's phrases by strpos over this list.
+            f"""CREATE TABLE {self._name("phrases" + suffix)} (term {text} NOT NULL,
+                CONSTRAINT "{self.prefix}phrases{suffix}_pkey" PRIMARY KEY (term))""",
         ]
 
     def _indexes_ddl(self, suffix: str = "") -> list[str]:
@@ -545,7 +552,7 @@ class PostgresBackend:
 
     def _create_objects(self, conn) -> None:
         self._ensure_function(conn)
-        conn.execute(f"DROP TABLE IF EXISTS {self.terms}")  # counts of documents no longer there
+        conn.execute(f"DROP TABLE IF EXISTS {self.terms}, {self.phrases}")  # counts of documents no longer there
         for ddl in self._tables_ddl() + self._indexes_ddl():
             conn.execute(ddl)
 
@@ -706,7 +713,7 @@ class PostgresBackend:
             else:
                 rows.append((_FIELD_GROUPING[field], None if field == _TOTAL else value, None, n, None))
         n_docs = max(n_docs, sum(tiers), 1)
-        params = {"t": term, "w": " " + term}
+        params = {"t": term, "w": " " + term, "toks": _query_tokens(pq)}
         if pq.cjk:
             in_name = "strpos(name_norm, %(t)s) > 0"
             match = "(strpos(name_norm, %(t)s) > 0 OR strpos(rest_norm, %(t)s) > 0)"
@@ -728,7 +735,7 @@ class PostgresBackend:
                 continue
             cond = f"{where[tier_]} AND {match}"
             if tier_ >= ALL_IN_NAME and (lo + hi - lo) * n_docs / count > self.walk_budget:
-                cond = f"{self._tokens_sql} @> ARRAY[%(t)s]::text[] AND {cond}"  # gather
+                cond = f"{self._tokens_sql} @> %(toks)s::text[] AND {cond}"  # gather
             branches.append(f"(SELECT {tier_} AS tier, id, risk_rank, name_len, name_key FROM {self.entries} "
                             f"WHERE {cond} ORDER BY risk_rank DESC, name_len, name_key, id "
                             f"LIMIT {hi - lo} OFFSET {lo})")
@@ -741,14 +748,19 @@ class PostgresBackend:
         the documents of ``p_entries`` that satisfy ``where`` (alias ``e``) counted as the page
         counts them: in total (field ''), per facet value and per ranking tier (query.tier for
         the query that is this one term: key = term, in the name = :meth:`_term_page`'s
-        ``in_name``). ``one_term``: only the term ``%(term)s``, its documents found through
-        the token index (no token function call per row)."""
+        ``in_name``); a phrase (``p_phrases``) counts the documents that contain it. ``one_term``:
+        only the term ``%(term)s``, its documents found through the token index with its query
+        tokens ``%(toks)s`` (no token function call per row) and, if ``%(phrase)s``, ``strpos``."""
         entries, terms = self._name("entries" + suffix), self._name("terms" + suffix)
+        contains = "(strpos(e.name_norm, {t}) > 0 OR strpos(e.rest_norm, {t}) > 0)"
         if one_term:
             source = """(SELECT %(term)s::text COLLATE "C") AS x(term)"""
-            where = f"{self.tokens_sql('e.')} @> ARRAY[%(term)s]::text[] AND ({where})"
+            where = (f"{self.tokens_sql('e.')} @> %(toks)s::text[] "
+                     f"AND (NOT %(phrase)s OR {contains.format(t='%(term)s')}) AND ({where})")
         else:
-            source = f"""LATERAL (SELECT DISTINCT t FROM unnest({self.tokens_sql('e.', facets=False)}) AS t) AS x(term)
+            source = f"""LATERAL (SELECT DISTINCT t FROM unnest({self.tokens_sql('e.', facets=False)}) AS t
+                UNION ALL SELECT ph.term FROM {self._name("phrases" + suffix)} ph
+                WHERE {contains.format(t='ph.term')}) AS x(term)
             JOIN {terms} h ON h.term = x.term AND h.field = '' AND h.value = ''"""
         in_name = (f"CASE WHEN x.term ~ E'^{_CJK_RUN_LITERAL}$' THEN strpos(e.name_norm, x.term) > 0 "
                    "ELSE strpos(e.name_words, ' ' || x.term) > 0 END")
@@ -789,15 +801,31 @@ class PostgresBackend:
 
     def _build_term_stats(self, conn, suffix: str) -> None:
         """A rebuild's frequent terms (matching ``term_stats_min`` documents or more) and
-        their counts, into the fresh tables."""
+        their counts, into the fresh tables. Frequent phrases: substrings of three to
+        PHRASE_MAX characters of the names' CJK runs that at least ``term_stats_min`` names
+        contain (what people type is mostly part of a name); their counts then include the
+        documents that contain them elsewhere."""
+        entries = self._name("entries" + suffix)
         tokens = self.tokens_sql("e.", facets=False)
-        hot = conn.execute(f"""SELECT x.term FROM {self._name("entries" + suffix)} e
+        hot = conn.execute(f"""SELECT x.term FROM {entries} e
             CROSS JOIN LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
+            GROUP BY x.term HAVING count(*) >= %s""", [self.term_stats_min]).fetchall()
+        phrases = conn.execute(f"""SELECT x.term FROM {entries} e
+            CROSS JOIN LATERAL (
+                SELECT DISTINCT substr(r[1], i, n)
+                FROM regexp_matches(e.name_norm, E'{_CJK_RUN_LITERAL}', 'g') AS r,
+                     generate_series(1, length(r[1]) - 2) AS i,
+                     generate_series(3, least(length(r[1]) - i + 1, {PHRASE_MAX})) AS n) AS x(term)
             GROUP BY x.term HAVING count(*) >= %s""", [self.term_stats_min]).fetchall()
         insert = (f'INSERT INTO {self._name("terms" + suffix)} (term, field, value, n) '
                   + self._term_stats_sql(suffix, "true", one_term=True))
         for (term,) in hot:  # each through the token index: the token function runs once per row above
-            conn.execute(insert, {"term": term})
+            conn.execute(insert, {"term": term, "toks": [term], "phrase": False})
+        for (term,) in phrases:
+            conn.execute(insert, {"term": term, "toks": bigrams(term), "phrase": True})
+        if phrases:
+            with conn.cursor() as cur:
+                cur.executemany(f'INSERT INTO {self._name("phrases" + suffix)} (term) VALUES (%s)', phrases)
 
     def match_sql(self, pq: ParsedQuery, filters: dict[str, str]) -> tuple[str, list[str], dict]:
         """``(WHERE condition, name conditions, parameters)`` for a parsed query and clean filters."""
@@ -915,7 +943,7 @@ class PostgresBackend:
     def clear(self) -> None:
         self._ensure()
         with self._writing() as conn:
-            conn.execute(f"TRUNCATE {self.entries}, {self.docs}, {self.terms}")
+            conn.execute(f"TRUNCATE {self.entries}, {self.docs}, {self.terms}, {self.phrases}")
             self._bump(conn)
 
     def rebuild(self, docs: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
@@ -969,7 +997,7 @@ class PostgresBackend:
         # column's statistics target of 0 (PostgreSQL 15). Until then the planner has no
         # statistics, which gives the same default estimate.
         with self._conn() as conn:
-            conn.execute(f"ANALYZE {self.entries}, {self.docs}, {self.terms}")
+            conn.execute(f"ANALYZE {self.entries}, {self.docs}, {self.terms}, {self.phrases}")
         return len(seen)
 
     def _lock_live_tables(self, conn) -> None:
@@ -981,7 +1009,7 @@ class PostgresBackend:
         not starve; it never waits long while holding one table."""
         import psycopg
 
-        live = [t for t in (self.terms, self.entries, self.docs)
+        live = [t for t in (self.phrases, self.terms, self.entries, self.docs)
                 if conn.execute("SELECT to_regclass(%s)", [t]).fetchone()[0] is not None]
         if not live:
             return
@@ -1021,12 +1049,12 @@ class PostgresBackend:
         """Disk used by the store's tables and their indexes."""
         with self._conn() as conn:
             return conn.execute("SELECT coalesce(sum(pg_total_relation_size(to_regclass(t))), 0)::bigint "
-                                "FROM unnest(%s::text[]) AS t", [[self.entries, self.docs, self.terms, self.state]]).fetchone()[0]
+                                "FROM unnest(%s::text[]) AS t", [[self.entries, self.docs, self.terms, self.phrases, self.state]]).fetchone()[0]
 
     def drop(self) -> None:
         """Remove the store (tables and token function), e.g. a scratch one; next use recreates it."""
         with self._conn() as conn, conn.transaction():
-            conn.execute(f"DROP TABLE IF EXISTS {self.entries}, {self.docs}, {self.terms}, {self.state}")
+            conn.execute(f"DROP TABLE IF EXISTS {self.entries}, {self.docs}, {self.terms}, {self.phrases}, {self.state}")
             conn.execute(f"DROP FUNCTION IF EXISTS {self._function}")
         self._ready = False
 

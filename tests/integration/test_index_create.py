@@ -30,7 +30,7 @@ def test_create_is_idempotent_and_keeps_the_index(app, rt, settings, monkeypatch
         monkeypatch.setenv(k, v)
     assert _tables(rt) == set()
     assert "已创建搜索索引表" in _invoke("index", "create")
-    assert _tables(rt) == {"search_state", "search_entries", "search_docs", "search_terms"}
+    assert _tables(rt) == {"search_state", "search_entries", "search_docs", "search_terms", "search_phrases"}
     assert "已存在，未作改动（文档数：0）" in _invoke("index", "create")
 
     make_org(name="韶山市人民医院", category="hospital", region_code="430382")
@@ -42,7 +42,7 @@ def test_create_is_idempotent_and_keeps_the_index(app, rt, settings, monkeypatch
         conn.execute(text("DROP TABLE search_entries, search_docs"))
     rt.backend.close()
     assert "已创建搜索索引表" in _invoke("index", "create")
-    assert _tables(rt) == {"search_state", "search_entries", "search_docs", "search_terms"}
+    assert _tables(rt) == {"search_state", "search_entries", "search_docs", "search_terms", "search_phrases"}
     assert "文档数：0" in _invoke("index", "create")
 
 

@@ -815,7 +815,7 @@ def test_postgres_two_nodes_share_one_store(pg):
     b.close()
     assert search(a, "湘雅").total == 2  # reopens after close
     a.rebuild([doc("r3", "湘雅三医院")])
-    assert pg_tables(a) == {"search_state", "search_entries", "search_docs", "search_terms"}  # nothing left over
+    assert pg_tables(a) == {"search_state", "search_entries", "search_docs", "search_terms", "search_phrases"}  # nothing left over
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -857,7 +857,7 @@ def test_postgres_failed_rebuild_keeps_the_old_index(pg):
         backend.rebuild(docs())
     assert backend.count() == len(DOCS) and backend.generation() == gen
     assert search(backend, "人民医院").total == 3
-    assert pg_tables(backend) == {"search_state", "search_entries", "search_docs", "search_terms"}
+    assert pg_tables(backend) == {"search_state", "search_entries", "search_docs", "search_terms", "search_phrases"}
 
 
 def test_postgres_rebuild_holds_writers_off_not_readers(pg):
@@ -1107,3 +1107,51 @@ def test_postgres_filters_narrow_the_token_index_lookup(pg):
     want = search(ref, "诊所", {"category": "clinic", "region_code": "430100"}).total
     # The bitmap holds only the rows of both the text and the filters: no row is read and dropped.
     assert "Bitmap Heap Scan" in plan and f"rows={want} " in plan and "Rows Removed" not in plan, plan
+
+
+def test_postgres_frequent_phrases_give_the_statements_answers(pg):
+    """A one-run query of three or more characters that many names contain (a frequent phrase,
+    chosen by the rebuild) is answered from p_terms and the rank index like a frequent term,
+    equal to the memory backend also after writes; phrases that were not chosen (found only
+    outside the names, or rarer) take the statement, still exact (issue #17)."""
+    import random
+
+    rng = random.Random(23)
+
+    def phrased(docs: list[dict]) -> list[dict]:
+        out = []
+        for d in docs:
+            r = rng.random()
+            name = d["name"] + "人民医院" if r < 0.3 else "人民医" + d["name"] if r < 0.45 else d["name"]
+            out.append(d | {"name": name, "address": d["address"] + ("卫生服务站" if rng.random() < 0.4 else "")})
+        return out
+
+    docs = phrased(_random_docs(rng, 300))
+    walk, gather = pg(term_stats_min="20"), pg(term_stats_min="20", walk_budget="0")
+    ref = MemoryBackend()
+    walk.rebuild(docs)
+    ref.upsert(docs)
+    with walk._conn() as conn:
+        chosen = {t for (t,) in conn.execute(f"SELECT term FROM {walk.phrases}")}
+        assert {"人民医院", "人民医", "民医院"} <= chosen and "卫生服务" not in chosen, chosen
+        assert walk._term_rows(conn, parse_query("人民医院"), "人民医院", 0, 7) is not None
+        assert walk._term_rows(conn, parse_query("卫生服务"), "卫生服务", 0, 7) is None
+    phrases = ["人民医院", "人民医", "民医院", "卫生服务", "卫生服务站", "院人民医", "长沙市"]
+
+    def agree() -> None:
+        for t in phrases:
+            for page in (1, 2, 9, 40):
+                want = _answer(ref, t, page)
+                assert _answer(walk, t, page) == want, (t, page)
+                assert _answer(gather, t, page) == want, (t, page)
+
+    agree()
+    changed = [d | {"name": d["name"].replace("人民医院", "人民"), "risk_rank": 3} for d in docs[:50]]
+    changed += [d | {"name": "人民医院" + d["name"], "category": "hotel"} for d in docs[50:80]]
+    changed += phrased(_random_docs(rng, 40, start=300))
+    for b in (walk, ref):
+        assert b.upsert(changed) == len(changed)
+        assert b.delete([d["id"] for d in docs[100:140]]) == 40
+    agree()
+    walk.upsert(changed[:5])  # unchanged documents: the counts stay
+    agree()
