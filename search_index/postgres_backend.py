@@ -13,20 +13,25 @@ goes to libpq. No extension and no superuser: CREATE on the schema is enough.
 Objects (``p`` = the prefix): ``p_state`` (one row: token, generation, schema version),
 ``p_entries`` (what matching, ranking and facets read, one narrow row per document),
 ``p_docs`` (the document as JSON text, read for the page only), ``p_terms`` (counts per
-frequent term, see "Frequent terms" below) and the SQL function ``p_tokens_v<version>``,
-which a GIN expression index calls:
+frequent term or phrase, see "Frequent terms" below), ``p_phrases`` (the frequent phrases) and
+the SQL function ``p_tokens_v<version>``, which a GIN expression index calls:
 
 - Python (:mod:`.analysis`, :func:`.document.prepare`) writes ``name_norm`` / ``rest_norm``
   (normalised name; titles + address), ``name_words`` / ``rest_words`` (their letter/digit
   runs, each after a space), ``codes``, ``name_key`` / ``name_len`` and the facet columns.
   ``rest`` joins titles and address with a separator that is neither CJK nor a word character,
   so no term matches across it.
-- ``p_tokens_v1(name_norm, rest_norm, name_words, rest_words)`` returns every CJK character
-  and CJK bigram (runs split by a regular expression generated from ``analysis._CJK_CLASS``,
-  explicit code points: no locale involved) and each word's prefixes up to WORD_PREFIX_MAX.
+- ``p_tokens_v4(name_norm, rest_norm, name_words, rest_words, kind, category, region_code,
+  grade, record_types)`` returns every CJK character and CJK bigram (runs split by a regular
+  expression generated from ``analysis._CJK_CLASS``, explicit code points: no locale
+  involved), each word's prefixes up to WORD_PREFIX_MAX and one facet token per facet value
+  (FACET_MARK, a letter for the facet, the value cut to FACET_TOKEN_MAX; a region code also
+  its two- and four-character prefixes, which province and city filters ask for).
   ``tests/unit/test_search_conformance.py`` checks it against :func:`python_tokens`.
-- A query asks ``p_tokens_v1(...) @> ARRAY[...]`` with each CJK run's bigrams (or its one
-  character) and each word cut to WORD_PREFIX_MAX, which is exact for runs of one or two
+- A query asks ``p_tokens_v4(...) @> ARRAY[...]`` with each CJK run's bigrams (or its one
+  character), each word cut to WORD_PREFIX_MAX and each filter's facet token, so GIN
+  intersects text and filters and only rows matching both are read (the filter's own
+  condition stays in the WHERE and decides exactly). Exact for runs of one or two
   characters and for short words; longer runs are confirmed with ``strpos`` on the normalised
   text (what a bigram phrase query does), longer words with ``strpos(words, ' ' || word)``.
   Codes match ``codes @> ARRAY[...]`` (its own GIN index), exactly.
@@ -116,8 +121,18 @@ answered without reading its matches:
   see README "PostgreSQL search: frequent terms" for the figures. Price: ``p_terms`` (tens of
   MB at M), two btree indexes on ``p_entries``, each write's two extra statements, and the
   rebuild's statistics pass.
-- Not covered: filtered queries and several terms still run the statement (their matches are
-  fewer: an AND of bigrams, or a facet value), and so do ``sort=region`` pages.
+- Frequent phrases: a query of one CJK run of three or more characters (``人民医院``) is an
+  AND of bigrams whose matches can be as many as a term's. A rebuild also chooses the
+  substrings of three to PHRASE_MAX characters of the names' CJK runs that at least
+  ``term_stats_min`` names contain (one pass of ``regexp_matches`` over the names) and keeps
+  them in ``p_phrases``; their ``p_terms`` rows count the documents that contain the phrase
+  anywhere (as the statement's ``strpos`` confirm does), gathered once through the token index
+  (the phrase's bigrams) at rebuild and kept by every write (``strpos`` of each frequent
+  phrase over the written rows). The page is walked as for a term, with ``strpos`` conditions.
+  Which phrases were chosen affects only the cost: any other phrase takes the statement.
+- Not covered: several terms (an AND of rarer sets), filtered queries (since schema 4 their
+  GIN lookup already intersects the filter: only filtered matches are read) and
+  ``sort=region`` pages run the statement.
 
 Writes: every write transaction first locks the state row (``lock_timeout``, then
 ``IndexLocked``), so writers are serialised and a rebuild holds them off until its swap;
