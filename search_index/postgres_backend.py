@@ -223,6 +223,9 @@ _FIELD_GROUPING = {f: g for g, f in _GROUPINGS.items()} | {_TOTAL: (1 << len(FAC
 
 ENTRY_COLUMNS = ("id", "name_key", "name_len", "name_norm", "rest_norm", "name_words", "rest_words",
                  "codes", "kind", "category", "region_code", "grade", "record_types", "risk_rank")
+#: What a document's frequent-term counts depend on (_term_stats_sql): id first.
+_COUNTED_COLUMNS = ("id", "name_key", "name_norm", "rest_norm", "name_words", "rest_words", *FACETS)
+_COUNTED_INDEXES = tuple(ENTRY_COLUMNS.index(c) for c in _COUNTED_COLUMNS)
 _ENTRY_TYPES = ["text", "text", "int4", "text", "text", "text", "text",
                 "text[]", "text", "text", "text", "text", "text[]", "int4"]
 
@@ -793,6 +796,16 @@ class PostgresBackend:
             WHERE f.value IS NOT NULL AND ({where})
             GROUP BY 1, 2, 3"""
 
+    def _recounted(self, conn, entries: list[tuple]) -> list[str]:
+        """The ids among ``entries`` (new rows of ``p_entries``) whose frequent-term counts may
+        change: new documents and those whose counted columns (text, name key, facets) differ
+        from the stored row. A re-upserted unchanged document, or one whose rank or codes
+        changed, costs the counts nothing (one primary-key read for the batch)."""
+        old = {row[0]: row[1:] for row in conn.execute(
+            f"SELECT {', '.join(_COUNTED_COLUMNS)} FROM {self.entries} WHERE id = ANY(%s::text[])",
+            [[e[0] for e in entries]])}
+        return [e[0] for e in entries if old.get(e[0]) != tuple(e[i] for i in _COUNTED_INDEXES[1:])]
+
     def _term_counts(self, conn, ids: list[str]) -> dict[tuple, int] | None:
         """What the documents ``ids`` add to the frequent terms' counts now (in the caller's
         write transaction); ``None`` when the store has no frequent terms."""
@@ -929,8 +942,8 @@ class PostgresBackend:
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ENTRY_COLUMNS[1:])
         self._ensure()
         with self._writing() as conn, conn.cursor() as cur:
-            ids = list(rows)
-            before = self._term_counts(conn, ids)  # the documents' old versions, if any
+            ids = self._recounted(conn, [e for e, _ in rows.values()])
+            before = self._term_counts(conn, ids) if ids else None  # the documents' old versions, if any
             cur.executemany(f"INSERT INTO {self.entries} ({cols}) VALUES ({values}) "
                             f"ON CONFLICT (id) DO UPDATE SET {updates}", [e for e, _ in rows.values()])
             if before is not None:
