@@ -104,7 +104,9 @@ answered without reading its matches:
   write reads what the batch's documents count for before and after it (one statement each,
   through the token function) and applies the net change in one statement, in the write's
   transaction under the writer lock (an unchanged document updates no row: each update of a
-  hot row leaves a dead version that later lookups step over); a rebuild computes them for
+  hot row leaves a dead version that later lookups step over; a document whose counted
+  columns, text, name key and facets, did not change is not even counted: _recounted); a
+  rebuild computes them for
   its fresh tables (terms chosen by one
   pass of the token function, then each term's matches aggregated through the token index)
   and swaps them in with the rest. The set of frequent terms is fixed until the next

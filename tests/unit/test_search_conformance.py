@@ -1155,3 +1155,25 @@ def test_postgres_frequent_phrases_give_the_statements_answers(pg):
     agree()
     walk.upsert(changed[:5])  # unchanged documents: the counts stay
     agree()
+
+
+def test_postgres_writes_recount_only_documents_whose_counted_columns_changed(pg):
+    """Re-upserting an unchanged document, or one whose rank or codes changed, does not run the
+    counting statements; a changed name, address or facet value does, and the counts follow."""
+    from search_index.document import prepare
+    from search_index.postgres_backend import _entry
+
+    backend = pg(term_stats_min="2")
+    docs = [doc(f"d{i}", f"长沙市第{i}诊所") for i in range(6)]
+    backend.rebuild(docs)
+    same = [docs[0], docs[1] | {"risk_rank": 3, "codes": ["12430000MB1234567X"]}]
+    moved = [docs[2] | {"grade": "A"}, docs[3] | {"address": "长沙市芙蓉区"}, docs[4] | {"name": "株洲市诊所"},
+             doc("new", "长沙市诊所")]
+    with backend._conn() as conn:
+        got = backend._recounted(conn, [_entry(prepare(d)) for d in same + moved])
+    assert got == [d["id"] for d in moved]
+    backend.upsert(same + moved)
+    ref = MemoryBackend()
+    ref.upsert(docs + same + moved)
+    for text in ("诊所", "长沙", "株洲"):
+        assert _answer(backend, text, 1) == _answer(ref, text, 1), text
