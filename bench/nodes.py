@@ -255,6 +255,10 @@ def _layout(args, layout: str, queries: dict, scans: list[str], tmp: Path) -> di
         _search_latency(base_b, {c: qs[:10] for c, qs in queries.items()})
         out["search_on_b"] = _search_latency(base_b, queries)
         out["changes"] = _changes(size, base_b, args.changes, seed=LAYOUTS.index(layout))
+        # the names put back must be applied before the HTTP figures: a follower still writing
+        # (and each put-back clearing every page cache) is not what the scan page costs
+        for name, proc in procs.items():
+            _wait_caught_up(size, name, proc)
         bare = cluster.serve("bare", args.workers, app="bench.bare_app:app", preload=True)
         port_bare = int(bare.rsplit(":", 1)[1])
         wrk(port_bare, ["/"], 2, args.connections)
@@ -263,7 +267,10 @@ def _layout(args, layout: str, queries: dict, scans: list[str], tmp: Path) -> di
         cluster.stop(cluster.servers["bare"])
         port_b = cluster.port("b")
         wrk(port_b, scans[:50], 2, args.connections)
+        # first pass: mostly renders (every worker builds each plate's page once); second pass:
+        # the same plates again, served from the workers' page caches as long as nothing changed
         out["scan page on b"] = wrk(port_b, scans, args.duration, args.connections)
+        out["scan page on b, second pass"] = wrk(port_b, scans, args.duration, args.connections)
         out["worker_peak_rss_mb"] = {node: [hwm_mb(p) for p in workers(cluster.servers[node].pid)]
                                      for node in ("a", "b")}
         out["follower_peak_rss_mb"] = {name: hwm_mb(p.pid) for name, p in procs.items()}
@@ -305,16 +312,19 @@ def cmd_nodes(args) -> dict:
         bare, scan = r["bare flask route"], r["scan page on b"]
         rows.append([layout, "bare flask route (wrk)", bare["requests"], bare["p50_ms"], bare["p95_ms"],
                      f"{bare['rps']} req/s", "", bare["errors"] + bare["non2xx"]])
-        rows.append([layout, "scan page on B (wrk)", scan["requests"], scan["p50_ms"], scan["p95_ms"],
-                     f"{scan['rps']} req/s = {scan['rps'] / bare['rps']:.0%} of bare", "",
-                     scan["errors"] + scan["non2xx"]])
+        for key, label in (("scan page on b", "scan page on B, first pass (wrk)"),
+                           ("scan page on b, second pass", "scan page on B, second pass (wrk)")):
+            scan = r[key]
+            rows.append([layout, label, scan["requests"], scan["p50_ms"], scan["p95_ms"],
+                         f"{scan['rps']} req/s = {scan['rps'] / bare['rps']:.0%} of bare", "",
+                         scan["errors"] + scan["non2xx"]])
         rss = "; ".join(f"{n}: {' / '.join(str(x) for x in v)}" for n, v in r["worker_peak_rss_mb"].items())
         rss += "; " + "; ".join(f"{n}: {v}" for n, v in r["follower_peak_rss_mb"].items())
         rows.append([layout, "peak RSS MB (workers; followers)", "", "", "", rss, "", ""])
     print(f"two nodes on one PostgreSQL, {args.size}; gunicorn -w {args.workers} sync --preload per node; "
           f"wrk -t1 -c{args.connections} -d{args.duration}s; load average before {load_before}")
     print(table(["layout", "figure", "n", "p50 ms", "p95 ms", "", "found", "errors"], rows))
-    bad = [f"{layout}: {k}" for layout, r in results.items() for k in ("bare flask route", "scan page on b")
+    bad = [f"{layout}: {k}" for layout, r in results.items() for k in ("bare flask route", "scan page on b", "scan page on b, second pass")
            if r[k]["errors"] or r[k]["non2xx"]]
     bad += [f"{layout}: search {c}" for layout, r in results.items() for c, s in r["search_on_b"].items()
             if s["errors"]]

@@ -75,6 +75,16 @@ SETTINGS: tuple[Setting, ...] = (
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 
+#: Environment variables read around the app rather than by ``load_settings`` (name, the file
+#: that reads it). Documented in the README (Configuration) and deploy/credit-portal.env.sample;
+#: tests/unit/test_env_sample.py checks both, and that each file still reads its name.
+ENVIRONMENT_EXTRAS: tuple[tuple[str, str], ...] = (
+    ("PROMETHEUS_MULTIPROC_DIR", "portal/metrics.py"),
+    ("PORTAL_DB_PGBOUNCER", "portal/db/pooler.py"),
+    ("GUNICORN_BIND", "deploy/gunicorn.conf.py"),
+    ("GUNICORN_WORKERS", "deploy/gunicorn.conf.py"),
+)
+
 
 def load_settings(overrides: dict | None = None) -> dict[str, str]:
     """Resolve every setting from overrides, then the environment, then its default."""

@@ -16,6 +16,12 @@ from collections.abc import Iterator
 CJK = "cjk"
 WORD = "word"
 
+#: Bump when what an index holds for a document changes (tokens, codes: anything ``prepare``
+#: derives). An index built by an older version still answers, but documents indexed before miss
+#: the new terms until re-indexed: ``credit-portal index status`` says so (:func:`stale_index`).
+#: 1: until 2026-12; 2: ``name_codes`` indexes parts of a name with digits (诊所12345678, #17).
+ANALYSIS_VERSION = 2
+
 _CJK_CLASS = (
     "\u3007"  # 〇
     "\u3400-\u4dbf"  # Extension A
@@ -30,7 +36,9 @@ _CJK_RE = re.compile(f"[{_CJK_CLASS}]")
 # A credit code (USCC, 18 chars, or its first 8+), a licence / certificate number (PDY…, 15-digit
 # practising numbers) or one with Chinese characters (湘DA7390008, 湘芙卫公证字〔2025〕第0001号 once
 # compacted): 8–40 letters, digits and CJK, of which at least 6 are digits.
-_CODE_RE = re.compile(f"[{_CJK_CLASS}0-9a-z]{{8,40}}")
+_MIN_CODE_CHARS, _MAX_CODE_CHARS = 8, 40
+_CODE_CHAR_RE = re.compile(f"[{_CJK_CLASS}0-9a-z]")
+_CODE_RE = re.compile(f"{_CODE_CHAR_RE.pattern}{{{_MIN_CODE_CHARS},{_MAX_CODE_CHARS}}}")
 _MIN_CODE_DIGITS = 6
 _USCC_RE = re.compile(r"[0-9a-z]{18}")
 _MIN_CODE_PREFIX = 8
@@ -122,11 +130,46 @@ def code_variants(code: str) -> set[str]:
 
 
 def name_codes(name: str | None) -> set[str]:
-    """What a name is also found by as a code: a query shaped like a code (8+ characters, 6+
-    digits, e.g. "某某诊所12345678" or "仁和堂大药房（20250001）") is matched against ``codes``
-    only, so a name of that shape, its whitespace-separated parts and its letter/digit runs of
-    that shape are indexed as codes too: the full name typed as it is printed finds the unit."""
-    norm = normalize(name)
-    candidates = {compact(norm)} | {compact(part) for part in norm.split()}
-    candidates |= {run for kind, _, run in runs(norm) if kind == WORD}
-    return {c for c in candidates if looks_like_code(c)}
+    """What a name is also found by as a code: a query chunk shaped like a code (8+ characters,
+    6+ digits, e.g. "某某诊所12345678" or "仁和堂大药房（20250001）") is matched against ``codes``
+    only, so every stretch of the name that a user may type as one such chunk is indexed as a
+    code too: the full name as printed, and also a part of it ("诊所12345678", "药房20250001",
+    "12345678号卫生室"), the way a CJK query finds a name by any substring.
+
+    A stretch is cut from the compact name (separators dropped, as :func:`normalize_code` drops
+    them from the query) anywhere inside a CJK run but never inside a letter/digit run: a number
+    is whole ("诊所1234567" is another number, as for licence codes) and a word is not cut
+    ("c20251234" does not find "Clinic20251234"). Only names with 6+ digits have any; the 40
+    character limit of a code bounds how many (a few hundred for the longest names)."""
+    pieces = list(runs(normalize(name)))
+    text = "".join(run for _, _, run in pieces)
+    digits, others = [0], [0]  # of text[:k]: how many are digits, how many cannot be in a code
+    for c in text:
+        digits.append(digits[-1] + ("0" <= c <= "9"))
+        others.append(others[-1] + (not _CODE_CHAR_RE.match(c)))
+    if digits[-1] < _MIN_CODE_DIGITS:
+        return set()
+    cuts: list[int] = []  # where a stretch may start or end, in ``text`` offsets
+    offset = 0
+    for kind, _, run in pieces:
+        cuts.extend(range(offset, offset + len(run)) if kind == CJK else [offset])
+        offset += len(run)
+    cuts.append(offset)
+    out: set[str] = set()
+    for n, i in enumerate(cuts):
+        for j in cuts[n + 1:]:
+            if j - i > _MAX_CODE_CHARS:
+                break
+            if j - i >= _MIN_CODE_CHARS and digits[j] - digits[i] >= _MIN_CODE_DIGITS and others[j] == others[i]:
+                out.add(text[i:j])  # looks_like_code(text[i:j]), from the counts
+    return out
+
+
+def stale_index(backend) -> int | None:
+    """The older :data:`ANALYSIS_VERSION` ``backend``'s live index was built with, or None when it
+    is current or the backend does not record it (memory: always current; PostgreSQL records its
+    ``SCHEMA_VERSION`` only and refuses a store of another one until rebuilt, so a change of
+    analysis that must reach its stores bumps that too)."""
+    version = getattr(backend, "analysis_version", None)
+    built = version() if version is not None else None
+    return built if built is not None and built < ANALYSIS_VERSION else None

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .analysis import CJK, WORD, normalize, runs
+from .analysis import ANALYSIS_VERSION, CJK, WORD, normalize, runs
 from .base import (
     FACETS,
     SearchQuery,
@@ -101,6 +101,9 @@ class MemoryBackend:
 
     def count(self) -> int:
         return len(self._docs)
+
+    def analysis_version(self) -> int:
+        return ANALYSIS_VERSION  # rebuilt from the documents in every process
 
     def clear(self) -> None:
         with self._lock:

@@ -4,6 +4,8 @@ Under ``root``: ``CURRENT`` names the live index directory (``ix-<time>``); a re
 new directory and replaces ``CURRENT`` with ``os.replace``, so readers in every thread and
 process move over on their next search. The previous directory is kept until the next swap
 for readers still on it. ``write.lock`` is ``flock``ed by the one writer across processes.
+Each index directory records the ``analysis.ANALYSIS_VERSION`` it was created with (``ANALYSIS``;
+a directory without it predates the record: version 1).
 """
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .analysis import ANALYSIS_VERSION
 from .base import IndexLocked
+
+ANALYSIS_FILE = "ANALYSIS"
 
 try:
     import fcntl
@@ -41,7 +46,18 @@ class IndexDirectory:
         """A fresh, empty index directory (not live until :meth:`swap_in`)."""
         name = f"ix-{time.time_ns()}"
         (self.root / name).mkdir()
+        (self.root / name / ANALYSIS_FILE).write_text(str(ANALYSIS_VERSION), encoding="ascii")
         return name
+
+    def analysis_version(self) -> int | None:
+        """The analysis version the live index was built with (None before the first index)."""
+        name = self.current()
+        if name is None:
+            return None
+        try:
+            return int((self.root / name / ANALYSIS_FILE).read_text(encoding="ascii").strip())
+        except FileNotFoundError:
+            return 1
 
     def swap_in(self, name: str) -> list[str]:
         """Make ``name`` live; remove every other directory but the one it replaced.

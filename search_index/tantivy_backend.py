@@ -319,6 +319,9 @@ class TantivyBackend:
     def count(self) -> int:
         return self._reader().searcher.num_docs
 
+    def analysis_version(self) -> int | None:
+        return self._dir.analysis_version()
+
     def generation(self) -> str:
         name = self._dir.current()
         meta = json.loads(self._meta(name).read_text(encoding="utf-8"))

@@ -233,6 +233,9 @@ class WhooshBackend:
     def count(self) -> int:
         return self._searcher().doc_count()
 
+    def analysis_version(self) -> int | None:
+        return self._dir.analysis_version()
+
     def generation(self) -> str:
         name = self._current()
         return f"{name}:{self._index(name).latest_generation()}"

@@ -36,7 +36,7 @@ def document(case_no: str, kind: str, output: Path, purpose: str) -> None:
         click.echo(f"{doc.doc_no}  SHA-256 {doc.sha256}  → {output}")
 
 
-@cases.command("register-paper", help="登记纸质或窗口受理的申请（海南 第三十八条；湖南医保 第十七条）：期限自实际收到日期起算")
+@cases.command("register-paper", help="登记纸质或窗口受理的申请：期限自实际收到日期起算（依本辖区办法）")
 @click.option("--kind", type=click.Choice(["objection", "repair"]), required=True)
 @click.option("--subject", "code", required=True, help="主体代码（统一社会信用代码或身份证号）")
 @click.option("--subject-kind", type=click.Choice(["org", "person"]), default="org", show_default=True)
@@ -72,7 +72,7 @@ def register_paper(kind, code, subject_kind, lineage_id, received, channel, appl
     click.echo(f"查询码 {code}（写入回执交申请人，凭申请编号和查询码在 /progress 查询进度；只显示这一次）")
 
 
-@cases.command("sweep", help="期限届满未办理的案件按规定自动办结（如异议不成立后未申请复核，湖南 第二十八条第三款）；每日运行")
+@cases.command("sweep", help="期限届满未办理的案件按本辖区办法的规定自动办结（如异议不成立后未申请复核）；每日运行")
 def sweep() -> None:
     from ..services import indexing
     from ..services.case_sweep import sweep_lapsed

@@ -54,6 +54,8 @@ def import_cmd(file: Path) -> None:
 def bootstrap(subjects: int, seed: int) -> None:
     from sqlalchemy import func, select
 
+    from search_index.analysis import stale_index
+
     from ..db.migrate import upgrade
     from ..models import Subject
     from ..services import indexing
@@ -66,8 +68,8 @@ def bootstrap(subjects: int, seed: int) -> None:
             with progress(subjects, "生成演示数据") as bar:
                 load_demo(rt.context(session, "cli:bootstrap"), subjects, seed, progress=bar.update)
             session.commit()
-        try:
-            stale = rt.backend.count() == 0
+        try:  # empty, or built with older analysis rules (search_index.analysis.ANALYSIS_VERSION)
+            stale = rt.backend.count() == 0 or stale_index(rt.backend) is not None
         except RuntimeError:  # built by an earlier version (a schema change, e.g. #13's sort fields)
             stale = True
         if stale:

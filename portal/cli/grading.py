@@ -79,7 +79,7 @@ def grade_summary(year: int, output: str) -> None:
     click.echo(f"已导出 {output}")
 
 
-@click.command("grade-exclude", help="登记不参加某年度信用评价的主体及依据（湖南 第十八条）")
+@click.command("grade-exclude", help="登记不参加某年度信用评价的主体及依据（根据有关规定不参加本期评价）")
 @click.argument("code")
 @click.option("--kind", type=click.Choice(["org", "person"]), default="org", show_default=True)
 @click.option("--year", type=int, required=True, help="评价年度")
@@ -100,7 +100,7 @@ def grade_exclude(code: str, kind: str, year: int, reason: str) -> None:
     click.echo(f"已登记：{name} 不参加 {year} 年度评价")
 
 
-@click.command("grade-exclusions", help="列出不参加某年度信用评价的主体及依据（湖南 第十八条）")
+@click.command("grade-exclusions", help="列出不参加某年度信用评价的主体及依据")
 @click.option("--year", type=int, required=True)
 def grade_exclusions_cmd(year: int) -> None:
     from ..services.grading import grading_exclusions

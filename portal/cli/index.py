@@ -73,10 +73,15 @@ def _count_or_explain(backend) -> int:
 def index_status() -> None:
     """Without followers, jobs not yet drained (``done_at``); with followers registered
     (``index follow``), each node's lag instead: followers never set ``done_at``."""
+    from search_index.analysis import ANALYSIS_VERSION, stale_index
+
     from ..services import index_log, indexing
 
     rt = load_runtime()
     count = _count_or_explain(rt.backend)
+    if (built := stale_index(rt.backend)) is not None:
+        click.echo(f"注意：搜索索引按第 {built} 版检索规则建立（当前为第 {ANALYSIS_VERSION} 版），此前索引的主体"
+                   "按新规则可能检索不到（如以名称中带编号的部分名称检索），请运行 credit-portal index rebuild")
     with open_session(rt) as session:
         followed = index_log.lag(session)
         if followed is None:

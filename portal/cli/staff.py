@@ -21,7 +21,7 @@ def staff() -> None:
 @click.option("--region", "region_code", default="", help="行政区划代码；留空为全辖区")
 @click.option("--name", "display_name", default="", help="显示姓名")
 @click.option("--channel", default="", type=click.Choice(["", "association", "third_party"]),
-              help="其他渠道的信息提供单位（海南 第二十二条）：association 行业协会、third_party 第三方信用服务机构；"
+              help="其他渠道的信息提供单位：association 行业协会、third_party 第三方信用服务机构；"
                    "其报送的信息经审核后发布")
 @click.password_option("--password", help="登录密码（至少 12 位）")
 def create(username: str, roles: tuple[str, ...], authority: str, region_code: str, display_name: str,
@@ -135,7 +135,7 @@ def set_contact_cmd(username: str, contact: str) -> None:
 @click.option("--authority", default="", help="所属单位（信息提供单位必填）")
 @click.option("--region", "region_code", default="", help="行政区划代码；留空为全辖区")
 @click.option("--channel", default=None, type=click.Choice(["", "association", "third_party"]),
-              help="信息提供单位的报送渠道（海南 第二十二条）；不填则不变，空字符串为官方渠道")
+              help="信息提供单位的报送渠道（行业协会、第三方信用服务机构）；不填则不变，空字符串为官方渠道")
 def set_roles(username: str, roles: tuple[str, ...], authority: str, region_code: str, channel: str | None) -> None:
     from ..services.staff_accounts import change_access
 

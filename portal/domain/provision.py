@@ -15,12 +15,20 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from ..documents.citations import own_note
 from .permissions import PROVIDER, in_region
 
 OFFICIAL = ""
 ASSOCIATION, THIRD_PARTY = "association", "third_party"
 CHANNEL_LABELS = {OFFICIAL: "卫生健康行政部门及授权机构", ASSOCIATION: "行业协会", THIRD_PARTY: "第三方信用服务机构"}
-CHANNEL_ARTICLE = "海南 第二十二条"
+# Citation tables: each regulation's own article for the point, in shorthand; ``message`` keeps the
+# active profile's part (a 湖南 portal never shows 海南's draft). 淮安's plan is silent on both.
+# Other channels: 海南 第二十二条 (行业协会、第三方信用服务机构 provide information); 阳山 四（二） (归集
+# information that 社会团体、行业组织 obtain or produce).
+CHANNEL_ARTICLE = "海南 第二十二条；阳山 四（二）"
+# A unit enters what it is responsible for: 湖南 第十条 (依据监管职责录入), 海南 第二十条 (谁管理、谁采集),
+# 湖南医保 第十三条第二款 (谁采集、谁负责), 阳山 四（二） (谁产生信息，谁归集信息).
+OWN_UNIT_ARTICLE = "湖南 第十条；海南 第二十条；湖南医保 第十三条第二款；阳山 四（二）"
 REVIEWER_ROLES = frozenset({"operator", "department"})  # review other channels' information
 
 ADD, CORRECT, WITHDRAW = "add", "correct", "withdraw"
@@ -30,11 +38,21 @@ DRAFT, SUBMITTED, APPROVED, REJECTED = "draft", "submitted", "approved", "reject
 DRAFT_STATE_LABELS = {DRAFT: "草稿", SUBMITTED: "待审核", APPROVED: "已审核发布", REJECTED: "已退回"}
 
 NOT_PROVIDER = "只有信息提供单位的工作人员可以报送信用信息。"
-OTHER_UNIT = "不是本单位提供的信息：信息提供单位只能报送、更正、撤回本单位的信息（湖南 第十条）。"
+OTHER_UNIT = "不是本单位提供的信息：信息提供单位只能报送、更正、撤回本单位的信息"
 OTHER_REGION = "该信用主体不在您的管辖范围内。"
 SELF_APPROVAL = "审核须由另一名工作人员办理：起草人不能审核自己报送的信息。"
 NOT_REVIEWER = "只有本单位的其他工作人员或本辖区的认定部门可以审核该信息。"
-CHANNEL_REVIEWER = "其他渠道（行业协会、第三方信用服务机构）报送的信息须由平台运行机构或认定部门审核后发布（海南 第二十二条）。"
+CHANNEL_REVIEWER = "其他渠道（行业协会、第三方信用服务机构）报送的信息须由平台运行机构或认定部门审核后发布"
+CHANNEL_OFFICIAL_ONLY = "行业协会、第三方信用服务机构请逐条报送，信息经审核后发布"
+# The refusals that rest on a regulation, with their citation table.
+CITED = {OTHER_UNIT: OWN_UNIT_ARTICLE, CHANNEL_REVIEWER: CHANNEL_ARTICLE, CHANNEL_OFFICIAL_ONLY: CHANNEL_ARTICLE}
+
+
+def message(why: str, document: str) -> str:
+    """A refusal as shown under the profile whose ``document`` is given: its citation only where
+    that regulation has the article ("…（湖南 第十条）。" under 湖南, "…。" under 淮安), ending with "。"."""
+    text = why.rstrip("。") + own_note(CITED.get(why, ""), document)
+    return text + "。"
 
 
 def is_provider(user) -> bool:

@@ -21,10 +21,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ..documents.citations import own_note
 from .vocab import RECORD_TYPES, SEVERITY_LABELS, InfoClass, Severity
 from .windows import WindowError, check_window
 
 DISHONEST_CLASSES = frozenset({InfoClass.DISHONEST, InfoClass.SERIOUS})
+# Citation table: what 严重失信信息 is in each regulation (湖南 第十五条; 海南 第十四条第四款 defines
+# 严重失信 by the same joint-punishment lists). A message keeps only the active profile's part.
+SERIOUS_ARTICLE = "湖南 第十五条；海南 第十四条"
 
 
 class RecordRuleError(ValueError):
@@ -67,9 +71,12 @@ def check_record(profile, *, record_type: str, info_class: str | None, severity:
     if info_class == InfoClass.SERIOUS and severity != Severity.SERIOUS:
         raise RecordRuleError(
             f"严重失信信息的严重程度必须为“严重”，不能为“{SEVERITY_LABELS[Severity(severity)]}”"
-            f"（湖南 第十五条；{profile.window(Severity.SERIOUS).article}）", "severity")
+            + own_note(f"{SERIOUS_ARTICLE}；{profile.window(Severity.SERIOUS).article}", profile.document), "severity")
     if ordinary_procedure is not None and record_type != "penalty":
-        raise RecordRuleError("只有行政处罚才注明是否适用普通程序（湖南 第十四条）", "ordinary_procedure")
+        # 湖南 第十四条 under hunan (its [dishonesty] article); no article where the profile has none
+        raise RecordRuleError("只有行政处罚才注明是否适用普通程序"
+                              + own_note(profile.dishonesty.article if profile.dishonesty else "", profile.document),
+                              "ordinary_procedure")
     try:
         check_window(profile, info_class, severity, publish_from, publish_until)
     except WindowError as exc:

@@ -631,7 +631,7 @@ class _Builder:
     def repair(self, t: _Table, roles: set[str]) -> Repair:
         free = t.bool("free")
         if not free:
-            t.fail("free", "credit repair is always free of charge (海南 第四十一条)", "信用修复不得收费")
+            t.fail("free", "credit repair is always free of charge", "信用修复不得收费")
         periods = []
         for p in t.tables("min_periods"):
             severity = p.str("severity", choices=tuple(Severity))

@@ -95,7 +95,7 @@ def build_lists(t: _Table | None, letters: list[str]) -> ListRules | None:
         notice_second_person=t.bool("notice_second_person", required=False, default=False),
         **t.cited())
     if rules.escalate_count == 1:
-        t.fail("escalate_count", "escalation needs at least 2 records (海南 第十四条: 多次)", "升级至少需要2次")
+        t.fail("escalate_count", "escalation needs at least 2 records (多次: more than once)", "升级至少需要2次")
     t.done()
     return rules
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from ..documents.citations import own_parts
 from ..domain.provision import ACTION_LABELS, ADD, CORRECT, WITHDRAW
 from ..domain.vocab import (
     CATEGORIES,
@@ -48,14 +49,26 @@ COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
     ("scope", "公开方式", True, "社会公开 / 政务共享 / 申请查询"),
     ("publish_from", "公示起始日期", False, "YYYY-MM-DD，留空为决定日期"),
     ("publish_until", "公示截止日期", False, "YYYY-MM-DD，留空按本辖区公示期限默认值"),
-    ("ordinary_procedure", "普通程序", False,
-     "仅行政处罚填写：是（普通程序）/ 否（简易程序）；湖南 第十四条只将普通程序的行政处罚列为失信信息"),
+    # + the profile's own rule where it has one (湖南 第十四条): ``columns(profile)``
+    ("ordinary_procedure", "普通程序", False, "仅行政处罚填写：是（普通程序）/ 否（简易程序）"),
     # Corrections and withdrawals (海南 第五十二条: a new version, the old one stays).
     ("action", "操作", False, "新增 / 更正 / 撤回；留空为新增"),
     ("record_ref", "原信息编号", False, "更正、撤回时必填：信息提供单位工作台“信息编号”一栏"),
     ("change_reason", "更正撤回理由", False, "更正、撤回时必填"),
 )
 KEYS = [c[0] for c in COLUMNS]
+
+
+def columns(profile) -> tuple[tuple[str, str, bool, str], ...]:
+    """``COLUMNS`` as they read under ``profile``: the 普通程序 column says that only ordinary-procedure
+    penalties count as dishonesty where the profile's [dishonesty] rule says so, citing its own
+    article (湖南 第十四条 under hunan); elsewhere it states no rule and no article."""
+    d = getattr(profile, "dishonesty", None)
+    if d is None or not d.penalty_ordinary_procedure_only:
+        return COLUMNS
+    basis = own_parts(d.article, profile.document) or "本辖区办法"
+    return tuple((k, label, required, f"{help_text}；{basis}只将普通程序的行政处罚列为失信信息"
+                  if k == "ordinary_procedure" else help_text) for k, label, required, help_text in COLUMNS)
 HEADER_ALIASES = {c[1]: c[0] for c in COLUMNS} | {c[0]: c[0] for c in COLUMNS}
 LABEL = {c[0]: c[1] for c in COLUMNS}
 FIELD_TO_COLUMN = {"code": "subject_code", "name": "subject_name", "kind": "subject_kind"}
@@ -357,7 +370,7 @@ def template_csv() -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def template_xlsx() -> bytes:
+def template_xlsx(profile) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -367,7 +380,7 @@ def template_xlsx() -> bytes:
     ws.append([EXAMPLE[c[0]] for c in COLUMNS])
     notes = wb.create_sheet("填写说明")
     notes.append(["列名", "代码", "是否必填", "说明"])
-    for key, label, required, help_text in COLUMNS:
+    for key, label, required, help_text in columns(profile):
         notes.append([label, key, "必填" if required else "选填", help_text])
     buf = io.BytesIO()
     wb.save(buf)

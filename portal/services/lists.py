@@ -16,6 +16,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from ..documents.citations import own_parts, unspecified
 from ..domain import lists as rules
 from ..domain.vocab import RecordStatus, SubjectKind
 from ..domain.windows import window_end
@@ -324,6 +325,15 @@ def on_dishonesty(ctx: ServiceContext, subject: Subject, record: CreditRecord) -
     return list(cases)
 
 
+# The basis a proposal by escalation states: 海南's article under hainan; a profile whose regulation has no
+# such rule (the count is an editable setting there) says it is this platform's practice.
+ESCALATION_BASIS = "海南 第十四条第三款（1年内累计发生多次同类一般失信行为的，可以升级失信程度）"
+
+
+def escalation_basis(document: str) -> str:
+    return own_parts(ESCALATION_BASIS, document) or f"累计多次同类一般失信行为升级失信程度：{unspecified(document)}"
+
+
 def propose_escalations(ctx: ServiceContext) -> list[ListCase]:
     """海南 第十四条: subjects whose 一般失信 records of one type reached the profile's count within
     its period get a serious-list *proposal* (origin ``escalation``) that goes through the whole
@@ -351,7 +361,7 @@ def propose_escalations(ctx: ServiceContext) -> list[ListCase]:
         titles = "；".join(f"{x.decided_on} {x.title}" for x in found)
         made.append(propose_listing(
             ctx, subject, rules.SERIOUS, f"{r.escalate_months} 个月内累计 {len(found)} 次同类一般失信行为：{titles}",
-            basis="海南 第十四条第三款（1年内累计发生多次同类一般失信行为的，可以升级失信程度）",
+            basis=escalation_basis(ctx.profile.document),
             origin="escalation", source_records=ids))
     return made
 

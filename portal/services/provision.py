@@ -17,7 +17,6 @@ from pathlib import Path
 
 from sqlalchemy import func, or_, select
 
-from ..documents.citations import own_note
 from ..domain import provision as rules
 from ..domain.permissions import in_region
 from ..domain.vocab import RecordStatus
@@ -55,8 +54,7 @@ def require_provider(ctx: ServiceContext, *, official: bool = False):
     if not rules.is_provider(user):
         _refuse(rules.NOT_PROVIDER)
     if official and rules.channel_of(user) != rules.OFFICIAL:
-        _refuse("行业协会、第三方信用服务机构请逐条报送，信息经审核后发布"
-                + own_note("海南 第二十二条", ctx.profile.document) + "。")
+        _refuse(rules.message(rules.CHANNEL_OFFICIAL_ONLY, ctx.profile.document))
     return user
 
 
@@ -67,7 +65,8 @@ def scope_of(ctx: ServiceContext):
     def check(region_code: str, authority: str) -> None:
         why = rules.provide_refusal(user, region_code, authority)
         if why:
-            raise ServiceError(why, "authority" if why == rules.OTHER_UNIT else "region_code", 403)
+            raise ServiceError(rules.message(why, ctx.profile.document),
+                               "authority" if why == rules.OTHER_UNIT else "region_code", 403)
     return check
 
 
@@ -257,7 +256,7 @@ def save_draft(ctx: ServiceContext, form: dict, draft_id: int | None = None, *, 
     values["authority"] = values["authority"] or user.authority
     why = rules.provide_refusal(user, values["region_code"] or user.region_code or "", values["authority"])
     if why:
-        _refuse(why)
+        _refuse(rules.message(why, ctx.profile.document))
     if draft_id is None:
         draft = RecordDraft(drafted_by=ctx.actor, channel=rules.channel_of(user), authority=user.authority,
                             region_code=values["region_code"] or user.region_code, payload_cipher="")
@@ -272,7 +271,7 @@ def save_draft(ctx: ServiceContext, form: dict, draft_id: int | None = None, *, 
         parsed = _checked(ctx, values)
         why = rules.provide_refusal(user, parsed["region_code"], parsed["authority"])
         if why:
-            _refuse(why)
+            _refuse(rules.message(why, ctx.profile.document))
     draft.payload_cipher = ctx.protector.encrypt(json.dumps(values, ensure_ascii=False))
     draft.title, draft.region_code = values["title"][:300], values["region_code"] or user.region_code
     draft.state = rules.DRAFT
@@ -315,7 +314,7 @@ def approve_draft(ctx: ServiceContext, draft_id: int) -> CreditRecord:
         _refuse("未找到该草稿。", 404, "draft")
     why = rules.review_refusal(user, draft)
     if why:
-        _refuse(why)
+        _refuse(rules.message(why, ctx.profile.document))
     if draft.state != rules.SUBMITTED:
         raise ServiceError("该信息不在待审核状态。", "draft", 409)
     record = _publish(ctx, draft)
@@ -332,7 +331,7 @@ def reject_draft(ctx: ServiceContext, draft_id: int, note: str) -> RecordDraft:
         _refuse("未找到该草稿。", 404, "draft")
     why = rules.review_refusal(user, draft)
     if why:
-        _refuse(why)
+        _refuse(rules.message(why, ctx.profile.document))
     note = (note or "").strip()
     if not note or len(note) > 300:
         raise ServiceError("退回须说明理由（不超过 300 字）", "note")
@@ -392,7 +391,7 @@ def _own_record(ctx: ServiceContext, lineage_id: int) -> CreditRecord:
         _refuse("未找到该信息。", 404, "record")
     why = rules.provide_refusal(user, record.subject.region_code, record.authority)
     if why:
-        _refuse(why)
+        _refuse(rules.message(why, ctx.profile.document))
     return record
 
 
@@ -414,7 +413,7 @@ def _correction_args(ctx: ServiceContext, user, record: CreditRecord, form: dict
     args = _record_args(values)
     why = rules.provide_refusal(user, record.subject.region_code, args["authority"])
     if why:
-        _refuse(why)
+        _refuse(rules.message(why, ctx.profile.document))
     _validated(ctx, **args)
     return args
 

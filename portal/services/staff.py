@@ -25,6 +25,7 @@ from sqlalchemy import delete, or_, select
 from ..documents.citations import own_note
 from ..domain import passwords, throttle
 from ..domain import permissions as rules
+from ..domain.provision import CHANNEL_ARTICLE
 from ..models import Case, LoginThrottle, Notification, StaffUser
 from ..models.base import utcnow
 from ..permissions import require_admin, staff_role
@@ -57,9 +58,17 @@ THROTTLED = "登录尝试过于频繁，请 {wait}后再试"  # the same for eve
 ISSUER = "医疗卫生信用信息公示平台"
 CHANNELS = ("", "association", "third_party")  # official unit, 行业协会, 第三方信用服务机构 (海南 第二十二条)
 CHANNEL_CHOICES = "报送渠道须为：行业协会（association）或第三方信用服务机构（third_party）"
-CHANNEL_PROVIDER_ONLY = "报送渠道只适用于信息提供单位账号（海南 第二十二条）"
+CHANNEL_PROVIDER_ONLY = "报送渠道只适用于信息提供单位账号"  # + the own part of provision.CHANNEL_ARTICLE
 # Information security of each regulation; own_note keeps the active profile's part.
 SECURITY_ARTICLES = "海南 第五十一条；湖南 第三十三条；湖南医保 第二十六条（一）；阳山 四（七）"
+
+
+
+def channel_provider_only(document: str) -> str:
+    """The refusal of a channel on an account that provides nothing, citing the channels article
+    of the profile whose ``document`` is given only where that regulation has one."""
+    return CHANNEL_PROVIDER_ONLY + own_note(CHANNEL_ARTICLE, document)
+
 
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not-a-real-password-0000")
@@ -96,7 +105,7 @@ def create_staff(ctx: ServiceContext, username: str, password: str, roles, *, au
     if channel not in CHANNELS:
         raise ServiceError(CHANNEL_CHOICES, "channel")
     if channel and "provider" not in set(roles or ()):
-        raise ServiceError(CHANNEL_PROVIDER_ONLY, "channel")
+        raise ServiceError(channel_provider_only(ctx.profile.document), "channel")
     secret = pyotp.random_base32()
     user = StaffUser(channel=channel, username=username, display_name=(display_name or username)[:80],
                      password_hash=_hasher.hash(password), totp_secret=ctx.protector.encrypt(secret),

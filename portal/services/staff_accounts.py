@@ -22,7 +22,7 @@ from ..permissions import require_admin
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
-from .staff import CHANNEL_CHOICES, CHANNEL_PROVIDER_ONLY, CHANNELS, ISSUER, STAFF_ROLES, _check_roles, create_staff
+from .staff import CHANNEL_CHOICES, CHANNELS, ISSUER, STAFF_ROLES, _check_roles, channel_provider_only, create_staff
 from .staff_notify import tell_owner
 
 
@@ -139,7 +139,7 @@ def change_access(ctx: ServiceContext, user: StaffUser, roles, *, authority: str
     if channel not in CHANNELS:
         raise ServiceError(CHANNEL_CHOICES, "channel")
     if channel and rules.PROVIDER not in roles:
-        raise ServiceError(CHANNEL_PROVIDER_ONLY, "channel")
+        raise ServiceError(channel_provider_only(ctx.profile.document), "channel")
     authority = (authority or "").strip()[:120]
     region_code = (region_code or "").strip()
     if region_code and ctx.profile.region(region_code) is None:

@@ -231,7 +231,7 @@ def token():
 def openapi():
     from .api_openapi import document
 
-    return _json(document(runtime().settings["PORTAL_BASE_URL"]))
+    return _json(document(runtime().settings["PORTAL_BASE_URL"], runtime().profile.document))
 
 
 @bp.get("/")
@@ -239,7 +239,7 @@ def index():
     """A browsable page of the operations (server-rendered from the document, no script)."""
     from .api_openapi import document
 
-    doc = document(runtime().settings["PORTAL_BASE_URL"])
+    doc = document(runtime().settings["PORTAL_BASE_URL"], runtime().profile.document)
     operations = [{"method": method.upper(), "path": path, **op} for path, item in doc["paths"].items()
                   for method, op in item.items()]
     return render_template("api/index.html", doc=doc, operations=operations, errors=ERRORS, scopes=SCOPES)

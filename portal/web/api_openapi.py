@@ -3,6 +3,7 @@ field tables the API validates with (``domain.api_fields``) and the same error c
 with (``domain.api_access.ERRORS``)."""
 from __future__ import annotations
 
+from ..documents.citations import own_note
 from ..domain.api_access import ERRORS, SCOPES
 from ..domain.api_fields import NEW_RECORD, NEW_RECORD_REQUIRED, REASON, RECORD_FIELDS, Field
 from ..services.public_pages import LIST_TYPES
@@ -71,7 +72,15 @@ SUBJECT = {"type": "object", "required": ["public_id", "kind", "name", "region_c
     "region_code": STR, "status": STR, "credit_code": STR, "code_masked": STR, "grade": GRADE}}
 
 
-def document(base_url: str) -> dict:
+# Citation table: government sharing of credit information in each regulation (海南 第二十五条 信用信息共享;
+# 湖南 第六条 共建共享, 第二十四条 共享给信用管理主管部门; 湖南医保 第二十二条 信用信息共享机制; 淮安 三（一）
+# 信用信息交换共享机制; 阳山 四（二） 申请数据共享). The description keeps the active profile's part.
+SHARING_ARTICLE = "海南 第二十五条；湖南 第六条、第二十四条；湖南医保 第二十二条；淮安 三（一）；阳山 四（二）"
+
+
+def document(base_url: str, document_name: str = "") -> dict:
+    """The OpenAPI document; ``document_name``: the active profile's ``document`` (its sharing
+    article is cited, no other regulation's; "" cites none)."""
     scopes = "；".join(f"{k}：{v}" for k, v in SCOPES.items())
     codes = "\n".join(f"- `{code}`（HTTP {status}）：{message}" for code, (status, message) in ERRORS.items())
     bearer = [{"oauth2": []}]
@@ -79,7 +88,7 @@ def document(base_url: str) -> dict:
         "openapi": "3.0.3",
         "info": {"title": "医疗卫生信用信息 政务共享接口", "version": "1.0.0",
                  "description": (
-                     "供已登记的政务部门客户端读取、报送信用信息（海南 第二十五条；湖南 第六条、第二十四条）。"
+                     "供已登记的政务部门客户端读取、报送信用信息" + own_note(SHARING_ARTICLE, document_name) + "。"
                      "以 OAuth 2.0 客户端凭证方式在 /api/v1/token 获取访问令牌（Bearer）。权限范围：" + scopes +
                      "。读取非公开（政务共享）信息逐次记入信用主体的“谁查看了我的信息”，并注明客户端登记的用途。"
                      "错误均以 JSON 返回：{\"error\": {\"code\", \"message\", \"field\"}}，code 稳定不变：\n" + codes)},

@@ -15,7 +15,7 @@ from ..models import RecordDraft
 from ..services import provision as svc
 from ..services import staff_desk as desk
 from ..services.errors import ServiceError
-from ..services.importer import COLUMNS, template_csv, template_xlsx
+from ..services.importer import columns, template_csv, template_xlsx
 from ..services.search import parse_page
 from . import commit, is_htmx, runtime
 from .common import caller_ctx, no_store, on_refusal
@@ -23,7 +23,13 @@ from .common import caller_ctx, no_store, on_refusal
 log = logging.getLogger(__name__)
 bp = Blueprint("provider", __name__, url_prefix="/staff/provide")
 no_store(bp)
-FORM_COLUMNS = [c for c in COLUMNS if c[0] in svc.FORM_KEYS]
+
+
+def _form_columns():
+    """The form's columns, their help as it reads under the active profile (importer.columns)."""
+    return [c for c in columns(runtime().profile) if c[0] in svc.FORM_KEYS]
+
+
 CHOICES = {"record_type": {k: v[0] for k, v in RECORD_TYPES.items()}, "severity": dict(SEVERITY_LABELS),
            "scope": dict(SCOPE_LABELS), "category": {k: v[0] for k, v in CATEGORIES.items()},
            "subject_kind": {"org": "机构", "person": "个人"}, "ordinary_procedure": {"是": "是（普通程序）", "否": "否（简易程序）"}}
@@ -82,7 +88,8 @@ def review():
 @bp.get("/template.xlsx")
 def template_xlsx_download():
     _user()
-    return Response(template_xlsx(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(template_xlsx(runtime().profile),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": "attachment; filename=import-template.xlsx"})
 
 
@@ -99,7 +106,7 @@ def template_csv_download():
 def upload_form():
     user = _user()
     svc.require_provider(_ctx(user), official=True)
-    return _page("provider/upload.html", user, columns=COLUMNS)
+    return _page("provider/upload.html", user, columns=columns(runtime().profile))
 
 
 def _in_background(app, user_id: int, upload_id: str, verb) -> None:
@@ -134,7 +141,8 @@ def _in_background(app, user_id: int, upload_id: str, verb) -> None:
 def upload_post():
     user = _user()
     f = request.files.get("file")
-    _again(lambda exc: _page("provider/upload.html", user, exc.status, columns=COLUMNS, error=exc.message))
+    _again(lambda exc: _page("provider/upload.html", user, exc.status, columns=columns(runtime().profile),
+                             error=exc.message))
     c = _ctx(user)
     name, raw = (f.filename or "", f.read()) if f else ("", b"")
     if f:
@@ -189,7 +197,7 @@ def upload_confirm(upload_id: str):
 # --- one record: the form, drafts, 审核 -------------------------------------------------------------
 
 def _form_page(user, values: dict, draft=None, error: str = "", status: int = 200):
-    return _page("provider/form.html", user, status, columns=FORM_COLUMNS, values=values, draft=draft,
+    return _page("provider/form.html", user, status, columns=_form_columns(), values=values, draft=draft,
                  error=error, choices=CHOICES, approval=svc.approval_required(_ctx(user)))
 
 
@@ -253,7 +261,7 @@ def _record_page(user, lineage_id: int, error: str = "", status: int = 200, form
     record, versions = svc.record_versions(_ctx(user), lineage_id)
     values = form or {k: _form_value(record, k) for k in svc.FORM_KEYS}
     return _page("provider/record.html", user, status, record=record, versions=versions, error=error, values=values,
-                 columns=[c for c in FORM_COLUMNS if c[0] not in ("subject_code", "subject_name", "subject_kind",
+                 columns=[c for c in _form_columns() if c[0] not in ("subject_code", "subject_name", "subject_kind",
                                                                    "category", "region_code")],
                  choices=CHOICES, status_labels=RECORD_STATUS_LABELS, channels=rules.CHANNEL_LABELS)
 

@@ -214,7 +214,8 @@ def import_template_csv():
 
 @bp.get("/downloads/import-template.xlsx")
 def import_template_xlsx():
-    return Response(template_xlsx(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(template_xlsx(runtime().profile),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": "attachment; filename=import-template.xlsx"})
 
 

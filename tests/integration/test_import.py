@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from portal.domain.identifiers import make_resident_id, make_uscc
 from portal.models import CreditRecord, Subject
+from portal.profiles import load_profile
 from portal.services.importer import COLUMNS, ImportFileError, import_file, template_csv, template_xlsx
 
 HEADER = [c[1] for c in COLUMNS]
@@ -110,8 +111,14 @@ def test_gbk_csv(ctx):
 def test_templates(client):
     header = next(csv.reader(io.StringIO(template_csv().decode("utf-8-sig"))))
     assert header == HEADER
-    wb = load_workbook(io.BytesIO(template_xlsx()))
+    wb = load_workbook(io.BytesIO(template_xlsx(load_profile("hunan"))))
     assert [c.value for c in wb.active[1]] == HEADER
+    notes = {row[1]: row[3] for row in wb["填写说明"].iter_rows(values_only=True)}
+    assert notes["ordinary_procedure"].endswith("；湖南 第十四条只将普通程序的行政处罚列为失信信息")
+    # 湖南医保 has no such rule: the column states neither the rule nor 湖南's article
+    mi = load_workbook(io.BytesIO(template_xlsx(load_profile("hunan-mi"))))
+    assert {row[1]: row[3] for row in mi["填写说明"].iter_rows(values_only=True)}["ordinary_procedure"] == \
+        "仅行政处罚填写：是（普通程序）/ 否（简易程序）"
     assert client.get("/downloads/import-template.xlsx").status_code == 200
 
 

@@ -60,3 +60,28 @@ def test_cli_rebuild_and_another_process_view(rt, settings, facilities, make_org
         other.close()
     result = CliRunner().invoke(main, ["index", "status"])
     assert result.exit_code == 0 and "索引文档数：3" in result.output, result.output
+
+
+def test_index_status_reports_an_index_built_with_older_analysis_rules(rt, settings, facilities):
+    """An index built before the analysis rules changed (no ANALYSIS record: version 1) is named
+    by `index status` until `index rebuild`, so the operator learns a rebuild is due."""
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from portal.cli import main
+    from search_index.analysis import ANALYSIS_VERSION
+    from search_index.storage import ANALYSIS_FILE
+
+    env = {k: str(v) for k, v in settings.items()}
+    root = Path(settings["SEARCH_URL"].removeprefix("tantivy://"))
+    status = CliRunner().invoke(main, ["index", "status"], env=env)
+    assert status.exit_code == 0 and "注意" not in status.output, status.output
+    (root / (root / "CURRENT").read_text().strip() / ANALYSIS_FILE).unlink()
+    status = CliRunner().invoke(main, ["index", "status"], env=env)
+    assert status.exit_code == 0, status.output
+    assert f"按第 1 版检索规则建立（当前为第 {ANALYSIS_VERSION} 版）" in status.output
+    assert "请运行 credit-portal index rebuild" in status.output and "索引文档数：2" in status.output
+    assert CliRunner().invoke(main, ["index", "rebuild"], env=env).exit_code == 0
+    status = CliRunner().invoke(main, ["index", "status"], env=env)
+    assert status.exit_code == 0 and "注意" not in status.output, status.output

@@ -48,17 +48,22 @@ def portal_commands(path: Path) -> list[list[str]]:
     return out
 
 
+def assert_portal_command(argv: list[str], where: str) -> None:
+    """``credit-portal *argv`` names a real command with options it takes (also used for
+    deploy/compose.yaml and the Dockerfile, tests/unit/test_deploy_compose.py)."""
+    # --help after the arguments: click resolves the whole command path and parses the
+    # options given; an unknown command or option exits 2
+    result = CliRunner().invoke(main, argv + ["--help"])
+    assert result.exit_code == 0, (where, argv, result.output)
+
+
 SERVICES = sorted(UNITS.glob("*.service"))
 
 
 @pytest.mark.parametrize("path", SERVICES, ids=[p.stem for p in SERVICES])
 def test_every_credit_portal_command_of_a_unit_exists(path):
     for argv in portal_commands(path):
-        # --help after the arguments: click resolves the whole command path and parses the
-        # options given; an unknown command or option exits 2
-        args = argv + ["--help"]
-        result = CliRunner().invoke(main, args)
-        assert result.exit_code == 0, (path.name, argv, result.output)
+        assert_portal_command(argv, path.name)
 
 
 def test_the_units_name_the_commands_they_run():

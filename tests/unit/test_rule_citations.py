@@ -13,7 +13,7 @@ import pytest
 import portal.domain
 from portal.chatbot import Chatbot, Context, Env
 from portal.chatbot.kb import KnowledgeBase
-from portal.documents.citations import _parts, foreign_citations, own_parts, own_shorthand
+from portal.documents.citations import SHORTHANDS, _parts, foreign_citations, own_parts, own_shorthand
 from portal.domain.workdays import WorkCalendar
 from portal.profiles import PROFILE_DIR, load_profile
 from portal.services.repair_notice import NOTICE_STEP, waiver_reason
@@ -192,6 +192,21 @@ def test_templates_cite_a_jurisdiction_only_through_own_cite():
     assert bad == []
 
 
+_TABLE_IN_TEMPLATE = re.compile(r"\{\{[^}]*\b[A-Z_]*(?:ARTICLES?|BASIS)\b[^}]*\}\}")
+
+
+def test_templates_show_python_citation_tables_only_through_own_cite():
+    """A citation table from Python (``rules.CHANNEL_ARTICLE`` = "海南 第二十二条；阳山 四（二）") printed as
+    ``{{ rules.CHANNEL_ARTICLE }}`` shows every province's article; ``own_cite(...)`` keeps the own one.
+    Before: provider/index.html and provider/review.html printed it bare under every profile."""
+    bad = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = _JINJA_COMMENT.sub("", path.read_text(encoding="utf-8"))
+        bad += [f"{path.relative_to(TEMPLATES)}: {m.group(0)}" for m in _TABLE_IN_TEMPLATE.finditer(text)
+                if "own_cite(" not in m.group(0)]
+    assert bad == []
+
+
 def test_commitment_restriction_cites_hainan_only_under_hainan():
     """海南 第十一条 limits 审批替代型 commitments; under another profile the message says it is this
     platform's practice (services.commitments passes the own part of the citation)."""
@@ -203,3 +218,131 @@ def test_commitment_restriction_cites_hainan_only_under_hainan():
         text = restriction("licensing", serious, [], own_parts("海南 第十一条", document))
         assert foreign_citations(text, document) == []
         assert text.endswith("（海南 第十一条）" if name == "hainan" else "（本平台执行的做法）"), text
+
+
+# -- messages built in Python: a rule's message cites the active profile's own article ----------
+# Refusals of the domain rules and services, the import template's help, the OpenAPI description and
+# the CLI help are shown under every profile. A citation in a Python string is a citation table (every
+# "；"-part one regulation's article, in shorthand) that reaches the user only through own_parts/own_note/
+# cite, which keep the active profile's part; running text with a citation inside ("…（湖南 第十条）。")
+# would be shown as written to every jurisdiction. Docstrings and comments are not user-facing.
+
+PORTAL = Path(portal.domain.__file__).resolve().parents[1]
+
+
+def _python_strings(path: Path):
+    """(line, text) of every string constant in a module except docstrings (f-string parts included)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+def _citation_table(text: str) -> bool:
+    """Every "；"-part of ``text`` starts with a regulation's shorthand ("海南 第二十二条；阳山 四（二）")."""
+    parts = [p.strip() for p in _parts(text) if p.strip()]
+    return bool(parts) and all(p.startswith(SHORTHANDS) and foreign_citations(p, "") for p in parts)
+
+
+def _running_text_citations(root: Path) -> list[str]:
+    return [f"{path.relative_to(root)}:{line}: {text[:80]}" for path in sorted(root.rglob("*.py"))
+            for line, text in _python_strings(path) if foreign_citations(text, "") and not _citation_table(text)]
+
+
+def test_python_strings_cite_a_jurisdiction_only_as_citation_tables():
+    """Before: provision.OTHER_UNIT "…（湖南 第十条）。", CHANNEL_REVIEWER and staff.CHANNEL_PROVIDER_ONLY
+    "（海南 第二十二条）", record_rules "（湖南 第十四条）"/"（湖南 第十五条；…", the importer's 普通程序 help,
+    the OpenAPI description and the CLI help all cited one province under every profile."""
+    assert _running_text_citations(PORTAL) == []
+
+
+def test_the_python_check_catches_a_citation_in_running_text(tmp_path):
+    (tmp_path / "m.py").write_text('"""Docstring: 湖南 第十条."""\n# 海南 第二十二条\n'
+                                   'A = "海南 第二十二条；阳山 四（二）"\nB = "只能报送本单位的信息（湖南 第十条）。"\n'
+                                   'C = f"不能为“{x}”（湖南 第十五条；{y}）"\n', encoding="utf-8")
+    assert [line.split(":")[1] for line in _running_text_citations(tmp_path)] == ["4", "5"]
+
+
+def _no_foreign(text: str, profile) -> list[str]:
+    return [line for line in text.splitlines() if foreign_citations(line, profile.document)]
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_refusals_cite_the_profiles_own_article(name):
+    """The providers' refusals, the channel refusal of staff accounts and the record rules' messages,
+    as produced under each profile: the own article where the regulation has one, else none."""
+    from portal.domain import provision
+    from portal.domain.record_rules import RecordRuleError, check_record
+    from portal.services.staff import channel_provider_only
+
+    profile = load_profile(name)
+    texts = [provision.message(why, profile.document) for why in
+             (provision.OTHER_UNIT, provision.CHANNEL_REVIEWER, provision.CHANNEL_OFFICIAL_ONLY, provision.NOT_PROVIDER)]
+    texts.append(channel_provider_only(profile.document))
+    base = dict(publish_from=date(2026, 1, 1), publish_until=None)
+    for kw in (dict(record_type="serious_list", info_class="serious", severity="general", ordinary_procedure=None),
+               dict(record_type="licence", info_class=None, severity=None, ordinary_procedure=True)):
+        with pytest.raises(RecordRuleError) as err:
+            check_record(profile, **kw, **base)
+        texts.append(str(err.value))
+    assert [t for t in texts if _no_foreign(t, profile)] == []
+    other_unit, channel = texts[0], texts[1]
+    expected = {"hunan": "（湖南 第十条）。", "hunan-mi": "（湖南医保 第十三条第二款）。", "hainan": "（海南 第二十条）。",
+                "guangdong": "（阳山 四（二））。", "jiangsu": "本单位的信息。"}
+    assert other_unit.endswith(expected[name]), other_unit
+    assert channel.endswith({"hainan": "（海南 第二十二条）。", "guangdong": "（阳山 四（二））。"}.get(name, "审核后发布。"))
+    assert ("湖南 第十四条" in texts[-1]) == (name == "hunan") and ("湖南 第十五条" in texts[-2]) == (name == "hunan")
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_import_template_help_and_api_description_cite_only_the_own_regulation(name):
+    from portal.services.importer import columns
+    from portal.services.lists import escalation_basis
+    from portal.web.api_openapi import document
+
+    profile = load_profile(name)
+    helps = [help_text for _k, _l, _r, help_text in columns(profile)]
+    assert [h for h in helps if _no_foreign(h, profile)] == []
+    ordinary = dict((k, h) for k, _l, _r, h in columns(profile))["ordinary_procedure"]
+    assert ("湖南 第十四条只将普通程序的行政处罚列为失信信息" in ordinary) == (name == "hunan"), ordinary
+    description = document("https://portal.example", profile.document)["info"]["description"]
+    assert _no_foreign(description, profile) == []
+    assert description.startswith("供已登记的政务部门客户端读取、报送信用信息（" + OWN[name]), description[:60]
+    assert _no_foreign(escalation_basis(profile.document), profile) == []
+
+
+def test_cli_help_names_no_provinces_article():
+    """``--help`` is read before a profile is loaded: it names no regulation's article at all."""
+    import click
+
+    from portal.cli import main
+
+    def texts(cmd, path):
+        yield path, cmd.help or ""
+        for p in cmd.params:
+            yield f"{path} {p.name}", getattr(p, "help", None) or ""
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from texts(sub, f"{path} {name}")
+
+    found = list(texts(main, "credit-portal"))
+    assert len(found) > 50 and isinstance(main, click.Group)
+    assert [f"{path}: {text}" for path, text in found if foreign_citations(text, "")] == []
+
+
+def test_warnings_cite_only_what_the_plan_says_about_warnings():
+    """淮安 三（二） asks for 预警报告 on serious dishonesty; 四（二） is the plan's implementation stage (a
+    timetable, "信用预警分析实时开展" as a goal of 2021), not a rule on warnings."""
+    article = load_profile("jiangsu").warnings.article
+    assert article == "淮安 三（二）"
+    text = POLICIES / "huaian-jiangsu-credit-supervision-plan-2020.txt"
+    if text.exists():
+        body = text.read_text(encoding="utf-8")
+        assert "（二）稳步统筹规划，加强系统互联" in body and "及时提出预警报告" in body

@@ -11,6 +11,7 @@ from search_index.analysis import (
     compact,
     index_tokens,
     looks_like_code,
+    name_codes,
     normalize,
     normalize_code,
     normalize_with_map,
@@ -151,3 +152,14 @@ def test_search_index_never_imports_portal_or_flask():
             "bad = [m for m in sys.modules if m.split('.')[0] in ('portal', 'flask')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=root, check=True)
+
+
+def test_name_codes_are_the_code_shaped_stretches_of_a_name():
+    """Cut anywhere inside a CJK run, never inside a number or a word; 8–40 characters, 6+ digits."""
+    assert name_codes("某某诊所１２３４５６７８") == {"某某诊所12345678", "某诊所12345678", "诊所12345678", "所12345678",
+                                           "12345678"}
+    assert name_codes("仁和堂（2025 0001）") == {"仁和堂20250001", "和堂20250001", "堂20250001", "20250001"}
+    assert name_codes("Clinic20251234 门诊") == {"clinic20251234", "clinic20251234门", "clinic20251234门诊"}
+    assert name_codes("某某诊所") == name_codes("诊所12345") == name_codes(None) == set()
+    long = "长" * 40 + "123456"
+    assert max(map(len, name_codes(long))) == 40 and "长" * 34 + "123456" in name_codes(long)

@@ -23,10 +23,11 @@ from search_index import (
     SearchResults,
     open_backend,
 )
-from search_index.analysis import normalize
+from search_index.analysis import ANALYSIS_VERSION, normalize, stale_index
 from search_index.base import FACETS
 from search_index.postgres_backend import PostgresBackend
 from search_index.query import parse_query
+from search_index.storage import ANALYSIS_FILE
 from search_index.tantivy_backend import TantivyBackend
 from search_index.whoosh_backend import WhooshBackend
 
@@ -266,6 +267,40 @@ def test_a_name_ending_in_digits_is_found_by_its_full_name(make_backend, text, e
     b = make_backend()
     b.upsert(DIGIT_NAMES)
     assert ids(search(b, text)) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("诊所12345678", ["d1"]), ("某诊所12345678", ["d1"]), ("所１２３４５６７８", ["d1"]), ("诊所-12345678", ["d1"]),
+    ("大药房（20250001）", ["d2"]), ("药房20250001", ["d2"]), ("门诊部88886666", ["d3"]),
+    ("12345678号卫生室", ["d7"]), ("第12345678号", ["d7"]), ("12345678号", ["d7"]),
+    ("12345678", ["d1", "d7"]),
+    # a number or a word is never cut: another number, another word
+    ("诊所1234567", []), ("诊所23456789", []), ("c20251234", []), ("诊所12345678号", []), ("药店20250001", []),
+])
+def test_a_part_of_a_name_with_digits_is_found(make_backend, text, expected):
+    """A part of such a name typed as one chunk ("诊所12345678") is code-shaped too and is found
+    like the full name (issue #17), on every backend; the number in it is matched whole."""
+    b = make_backend()
+    b.upsert(DIGIT_NAMES)
+    assert ids(search(b, text)) == expected
+
+
+@pytest.mark.parametrize("kind", FILE_BACKENDS)
+def test_an_index_built_with_older_analysis_rules_is_reported(kind, tmp_path):
+    """A file index records the analysis version it was built with; one built before (no record:
+    version 1) still answers, is reported stale until rebuilt (``index status`` says so,
+    ``bootstrap`` rebuilds it), and any view of the directory sees the same."""
+    b = FILE_BACKENDS[kind](tmp_path / "ix")
+    b.upsert(DIGIT_NAMES)
+    assert b.analysis_version() == ANALYSIS_VERSION and stale_index(b) is None
+    (tmp_path / "ix" / (tmp_path / "ix" / "CURRENT").read_text().strip() / ANALYSIS_FILE).unlink()
+    assert stale_index(b) == 1 and stale_index(FILE_BACKENDS[kind](tmp_path / "ix")) == 1
+    assert ids(search(b, "某某诊所12345678")) == ["d1"]  # still answers
+    b.upsert(DIGIT_NAMES)  # a change does not make the older documents current
+    assert stale_index(b) == 1
+    b.rebuild(DIGIT_NAMES)
+    assert stale_index(b) is None and ids(search(b, "诊所12345678")) == ["d1"]
+    assert stale_index(MemoryBackend()) is None
 
 
 @pytest.mark.parametrize("n", [8, 9, 12, 17, 18])
