@@ -91,7 +91,7 @@ def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--url", default=None, help="a PostgreSQL server for a scratch store of synthetic subjects")
     ap.add_argument("--search-url", default=None, help="an existing (non-production) store: re-upserts its documents")
@@ -100,7 +100,7 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=20, help="upserts per figure")
     ap.add_argument("--keep", action="store_true", help="keep the scratch schema")
     ap.add_argument("--reuse", action="store_true", help="reuse a kept scratch schema (same --docs)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if bool(args.url) == bool(args.search_url):
         raise SystemExit("give one of --url (scratch store) or --search-url (an existing store)")
     if args.search_url:
