@@ -13,20 +13,25 @@ goes to libpq. No extension and no superuser: CREATE on the schema is enough.
 Objects (``p`` = the prefix): ``p_state`` (one row: token, generation, schema version),
 ``p_entries`` (what matching, ranking and facets read, one narrow row per document),
 ``p_docs`` (the document as JSON text, read for the page only), ``p_terms`` (counts per
-frequent term, see "Frequent terms" below) and the SQL function ``p_tokens_v<version>``,
-which a GIN expression index calls:
+frequent term or phrase, see "Frequent terms" below), ``p_phrases`` (the frequent phrases) and
+the SQL function ``p_tokens_v<version>``, which a GIN expression index calls:
 
 - Python (:mod:`.analysis`, :func:`.document.prepare`) writes ``name_norm`` / ``rest_norm``
   (normalised name; titles + address), ``name_words`` / ``rest_words`` (their letter/digit
   runs, each after a space), ``codes``, ``name_key`` / ``name_len`` and the facet columns.
   ``rest`` joins titles and address with a separator that is neither CJK nor a word character,
   so no term matches across it.
-- ``p_tokens_v1(name_norm, rest_norm, name_words, rest_words)`` returns every CJK character
-  and CJK bigram (runs split by a regular expression generated from ``analysis._CJK_CLASS``,
-  explicit code points: no locale involved) and each word's prefixes up to WORD_PREFIX_MAX.
+- ``p_tokens_v4(name_norm, rest_norm, name_words, rest_words, kind, category, region_code,
+  grade, record_types)`` returns every CJK character and CJK bigram (runs split by a regular
+  expression generated from ``analysis._CJK_CLASS``, explicit code points: no locale
+  involved), each word's prefixes up to WORD_PREFIX_MAX and one facet token per facet value
+  (FACET_MARK, a letter for the facet, the value cut to FACET_TOKEN_MAX; a region code also
+  its two- and four-character prefixes, which province and city filters ask for).
   ``tests/unit/test_search_conformance.py`` checks it against :func:`python_tokens`.
-- A query asks ``p_tokens_v1(...) @> ARRAY[...]`` with each CJK run's bigrams (or its one
-  character) and each word cut to WORD_PREFIX_MAX, which is exact for runs of one or two
+- A query asks ``p_tokens_v4(...) @> ARRAY[...]`` with each CJK run's bigrams (or its one
+  character), each word cut to WORD_PREFIX_MAX and each filter's facet token, so GIN
+  intersects text and filters and only rows matching both are read (the filter's own
+  condition stays in the WHERE and decides exactly). Exact for runs of one or two
   characters and for short words; longer runs are confirmed with ``strpos`` on the normalised
   text (what a bigram phrase query does), longer words with ``strpos(words, ' ' || word)``.
   Codes match ``codes @> ARRAY[...]`` (its own GIN index), exactly.
@@ -99,7 +104,9 @@ answered without reading its matches:
   write reads what the batch's documents count for before and after it (one statement each,
   through the token function) and applies the net change in one statement, in the write's
   transaction under the writer lock (an unchanged document updates no row: each update of a
-  hot row leaves a dead version that later lookups step over); a rebuild computes them for
+  hot row leaves a dead version that later lookups step over; a document whose counted
+  columns, text, name key and facets, did not change is not even counted: _recounted); a
+  rebuild computes them for
   its fresh tables (terms chosen by one
   pass of the token function, then each term's matches aggregated through the token index)
   and swaps them in with the rest. The set of frequent terms is fixed until the next
@@ -116,8 +123,18 @@ answered without reading its matches:
   see README "PostgreSQL search: frequent terms" for the figures. Price: ``p_terms`` (tens of
   MB at M), two btree indexes on ``p_entries``, each write's two extra statements, and the
   rebuild's statistics pass.
-- Not covered: filtered queries and several terms still run the statement (their matches are
-  fewer: an AND of bigrams, or a facet value), and so do ``sort=region`` pages.
+- Frequent phrases: a query of one CJK run of three or more characters (``人民医院``) is an
+  AND of bigrams whose matches can be as many as a term's. A rebuild also chooses the
+  substrings of three to PHRASE_MAX characters of the names' CJK runs that at least
+  ``term_stats_min`` names contain (one pass of ``regexp_matches`` over the names) and keeps
+  them in ``p_phrases``; their ``p_terms`` rows count the documents that contain the phrase
+  anywhere (as the statement's ``strpos`` confirm does), gathered once through the token index
+  (the phrase's bigrams) at rebuild and kept by every write (``strpos`` of each frequent
+  phrase over the written rows). The page is walked as for a term, with ``strpos`` conditions.
+  Which phrases were chosen affects only the cost: any other phrase takes the statement.
+- Not covered: several terms (an AND of rarer sets), filtered queries (since schema 4 their
+  GIN lookup already intersects the filter: only filtered matches are read) and
+  ``sort=region`` pages run the statement.
 
 Writes: every write transaction first locks the state row (``lock_timeout``, then
 ``IndexLocked``), so writers are serialised and a rebuild holds them off until its swap;
@@ -168,15 +185,25 @@ from .query import (
 )
 
 #: Bump when the tables, the token function or the token rules change: the store then needs a rebuild.
-SCHEMA_VERSION = 3  # 2: risk_rank (issue #13); 3: term statistics, rank and name indexes (#17)
+SCHEMA_VERSION = 4  # 2: risk_rank (#13); 3: term statistics, rank and name indexes (#17); 4: facet tokens (#17)
 #: Word prefixes indexed as tokens; a longer query word is confirmed with ``strpos``.
 WORD_PREFIX_MAX = 10
+#: Facet tokens (a filter narrows the token index lookup): U+001F (never in a text token, which
+#: is CJK or letters/digits), a letter naming the facet, the value cut to FACET_TOKEN_MAX characters
+#: (GIN keys are limited to ~2.7 kB; the filter's own condition stays and decides exactly).
+FACET_MARK = "\x1f"
+FACET_TOKEN_MAX = 200
+_FACET_CODES = {"kind": "k", "category": "c", "grade": "g", "record_types": "t", "region_code": "r"}
+#: Region filters of a province or city match a two- or four-digit prefix (base.region_prefix).
+_REGION_PREFIX_LENGTHS = (2, 4)
 DEFAULT_PREFIX = "search_"
 URL_OPTIONS = ("table_prefix", "schema", "pool_size", "lock_timeout", "pgbouncer", "cache_size", "term_stats_min",
                "walk_budget")
 #: A term matching at least this many documents when the store is rebuilt gets exact totals,
 #: facet and tier counts in ``p_terms`` (``term_stats_min``): see "Frequent terms" above.
 DEFAULT_TERM_STATS_MIN = 1000
+#: The longest frequent phrase (CJK characters) a rebuild looks for in the names.
+PHRASE_MAX = 6
 #: Index rows a walk down the rank index may be expected to read for one tier of a page;
 #: beyond it the tier's matches are gathered through the token index instead.
 WALK_BUDGET = 4000
@@ -190,13 +217,17 @@ _SCALAR_FACETS = tuple(f for f in FACETS if f != "record_types")
 #: GROUPING(kind, category, region_code, grade, record_types) of each grouping set -> its field
 #: (the bit of a grouped column is 0; the empty set, all ones, is the total).
 _GROUPINGS = {(1 << len(FACETS)) - 1 - (1 << (len(FACETS) - 1 - i)): f for i, f in enumerate(FACETS)}
-_INDEXES = {"entries": ("pkey", "tokens", "codes", "rank", "name"), "docs": ("pkey",), "terms": ("pkey",)}
+_INDEXES = {"entries": ("pkey", "tokens", "codes", "rank", "name"), "docs": ("pkey",), "terms": ("pkey",),
+            "phrases": ("pkey",)}
 #: ``p_terms.field`` of a term's document count and of its counts per ranking tier.
 _TOTAL, _TIER = "", "~tier"
 _FIELD_GROUPING = {f: g for g, f in _GROUPINGS.items()} | {_TOTAL: (1 << len(FACETS)) - 1}
 
 ENTRY_COLUMNS = ("id", "name_key", "name_len", "name_norm", "rest_norm", "name_words", "rest_words",
                  "codes", "kind", "category", "region_code", "grade", "record_types", "risk_rank")
+#: What a document's frequent-term counts depend on (_term_stats_sql): id first.
+_COUNTED_COLUMNS = ("id", "name_key", "name_norm", "rest_norm", "name_words", "rest_words", *FACETS)
+_COUNTED_INDEXES = tuple(ENTRY_COLUMNS.index(c) for c in _COUNTED_COLUMNS)
 _ENTRY_TYPES = ["text", "text", "int4", "text", "text", "text", "text",
                 "text[]", "text", "text", "text", "text", "text[]", "int4"]
 
@@ -235,9 +266,15 @@ def _words(norm: str) -> str:
     return "".join(" " + run for kind, _, run in runs(norm) if kind != CJK)
 
 
-def python_tokens(name_norm: str, rest_norm: str) -> set[str]:
-    """What the SQL token function returns for a row, computed in Python (the reference)."""
+def python_tokens(name_norm: str, rest_norm: str, facets: dict | None = None) -> set[str]:
+    """What the SQL token function returns for a row, computed in Python (the reference);
+    ``facets``: the row's facet columns (``None`` values and absent ones give no token)."""
     out: set[str] = set()
+    for field, value in (facets or {}).items():
+        for v in (value or []) if field == "record_types" else [] if value is None else [value]:
+            out.add(FACET_MARK + _FACET_CODES[field] + v[:FACET_TOKEN_MAX])
+        if field == "region_code" and value is not None:
+            out.update(FACET_MARK + "p" + value[:n] for n in _REGION_PREFIX_LENGTHS if len(value) >= n)
     for norm in (name_norm, rest_norm):
         for kind, _, run in runs(norm):
             if kind == CJK:
@@ -274,13 +311,13 @@ def _ident(value: str, what: str) -> str:
 
 
 def _one_term(pq: ParsedQuery, filters: dict[str, str], sort: str) -> str | None:
-    """The term of a query that is one token of the token index and nothing else (no filter,
-    the ranking order): one CJK run of one or two characters or one word up to
+    """The term of a query that is one term and nothing else (no filter, the ranking order):
+    one CJK run (one or two characters: a token; longer: a phrase) or one word up to
     WORD_PREFIX_MAX. Only such a query can be answered from ``p_terms``."""
     if filters or sort or pq.codes or len(pq.cjk) + len(pq.words) != 1:
         return None
     term = pq.cjk[0] if pq.cjk else pq.words[0]
-    if len(term) > (2 if pq.cjk else WORD_PREFIX_MAX) or _safe(term) != term or term != pq.key:
+    if (not pq.cjk and len(term) > WORD_PREFIX_MAX) or _safe(term) != term or term != pq.key:
         return None
     return term
 
@@ -315,12 +352,12 @@ class PostgresBackend:
         self.schema = _ident(schema, "schema") if schema else None
         self.pool_size = max(int(pool_size), 1)
         self.lock_timeout = float(lock_timeout)
-        self.entries, self.docs, self.state, self.terms = (
-            self._name(t) for t in ("entries", "docs", "state", "terms"))
+        self.entries, self.docs, self.state, self.terms, self.phrases = (
+            self._name(t) for t in ("entries", "docs", "state", "terms", "phrases"))
         self.term_stats_min = max(int(term_stats_min), 1)
         self.walk_budget = max(int(walk_budget), 0)
         self._function = self._name(f"tokens_v{SCHEMA_VERSION}")
-        self._tokens_sql = f"{self._function}(name_norm, rest_norm, name_words, rest_words)"
+        self._tokens_sql = self.tokens_sql()
         self._engine = None
         self._pid = 0
         self._lock = threading.Lock()
@@ -358,6 +395,13 @@ class PostgresBackend:
 
     def __repr__(self) -> str:
         return f"PostgresBackend({self.url.render_as_string()!r}, {self.entries})"
+
+    def tokens_sql(self, alias: str = "", facets: bool = True) -> str:
+        """The token function over a row of ``p_entries`` (the token index's expression when
+        ``facets``; the text tokens alone otherwise: what term statistics count)."""
+        text = ", ".join(alias + c for c in ("name_norm", "rest_norm", "name_words", "rest_words"))
+        facet = ", ".join(alias + c for c in FACETS) if facets else ", ".join(["NULL"] * len(FACETS))
+        return f"{self._function}({text}, {facet})"
 
     def _name(self, name: str) -> str:
         quoted = f'"{self.prefix}{name}"'
@@ -422,9 +466,13 @@ class PostgresBackend:
     def _function_ddl(self) -> str:
         # IMMUTABLE: an index expression. Expensive to the planner, so that it never prefers
         # evaluating it per row to the index. Everything it calls is in pg_catalog.
+        # Not STRICT: facet values may be NULL (no token). Facet tokens: FACET_MARK, the facet's
+        # letter, the value cut to FACET_TOKEN_MAX; a region code also gives its prefixes.
+        m, cut = f"chr({ord(FACET_MARK)})", FACET_TOKEN_MAX
         return f"""CREATE FUNCTION {self._function}(name_norm text, rest_norm text, name_words text,
-                                                   rest_words text) RETURNS text[]
-            LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT COST 10000 AS $fn$
+                                                   rest_words text, kind text, category text,
+                                                   region_code text, grade text, record_types text[])
+            RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE COST 10000 AS $fn$
             SELECT ARRAY(
                 SELECT substr(r[1], i, n)  -- each character, and the bigram it starts
                 FROM regexp_matches(name_norm || ' ' || rest_norm, E'{_CJK_RUN_LITERAL}', 'g') AS r,
@@ -432,7 +480,18 @@ class PostgresBackend:
                 UNION ALL
                 SELECT left(w, k)  -- word prefixes
                 FROM unnest(string_to_array(ltrim(name_words || rest_words), ' ')) AS w,
-                     generate_series(1, least(length(w), {WORD_PREFIX_MAX})) AS k)
+                     generate_series(1, least(length(w), {WORD_PREFIX_MAX})) AS k
+                UNION ALL
+                SELECT {m} || f || left(v, {cut})  -- facet values
+                FROM (VALUES ('{_FACET_CODES["kind"]}', kind), ('{_FACET_CODES["category"]}', category),
+                             ('{_FACET_CODES["grade"]}', grade), ('{_FACET_CODES["region_code"]}', region_code)
+                      ) AS x(f, v)
+                WHERE v IS NOT NULL
+                UNION ALL
+                SELECT {m} || '{_FACET_CODES["record_types"]}' || left(v, {cut}) FROM unnest(record_types) AS v
+                UNION ALL
+                SELECT {m} || 'p' || left(region_code, n)  -- region prefixes (starts_with)
+                FROM unnest(ARRAY{list(_REGION_PREFIX_LENGTHS)}) AS n WHERE length(region_code) >= n)
             $fn$"""
 
     def _tables_ddl(self, suffix: str = "") -> list[str]:
@@ -462,6 +521,10 @@ class PostgresBackend:
                 value {text} NOT NULL,
                 n bigint NOT NULL,
                 CONSTRAINT "{self.prefix}terms{suffix}_pkey" PRIMARY KEY (term, field, value))""",
+            # The frequent phrases among them (CJK runs of three or more characters), which no
+            # token stands for: a write finds a document's phrases by strpos over this list.
+            f"""CREATE TABLE {self._name("phrases" + suffix)} (term {text} NOT NULL,
+                CONSTRAINT "{self.prefix}phrases{suffix}_pkey" PRIMARY KEY (term))""",
         ]
 
     def _indexes_ddl(self, suffix: str = "") -> list[str]:
@@ -509,12 +572,12 @@ class PostgresBackend:
 
     def _create_objects(self, conn) -> None:
         self._ensure_function(conn)
-        conn.execute(f"DROP TABLE IF EXISTS {self.terms}")  # counts of documents no longer there
+        conn.execute(f"DROP TABLE IF EXISTS {self.terms}, {self.phrases}")  # counts of documents no longer there
         for ddl in self._tables_ddl() + self._indexes_ddl():
             conn.execute(ddl)
 
     def _ensure_function(self, conn) -> None:
-        signature = f"{self._function}(text,text,text,text)"
+        signature = f"{self._function}(text,text,text,text,text,text,text,text,text[])"
         if conn.execute("SELECT to_regprocedure(%s)", [signature]).fetchone()[0] is None:
             conn.execute(self._function_ddl())
 
@@ -670,7 +733,7 @@ class PostgresBackend:
             else:
                 rows.append((_FIELD_GROUPING[field], None if field == _TOTAL else value, None, n, None))
         n_docs = max(n_docs, sum(tiers), 1)
-        params = {"t": term, "w": " " + term}
+        params = {"t": term, "w": " " + term, "toks": _query_tokens(pq)}
         if pq.cjk:
             in_name = "strpos(name_norm, %(t)s) > 0"
             match = "(strpos(name_norm, %(t)s) > 0 OR strpos(rest_norm, %(t)s) > 0)"
@@ -692,7 +755,7 @@ class PostgresBackend:
                 continue
             cond = f"{where[tier_]} AND {match}"
             if tier_ >= ALL_IN_NAME and (lo + hi - lo) * n_docs / count > self.walk_budget:
-                cond = f"{self._tokens_sql} @> ARRAY[%(t)s]::text[] AND {cond}"  # gather
+                cond = f"{self._tokens_sql} @> %(toks)s::text[] AND {cond}"  # gather
             branches.append(f"(SELECT {tier_} AS tier, id, risk_rank, name_len, name_key FROM {self.entries} "
                             f"WHERE {cond} ORDER BY risk_rank DESC, name_len, name_key, id "
                             f"LIMIT {hi - lo} OFFSET {lo})")
@@ -705,15 +768,19 @@ class PostgresBackend:
         the documents of ``p_entries`` that satisfy ``where`` (alias ``e``) counted as the page
         counts them: in total (field ''), per facet value and per ranking tier (query.tier for
         the query that is this one term: key = term, in the name = :meth:`_term_page`'s
-        ``in_name``). ``one_term``: only the term ``%(term)s``, its documents found through
-        the token index (no token function call per row)."""
+        ``in_name``); a phrase (``p_phrases``) counts the documents that contain it. ``one_term``:
+        only the term ``%(term)s``, its documents found through the token index with its query
+        tokens ``%(toks)s`` (no token function call per row) and, if ``%(phrase)s``, ``strpos``."""
         entries, terms = self._name("entries" + suffix), self._name("terms" + suffix)
-        tokens = f"{self._function}(e.name_norm, e.rest_norm, e.name_words, e.rest_words)"
+        contains = "(strpos(e.name_norm, {t}) > 0 OR strpos(e.rest_norm, {t}) > 0)"
         if one_term:
             source = """(SELECT %(term)s::text COLLATE "C") AS x(term)"""
-            where = f"{tokens} @> ARRAY[%(term)s]::text[] AND ({where})"
+            where = (f"{self.tokens_sql('e.')} @> %(toks)s::text[] "
+                     f"AND (NOT %(phrase)s OR {contains.format(t='%(term)s')}) AND ({where})")
         else:
-            source = f"""LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
+            source = f"""LATERAL (SELECT DISTINCT t FROM unnest({self.tokens_sql('e.', facets=False)}) AS t
+                UNION ALL SELECT ph.term FROM {self._name("phrases" + suffix)} ph
+                WHERE {contains.format(t='ph.term')}) AS x(term)
             JOIN {terms} h ON h.term = x.term AND h.field = '' AND h.value = ''"""
         in_name = (f"CASE WHEN x.term ~ E'^{_CJK_RUN_LITERAL}$' THEN strpos(e.name_norm, x.term) > 0 "
                    "ELSE strpos(e.name_words, ' ' || x.term) > 0 END")
@@ -730,6 +797,16 @@ class PostgresBackend:
             ) AS f(field, value)
             WHERE f.value IS NOT NULL AND ({where})
             GROUP BY 1, 2, 3"""
+
+    def _recounted(self, conn, entries: list[tuple]) -> list[str]:
+        """The ids among ``entries`` (new rows of ``p_entries``) whose frequent-term counts may
+        change: new documents and those whose counted columns (text, name key, facets) differ
+        from the stored row. A re-upserted unchanged document, or one whose rank or codes
+        changed, costs the counts nothing (one primary-key read for the batch)."""
+        old = {row[0]: row[1:] for row in conn.execute(
+            f"SELECT {', '.join(_COUNTED_COLUMNS)} FROM {self.entries} WHERE id = ANY(%s::text[])",
+            [[e[0] for e in entries]])}
+        return [e[0] for e in entries if old.get(e[0]) != tuple(e[i] for i in _COUNTED_INDEXES[1:])]
 
     def _term_counts(self, conn, ids: list[str]) -> dict[tuple, int] | None:
         """What the documents ``ids`` add to the frequent terms' counts now (in the caller's
@@ -754,15 +831,31 @@ class PostgresBackend:
 
     def _build_term_stats(self, conn, suffix: str) -> None:
         """A rebuild's frequent terms (matching ``term_stats_min`` documents or more) and
-        their counts, into the fresh tables."""
-        tokens = f"{self._function}(e.name_norm, e.rest_norm, e.name_words, e.rest_words)"
-        hot = conn.execute(f"""SELECT x.term FROM {self._name("entries" + suffix)} e
+        their counts, into the fresh tables. Frequent phrases: substrings of three to
+        PHRASE_MAX characters of the names' CJK runs that at least ``term_stats_min`` names
+        contain (what people type is mostly part of a name); their counts then include the
+        documents that contain them elsewhere."""
+        entries = self._name("entries" + suffix)
+        tokens = self.tokens_sql("e.", facets=False)
+        hot = conn.execute(f"""SELECT x.term FROM {entries} e
             CROSS JOIN LATERAL (SELECT DISTINCT t FROM unnest({tokens}) AS t) AS x(term)
+            GROUP BY x.term HAVING count(*) >= %s""", [self.term_stats_min]).fetchall()
+        phrases = conn.execute(f"""SELECT x.term FROM {entries} e
+            CROSS JOIN LATERAL (
+                SELECT DISTINCT substr(r[1], i, n)
+                FROM regexp_matches(e.name_norm, E'{_CJK_RUN_LITERAL}', 'g') AS r,
+                     generate_series(1, length(r[1]) - 2) AS i,
+                     generate_series(3, least(length(r[1]) - i + 1, {PHRASE_MAX})) AS n) AS x(term)
             GROUP BY x.term HAVING count(*) >= %s""", [self.term_stats_min]).fetchall()
         insert = (f'INSERT INTO {self._name("terms" + suffix)} (term, field, value, n) '
                   + self._term_stats_sql(suffix, "true", one_term=True))
         for (term,) in hot:  # each through the token index: the token function runs once per row above
-            conn.execute(insert, {"term": term})
+            conn.execute(insert, {"term": term, "toks": [term], "phrase": False})
+        for (term,) in phrases:
+            conn.execute(insert, {"term": term, "toks": bigrams(term), "phrase": True})
+        if phrases:
+            with conn.cursor() as cur:
+                cur.executemany(f'INSERT INTO {self._name("phrases" + suffix)} (term) VALUES (%s)', phrases)
 
     def match_sql(self, pq: ParsedQuery, filters: dict[str, str]) -> tuple[str, list[str], dict]:
         """``(WHERE condition, name conditions, parameters)`` for a parsed query and clean filters."""
@@ -770,9 +863,6 @@ class PostgresBackend:
         where: list[str] = []
         in_name: list[str] = []
         tokens = _query_tokens(pq)
-        if tokens:
-            where.append(f"{self._tokens_sql} @> %(tokens)s::text[]")
-            params["tokens"] = tokens
         if pq.codes:
             where.append("codes @> %(codes)s::text[]")
             params["codes"] = list(pq.codes)
@@ -786,16 +876,24 @@ class PostgresBackend:
             in_name.append(f"strpos(name_words, %(w{i})s) > 0")
             if len(word) > WORD_PREFIX_MAX:
                 where.append(f"(strpos(name_words, %(w{i})s) > 0 OR strpos(rest_words, %(w{i})s) > 0)")
+        facet_tokens = []
         for field, value in filters.items():
             value = _safe(value)
+            code = _FACET_CODES[field]
             if field == "record_types":
                 where.append("record_types @> ARRAY[%(f_record_types)s]::text[]")
             elif field == "region_code" and (prefix := region_prefix(value)) != value:
                 where.append("starts_with(region_code, %(f_region_code)s)")
                 value = prefix
+                code = "p" if len(prefix) in _REGION_PREFIX_LENGTHS else ""
             else:
                 where.append(f"{field} = %(f_{field})s")
             params[f"f_{field}"] = value
+            if code:  # a necessary condition in the token index; the one above decides
+                facet_tokens.append(FACET_MARK + code + value[:FACET_TOKEN_MAX])
+        if tokens or facet_tokens:  # one GIN lookup intersects text and filters
+            where.insert(0, f"{self._tokens_sql} @> %(tokens)s::text[]")
+            params["tokens"] = tokens + sorted(facet_tokens)
         return " AND ".join(where), in_name, params
 
     def search_sql(self, pq: ParsedQuery, filters: dict[str, str], limit: int, offset: int,
@@ -846,8 +944,8 @@ class PostgresBackend:
         updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ENTRY_COLUMNS[1:])
         self._ensure()
         with self._writing() as conn, conn.cursor() as cur:
-            ids = list(rows)
-            before = self._term_counts(conn, ids)  # the documents' old versions, if any
+            ids = self._recounted(conn, [e for e, _ in rows.values()])
+            before = self._term_counts(conn, ids) if ids else None  # the documents' old versions, if any
             cur.executemany(f"INSERT INTO {self.entries} ({cols}) VALUES ({values}) "
                             f"ON CONFLICT (id) DO UPDATE SET {updates}", [e for e, _ in rows.values()])
             if before is not None:
@@ -875,7 +973,7 @@ class PostgresBackend:
     def clear(self) -> None:
         self._ensure()
         with self._writing() as conn:
-            conn.execute(f"TRUNCATE {self.entries}, {self.docs}, {self.terms}")
+            conn.execute(f"TRUNCATE {self.entries}, {self.docs}, {self.terms}, {self.phrases}")
             self._bump(conn)
 
     def rebuild(self, docs: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
@@ -923,13 +1021,13 @@ class PostgresBackend:
                     conn.execute(f'ALTER INDEX {self._name(f"{table}{suffix}_{index}")} '
                                  f'RENAME TO "{self.prefix}{table}_{index}"')
             if old_version != SCHEMA_VERSION:
-                conn.execute(f"DROP FUNCTION IF EXISTS {self._name(f'tokens_v{old_version}')}(text,text,text,text)")
+                conn.execute(f"DROP FUNCTION IF EXISTS {self._name(f'tokens_v{old_version}')}")  # one signature
             self._bump(conn, built=True)
         # After the commit: inside the transaction that set it, ANALYZE ignores the token
         # column's statistics target of 0 (PostgreSQL 15). Until then the planner has no
         # statistics, which gives the same default estimate.
         with self._conn() as conn:
-            conn.execute(f"ANALYZE {self.entries}, {self.docs}, {self.terms}")
+            conn.execute(f"ANALYZE {self.entries}, {self.docs}, {self.terms}, {self.phrases}")
         return len(seen)
 
     def _lock_live_tables(self, conn) -> None:
@@ -941,7 +1039,7 @@ class PostgresBackend:
         not starve; it never waits long while holding one table."""
         import psycopg
 
-        live = [t for t in (self.terms, self.entries, self.docs)
+        live = [t for t in (self.phrases, self.terms, self.entries, self.docs)
                 if conn.execute("SELECT to_regclass(%s)", [t]).fetchone()[0] is not None]
         if not live:
             return
@@ -981,13 +1079,13 @@ class PostgresBackend:
         """Disk used by the store's tables and their indexes."""
         with self._conn() as conn:
             return conn.execute("SELECT coalesce(sum(pg_total_relation_size(to_regclass(t))), 0)::bigint "
-                                "FROM unnest(%s::text[]) AS t", [[self.entries, self.docs, self.terms, self.state]]).fetchone()[0]
+                                "FROM unnest(%s::text[]) AS t", [[self.entries, self.docs, self.terms, self.phrases, self.state]]).fetchone()[0]
 
     def drop(self) -> None:
         """Remove the store (tables and token function), e.g. a scratch one; next use recreates it."""
         with self._conn() as conn, conn.transaction():
-            conn.execute(f"DROP TABLE IF EXISTS {self.entries}, {self.docs}, {self.terms}, {self.state}")
-            conn.execute(f"DROP FUNCTION IF EXISTS {self._function}(text,text,text,text)")
+            conn.execute(f"DROP TABLE IF EXISTS {self.entries}, {self.docs}, {self.terms}, {self.phrases}, {self.state}")
+            conn.execute(f"DROP FUNCTION IF EXISTS {self._function}")
         self._ready = False
 
     def close(self) -> None:

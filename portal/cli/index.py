@@ -58,6 +58,17 @@ def index_create() -> None:
                else f"搜索索引表已存在，未作改动（文档数：{count}）")
 
 
+def _count_or_explain(backend) -> int:
+    """The index's document count; a PostgreSQL store built by another schema version (e.g.
+    before facet tokens and frequent phrases, issue #17) is a clear message, not a traceback."""
+    from search_index.postgres_backend import SchemaMismatch
+
+    try:
+        return backend.count()
+    except SchemaMismatch as exc:
+        raise click.ClickException(f"搜索索引表版本不符，请运行 credit-portal index rebuild：{exc}") from exc
+
+
 @index.command("status", help="索引状态")
 def index_status() -> None:
     """Without followers, jobs not yet drained (``done_at``); with followers registered
@@ -67,16 +78,17 @@ def index_status() -> None:
     from ..services import index_log, indexing
 
     rt = load_runtime()
+    count = _count_or_explain(rt.backend)
     if (built := stale_index(rt.backend)) is not None:
         click.echo(f"注意：搜索索引按第 {built} 版检索规则建立（当前为第 {ANALYSIS_VERSION} 版），此前索引的主体"
                    "按新规则可能检索不到（如以名称中带编号的部分名称检索），请运行 credit-portal index rebuild")
     with open_session(rt) as session:
         followed = index_log.lag(session)
         if followed is None:
-            click.echo(f"索引文档数：{rt.backend.count()}；待处理任务：{indexing.pending_count(session)}；"
+            click.echo(f"索引文档数：{count}；待处理任务：{indexing.pending_count(session)}；"
                        f"最近更新：{indexing.get_state(session, 'index_updated_at') or '—'}")
             return
-        click.echo(f"索引文档数（本节点）：{rt.backend.count()}；跟随节点 {len(followed['nodes'])} 个，"
+        click.echo(f"索引文档数（本节点）：{count}；跟随节点 {len(followed['nodes'])} 个，"
                    f"日志位置 {followed['head']}，最慢节点 {followed['slowest']} 位于 {followed['min_position']}，"
                    f"最多待应用 {followed['max_behind']}")
         for r in followed["nodes"]:

@@ -63,6 +63,28 @@ def test_postgres_search_backend(bench, pg_schema_url):
     assert inc["results"]["commit_to_visible"]["n"] == 2
 
 
+def test_pg_write_measures_an_existing_store(pg_schema_url, capsys):
+    """``python -m bench.pg_write --search-url``: times unchanged / changed / single upserts of
+    the store's own documents and leaves the store's answers as they were."""
+    from bench.pg_write import main
+    from bench.search_micro import make_docs
+    from search_index import SearchQuery, open_backend
+
+    url = pg_schema_url + ("&" if "?" in pg_schema_url else "?") + "term_stats_min=5"
+    backend = open_backend(url)
+    backend.rebuild(make_docs(60))
+    before = backend.search(SearchQuery("医院"))
+    main(["--search-url", url, "--batch", "5", "--batches", "3"])
+    out = capsys.readouterr().out
+    assert "60 documents" in out and "frequent terms" in out, out
+    for label in ("upsert 5 unchanged documents", "upsert 5 changed documents", "upsert 1 changed document"):
+        assert label in out, out
+    after = backend.search(SearchQuery("医院"))
+    assert (after.total, after.facets, [h.id for h in after.hits]) == (
+        before.total, before.facets, [h.id for h in before.hits])
+    backend.close()
+
+
 def test_soak_and_import_stall(bench):
     """A few seconds of each (issue #12's figures come from real runs, see README Measured)."""
     soak = bench("soak", "--dev", "--minutes", "0.05", "--subjects", "120", "--connections", "2")

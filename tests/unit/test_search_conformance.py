@@ -24,6 +24,7 @@ from search_index import (
     open_backend,
 )
 from search_index.analysis import ANALYSIS_VERSION, normalize, stale_index
+from search_index.base import FACETS
 from search_index.postgres_backend import PostgresBackend
 from search_index.query import parse_query
 from search_index.storage import ANALYSIS_FILE
@@ -818,13 +819,20 @@ def test_postgres_token_function_matches_python(pg):
 
     backend = pg()
     backend.count()  # creates the schema
+    facet_samples = [dict.fromkeys(FACETS), {"kind": "org", "category": "hospital", "region_code": "430102",
+                                             "grade": "", "record_types": ["penalty", "医院" * 150]},
+                     {"kind": "x" * 300, "category": None, "region_code": "4", "grade": "A", "record_types": []},
+                     {"kind": None, "category": "c", "region_code": "4301", "grade": None, "record_types": None}]
     with backend._conn() as conn:
-        for name in TOKEN_SAMPLES:
+        for i, name in enumerate(TOKEN_SAMPLES):
+            facets = facet_samples[i % len(facet_samples)]
             for rest in ("", "超范围执业 行政处罚\n长沙市芙蓉区 61号", name):
                 n, r = normalize(name), normalize(rest)
-                (got,) = conn.execute(f"SELECT {backend._tokens_sql} FROM (SELECT %s AS name_norm, %s AS rest_norm, "
-                                      "%s AS name_words, %s AS rest_words) t", [n, r, _words(n), _words(r)]).fetchone()
-                assert set(got) == python_tokens(n, r), (name, rest)
+                (got,) = conn.execute(
+                    f"SELECT {backend._tokens_sql} FROM (SELECT %s AS name_norm, %s AS rest_norm, %s AS name_words, "
+                    "%s AS rest_words, %s AS kind, %s AS category, %s AS region_code, %s AS grade, "
+                    "%s::text[] AS record_types) t", [n, r, _words(n), _words(r), *facets.values()]).fetchone()
+                assert set(got) == python_tokens(n, r, facets), (name, rest, facets)
 
 
 def test_postgres_two_nodes_share_one_store(pg):
@@ -842,7 +850,7 @@ def test_postgres_two_nodes_share_one_store(pg):
     b.close()
     assert search(a, "湘雅").total == 2  # reopens after close
     a.rebuild([doc("r3", "湘雅三医院")])
-    assert pg_tables(a) == {"search_state", "search_entries", "search_docs", "search_terms"}  # nothing left over
+    assert pg_tables(a) == {"search_state", "search_entries", "search_docs", "search_terms", "search_phrases"}  # nothing left over
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -884,7 +892,7 @@ def test_postgres_failed_rebuild_keeps_the_old_index(pg):
         backend.rebuild(docs())
     assert backend.count() == len(DOCS) and backend.generation() == gen
     assert search(backend, "人民医院").total == 3
-    assert pg_tables(backend) == {"search_state", "search_entries", "search_docs", "search_terms"}
+    assert pg_tables(backend) == {"search_state", "search_entries", "search_docs", "search_terms", "search_phrases"}
 
 
 def test_postgres_rebuild_holds_writers_off_not_readers(pg):
@@ -1099,3 +1107,108 @@ def test_postgres_frequent_term_page_walks_the_rank_index(pg):
     assert "search_entries_rank" in plan and "Seq Scan" not in plan and "tokens" not in plan, plan
     r = search(backend, "诊所")
     assert r.total == 3000 and [h.id for h in r.hits][:2] == ["d2", "d5"]  # riskier first, then shorter
+
+
+def test_postgres_filters_narrow_the_token_index_lookup(pg):
+    """A filter is a facet token in the same GIN lookup as the text (issue #17): only the rows
+    that match both are read, and the answers stay the memory backend's (region prefixes of a
+    province / city, exact districts and odd codes, record types, filter-only queries)."""
+    import random
+
+    rng = random.Random(5)
+    docs = [doc(f"d{i}", f"长沙市第{i}{rng.choice(['诊所', '医院', '药房'])}",
+                category=rng.choice(["clinic", "hospital", "pharmacy"]), grade=rng.choice(["", "A", "B"]),
+                region_code=rng.choice(["430102", "430103", "430211", "320106", "4301", "43", "x" * 250]),
+                record_types=rng.sample(["penalty", "commendation"], rng.randint(0, 2)))
+            for i in range(2000)]
+    backend, ref = pg(), MemoryBackend()
+    backend.rebuild(docs)
+    ref.upsert(docs)
+    filters = [{"category": "clinic"}, {"category": "clinic", "region_code": "430100"},
+               {"region_code": "430000"}, {"region_code": "430102"}, {"region_code": "4301"},
+               {"region_code": "43"}, {"region_code": "x" * 250}, {"grade": ""}, {"grade": "A", "kind": "org"},
+               {"record_types": "penalty", "region_code": "430200"}, {"kind": "person"}]
+    for f in filters:
+        for text in ("", "诊所", "医", "长沙市第1", "1"):
+            want, got = search(ref, text, f, per_page=7, page=2), search(backend, text, f, per_page=7, page=2)
+            assert (got.total, [h.id for h in got.hits], got.facets) == (
+                want.total, [h.id for h in want.hits], want.facets), (text, f)
+    pq = parse_query("诊所")
+    where, _, params = backend.match_sql(pq, {"category": "clinic", "region_code": "430100"})
+    assert "\x1fcclinic" in params["tokens"] and "\x1fp4301" in params["tokens"]
+    with backend._conn() as conn:
+        plan = "\n".join(r[0] for r in conn.execute(
+            f"EXPLAIN (ANALYZE, TIMING OFF) SELECT id FROM {backend.entries} WHERE {where}", params))
+    want = search(ref, "诊所", {"category": "clinic", "region_code": "430100"}).total
+    # The bitmap holds only the rows of both the text and the filters: no row is read and dropped.
+    assert "Bitmap Heap Scan" in plan and f"rows={want} " in plan and "Rows Removed" not in plan, plan
+
+
+def test_postgres_frequent_phrases_give_the_statements_answers(pg):
+    """A one-run query of three or more characters that many names contain (a frequent phrase,
+    chosen by the rebuild) is answered from p_terms and the rank index like a frequent term,
+    equal to the memory backend also after writes; phrases that were not chosen (found only
+    outside the names, or rarer) take the statement, still exact (issue #17)."""
+    import random
+
+    rng = random.Random(23)
+
+    def phrased(docs: list[dict]) -> list[dict]:
+        out = []
+        for d in docs:
+            r = rng.random()
+            name = d["name"] + "人民医院" if r < 0.3 else "人民医" + d["name"] if r < 0.45 else d["name"]
+            out.append(d | {"name": name, "address": d["address"] + ("卫生服务站" if rng.random() < 0.4 else "")})
+        return out
+
+    docs = phrased(_random_docs(rng, 300))
+    walk, gather = pg(term_stats_min="20"), pg(term_stats_min="20", walk_budget="0")
+    ref = MemoryBackend()
+    walk.rebuild(docs)
+    ref.upsert(docs)
+    with walk._conn() as conn:
+        chosen = {t for (t,) in conn.execute(f"SELECT term FROM {walk.phrases}")}
+        assert {"人民医院", "人民医", "民医院"} <= chosen and "卫生服务" not in chosen, chosen
+        assert walk._term_rows(conn, parse_query("人民医院"), "人民医院", 0, 7) is not None
+        assert walk._term_rows(conn, parse_query("卫生服务"), "卫生服务", 0, 7) is None
+    phrases = ["人民医院", "人民医", "民医院", "卫生服务", "卫生服务站", "院人民医", "长沙市"]
+
+    def agree() -> None:
+        for t in phrases:
+            for page in (1, 2, 9, 40):
+                want = _answer(ref, t, page)
+                assert _answer(walk, t, page) == want, (t, page)
+                assert _answer(gather, t, page) == want, (t, page)
+
+    agree()
+    changed = [d | {"name": d["name"].replace("人民医院", "人民"), "risk_rank": 3} for d in docs[:50]]
+    changed += [d | {"name": "人民医院" + d["name"], "category": "hotel"} for d in docs[50:80]]
+    changed += phrased(_random_docs(rng, 40, start=300))
+    for b in (walk, ref):
+        assert b.upsert(changed) == len(changed)
+        assert b.delete([d["id"] for d in docs[100:140]]) == 40
+    agree()
+    walk.upsert(changed[:5])  # unchanged documents: the counts stay
+    agree()
+
+
+def test_postgres_writes_recount_only_documents_whose_counted_columns_changed(pg):
+    """Re-upserting an unchanged document, or one whose rank or codes changed, does not run the
+    counting statements; a changed name, address or facet value does, and the counts follow."""
+    from search_index.document import prepare
+    from search_index.postgres_backend import _entry
+
+    backend = pg(term_stats_min="2")
+    docs = [doc(f"d{i}", f"长沙市第{i}诊所") for i in range(6)]
+    backend.rebuild(docs)
+    same = [docs[0], docs[1] | {"risk_rank": 3, "codes": ["12430000MB1234567X"]}]
+    moved = [docs[2] | {"grade": "A"}, docs[3] | {"address": "长沙市芙蓉区"}, docs[4] | {"name": "株洲市诊所"},
+             doc("new", "长沙市诊所")]
+    with backend._conn() as conn:
+        got = backend._recounted(conn, [_entry(prepare(d)) for d in same + moved])
+    assert got == [d["id"] for d in moved]
+    backend.upsert(same + moved)
+    ref = MemoryBackend()
+    ref.upsert(docs + same + moved)
+    for text in ("诊所", "长沙", "株洲"):
+        assert _answer(backend, text, 1) == _answer(ref, text, 1), text
