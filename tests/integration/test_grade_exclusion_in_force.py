@@ -63,6 +63,7 @@ def test_exclusion_ends_the_older_grade_everywhere(rt, ctx, session, client, mak
     scan = client.get(f"/p/{plate.token}").get_data(as_text=True)
     assert note in _grade_section(scan, "#grade") and not BeautifulSoup(scan, "html.parser").select("#grade .grade")
     chat = Chat(client).answer_text(f"{org.name}是什么等级")
+    assert note in chat and "暂无公示的评定结果" not in chat  # the page's sentence, not a vaguer one
     for body in (facility, scan, chat, client.get("/search", query_string={"q": org.name}).get_data(as_text=True)):
         assert "EXCL-CANARY" not in body and "立案调查" not in body
 
@@ -127,6 +128,7 @@ def test_rolling_exclusion_of_the_running_year_takes_effect_when_decided(rt, ctx
     scan = client.get(f"/p/{plate.token}").get_data(as_text=True)
     assert note in _grade_section(scan, "#grade") and not BeautifulSoup(scan, "html.parser").select("#grade .grade")
     chat = Chat(client).answer_text(f"{org.name}是什么等级")
+    assert note in chat
     for body in (facility, scan, chat, client.get("/search", query_string={"q": org.name}).get_data(as_text=True)):
         assert "EXCL-CANARY" not in body and "立案调查" not in body
     population = {row[0]: row[2] for row in draw_svc.population(ctx, "pharmacy", "430111")}
@@ -138,3 +140,37 @@ def test_yearly_exclusion_has_no_effective_day_of_its_own(ctx, session, make_org
     org = make_org(name="长沙市天心区另一门诊部", category="clinic", region_code="430103")
     row = exclude_from_grading(ctx, org, TODAY.year, "本年度停业")
     assert row.effective_on is None
+
+
+def test_api_states_the_same_absence_as_the_page(app, ctx, session, client, make_org):
+    """The public API's subject answer and its grade history state a grade, so they also state why
+    there is none: the facility page's sentence from the stored exclusion year, never the reason."""
+    from portal.services import api_clients
+
+    from .api_world import basic, bearer
+
+    org = make_org(name="长沙市岳麓区另一停业诊所", category="clinic", region_code="430104")
+    session.add(Grade(subject_id=org.id, year=TODAY.year - 2, letter="A", score=99, explanation=[],
+                      profile_id=ctx.profile.id))
+    _, secret = api_clients.create_client(ctx, "pub.dept", name="湖南省市场监督管理局", purpose="公开信息比对",
+                                          scopes=["records:read:public"])
+    exclude_from_grading(ctx, org, TODAY.year - 1, REASON)
+    session.commit()
+    api = app.test_client()
+    resp = api.post("/api/v1/token", data={"grant_type": "client_credentials"}, headers=basic("pub.dept", secret))
+    auth = bearer(resp.get_json()["access_token"])
+    expected = grade_absence(session, org.id, TODAY, ctx.profile)
+    assert expected["year"] == TODAY.year - 1
+    facility = _grade_section(client.get(f"/facility/{org.public_id}").get_data(as_text=True), ".grade-card")
+    assert expected["text"] in facility
+    subject = api.get(f"/api/v1/subjects/{org.credit_code}", headers=auth).get_json()
+    assert subject["grade"] is None and subject["grade_absence"] == expected
+    records = api.get(f"/api/v1/subjects/{org.credit_code}/records", headers=auth).get_json()
+    assert records["subject"]["grade_absence"] == expected
+    grades = api.get(f"/api/v1/subjects/{org.credit_code}/grades", headers=auth)
+    assert grades.get_json()["grade_absence"] == expected
+    for body in (subject, records, grades.get_json()):
+        assert "EXCL-CANARY" not in str(body) and "立案调查" not in str(body)
+    kept = make_org(name="长沙市岳麓区照常诊所", category="clinic", region_code="430104")
+    session.commit()
+    assert api.get(f"/api/v1/subjects/{kept.credit_code}", headers=auth).get_json()["grade_absence"] is None
