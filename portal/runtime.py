@@ -98,9 +98,9 @@ class Runtime:
             return date.fromisoformat(fixed)
         return datetime.now(CHINA_TZ).date()
 
-    def context(self, session: Session, actor: str = "system", caller=None) -> ServiceContext:
+    def context(self, session: Session, actor: str = "system", caller=None, web_session: str = "") -> ServiceContext:
         return ServiceContext(session=session, protector=self.protector, profile=self.profile,
-                              today=self.today(), actor=actor, caller=caller)
+                              today=self.today(), actor=actor, caller=caller, web_session=web_session)
 
     def calendar(self, session: Session) -> WorkCalendar:
         from .services.calendar import load_calendar

@@ -34,6 +34,12 @@ def _sid(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def login_id(session) -> str:
+    """The ``web_sessions.id`` of a request's session, "" when it has none stored yet."""
+    token = getattr(session, "token", None)
+    return _sid(token) if token else ""
+
+
 class ServerSession(CallbackDict, SessionMixin):
     def __init__(self, initial: dict | None = None, token: str | None = None,
                  created_at: datetime | None = None, last_seen_at: datetime | None = None):

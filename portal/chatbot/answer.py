@@ -368,7 +368,7 @@ class Chatbot:
             doc.get("category_label", ""), doc.get("region_name", "")) if x)
         head = doc["name"] + (f"（{facts}）" if facts else "")
         grade = p.grade(doc["grade"]) if doc.get("grade") else None
-        grade_line = _grade_line(doc, grade)
+        grade_line = _grade_line(doc, grade, details.get("grade_absence"))
         bad, good_part, basic_part, bad_part = _record_blocks(doc, details)
         order = {
             "grade": [[grade_line], bad_part[:1]],
@@ -552,10 +552,14 @@ def _risk_lines(doc: dict) -> list[str]:
     return ["当前提示：" + "；".join(items) + "。"] if items else []
 
 
-def _grade_line(doc: dict, grade) -> str:
+def _grade_line(doc: dict, grade, absence: dict | None = None) -> str:
     """The facility's grade as its public search document states it. Without one, the answer says
-    only what is known (no published grade), not that it was never graded."""
+    only what is known: the facility page's sentence when the subject did not take part in a
+    period (``absence``, ``services.grading.grade_absence``: the year from the stored exclusion,
+    湖南 第十八条, never its reason), else that no grade is published — not that it was never graded."""
     letter = doc.get("grade") or ""
+    if absence:
+        return f"信用等级：{absence['text']}"
     if not letter:
         return "信用等级：暂无公示的评定结果。"
     line = f"信用等级：{letter}级" + (f"（{grade.label}）" if grade else "")

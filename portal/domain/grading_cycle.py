@@ -171,3 +171,13 @@ def repair_grade_mode(profile) -> str:
         return CYCLE
     mode = profile.repair.grade_adjustment
     return DIRECT if mode == CYCLE else mode  # a yearly cycle has no 初评 between its periods
+
+
+def exclusion_effective_on(period: str, year: int, decided_on: date) -> date | None:
+    """The day an exclusion from ``year``'s evaluation ends an older grade in force
+    (``services.indexing.grade_in_force``). Yearly (湖南 第十八条 "于每年定期确定上一年度信用评定
+    结果"): ``None`` — when the year has ended, the day its result would have been determined. Rolling
+    (湖南医保 第十六条 "信用评价实行动态考评"): the result is the one of today, so not taking part
+    in the running period takes effect on the day it is decided; that document has no exclusion
+    rule of its own that would say otherwise."""
+    return decided_on if period == ROLLING and year >= decided_on.year else None

@@ -39,6 +39,10 @@ class GradingExclusion(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The day the exclusion ends an older grade in force (services.indexing.grade_in_force): a
+    # rolling profile's exclusion of the running year takes effect when decided (湖南医保 第十六条
+    # 动态考评; domain.grading.exclusion_effective_on); NULL = when its year has ended (湖南 第十八条).
+    effective_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (UniqueConstraint("subject_id", "year", name="uq_grading_exclusions_subject_year"),)
 
@@ -94,6 +98,10 @@ class GradingResult(Base):
     objection_reason: Mapped[str] = mapped_column(Text, default="")
     objection_decided_by: Mapped[str] = mapped_column(String(120), default="")
     objection_decided_on: Mapped[date | None] = mapped_column(Date)
+    # A credit repair was decided while this result was under objection (services.grade_adjust
+    # held it): when the objection is decided, the profile's repair effect is applied to the
+    # grade that becomes formal (湖南 第三十一条（三）; 湖南医保 第十六、十九条).
+    repair_held_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("cycle_id", "subject_id", name="uq_grading_results_cycle_subject"),)

@@ -30,6 +30,7 @@ from .access_log import PRIVATE_VIEW
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
+from .grading import grade_absence
 from .indexing import latest_grade
 from .public_pages import LIST_TYPES, grade_view, public_list
 from .subjects import register_subject
@@ -117,13 +118,21 @@ def _jsonable(value):
     return value
 
 
-def _subject_out(subject: Subject, view: dict | None, grade) -> dict:
+def _grade_in_force(ctx: ServiceContext, subject: Subject):
+    """The formal grade in force and, without one, why — the facility page's sentence
+    (``grading.grade_absence``: the year not evaluated, from the stored exclusion; never its reason)."""
+    grade = latest_grade(ctx.session, subject.id, ctx.today)
+    return grade, None if grade is not None else grade_absence(ctx.session, subject.id, ctx.today, ctx.profile)
+
+
+def _subject_out(subject: Subject, view: dict | None, grade, absence: dict | None = None) -> dict:
     base = view or {"public_id": subject.public_id, "kind": subject.kind, "name": subject.name,
                     "category": subject.category, "region_code": subject.region_code, "status": subject.status}
     out = {k: base.get(k) for k in ("public_id", "kind", "name", "category", "region_code", "status")}
     out["credit_code"] = subject.credit_code or "" if subject.kind == SubjectKind.ORG else ""
     out["code_masked"] = subject.code_masked
     out["grade"] = grade_view(grade)
+    out["grade_absence"] = absence  # 湖南 第十八条: not evaluated for a period (year and sentence)
     return out
 
 
@@ -180,7 +189,7 @@ def read_subject(ctx: ServiceContext, code: str) -> dict:
     """A subject by code: its public registration data and grade in force."""
     require_scope(ctx, rules.READ_PUBLIC)
     subject, view, _ = _visible_subject(ctx, code, "api_subject")
-    return _subject_out(subject, view, latest_grade(ctx.session, subject.id, ctx.today))
+    return _subject_out(subject, view, *_grade_in_force(ctx, subject))
 
 
 def read_records(ctx: ServiceContext, code: str) -> dict:
@@ -201,8 +210,8 @@ def read_records(ctx: ServiceContext, code: str) -> dict:
     else:
         shown = [_jsonable(v) for v in public]
         access = "public"
-    grade = latest_grade(ctx.session, subject.id, ctx.today)
-    return {"subject": _subject_out(subject, view, grade), "access": access, "records": shown}
+    return {"subject": _subject_out(subject, view, *_grade_in_force(ctx, subject)), "access": access,
+            "records": shown}
 
 
 def read_grades(ctx: ServiceContext, code: str) -> dict:
@@ -212,7 +221,8 @@ def read_grades(ctx: ServiceContext, code: str) -> dict:
     subject, _view, _ = _visible_subject(ctx, code, "api_grades")
     grades = ctx.session.execute(select(Grade).where(Grade.subject_id == subject.id, Grade.year < ctx.today.year)
                                  .order_by(Grade.year.desc())).scalars()
-    return {"public_id": subject.public_id, "grades": [grade_view(g) for g in grades]}
+    return {"public_id": subject.public_id, "grades": [grade_view(g) for g in grades],
+            "grade_absence": _grade_in_force(ctx, subject)[1]}
 
 
 def read_list(ctx: ServiceContext, name: str, page: int) -> dict:

@@ -8,7 +8,7 @@ What "按规定" means differs per document, so the profile says it (``repair.gr
   no objection (湖南 第三十条（三）（四）), so the stored formal grades are recomputed at once —
   except a year a pending preliminary result (初评) or an objection is about: that one is the
   cycle's (a pending 初评 is reissued with the repaired record and a fresh window, an objection is
-  left to its decision);
+  left to its decision, which then applies the repair to the grade it makes formal);
 - cycle (湖南医保 第十六、十九条; 第二十五条第三款 gives the repair no grade effect of its own): the
   dynamic result after the repair is a new preliminary result with its objection window, formal
   only after it — the formal grade is not touched;
@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..domain import grading_cycle as rules
-from ..models import Grade
+from ..models import Grade, GradingResult
 from .audit import record_event
 from .context import ServiceContext
 from .grading import compute_grades
@@ -36,6 +36,9 @@ def adjust_after_repair(ctx: ServiceContext, subject_id: int, why: str = "") -> 
     out = reissue_for_subject(ctx, subject_id)  # results not formal yet follow the records (all modes)
     adjusted: list[int] = []
     held = sorted(set(out["held"]) | open_grade_years(ctx, subject_id))
+    for result in ctx.session.execute(select(GradingResult).where(GradingResult.subject_id == subject_id,
+                                                                  GradingResult.status == rules.OBJECTED)).scalars():
+        result.repair_held_on = ctx.today  # the decision applies this repair (grading_cycle.decide_grade_objection)
     if mode == rules.DIRECT:
         years = ctx.session.execute(select(Grade.year).where(Grade.subject_id == subject_id).distinct()).scalars().all()
         for year in sorted(set(years) - set(held)):

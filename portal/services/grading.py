@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 
 from ..documents.citations import own_note
 from ..domain.grading import grade_subject
-from ..domain.grading_cycle import OPEN_STATUSES, SUPERSEDED
+from ..domain.grading_cycle import OPEN_STATUSES, SUPERSEDED, exclusion_effective_on
 from ..models import CreditRecord, Grade, GradingCycle, GradingExclusion, GradingResult, Subject
 from ..models.base import utcnow
 from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
-from .indexing import enqueue
+from .indexing import enqueue, exclusion_in_effect
 
 BATCH = 2000
 
@@ -120,7 +120,8 @@ def exclude_from_grading(ctx: ServiceContext, subject: Subject, year: int, reaso
     if session.execute(select(GradingExclusion.id).where(GradingExclusion.subject_id == subject.id,
                                                          GradingExclusion.year == year)).first():
         raise ServiceError(f"该主体已登记不参加 {year} 年度评价", "year", 409)
-    row = GradingExclusion(subject_id=subject.id, year=year, reason=reason, created_by=ctx.actor)
+    row = GradingExclusion(subject_id=subject.id, year=year, reason=reason, created_by=ctx.actor,
+                           effective_on=exclusion_effective_on(ctx.profile.grading.period, year, ctx.today))
     session.add(row)
     old = session.execute(select(Grade).where(Grade.subject_id == subject.id, Grade.year == year)).scalar_one_or_none()
     detail = {"year": year, "reason": reason}
@@ -151,16 +152,17 @@ def grade_absence(session, subject_id: int, today, profile) -> dict | None:
 
     if latest_grade(session, subject_id, today) is not None:
         return None
-    year = session.execute(last_exclusion_year(subject_id, today.year)).scalar()
+    year = session.execute(last_exclusion_year(subject_id, today.year, today)).scalar()
     newest = session.execute(select(func.max(Grade.year)).where(Grade.subject_id == subject_id)).scalar()
     return absence_from(year, newest, profile)
 
 
-def last_exclusion_year(subject_id, year):
-    """The newest finished period the subject did not take part in (a statement; ``subject_id``
-    a value or a correlated column, as in ``services.public_page_read``)."""
+def last_exclusion_year(subject_id, year, today):
+    """The newest period the subject did not take part in whose exclusion has taken effect
+    (``indexing.exclusion_in_effect``: a finished period, or a rolling profile's running one); a
+    statement, ``subject_id`` a value or a correlated column, as in ``services.public_page_read``."""
     return select(func.max(GradingExclusion.year)).where(GradingExclusion.subject_id == subject_id,
-                                                         GradingExclusion.year < year)
+                                                         exclusion_in_effect(year, today))
 
 
 def absence_from(year: int | None, newest_grade_year: int | None, profile) -> dict | None:

@@ -366,14 +366,39 @@ def decide_grade_objection(ctx: ServiceContext, result: GradingResult, outcome: 
     result.objection_outcome, result.objection_reason = outcome, reason
     result.objection_decided_by, result.objection_decided_on = ctx.actor, ctx.today
     _make_formal(ctx, result, cycle)
+    detail = {"outcome": outcome, "from": before, "to": result.letter, "reason": reason}
+    after = ""
+    if outcome == rules.REJECTED and result.repair_held_on is not None:
+        after = _apply_held_repair(ctx, result, cycle)
+        detail["repair_held_on"] = result.repair_held_on.isoformat()
     record_event(ctx.session, ctx.actor, "grade.objection.decide", subject_id=subject.id,
-                 object_ref=f"grading-result:{result.id}",
-                 detail={"outcome": outcome, "from": before, "to": result.letter, "reason": reason})
+                 object_ref=f"grading-result:{result.id}", detail=detail)
     _notify(ctx, subject.id, f"您对信用评价初评结果的异议已处理：{rules.OUTCOMES[outcome]}。理由：{reason}。"
-                             f"正式评价结果为 {result.letter}级。")
+                             f"初评结果 {result.letter}级形成正式评价结果。{after}")
     ctx.session.flush()
     _close_cycles(ctx, {cycle.id}, {cycle.id: 1})
     return result
+
+
+def _apply_held_repair(ctx: ServiceContext, result: GradingResult, cycle: GradingCycle) -> str:
+    """A credit repair decided while this result was under objection was held for the decision
+    (``services.grade_adjust``); a rejection makes the letter from before the repair formal, so the
+    repair's grade effect is applied to it now, per the profile (``repair.grade_adjustment``): direct
+    — the formal grade is recomputed (湖南 第三十一条（三）); cycle — the dynamic result after the repair
+    is a new preliminary result with its window (湖南医保 第十六、十九条); none — nothing (海南
+    第四十二条（五））. Returns the sentence the subject is told."""
+    from .grade_adjust import adjust_after_repair
+
+    out = adjust_after_repair(ctx, result.subject_id, why=f"grading-result:{result.id} objection rejected")
+    article = ctx.profile.repair.article_for("grade_adjustment")
+    year = _grade_year(cycle)
+    if year in out["adjusted"]:
+        letter = ctx.session.execute(select(Grade.letter).where(Grade.subject_id == result.subject_id,
+                                                                Grade.year == year)).scalar()
+        return f"{result.repair_held_on.isoformat()} 作出的信用修复决定已按规定调整该信用等级，现为 {letter}级（{article}）。"
+    if out["issued"]:
+        return f"信用修复后的评价结果已作为新的初评结果发出，异议期满后形成正式结果（{article}）。"
+    return ""
 
 
 # --- reads ------------------------------------------------------------------------------------

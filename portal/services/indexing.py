@@ -25,6 +25,12 @@ def enqueue(session: Session, subject_id: int, reason: str = "") -> None:
     session.add(IndexJob(subject_id=subject_id, reason=reason))
 
 
+def exclusion_in_effect(year, today):
+    """An exclusion that has taken effect: its period has ended (before ``year``), or it was made
+    effective earlier (a rolling profile's running period, ``GradingExclusion.effective_on``)."""
+    return or_(GradingExclusion.year < year, GradingExclusion.effective_on <= today)
+
+
 def grade_in_force(year, today):
     """A grade is in force: one for a year before this one (湖南 第十八条), or a formal result of a
     rolling evaluation from the day it became formal (湖南医保 第十六、十九条). Only formal results
@@ -37,11 +43,13 @@ def grade_in_force(year, today):
     force — its public page says it was not evaluated (``grading.grade_absence``) and a 双随机 draw
     counts it 未评级. No other profile's document lets an older result stand for a period it was not
     evaluated in (海南 第二十八条、第三十条, 阳山 四（三）, 淮安 三（三） grade each year; 湖南医保
-    第十六条 is a dynamic evaluation). An exclusion for the year still running does not end last
-    year's grade: that year's result is determined only next year."""
+    第十六条 is a dynamic evaluation). Under a yearly profile an exclusion for the year still running
+    does not end last year's grade: that year's result is determined only next year. Under a rolling
+    profile (湖南医保 第十六条 动态考评) the result is today's, so the exclusion takes effect the day it
+    is decided (``effective_on``, ``domain.grading_cycle.exclusion_effective_on``)."""
     later_exclusion = (select(GradingExclusion.id)
                        .where(GradingExclusion.subject_id == Grade.subject_id, GradingExclusion.year > Grade.year,
-                              GradingExclusion.year < year)
+                              exclusion_in_effect(year, today))
                        .correlate(Grade).exists())
     return and_(or_(Grade.year < year, Grade.formal_on <= today), ~later_exclusion)
 

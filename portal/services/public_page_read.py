@@ -92,7 +92,8 @@ def _subject_parts() -> list:
     grade = grade_in_force_query(_S.c.id, bindparam("year", type_=Integer), bindparam("today", type_=Date),
                                  _object(GRADE_COLUMNS))
     # why no grade is in force, if so (services.grading.grade_absence: the same statements' values)
-    excluded = last_exclusion_year(_S.c.id, bindparam("year", type_=Integer)).scalar_subquery()
+    excluded = last_exclusion_year(_S.c.id, bindparam("year", type_=Integer),
+                                   bindparam("today", type_=Date)).scalar_subquery()
     newest_grade = select(func.max(Grade.year)).where(Grade.subject_id == _S.c.id).scalar_subquery()
     state = {key: select(State.value).where(State.key == key).scalar_subquery()
              for key in (public_version.KEY_GLOBAL, public_version.KEY_GLOBAL_AT, INDEX_UPDATED_AT)}

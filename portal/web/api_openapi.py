@@ -68,9 +68,14 @@ RECORD_OUT = {"type": "object", "required": ["id", "record_type", "title", "deci
     "public": {"type": "boolean"}}}
 GRADE = {"type": "object", "nullable": True, "required": ["letter", "year"],
          "properties": {"letter": STR, "year": {"type": "integer"}}}
+# No grade in force because the subject did not take part in a period (湖南 第十八条): the year and
+# the sentence the facility page shows (services.grading.grade_absence), never the reason.
+GRADE_ABSENCE = {"type": "object", "nullable": True, "required": ["year", "text"],
+                 "properties": {"year": {"type": "integer"}, "text": STR}}
 SUBJECT = {"type": "object", "required": ["public_id", "kind", "name", "region_code"], "properties": {
     "public_id": STR, "kind": {"type": "string", "enum": ["org", "person"]}, "name": STR, "category": STR,
-    "region_code": STR, "status": STR, "credit_code": STR, "code_masked": STR, "grade": GRADE}}
+    "region_code": STR, "status": STR, "credit_code": STR, "code_masked": STR, "grade": GRADE,
+    "grade_absence": GRADE_ABSENCE}}
 
 
 # Citation table: government sharing of credit information in each regulation (海南 第二十五条 信用信息共享;
@@ -143,7 +148,8 @@ def document(base_url: str, document_name: str = "") -> dict:
                 "parameters": [CODE],
                 "responses": {"200": {"description": "等级", **_json({
                     "type": "object", "required": ["public_id", "grades"], "properties": {
-                        "public_id": STR, "grades": {"type": "array", "items": GRADE}}})}, **_errors(*READ_ERRORS)}}},
+                        "public_id": STR, "grades": {"type": "array", "items": GRADE},
+                        "grade_absence": GRADE_ABSENCE}})}, **_errors(*READ_ERRORS)}}},
             "/lists/{name}": {"get": {
                 "operationId": "getList", "summary": "公开名单（red 守信红名单、serious 严重失信主体名单）",
                 "security": bearer, "parameters": [

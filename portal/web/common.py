@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import io
 
-from flask import Flask, Response, g, render_template, send_file
+from flask import Flask, Response, g, render_template, send_file, session
 
+from ..auth.sessions import login_id
 from ..services.case_documents import download_name
 from ..services.case_reads import read_case_document, read_evidence
 from ..services.errors import ServiceError
@@ -18,8 +19,9 @@ KEPT_STATUSES = frozenset({401, 403, 404, 409, 410, 413, 422, 429, 503})
 
 def caller_ctx(actor: str, caller):
     """The service context of a request made by ``caller`` (a ``StaffUser`` or an ``Identity``):
-    service verbs check its permissions themselves (``portal.permissions``)."""
-    return runtime().context(db(), actor, caller=caller)
+    service verbs check its permissions themselves (``portal.permissions``); a staff caller's
+    writes re-check its login in their transaction (``services.staff_guard``)."""
+    return runtime().context(db(), actor, caller=caller, web_session=login_id(session))
 
 
 def on_refusal(render) -> None:

@@ -18,7 +18,9 @@ from portal.services.cases import regrade
 from portal.services.records import add_record, set_record_status
 
 PROFILES = {"test_rolling_repair_goes_through_a_preliminary_result": "hunan-mi",
-            "test_hainan_repair_leaves_the_formal_grade": "hainan"}
+            "test_hainan_repair_leaves_the_formal_grade": "hainan",
+            "test_hainan_objection_rejected_after_a_repair_keeps_the_letter": "hainan",
+            "test_rolling_objection_rejected_after_a_repair_issues_the_repaired_result": "hunan-mi"}
 
 
 @pytest.fixture
@@ -131,3 +133,79 @@ def test_hainan_repair_leaves_the_formal_grade(rt, session, make_org):
     session.commit()
     assert _letter(session, org.id, 2025) == "D"  # 第四十二条（五）: no grade effect; the next period
     assert _audit(session)["mode"] == "none"
+
+
+def _reject(rt, session, result, day: date):
+    session.expire_all()
+    result = session.get(GradingResult, result.id)
+    cycle_svc.decide_grade_objection(_at(rt, session, day), result, "rejected", "初评所依据的处罚事实清楚")
+    session.commit()
+    return result
+
+
+def test_yearly_objection_rejected_after_a_repair_gets_the_repaired_grade(rt, session, make_org):
+    """湖南 第三十一条（三）: the repair adjusts the grade directly. A repair decided while the 2026
+    初评 was under objection is held for the decision (the grade is the cycle's, 第十八条); when
+    the objection is rejected the letter from before the repair becomes formal — and the repair is
+    then applied to it, not lost."""
+    org, record, result = _yearly_world(rt, session, make_org)
+    before = result.letter
+    result.status, result.objection_filed_on = rules.OBJECTED, date(2027, 1, 21)
+    session.commit()
+    ctx = _at(rt, session, date(2027, 1, 22))
+    set_record_status(ctx, record, "repaired", "信用修复 XF-5")
+    regrade(ctx, org.id)
+    session.commit()
+    assert _letter(session, org.id, 2026) is None  # held for the decision
+    decided = _reject(rt, session, result, date(2027, 1, 25))
+    assert decided.status == rules.FORMAL and decided.letter == before  # the decision as taken
+    assert _letter(session, org.id, 2026) == "A" != before  # the repaired record no longer counts
+    assert indexing.latest_grade(session, org.id, date(2027, 1, 25)).letter == "A"
+    assert _audit(session)["adjusted_years"] == [2026]
+
+
+def test_hainan_objection_rejected_after_a_repair_keeps_the_letter(rt, session, make_org):
+    """海南 第四十二条（五） lists no grade effect of a repair: the rejected 初评 stays the formal grade."""
+    org = make_org(name="海口市某门诊部", category="clinic", region_code="460105")
+    record = add_record(_at(rt, session, date(2026, 6, 2)), org, record_type="penalty", severity="serious",
+                        title="出租承包科室", decided_on=date(2026, 6, 1), publish_until=date(2029, 5, 31))
+    session.commit()
+    cycle_svc.run_cycle(_at(rt, session, date(2027, 1, 20)))
+    result = session.execute(select(GradingResult).where(GradingResult.subject_id == org.id)).scalar_one()
+    before = result.letter
+    result.status = rules.OBJECTED
+    session.commit()
+    ctx = _at(rt, session, date(2027, 1, 22))
+    set_record_status(ctx, record, "repaired", "信用修复 XF-6")
+    regrade(ctx, org.id)
+    session.commit()
+    _reject(rt, session, result, date(2027, 1, 25))
+    assert _letter(session, org.id, 2026) == before != "A"
+    assert _audit(session)["mode"] == "none"
+
+
+def test_rolling_objection_rejected_after_a_repair_issues_the_repaired_result(rt, session, make_org):
+    """湖南医保 第十六、十九条: the dynamic result after a repair is a new 初评 with its window. A
+    repair decided while the 初评 was under objection is held; rejecting the objection makes the
+    pre-repair letter formal and issues the repaired result as a new 初评 at once."""
+    org = make_org(name="长沙市雨花区另一药店", category="pharmacy", region_code="430111")
+    record = add_record(_at(rt, session, date(2027, 3, 1)), org, record_type="penalty", severity="general",
+                        title="串换药品", decided_on=date(2027, 2, 26), authority="长沙市医疗保障局")
+    cycle_svc.run_cycle(_at(rt, session, date(2027, 3, 1)))
+    result = session.execute(select(GradingResult).where(GradingResult.subject_id == org.id)).scalar_one()
+    assert result.letter == "B"
+    result.status = rules.OBJECTED
+    session.commit()
+    ctx = _at(rt, session, date(2027, 3, 4))
+    set_record_status(ctx, record, "repaired", "信用修复 XF-7")
+    regrade(ctx, org.id)
+    session.commit()
+    assert not session.execute(select(GradingResult).where(GradingResult.status == rules.PRELIMINARY)).first()
+    _reject(rt, session, result, date(2027, 3, 5))
+    assert _letter(session, org.id, 2027) == "B"  # the decision: the 初评 becomes formal as it is
+    pending = session.execute(select(GradingResult).where(GradingResult.subject_id == org.id,
+                                                          GradingResult.status == rules.PRELIMINARY)).scalar_one()
+    assert pending.letter == "A" and pending.objection_until > date(2027, 3, 5)
+    cycle_svc.run_cycle(_at(rt, session, date(2027, 3, 20)))  # its window passes unused
+    session.commit()
+    assert _letter(session, org.id, 2027) == "A"
