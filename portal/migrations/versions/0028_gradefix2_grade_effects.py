@@ -2,15 +2,15 @@
 takes effect when decided, 湖南医保 第十六条) and grading_results.repair_held_on (a repair decided
 while the result was under objection is applied when the objection is decided)
 
-Revision ID: 0027_gradefix2_grade_effects
-Revises: 0026_topsearch_search_open_days
+Revision ID: 0028_gradefix2_grade_effects
+Revises: 0027_feedfix_subject_changed_at
 Create Date: 2026-12-05 05:50:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0027_gradefix2_grade_effects'
-down_revision = '0026_topsearch_search_open_days'
+revision = '0028_gradefix2_grade_effects'
+down_revision = '0027_feedfix_subject_changed_at'
 branch_labels = None
 depends_on = None
 
