@@ -50,7 +50,9 @@ def grade_run() -> None:
         out = run_cycle(rt.context(session, "cli:grade-run"))
         session.commit()
     cycle = f"，周期 {out['cycle']}" if out["cycle"] else ""
-    click.echo(f"信用评价：新生成初评结果 {out['generated']} 个{cycle}；形成正式结果 {out['formal']} 个")
+    filled = (f"；补记不参加评价登记的生效日期 {out['exclusions_backfilled']} 条"
+              if out.get("exclusions_backfilled") else "")
+    click.echo(f"信用评价：新生成初评结果 {out['generated']} 个{cycle}；形成正式结果 {out['formal']} 个{filled}")
 
 
 @grade.command("cycles", help="列出信用评价周期及其状态")
