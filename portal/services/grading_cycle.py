@@ -103,15 +103,10 @@ def run_cycle(ctx: ServiceContext) -> dict:
     2. yearly profiles: on or after ``generate_on`` the previous year's preliminary results are
        generated once (湖南 第十八条; 阳山 四（三）), subjects excluded from the year (湖南 第十八条)
        left out; rolling profiles: every subject's result as of today is recomputed and a new
-       preliminary result issued where it differs from the one in force (湖南医保 第十六条);
-    3. rolling profiles: exclusions stored before ``effective_on`` existed get the day they took
-       effect (``services.exclusion_backfill``).
+       preliminary result issued where it differs from the one in force (湖南医保 第十六条).
     """
-    from .exclusion_backfill import backfill_exclusion_effective
-
     require_runner(ctx)
     calendar = load_calendar(ctx.session, ctx.profile)
-    backfilled = backfill_exclusion_effective(ctx)
     formal = _formalise_due(ctx)
     generated, key = 0, None
     if ctx.profile.grading.period == rules.ROLLING:
@@ -120,7 +115,7 @@ def run_cycle(ctx: ServiceContext) -> dict:
         year = rules.yearly_year_due(ctx.profile, ctx.today)
         if year is not None and _cycle_by_key(ctx, str(year)) is None:
             generated, key = _open_yearly(ctx, year, calendar), str(year)
-    return {"generated": generated, "formal": formal, "cycle": key, "exclusions_backfilled": backfilled}
+    return {"generated": generated, "formal": formal, "cycle": key}
 
 
 def _cycle_by_key(ctx: ServiceContext, key: str) -> GradingCycle | None:

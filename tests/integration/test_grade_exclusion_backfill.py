@@ -15,10 +15,13 @@ from portal.cli import main
 from portal.models import AuditEvent, Grade, GradingExclusion, IndexJob
 from portal.services import grading_cycle as cycle_svc
 from portal.services import indexing
+from portal.services.errors import ServiceError
+from portal.services.exclusion_backfill import backfill_exclusion_effective
 
 from ..conftest import TODAY
 
-PROFILES = {"test_grade_run_fills_old_rolling_exclusions_once": "hunan-mi"}
+PROFILES = {"test_grade_run_fills_old_rolling_exclusions_once": "hunan-mi",
+            "test_backfill_refuses_staff_who_may_not_run_the_cycle": "hunan-mi"}
 
 
 @pytest.fixture
@@ -74,11 +77,23 @@ def test_grade_run_fills_old_rolling_exclusions_once(settings, monkeypatch, ctx,
     assert len(_backfills(session)) == 1  # idempotent
 
 
+def test_backfill_refuses_staff_who_may_not_run_the_cycle(rt, ctx, session, make_org, make_staff):
+    _old_world(ctx, session, make_org)
+    reviewer = make_staff("reviewer.backfill", role="reviewer", region_code="430105").user
+    session.commit()
+    with pytest.raises(ServiceError) as refused:
+        backfill_exclusion_effective(rt.context(session, "staff:reviewer.backfill", reviewer))
+    assert refused.value.status == 403
+    session.rollback()
+    assert all(r.effective_on is None for r in session.execute(select(GradingExclusion)).scalars())
+
+
 def test_yearly_profile_leaves_old_exclusions_alone(rt, ctx, session, make_org):
     org, _older = _old_world(ctx, session, make_org)
-    out = cycle_svc.run_cycle(ctx)
+    assert backfill_exclusion_effective(ctx) == 0
+    cycle_svc.run_cycle(ctx)
     session.commit()
-    assert out["exclusions_backfilled"] == 0 and not _backfills(session)
+    assert not _backfills(session)
     session.expire_all()
     assert all(r.effective_on is None for r in session.execute(select(GradingExclusion)).scalars())
     # 湖南 第十八条: this year's exclusion does not end a grade before the year has ended
