@@ -43,14 +43,18 @@ def grade(click_ctx: click.Context, load_historical: bool, year: int | None) -> 
 @grade.command("run", help="运行信用评价周期一次（幂等，每天由定时任务运行）：到期的初评结果形成正式结果；"
                "按年度评价的在生成日生成上一年度初评结果，动态考评的重新计算并生成有变化的初评结果")
 def grade_run() -> None:
+    from ..services.exclusion_backfill import backfill_exclusion_effective
     from ..services.grading_cycle import run_cycle
 
     rt = load_runtime()
     with open_session(rt) as session:
-        out = run_cycle(rt.context(session, "cli:grade-run"))
+        ctx = rt.context(session, "cli:grade-run")
+        backfilled = backfill_exclusion_effective(ctx)  # rows from before migration 0028 (rolling only)
+        out = run_cycle(ctx)
         session.commit()
     cycle = f"，周期 {out['cycle']}" if out["cycle"] else ""
-    click.echo(f"信用评价：新生成初评结果 {out['generated']} 个{cycle}；形成正式结果 {out['formal']} 个")
+    filled = f"；补记不参加评价登记的生效日期 {backfilled} 条" if backfilled else ""
+    click.echo(f"信用评价：新生成初评结果 {out['generated']} 个{cycle}；形成正式结果 {out['formal']} 个{filled}")
 
 
 @grade.command("cycles", help="列出信用评价周期及其状态")

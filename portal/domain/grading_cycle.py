@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from .workdays import WorkCalendar, add_workdays
 
@@ -181,3 +181,13 @@ def exclusion_effective_on(period: str, year: int, decided_on: date) -> date | N
     in the running period takes effect on the day it is decided; that document has no exclusion
     rule of its own that would say otherwise."""
     return decided_on if period == ROLLING and year >= decided_on.year else None
+
+
+CHINA_OFFSET = timedelta(hours=8)  # the business day of a stored UTC time (Beijing time)
+
+
+def backfilled_effective_on(period: str, year: int, created_at: datetime) -> date | None:
+    """:func:`exclusion_effective_on` for an exclusion stored before ``effective_on`` existed
+    (migration 0028): it was decided on the Beijing-time day of its ``created_at`` (stored in UTC)."""
+    decided_on = (created_at.replace(tzinfo=None) + CHINA_OFFSET).date()
+    return exclusion_effective_on(period, year, decided_on)

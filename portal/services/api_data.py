@@ -31,7 +31,7 @@ from .audit import record_event
 from .context import ServiceContext
 from .errors import ServiceError
 from .grading import grade_absence
-from .indexing import latest_grade
+from .indexing import grade_published, latest_grade
 from .public_pages import LIST_TYPES, grade_view, public_list
 from .subjects import register_subject
 
@@ -215,11 +215,14 @@ def read_records(ctx: ServiceContext, code: str) -> dict:
 
 
 def read_grades(ctx: ServiceContext, code: str) -> dict:
-    """The subject's yearly grades (letter and year; the explanation names records that may not
-    be public, so it is not given)."""
+    """The subject's formal grades the public may see, newest first (letter and year; the
+    explanation names records that may not be public, so it is not given): the rule of the grade in
+    force (``indexing.grade_published``), so under a rolling profile the running year's formal
+    result is listed from the day it became formal (湖南医保 第十六、十九条) and a 初评 never is."""
     require_scope(ctx, rules.READ_PUBLIC)
     subject, _view, _ = _visible_subject(ctx, code, "api_grades")
-    grades = ctx.session.execute(select(Grade).where(Grade.subject_id == subject.id, Grade.year < ctx.today.year)
+    grades = ctx.session.execute(select(Grade).where(Grade.subject_id == subject.id,
+                                                     grade_published(ctx.today.year, ctx.today))
                                  .order_by(Grade.year.desc())).scalars()
     return {"public_id": subject.public_id, "grades": [grade_view(g) for g in grades],
             "grade_absence": _grade_in_force(ctx, subject)[1]}

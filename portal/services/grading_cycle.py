@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from ..documents.citations import own_note
 from ..domain import grading_cycle as rules
+from ..domain import held_repair as held
 from ..domain.grading import grade_subject
 from ..domain.identity import Identity
 from ..domain.vocab import SubjectKind, category_label
@@ -345,7 +346,9 @@ def decide_grade_objection(ctx: ServiceContext, result: GradingResult, outcome: 
     """The evaluating department decides, with written reasons; the result then becomes formal
     (湖南医保 第十九条 "完成异议申诉处理的…形成正式的…评价结果"). Upheld: the grade is computed again
     from the records as they stand now (a wrong record is corrected through the record objection
-    first); rejected: the preliminary result becomes formal as it is."""
+    first), except that a credit repair decided while the objection was pending is undone for it
+    (``domain.held_repair``); rejected: the preliminary result becomes formal as it is. Either way a
+    held repair then has its profile's grade effect (:func:`_apply_held_repair`)."""
     subject = ctx.session.get(Subject, result.subject_id)
     require_decider(ctx, subject)
     if result.status != rules.OBJECTED:
@@ -359,16 +362,21 @@ def decide_grade_objection(ctx: ServiceContext, result: GradingResult, outcome: 
         raise ServiceError(f"理由不能超过 {REASON_LIMIT} 字", "reason")
     cycle = ctx.session.get(GradingCycle, result.cycle_id)
     before = result.letter
+    detail = {"outcome": outcome, "from": before, "reason": reason}
     if outcome == rules.UPHELD:
         when = cycle.year if cycle.period == rules.YEARLY else cycle.period_end
-        again = grade_subject(_records(ctx, [subject.id])[subject.id], ctx.profile, when)
+        records = _records(ctx, [subject.id])[subject.id]
+        if result.repair_held_on is not None:
+            records, restored = _as_evaluated(ctx, result, records)
+            detail["repair_undone"] = sorted(r.lineage_id for r in restored)
+        again = grade_subject(records, ctx.profile, when)
         result.letter, result.score, result.explanation = again.letter, again.score, explanation_json(again)
     result.objection_outcome, result.objection_reason = outcome, reason
     result.objection_decided_by, result.objection_decided_on = ctx.actor, ctx.today
     _make_formal(ctx, result, cycle)
-    detail = {"outcome": outcome, "from": before, "to": result.letter, "reason": reason}
+    detail["to"] = result.letter
     after = ""
-    if outcome == rules.REJECTED and result.repair_held_on is not None:
+    if result.repair_held_on is not None:
         after = _apply_held_repair(ctx, result, cycle)
         detail["repair_held_on"] = result.repair_held_on.isoformat()
     record_event(ctx.session, ctx.actor, "grade.objection.decide", subject_id=subject.id,
@@ -380,16 +388,27 @@ def decide_grade_objection(ctx: ServiceContext, result: GradingResult, outcome: 
     return result
 
 
+def _as_evaluated(ctx: ServiceContext, result: GradingResult, records: list[CreditRecord]) -> tuple[list, list]:
+    """The subject's current records with what a repair held for this result changed undone
+    (``domain.held_repair``): 异议成立 re-evaluates the period the 初评 was about, and the repair
+    has only the grade effect its profile gives it (海南 第四十二条（五） none; 湖南医保 第十六、十九条
+    a new 初评; 湖南 第三十一条（三） direct), applied after the decision by :func:`_apply_held_repair`."""
+    ids = held.counted_record_ids(result.explanation)
+    lineages = set(ctx.session.execute(select(CreditRecord.lineage_id).where(CreditRecord.id.in_(ids))).scalars()) if ids else set()
+    return held.records_as_evaluated(records, lineages)
+
+
 def _apply_held_repair(ctx: ServiceContext, result: GradingResult, cycle: GradingCycle) -> str:
     """A credit repair decided while this result was under objection was held for the decision
-    (``services.grade_adjust``); a rejection makes the letter from before the repair formal, so the
+    (``services.grade_adjust``); the decision makes the evaluation from before the repair formal
+    (rejected: as it was; upheld: recomputed with the repair undone, :func:`_as_evaluated`), so the
     repair's grade effect is applied to it now, per the profile (``repair.grade_adjustment``): direct
     — the formal grade is recomputed (湖南 第三十一条（三）); cycle — the dynamic result after the repair
     is a new preliminary result with its window (湖南医保 第十六、十九条); none — nothing (海南
     第四十二条（五））. Returns the sentence the subject is told."""
     from .grade_adjust import adjust_after_repair
 
-    out = adjust_after_repair(ctx, result.subject_id, why=f"grading-result:{result.id} objection rejected")
+    out = adjust_after_repair(ctx, result.subject_id, why=f"grading-result:{result.id} objection {result.objection_outcome}")
     article = ctx.profile.repair.article_for("grade_adjustment")
     year = _grade_year(cycle)
     if year in out["adjusted"]:

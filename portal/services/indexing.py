@@ -31,6 +31,16 @@ def exclusion_in_effect(year, today):
     return or_(GradingExclusion.year < year, GradingExclusion.effective_on <= today)
 
 
+def grade_published(year, today):
+    """A formal grade the public may see: one for a year before this one (湖南 第十八条: the
+    previous year's result), or a formal result of a rolling evaluation from the day it became
+    formal (湖南医保 第十六、十九条). Only formal results are ever written to ``grades``; this keeps
+    a row of the running year (or one dated later) away until its day. The public grade history
+    (``services.api_data.read_grades``) lists exactly these; :func:`grade_in_force` picks the one
+    in force among them."""
+    return or_(Grade.year < year, Grade.formal_on <= today)
+
+
 def grade_in_force(year, today):
     """A grade is in force: one for a year before this one (湖南 第十八条), or a formal result of a
     rolling evaluation from the day it became formal (湖南医保 第十六、十九条). Only formal results
@@ -51,7 +61,7 @@ def grade_in_force(year, today):
                        .where(GradingExclusion.subject_id == Grade.subject_id, GradingExclusion.year > Grade.year,
                               exclusion_in_effect(year, today))
                        .correlate(Grade).exists())
-    return and_(or_(Grade.year < year, Grade.formal_on <= today), ~later_exclusion)
+    return and_(grade_published(year, today), ~later_exclusion)
 
 
 def grade_in_force_query(subject_id, year, today, *columns):
