@@ -365,3 +365,12 @@ def test_catalogue_page_cites_each_regulations_own_articles(name):
     page = (TEMPLATES / "provider" / "catalogue.html").read_text(encoding="utf-8")
     assert "own_cite(rules.CATALOGUE_ARTICLE)" in page and "own_cite(rules.TIMELY_ENTRY_ARTICLE)" in page
     assert "县级以上" not in page  # 湖南 第十条's wording for who enters; 海南 says 各级卫生健康行政部门
+
+
+def test_no_comment_cites_the_huaian_timetable_for_warnings():
+    """Comments and docstrings said "淮安 三（二）、四（二）" for warnings; 四（二） is a stage of the plan's
+    timetable. The README, the code and the tests name 三（二） only."""
+    root = TEMPLATES.parent
+    files = [root / "README.md", *sorted((root / "portal").rglob("*.py")), *sorted((root / "tests").rglob("*.py"))]
+    needle = "淮安 三（二）" + "、四（二）"
+    assert [str(f.relative_to(root)) for f in files if needle in f.read_text(encoding="utf-8")] == []
