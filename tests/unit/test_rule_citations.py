@@ -368,7 +368,7 @@ def test_catalogue_page_cites_each_regulations_own_articles(name):
 
 
 def test_no_comment_cites_the_huaian_timetable_for_warnings():
-    """Comments and docstrings said "淮安 三（二）、四（二）" for warnings; 四（二） is a stage of the plan's
+    """Comments and docstrings cited 淮安 三（二） and 四（二） together for warnings; 四（二） is a stage of the plan's
     timetable. The README, the code and the tests name 三（二） only."""
     root = TEMPLATES.parent
     files = [root / "README.md", *sorted((root / "portal").rglob("*.py")), *sorted((root / "tests").rglob("*.py"))]
