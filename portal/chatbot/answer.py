@@ -462,7 +462,7 @@ class Chatbot:
                       links=self.links(("login", "search"), env), intent="refusal")
 
     def _warning_status(self, name: str, env: Env) -> Answer:
-        """Whether a facility is warned (淮安 三（二）、四（二）; services.warnings): not public. The
+        """Whether a facility is warned (淮安 三（二）; services.warnings): not public. The
         same answer for every facility, nothing looked up; cited only where the own document
         says so (``warning_status.own_refs``)."""
         links = [Link(LINK_LABELS["search"], env.urls("search", q=name) if name else env.urls("search"))]

@@ -9,7 +9,7 @@ service as the staff pages (portal.services.lists); run it from the same timer a
 ``credit-portal commitments run``: mark commitments broken by dishonesty records that came in
 without the record verb (file imports), idempotent; daily.
 
-``credit-portal warnings run``: evaluate the profile's early-warning rules (淮安 三（二）、四（二）),
+``credit-portal warnings run``: evaluate the profile's early-warning rules (淮安 三（二）),
 filing each finding once (idempotent); daily from the same timer.
 """
 from __future__ import annotations

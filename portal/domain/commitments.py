@@ -32,10 +32,11 @@ def valid_until(signed_on: date, months: int, asked: date | None = None) -> date
     return asked if asked is not None else add_months(signed_on, months)
 
 
-def restriction(ctype: str, records: list[Any], commitments: list[Any], basis: str = "海南 第十一条") -> str | None:
+def restriction(ctype: str, records: list[Any], commitments: list[Any], basis: str) -> str | None:
     """Why a subject may not make this commitment (海南 第十一条), or ``None``. ``basis``: the citation
-    the active profile may show (the caller passes "" where 海南's draft is not the own document:
-    the message then says it is this platform's practice instead of citing another province)."""
+    the active profile may show, i.e. the own parts of the citation table (``own_parts``); no default,
+    so no caller can show 海南's draft under another profile. With "" the message says it is this
+    platform's practice instead of citing another province."""
     if ctype not in RESTRICTED_TYPES:
         return None
     why = f"（{basis}）" if basis else "（本平台执行的做法）"

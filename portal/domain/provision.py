@@ -29,6 +29,14 @@ CHANNEL_ARTICLE = "海南 第二十二条；阳山 四（二）"
 # A unit enters what it is responsible for: 湖南 第十条 (依据监管职责录入), 海南 第二十条 (谁管理、谁采集),
 # 湖南医保 第十三条第二款 (谁采集、谁负责), 阳山 四（二） (谁产生信息，谁归集信息).
 OWN_UNIT_ARTICLE = "湖南 第十条；海南 第二十条；湖南医保 第十三条第二款；阳山 四（二）"
+# The information catalogue (what it states for each kind of information): 湖南 第九条, 海南 第十九条
+# (信用目录制), 湖南医保 第十条 (信息采集目录). 阳山 and 淮安's plans have no catalogue.
+CATALOGUE_ARTICLE = "湖南 第九条；海南 第十九条；湖南医保 第十条"
+# Entering information timely, accurately and completely (the units overdue on the catalogue page), a
+# different duty from OWN_UNIT_ARTICLE's "who enters": 湖南 第十条 and 海南 第二十一条 (及时准确完整录入、
+# 归集), 湖南医保 第十三条第二款 (对信息的及时性、真实性、准确性和完整性负责), 阳山 四（二） (信息产生一个月内
+# 报送录入). 淮安's plan is silent.
+TIMELY_ENTRY_ARTICLE = "湖南 第十条；海南 第二十一条；湖南医保 第十三条第二款；阳山 四（二）"
 REVIEWER_ROLES = frozenset({"operator", "department"})  # review other channels' information
 
 ADD, CORRECT, WITHDRAW = "add", "correct", "withdraw"

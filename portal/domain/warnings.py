@@ -1,6 +1,6 @@
 """Early-warning rules (淮安 三（二）: "利用大数据对卫生健康社会信用状况进行监测、评价和预警，对失信情况
-严重的，及时提出预警报告，督促其进行整改"; 四（二）: "信用预警分析实时开展"), as pure functions over one
-subject's facts. Thresholds come from the profile's ``[warnings]`` section.
+严重的，及时提出预警报告，督促其进行整改"), as pure functions over one subject's facts (四（二）
+"信用预警分析实时开展" is the plan's implementation stage, a goal of its timetable, not a rule). Thresholds come from the profile's ``[warnings]`` section.
 
 Each finding has a ``key`` naming the event it is about (the licence's end date, the record that
 was the second one, the graded year, the complaint that crossed the threshold), so that

@@ -15,7 +15,7 @@ from .model import Cited
 if TYPE_CHECKING:  # pragma: no cover
     from .loader import _Table
 
-#: Early-warning rules the portal can evaluate (淮安 三（二）、四（二）).
+#: Early-warning rules the portal can evaluate (淮安 三（二）).
 WARNING_RULES = ("licence_expiring", "second_general", "grade_drop", "complaints")
 #: 海南 第十条: the six commitment types, by stable code.
 COMMITMENT_TYPES = {
@@ -58,7 +58,7 @@ class ListRules(Cited):
 
 @dataclass(frozen=True, kw_only=True)
 class WarningRules(Cited):
-    """Early warning (淮安 三（二）: 对失信情况严重的，及时提出预警报告; 四（二）: 信用预警分析实时开展)."""
+    """Early warning (淮安 三（二）: 对失信情况严重的，及时提出预警报告)."""
 
     rules: tuple[str, ...]
     licence_days: int = 30

@@ -51,6 +51,7 @@ from .public_pages import grade_view
 FEED_LABEL = b"portal-feed-ed25519-v1"
 MAX_LIMIT = 1000
 SEQ_MAX = 2**63 - 1  # IndexJob.seq is a BIGINT: every cursor the log can give
+CURSOR_ABOVE_HEAD = "不能大于增量数据当前位置，须为上一页返回的 next_cursor 或全量数据返回的 cursor"
 
 
 def signing_key(data_key_b64: str) -> Ed25519PrivateKey:
@@ -107,6 +108,12 @@ def feed_page(ctx: ServiceContext, data_key_b64: str, cursor: int, limit: int) -
     limit = max(1, min(limit, MAX_LIMIT))
     jobs = ctx.session.execute(select(IndexJob.seq, IndexJob.subject_id).where(IndexJob.seq > cursor)
                                .order_by(IndexJob.seq).limit(limit)).all()
+    if not jobs and cursor > head(ctx.session):
+        # Not a cursor this server handed out (every next_cursor and snapshot cursor is a seq the
+        # log held, and the head never goes down: prune keeps the newest job). An empty page would
+        # let a consumer believe it is up to date and skip every change up to N; refused like the
+        # snapshot's cursor.
+        raise ApiError("invalid_parameter", "cursor", reason=CURSOR_ABOVE_HEAD)
     _require_unexpired(ctx, cursor)
     last_seq: dict[int, int] = {}
     for job_id, subject_id in jobs:

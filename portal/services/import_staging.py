@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from .. import public_version
 from ..models import CreditRecord, ImportStaging, IndexJob, Subject
 from ..models.base import utcnow
+from . import staff_guard
 from .context import ServiceContext
 from .errors import ServiceError
 from .records import _validated
@@ -193,6 +194,10 @@ class StagedImport:
         if errors:
             session.rollback()
             return errors
+        # The writes below go to the connection, past the session events of ``staff_guard``; the
+        # staff caller's account and login are re-checked (and the account row locked) in this
+        # transaction before them, not left to clean() happening to be an ORM statement.
+        staff_guard.check(session)
         conn = session.connection()
         now = utcnow()
         subjects, records = Subject.__table__, CreditRecord.__table__

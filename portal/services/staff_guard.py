@@ -20,6 +20,17 @@ from ..models import StaffUser, WebSession
 from .errors import ServiceError
 
 ENDED = "您的工作人员账号已停用或登录已失效，本次操作未保存。请重新登录后再办理。"
+# Shown on the staff login page the staff web UI redirects to after such a refusal (web.staff_ended).
+LOGIN_ENDED = "您的工作人员账号已停用或登录已失效，刚才的操作未保存。请重新登录后再办理。"
+
+
+class LoginEnded(ServiceError):
+    """The refusal of :func:`check`: not a rule of the verb but the caller being gone. The staff web
+    UI ends the session and sends the browser to the login page (``web.staff_ended``); API and JSON
+    callers, the CLI and the tests see a ServiceError with status 401 as before."""
+
+    def __init__(self) -> None:
+        super().__init__(ENDED, "staff", 401)
 _WATCH = "portal.staff_guard"  # session.info: (staff id, web session id or "")
 _CHECKED = "portal.staff_guard.checked"  # the transaction already checked
 _BUSY = "portal.staff_guard.busy"
@@ -55,7 +66,7 @@ def check(session: Session) -> None:
     finally:
         session.info.pop(_BUSY, None)
     if not active or not alive:
-        raise ServiceError(ENDED, "staff", 401)
+        raise LoginEnded()
     session.info[_CHECKED] = transaction
 
 

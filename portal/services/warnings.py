@@ -1,4 +1,4 @@
-"""Early warning (issue 16; 淮安 三（二）、四（二）): ``credit-portal warnings run`` evaluates the
+"""Early warning (issue 16; 淮安 三（二）): ``credit-portal warnings run`` evaluates the
 profile's rules (``portal.domain.warnings``) over the database and files each new finding once;
 staff see them in a queue by region and close them with a note; a rule the profile names in
 ``warnings.to_subject`` also reaches the subject's inbox (/me). Complaints counted by the

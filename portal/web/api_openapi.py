@@ -183,9 +183,13 @@ def document(base_url: str, document_name: str = "") -> dict:
             "/feed": {"get": {
                 "operationId": "getFeed",
                 "summary": ("公开信息增量数据（JSON Lines，Ed25519 签名，按游标续传）；"
-                            "游标早于已清理的记录时返回 410 cursor_expired，须先全量同步"), "security": bearer,
+                            "游标早于已清理的记录时返回 410 cursor_expired，须先全量同步；"
+                            "游标大于增量数据当前位置（不是本平台返回过的游标）时返回 400 invalid_parameter"),
+                "security": bearer,
                 "parameters": [
                     {"name": "cursor", "in": "query", "required": False,
+                     "description": ("上一页返回的 next_cursor，或全量数据返回的 cursor；首次为 0。"
+                                     "不得大于增量数据当前位置，否则返回 400 invalid_parameter"),
                      "schema": {"type": "integer", "minimum": 0, "maximum": SEQ_MAX}},
                     {"name": "limit", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],

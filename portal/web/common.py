@@ -12,6 +12,7 @@ from ..services.case_documents import download_name
 from ..services.case_reads import read_case_document, read_evidence
 from ..services.errors import ServiceError
 from . import ERROR_TITLES, commit, db, runtime
+from .staff_ended import LoginEnded, ended_response
 
 # Statuses a refusal keeps; anything else is answered as a bad request (400).
 KEPT_STATUSES = frozenset({401, 403, 404, 409, 410, 413, 422, 429, 503})
@@ -36,6 +37,9 @@ def init_app(app: Flask) -> None:
         """The one answer to a refused service call: nothing of the request is kept (rollback),
         then the page the view registered (``on_refusal``) or the error page with the message."""
         db().rollback()
+        if isinstance(exc, LoginEnded):  # the account or login is gone: not a form to show again
+            g.pop("on_refusal", None)
+            return ended_response(exc)
         render = g.pop("on_refusal", None)
         if render is not None:
             return render(exc)

@@ -14,6 +14,7 @@ from ..models import Draw
 from ..services import draws as svc
 from ..services.errors import ServiceError
 from ..services.staff import in_region
+from ..services.staff_guard import LoginEnded
 from . import abort_with, commit, ctx, db
 from .staff import ROLE_LABELS, _require
 
@@ -118,6 +119,8 @@ def staff_action():
         else:
             raise ServiceError("未知操作", "op")
     except ServiceError as exc:
+        if isinstance(exc, LoginEnded):
+            raise  # web.staff_ended: to the login page
         db().rollback()
         return _staff_page(c, user, exc.message, exc.status)
     commit()

@@ -26,6 +26,7 @@ from ..services.case_reads import case_record, read_case
 from ..services.errors import ServiceError
 from ..services.repair_notice import timeline_labels, waived_actions
 from ..services.search import parse_page
+from ..services.staff_guard import LOGIN_ENDED, LoginEnded
 from . import abort_with, commit, ctx, db, runtime
 from .cases import event_label
 from .common import caller_ctx, no_store, on_refusal, send_case_document, send_evidence
@@ -74,7 +75,8 @@ def _ctx(user: StaffUser):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    # after a write refused because the account or login ended (web.staff_ended): say why
+    error = LOGIN_ENDED if request.method == "GET" and request.args.get("ended") == "1" else None
     status = 200
     if request.method == "POST":
         try:
@@ -355,6 +357,8 @@ def calendar_save():
                 raise ServiceError("请选择放假或调休上班", "kind")
             holiday_table.set_holiday_override(c, day, form.get("kind") == "workday", form.get("note", ""))
     except ServiceError as exc:
+        if isinstance(exc, LoginEnded):
+            raise  # web.staff_ended: to the login page
         db().rollback()
         return _calendar_page(user, exc.message, exc.status, text=text[:20_000], year_text=year_text[:10])
     commit()
@@ -398,6 +402,8 @@ def paper_application():
                                               statement=form.get("statement", ""), ground=form.get("ground", ""),
                                               scan=scan, var_dir=runtime().settings["PORTAL_VAR_DIR"])
         except ServiceError as exc:
+            if isinstance(exc, LoginEnded):
+                raise  # web.staff_ended: to the login page
             db().rollback()
             error, status = exc.message, exc.status
         else:

@@ -14,6 +14,7 @@ from ..services import staff_accounts as svc
 from ..services import staff_notify as notify_svc
 from ..services import staff_passwords as passwords_svc
 from ..services.errors import ServiceError
+from ..services.staff_guard import LoginEnded
 from . import abort_with, commit, db, runtime
 from .common import caller_ctx, no_store
 
@@ -77,6 +78,8 @@ def create():
                                    display_name=form.get("display_name", "")[:80],
                                    channel=form.get("channel", "")[:20])
     except ServiceError as exc:
+        if isinstance(exc, LoginEnded):
+            raise  # web.staff_ended: to the login page
         db().rollback()
         return _list_page(user, exc.message, exc.status, form=form)
     commit()
@@ -110,6 +113,8 @@ def _post(staff_id: int, do):
     try:
         out = do(_ctx(user), account)
     except ServiceError as exc:
+        if isinstance(exc, LoginEnded):
+            raise  # web.staff_ended: to the login page
         db().rollback()
         return _account_page(user, _account(user, staff_id), exc.message, exc.status)
     commit()

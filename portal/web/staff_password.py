@@ -12,6 +12,7 @@ from ..domain import passwords
 from ..identity import _rotate
 from ..services import staff_passwords as svc
 from ..services.errors import ServiceError
+from ..services.staff_guard import LoginEnded
 from . import commit
 from .common import caller_ctx, no_store
 
@@ -46,6 +47,8 @@ def change():
         svc.change_own_password(caller_ctx(f"staff:{user.username}", user), user, f.get("current", "")[:200],
                                 f.get("code", "")[:20], f.get("new", "")[:300], f.get("repeat", "")[:300])
     except ServiceError as exc:
+        if isinstance(exc, LoginEnded):
+            raise  # web.staff_ended: to the login page, nothing of the attempt kept
         commit()  # the count of wrong attempts persists; nothing else was written
         if exc.status == 401:  # too many wrong attempts: the account's sessions ended, this one too
             session.clear()

@@ -1,4 +1,4 @@
-"""Early warning, staff side (issue 16; 淮安 三（二）、四（二）): the queue of the staff member's
+"""Early warning, staff side (issue 16; 淮安 三（二）): the queue of the staff member's
 region, closing a warning with a note, registering a complaint. Rules run from the command line
 (``credit-portal warnings run``); warnings are never public."""
 from __future__ import annotations

@@ -258,10 +258,35 @@ def test_cursors_take_the_whole_64_bit_log(api, api_world, session, feed_key, ma
     rest = _snapshot(api, tok, limit=1000, after=trailer["next_after"], cursor=big)
     _, last = api_feed.verify_page(rest.get_data(), feed_key)
     assert last["cursor"] == big and not last["more"]
-    # the top of the range is a cursor (nothing after it); one more is not
-    lines, trailer = api_feed.verify_page(_feed(api, tok, api_feed.SEQ_MAX).get_data(), feed_key)
-    assert lines == [] and trailer["next_cursor"] == api_feed.SEQ_MAX
+    # the head is a cursor (nothing after it); the top of the range is no cursor this log gave, one more
+    # is not an integer of the range
+    lines, trailer = api_feed.verify_page(_feed(api, tok, big).get_data(), feed_key)
+    assert lines == [] and trailer["next_cursor"] == big and not trailer["more"]
+    assert _error(_feed(api, tok, api_feed.SEQ_MAX), 400) == "invalid_parameter"
     assert _error(_feed(api, tok, api_feed.SEQ_MAX + 1), 400) == "invalid_parameter"
+
+
+def test_feed_refuses_a_cursor_above_the_head_like_the_snapshot(api, api_world, session, feed_key, make_org):
+    """``cursor=N`` above the log's head is no cursor this server handed out (every next_cursor is a
+    seq the log held, and the head never goes down). Before: an empty page with ``next_cursor`` N, so
+    a consumer with a corrupt cursor believed it was up to date and skipped every change up to N;
+    the snapshot already refused it with 400."""
+    make_org(name="长沙第一诊所", category="clinic")
+    session.commit()
+    tok = token(api, api_world, "write.cs")
+    top = index_log.head(session)
+    lines, trailer = api_feed.verify_page(_feed(api, tok, top).get_data(), feed_key)
+    assert lines == [] and trailer["next_cursor"] == top  # the head itself: up to date, nothing new
+    for cursor in (top + 1, 999999):
+        resp = _feed(api, tok, cursor)
+        assert _error(resp, 400) == "invalid_parameter"
+        error = resp.get_json()["error"]
+        assert error["field"] == "cursor" and "cursor" in error["message"] and "当前位置" in error["message"]
+        assert _error(_snapshot(api, tok, cursor=cursor), 400) == "invalid_parameter"  # the same answer
+    # documented: the OpenAPI description of the feed's cursor says when it is refused
+    spec = api.get("/api/v1/openapi.json").get_json()["paths"]["/feed"]["get"]
+    cursor_doc = next(p for p in spec["parameters"] if p["name"] == "cursor")
+    assert "不得大于增量数据当前位置" in cursor_doc["description"] and "400" in spec["summary"]
 
 
 def test_snapshot_needs_the_feed_scope(api, api_world):

@@ -1,4 +1,4 @@
-"""Early warning through its whole life on two profiles (issue 16; 淮安 三（二）、四（二）): the rules
+"""Early warning through its whole life on two profiles (issue 16; 淮安 三（二）): the rules
 of the profile evaluated by ``credit-portal warnings run`` (idempotent), the staff queue of the
 region, the subject's inbox where the profile says so, closing only with a note, every step in the
 audit chain, nothing on a public page."""

@@ -1,13 +1,18 @@
 """Issue #13 "What the page says first", server side: the facility page, the scan page and the
 search hits open with the current-risk summary computed from public views only, and 数据更新时间
-is when the public data version last changed (``public_version.changed_at``), not the request."""
+is when this subject's public data last changed, not the request: since branch feedfix a subject
+page's time is its own change (``subjects.public_changed_at``) or the last change scoped to no
+subject (``KEY_GLOBAL_AT``), the later of the two (``public_version.subject_changed_at``, shown
+through ``data_time_value``); another subject's change does not move it."""
 from __future__ import annotations
 
 from datetime import date
 
 from bs4 import BeautifulSoup
+from sqlalchemy import select
 
 from portal import public_version
+from portal.models import State
 from portal.services import plates as plate_svc
 from portal.services.verifiable import china_time
 
@@ -24,7 +29,10 @@ def test_summary_from_public_views_and_the_data_time(client, session, ctx, make_
                 scope="shared")
     plate = plate_svc.issue_plate(ctx, org)
     reindex()
-    stored = china_time(public_version.changed_at(session.connection()))
+    session.refresh(org)
+    global_at = public_version.parse_changed_at(session.execute(select(State.value).where(
+        State.key == public_version.KEY_GLOBAL_AT)).scalar_one_or_none())
+    stored = china_time(public_version.subject_changed_at(global_at, org.public_changed_at))
     for url in (f"/facility/{org.public_id}", f"/p/{plate.token}"):
         risk = _soup(client.get(url)).select_one("#risk")
         items = [li.get_text() for li in risk.select(".risk-item")]

@@ -346,3 +346,31 @@ def test_warnings_cite_only_what_the_plan_says_about_warnings():
     if text.exists():
         body = text.read_text(encoding="utf-8")
         assert "（二）稳步统筹规划，加强系统互联" in body and "及时提出预警报告" in body
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_catalogue_page_cites_each_regulations_own_articles(name):
+    """The catalogue page's two notes (what the catalogue states; entering information timely,
+    accurately and completely). Before: own_cite("湖南 第九条") and own_cite("湖南 第十条") only, so a
+    海南 portal showed no basis although 海南 第十九条 and 第二十一条 state the same duties."""
+    from portal.documents.citations import own_note
+    from portal.domain import provision
+
+    document = load_profile(name).document
+    catalogue = {"hunan": "（湖南 第九条）", "hainan": "（海南 第十九条）", "hunan-mi": "（湖南医保 第十条）"}
+    timely = {"hunan": "（湖南 第十条）", "hainan": "（海南 第二十一条）", "hunan-mi": "（湖南医保 第十三条第二款）",
+              "guangdong": "（阳山 四（二））"}
+    assert own_note(provision.CATALOGUE_ARTICLE, document) == catalogue.get(name, "")
+    assert own_note(provision.TIMELY_ENTRY_ARTICLE, document) == timely.get(name, "")
+    page = (TEMPLATES / "provider" / "catalogue.html").read_text(encoding="utf-8")
+    assert "own_cite(rules.CATALOGUE_ARTICLE)" in page and "own_cite(rules.TIMELY_ENTRY_ARTICLE)" in page
+    assert "县级以上" not in page  # 湖南 第十条's wording for who enters; 海南 says 各级卫生健康行政部门
+
+
+def test_no_comment_cites_the_huaian_timetable_for_warnings():
+    """Comments and docstrings cited 淮安 三（二） and 四（二） together for warnings; 四（二） is a stage of the plan's
+    timetable. The README, the code and the tests name 三（二） only."""
+    root = TEMPLATES.parent
+    files = [root / "README.md", *sorted((root / "portal").rglob("*.py")), *sorted((root / "tests").rglob("*.py"))]
+    needle = "淮安 三（二）" + "、四（二）"
+    assert [str(f.relative_to(root)) for f in files if needle in f.read_text(encoding="utf-8")] == []

@@ -1,4 +1,4 @@
-"""The pure early-warning rules (portal.domain.warnings, 淮安 三（二）、四（二）) on jiangsu's thresholds."""
+"""The pure early-warning rules (portal.domain.warnings, 淮安 三（二）) on jiangsu's thresholds."""
 from __future__ import annotations
 
 from datetime import date, timedelta
