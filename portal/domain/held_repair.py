@@ -2,7 +2,7 @@
 Flask, no DB session).
 
 The objection freezes the result: a repair decided while it is pending is held for the decision
-(``services.grade_adjust`` marks ``grading_results.repair_held_on``). The decision settles *that*
+(``services.grading_cycle.adjust_after_repair`` marks ``grading_results.repair_held_on``). The decision settles *that*
 evaluation — 异议成立 recomputes it from the records as they were for it, corrected where the
 objection showed them wrong, but with what the held repair changed undone — and the repair then
 has the grade effect its profile gives it, no more (``repair.grade_adjustment``):

@@ -98,7 +98,7 @@ class GradingResult(Base):
     objection_reason: Mapped[str] = mapped_column(Text, default="")
     objection_decided_by: Mapped[str] = mapped_column(String(120), default="")
     objection_decided_on: Mapped[date | None] = mapped_column(Date)
-    # A credit repair was decided while this result was under objection (services.grade_adjust
+    # A credit repair was decided while this result was under objection (services.grading_cycle.adjust_after_repair
     # held it): when the objection is decided, the profile's repair effect is applied to the
     # grade that becomes formal (湖南 第三十一条（三）; 湖南医保 第十六、十九条).
     repair_held_on: Mapped[date | None] = mapped_column(Date)

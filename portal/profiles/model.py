@@ -321,7 +321,7 @@ class Repair(StepMachine):
     methods: tuple[str, ...] = ()
     effects: tuple[str, ...] = ()
     forms: tuple[str, ...] = ()
-    # What a decided repair does to the grade (services.grade_adjust): "direct" — the formal grade
+    # What a decided repair does to the grade (services.grading_cycle.adjust_after_repair): "direct" — the formal grade
     # is adjusted at once (湖南 第三十一条（三）: the repair decision itself passed a public notice,
     # 第三十条（三）（四）); "cycle" — a new preliminary result with its objection window (湖南医保
     # 第十六、十九条); "none" — the document lists no grade effect: the next period grades the

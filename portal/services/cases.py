@@ -28,7 +28,7 @@ from .audit import record_event
 from .calendar import load_calendar
 from .context import ServiceContext
 from .errors import ServiceError
-from .grade_adjust import adjust_after_repair
+from .grading_cycle import adjust_after_repair
 from .indexing import enqueue
 from .lookup_code import issue_lookup_code
 from .records import correct_record, current_version, set_record_status
@@ -319,7 +319,7 @@ def _effects(ctx: ServiceContext, case: Case, record: CreditRecord, reason: str,
 def regrade(ctx: ServiceContext, subject_id: int) -> None:
     """湖南 第三十一条（三） "按规定调整信用等级": as the profile's document says — directly, through a
     new 初评, or not until the next period — never over a pending 初评 or objection
-    (``services.grade_adjust``)."""
+    (``services.grading_cycle.adjust_after_repair``)."""
     adjust_after_repair(ctx, subject_id)
 
 

@@ -36,7 +36,7 @@ def compute_grades(ctx: ServiceContext, year: int, subject_ids: list[int] | None
     window: demo data, bulk loads of history, and :func:`load_historical_grades`. Re-grading replaces
     that year's row and the change is audited. A grade a grading cycle made formal (``formal_on``
     set) is left as it is unless ``overwrite_formal`` (the repair adjustment of
-    ``services.grade_adjust``, which checks for pending results itself)."""
+    ``services.grading_cycle.adjust_after_repair``, which checks for pending results itself)."""
     session = ctx.session
     ids = subject_ids if subject_ids is not None else list(session.execute(select(Subject.id).order_by(Subject.id)).scalars())
     excluded = set(session.execute(select(GradingExclusion.subject_id).where(GradingExclusion.year == year)).scalars())
