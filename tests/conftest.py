@@ -86,6 +86,23 @@ def settings_values(tmp_path, *, profile: str = "hunan", today: date = TODAY) ->
     }
 
 
+def profile_per_test(profiles: dict[str, str], default: str = "hunan"):
+    """A ``settings`` fixture for a test module whose tests each run under one profile: the test
+    function's name → the profile (``default`` otherwise). Assign it: ``settings = profile_per_test(…)``."""
+
+    @pytest.fixture
+    def settings(settings, request):
+        return {**settings, "PORTAL_PROFILE": profiles.get(request.function.__name__, default)}
+
+    return settings
+
+
+def context_on(rt, session, day: date):
+    """A service context of ``rt`` whose today is ``day`` (the runtime's clock moved there)."""
+    rt.settings["PORTAL_TODAY"] = day.isoformat()
+    return rt.context(session, "test")
+
+
 def profile_settings(profiles, today: date):
     """A ``settings`` fixture for a test module: each of ``profiles`` on each database (ids like
     ``hainan-postgresql``), the public pages' day ``today``. Assign it: ``settings = profile_settings(…)``."""

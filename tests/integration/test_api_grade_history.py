@@ -6,27 +6,18 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from portal.models import Grade
 from portal.services import api_clients
 from portal.services import grading_cycle as cycle_svc
 from portal.services.records import add_record
 
-from ..conftest import TODAY
+from ..conftest import TODAY, context_on, profile_per_test
 from .api_world import basic, bearer
 
 PROFILES = {"test_rolling_history_lists_the_running_years_formal_grade": "hunan-mi"}
 
-
-@pytest.fixture
-def settings(settings, request):
-    return {**settings, "PORTAL_PROFILE": PROFILES.get(request.function.__name__, "hunan")}
-
-
-def _at(rt, session, day: date):
-    rt.settings["PORTAL_TODAY"] = day.isoformat()
-    return rt.context(session, "test")
+settings = profile_per_test(PROFILES)
+_at = context_on
 
 
 def _api(app, ctx, session):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from portal.domain import grading_cycle as rules
@@ -17,18 +16,13 @@ from portal.services import indexing
 from portal.services.cases import regrade
 from portal.services.records import add_record, set_record_status
 
+from ..conftest import context_on, profile_per_test
+
 PROFILES = {"test_hainan_upheld_objection_does_not_apply_the_repair": "hainan",
             "test_rolling_upheld_objection_issues_the_repaired_result_as_a_new_preliminary": "hunan-mi"}
 
-
-@pytest.fixture
-def settings(settings, request):
-    return {**settings, "PORTAL_PROFILE": PROFILES.get(request.function.__name__, "hunan")}
-
-
-def _at(rt, session, day: date):
-    rt.settings["PORTAL_TODAY"] = day.isoformat()
-    return rt.context(session, "test")
+settings = profile_per_test(PROFILES)
+_at = context_on
 
 
 def _letter(session, subject_id: int, year: int) -> str | None:

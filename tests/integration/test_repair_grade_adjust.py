@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 
 from portal.domain import grading_cycle as rules
@@ -17,20 +16,15 @@ from portal.services import indexing
 from portal.services.cases import regrade
 from portal.services.records import add_record, set_record_status
 
+from ..conftest import context_on, profile_per_test
+
 PROFILES = {"test_rolling_repair_goes_through_a_preliminary_result": "hunan-mi",
             "test_hainan_repair_leaves_the_formal_grade": "hainan",
             "test_hainan_objection_rejected_after_a_repair_keeps_the_letter": "hainan",
             "test_rolling_objection_rejected_after_a_repair_issues_the_repaired_result": "hunan-mi"}
 
-
-@pytest.fixture
-def settings(settings, request):
-    return {**settings, "PORTAL_PROFILE": PROFILES.get(request.function.__name__, "hunan")}
-
-
-def _at(rt, session, day: date):
-    rt.settings["PORTAL_TODAY"] = day.isoformat()
-    return rt.context(session, "test")
+settings = profile_per_test(PROFILES)
+_at = context_on
 
 
 def _letter(session, subject_id: int, year: int) -> str | None:
